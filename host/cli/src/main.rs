@@ -1,0 +1,3 @@
+fn main() {
+    println!("{}", ferry_bundled::BUNDLED.len());
+}

@@ -1,0 +1,138 @@
+//! JSON payloads that cross the plugin boundary.
+//!
+//! The WIT interface passes manifests, render context and templates as JSON
+//! text so that the component type stays stable while these shapes grow.
+//! Both the host and the guest SDK use these types, so they cannot drift.
+//! Every field added later must be optional (`#[serde(default)]`) so that a
+//! plugin built against an older SDK still reads a newer host's context.
+
+use serde::{Deserialize, Serialize};
+
+/// Everything a plugin may know besides its manifest. Rendering is a pure
+/// function of (plugin, manifest, context): anything that would need AWS
+/// arrives here or is left to CloudFormation (`Fn::ImportValue`, parameters).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RenderContext {
+    /// Application name (`copilot/.workspace` `application:`).
+    pub app: String,
+    /// Environment being rendered for.
+    pub env: String,
+    /// Workload or environment name.
+    pub name: String,
+    /// Account, region and partition when known (never needed offline).
+    #[serde(default)]
+    pub account_id: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub partition: Option<String>,
+    /// The app's domain, when `app init --domain` recorded one.
+    #[serde(default)]
+    pub app_domain: Option<String>,
+    /// What the target environment offers its workloads.
+    #[serde(default)]
+    pub environment: EnvironmentCapabilities,
+    /// The image to run, when the host already knows it; otherwise the
+    /// template takes it through the `ContainerImage` parameter.
+    #[serde(default)]
+    pub image: Option<ImageRef>,
+    /// Outputs of the workload's addons stack, classified by the host.
+    #[serde(default)]
+    pub addons: Option<AddonsOutputs>,
+    /// Names of other workloads in the workspace (for service discovery,
+    /// topic subscriptions and validation of references).
+    #[serde(default)]
+    pub workloads: Vec<WorkloadSummary>,
+}
+
+/// Facts about the environment a workload deploys into, read from the
+/// environment's manifest so that rendering never needs AWS.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentCapabilities {
+    /// The public load balancer has an HTTPS listener (certificates imported
+    /// or an app domain delegated).
+    #[serde(default)]
+    pub https_listener: bool,
+    /// An internal load balancer exists (`http.private` in the env manifest).
+    #[serde(default)]
+    pub internal_alb: bool,
+    /// The internal load balancer has an HTTPS listener.
+    #[serde(default)]
+    pub internal_https_listener: bool,
+    /// VPC and subnets are imported rather than created by ferry.
+    #[serde(default)]
+    pub imported_vpc: bool,
+    /// The environment has public subnets (workloads may use
+    /// `network.vpc.placement: public`).
+    #[serde(default = "default_true")]
+    pub public_subnets: bool,
+    /// The app's domain is delegated to this environment (aliases allowed).
+    #[serde(default)]
+    pub dns_delegated: bool,
+    /// Certificates imported with `http.public.certificates`.
+    #[serde(default)]
+    pub public_certificates: Vec<String>,
+    /// A CloudFront distribution fronts the public load balancer.
+    #[serde(default)]
+    pub cdn: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// A container image reference the host has resolved.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageRef {
+    /// Full reference, e.g. `123.dkr.ecr.us-west-2.amazonaws.com/chat/api:abc123`.
+    pub uri: String,
+    /// Digest (`sha256:...`) when the image was built and pushed by ferry.
+    #[serde(default)]
+    pub digest: Option<String>,
+}
+
+/// The addons stack's outputs, sorted by what Copilot does with each kind:
+/// managed policies attach to the task role, secrets become container
+/// secrets, security groups join the service, everything else becomes an
+/// environment variable named after the output.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddonsOutputs {
+    #[serde(default)]
+    pub managed_policies: Vec<String>,
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    #[serde(default)]
+    pub security_groups: Vec<String>,
+    #[serde(default)]
+    pub variables: Vec<String>,
+}
+
+/// Another workload of the same application.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadSummary {
+    pub name: String,
+    /// Manifest `type:` string.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// Names of the logical resources, parameters and conditions the host adds
+/// to every workload stack. Plugins reference them, they never define them.
+pub mod host_owned {
+    /// Parameters the host declares on every workload stack.
+    pub const APP_NAME: &str = "AppName";
+    pub const ENV_NAME: &str = "EnvName";
+    pub const WORKLOAD_NAME: &str = "WorkloadName";
+    pub const ADDONS_TEMPLATE_URL: &str = "AddonsTemplateURL";
+    /// Condition true when the addons template URL is set.
+    pub const HAS_ADDONS: &str = "HasAddons";
+    /// The nested stack holding `copilot/<name>/addons/*.yml`.
+    pub const ADDONS_STACK: &str = "AddonsStack";
+    /// Every parameter name the host owns.
+    pub const PARAMETERS: &[&str] = &[APP_NAME, ENV_NAME, WORKLOAD_NAME, ADDONS_TEMPLATE_URL];
+}

@@ -1,0 +1,403 @@
+//! CloudFormation builders: a template with ordered sections, resources with
+//! human descriptions (shown while deploying), and the intrinsic functions.
+
+use indexmap::IndexMap;
+use serde_json::{Map, Value, json};
+
+/// A CloudFormation template fragment. Sections keep insertion order so the
+/// rendered JSON reads in the order the plugin built it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Template {
+    pub description: Option<String>,
+    pub metadata: IndexMap<String, Value>,
+    pub parameters: IndexMap<String, Value>,
+    pub mappings: IndexMap<String, Value>,
+    pub conditions: IndexMap<String, Value>,
+    pub resources: IndexMap<String, Value>,
+    pub outputs: IndexMap<String, Value>,
+    descriptions: IndexMap<String, String>,
+}
+
+impl Template {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Declares a parameter (`Type` plus any extra keys such as `Default`).
+    pub fn parameter(&mut self, name: &str, parameter: Parameter) -> &mut Self {
+        self.parameters
+            .insert(name.to_string(), parameter.into_json());
+        self
+    }
+
+    pub fn condition(&mut self, name: &str, condition: Value) -> &mut Self {
+        self.conditions.insert(name.to_string(), condition);
+        self
+    }
+
+    /// Adds a resource; its description is what deploy progress shows.
+    pub fn resource(&mut self, logical_id: &str, resource: Resource) -> &mut Self {
+        if let Some(description) = &resource.description {
+            self.descriptions
+                .insert(logical_id.to_string(), description.clone());
+        }
+        self.resources
+            .insert(logical_id.to_string(), resource.into_json());
+        self
+    }
+
+    pub fn has_resource(&self, logical_id: &str) -> bool {
+        self.resources.contains_key(logical_id)
+    }
+
+    /// Adds an output; `export` names a cross-stack export.
+    pub fn output(&mut self, name: &str, value: Value, export: Option<Value>) -> &mut Self {
+        let mut out = Map::new();
+        out.insert("Value".into(), value);
+        if let Some(export) = export {
+            out.insert("Export".into(), json!({ "Name": export }));
+        }
+        self.outputs.insert(name.to_string(), Value::Object(out));
+        self
+    }
+
+    /// Like [`Template::output`], only present when `condition` holds.
+    pub fn conditional_output(
+        &mut self,
+        name: &str,
+        condition: &str,
+        value: Value,
+        export: Option<Value>,
+    ) -> &mut Self {
+        self.output(name, value, export);
+        if let Some(Value::Object(out)) = self.outputs.get_mut(name) {
+            out.insert("Condition".into(), Value::String(condition.to_string()));
+        }
+        self
+    }
+
+    /// Resource descriptions as (logical id, description).
+    pub fn descriptions(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.descriptions
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    pub fn to_json(&self) -> Value {
+        let mut out = Map::new();
+        out.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
+        if let Some(description) = &self.description {
+            out.insert("Description".into(), json!(description));
+        }
+        let sections = [
+            ("Metadata", &self.metadata),
+            ("Parameters", &self.parameters),
+            ("Mappings", &self.mappings),
+            ("Conditions", &self.conditions),
+            ("Resources", &self.resources),
+            ("Outputs", &self.outputs),
+        ];
+        for (name, section) in sections {
+            if !section.is_empty() {
+                out.insert(
+                    name.into(),
+                    Value::Object(section.clone().into_iter().collect()),
+                );
+            }
+        }
+        Value::Object(out)
+    }
+}
+
+/// A template parameter.
+#[derive(Debug, Clone)]
+pub struct Parameter {
+    body: Map<String, Value>,
+}
+
+impl Parameter {
+    pub fn string() -> Self {
+        Self::of_type("String")
+    }
+
+    pub fn number() -> Self {
+        Self::of_type("Number")
+    }
+
+    pub fn of_type(ty: &str) -> Self {
+        let mut body = Map::new();
+        body.insert("Type".into(), json!(ty));
+        Parameter { body }
+    }
+
+    pub fn default(mut self, value: impl Into<Value>) -> Self {
+        self.body.insert("Default".into(), value.into());
+        self
+    }
+
+    pub fn description(mut self, text: &str) -> Self {
+        self.body.insert("Description".into(), json!(text));
+        self
+    }
+
+    pub fn allowed(mut self, values: &[&str]) -> Self {
+        self.body.insert("AllowedValues".into(), json!(values));
+        self
+    }
+
+    pub fn into_json(self) -> Value {
+        Value::Object(self.body)
+    }
+}
+
+/// A resource under construction.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    ty: String,
+    properties: Map<String, Value>,
+    condition: Option<String>,
+    depends_on: Vec<String>,
+    deletion_policy: Option<String>,
+    update_replace_policy: Option<String>,
+    metadata: Option<Value>,
+    description: Option<String>,
+}
+
+impl Resource {
+    pub fn new(ty: &str) -> Self {
+        Resource {
+            ty: ty.to_string(),
+            properties: Map::new(),
+            condition: None,
+            depends_on: Vec::new(),
+            deletion_policy: None,
+            update_replace_policy: None,
+            metadata: None,
+            description: None,
+        }
+    }
+
+    /// Sets a property; `Value::Null` is skipped so optional values can be
+    /// passed straight through.
+    pub fn prop(mut self, key: &str, value: impl Into<Value>) -> Self {
+        let value = value.into();
+        if !value.is_null() {
+            self.properties.insert(key.to_string(), value);
+        }
+        self
+    }
+
+    /// Sets a property only when `value` is `Some`.
+    pub fn opt_prop<V: Into<Value>>(self, key: &str, value: Option<V>) -> Self {
+        match value {
+            Some(v) => self.prop(key, v),
+            None => self,
+        }
+    }
+
+    pub fn condition(mut self, name: &str) -> Self {
+        self.condition = Some(name.to_string());
+        self
+    }
+
+    pub fn depends_on(mut self, logical_id: &str) -> Self {
+        self.depends_on.push(logical_id.to_string());
+        self
+    }
+
+    pub fn deletion_policy(mut self, policy: &str) -> Self {
+        self.deletion_policy = Some(policy.to_string());
+        self.update_replace_policy = Some(policy.to_string());
+        self
+    }
+
+    pub fn metadata(mut self, metadata: Value) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+
+    /// What this resource is, in words a user reads during a deploy.
+    pub fn describe(mut self, description: &str) -> Self {
+        self.description = Some(description.to_string());
+        self
+    }
+
+    pub fn into_json(self) -> Value {
+        let mut out = Map::new();
+        out.insert("Type".into(), json!(self.ty));
+        if let Some(condition) = self.condition {
+            out.insert("Condition".into(), json!(condition));
+        }
+        match self.depends_on.len() {
+            0 => {}
+            1 => {
+                out.insert("DependsOn".into(), json!(self.depends_on[0]));
+            }
+            _ => {
+                out.insert("DependsOn".into(), json!(self.depends_on));
+            }
+        }
+        if let Some(policy) = self.deletion_policy {
+            out.insert("DeletionPolicy".into(), json!(policy));
+        }
+        if let Some(policy) = self.update_replace_policy {
+            out.insert("UpdateReplacePolicy".into(), json!(policy));
+        }
+        if let Some(metadata) = self.metadata {
+            out.insert("Metadata".into(), metadata);
+        }
+        if !self.properties.is_empty() {
+            out.insert("Properties".into(), Value::Object(self.properties));
+        }
+        Value::Object(out)
+    }
+}
+
+// ---- intrinsic functions -------------------------------------------------
+
+pub fn ref_(name: &str) -> Value {
+    json!({ "Ref": name })
+}
+
+pub fn sub(template: &str) -> Value {
+    json!({ "Fn::Sub": template })
+}
+
+pub fn sub_with(template: &str, variables: Value) -> Value {
+    json!({ "Fn::Sub": [template, variables] })
+}
+
+pub fn get_att(logical_id: &str, attribute: &str) -> Value {
+    json!({ "Fn::GetAtt": [logical_id, attribute] })
+}
+
+pub fn import_value(name: Value) -> Value {
+    json!({ "Fn::ImportValue": name })
+}
+
+/// Imports an environment stack export named `<app>-<env>-<name>`, the
+/// Copilot naming every existing environment stack uses.
+pub fn env_import(name: &str) -> Value {
+    import_value(sub(&format!("${{AppName}}-${{EnvName}}-{name}")))
+}
+
+pub fn join(delimiter: &str, values: Value) -> Value {
+    json!({ "Fn::Join": [delimiter, values] })
+}
+
+pub fn split(delimiter: &str, value: Value) -> Value {
+    json!({ "Fn::Split": [delimiter, value] })
+}
+
+pub fn select(index: usize, list: Value) -> Value {
+    json!({ "Fn::Select": [index.to_string(), list] })
+}
+
+pub fn get_azs() -> Value {
+    json!({ "Fn::GetAZs": "" })
+}
+
+pub fn cidr(block: Value, count: u32, bits: u32) -> Value {
+    json!({ "Fn::Cidr": [block, count, bits] })
+}
+
+pub fn if_(condition: &str, then: Value, otherwise: Value) -> Value {
+    json!({ "Fn::If": [condition, then, otherwise] })
+}
+
+pub fn equals(a: Value, b: Value) -> Value {
+    json!({ "Fn::Equals": [a, b] })
+}
+
+pub fn not(condition: Value) -> Value {
+    json!({ "Fn::Not": [condition] })
+}
+
+pub fn and(conditions: Vec<Value>) -> Value {
+    json!({ "Fn::And": conditions })
+}
+
+pub fn or(conditions: Vec<Value>) -> Value {
+    json!({ "Fn::Or": conditions })
+}
+
+pub fn condition(name: &str) -> Value {
+    json!({ "Condition": name })
+}
+
+pub fn no_value() -> Value {
+    ref_("AWS::NoValue")
+}
+
+pub fn tag(key: &str, value: impl Into<Value>) -> Value {
+    json!({ "Key": key, "Value": value.into() })
+}
+
+/// An IAM policy document.
+pub fn policy_document(statements: Vec<Value>) -> Value {
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// A trust policy letting `service` (e.g. `ecs-tasks.amazonaws.com`) assume a role.
+pub fn assume_role_policy(service: &str) -> Value {
+    policy_document(vec![json!({
+        "Effect": "Allow",
+        "Principal": { "Service": service },
+        "Action": "sts:AssumeRole"
+    })])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_sections_in_order_and_empty_ones_left_out() {
+        let mut t = Template::new();
+        t.parameter("AppName", Parameter::string());
+        t.resource(
+            "Cluster",
+            Resource::new("AWS::ECS::Cluster")
+                .prop("ClusterName", sub("${AppName}"))
+                .describe("An ECS cluster"),
+        );
+        t.output(
+            "ClusterId",
+            ref_("Cluster"),
+            Some(sub("${AppName}-ClusterId")),
+        );
+        let v = t.to_json();
+        let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(
+            keys,
+            [
+                "AWSTemplateFormatVersion",
+                "Parameters",
+                "Resources",
+                "Outputs"
+            ]
+        );
+        assert_eq!(
+            t.descriptions().collect::<Vec<_>>(),
+            [("Cluster", "An ECS cluster")]
+        );
+        assert_eq!(
+            v["Outputs"]["ClusterId"]["Export"]["Name"],
+            json!({"Fn::Sub": "${AppName}-ClusterId"})
+        );
+    }
+
+    #[test]
+    fn null_properties_are_skipped_and_depends_on_shapes() {
+        let r = Resource::new("AWS::S3::Bucket")
+            .prop("A", Value::Null)
+            .depends_on("X")
+            .into_json();
+        assert_eq!(r, json!({"Type": "AWS::S3::Bucket", "DependsOn": "X"}));
+        let r = Resource::new("AWS::S3::Bucket")
+            .depends_on("X")
+            .depends_on("Y")
+            .into_json();
+        assert_eq!(r["DependsOn"], json!(["X", "Y"]));
+    }
+}

@@ -1,0 +1,111 @@
+//! The ferry plugin SDK.
+//!
+//! A plugin is a WebAssembly component that turns one manifest into a
+//! CloudFormation fragment. Implement [`Plugin`] and export it with one macro:
+//!
+//! ```ignore
+//! struct MyService;
+//! impl ferry_plugin_sdk::Plugin for MyService { /* info, validate, render */ }
+//! ferry_plugin_sdk::export_plugin!(MyService, service);
+//! ```
+//!
+//! The SDK hides the WIT bindings: manifests arrive as [`serde_json::Value`],
+//! templates leave as a [`cfn::Template`], and problems are [`Diagnostic`]s
+//! located by JSON pointer so the host can print `file:line:col`.
+
+pub mod cfn;
+pub mod diag;
+pub mod manifest;
+
+#[doc(hidden)]
+pub mod bindings;
+#[doc(hidden)]
+pub mod export;
+
+pub use diag::{Diagnostic, Severity};
+pub use ferry_plugin_protocol as protocol;
+pub use ferry_plugin_protocol::RenderContext;
+pub use manifest::parse_manifest;
+pub use schemars;
+pub use serde_json::{Value, json};
+
+/// The version of the plugin ABI (WIT package `ferry:plugin`) this SDK targets.
+pub const WIT_VERSION: &str = "0.1.0";
+
+/// What a plugin produces; selects the WIT world it is exported as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginKind {
+    Service,
+    Job,
+    PipelineProvider,
+    Environment,
+}
+
+/// Static description of a plugin.
+#[derive(Debug, Clone)]
+pub struct PluginInfo {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    /// Manifest `type:` strings this plugin renders.
+    pub manifest_types: Vec<String>,
+    /// JSON Schema of the manifest (see [`manifest::schema_for`]).
+    pub manifest_schema: Value,
+    /// Commented YAML written by `init`; `{{name}}` is replaced by the host.
+    pub manifest_template: String,
+}
+
+/// A rendered CloudFormation fragment and the values for its parameters.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub template: cfn::Template,
+    pub parameters: indexmap::IndexMap<String, Value>,
+}
+
+/// Why rendering did not produce a template.
+#[derive(Debug, Clone)]
+pub enum RenderError {
+    /// The manifest is wrong; the diagnostics say where.
+    Invalid(Vec<Diagnostic>),
+    /// Anything else.
+    Failed(String),
+}
+
+impl From<Vec<Diagnostic>> for RenderError {
+    fn from(diagnostics: Vec<Diagnostic>) -> Self {
+        RenderError::Invalid(diagnostics)
+    }
+}
+
+impl From<Diagnostic> for RenderError {
+    fn from(diagnostic: Diagnostic) -> Self {
+        RenderError::Invalid(vec![diagnostic])
+    }
+}
+
+/// Implemented by every plugin. All methods are pure: the sandbox grants no
+/// files, network, environment or clock, and the host may call them in any
+/// order, on fresh instances, many times.
+pub trait Plugin {
+    fn info() -> PluginInfo;
+
+    /// Checks a manifest without rendering it. Errors stop a deploy; warnings
+    /// are shown. The default renders against an empty context and reports
+    /// what that finds.
+    fn validate(manifest: &Value) -> Vec<Diagnostic> {
+        let context = RenderContext::default();
+        match Self::render(manifest, &context) {
+            Ok(_) => Vec::new(),
+            Err(RenderError::Invalid(diagnostics)) => diagnostics,
+            Err(RenderError::Failed(message)) => vec![Diagnostic::error("", message)],
+        }
+    }
+
+    fn render(manifest: &Value, context: &RenderContext) -> Result<Rendered, RenderError>;
+}
+
+/// Logs through the host (shown with `--verbose`); the only capability a
+/// plugin has besides computing.
+pub fn log(message: &str) {
+    bindings::log_info(message);
+}
