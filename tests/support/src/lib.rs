@@ -1,0 +1,70 @@
+//! Helpers shared by the tests of every crate.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The workspace root (the directory holding the top-level `Cargo.toml`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("tests/support sits two levels below the workspace root")
+        .to_path_buf()
+}
+
+/// The cfn-lint executable: `$FERRY_CFN_LINT`, the project's `.venv`, or PATH.
+/// Tests fail (never skip) when it is missing: a lint that does not run
+/// proves nothing.
+pub fn cfn_lint_command() -> PathBuf {
+    if let Some(path) = std::env::var_os("FERRY_CFN_LINT") {
+        return PathBuf::from(path);
+    }
+    let venv = workspace_root().join(".venv/bin/cfn-lint");
+    if venv.is_file() {
+        return venv;
+    }
+    PathBuf::from("cfn-lint")
+}
+
+/// Runs cfn-lint once over `templates` (name, template). Returns Err with
+/// cfn-lint's report when it finds any error; warnings are printed.
+pub fn cfn_lint(templates: &[(String, Value)]) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let mut paths = Vec::new();
+    for (name, template) in templates {
+        let path = dir.path().join(format!("{}.json", name.replace('/', "_")));
+        let text = serde_json::to_string_pretty(template).map_err(|e| e.to_string())?;
+        std::fs::write(&path, text).map_err(|e| e.to_string())?;
+        paths.push(path);
+    }
+    cfn_lint_files(&paths)
+}
+
+/// Runs cfn-lint once over files already on disk.
+pub fn cfn_lint_files(paths: &[PathBuf]) -> Result<(), String> {
+    if paths.is_empty() {
+        return Err("cfn_lint_files called with no templates".into());
+    }
+    let cmd = cfn_lint_command();
+    let output = Command::new(&cmd)
+        .args(["--format", "parseable", "--"])
+        .args(paths)
+        .output()
+        .map_err(|e| {
+            format!(
+                "cannot run {}: {e}\nhint: run `bash scripts/setup.sh` to create .venv with cfn-lint, or set FERRY_CFN_LINT",
+                cmd.display()
+            )
+        })?;
+    let code = output.status.code().unwrap_or(1);
+    let report = String::from_utf8_lossy(&output.stdout).to_string() + &String::from_utf8_lossy(&output.stderr);
+    // cfn-lint's exit code is a bit mask: 1 fatal, 2 error, 4 warning, 8 info.
+    if code & 0b11 != 0 || output.status.code().is_none() {
+        return Err(format!("cfn-lint found errors (exit {code}):\n{report}"));
+    }
+    if !report.trim().is_empty() {
+        eprintln!("cfn-lint warnings:\n{report}");
+    }
+    Ok(())
+}
