@@ -68,3 +68,30 @@ pub fn cfn_lint_files(paths: &[PathBuf]) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Parameters the host declares on every stack it assembles. A plugin's
+/// fragment references them without declaring them; tests that lint a bare
+/// fragment add them here the way the host would.
+pub const HOST_PARAMETERS: &[&str] = &["AppName", "EnvName", "WorkloadName", "EnvironmentName", "AddonsTemplateURL"];
+
+/// Adds a `String` declaration for each host-owned parameter the fragment
+/// uses (by `Ref` or inside `Fn::Sub`) but does not declare.
+pub fn with_host_parameters(mut template: Value) -> Value {
+    let text = template.to_string();
+    let used: Vec<&str> = HOST_PARAMETERS
+        .iter()
+        .copied()
+        .filter(|p| text.contains(&format!("\"Ref\":\"{p}\"")) || text.contains(&format!("${{{p}}}")))
+        .collect();
+    if let Some(obj) = template.as_object_mut() {
+        let params = obj
+            .entry("Parameters")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Some(params) = params.as_object_mut() {
+            for p in used {
+                params.entry(p).or_insert_with(|| serde_json::json!({"Type": "String"}));
+            }
+        }
+    }
+    template
+}
