@@ -1,0 +1,248 @@
+//! Finding and reading a Copilot workspace: `copilot/.workspace`, workload
+//! manifests `copilot/<name>/manifest.yml`, environments
+//! `copilot/environments/<env>/manifest.yml`.
+
+use crate::error::{Error, Problem, did_you_mean};
+use crate::yaml::YamlDoc;
+use ferry_plugin_protocol::WorkloadSummary;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// Directories under `copilot/` that are not workloads.
+const RESERVED_DIRS: &[&str] = &["environments", "pipelines", "plugins"];
+
+/// A Copilot workspace on disk.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// The directory that holds `copilot/`.
+    pub root: PathBuf,
+    /// `<root>/copilot`.
+    pub copilot_dir: PathBuf,
+    /// `application:` from `.workspace`.
+    pub app: String,
+    /// `domain:` from `.workspace` (a ferry extension Copilot ignores).
+    pub domain: Option<String>,
+}
+
+/// One manifest file, parsed.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// Workload or environment name (its directory name).
+    pub name: String,
+    /// Manifest `type:`.
+    pub kind: String,
+    pub doc: YamlDoc,
+    /// The directory holding `manifest.yml`.
+    pub dir: PathBuf,
+}
+
+impl Workspace {
+    /// Walks up from `start` to the first directory with `copilot/.workspace`.
+    pub fn discover(start: &Path) -> Result<Workspace, Error> {
+        for dir in start.ancestors() {
+            if dir.join("copilot").join(".workspace").is_file() {
+                return Workspace::open(dir);
+            }
+        }
+        Err(Problem::new(format!("no Copilot workspace found in {} or any parent directory", start.display()))
+            .why("ferry looks for copilot/.workspace to know which application you work on")
+            .hint("cd into your project, or create one with `ferry app init <app>`")
+            .into())
+    }
+
+    /// Opens the workspace whose `copilot/` is directly under `root`.
+    pub fn open(root: &Path) -> Result<Workspace, Error> {
+        let copilot_dir = root.join("copilot");
+        let file = copilot_dir.join(".workspace");
+        let doc = YamlDoc::read(&file)?;
+        let app = match doc.value.get("application") {
+            Some(Value::String(app)) if !app.is_empty() => app.clone(),
+            Some(_) => {
+                return Err(Problem::new("`application` must be a non-empty string")
+                    .at(Some(doc.locate("/application")))
+                    .hint("write `application: <app name>`")
+                    .into());
+            }
+            None => {
+                return Err(Problem::new("copilot/.workspace does not name the application")
+                    .at(Some(doc.locate("")))
+                    .hint("add a line `application: <app name>`")
+                    .into());
+            }
+        };
+        if let Err(why) = crate::naming::check_name(&app) {
+            return Err(Problem::new(format!("invalid application name `{app}`"))
+                .at(Some(doc.locate("/application")))
+                .why(why)
+                .into());
+        }
+        let domain = doc.value.get("domain").and_then(Value::as_str).map(str::to_string);
+        Ok(Workspace { root: root.to_path_buf(), copilot_dir, app, domain })
+    }
+
+    fn manifest_dirs(dir: &Path) -> Vec<(String, PathBuf)> {
+        let mut found: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter(|e| e.path().join("manifest.yml").is_file())
+                    .filter_map(|e| Some((e.file_name().to_str()?.to_string(), e.path())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort();
+        found
+    }
+
+    /// Names of all services and jobs, sorted.
+    pub fn workload_names(&self) -> Vec<String> {
+        Self::manifest_dirs(&self.copilot_dir)
+            .into_iter()
+            .map(|(name, _)| name)
+            .filter(|name| !RESERVED_DIRS.contains(&name.as_str()))
+            .collect()
+    }
+
+    /// Names of all environments with a manifest, sorted.
+    pub fn environment_names(&self) -> Vec<String> {
+        Self::manifest_dirs(&self.copilot_dir.join("environments")).into_iter().map(|(name, _)| name).collect()
+    }
+
+    /// Loads `copilot/<name>/manifest.yml`.
+    pub fn load_workload(&self, name: &str) -> Result<Manifest, Error> {
+        let known = self.workload_names();
+        if !known.iter().any(|k| k == name) {
+            return Err(unknown("service or job", name, &known, "ferry svc init").into());
+        }
+        load_manifest(name, &self.copilot_dir.join(name))
+    }
+
+    /// Loads `copilot/environments/<name>/manifest.yml`.
+    pub fn load_environment(&self, name: &str) -> Result<Manifest, Error> {
+        let known = self.environment_names();
+        if !known.iter().any(|k| k == name) {
+            return Err(unknown("environment", name, &known, "ferry env init").into());
+        }
+        load_manifest(name, &self.copilot_dir.join("environments").join(name))
+    }
+
+    /// Every workload's name and type, read from its manifest.
+    pub fn workload_summaries(&self) -> Result<Vec<WorkloadSummary>, Error> {
+        self.workload_names()
+            .into_iter()
+            .map(|name| {
+                let manifest = self.load_workload(&name)?;
+                Ok(WorkloadSummary { name, kind: manifest.kind })
+            })
+            .collect()
+    }
+}
+
+fn unknown(what: &str, name: &str, known: &[String], init: &str) -> Problem {
+    let problem = Problem::new(format!("no {what} named `{name}` in this workspace"));
+    let hint = match did_you_mean(name, known.iter().map(String::as_str)) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None if known.is_empty() => format!("there is none yet: create one with `{init}`"),
+        None => format!("known: {}", known.join(", ")),
+    };
+    problem.hint(hint)
+}
+
+fn load_manifest(name: &str, dir: &Path) -> Result<Manifest, Error> {
+    let path = dir.join("manifest.yml");
+    let doc = YamlDoc::read(&path)?;
+    if !doc.value.is_object() {
+        return Err(Problem::new("a manifest must be a YAML map of fields")
+            .at(Some(doc.locate("")))
+            .hint("start with `name: <name>` and `type: <type>`")
+            .into());
+    }
+    let kind = match doc.value.get("type") {
+        Some(Value::String(kind)) => kind.clone(),
+        Some(_) => {
+            return Err(Problem::new("`type` must be a string")
+                .at(Some(doc.locate("/type")))
+                .pointer("/type")
+                .hint("for example `type: Load Balanced Web Service`")
+                .into());
+        }
+        None => {
+            return Err(Problem::new("the manifest has no `type`")
+                .at(Some(doc.locate("")))
+                .hint("add for example `type: Load Balanced Web Service`")
+                .into());
+        }
+    };
+    if let Some(Value::String(declared)) = doc.value.get("name")
+        && declared != name
+    {
+        return Err(Problem::new(format!("the manifest's name `{declared}` does not match its directory `{name}`"))
+            .at(Some(doc.locate("/name")))
+            .pointer("/name")
+            .why("Copilot names stacks, ECR repositories and records after the directory")
+            .hint(format!("set `name: {name}` or rename the directory"))
+            .into());
+    }
+    Ok(Manifest { name: name.to_string(), kind, doc, dir: dir.to_path_buf() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn sample() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "copilot/.workspace", "application: chat\ndomain: example.com\n");
+        write(dir.path(), "copilot/api/manifest.yml", "name: api\ntype: Backend Service\n");
+        write(dir.path(), "copilot/frontend/manifest.yml", "name: frontend\ntype: Load Balanced Web Service\n");
+        write(dir.path(), "copilot/environments/test/manifest.yml", "name: test\ntype: Environment\n");
+        write(dir.path(), "copilot/pipelines/release/manifest.yml", "name: release\n");
+        dir
+    }
+
+    #[test]
+    fn discovers_from_a_subdirectory() {
+        let dir = sample();
+        std::fs::create_dir_all(dir.path().join("src/deep")).unwrap();
+        let ws = Workspace::discover(&dir.path().join("src/deep")).unwrap();
+        assert_eq!(ws.app, "chat");
+        assert_eq!(ws.domain.as_deref(), Some("example.com"));
+        assert_eq!(ws.workload_names(), ["api", "frontend"]);
+        assert_eq!(ws.environment_names(), ["test"]);
+        assert_eq!(ws.load_workload("frontend").unwrap().kind, "Load Balanced Web Service");
+    }
+
+    #[test]
+    fn missing_workspace_has_hint() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Workspace::discover(dir.path()).unwrap_err();
+        assert!(err.problems()[0].hint.as_deref().unwrap().contains("ferry app init"));
+    }
+
+    #[test]
+    fn unknown_names_suggest() {
+        let dir = sample();
+        let ws = Workspace::discover(dir.path()).unwrap();
+        let err = ws.load_workload("frontnd").unwrap_err();
+        assert_eq!(err.problems()[0].hint.as_deref(), Some("did you mean `frontend`?"));
+        let err = ws.load_environment("prod").unwrap_err();
+        assert_eq!(err.problems()[0].hint.as_deref(), Some("known: test"));
+    }
+
+    #[test]
+    fn name_must_match_directory() {
+        let dir = sample();
+        write(dir.path(), "copilot/api/manifest.yml", "name: backend\ntype: Backend Service\n");
+        let ws = Workspace::discover(dir.path()).unwrap();
+        let err = ws.load_workload("api").unwrap_err();
+        let p = &err.problems()[0];
+        assert_eq!(p.location.as_ref().unwrap().line, 1);
+        assert!(p.what.contains("`backend`"));
+    }
+}
