@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs everything ferry's demo and tests need, into this clone only
+# (./.venv for Python tools); safe to run again, it skips what is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1;32m%12s\033[0m %s\n' "$1" "$2" >&2; }
+
+# Rust: the toolchain file pins the version and the wasm32-wasip2 target;
+# this makes sure the target is installed even where rustup does not do it
+# automatically.
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
+  say Installing "rust target wasm32-wasip2"
+  rustup target add wasm32-wasip2
+fi
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+  say Installing "cargo-nextest"
+  cargo install cargo-nextest --locked
+fi
+
+# Python tools: cfn-lint validates every rendered template in tests; moto
+# serves AWS APIs on 127.0.0.1 for the demo and end-to-end tests.
+if [ ! -x .venv/bin/cfn-lint ] || [ ! -x .venv/bin/moto_server ]; then
+  say Installing "cfn-lint and moto into .venv"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
+fi
