@@ -16,6 +16,7 @@
 pub mod cfn;
 pub mod diag;
 pub mod manifest;
+pub mod workload;
 
 #[doc(hidden)]
 pub mod bindings;

@@ -1,0 +1,617 @@
+//! Typed manifest sections shared by workload types, in Copilot's format.
+//!
+//! Fields ferry recognises but does not render yet are kept as raw
+//! [`Value`]s so that [`super::validate::check_task`] can refuse them by
+//! path instead of letting `deny_unknown_fields` call them unknown.
+
+use super::either::{Duration, OneOf, StringOrList, map_as, seq_as};
+use crate::impl_one_of_deserialize;
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde::de::{self, MapAccess, SeqAccess, Unexpected};
+use serde_json::Value;
+
+/// `image:` of the main container.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Image {
+    /// Built by the host (`docker build`); the plugin only needs to know it exists.
+    pub build: Option<BuildConfig>,
+    /// An existing image to run instead of building one.
+    pub location: Option<String>,
+    /// ARN of a Secrets Manager secret with private registry credentials.
+    pub credentials: Option<String>,
+    /// The port the container listens on.
+    pub port: Option<u32>,
+    #[serde(default)]
+    pub labels: IndexMap<String, String>,
+    /// Container name → condition (`start`, `healthy`, `complete`, `success`).
+    #[serde(default)]
+    pub depends_on: IndexMap<String, String>,
+    pub healthcheck: Option<ContainerHealthCheck>,
+}
+
+/// `image.build: path/to/Dockerfile` or a map.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum BuildConfig {
+    Dockerfile(String),
+    Args(BuildArgs),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BuildArgs {
+    pub dockerfile: Option<String>,
+    pub context: Option<String>,
+    pub target: Option<String>,
+    #[serde(default)]
+    pub args: IndexMap<String, String>,
+    #[serde(default)]
+    pub cache_from: Vec<String>,
+}
+
+impl OneOf for BuildConfig {
+    const EXPECTING: &'static str =
+        "a Dockerfile path, or a map with `dockerfile`, `context`, `target`, `args`, `cache_from`";
+    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
+        Ok(BuildConfig::Dockerfile(v.to_string()))
+    }
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        map_as(map).map(BuildConfig::Args)
+    }
+}
+impl_one_of_deserialize!(BuildConfig);
+
+/// Container health check (`image.healthcheck`, `sidecars.*.healthcheck`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerHealthCheck {
+    pub command: Option<StringOrList>,
+    pub interval: Option<Duration>,
+    pub retries: Option<u32>,
+    pub timeout: Option<Duration>,
+    pub start_period: Option<Duration>,
+}
+
+/// `platform: linux/arm64` or `{osfamily, architecture}`.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum Platform {
+    String(String),
+    Args(PlatformArgs),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformArgs {
+    pub osfamily: String,
+    pub architecture: String,
+}
+
+impl OneOf for Platform {
+    const EXPECTING: &'static str =
+        "a string such as `linux/x86_64` or `linux/arm64`, or a map with `osfamily` and `architecture`";
+    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
+        Ok(Platform::String(v.to_string()))
+    }
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        map_as(map).map(Platform::Args)
+    }
+}
+impl_one_of_deserialize!(Platform);
+
+/// A platform in ECS's terms (`RuntimePlatform`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedPlatform {
+    /// `LINUX`, `WINDOWS_SERVER_2019_CORE`, ...
+    pub os_family: &'static str,
+    /// `X86_64` or `ARM64`.
+    pub architecture: &'static str,
+}
+
+impl Default for ResolvedPlatform {
+    fn default() -> Self {
+        ResolvedPlatform { os_family: "LINUX", architecture: "X86_64" }
+    }
+}
+
+impl ResolvedPlatform {
+    pub fn is_windows(&self) -> bool {
+        self.os_family.starts_with("WINDOWS")
+    }
+    pub fn is_arm(&self) -> bool {
+        self.architecture == "ARM64"
+    }
+}
+
+/// Platform strings Copilot accepts.
+pub const PLATFORM_STRINGS: &[&str] =
+    &["linux/x86_64", "linux/amd64", "linux/arm64", "linux/arm", "windows/x86_64", "windows/amd64"];
+/// `platform.osfamily` values.
+pub const OS_FAMILIES: &[&str] = &[
+    "linux",
+    "windows_server_2019_core",
+    "windows_server_2019_full",
+    "windows_server_2022_core",
+    "windows_server_2022_full",
+];
+
+impl Platform {
+    /// Maps the manifest's spelling to ECS's, or says what is accepted.
+    pub fn resolve(&self) -> Result<ResolvedPlatform, (String, String)> {
+        match self {
+            Platform::String(s) => match s.as_str() {
+                "linux/x86_64" | "linux/amd64" => Ok(ResolvedPlatform::default()),
+                "linux/arm64" | "linux/arm" => Ok(ResolvedPlatform { os_family: "LINUX", architecture: "ARM64" }),
+                "windows/x86_64" | "windows/amd64" => {
+                    Ok(ResolvedPlatform { os_family: "WINDOWS_SERVER_2019_CORE", architecture: "X86_64" })
+                }
+                other => Err((
+                    format!("unknown platform `{other}`"),
+                    format!("expected one of: {}", PLATFORM_STRINGS.join(", ")),
+                )),
+            },
+            Platform::Args(args) => {
+                let os_family = match args.osfamily.to_ascii_lowercase().as_str() {
+                    "linux" => "LINUX",
+                    "windows_server_2019_core" => "WINDOWS_SERVER_2019_CORE",
+                    "windows_server_2019_full" => "WINDOWS_SERVER_2019_FULL",
+                    "windows_server_2022_core" => "WINDOWS_SERVER_2022_CORE",
+                    "windows_server_2022_full" => "WINDOWS_SERVER_2022_FULL",
+                    other => {
+                        return Err((
+                            format!("unknown osfamily `{other}`"),
+                            format!("expected one of: {}", OS_FAMILIES.join(", ")),
+                        ));
+                    }
+                };
+                let architecture = match args.architecture.to_ascii_lowercase().as_str() {
+                    "x86_64" | "amd64" => "X86_64",
+                    "arm64" | "arm" => "ARM64",
+                    other => {
+                        return Err((format!("unknown architecture `{other}`"), "expected x86_64 or arm64".into()));
+                    }
+                };
+                Ok(ResolvedPlatform { os_family, architecture })
+            }
+        }
+    }
+}
+
+/// `count: 3` or `count: {range, cpu_percentage, ...}`.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum Count {
+    Fixed(u32),
+    Advanced(AdvancedCount),
+}
+
+impl OneOf for Count {
+    const EXPECTING: &'static str = "a number of tasks, or a map with `range` and scaling targets (`cpu_percentage`, `memory_percentage`, `requests`, `response_time`) or `spot`";
+    fn from_u64<E: de::Error>(v: u64) -> Result<Self, E> {
+        u32::try_from(v).map(Count::Fixed).map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &"a task count"))
+    }
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        map_as(map).map(Count::Advanced)
+    }
+}
+impl_one_of_deserialize!(Count);
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdvancedCount {
+    pub range: Option<Range>,
+    pub cooldown: Option<Cooldown>,
+    pub cpu_percentage: Option<ScalingTarget>,
+    pub memory_percentage: Option<ScalingTarget>,
+    pub requests: Option<ScalingTarget>,
+    pub response_time: Option<ScalingTarget>,
+    /// Run this many tasks on Fargate Spot (without `range`).
+    pub spot: Option<u32>,
+}
+
+/// `range: 1-10` or `{min, max, spot_from}`.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum Range {
+    String(String),
+    Args(RangeArgs),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RangeArgs {
+    pub min: u32,
+    pub max: u32,
+    /// Tasks beyond this many-minus-one run on Fargate Spot.
+    pub spot_from: Option<u32>,
+}
+
+impl OneOf for Range {
+    const EXPECTING: &'static str = "a range such as `1-10`, or a map with `min`, `max` and optionally `spot_from`";
+    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
+        match parse_range(v) {
+            Some(_) => Ok(Range::String(v.to_string())),
+            None => Err(E::invalid_value(Unexpected::Str(v), &"a range such as `1-10` (min-max)")),
+        }
+    }
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        map_as(map).map(Range::Args)
+    }
+}
+impl_one_of_deserialize!(Range);
+
+fn parse_range(text: &str) -> Option<(u32, u32)> {
+    let (min, max) = text.split_once('-')?;
+    Some((min.trim().parse().ok()?, max.trim().parse().ok()?))
+}
+
+impl Range {
+    /// (min, max).
+    pub fn bounds(&self) -> (u32, u32) {
+        match self {
+            Range::String(s) => parse_range(s).unwrap_or((1, 1)),
+            Range::Args(a) => (a.min, a.max),
+        }
+    }
+    pub fn spot_from(&self) -> Option<u32> {
+        match self {
+            Range::String(_) => None,
+            Range::Args(a) => a.spot_from,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cooldown {
+    #[serde(rename = "in")]
+    pub scale_in: Option<Duration>,
+    #[serde(rename = "out")]
+    pub scale_out: Option<Duration>,
+}
+
+/// A scaling target: `70` (or `2s` for `response_time`), or `{value, cooldown}`.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum ScalingTarget {
+    Number(f64),
+    Duration(String),
+    Args(ScalingTargetArgs),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScalingTargetArgs {
+    pub value: Value,
+    pub cooldown: Option<Cooldown>,
+}
+
+impl OneOf for ScalingTarget {
+    const EXPECTING: &'static str =
+        "a target value (a number, or a duration for `response_time`), or a map with `value` and `cooldown`";
+    fn from_u64<E: de::Error>(v: u64) -> Result<Self, E> {
+        Ok(ScalingTarget::Number(v as f64))
+    }
+    fn from_f64<E: de::Error>(v: f64) -> Result<Self, E> {
+        Ok(ScalingTarget::Number(v))
+    }
+    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
+        Ok(ScalingTarget::Duration(v.to_string()))
+    }
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        map_as(map).map(ScalingTarget::Args)
+    }
+}
+impl_one_of_deserialize!(ScalingTarget);
+
+impl ScalingTarget {
+    /// The raw value and the target's own cooldown.
+    pub fn parts(&self) -> (Value, Option<&Cooldown>) {
+        match self {
+            ScalingTarget::Number(n) => (serde_json::json!(n), None),
+            ScalingTarget::Duration(d) => (Value::String(d.clone()), None),
+            ScalingTarget::Args(a) => (a.value.clone(), a.cooldown.as_ref()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Deployment {
+    /// `default` or `recreate` (stop old tasks before starting new ones).
+    pub rolling: Option<String>,
+    pub rollback_alarms: Option<Value>,
+}
+
+/// A `variables:` value: a scalar, or `{from_cfn: export-name}`.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum Variable {
+    Value(String),
+    FromCfn(FromCfn),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FromCfn {
+    /// Name of a CloudFormation export.
+    pub from_cfn: String,
+}
+
+impl OneOf for Variable {
+    const EXPECTING: &'static str = "a string, number or boolean, or a map `{from_cfn: <export name>}`";
+    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
+        Ok(Variable::Value(v.to_string()))
+    }
+    fn from_u64<E: de::Error>(v: u64) -> Result<Self, E> {
+        Ok(Variable::Value(v.to_string()))
+    }
+    fn from_i64<E: de::Error>(v: i64) -> Result<Self, E> {
+        Ok(Variable::Value(v.to_string()))
+    }
+    fn from_f64<E: de::Error>(v: f64) -> Result<Self, E> {
+        Ok(Variable::Value(v.to_string()))
+    }
+    fn from_bool<E: de::Error>(v: bool) -> Result<Self, E> {
+        Ok(Variable::Value(v.to_string()))
+    }
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        map_as(map).map(Variable::FromCfn)
+    }
+}
+impl_one_of_deserialize!(Variable);
+
+/// A `secrets:` value: an SSM parameter name, path or ARN, a Secrets Manager
+/// ARN, `{secretsmanager: name[:json-key...]}` or `{from_cfn: export}`.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum Secret {
+    Parameter(String),
+    Map(SecretMap),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretMap {
+    pub secretsmanager: Option<String>,
+    pub from_cfn: Option<String>,
+}
+
+impl OneOf for Secret {
+    const EXPECTING: &'static str =
+        "an SSM parameter name, path or ARN, or a map `{secretsmanager: <name or ARN>}` or `{from_cfn: <export name>}`";
+    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
+        Ok(Secret::Parameter(v.to_string()))
+    }
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        let m: SecretMap = map_as(map)?;
+        match (&m.secretsmanager, &m.from_cfn) {
+            (Some(_), None) | (None, Some(_)) => Ok(Secret::Map(m)),
+            _ => Err(de::Error::invalid_value(Unexpected::Map, &"exactly one of `secretsmanager` or `from_cfn`")),
+        }
+    }
+}
+impl_one_of_deserialize!(Secret);
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Storage {
+    /// Ephemeral storage in GiB (20 to 200).
+    pub ephemeral: Option<u32>,
+    pub readonly_fs: Option<bool>,
+    pub volumes: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Logging {
+    /// Days to keep the log group's events.
+    pub retention: Option<u32>,
+    pub image: Option<Value>,
+    pub destination: Option<Value>,
+    #[serde(rename = "enableMetadata")]
+    pub enable_metadata: Option<Value>,
+    #[serde(rename = "secretOptions")]
+    pub secret_options: Option<Value>,
+    #[serde(rename = "configFilePath")]
+    pub config_file_path: Option<Value>,
+    pub env_file: Option<Value>,
+    pub variables: Option<Value>,
+    pub secrets: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    pub connect: Option<Value>,
+    pub vpc: Option<Vpc>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Vpc {
+    pub placement: Option<Placement>,
+    pub security_groups: Option<SecurityGroups>,
+}
+
+/// `placement: public | private` or `{subnets: [...]}`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Placement {
+    Public,
+    Private,
+    Subnets(Value),
+}
+
+impl JsonSchema for Placement {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Placement".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "anyOf": [
+                {"type": "string", "enum": ["public", "private"]},
+                {"type": "object", "properties": {"subnets": {}}}
+            ]
+        })
+    }
+}
+
+impl OneOf for Placement {
+    const EXPECTING: &'static str = "`public`, `private`, or a map `{subnets: [...]}`";
+    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
+        match v {
+            "public" => Ok(Placement::Public),
+            "private" => Ok(Placement::Private),
+            _ => Err(E::invalid_value(Unexpected::Str(v), &"`public` or `private`")),
+        }
+    }
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        map_as(map).map(Placement::Subnets)
+    }
+}
+impl_one_of_deserialize!(Placement);
+
+/// `security_groups: [sg-1, {from_cfn: x}]` or `{groups: [...], deny_default}`.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum SecurityGroups {
+    List(Vec<StringOrFromCfn>),
+    Args(SecurityGroupsArgs),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityGroupsArgs {
+    #[serde(default)]
+    pub groups: Vec<StringOrFromCfn>,
+    /// Leave out the environment's default security group.
+    pub deny_default: Option<bool>,
+}
+
+impl OneOf for SecurityGroups {
+    const EXPECTING: &'static str = "a list of security group IDs, or a map with `groups` and `deny_default`";
+    fn from_seq<'de, A: SeqAccess<'de>>(seq: A) -> Result<Self, A::Error> {
+        seq_as(seq).map(SecurityGroups::List)
+    }
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        map_as(map).map(SecurityGroups::Args)
+    }
+}
+impl_one_of_deserialize!(SecurityGroups);
+
+impl SecurityGroups {
+    pub fn groups(&self) -> &[StringOrFromCfn] {
+        match self {
+            SecurityGroups::List(l) => l,
+            SecurityGroups::Args(a) => &a.groups,
+        }
+    }
+    pub fn deny_default(&self) -> bool {
+        match self {
+            SecurityGroups::List(_) => false,
+            SecurityGroups::Args(a) => a.deny_default.unwrap_or(false),
+        }
+    }
+}
+
+/// A literal ID or `{from_cfn: export-name}`.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum StringOrFromCfn {
+    String(String),
+    FromCfn(FromCfn),
+}
+
+impl OneOf for StringOrFromCfn {
+    const EXPECTING: &'static str = "a string, or a map `{from_cfn: <export name>}`";
+    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
+        Ok(StringOrFromCfn::String(v.to_string()))
+    }
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        map_as(map).map(StringOrFromCfn::FromCfn)
+    }
+}
+impl_one_of_deserialize!(StringOrFromCfn);
+
+/// A sidecar container.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sidecar {
+    /// `8080` or `8080/tcp`.
+    pub port: Option<SidecarPort>,
+    pub image: Option<SidecarImage>,
+    pub essential: Option<bool>,
+    #[serde(rename = "credentialsParameter")]
+    pub credentials_parameter: Option<String>,
+    #[serde(default)]
+    pub variables: IndexMap<String, Variable>,
+    #[serde(default)]
+    pub secrets: IndexMap<String, Secret>,
+    pub env_file: Option<Value>,
+    pub mount_points: Option<Value>,
+    #[serde(default)]
+    pub labels: IndexMap<String, String>,
+    #[serde(default)]
+    pub depends_on: IndexMap<String, String>,
+    pub healthcheck: Option<ContainerHealthCheck>,
+    pub command: Option<StringOrList>,
+    pub entrypoint: Option<StringOrList>,
+}
+
+/// `port: 8080` or `port: "8080/udp"`.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum SidecarPort {
+    Number(u32),
+    String(String),
+}
+
+impl OneOf for SidecarPort {
+    const EXPECTING: &'static str = "a port number, or `<port>/<tcp|udp>`";
+    fn from_u64<E: de::Error>(v: u64) -> Result<Self, E> {
+        Ok(SidecarPort::Number(u32::try_from(v).unwrap_or(u32::MAX)))
+    }
+    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
+        Ok(SidecarPort::String(v.to_string()))
+    }
+}
+impl_one_of_deserialize!(SidecarPort);
+
+impl SidecarPort {
+    /// (port, protocol) or why the text is not a port.
+    pub fn parse(&self) -> Result<(u32, &str), String> {
+        match self {
+            SidecarPort::Number(n) => Ok((*n, "tcp")),
+            SidecarPort::String(s) => {
+                let (port, protocol) = s.split_once('/').unwrap_or((s, "tcp"));
+                let port = port.parse().map_err(|_| format!("`{s}` is not a port such as `8080` or `8080/tcp`"))?;
+                match protocol {
+                    "tcp" | "udp" => Ok((port, protocol)),
+                    other => Err(format!("unknown protocol `{other}`: expected tcp or udp")),
+                }
+            }
+        }
+    }
+}
+
+/// A sidecar's `image`: a URI, or `{build: ...}` (not supported yet).
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum SidecarImage {
+    Uri(String),
+    Build(Value),
+}
+
+impl OneOf for SidecarImage {
+    const EXPECTING: &'static str = "an image URI, or a map `{build: ...}`";
+    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
+        Ok(SidecarImage::Uri(v.to_string()))
+    }
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        map_as(map).map(SidecarImage::Build)
+    }
+}
+impl_one_of_deserialize!(SidecarImage);
