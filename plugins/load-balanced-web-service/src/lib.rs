@@ -87,12 +87,11 @@ pub fn check(m: &Manifest, context: Option<&RenderContext>) -> Vec<Diagnostic> {
     }
     let spec = m.task_spec();
     out.extend(workload::check_task(&spec, true));
-    match m.image.port {
-        None => out.push(
+    if m.image.port.is_none() {
+        out.push(
             Diagnostic::error("/image", "a load balanced web service needs `image.port`")
                 .with_hint("add `port: 8080` (the port your container listens on)"),
-        ),
-        Some(_) => {}
+        );
     }
     for (field, value) in [
         ("nlb", &m.nlb),

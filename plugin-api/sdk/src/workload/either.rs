@@ -192,7 +192,7 @@ impl Duration {
     }
 
     pub fn is_whole_seconds(self) -> bool {
-        self.millis % 1000 == 0
+        self.millis.is_multiple_of(1000)
     }
 
     pub fn parse(text: &str) -> Result<Duration, String> {

@@ -185,7 +185,7 @@ impl Platform {
 #[serde(untagged)]
 pub enum Count {
     Fixed(u32),
-    Advanced(AdvancedCount),
+    Advanced(Box<AdvancedCount>),
 }
 
 impl OneOf for Count {
@@ -194,7 +194,7 @@ impl OneOf for Count {
         u32::try_from(v).map(Count::Fixed).map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &"a task count"))
     }
     fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
-        map_as(map).map(Count::Advanced)
+        map_as(map).map(|a| Count::Advanced(Box::new(a)))
     }
 }
 impl_one_of_deserialize!(Count);

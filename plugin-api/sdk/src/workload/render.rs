@@ -265,6 +265,9 @@ impl TaskRender<'_> {
         if let Some(addons) = &self.context.addons {
             imported.extend(addons.secrets.iter().map(|s| addons_output(s)));
         }
+        dedup(&mut ssm);
+        dedup(&mut secretsmanager);
+        dedup(&mut imported);
         let mut statements = vec![json!({
             "Effect": "Allow",
             "Action": ["ssm:GetParameters"],
@@ -684,6 +687,19 @@ impl TaskRender<'_> {
             );
         }
     }
+}
+
+/// Drops repeated values, keeping the first of each.
+fn dedup(values: &mut Vec<Value>) {
+    let mut seen = Vec::new();
+    values.retain(|v| {
+        if seen.contains(v) {
+            false
+        } else {
+            seen.push(v.clone());
+            true
+        }
+    });
 }
 
 /// The resource part of a Secrets Manager ARN (`arn:...:secret:name-AbCdEf`),

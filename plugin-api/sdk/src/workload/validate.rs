@@ -266,6 +266,9 @@ fn check_size(spec: &TaskSpec, platform: &ResolvedPlatform, out: &mut Vec<Diagno
         Some(_) => {}
     }
     if platform.is_windows() {
+        // Point at what to change: the size if written, else the platform.
+        let cpu_path = if spec.cpu.is_some() { "/cpu" } else { "/platform" };
+        let memory_path = if spec.memory.is_some() { "/memory" } else { "/platform" };
         if cpu < defaults::WINDOWS_MIN_CPU {
             out.push(
                 Diagnostic::error(

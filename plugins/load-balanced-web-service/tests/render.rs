@@ -1,0 +1,344 @@
+//! Renders every fixture manifest natively (no wasm) and checks the
+//! templates: snapshots, one cfn-lint pass over all of them, and the
+//! behaviour each fixture exists for.
+
+use ferry_plugin_load_balanced_web_service::{Lbws, rule_priority};
+use ferry_plugin_sdk::protocol::{AddonsOutputs, ImageRef};
+use ferry_plugin_sdk::{Plugin, RenderContext, RenderError, Rendered, Severity, Value, json};
+use std::path::{Path, PathBuf};
+
+fn fixtures(dir: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(dir);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yml"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+fn load(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    yaml_serde::from_str(&text).unwrap_or_else(|e| panic!("{}: not YAML: {e}", path.display()))
+}
+
+/// The environment each fixture renders against; the fixture's name says why.
+fn context_for(fixture: &str, manifest: &Value) -> RenderContext {
+    let mut ctx = RenderContext {
+        app: "chat".into(),
+        env: "test".into(),
+        name: manifest["name"].as_str().unwrap_or_default().into(),
+        ..Default::default()
+    };
+    let https = |ctx: &mut RenderContext| {
+        ctx.environment.https_listener = true;
+        ctx.environment.dns_delegated = true;
+        ctx.app_domain = Some("example.com".into());
+    };
+    match fixture {
+        "aliases-https" | "healthcheck-path" | "full" | "alias-outside-domain" => https(&mut ctx),
+        "alias-no-domain" => ctx.environment.https_listener = true,
+        "alias-not-delegated" => {
+            ctx.environment.https_listener = true;
+            ctx.app_domain = Some("example.com".into());
+        }
+        "addons" => {
+            ctx.image = Some(ImageRef {
+                uri: "123456789012.dkr.ecr.us-west-2.amazonaws.com/chat/orders:abc1234".into(),
+                digest: Some("sha256:0123".into()),
+            });
+            ctx.addons = Some(AddonsOutputs {
+                managed_policies: vec!["OrdersTableAccessPolicy".into()],
+                secrets: vec!["DBPasswordSecret".into()],
+                security_groups: vec!["DBSecurityGroup".into()],
+                variables: vec!["OrdersTableName".into()],
+            });
+        }
+        _ => {}
+    }
+    ctx
+}
+
+fn render(path: &Path) -> (Value, Result<Rendered, RenderError>) {
+    let manifest = load(path);
+    let ctx = context_for(&stem(path), &manifest);
+    let result = Lbws::render(&manifest, &ctx);
+    (manifest, result)
+}
+
+fn rendered(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/manifests/{name}.yml"));
+    match render(&path).1 {
+        Ok(r) => json!({"template": r.template.to_json(), "parameters": r.parameters}),
+        Err(e) => panic!("{name}.yml did not render: {e:?}"),
+    }
+}
+
+/// What the host adds around a fragment: host parameters and, when the
+/// workload has addons, the nested stack the fragment reads outputs from.
+fn as_host_would(mut template: Value) -> Value {
+    if template.to_string().contains("\"AddonsStack\"")
+        && let Some(resources) = template["Resources"].as_object_mut()
+    {
+        resources.insert(
+            "AddonsStack".into(),
+            json!({"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": {"Ref": "AddonsTemplateURL"}}}),
+        );
+    }
+    ferry_test_support::with_host_parameters(template)
+}
+
+#[test]
+fn valid_manifests_render_snapshot_and_lint_clean() {
+    let files = fixtures("manifests");
+    assert!(files.len() >= 10, "expected at least 10 fixtures, found {}", files.len());
+    let mut templates = Vec::new();
+    for path in &files {
+        let name = stem(path);
+        let rendered = match render(path).1 {
+            Ok(r) => r,
+            Err(e) => panic!("{name}.yml did not render: {e:?}"),
+        };
+        let template = rendered.template.to_json();
+        // Every declared parameter gets a value, and every value a declaration.
+        let declared: Vec<&String> = template["Parameters"].as_object().map(|o| o.keys().collect()).unwrap_or_default();
+        let valued: Vec<&String> = rendered.parameters.keys().collect();
+        assert_eq!(declared, valued, "{name}.yml: parameters declared vs valued");
+        // Every resource says what it is.
+        let described: Vec<&str> = rendered.template.descriptions().map(|(id, _)| id).collect();
+        for id in template["Resources"].as_object().map(|o| o.keys()).into_iter().flatten() {
+            assert!(described.contains(&id.as_str()), "{name}.yml: resource {id} has no description");
+        }
+        let descriptions: Vec<Value> =
+            rendered.template.descriptions().map(|(id, d)| json!({"logicalId": id, "description": d})).collect();
+        insta::assert_json_snapshot!(
+            name.clone(),
+            json!({"template": template, "parameters": rendered.parameters, "descriptions": descriptions})
+        );
+        templates.push((name, as_host_would(template)));
+    }
+    if let Err(report) = ferry_test_support::cfn_lint(&templates) {
+        panic!("{report}");
+    }
+}
+
+#[test]
+fn invalid_manifests_are_diagnosed() {
+    let files = fixtures("invalid");
+    assert!(!files.is_empty());
+    for path in &files {
+        let name = stem(path);
+        let diagnostics = match render(path).1 {
+            Ok(_) => panic!("invalid/{name}.yml rendered, expected diagnostics"),
+            Err(RenderError::Failed(m)) => panic!("invalid/{name}.yml failed instead of diagnosing: {m}"),
+            Err(RenderError::Invalid(d)) => d,
+        };
+        assert!(
+            diagnostics.iter().any(|d| d.severity == Severity::Error),
+            "invalid/{name}.yml: no error among {diagnostics:?}"
+        );
+        for d in &diagnostics {
+            assert!(
+                !d.message.contains("did not match any variant"),
+                "invalid/{name}.yml: unhelpful message {}",
+                d.message
+            );
+        }
+        let shown: Vec<Value> = diagnostics
+            .iter()
+            .map(|d| json!({"severity": format!("{:?}", d.severity), "path": d.path, "message": d.message, "hint": d.hint}))
+            .collect();
+        insta::assert_json_snapshot!(format!("invalid-{name}"), shown);
+    }
+}
+
+#[test]
+fn minimal_manifest_gets_copilot_defaults() {
+    let r = rendered("minimal");
+    let p = &r["parameters"];
+    assert_eq!(p["TaskCPU"], "256");
+    assert_eq!(p["TaskMemory"], "512");
+    assert_eq!(p["TaskCount"], "1");
+    assert_eq!(p["LogRetention"], "30");
+    assert_eq!(p["ContainerImage"], "", "a built image is filled in by the host");
+    assert_eq!(p["RulePath"], "/");
+    assert_eq!(p["HTTPSEnabled"], "false");
+    let res = &r["template"]["Resources"];
+    assert!(res.get("HTTPListenerRule").is_some());
+    assert!(res.get("HTTPSListenerRule").is_none());
+    assert!(res.get("AutoScalingTarget").is_none());
+    let svc = &res["Service"]["Properties"];
+    assert_eq!(svc["EnableExecuteCommand"], false);
+    assert_eq!(svc["LaunchType"], "FARGATE");
+    assert_eq!(svc["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"], "DISABLED");
+    assert_eq!(svc["DeploymentConfiguration"]["DeploymentCircuitBreaker"]["Rollback"], true);
+    assert_eq!(res["TargetGroup"]["Properties"]["HealthCheckPath"], "/");
+    assert_eq!(res["Service"]["DependsOn"], "HTTPListenerRule");
+    let platform = &res["TaskDefinition"]["Properties"]["RuntimePlatform"];
+    assert_eq!(platform["CpuArchitecture"], "X86_64");
+    assert!(res["TaskRole"]["Properties"].get("Policies").is_none(), "exec is off by default");
+}
+
+#[test]
+fn https_environment_forwards_https_and_redirects_http() {
+    let r = rendered("aliases-https");
+    let res = &r["template"]["Resources"];
+    assert_eq!(r["parameters"]["HTTPSEnabled"], "true");
+    assert!(res.get("HTTPSListenerRule").is_some());
+    assert_eq!(res["HTTPRedirectRule"]["Properties"]["Actions"][0]["RedirectConfig"]["Protocol"], "HTTPS");
+    // Five aliases, root path: four hosts fit in one rule, so two rules per listener.
+    assert!(res.get("HTTPSListenerRule1").is_some());
+    assert!(res.get("HTTPSListenerRule2").is_none());
+    let hosts = &res["HTTPSListenerRule"]["Properties"]["Conditions"][1]["HostHeaderConfig"]["Values"];
+    assert_eq!(hosts.as_array().map(Vec::len), Some(4));
+    // The alias with an explicit hosted zone uses it; others go in the app's zones.
+    assert_eq!(res["AliasRecord3"]["Properties"]["HostedZoneId"], "Z0873220N255IR3MTNR4");
+    assert_eq!(res["AliasRecord2"]["Properties"]["HostedZoneName"], "test.chat.example.com.");
+    assert_eq!(res["AliasRecord4"]["Properties"]["HostedZoneName"], "chat.example.com.");
+    assert_eq!(res["AliasRecord"]["Properties"]["HostedZoneName"], "example.com.");
+    let no_redirect = rendered("healthcheck-path");
+    let res = &no_redirect["template"]["Resources"];
+    assert!(res.get("HTTPRedirectRule").is_none(), "redirect_to_https: false");
+    assert!(res.get("HTTPListenerRule").is_some());
+}
+
+#[test]
+fn autoscaling_tracks_all_four_metrics() {
+    let r = rendered("autoscaling");
+    let res = &r["template"]["Resources"];
+    assert_eq!(r["parameters"]["TaskCount"], "1");
+    assert_eq!(res["AutoScalingTarget"]["Properties"]["MaxCapacity"], 8);
+    let cfg = |id: &str| res[id]["Properties"]["TargetTrackingScalingPolicyConfiguration"].clone();
+    assert_eq!(cfg("AutoScalingPolicyECSServiceAverageCPUUtilization")["TargetValue"], 70.0);
+    assert_eq!(cfg("AutoScalingPolicyECSServiceAverageCPUUtilization")["ScaleInCooldown"], 120);
+    assert_eq!(cfg("AutoScalingPolicyECSServiceAverageMemoryUtilization")["ScaleInCooldown"], 90);
+    assert_eq!(cfg("AutoScalingPolicyECSServiceAverageMemoryUtilization")["ScaleOutCooldown"], 60);
+    assert_eq!(
+        cfg("AutoScalingPolicyALBSumRequestCountPerTarget")["PredefinedMetricSpecification"]["PredefinedMetricType"],
+        "ALBRequestCountPerTarget"
+    );
+    let rt = cfg("AutoScalingPolicyALBAverageResponseTime");
+    assert_eq!(rt["TargetValue"], 0.5);
+    assert_eq!(rt["CustomizedMetricSpecification"]["MetricName"], "TargetResponseTime");
+}
+
+#[test]
+fn placement_spot_recreate_windows_and_arm() {
+    let public = rendered("public-placement");
+    let vpc = &public["template"]["Resources"]["Service"]["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"];
+    assert_eq!(vpc["AssignPublicIp"], "ENABLED");
+    assert!(vpc["Subnets"].to_string().contains("PublicSubnets"));
+    assert_eq!(vpc["SecurityGroups"], json!(["sg-0aaaabbbbccccdddd"]), "deny_default drops the env group");
+    assert_eq!(public["parameters"]["ContainerImage"], "public.ecr.aws/nginx/nginx:latest");
+
+    let spot = rendered("spot");
+    let svc = &spot["template"]["Resources"]["Service"]["Properties"];
+    assert_eq!(svc["CapacityProviderStrategy"][0]["CapacityProvider"], "FARGATE_SPOT");
+    assert!(svc.get("LaunchType").is_none());
+    assert_eq!(spot["parameters"]["TaskCount"], "3");
+    let mixed = rendered("spot-from");
+    let strategy = &mixed["template"]["Resources"]["Service"]["Properties"]["CapacityProviderStrategy"];
+    assert_eq!(strategy[0], json!({"CapacityProvider": "FARGATE", "Base": 2, "Weight": 0}));
+
+    let recreate = rendered("recreate");
+    let deploy = &recreate["template"]["Resources"]["Service"]["Properties"]["DeploymentConfiguration"];
+    assert_eq!(deploy["MinimumHealthyPercent"], 0);
+    assert_eq!(deploy["MaximumPercent"], 100);
+
+    for (name, family) in [("windows-2019", "WINDOWS_SERVER_2019_CORE"), ("windows-2022", "WINDOWS_SERVER_2022_CORE")] {
+        let r = rendered(name);
+        assert_eq!(
+            r["template"]["Resources"]["TaskDefinition"]["Properties"]["RuntimePlatform"]["OperatingSystemFamily"],
+            family
+        );
+    }
+    let arm = rendered("arm64");
+    assert_eq!(
+        arm["template"]["Resources"]["TaskDefinition"]["Properties"]["RuntimePlatform"]["CpuArchitecture"],
+        "ARM64"
+    );
+}
+
+#[test]
+fn commands_secrets_sidecars_and_addons() {
+    let exec = rendered("exec-command");
+    let main = &exec["template"]["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"][0];
+    assert_eq!(main["Command"], json!(["python", "-m", "http.server", "8080", "--bind", "0.0.0.0"]));
+    assert_eq!(main["EntryPoint"], json!(["/usr/bin/dumb-init", "--"]));
+    assert_eq!(exec["parameters"]["RulePath"], "/shell");
+    assert!(exec["template"]["Resources"]["TaskRole"]["Properties"]["Policies"].to_string().contains("ssmmessages"));
+
+    let secrets = rendered("secrets");
+    let list = &secrets["template"]["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"][0]["Secrets"];
+    assert_eq!(list.as_array().map(Vec::len), Some(8));
+    assert_eq!(list[0]["ValueFrom"], "GITHUB_TOKEN");
+    assert_eq!(list[7]["ValueFrom"], json!({"Fn::ImportValue": "chat-test-DbSecretArn"}));
+    let policy = secrets["template"]["Resources"]["ExecutionRole"]["Properties"]["Policies"].to_string();
+    assert!(policy.contains("parameter/copilot/${AppName}/${EnvName}/secrets/*"));
+    assert!(policy.contains(r#"parameter/"},"GITHUB_TOKEN"]]"#), "named parameter granted: {policy}");
+    assert_eq!(policy.matches("mysql-*").count(), 1, "one grant per secret: {policy}");
+    assert!(policy.contains("secret:shared-db-AbCdEf\""));
+    assert!(policy.contains("mysql-*"));
+
+    let sidecars = rendered("sidecars");
+    let containers = &sidecars["template"]["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"];
+    assert_eq!(containers.as_array().map(Vec::len), Some(4));
+    assert_eq!(sidecars["parameters"]["TargetContainer"], "nginx");
+    assert_eq!(sidecars["parameters"]["TargetPort"], "80");
+    assert_eq!(containers[0]["DependsOn"][0], json!({"ContainerName": "init", "Condition": "COMPLETE"}));
+    assert_eq!(containers[3]["PortMappings"][0], json!({"ContainerPort": 8125, "Protocol": "udp"}));
+
+    let addons = rendered("addons");
+    let res = &addons["template"]["Resources"];
+    assert_eq!(
+        addons["parameters"]["ContainerImage"],
+        "123456789012.dkr.ecr.us-west-2.amazonaws.com/chat/orders:abc1234"
+    );
+    assert_eq!(
+        res["TaskRole"]["Properties"]["ManagedPolicyArns"][0],
+        json!({"Fn::GetAtt": ["AddonsStack", "Outputs.OrdersTableAccessPolicy"]})
+    );
+    let env = res["TaskDefinition"]["Properties"]["ContainerDefinitions"][0]["Environment"].to_string();
+    assert!(env.contains("ORDERS_TABLE_NAME"));
+}
+
+#[test]
+fn deeper_paths_take_precedence() {
+    assert!(rule_priority("a", "/api/v2", 0) < rule_priority("b", "/api", 0));
+    assert!(rule_priority("b", "/api", 0) < rule_priority("c", "/", 0));
+    assert_eq!(rule_priority("svc", "/x", 0), rule_priority("svc", "/y", 0), "stable per service and depth");
+    assert!((1..=50_000).contains(&rule_priority("svc", "/", 0)));
+}
+
+#[test]
+fn validate_without_environment_accepts_aliases_and_reports_errors() {
+    let alias = load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid/alias-no-domain.yml"));
+    assert_eq!(Lbws::validate(&alias), vec![], "aliases are checked against the environment at render time");
+    let bad = load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid/fargate-size.yml"));
+    let d = Lbws::validate(&bad);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].path, "/memory");
+}
+
+#[test]
+fn info_has_schema_and_init_template() {
+    let info = Lbws::info();
+    assert_eq!(info.manifest_types, ["Load Balanced Web Service"]);
+    assert!(info.manifest_schema["properties"]["http"].is_object(), "schema: {}", info.manifest_schema);
+    for placeholder in ["{{name}}", "{{dockerfile}}", "{{port}}"] {
+        assert!(info.manifest_template.contains(placeholder), "template lacks {placeholder}");
+    }
+    // The template, filled in, is itself a valid manifest.
+    let filled = info
+        .manifest_template
+        .replace("{{name}}", "web")
+        .replace("{{dockerfile}}", "./Dockerfile")
+        .replace("{{port}}", "8080");
+    let manifest: Value = yaml_serde::from_str(&filled).unwrap_or_else(|e| panic!("template is not YAML: {e}"));
+    assert_eq!(Lbws::validate(&manifest), vec![]);
+}
