@@ -1,3 +1,3 @@
-fn main() {
-    println!("{}", ferry_bundled::BUNDLED.len());
+fn main() -> std::process::ExitCode {
+    ferry::run()
 }

@@ -1,1 +1,99 @@
-//! ferry runtime
+//! The plugin runtime: the only crate that names wasmtime types.
+//!
+//! One [`Runtime`] per process holds the engine, the epoch ticker that
+//! enforces time limits, and the on-disk compile cache. A [`Registry`] knows
+//! every plugin and loads each lazily; a [`Plugin`] is cheap to clone and safe
+//! to call from many threads, each call in a fresh, sandboxed store.
+#![deny(missing_docs)]
+
+mod cache;
+mod error;
+mod plugin;
+mod registry;
+mod sandbox;
+mod wit;
+
+pub use error::{PluginError, PluginErrorKind, RuntimeError};
+pub use plugin::{Diagnostic, Plugin, PluginInfo, PluginKind, PluginOrigin, RenderOutcome, Rendered, Severity};
+pub use registry::{PluginSummary, Registry};
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Resource limits for one plugin call.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Wall-clock budget of one call (enforced by epoch interruption).
+    pub time: Duration,
+    /// Largest linear memory a plugin may grow to.
+    pub memory_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        // Rendering is pure computation over a small manifest: real plugins
+        // finish in well under a millisecond, so these only stop bugs.
+        Limits { time: Duration::from_secs(2), memory_bytes: 256 << 20 }
+    }
+}
+
+/// How to build a [`Runtime`].
+#[derive(Debug, Clone, Default)]
+pub struct RuntimeConfig {
+    /// Where compiled plugins are cached; `$FERRY_CACHE_DIR` wins, then this,
+    /// then the user cache directory.
+    pub cache_dir: Option<PathBuf>,
+    /// Limits applied to every plugin call.
+    pub limits: Limits,
+}
+
+/// The wasmtime engine and everything shared by all plugins of a process.
+pub struct Runtime {
+    pub(crate) engine: wasmtime::Engine,
+    pub(crate) cache: cache::Cache,
+    pub(crate) limits: Limits,
+    pub(crate) epoch_ticks: u64,
+    pub(crate) linker: Arc<wasmtime::component::Linker<sandbox::State>>,
+}
+
+/// How often the epoch advances; time limits are rounded up to this.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+impl Runtime {
+    /// Creates the engine, starts the epoch ticker and opens the cache.
+    pub fn new(config: RuntimeConfig) -> Result<Runtime, RuntimeError> {
+        let mut wasm = wasmtime::Config::new();
+        wasm.epoch_interruption(true);
+        wasm.wasm_component_model(true);
+        wasm.max_wasm_stack(1 << 20);
+        let engine = wasmtime::Engine::new(&wasm).map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        let ticker = engine.weak();
+        std::thread::Builder::new()
+            .name("ferry-epoch".into())
+            .spawn(move || {
+                while let Some(engine) = ticker.upgrade() {
+                    drop(engine);
+                    std::thread::sleep(EPOCH_TICK);
+                    match ticker.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })
+            .map_err(|e| RuntimeError::Engine(format!("cannot start the epoch thread: {e}")))?;
+        let cache_dir = std::env::var_os("FERRY_CACHE_DIR")
+            .map(PathBuf::from)
+            .or(config.cache_dir)
+            .or_else(|| dirs::cache_dir().map(|d| d.join("ferry").join("plugins")));
+        let cache = cache::Cache::new(cache_dir, &engine);
+        let linker = sandbox::linker(&engine).map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        let epoch_ticks = (config.limits.time.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+        Ok(Runtime { engine, cache, limits: config.limits, epoch_ticks, linker: Arc::new(linker) })
+    }
+
+    /// The limits every call runs under.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+}

@@ -57,9 +57,7 @@ pub fn render<P: Plugin>(input: wit::RenderInput) -> Result<wit::Rendered, wit::
     let invalid = |d: Diagnostic| wit::RenderError::Invalid(vec![diagnostic_to_wit(d)]);
     let manifest = parse_json(&input.manifest, "manifest").map_err(invalid)?;
     let context: RenderContext = serde_json::from_str(&input.context).map_err(|e| {
-        wit::RenderError::Failed(format!(
-            "the host sent a render context this plugin cannot read: {e}"
-        ))
+        wit::RenderError::Failed(format!("the host sent a render context this plugin cannot read: {e}"))
     })?;
     match P::render(&manifest, &context) {
         Ok(rendered) => {
@@ -77,9 +75,9 @@ pub fn render<P: Plugin>(input: wit::RenderInput) -> Result<wit::Rendered, wit::
                 descriptions,
             })
         }
-        Err(RenderError::Invalid(diagnostics)) => Err(wit::RenderError::Invalid(
-            diagnostics.into_iter().map(diagnostic_to_wit).collect(),
-        )),
+        Err(RenderError::Invalid(diagnostics)) => {
+            Err(wit::RenderError::Invalid(diagnostics.into_iter().map(diagnostic_to_wit).collect()))
+        }
         Err(RenderError::Failed(message)) => Err(wit::RenderError::Failed(message)),
     }
 }
@@ -95,13 +93,7 @@ macro_rules! export_plugin {
         $crate::__export_world!($plugin, job, job, Job, __ferry_export_job);
     };
     ($plugin:ty, environment) => {
-        $crate::__export_world!(
-            $plugin,
-            environment,
-            environment,
-            Environment,
-            __ferry_export_environment
-        );
+        $crate::__export_world!($plugin, environment, environment, Environment, __ferry_export_environment);
     };
     ($plugin:ty, pipeline_provider) => {
         $crate::__export_world!(
@@ -118,6 +110,9 @@ macro_rules! export_plugin {
 #[macro_export]
 macro_rules! __export_world {
     ($plugin:ty, $world:ident, $iface:ident, $kind:ident, $export:ident) => {
+        // Native builds (unit tests of a plugin crate) link no component
+        // exports: their symbol names are only valid in wasm.
+        #[cfg(target_arch = "wasm32")]
         const _: () = {
             use $crate::bindings::wit as __wit;
             use $crate::bindings::$world::exports::ferry::plugin::$iface as __iface;
@@ -129,9 +124,7 @@ macro_rules! __export_world {
                 fn validate(manifest: ::std::string::String) -> ::std::vec::Vec<__wit::Diagnostic> {
                     $crate::export::validate::<$plugin>(manifest)
                 }
-                fn render(
-                    input: __wit::RenderInput,
-                ) -> ::std::result::Result<__wit::Rendered, __wit::RenderError> {
+                fn render(input: __wit::RenderInput) -> ::std::result::Result<__wit::Rendered, __wit::RenderError> {
                     $crate::export::render::<$plugin>(input)
                 }
             }

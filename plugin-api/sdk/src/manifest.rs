@@ -15,8 +15,7 @@ pub fn parse_manifest<M: DeserializeOwned>(manifest: &Value) -> Result<M, Vec<Di
             match segment {
                 serde_path_to_error::Segment::Seq { index } => segments.push(index.to_string()),
                 serde_path_to_error::Segment::Map { key } => segments.push(key.clone()),
-                serde_path_to_error::Segment::Enum { .. }
-                | serde_path_to_error::Segment::Unknown => {}
+                serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
             }
         }
         let inner = err.inner().to_string();
@@ -39,20 +38,14 @@ fn diagnostic_from_serde(mut segments: Vec<String>, message: &str) -> Diagnostic
         return d;
     }
     if let Some(missing) = between(message, "missing field `", "`") {
-        return Diagnostic::error(
-            pointer(&segments),
-            format!("missing required field `{missing}`"),
-        )
-        .with_hint(format!("add `{missing}:` here"));
+        return Diagnostic::error(pointer(&segments), format!("missing required field `{missing}`"))
+            .with_hint(format!("add `{missing}:` here"));
     }
     if message.starts_with("invalid type") || message.starts_with("invalid value") {
         let (found, expected) = match message.split_once(", expected ") {
-            Some((found, expected)) => (
-                found
-                    .trim_start_matches("invalid type: ")
-                    .trim_start_matches("invalid value: "),
-                expected,
-            ),
+            Some((found, expected)) => {
+                (found.trim_start_matches("invalid type: ").trim_start_matches("invalid value: "), expected)
+            }
             None => (message, ""),
         };
         let mut d = Diagnostic::error(pointer(&segments), format!("wrong type: found {found}"));
@@ -73,17 +66,12 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
 fn expected_names(message: &str) -> Vec<String> {
     let Some((_, rest)) = message.split_once("expected one of ") else {
         return match message.split_once("expected `") {
-            Some((_, rest)) => rest
-                .split('`')
-                .next()
-                .map(|s| vec![s.to_string()])
-                .unwrap_or_default(),
+            // serde says "expected `a`" for one field, "expected `a` or `b`" for two.
+            Some((_, rest)) => rest.split(" or ").map(|s| s.trim_matches('`').to_string()).collect(),
             None => Vec::new(),
         };
     };
-    rest.split(", ")
-        .map(|s| s.trim_matches('`').to_string())
-        .collect()
+    rest.split(", ").map(|s| s.trim_matches('`').to_string()).collect()
 }
 
 /// The closest candidate to `word`, if any is close enough to be a typo.
@@ -138,11 +126,7 @@ mod tests {
         let v = serde_json::json!({"name": "x", "cpu": "lots"});
         let d = parse_manifest::<M>(&v).unwrap_err();
         assert_eq!(d[0].path, "/cpu");
-        assert!(
-            d[0].message.contains("found string \"lots\""),
-            "{}",
-            d[0].message
-        );
+        assert!(d[0].message.contains("found string \"lots\""), "{}", d[0].message);
         assert_eq!(d[0].hint.as_deref(), Some("expected u32"));
     }
 

@@ -1,0 +1,144 @@
+//! `svc package`, `job package`, `env package` and `package`: render stacks
+//! offline and write them out.
+
+use crate::cli::{EnvPackage, PackageAll, WorkloadPackage};
+use crate::output::Output;
+use crate::render::{self, EnvRenderSetup, ImageOptions, RenderedWorkload};
+use anyhow::{Context, Result};
+use ferry_core::Problem;
+use ferry_core::stack::Stack;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+pub fn workloads(args: WorkloadPackage, out: &Output) -> Result<()> {
+    let ws = super::workspace(args.app.as_deref())?;
+    let registry = render::registry()?;
+    let setup = EnvRenderSetup::load(&ws, &ws.app, &args.env)?;
+    let image = ImageOptions { tag: args.tag.clone(), registry: args.registry.clone() };
+    if args.tag.is_some() && args.registry.is_none() {
+        out.note("note: --tag without --registry: ContainerImage is left for deploy to fill in");
+    }
+    let names = match &args.name {
+        Some(name) => vec![name.clone()],
+        None => ws.workload_names(),
+    };
+    let results: Vec<Result<RenderedWorkload>> =
+        names.par_iter().map(|name| render::render_workload(&ws, &registry, &setup, name, &image)).collect();
+    let mut rendered = Vec::new();
+    let mut failures = Vec::new();
+    for (name, result) in names.iter().zip(results) {
+        match result {
+            Ok(r) => rendered.push(r),
+            Err(e) => failures.push(e.context(format!("cannot package `{name}` for environment `{}`", args.env))),
+        }
+    }
+    for r in &rendered {
+        warn_all(out, &r.warnings);
+    }
+    match &args.output_dir {
+        Some(dir) => {
+            for r in &rendered {
+                write_workload(out, dir, r, &args.env)?;
+            }
+        }
+        None => {
+            if let Some(r) = rendered.first() {
+                out.data(&pretty(&r.stack.template));
+            }
+        }
+    }
+    finish(out, failures)
+}
+
+pub fn environment(args: EnvPackage, out: &Output) -> Result<()> {
+    let ws = super::workspace(args.app.as_deref())?;
+    let registry = render::registry()?;
+    let setup = EnvRenderSetup::load(&ws, &ws.app, &args.name)?;
+    let (stack, warnings) = render::render_environment(&ws, &registry, &setup)?;
+    warn_all(out, &warnings);
+    match &args.output_dir {
+        Some(dir) => write_stack(out, dir, &format!("{}.env", args.name), &stack),
+        None => {
+            out.data(&pretty(&stack.template));
+            Ok(())
+        }
+    }
+}
+
+pub fn everything(args: PackageAll, out: &Output) -> Result<()> {
+    let ws = super::workspace(args.app.as_deref())?;
+    let registry = render::registry()?;
+    let setup = EnvRenderSetup::load(&ws, &ws.app, &args.env)?;
+    let names = ws.workload_names();
+    let (env_result, results): (Result<(Stack, Vec<Problem>)>, Vec<Result<RenderedWorkload>>) = rayon::join(
+        || render::render_environment(&ws, &registry, &setup),
+        || {
+            names
+                .par_iter()
+                .map(|name| render::render_workload(&ws, &registry, &setup, name, &ImageOptions::default()))
+                .collect()
+        },
+    );
+    let (env_stack, env_warnings) = env_result.context(format!("cannot package environment `{}`", args.env))?;
+    warn_all(out, &env_warnings);
+    write_stack(out, &args.output_dir, &format!("{}.env", args.env), &env_stack)?;
+    let mut failures = Vec::new();
+    for (name, result) in names.iter().zip(results) {
+        match result {
+            Ok(r) => {
+                warn_all(out, &r.warnings);
+                write_workload(out, &args.output_dir, &r, &args.env)?;
+            }
+            Err(e) => failures.push(e.context(format!("cannot package `{name}` for environment `{}`", args.env))),
+        }
+    }
+    finish(out, failures)
+}
+
+fn warn_all(out: &Output, warnings: &[Problem]) {
+    for w in warnings {
+        out.warning(w);
+    }
+}
+
+/// Reports every failure, not just the first, then fails if there was any.
+fn finish(out: &Output, mut failures: Vec<anyhow::Error>) -> Result<()> {
+    match failures.len() {
+        0 => Ok(()),
+        1 => Err(failures.remove(0)),
+        n => {
+            for failure in &failures {
+                out.error(failure);
+            }
+            anyhow::bail!("{n} workloads failed to package")
+        }
+    }
+}
+
+fn pretty(value: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn write_stack(out: &Output, dir: &Path, base: &str, stack: &Stack) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let template: PathBuf = dir.join(format!("{base}.stack.json"));
+    let params = dir.join(format!("{base}.params.json"));
+    write_file(&template, &pretty(&stack.template))?;
+    write_file(&params, &pretty(&stack.configuration()))?;
+    out.status("Wrote", &format!("{} and {} (stack {})", out.path(&template), out.path(&params), stack.name));
+    Ok(())
+}
+
+fn write_workload(out: &Output, dir: &Path, rendered: &RenderedWorkload, env: &str) -> Result<()> {
+    write_stack(out, dir, &format!("{}-{env}", rendered.name), &rendered.stack)?;
+    if let Some(addons) = &rendered.addons_template {
+        let path = dir.join(format!("{}.addons.stack.json", rendered.name));
+        write_file(&path, &pretty(addons))?;
+        out.status("Wrote", &out.path(&path));
+    }
+    Ok(())
+}

@@ -1,0 +1,42 @@
+//! `ferry plugin inspect <name>`.
+
+use crate::output::Output;
+use crate::render;
+use anyhow::Result;
+use serde_json::json;
+
+pub fn run(name: &str, json: bool, out: &Output) -> Result<()> {
+    let registry = render::registry()?;
+    let plugin = registry.get(name)?;
+    let info = plugin.info();
+    let value = json!({
+        "name": info.name,
+        "version": info.version,
+        "kind": info.kind.to_string(),
+        "description": info.description,
+        "manifestTypes": info.manifest_types,
+        "witVersion": info.wit_version,
+        "source": info.origin.to_string(),
+        "bundled": info.origin.is_bundled(),
+        "sha256": info.sha256,
+        "manifestSchema": info.manifest_schema,
+    });
+    if json {
+        out.json(&value);
+        return Ok(());
+    }
+    let rows = vec![
+        vec!["name".into(), info.name.clone()],
+        vec!["version".into(), info.version.clone()],
+        vec!["kind".into(), info.kind.to_string()],
+        vec!["description".into(), info.description.clone()],
+        vec!["manifest types".into(), info.manifest_types.join(", ")],
+        vec!["plugin API (WIT)".into(), info.wit_version.clone()],
+        vec!["source".into(), info.origin.to_string()],
+        vec!["sha256".into(), info.sha256.clone()],
+    ];
+    out.table(&["FIELD", "VALUE"], &rows);
+    out.data("manifest schema:");
+    out.json(&info.manifest_schema);
+    Ok(())
+}

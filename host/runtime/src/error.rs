@@ -1,0 +1,161 @@
+//! Errors that name the plugin, say what happened and what to do.
+
+use std::fmt;
+
+/// The runtime itself could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// wasmtime refused the configuration.
+    #[error("cannot start the WebAssembly engine: {0}")]
+    Engine(String),
+}
+
+/// A plugin failed; the message is one paragraph naming the plugin.
+#[derive(Debug, Clone)]
+pub struct PluginError {
+    /// Plugin name (or, before its info is known, its file or package name).
+    pub plugin: String,
+    /// What went wrong.
+    pub kind: PluginErrorKind,
+}
+
+/// What went wrong with a plugin.
+#[derive(Debug, Clone)]
+pub enum PluginErrorKind {
+    /// The file could not be read.
+    Read(String),
+    /// wasmtime could not compile it (not a component, or corrupt).
+    Compile(String),
+    /// It is a component, but exports no ferry plugin interface.
+    NotAPlugin {
+        /// What it exports instead.
+        exports: Vec<String>,
+    },
+    /// It targets a plugin ABI version this ferry does not support.
+    UnsupportedAbi {
+        /// The version it targets.
+        version: String,
+    },
+    /// It needs imports the sandbox does not grant.
+    Instantiate(String),
+    /// It ran past its time limit.
+    Timeout {
+        /// The limit, in milliseconds.
+        limit_ms: u128,
+    },
+    /// It tried to grow memory past the limit.
+    OutOfMemory {
+        /// The limit, in bytes.
+        limit_bytes: usize,
+    },
+    /// It trapped (a panic, an abort, a stack overflow).
+    Crashed {
+        /// The trap.
+        trap: String,
+        /// The panic message it printed, if any.
+        panic: Option<String>,
+    },
+    /// It returned something that is not what the ABI promises.
+    BadOutput(String),
+    /// No plugin handles this manifest type.
+    UnknownType {
+        /// The manifest type.
+        manifest_type: String,
+        /// Types that are handled.
+        known: Vec<String>,
+    },
+    /// No plugin has this name.
+    UnknownPlugin {
+        /// Known plugin names.
+        known: Vec<String>,
+    },
+    /// Two plugins claim the same manifest type.
+    DuplicateType {
+        /// The manifest type.
+        manifest_type: String,
+        /// The other plugin.
+        other: String,
+    },
+}
+
+impl PluginError {
+    pub(crate) fn new(plugin: impl Into<String>, kind: PluginErrorKind) -> Self {
+        PluginError { plugin: plugin.into(), kind }
+    }
+
+    /// True when no plugin handles the manifest type asked for.
+    pub fn is_unknown_type(&self) -> bool {
+        matches!(self.kind, PluginErrorKind::UnknownType { .. })
+    }
+}
+
+impl fmt::Display for PluginError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = &self.plugin;
+        match &self.kind {
+            PluginErrorKind::Read(e) => write!(f, "cannot read plugin `{p}`: {e}"),
+            PluginErrorKind::Compile(e) => write!(
+                f,
+                "plugin `{p}` is not a valid WebAssembly component and cannot be compiled: {e}. \
+                 hint: build plugins with `cargo build --target wasm32-wasip2` (or `ferry plugin build`)"
+            ),
+            PluginErrorKind::NotAPlugin { exports } => write!(
+                f,
+                "`{p}` is not a ferry plugin: it exports {}, but a plugin exports one of \
+                 ferry:plugin/service, job, environment or pipeline-provider. \
+                 hint: implement ferry_plugin_sdk::Plugin and use export_plugin!",
+                if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") }
+            ),
+            PluginErrorKind::UnsupportedAbi { version } => write!(
+                f,
+                "plugin `{p}` targets plugin API {version}, which this ferry ({}) does not support; it supports {}. \
+                 hint: rebuild the plugin against a supported ferry-plugin-sdk, or upgrade ferry",
+                env!("CARGO_PKG_VERSION"),
+                crate::wit::SUPPORTED.iter().map(|v| format!("{v}.x")).collect::<Vec<_>>().join(", ")
+            ),
+            PluginErrorKind::Instantiate(e) => write!(
+                f,
+                "plugin `{p}` cannot start in ferry's sandbox: {e}. \
+                 hint: plugins may import only ferry:plugin/host and the WASI interfaces Rust's std links"
+            ),
+            PluginErrorKind::Timeout { limit_ms } => write!(
+                f,
+                "plugin `{p}` exceeded its time limit of {limit_ms} ms and was stopped. \
+                 hint: the plugin probably loops forever; report it to its author"
+            ),
+            PluginErrorKind::OutOfMemory { limit_bytes } => write!(
+                f,
+                "plugin `{p}` exceeded its memory limit of {} MiB and was stopped. \
+                 hint: the plugin allocates without bound; report it to its author",
+                limit_bytes >> 20
+            ),
+            PluginErrorKind::Crashed { trap, panic } => match panic {
+                Some(panic) => write!(
+                    f,
+                    "plugin `{p}` crashed: {panic} ({trap}). hint: this is a bug in the plugin; report it to its author"
+                ),
+                None => write!(
+                    f,
+                    "plugin `{p}` crashed: {trap}. hint: this is a bug in the plugin; report it to its author"
+                ),
+            },
+            PluginErrorKind::BadOutput(what) => write!(
+                f,
+                "plugin `{p}` returned malformed output: {what}. hint: this is a bug in the plugin; report it to its author"
+            ),
+            PluginErrorKind::UnknownType { manifest_type, known } => {
+                write!(f, "no plugin renders manifest type `{manifest_type}`; installed types: {}", known.join(", "))
+            }
+            PluginErrorKind::UnknownPlugin { known } => {
+                write!(f, "no plugin named `{p}`. hint: installed plugins: {}", known.join(", "))
+            }
+            PluginErrorKind::DuplicateType { manifest_type, other } => write!(
+                f,
+                "plugins `{p}` and `{other}` both claim manifest type `{manifest_type}`. \
+                 hint: remove one of them, or say in the workspace which one overrides the other"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for PluginError {}

@@ -1,0 +1,438 @@
+//! One loaded plugin: compiled once, pre-instantiated once, called in a fresh
+//! store every time.
+
+use crate::Runtime;
+use crate::error::{PluginError, PluginErrorKind};
+use crate::sandbox::{self, State};
+use crate::wit::{self, v0_1 as abi};
+use serde_json::Value;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use wasmtime::component::{Component, InstancePre, types::ComponentItem};
+use wasmtime::{Store, Trap};
+
+/// What a plugin produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginKind {
+    /// Service types (`svc`).
+    Service,
+    /// Job types (`job`).
+    Job,
+    /// Release pipeline source providers.
+    PipelineProvider,
+    /// Environments.
+    Environment,
+}
+
+impl PluginKind {
+    const ALL: [PluginKind; 4] =
+        [PluginKind::Service, PluginKind::Job, PluginKind::PipelineProvider, PluginKind::Environment];
+
+    fn interface(self) -> &'static str {
+        match self {
+            PluginKind::Service => "service",
+            PluginKind::Job => "job",
+            PluginKind::PipelineProvider => "pipeline-provider",
+            PluginKind::Environment => "environment",
+        }
+    }
+}
+
+impl fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.interface())
+    }
+}
+
+/// Where a plugin came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PluginOrigin {
+    /// Embedded in the ferry binary.
+    Bundled,
+    /// Loaded from a `.wasm` file.
+    File(PathBuf),
+}
+
+impl PluginOrigin {
+    /// True for plugins shipped inside ferry.
+    pub fn is_bundled(&self) -> bool {
+        matches!(self, PluginOrigin::Bundled)
+    }
+}
+
+impl fmt::Display for PluginOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PluginOrigin::Bundled => f.write_str("bundled"),
+            PluginOrigin::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// A plugin's description, as it reported it plus what the host knows.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PluginInfo {
+    /// Unique name.
+    pub name: String,
+    /// The plugin's own version.
+    pub version: String,
+    /// What it produces.
+    #[serde(with = "kind_serde")]
+    pub kind: PluginKind,
+    /// One line for `plugin ls`.
+    pub description: String,
+    /// Manifest `type:` strings it renders.
+    pub manifest_types: Vec<String>,
+    /// JSON Schema of its manifest.
+    pub manifest_schema: Value,
+    /// Commented manifest for `init`.
+    pub manifest_template: String,
+    /// The plugin ABI version it targets.
+    pub wit_version: String,
+    /// Hex sha256 of the component.
+    #[serde(skip)]
+    pub sha256: String,
+    /// Where it came from.
+    #[serde(skip, default = "bundled")]
+    pub origin: PluginOrigin,
+}
+
+fn bundled() -> PluginOrigin {
+    PluginOrigin::Bundled
+}
+
+mod kind_serde {
+    use super::PluginKind;
+    pub fn serialize<S: serde::Serializer>(kind: &PluginKind, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&kind.to_string())
+    }
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<PluginKind, D::Error> {
+        let text: String = serde::Deserialize::deserialize(d)?;
+        PluginKind::ALL
+            .into_iter()
+            .find(|k| k.to_string() == text)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown plugin kind {text}")))
+    }
+}
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// Stops the command.
+    Error,
+    /// Shown, does not stop.
+    Warning,
+}
+
+/// A problem a plugin found in a manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// How bad.
+    pub severity: Severity,
+    /// JSON pointer into the manifest.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+    /// What to do.
+    pub hint: Option<String>,
+}
+
+/// A plugin's CloudFormation fragment.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The template fragment (a JSON object).
+    pub template: Value,
+    /// Parameter values.
+    pub parameters: serde_json::Map<String, Value>,
+    /// (logical id, description) of resources, for deploy progress.
+    pub descriptions: Vec<(String, String)>,
+}
+
+/// The result of a render call that ran to completion.
+#[derive(Debug, Clone)]
+pub enum RenderOutcome {
+    /// A template.
+    Rendered(Rendered),
+    /// The manifest is wrong.
+    Invalid(Vec<Diagnostic>),
+    /// The plugin gave up for another reason.
+    Failed(String),
+}
+
+/// A loaded plugin. Cheap to clone; calls from many threads are fine.
+#[derive(Clone)]
+pub struct Plugin {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    runtime: Arc<Runtime>,
+    pre: InstancePre<State>,
+    kind: PluginKind,
+    info: PluginInfo,
+}
+
+/// The typed exports of whichever kind the component is.
+enum Exports {
+    Service(abi::service::Guest),
+    Job(abi::job::Guest),
+    PipelineProvider(abi::pipeline_provider::Guest),
+    Environment(abi::environment::Guest),
+}
+
+macro_rules! call_export {
+    ($exports:expr, $store:expr, $method:ident $(, $arg:expr)*) => {
+        match $exports {
+            Exports::Service(g) => g.$method($store $(, $arg)*),
+            Exports::Job(g) => g.$method($store $(, $arg)*),
+            Exports::PipelineProvider(g) => g.$method($store $(, $arg)*),
+            Exports::Environment(g) => g.$method($store $(, $arg)*),
+        }
+    };
+}
+
+impl Plugin {
+    /// Compiles (or loads from cache), checks the ABI, pre-instantiates, and
+    /// reads `info()` (from the cache when known). `label` names the plugin
+    /// in errors until its info is known.
+    pub(crate) fn load(
+        runtime: Arc<Runtime>,
+        label: &str,
+        wasm: &[u8],
+        sha256: &str,
+        origin: PluginOrigin,
+    ) -> Result<Plugin, PluginError> {
+        let err = |kind| PluginError::new(label, kind);
+        let component = runtime
+            .cache
+            .component(&runtime.engine, sha256, wasm)
+            .map_err(|e| err(PluginErrorKind::Compile(format!("{e:#}"))))?;
+        let (kind, wit_version) = detect_kind(&runtime, &component).map_err(err)?;
+        let pre = runtime
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| err(PluginErrorKind::Instantiate(format!("{e:#}"))))?;
+        let mut plugin = Plugin {
+            inner: Arc::new(Inner {
+                runtime: runtime.clone(),
+                pre,
+                kind,
+                info: PluginInfo {
+                    name: label.to_string(),
+                    version: String::new(),
+                    kind,
+                    description: String::new(),
+                    manifest_types: Vec::new(),
+                    manifest_schema: Value::Null,
+                    manifest_template: String::new(),
+                    wit_version: wit_version.clone(),
+                    sha256: sha256.to_string(),
+                    origin: origin.clone(),
+                },
+            }),
+        };
+        let mut info = match runtime.cache.info(sha256).and_then(|json| serde_json::from_str::<PluginInfo>(&json).ok())
+        {
+            Some(info) => info,
+            None => {
+                let info = plugin.call_info()?;
+                if let Ok(json) = serde_json::to_string(&info) {
+                    runtime.cache.store_info(sha256, &json);
+                }
+                info
+            }
+        };
+        info.sha256 = sha256.to_string();
+        info.origin = origin;
+        info.wit_version = wit_version;
+        info.kind = kind;
+        plugin.inner = Arc::new(Inner { runtime, pre: plugin.inner.pre.clone(), kind, info });
+        Ok(plugin)
+    }
+
+    /// Reads info from cache if known, without loading the component; used
+    /// by the registry to route manifest types on a warm cache.
+    pub(crate) fn cached_info(runtime: &Runtime, sha256: &str) -> Option<PluginInfo> {
+        runtime.cache.info(sha256).and_then(|json| serde_json::from_str(&json).ok())
+    }
+
+    /// The plugin's description.
+    pub fn info(&self) -> &PluginInfo {
+        &self.inner.info
+    }
+
+    fn name(&self) -> &str {
+        &self.inner.info.name
+    }
+
+    /// Runs `f` against a fresh instance, mapping traps to limit errors.
+    fn with_instance<R>(
+        &self,
+        f: impl FnOnce(&Exports, &mut Store<State>) -> wasmtime::Result<R>,
+    ) -> Result<R, PluginError> {
+        let runtime = &self.inner.runtime;
+        let mut store = sandbox::store(&runtime.engine, runtime.limits.memory_bytes, runtime.epoch_ticks);
+        let result = (|| {
+            let instance = self.inner.pre.instantiate(&mut store)?;
+            let exports = match self.inner.kind {
+                PluginKind::Service => {
+                    Exports::Service(abi::service::GuestIndices::new(&self.inner.pre)?.load(&mut store, &instance)?)
+                }
+                PluginKind::Job => {
+                    Exports::Job(abi::job::GuestIndices::new(&self.inner.pre)?.load(&mut store, &instance)?)
+                }
+                PluginKind::PipelineProvider => Exports::PipelineProvider(
+                    abi::pipeline_provider::GuestIndices::new(&self.inner.pre)?.load(&mut store, &instance)?,
+                ),
+                PluginKind::Environment => Exports::Environment(
+                    abi::environment::GuestIndices::new(&self.inner.pre)?.load(&mut store, &instance)?,
+                ),
+            };
+            f(&exports, &mut store)
+        })();
+        result.map_err(|e| self.classify(e, &store))
+    }
+
+    fn classify(&self, error: wasmtime::Error, store: &Store<State>) -> PluginError {
+        let state = store.data();
+        let kind = if state.limiter.hit {
+            PluginErrorKind::OutOfMemory { limit_bytes: state.limiter.max_bytes }
+        } else if matches!(error.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+            PluginErrorKind::Timeout { limit_ms: self.inner.runtime.limits.time.as_millis() }
+        } else {
+            PluginErrorKind::Crashed { trap: trap_summary(&error), panic: panic_message(&state.stderr.contents()) }
+        };
+        PluginError::new(self.name(), kind)
+    }
+
+    fn call_info(&self) -> Result<PluginInfo, PluginError> {
+        let raw = self.with_instance(|exports, store| call_export!(exports, &mut *store, call_info))?;
+        let bad = |what: String| PluginError::new(self.name(), PluginErrorKind::BadOutput(what));
+        if raw.name.trim().is_empty() {
+            return Err(bad("info() has an empty name".into()));
+        }
+        let manifest_schema: Value = if raw.manifest_schema.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&raw.manifest_schema)
+                .map_err(|e| bad(format!("info() manifest schema is not JSON: {e}")))?
+        };
+        let kind = match raw.kind {
+            abi::types::PluginKind::Service => PluginKind::Service,
+            abi::types::PluginKind::Job => PluginKind::Job,
+            abi::types::PluginKind::PipelineProvider => PluginKind::PipelineProvider,
+            abi::types::PluginKind::Environment => PluginKind::Environment,
+        };
+        if kind != self.inner.kind {
+            return Err(bad(format!(
+                "info() says kind `{kind}` but the component exports the `{}` interface",
+                self.inner.kind
+            )));
+        }
+        Ok(PluginInfo {
+            name: raw.name,
+            version: raw.version,
+            kind,
+            description: raw.description,
+            manifest_types: raw.manifest_types,
+            manifest_schema,
+            manifest_template: raw.manifest_template,
+            wit_version: self.inner.info.wit_version.clone(),
+            sha256: self.inner.info.sha256.clone(),
+            origin: self.inner.info.origin.clone(),
+        })
+    }
+
+    /// Checks a manifest (effective manifest, JSON text).
+    pub fn validate(&self, manifest_json: &str) -> Result<Vec<Diagnostic>, PluginError> {
+        let manifest = manifest_json.to_string();
+        let raw = self.with_instance(|exports, store| call_export!(exports, &mut *store, call_validate, &manifest))?;
+        Ok(raw.into_iter().map(convert_diagnostic).collect())
+    }
+
+    /// Renders a manifest with a render context (both JSON text).
+    pub fn render(&self, manifest_json: &str, context_json: &str) -> Result<RenderOutcome, PluginError> {
+        let input = abi::types::RenderInput { manifest: manifest_json.to_string(), context: context_json.to_string() };
+        let raw = self.with_instance(|exports, store| call_export!(exports, &mut *store, call_render, &input))?;
+        let bad = |what: String| PluginError::new(self.name(), PluginErrorKind::BadOutput(what));
+        match raw {
+            Ok(rendered) => {
+                let template: Value = serde_json::from_str(&rendered.template)
+                    .map_err(|e| bad(format!("its template is not JSON ({e})")))?;
+                if !template.is_object() {
+                    return Err(bad("its template is not a JSON object".into()));
+                }
+                let parameters = match serde_json::from_str::<Value>(&rendered.parameters) {
+                    Ok(Value::Object(map)) => map,
+                    Ok(_) => return Err(bad("its parameter values are not a JSON object".into())),
+                    Err(e) => return Err(bad(format!("its parameter values are not JSON ({e})"))),
+                };
+                let descriptions = rendered.descriptions.into_iter().map(|d| (d.logical_id, d.description)).collect();
+                Ok(RenderOutcome::Rendered(Rendered { template, parameters, descriptions }))
+            }
+            Err(abi::types::RenderError::Invalid(diagnostics)) => {
+                Ok(RenderOutcome::Invalid(diagnostics.into_iter().map(convert_diagnostic).collect()))
+            }
+            Err(abi::types::RenderError::Failed(message)) => Ok(RenderOutcome::Failed(message)),
+        }
+    }
+}
+
+fn convert_diagnostic(d: abi::types::Diagnostic) -> Diagnostic {
+    Diagnostic {
+        severity: match d.severity {
+            abi::types::Severity::Error => Severity::Error,
+            abi::types::Severity::Warning => Severity::Warning,
+        },
+        path: d.path,
+        message: d.message,
+        hint: d.hint,
+    }
+}
+
+/// Finds which ferry interface the component exports and at which version.
+fn detect_kind(runtime: &Runtime, component: &Component) -> Result<(PluginKind, String), PluginErrorKind> {
+    let ty = component.component_type();
+    let mut exported = Vec::new();
+    for (name, item) in ty.exports(&runtime.engine) {
+        if matches!(item.ty, ComponentItem::ComponentInstance(_)) {
+            exported.push(name.to_string());
+        }
+    }
+    for name in &exported {
+        let Some(rest) = name.strip_prefix(&format!("{}/", wit::PACKAGE)) else { continue };
+        let Some((interface, version)) = rest.split_once('@') else { continue };
+        let Some(kind) = PluginKind::ALL.into_iter().find(|k| k.interface() == interface) else { continue };
+        let major_minor: String = version.split('.').take(2).collect::<Vec<_>>().join(".");
+        if !wit::SUPPORTED.contains(&major_minor.as_str()) {
+            return Err(PluginErrorKind::UnsupportedAbi { version: version.to_string() });
+        }
+        return Ok((kind, version.to_string()));
+    }
+    Err(PluginErrorKind::NotAPlugin { exports: exported })
+}
+
+fn trap_summary(error: &wasmtime::Error) -> String {
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::StackOverflow) => "stack overflow".into(),
+        Some(Trap::UnreachableCodeReached) => "it aborted (wasm `unreachable`)".into(),
+        Some(trap) => trap.to_string(),
+        None => format!("{error}").lines().next().unwrap_or_default().to_string(),
+    }
+}
+
+/// The panic message from Rust's standard panic output, if the plugin printed one.
+fn panic_message(stderr: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(stderr);
+    let start = text.find("panicked at")?;
+    let after = &text[start..];
+    // "panicked at src/lib.rs:10:5:\nmessage\nnote: ..."
+    let message: Vec<&str> = after.lines().skip(1).take_while(|l| !l.starts_with("note:")).collect();
+    let message = message.join(" ").trim().to_string();
+    Some(if message.is_empty() {
+        after.lines().next().unwrap_or_default().to_string()
+    } else {
+        format!("panicked: {message}")
+    })
+}

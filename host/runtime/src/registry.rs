@@ -1,0 +1,146 @@
+//! Every plugin this process knows, loaded on first use. On a warm cache,
+//! routing a manifest type reads only small cached `info` files and loads
+//! just the one plugin that renders it.
+
+use crate::Runtime;
+use crate::error::{PluginError, PluginErrorKind};
+use crate::plugin::{Plugin, PluginInfo, PluginOrigin};
+use sha2::{Digest, Sha256};
+use std::borrow::Cow;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+struct Entry {
+    label: String,
+    origin: PluginOrigin,
+    wasm: Cow<'static, [u8]>,
+    sha256: String,
+    loaded: OnceLock<Result<Plugin, PluginError>>,
+}
+
+/// A plugin with what `plugin ls` shows about it.
+#[derive(Debug, Clone)]
+pub struct PluginSummary {
+    /// Its description.
+    pub info: PluginInfo,
+    /// Size of the component in bytes.
+    pub size_bytes: usize,
+}
+
+/// The plugins of one process.
+pub struct Registry {
+    runtime: Arc<Runtime>,
+    entries: Vec<Entry>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new(runtime: Arc<Runtime>) -> Self {
+        Registry { runtime, entries: Vec::new() }
+    }
+
+    /// Adds a plugin embedded in the binary (its sha256 computed at build time).
+    pub fn add_bundled(&mut self, package: &str, wasm: &'static [u8], sha256: &'static str) {
+        self.entries.push(Entry {
+            label: package.strip_prefix("ferry-plugin-").unwrap_or(package).to_string(),
+            origin: PluginOrigin::Bundled,
+            wasm: Cow::Borrowed(wasm),
+            sha256: sha256.to_string(),
+            loaded: OnceLock::new(),
+        });
+    }
+
+    /// Adds a plugin from a `.wasm` file.
+    pub fn add_file(&mut self, path: &Path) -> Result<(), PluginError> {
+        let label =
+            path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| path.display().to_string());
+        let wasm = std::fs::read(path)
+            .map_err(|e| PluginError::new(&label, PluginErrorKind::Read(format!("{}: {e}", path.display()))))?;
+        let sha256 = hex::encode(Sha256::digest(&wasm));
+        self.entries.push(Entry {
+            label,
+            origin: PluginOrigin::File(path.to_path_buf()),
+            wasm: Cow::Owned(wasm),
+            sha256,
+            loaded: OnceLock::new(),
+        });
+        Ok(())
+    }
+
+    fn load(&self, entry: &Entry) -> Result<Plugin, PluginError> {
+        entry
+            .loaded
+            .get_or_init(|| {
+                Plugin::load(self.runtime.clone(), &entry.label, &entry.wasm, &entry.sha256, entry.origin.clone())
+            })
+            .clone()
+    }
+
+    /// Info without loading when the cache knows it.
+    fn info(&self, entry: &Entry) -> Result<PluginInfo, PluginError> {
+        if let Some(Ok(plugin)) = entry.loaded.get() {
+            return Ok(plugin.info().clone());
+        }
+        if let Some(mut info) = Plugin::cached_info(&self.runtime, &entry.sha256) {
+            info.sha256 = entry.sha256.clone();
+            info.origin = entry.origin.clone();
+            return Ok(info);
+        }
+        Ok(self.load(entry)?.info().clone())
+    }
+
+    /// Every manifest type some plugin renders, sorted.
+    pub fn manifest_types(&self) -> Vec<String> {
+        let mut types: Vec<String> =
+            self.entries.iter().filter_map(|e| self.info(e).ok()).flat_map(|info| info.manifest_types).collect();
+        types.sort();
+        types.dedup();
+        types
+    }
+
+    /// The plugin that renders `manifest_type`. Two plugins claiming it is an
+    /// error naming both.
+    pub fn for_manifest_type(&self, manifest_type: &str) -> Result<Plugin, PluginError> {
+        let mut found: Option<(&Entry, String)> = None;
+        for entry in &self.entries {
+            let info = self.info(entry)?;
+            if info.manifest_types.iter().any(|t| t == manifest_type) {
+                if let Some((_, first)) = &found {
+                    return Err(PluginError::new(
+                        first.clone(),
+                        PluginErrorKind::DuplicateType { manifest_type: manifest_type.to_string(), other: info.name },
+                    ));
+                }
+                found = Some((entry, info.name));
+            }
+        }
+        match found {
+            Some((entry, _)) => self.load(entry),
+            None => Err(PluginError::new(
+                manifest_type,
+                PluginErrorKind::UnknownType { manifest_type: manifest_type.to_string(), known: self.manifest_types() },
+            )),
+        }
+    }
+
+    /// The plugin named `name`.
+    pub fn get(&self, name: &str) -> Result<Plugin, PluginError> {
+        let mut known = Vec::new();
+        for entry in &self.entries {
+            let info = self.info(entry)?;
+            if info.name == name {
+                return self.load(entry);
+            }
+            known.push(info.name);
+        }
+        Err(PluginError::new(name, PluginErrorKind::UnknownPlugin { known }))
+    }
+
+    /// Every plugin, loaded, in registration order.
+    pub fn list(&self) -> Result<Vec<PluginSummary>, PluginError> {
+        self.entries
+            .iter()
+            .map(|e| Ok(PluginSummary { info: self.load(e)?.info().clone(), size_bytes: e.wasm.len() }))
+            .collect()
+    }
+}
