@@ -1,1 +1,6 @@
-//! End-to-end tests live in tests/tests/.
+//! Fixture plugins for the end-to-end tests, built by build.rs.
+
+/// Paths of the fixture components (`HOSTILE`, `WIT_MAJOR`).
+pub mod fixtures {
+    include!(concat!(env!("OUT_DIR"), "/fixtures.rs"));
+}

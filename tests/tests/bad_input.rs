@@ -84,7 +84,8 @@ fn unknown_manifest_type() {
     edit(ws.path(), FRONTEND, "type: Load Balanced Web Service", "type: Load Balanced Web Servce");
     let stderr = package_fails(ws.path(), PACKAGE_FRONTEND);
     assert!(stderr.contains("unknown manifest type `Load Balanced Web Servce`"), "{stderr}");
-    assert!(stderr.contains(&format!("{FRONTEND}:2:1")), "{stderr}");
+    let line = line_of(ws.path(), FRONTEND, "type:");
+    assert!(stderr.contains(&format!("{FRONTEND}:{line}:1")), "{stderr}");
     assert!(stderr.contains("did you mean `Load Balanced Web Service`?"), "{stderr}");
     insta::assert_snapshot!(stderr);
 }

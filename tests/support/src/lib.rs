@@ -84,9 +84,7 @@ pub fn with_host_parameters(mut template: Value) -> Value {
         .filter(|p| text.contains(&format!("\"Ref\":\"{p}\"")) || text.contains(&format!("${{{p}}}")))
         .collect();
     if let Some(obj) = template.as_object_mut() {
-        let params = obj
-            .entry("Parameters")
-            .or_insert_with(|| Value::Object(Default::default()));
+        let params = obj.entry("Parameters").or_insert_with(|| Value::Object(Default::default()));
         if let Some(params) = params.as_object_mut() {
             for p in used {
                 params.entry(p).or_insert_with(|| serde_json::json!({"Type": "String"}));

@@ -17,7 +17,11 @@ pub fn ferry_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
     let dir = exe.parent().and_then(Path::parent).expect("test binary lives in target/<profile>/deps");
     let bin = dir.join(format!("ferry{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.is_file(), "{} is missing: run the tests with `cargo nextest run --workspace` (or `cargo build -p ferry` first)", bin.display());
+    assert!(
+        bin.is_file(),
+        "{} is missing: run the tests with `cargo nextest run --workspace` (or `cargo build -p ferry` first)",
+        bin.display()
+    );
     bin
 }
 

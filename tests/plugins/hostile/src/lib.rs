@@ -1,0 +1,90 @@
+//! A hostile plugin for the sandbox tests. It implements the WIT exports
+//! directly (not the SDK's `Plugin` trait) so it can also return output the
+//! SDK would never produce. The manifest's `attack` field picks the attack.
+
+use ferry_plugin_sdk::bindings::service::exports::ferry::plugin::service::Guest;
+use ferry_plugin_sdk::bindings::wit::{Diagnostic, PluginInfo, PluginKind, RenderError, RenderInput, Rendered};
+
+pub struct Hostile;
+
+fn rendered(template: String) -> Result<Rendered, RenderError> {
+    Ok(Rendered { template, parameters: "{}".into(), descriptions: Vec::new() })
+}
+
+fn template_with(description: &str) -> String {
+    serde_json::json!({
+        "Description": description,
+        "Resources": { "Topic": { "Type": "AWS::SNS::Topic" } }
+    })
+    .to_string()
+}
+
+#[allow(clippy::empty_loop)]
+fn recurse(depth: u64) -> u64 {
+    let local = [depth; 64];
+    std::hint::black_box(&local);
+    recurse(depth + 1) + local[0]
+}
+
+impl Guest for Hostile {
+    fn info() -> PluginInfo {
+        PluginInfo {
+            name: "hostile".into(),
+            version: "0.0.1".into(),
+            kind: PluginKind::Service,
+            description: "attacks the sandbox (test fixture)".into(),
+            manifest_types: vec!["Hostile Service".into()],
+            manifest_schema: "{}".into(),
+            manifest_template: String::new(),
+        }
+    }
+
+    fn validate(_manifest: String) -> Vec<Diagnostic> {
+        Vec::new()
+    }
+
+    fn render(input: RenderInput) -> Result<Rendered, RenderError> {
+        let manifest: serde_json::Value = serde_json::from_str(&input.manifest).unwrap_or_default();
+        match manifest["attack"].as_str().unwrap_or("none") {
+            "fs" => {
+                let secret = std::fs::read_to_string("/etc/passwd").expect("reading /etc/passwd");
+                rendered(template_with(&secret))
+            }
+            "net" => {
+                let port = manifest["port"].as_u64().unwrap_or(9) as u16;
+                let stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connecting to the host");
+                drop(stream);
+                rendered(template_with("connected"))
+            }
+            "env" => {
+                let value = std::env::var("FERRY_HOSTILE_SECRET").expect("reading FERRY_HOSTILE_SECRET");
+                rendered(template_with(&value))
+            }
+            "loop" => {
+                let mut n: u64 = 0;
+                loop {
+                    n = std::hint::black_box(n.wrapping_add(1));
+                }
+            }
+            "alloc" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1u8; 1 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "stack" => rendered(template_with(&recurse(0).to_string())),
+            "panic" => panic!("the hostile plugin panics on purpose"),
+            "json" => Ok(Rendered {
+                template: "{\"Resources\": not json".into(),
+                parameters: "{}".into(),
+                descriptions: Vec::new(),
+            }),
+            "not-object" => rendered("[1, 2, 3]".into()),
+            _ => rendered(template_with("harmless")),
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+ferry_plugin_sdk::bindings::service::__ferry_export_service!(Hostile);
