@@ -7,13 +7,31 @@
 //! cache wrote and verified are ever deserialized.
 
 use sha2::{Digest, Sha256};
-use std::hash::{Hash, Hasher};
+use std::hash::Hash;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
 const MAGIC: &[u8; 8] = b"FERRYCW1";
+
+/// The wasmtime this crate pins (`=48.0.8` in Cargo.toml); part of the cache
+/// key so an upgraded ferry never even tries an old artifact.
+const WASMTIME_VERSION: &str = "48.0.8";
+
+/// Feeds `Hash` input into sha256: unlike `DefaultHasher`, stable across
+/// Rust releases, so a toolchain update does not orphan the cache.
+struct StableHasher(Sha256);
+
+impl std::hash::Hasher for StableHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+    fn finish(&self) -> u64 {
+        let digest = self.0.clone().finalize();
+        u64::from_le_bytes([digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7]])
+    }
+}
 
 pub struct Cache {
     dir: Option<PathBuf>,
@@ -22,9 +40,10 @@ pub struct Cache {
 
 impl Cache {
     pub fn new(dir: Option<PathBuf>, engine: &Engine) -> Cache {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        let mut hasher = StableHasher(Sha256::new());
         engine.precompile_compatibility_hash().hash(&mut hasher);
-        Cache { dir, engine_key: format!("{:016x}", hasher.finish()) }
+        let engine_key = format!("wasmtime{WASMTIME_VERSION}-{}", &hex::encode(hasher.0.finalize())[..16]);
+        Cache { dir, engine_key }
     }
 
     fn artifact_path(&self, sha256: &str) -> Option<PathBuf> {
@@ -132,6 +151,27 @@ mod tests {
         assert!(read_verified(&path).is_none());
         cache.component(&engine, plugin.sha256, plugin.wasm).unwrap();
         assert!(read_verified(&path).is_some(), "corrupt entry replaced");
+        // A foreign file (not written by this cache) is never deserialized.
+        std::fs::write(&path, b"\x7fELF something else entirely, long enough to pass length checks").unwrap();
+        assert!(read_verified(&path).is_none());
+        cache.component(&engine, plugin.sha256, plugin.wasm).unwrap();
+        assert!(read_verified(&path).is_some(), "foreign file replaced");
+    }
+
+    #[test]
+    fn key_changes_with_the_component_and_the_engine() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine();
+        let cache = Cache::new(Some(dir.path().to_path_buf()), &engine);
+        let a = cache.artifact_path_for_test("aa").unwrap();
+        assert_ne!(a, cache.artifact_path_for_test("bb").unwrap());
+        assert!(a.to_string_lossy().contains(WASMTIME_VERSION));
+        let mut other = wasmtime::Config::new();
+        other.epoch_interruption(false);
+        let other = Engine::new(&other).unwrap();
+        let other_cache = Cache::new(Some(dir.path().to_path_buf()), &other);
+        assert_ne!(a, other_cache.artifact_path_for_test("aa").unwrap(), "an incompatible engine uses other files");
+        assert_eq!(a, Cache::new(Some(dir.path().to_path_buf()), &engine).artifact_path_for_test("aa").unwrap());
     }
 
     #[test]

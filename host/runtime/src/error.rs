@@ -75,6 +75,8 @@ pub enum PluginErrorKind {
         manifest_type: String,
         /// The other plugin.
         other: String,
+        /// Where each came from (`bundled` or a file path), first then other.
+        origins: Box<[String; 2]>,
     },
 }
 
@@ -149,10 +151,11 @@ impl fmt::Display for PluginError {
             PluginErrorKind::UnknownPlugin { known } => {
                 write!(f, "no plugin named `{p}`. hint: installed plugins: {}", known.join(", "))
             }
-            PluginErrorKind::DuplicateType { manifest_type, other } => write!(
+            PluginErrorKind::DuplicateType { manifest_type, other, origins } => write!(
                 f,
-                "plugins `{p}` and `{other}` both claim manifest type `{manifest_type}`. \
-                 hint: remove one of them, or say in the workspace which one overrides the other"
+                "plugins `{p}` ({}) and `{other}` ({}) both claim manifest type `{manifest_type}`. \
+                 hint: remove one of them, or say in the workspace which one overrides the other",
+                origins[0], origins[1]
             ),
         }
     }

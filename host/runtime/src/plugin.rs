@@ -169,8 +169,29 @@ pub struct Plugin {
 struct Inner {
     runtime: Arc<Runtime>,
     pre: InstancePre<State>,
+    indices: Arc<Indices>,
     kind: PluginKind,
     info: PluginInfo,
+}
+
+/// Export indices of whichever kind the component is, resolved once per
+/// plugin so a call only instantiates and looks up by index.
+enum Indices {
+    Service(abi::service::GuestIndices),
+    Job(abi::job::GuestIndices),
+    PipelineProvider(abi::pipeline_provider::GuestIndices),
+    Environment(abi::environment::GuestIndices),
+}
+
+impl Indices {
+    fn new(kind: PluginKind, pre: &InstancePre<State>) -> wasmtime::Result<Indices> {
+        Ok(match kind {
+            PluginKind::Service => Indices::Service(abi::service::GuestIndices::new(pre)?),
+            PluginKind::Job => Indices::Job(abi::job::GuestIndices::new(pre)?),
+            PluginKind::PipelineProvider => Indices::PipelineProvider(abi::pipeline_provider::GuestIndices::new(pre)?),
+            PluginKind::Environment => Indices::Environment(abi::environment::GuestIndices::new(pre)?),
+        })
+    }
 }
 
 /// The typed exports of whichever kind the component is.
@@ -213,10 +234,13 @@ impl Plugin {
             .linker
             .instantiate_pre(&component)
             .map_err(|e| err(PluginErrorKind::Instantiate(format!("{e:#}"))))?;
+        let indices =
+            Arc::new(Indices::new(kind, &pre).map_err(|e| err(PluginErrorKind::Instantiate(format!("{e:#}"))))?);
         let mut plugin = Plugin {
             inner: Arc::new(Inner {
                 runtime: runtime.clone(),
                 pre,
+                indices: indices.clone(),
                 kind,
                 info: PluginInfo {
                     name: label.to_string(),
@@ -247,7 +271,7 @@ impl Plugin {
         info.origin = origin;
         info.wit_version = wit_version;
         info.kind = kind;
-        plugin.inner = Arc::new(Inner { runtime, pre: plugin.inner.pre.clone(), kind, info });
+        plugin.inner = Arc::new(Inner { runtime, pre: plugin.inner.pre.clone(), indices, kind, info });
         Ok(plugin)
     }
 
@@ -275,19 +299,11 @@ impl Plugin {
         let mut store = sandbox::store(&runtime.engine, runtime.limits.memory_bytes, runtime.epoch_ticks);
         let result = (|| {
             let instance = self.inner.pre.instantiate(&mut store)?;
-            let exports = match self.inner.kind {
-                PluginKind::Service => {
-                    Exports::Service(abi::service::GuestIndices::new(&self.inner.pre)?.load(&mut store, &instance)?)
-                }
-                PluginKind::Job => {
-                    Exports::Job(abi::job::GuestIndices::new(&self.inner.pre)?.load(&mut store, &instance)?)
-                }
-                PluginKind::PipelineProvider => Exports::PipelineProvider(
-                    abi::pipeline_provider::GuestIndices::new(&self.inner.pre)?.load(&mut store, &instance)?,
-                ),
-                PluginKind::Environment => Exports::Environment(
-                    abi::environment::GuestIndices::new(&self.inner.pre)?.load(&mut store, &instance)?,
-                ),
+            let exports = match &*self.inner.indices {
+                Indices::Service(i) => Exports::Service(i.load(&mut store, &instance)?),
+                Indices::Job(i) => Exports::Job(i.load(&mut store, &instance)?),
+                Indices::PipelineProvider(i) => Exports::PipelineProvider(i.load(&mut store, &instance)?),
+                Indices::Environment(i) => Exports::Environment(i.load(&mut store, &instance)?),
             };
             f(&exports, &mut store)
         })();
@@ -308,10 +324,11 @@ impl Plugin {
 
     fn call_info(&self) -> Result<PluginInfo, PluginError> {
         let raw = self.with_instance(|exports, store| call_export!(exports, &mut *store, call_info))?;
-        let bad = |what: String| PluginError::new(self.name(), PluginErrorKind::BadOutput(what));
         if raw.name.trim().is_empty() {
-            return Err(bad("info() has an empty name".into()));
+            return Err(PluginError::new(self.name(), PluginErrorKind::BadOutput("info() has an empty name".into())));
         }
+        // From here on the plugin has told us its name: use it in errors.
+        let bad = |what: String| PluginError::new(raw.name.clone(), PluginErrorKind::BadOutput(what));
         let manifest_schema: Value = if raw.manifest_schema.trim().is_empty() {
             Value::Null
         } else {

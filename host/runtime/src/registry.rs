@@ -105,10 +105,14 @@ impl Registry {
         for entry in &self.entries {
             let info = self.info(entry)?;
             if info.manifest_types.iter().any(|t| t == manifest_type) {
-                if let Some((_, first)) = &found {
+                if let Some((first_entry, first)) = &found {
                     return Err(PluginError::new(
                         first.clone(),
-                        PluginErrorKind::DuplicateType { manifest_type: manifest_type.to_string(), other: info.name },
+                        PluginErrorKind::DuplicateType {
+                            manifest_type: manifest_type.to_string(),
+                            other: info.name,
+                            origins: Box::new([first_entry.origin.to_string(), entry.origin.to_string()]),
+                        },
                     ));
                 }
                 found = Some((entry, info.name));
@@ -142,5 +146,90 @@ impl Registry {
             .iter()
             .map(|e| Ok(PluginSummary { info: self.load(e)?.info().clone(), size_bytes: e.wasm.len() }))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{PluginErrorKind, RuntimeConfig};
+
+    fn registry(cache: &Path) -> Registry {
+        let runtime = Runtime::new(RuntimeConfig { cache_dir: Some(cache.to_path_buf()), ..Default::default() });
+        let mut registry = Registry::new(Arc::new(runtime.unwrap()));
+        for plugin in ferry_bundled::BUNDLED {
+            registry.add_bundled(plugin.package, plugin.wasm, plugin.sha256);
+        }
+        registry
+    }
+
+    fn loaded(registry: &Registry) -> usize {
+        registry.entries.iter().filter(|e| e.loaded.get().is_some()).count()
+    }
+
+    #[test]
+    fn warm_cache_loads_only_the_plugin_a_type_needs() {
+        assert!(ferry_bundled::BUNDLED.len() >= 2, "needs several bundled plugins to mean anything");
+        let cache = tempfile::tempdir().unwrap();
+        let cold = registry(cache.path());
+        let listed = cold.list().unwrap();
+        assert_eq!(loaded(&cold), ferry_bundled::BUNDLED.len());
+        let warm = registry(cache.path());
+        let plugin = warm.for_manifest_type("Environment").unwrap();
+        assert_eq!(plugin.info().name, "environment");
+        assert_eq!(loaded(&warm), 1, "a warm cache routes by cached info, loading one plugin");
+        // Cached info is the same as what the plugin reported.
+        let fresh = listed.iter().find(|s| s.info.name == "environment").unwrap();
+        assert_eq!(plugin.info().manifest_types, fresh.info.manifest_types);
+        assert_eq!(plugin.info().manifest_schema, fresh.info.manifest_schema);
+        assert_eq!(plugin.info().sha256, fresh.info.sha256);
+    }
+
+    #[test]
+    fn unknown_type_and_name_list_what_is_known() {
+        let cache = tempfile::tempdir().unwrap();
+        let registry = registry(cache.path());
+        let err = registry.for_manifest_type("Backend Servce").err().unwrap();
+        assert!(err.is_unknown_type());
+        let message = err.to_string();
+        assert!(message.contains("`Backend Servce`") && message.contains("Environment"), "{message}");
+        let err = registry.get("nope").err().unwrap();
+        assert!(matches!(err.kind, PluginErrorKind::UnknownPlugin { .. }));
+        assert!(err.to_string().contains("environment"), "{err}");
+        assert_eq!(registry.get("environment").unwrap().info().name, "environment");
+    }
+
+    #[test]
+    fn two_plugins_claiming_one_type_are_both_named() {
+        let cache = tempfile::tempdir().unwrap();
+        let mut registry = registry(cache.path());
+        let env = ferry_bundled::BUNDLED.iter().find(|p| p.package.ends_with("environment")).unwrap();
+        let copy = cache.path().join("my-env.wasm");
+        std::fs::write(&copy, env.wasm).unwrap();
+        registry.add_file(&copy).unwrap();
+        let err = registry.for_manifest_type("Environment").err().unwrap();
+        assert!(matches!(err.kind, PluginErrorKind::DuplicateType { .. }), "{err}");
+        let message = err.to_string();
+        assert!(message.contains("(bundled)") && message.contains("my-env.wasm"), "{message}");
+        // Other types still route.
+        assert!(registry.for_manifest_type("Load Balanced Web Service").is_ok());
+    }
+
+    #[test]
+    fn plugins_are_shareable_across_threads() {
+        fn assert_send_sync<T: Send + Sync + Clone>() {}
+        assert_send_sync::<Plugin>();
+        let cache = tempfile::tempdir().unwrap();
+        let plugin = registry(cache.path()).for_manifest_type("Environment").unwrap();
+        let context = r#"{"app":"chat","env":"test","name":"test"}"#;
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let plugin = plugin.clone();
+                std::thread::spawn(move || plugin.render(r#"{"name":"test","type":"Environment"}"#, context))
+            })
+            .collect();
+        for handle in handles {
+            assert!(matches!(handle.join().unwrap(), Ok(crate::RenderOutcome::Rendered(_))));
+        }
     }
 }
