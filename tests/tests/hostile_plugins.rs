@@ -11,11 +11,12 @@ use std::time::Duration;
 /// One registry for the whole test binary: the hostile fixture plus the
 /// bundled plugins, with tight limits so the limit tests are quick.
 fn registry() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(|| {
-        let cache = ferry_test_support::workspace_root().join("target/test-plugin-cache");
+    // The temp dir lives in the static, so it outlives every test.
+    static REGISTRY: OnceLock<(tempfile::TempDir, Registry)> = OnceLock::new();
+    let (_, registry) = REGISTRY.get_or_init(|| {
+        let cache = tempfile::tempdir().expect("temp cache dir");
         let runtime = Runtime::new(RuntimeConfig {
-            cache_dir: Some(cache),
+            cache_dir: Some(cache.path().to_path_buf()),
             limits: Limits { time: Duration::from_secs(1), memory_bytes: 64 << 20 },
         })
         .expect("runtime");
@@ -24,8 +25,9 @@ fn registry() -> &'static Registry {
             registry.add_bundled(plugin.package, plugin.wasm, plugin.sha256);
         }
         registry.add_file(Path::new(fixtures::HOSTILE)).expect("fixture readable");
-        registry
-    })
+        (cache, registry)
+    });
+    registry
 }
 
 fn hostile() -> Plugin {
@@ -134,7 +136,8 @@ fn malformed_json_output_is_refused() {
 
 #[test]
 fn unknown_wit_major_is_refused_by_name() {
-    let runtime = Runtime::new(RuntimeConfig::default()).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let runtime = Runtime::new(RuntimeConfig { cache_dir: Some(cache.path().into()), ..Default::default() }).unwrap();
     let mut registry = Registry::new(Arc::new(runtime));
     registry.add_file(Path::new(fixtures::WIT_MAJOR)).unwrap();
     let err = match registry.list() {
@@ -153,10 +156,24 @@ fn a_file_that_is_not_a_component_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("garbage.wasm");
     std::fs::write(&path, b"\0asm definitely not a component").unwrap();
-    let runtime = Runtime::new(RuntimeConfig::default()).unwrap();
+    let runtime = Runtime::new(RuntimeConfig { cache_dir: Some(dir.path().into()), ..Default::default() }).unwrap();
     let mut registry = Registry::new(Arc::new(runtime));
     registry.add_file(&path).unwrap();
     let err = registry.get("garbage").err().expect("refused");
     assert!(matches!(err.kind, PluginErrorKind::Compile(_)), "{err}");
     assert!(err.to_string().contains("`garbage`"), "{err}");
+}
+
+#[test]
+fn info_with_a_schema_that_is_not_json_is_refused_by_name() {
+    let cache = tempfile::tempdir().unwrap();
+    let runtime = Runtime::new(RuntimeConfig { cache_dir: Some(cache.path().into()), ..Default::default() }).unwrap();
+    let mut registry = Registry::new(Arc::new(runtime));
+    registry.add_file(Path::new(fixtures::BAD_INFO)).unwrap();
+    let err = registry.for_manifest_type("Bad Info Service").err().expect("refused");
+    let message = err.to_string();
+    assert!(matches!(err.kind, PluginErrorKind::BadOutput(_)), "{message}");
+    assert!(message.contains("`bad-info`") && message.contains("schema is not JSON"), "{message}");
+    assert!(cache.path().read_dir().unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains("info")));
+    still_works();
 }

@@ -19,7 +19,8 @@ fn template_with(description: &str) -> String {
     .to_string()
 }
 
-#[allow(clippy::empty_loop)]
+/// Recurses until the stack runs out, on purpose.
+#[allow(unconditional_recursion)]
 fn recurse(depth: u64) -> u64 {
     let local = [depth; 64];
     std::hint::black_box(&local);
