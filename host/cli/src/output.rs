@@ -32,10 +32,6 @@ impl Output {
         Output { verbose, cwd: std::env::current_dir().unwrap_or_default() }
     }
 
-    pub fn verbose(&self) -> bool {
-        self.verbose
-    }
-
     /// A path as the user would type it: relative to where they are.
     pub fn path(&self, path: &Path) -> String {
         path.strip_prefix(&self.cwd).unwrap_or(path).display().to_string()

@@ -66,6 +66,8 @@ impl EnvRenderSetup {
 /// A rendered workload: its stack and, when it has addons, their template.
 pub struct RenderedWorkload {
     pub name: String,
+    /// Name and version of the plugin that rendered it.
+    pub plugin: String,
     pub stack: stack::Stack,
     pub addons_template: Option<Value>,
     pub warnings: Vec<Problem>,
@@ -168,7 +170,14 @@ pub fn render_workload(
         extra_tags: &IndexMap::new(),
     })
     .with_context(|| format!("cannot assemble the stack of `{name}` (rendered by plugin `{}`)", plugin.info().name))?;
-    Ok(RenderedWorkload { name: name.to_string(), stack, addons_template: addons.map(|a| a.template), warnings })
+    let plugin = format!("{} {}", plugin.info().name, plugin.info().version);
+    Ok(RenderedWorkload {
+        name: name.to_string(),
+        plugin,
+        stack,
+        addons_template: addons.map(|a| a.template),
+        warnings,
+    })
 }
 
 /// Renders the environment stack.

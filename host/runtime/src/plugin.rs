@@ -421,13 +421,19 @@ fn detect_kind(runtime: &Runtime, component: &Component) -> Result<(PluginKind, 
         let Some(rest) = name.strip_prefix(&format!("{}/", wit::PACKAGE)) else { continue };
         let Some((interface, version)) = rest.split_once('@') else { continue };
         let Some(kind) = PluginKind::ALL.into_iter().find(|k| k.interface() == interface) else { continue };
-        let major_minor: String = version.split('.').take(2).collect::<Vec<_>>().join(".");
-        if !wit::SUPPORTED.contains(&major_minor.as_str()) {
+        if !abi_supported(version) {
             return Err(PluginErrorKind::UnsupportedAbi { version: version.to_string() });
         }
         return Ok((kind, version.to_string()));
     }
     Err(PluginErrorKind::NotAPlugin { exports: exported })
+}
+
+/// True when this host has bindings for `version`: same major.minor as a
+/// supported version, any patch (a newer minor may add exports we lack).
+fn abi_supported(version: &str) -> bool {
+    let major_minor: Vec<&str> = version.split('.').take(2).collect();
+    wit::SUPPORTED.contains(&major_minor.join(".").as_str())
 }
 
 fn trap_summary(error: &wasmtime::Error) -> String {
@@ -452,4 +458,27 @@ fn panic_message(stderr: &[u8]) -> Option<String> {
     } else {
         format!("panicked: {message}")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn abi_versions_match_on_major_and_minor() {
+        assert!(abi_supported("0.1.0"));
+        assert!(abi_supported("0.1.7"));
+        assert!(!abi_supported("0.2.0"), "a newer minor is refused");
+        assert!(!abi_supported("9.0.0"));
+        assert!(!abi_supported("1.1.0"));
+        assert!(!abi_supported("0"));
+    }
+
+    #[test]
+    fn panic_message_is_quoted_from_rust_stderr() {
+        let stderr =
+            b"\nthread '<unnamed>' panicked at src/lib.rs:10:5:\nboom: it broke\nnote: run with `RUST_BACKTRACE=1`\n";
+        assert_eq!(panic_message(stderr).as_deref(), Some("panicked: boom: it broke"));
+        assert_eq!(panic_message(b"some other output"), None);
+    }
 }

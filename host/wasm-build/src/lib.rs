@@ -29,10 +29,7 @@ pub struct BuiltPlugin {
 pub fn package_dirs(dir: &Path) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.join("Cargo.toml").is_file())
-                .collect()
+            entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("Cargo.toml").is_file()).collect()
         })
         .unwrap_or_default();
     dirs.sort();
@@ -49,11 +46,7 @@ pub fn package_name(dir: &Path) -> String {
         if line.starts_with('[') {
             in_package = line == "[package]";
         } else if in_package && let Some(rest) = line.strip_prefix("name") {
-            let value = rest
-                .trim_start()
-                .trim_start_matches('=')
-                .trim()
-                .trim_matches('"');
+            let value = rest.trim_start().trim_start_matches('=').trim().trim_matches('"');
             return value.to_string();
         }
     }
@@ -68,17 +61,8 @@ pub fn build(workspace_root: &Path, package_dirs: &[PathBuf]) -> Vec<BuiltPlugin
     for dir in package_dirs {
         println!("cargo:rerun-if-changed={}", dir.display());
     }
-    for shared in [
-        "plugin-api/sdk",
-        "plugin-api/protocol",
-        "plugin-api/wit",
-        "Cargo.toml",
-        "Cargo.lock",
-    ] {
-        println!(
-            "cargo:rerun-if-changed={}",
-            workspace_root.join(shared).display()
-        );
+    for shared in ["plugin-api/sdk", "plugin-api/protocol", "plugin-api/wit", "Cargo.toml", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", workspace_root.join(shared).display());
     }
     if package_dirs.is_empty() {
         return Vec::new();
@@ -116,9 +100,7 @@ pub fn build(workspace_root: &Path, package_dirs: &[PathBuf]) -> Vec<BuiltPlugin
     ] {
         cmd.env_remove(var);
     }
-    let output = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run cargo to build plugins: {e}"));
+    let output = cmd.output().unwrap_or_else(|e| panic!("cannot run cargo to build plugins: {e}"));
     if !output.status.success() {
         panic!(
             "building plugins {packages:?} for {TARGET} failed.\n\
@@ -130,22 +112,11 @@ pub fn build(workspace_root: &Path, package_dirs: &[PathBuf]) -> Vec<BuiltPlugin
     packages
         .into_iter()
         .map(|package| {
-            let path = target_dir
-                .join(TARGET)
-                .join(PROFILE)
-                .join(format!("{}.wasm", package.replace('-', "_")));
-            let bytes = std::fs::read(&path).unwrap_or_else(|e| {
-                panic!(
-                    "cargo built {package} but {} is unreadable: {e}",
-                    path.display()
-                )
-            });
+            let path = target_dir.join(TARGET).join(PROFILE).join(format!("{}.wasm", package.replace('-', "_")));
+            let bytes = std::fs::read(&path)
+                .unwrap_or_else(|e| panic!("cargo built {package} but {} is unreadable: {e}", path.display()));
             let sha256 = hex::encode(Sha256::digest(&bytes));
-            BuiltPlugin {
-                package,
-                path,
-                sha256,
-            }
+            BuiltPlugin { package, path, sha256 }
         })
         .collect()
 }
@@ -154,11 +125,7 @@ pub fn build(workspace_root: &Path, package_dirs: &[PathBuf]) -> Vec<BuiltPlugin
 pub fn workspace_root(manifest_dir: &Path) -> PathBuf {
     manifest_dir
         .ancestors()
-        .find(|dir| {
-            std::fs::read_to_string(dir.join("Cargo.toml"))
-                .map(|t| t.contains("[workspace]"))
-                .unwrap_or(false)
-        })
+        .find(|dir| std::fs::read_to_string(dir.join("Cargo.toml")).map(|t| t.contains("[workspace]")).unwrap_or(false))
         .unwrap_or(manifest_dir)
         .to_path_buf()
 }

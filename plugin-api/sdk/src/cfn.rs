@@ -25,8 +25,7 @@ impl Template {
 
     /// Declares a parameter (`Type` plus any extra keys such as `Default`).
     pub fn parameter(&mut self, name: &str, parameter: Parameter) -> &mut Self {
-        self.parameters
-            .insert(name.to_string(), parameter.into_json());
+        self.parameters.insert(name.to_string(), parameter.into_json());
         self
     }
 
@@ -38,11 +37,9 @@ impl Template {
     /// Adds a resource; its description is what deploy progress shows.
     pub fn resource(&mut self, logical_id: &str, resource: Resource) -> &mut Self {
         if let Some(description) = &resource.description {
-            self.descriptions
-                .insert(logical_id.to_string(), description.clone());
+            self.descriptions.insert(logical_id.to_string(), description.clone());
         }
-        self.resources
-            .insert(logical_id.to_string(), resource.into_json());
+        self.resources.insert(logical_id.to_string(), resource.into_json());
         self
     }
 
@@ -78,9 +75,7 @@ impl Template {
 
     /// Resource descriptions as (logical id, description).
     pub fn descriptions(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.descriptions
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
+        self.descriptions.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     pub fn to_json(&self) -> Value {
@@ -99,10 +94,7 @@ impl Template {
         ];
         for (name, section) in sections {
             if !section.is_empty() {
-                out.insert(
-                    name.into(),
-                    Value::Object(section.clone().into_iter().collect()),
-                );
+                out.insert(name.into(), Value::Object(section.clone().into_iter().collect()));
             }
         }
         Value::Object(out)
@@ -357,47 +349,21 @@ mod tests {
         t.parameter("AppName", Parameter::string());
         t.resource(
             "Cluster",
-            Resource::new("AWS::ECS::Cluster")
-                .prop("ClusterName", sub("${AppName}"))
-                .describe("An ECS cluster"),
+            Resource::new("AWS::ECS::Cluster").prop("ClusterName", sub("${AppName}")).describe("An ECS cluster"),
         );
-        t.output(
-            "ClusterId",
-            ref_("Cluster"),
-            Some(sub("${AppName}-ClusterId")),
-        );
+        t.output("ClusterId", ref_("Cluster"), Some(sub("${AppName}-ClusterId")));
         let v = t.to_json();
         let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
-        assert_eq!(
-            keys,
-            [
-                "AWSTemplateFormatVersion",
-                "Parameters",
-                "Resources",
-                "Outputs"
-            ]
-        );
-        assert_eq!(
-            t.descriptions().collect::<Vec<_>>(),
-            [("Cluster", "An ECS cluster")]
-        );
-        assert_eq!(
-            v["Outputs"]["ClusterId"]["Export"]["Name"],
-            json!({"Fn::Sub": "${AppName}-ClusterId"})
-        );
+        assert_eq!(keys, ["AWSTemplateFormatVersion", "Parameters", "Resources", "Outputs"]);
+        assert_eq!(t.descriptions().collect::<Vec<_>>(), [("Cluster", "An ECS cluster")]);
+        assert_eq!(v["Outputs"]["ClusterId"]["Export"]["Name"], json!({"Fn::Sub": "${AppName}-ClusterId"}));
     }
 
     #[test]
     fn null_properties_are_skipped_and_depends_on_shapes() {
-        let r = Resource::new("AWS::S3::Bucket")
-            .prop("A", Value::Null)
-            .depends_on("X")
-            .into_json();
+        let r = Resource::new("AWS::S3::Bucket").prop("A", Value::Null).depends_on("X").into_json();
         assert_eq!(r, json!({"Type": "AWS::S3::Bucket", "DependsOn": "X"}));
-        let r = Resource::new("AWS::S3::Bucket")
-            .depends_on("X")
-            .depends_on("Y")
-            .into_json();
+        let r = Resource::new("AWS::S3::Bucket").depends_on("X").depends_on("Y").into_json();
         assert_eq!(r["DependsOn"], json!(["X", "Y"]));
     }
 }

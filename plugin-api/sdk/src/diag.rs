@@ -19,21 +19,11 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Error,
-            path: path.into(),
-            message: message.into(),
-            hint: None,
-        }
+        Diagnostic { severity: Severity::Error, path: path.into(), message: message.into(), hint: None }
     }
 
     pub fn warning(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Warning,
-            path: path.into(),
-            message: message.into(),
-            hint: None,
-        }
+        Diagnostic { severity: Severity::Warning, path: path.into(), message: message.into(), hint: None }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {

@@ -43,6 +43,7 @@ pub fn workloads(args: WorkloadPackage, out: &Output) -> Result<()> {
         }
         None => {
             if let Some(r) = rendered.first() {
+                out.debug(&format!("{} rendered by plugin {}", r.name, r.plugin));
                 out.data(&pretty(&r.stack.template));
             }
         }
@@ -134,6 +135,7 @@ fn write_stack(out: &Output, dir: &Path, base: &str, stack: &Stack) -> Result<()
 }
 
 fn write_workload(out: &Output, dir: &Path, rendered: &RenderedWorkload, env: &str) -> Result<()> {
+    out.debug(&format!("{} rendered by plugin {}", rendered.name, rendered.plugin));
     write_stack(out, dir, &format!("{}-{env}", rendered.name), &rendered.stack)?;
     if let Some(addons) = &rendered.addons_template {
         let path = dir.join(format!("{}.addons.stack.json", rendered.name));
