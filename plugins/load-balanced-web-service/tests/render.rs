@@ -175,7 +175,12 @@ fn minimal_manifest_gets_copilot_defaults() {
     let svc = &res["Service"]["Properties"];
     assert_eq!(svc["EnableExecuteCommand"], false);
     assert_eq!(svc["LaunchType"], "FARGATE");
-    assert_eq!(svc["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"], "DISABLED");
+    // Copilot's default placement is public: public subnets with a public IP.
+    assert_eq!(svc["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"], "ENABLED");
+    assert_eq!(
+        svc["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"],
+        json!({"Fn::Split": [",", {"Fn::ImportValue": {"Fn::Sub": "${AppName}-${EnvName}-PublicSubnets"}}]})
+    );
     assert_eq!(svc["DeploymentConfiguration"]["DeploymentCircuitBreaker"]["Rollback"], true);
     assert_eq!(res["TargetGroup"]["Properties"]["HealthCheckPath"], "/");
     assert_eq!(res["Service"]["DependsOn"], "HTTPListenerRule");

@@ -90,11 +90,12 @@ impl TaskSpec {
         }
     }
 
-    /// `network.vpc.placement: public`.
+    /// Copilot launches tasks in public subnets unless the manifest says
+    /// `placement: private` (private tasks need the environment's NAT).
     pub fn public_placement(&self) -> bool {
-        matches!(
+        !matches!(
             self.network.as_ref().and_then(|n| n.vpc.as_ref()).and_then(|v| v.placement.as_ref()),
-            Some(Placement::Public)
+            Some(Placement::Private)
         )
     }
 }
