@@ -45,7 +45,7 @@ impl EnvRenderSetup {
             app: app.to_string(),
             env: env.to_string(),
             capabilities,
-            workloads: ws.workload_summaries()?,
+            workloads: ws.workload_summaries(env)?,
             app_domain: ws.domain.clone(),
         })
     }

@@ -27,7 +27,9 @@ pub fn from_environment_manifest(env: &Value, app_domain: Option<&str>) -> Envir
         _ => false,
     };
     EnvironmentCapabilities {
-        https_listener: !public_certificates.is_empty() || app_domain.is_some(),
+        // Certificates for an app domain are not issued by ferry's environment
+        // yet, so HTTPS exists only with imported certificates.
+        https_listener: !public_certificates.is_empty(),
         internal_alb: private.is_some(),
         internal_https_listener: !strings("/http/private/certificates").is_empty(),
         imported_vpc,
@@ -56,7 +58,7 @@ mod tests {
         let env =
             json!({"network": {"vpc": {"id": "vpc-1", "subnets": {"private": [{"id": "subnet-1"}]}}}, "cdn": true});
         let c = from_environment_manifest(&env, Some("example.com"));
-        assert!(c.imported_vpc && !c.public_subnets && c.cdn && c.dns_delegated && c.https_listener);
+        assert!(c.imported_vpc && !c.public_subnets && c.cdn && c.dns_delegated && !c.https_listener);
         assert!(!c.internal_alb);
     }
 }

@@ -126,13 +126,19 @@ impl Workspace {
         load_manifest(name, &self.copilot_dir.join("environments").join(name))
     }
 
-    /// Every workload's name and type, read from its manifest.
-    pub fn workload_summaries(&self) -> Result<Vec<WorkloadSummary>, Error> {
+    /// Every workload's name, type and placement for `env`, read from its
+    /// manifest (the env's override of `network.vpc.placement` wins).
+    pub fn workload_summaries(&self, env: &str) -> Result<Vec<WorkloadSummary>, Error> {
         self.workload_names()
             .into_iter()
             .map(|name| {
                 let manifest = self.load_workload(&name)?;
-                Ok(WorkloadSummary { name, kind: manifest.kind })
+                let value = &manifest.doc.value;
+                let override_pointer =
+                    format!("/environments/{}/network/vpc/placement", crate::yaml::escape_segment(env));
+                let placement = value.pointer(&override_pointer).or_else(|| value.pointer("/network/vpc/placement"));
+                let private_placement = placement.and_then(Value::as_str) == Some("private");
+                Ok(WorkloadSummary { name, kind: manifest.kind, private_placement })
             })
             .collect()
     }

@@ -119,6 +119,10 @@ pub struct WorkloadSummary {
     /// Manifest `type:` string.
     #[serde(rename = "type")]
     pub kind: String,
+    /// The workload runs in private subnets (`network.vpc.placement:
+    /// private`), so the environment must provide NAT.
+    #[serde(default)]
+    pub private_placement: bool,
 }
 
 /// Names of the logical resources, parameters and conditions the host adds

@@ -66,12 +66,15 @@ pub fn environment(args: EnvPackage, out: &Output) -> Result<()> {
     }
 }
 
+/// An environment stack and the warnings its plugin reported.
+type RenderedEnvironment = (Stack, Vec<Problem>);
+
 pub fn everything(args: PackageAll, out: &Output) -> Result<()> {
     let ws = super::workspace(args.app.as_deref())?;
     let registry = render::registry()?;
     let setup = EnvRenderSetup::load(&ws, &ws.app, &args.env)?;
     let names = ws.workload_names();
-    let (env_result, results): (Result<(Stack, Vec<Problem>)>, Vec<Result<RenderedWorkload>>) = rayon::join(
+    let (env_result, results): (Result<RenderedEnvironment>, Vec<Result<RenderedWorkload>>) = rayon::join(
         || render::render_environment(&ws, &registry, &setup),
         || {
             names
