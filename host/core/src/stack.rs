@@ -223,24 +223,28 @@ mod tests {
         })
     }
 
+    /// The `api` workload of app `chat` in `test`, from [`fragment`].
+    fn api_stack(parameters: Map<String, Value>, extra_tags: &IndexMap<String, String>) -> Result<Stack, Error> {
+        workload_stack(WorkloadStackInput {
+            app: "chat",
+            env: "test",
+            workload: "api",
+            fragment: fragment(),
+            parameters,
+            addons: None,
+            addons_url: None,
+            patches: &[],
+            extra_tags,
+        })
+    }
+
     #[test]
     fn workload_stack_has_host_parameters_addons_and_tags() {
         let mut params = Map::new();
         params.insert("TaskCount".into(), json!(2));
         let extra =
             IndexMap::from([("team".to_string(), "web".to_string()), ("copilot-service".to_string(), "x".to_string())]);
-        let stack = workload_stack(WorkloadStackInput {
-            app: "chat",
-            env: "test",
-            workload: "api",
-            fragment: fragment(),
-            parameters: params,
-            addons: None,
-            addons_url: None,
-            patches: &[],
-            extra_tags: &extra,
-        })
-        .unwrap();
+        let stack = api_stack(params, &extra).unwrap();
         assert_eq!(stack.name, "chat-test-api");
         let keys: Vec<_> = stack.template["Parameters"].as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys, ["AppName", "EnvName", "WorkloadName", "AddonsTemplateURL", "TaskCount"]);
@@ -259,18 +263,7 @@ mod tests {
     fn value_for_undeclared_parameter_is_a_plugin_bug() {
         let mut params = Map::new();
         params.insert("Nope".into(), json!("x"));
-        let err = workload_stack(WorkloadStackInput {
-            app: "chat",
-            env: "test",
-            workload: "api",
-            fragment: fragment(),
-            parameters: params,
-            addons: None,
-            addons_url: None,
-            patches: &[],
-            extra_tags: &IndexMap::new(),
-        })
-        .unwrap_err();
+        let err = api_stack(params, &IndexMap::new()).unwrap_err();
         assert!(err.to_string().contains("`Nope`"));
     }
 

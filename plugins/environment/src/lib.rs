@@ -471,39 +471,15 @@ fn created_network(t: &mut Template, vpc: &manifest::Vpc) -> Network {
     let mut public = Vec::new();
     for (i, (cidr, az)) in public_specs.into_iter().enumerate() {
         let id = format!("PublicSubnet{}", i + 1);
-        t.resource(
-            &id,
-            Resource::new("AWS::EC2::Subnet")
-                .prop("CidrBlock", cidr)
-                .prop("VpcId", cfn::ref_("VPC"))
-                .prop("AvailabilityZone", az)
-                .prop("MapPublicIpOnLaunch", true)
-                .prop("Tags", name_tag(&format!("-pub{i}")))
-                .describe("A public subnet for load balancers and public tasks"),
-        );
-        t.resource(
-            &format!("{id}RouteTableAssociation"),
-            Resource::new("AWS::EC2::SubnetRouteTableAssociation")
-                .prop("RouteTableId", cfn::ref_("PublicRouteTable"))
-                .prop("SubnetId", cfn::ref_(&id))
-                .describe("Routes the public subnet through the internet gateway"),
-        );
+        subnet(t, &id, cidr, az, true, &format!("-pub{i}"));
+        associate(t, &id, "PublicRouteTable", "Routes the public subnet through the internet gateway");
         public.push(cfn::ref_(&id));
     }
     let mut private = Vec::new();
     for (i, (cidr, az)) in private_specs.into_iter().enumerate() {
         let n = i + 1;
         let id = format!("PrivateSubnet{n}");
-        t.resource(
-            &id,
-            Resource::new("AWS::EC2::Subnet")
-                .prop("CidrBlock", cidr)
-                .prop("VpcId", cfn::ref_("VPC"))
-                .prop("AvailabilityZone", az)
-                .prop("MapPublicIpOnLaunch", false)
-                .prop("Tags", name_tag(&format!("-priv{i}")))
-                .describe("A private subnet for tasks without public addresses"),
-        );
+        subnet(t, &id, cidr, az, false, &format!("-priv{i}"));
         t.resource(
             &format!("PrivateRouteTable{n}"),
             Resource::new("AWS::EC2::RouteTable")
@@ -511,13 +487,7 @@ fn created_network(t: &mut Template, vpc: &manifest::Vpc) -> Network {
                 .prop("Tags", name_tag(&format!("-priv{i}")))
                 .describe("Routes of a private subnet"),
         );
-        t.resource(
-            &format!("{id}RouteTableAssociation"),
-            Resource::new("AWS::EC2::SubnetRouteTableAssociation")
-                .prop("RouteTableId", cfn::ref_(&format!("PrivateRouteTable{n}")))
-                .prop("SubnetId", cfn::ref_(&id))
-                .describe("Attaches the private subnet to its route table"),
-        );
+        associate(t, &id, &format!("PrivateRouteTable{n}"), "Attaches the private subnet to its route table");
         // NAT gateways cost money: they exist only while a private workload needs one.
         let public_subnet = format!("PublicSubnet{}", (i % public.len().max(1)) + 1);
         t.resource(
@@ -549,6 +519,54 @@ fn created_network(t: &mut Template, vpc: &manifest::Vpc) -> Network {
         private.push(cfn::ref_(&id));
     }
     Network { vpc_id: cfn::ref_("VPC"), vpc_cidr: cfn::get_att("VPC", "CidrBlock"), public, private }
+}
+
+fn subnet(t: &mut Template, id: &str, cidr: Value, az: Value, public: bool, tag: &str) {
+    t.resource(
+        id,
+        Resource::new("AWS::EC2::Subnet")
+            .prop("CidrBlock", cidr)
+            .prop("VpcId", cfn::ref_("VPC"))
+            .prop("AvailabilityZone", az)
+            .prop("MapPublicIpOnLaunch", public)
+            .prop("Tags", name_tag(tag))
+            .describe(if public {
+                "A public subnet for load balancers and public tasks"
+            } else {
+                "A private subnet for tasks without public addresses"
+            }),
+    );
+}
+
+fn associate(t: &mut Template, subnet: &str, table: &str, description: &str) {
+    t.resource(
+        &format!("{subnet}RouteTableAssociation"),
+        Resource::new("AWS::EC2::SubnetRouteTableAssociation")
+            .prop("RouteTableId", cfn::ref_(table))
+            .prop("SubnetId", cfn::ref_(subnet))
+            .describe(description),
+    );
+}
+
+/// Lets everything in security group `source` reach security group `group`.
+fn ingress_from_group(
+    t: &mut Template,
+    id: &str,
+    condition: Option<&str>,
+    group: &str,
+    source: &str,
+    description: &str,
+) {
+    let mut resource = Resource::new("AWS::EC2::SecurityGroupIngress")
+        .prop("Description", description)
+        .prop("GroupId", cfn::ref_(group))
+        .prop("IpProtocol", -1)
+        .prop("SourceSecurityGroupId", cfn::ref_(source))
+        .describe(description);
+    if let Some(condition) = condition {
+        resource = resource.condition(condition);
+    }
+    t.resource(id, resource);
 }
 
 fn flow_logs_resources(t: &mut Template, network: &Network, days: u64) {
@@ -611,14 +629,13 @@ fn security_group(t: &mut Template, network: &Network, vpc: &manifest::Vpc) {
         resource = resource.prop("SecurityGroupEgress", Value::Array(sg.egress.iter().map(rule_json).collect()));
     }
     t.resource("EnvironmentSecurityGroup", resource);
-    t.resource(
+    ingress_from_group(
+        t,
         "EnvironmentSecurityGroupIngressFromSelf",
-        Resource::new("AWS::EC2::SecurityGroupIngress")
-            .prop("Description", "Services of the environment reach each other")
-            .prop("GroupId", cfn::ref_("EnvironmentSecurityGroup"))
-            .prop("IpProtocol", -1)
-            .prop("SourceSecurityGroupId", cfn::ref_("EnvironmentSecurityGroup"))
-            .describe("Lets the environment's services talk to each other"),
+        None,
+        "EnvironmentSecurityGroup",
+        "EnvironmentSecurityGroup",
+        "Services of the environment reach each other",
     );
 }
 
@@ -750,15 +767,13 @@ fn public_load_balancer(t: &mut Template, m: &Manifest, network: &Network) {
             .prop("Tags", name_tag("-lb"))
             .describe("The security group of the public load balancer"),
     );
-    t.resource(
+    ingress_from_group(
+        t,
         "EnvironmentSecurityGroupIngressFromPublicALB",
-        Resource::new("AWS::EC2::SecurityGroupIngress")
-            .condition("CreateALB")
-            .prop("Description", "Ingress from the public load balancer")
-            .prop("GroupId", cfn::ref_("EnvironmentSecurityGroup"))
-            .prop("IpProtocol", -1)
-            .prop("SourceSecurityGroupId", cfn::ref_("PublicHTTPLoadBalancerSecurityGroup"))
-            .describe("Lets the public load balancer reach the services"),
+        Some("CreateALB"),
+        "EnvironmentSecurityGroup",
+        "PublicHTTPLoadBalancerSecurityGroup",
+        "Ingress from the public load balancer",
     );
     t.resource(
         "PublicLoadBalancer",
@@ -844,25 +859,21 @@ fn internal_load_balancer(t: &mut Template, private: &manifest::PrivateHttp, net
         sg = sg.prop("SecurityGroupIngress", Value::Array(ingress));
     }
     t.resource("InternalLoadBalancerSecurityGroup", sg);
-    t.resource(
+    ingress_from_group(
+        t,
         "InternalLoadBalancerSecurityGroupIngressFromEnvironment",
-        Resource::new("AWS::EC2::SecurityGroupIngress")
-            .condition("CreateInternalALB")
-            .prop("Description", "Ingress from services of the environment")
-            .prop("GroupId", cfn::ref_("InternalLoadBalancerSecurityGroup"))
-            .prop("IpProtocol", -1)
-            .prop("SourceSecurityGroupId", cfn::ref_("EnvironmentSecurityGroup"))
-            .describe("Lets the services reach the internal load balancer"),
+        Some("CreateInternalALB"),
+        "InternalLoadBalancerSecurityGroup",
+        "EnvironmentSecurityGroup",
+        "Ingress from services of the environment",
     );
-    t.resource(
+    ingress_from_group(
+        t,
         "EnvironmentSecurityGroupIngressFromInternalALB",
-        Resource::new("AWS::EC2::SecurityGroupIngress")
-            .condition("CreateInternalALB")
-            .prop("Description", "Ingress from the internal load balancer")
-            .prop("GroupId", cfn::ref_("EnvironmentSecurityGroup"))
-            .prop("IpProtocol", -1)
-            .prop("SourceSecurityGroupId", cfn::ref_("InternalLoadBalancerSecurityGroup"))
-            .describe("Lets the internal load balancer reach the services"),
+        Some("CreateInternalALB"),
+        "EnvironmentSecurityGroup",
+        "InternalLoadBalancerSecurityGroup",
+        "Ingress from the internal load balancer",
     );
     let subnets = if private.internal_alb_subnets.is_empty() {
         Value::Array(network.private.clone())
