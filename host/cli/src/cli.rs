@@ -54,14 +54,43 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum SvcCommand {
+    /// Write a commented manifest for a new service (copilot/<name>/manifest.yml).
+    Init(WorkloadInit),
     /// Write the CloudFormation template and parameters of a service (offline).
     Package(WorkloadPackage),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum JobCommand {
+    /// Write a commented manifest for a new job (copilot/<name>/manifest.yml).
+    Init(WorkloadInit),
     /// Write the CloudFormation template and parameters of a job (offline).
     Package(WorkloadPackage),
+}
+
+#[derive(Debug, Args)]
+pub struct WorkloadInit {
+    /// Name of the service or job.
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Manifest type, e.g. "Load Balanced Web Service" (see `ferry plugin ls`).
+    #[arg(short = 't', long = "type")]
+    pub kind: Option<String>,
+    /// Dockerfile to build the image from.
+    #[arg(short, long, conflicts_with = "image")]
+    pub dockerfile: Option<String>,
+    /// Existing image to run instead of building one.
+    #[arg(short, long)]
+    pub image: Option<String>,
+    /// Port the container listens on (default: the Dockerfile's EXPOSE).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Schedule of a job: @daily, @every 5m, a cron expression, rate(...) or none.
+    #[arg(long)]
+    pub schedule: Option<String>,
+    /// Application name (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +120,15 @@ pub struct WorkloadPackage {
 
 #[derive(Debug, Subcommand)]
 pub enum EnvCommand {
+    /// Write a commented manifest for a new environment (copilot/environments/<name>/manifest.yml).
+    Init {
+        /// Name of the environment.
+        #[arg(short, long)]
+        name: Option<String>,
+        /// Application name (defaults to the workspace's).
+        #[arg(short, long)]
+        app: Option<String>,
+    },
     /// Write the CloudFormation template and parameters of an environment (offline).
     Package(EnvPackage),
 }

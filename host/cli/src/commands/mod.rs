@@ -1,5 +1,6 @@
 //! One module per command (`<noun>_<verb>.rs`).
 
+mod init;
 mod package;
 mod plugin_inspect;
 mod plugin_ls;
@@ -14,6 +15,9 @@ pub fn dispatch(cli: Cli, out: &Output) -> Result<()> {
         Command::Svc(SvcCommand::Package(args)) | Command::Job(JobCommand::Package(args)) => {
             package::workloads(args, out)
         }
+        Command::Svc(SvcCommand::Init(args)) => init::workload(args, init::Noun::Service, out),
+        Command::Job(JobCommand::Init(args)) => init::workload(args, init::Noun::Job, out),
+        Command::Env(EnvCommand::Init { name, app }) => init::environment(name, app, out),
         Command::Env(EnvCommand::Package(args)) => package::environment(args, out),
         Command::Package(args) => package::everything(args, out),
         Command::Plugin(PluginCommand::Ls { json }) => plugin_ls::run(json, out),
