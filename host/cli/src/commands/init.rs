@@ -148,10 +148,11 @@ pub fn workload(args: WorkloadInit, noun: Noun, out: &Output) -> Result<()> {
                             .hint("ferry builds it at deploy time: create it before deploying"),
                     );
                 }
-                if text.contains("{{port}}") && args.port.is_none() {
-                    if let Some(port) = exposed_port(&path) {
-                        text = text.replace("{{port}}", &port.to_string());
-                    }
+                if text.contains("{{port}}")
+                    && args.port.is_none()
+                    && let Some(port) = exposed_port(&path)
+                {
+                    text = text.replace("{{port}}", &port.to_string());
                 }
                 text = text.replace("{{dockerfile}}", &dockerfile);
             }
