@@ -1,0 +1,557 @@
+//! Deploying one stack through a change set: nothing mutates when nothing
+//! changed, progress streams as resource events, and a failure names the
+//! first resource that failed, why, and how to recover.
+
+use crate::cfn::{ChangeSetRequest, ChangeSetStatus, CloudFormationApi, StackEvent, StackState};
+use crate::error::AwsError;
+use indexmap::IndexMap;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// CloudFormation's limit for an inline template body.
+pub const MAX_TEMPLATE_BODY: usize = 51_200;
+
+/// A stack to deploy.
+#[derive(Debug, Clone)]
+pub struct Deployable {
+    pub name: String,
+    pub template: Value,
+    pub parameters: IndexMap<String, String>,
+    pub tags: IndexMap<String, String>,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct DeployOptions {
+    /// How often to poll CloudFormation.
+    pub poll: Duration,
+    /// Give up waiting after this long (the stack keeps going in AWS).
+    pub timeout: Duration,
+    /// Deploy even when nothing changed.
+    pub force: bool,
+}
+
+impl Default for DeployOptions {
+    fn default() -> Self {
+        DeployOptions { poll: Duration::from_secs(3), timeout: Duration::from_secs(3600), force: false }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeployOutcome {
+    UpToDate,
+    Created,
+    Updated,
+}
+
+/// Progress of a deploy, for the live view and `--json` event streams.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeployEvent {
+    /// A stack left over from a failed create is being deleted first.
+    DeletingFailedStack {
+        stack: String,
+    },
+    ChangeSetCreated {
+        stack: String,
+        change_set: String,
+    },
+    Resource {
+        stack: String,
+        event: StackEvent,
+    },
+}
+
+/// Why a deploy did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(
+        "stack {stack} is busy ({status}): another deploy or a rollback is running\nhint: wait for it to finish (`ferry svc status`), then deploy again"
+    )]
+    Busy { stack: String, status: String },
+    #[error(
+        "the change set for stack {stack} failed: {reason}\nhint: fix the template or parameters; the stack was not changed"
+    )]
+    ChangeSetFailed { stack: String, reason: String },
+    #[error(
+        "stack {stack} failed ({status}): resource {logical_id} ({resource_type}) failed: {reason}\nhint: {recovery}"
+    )]
+    ResourceFailed {
+        stack: String,
+        status: String,
+        logical_id: String,
+        resource_type: String,
+        reason: String,
+        recovery: String,
+    },
+    #[error("stack {stack} ended in {status}{}\nhint: {recovery}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
+    Failed { stack: String, status: String, reason: Option<String>, recovery: String },
+    #[error(
+        "stack {stack} is still {status} after {waited:?}; ferry stopped waiting, CloudFormation carries on\nhint: follow it with `ferry svc status`, or cancel it in the CloudFormation console"
+    )]
+    TimedOut { stack: String, status: String, waited: Duration },
+    #[error(
+        "the template of stack {stack} is {size} bytes, over CloudFormation's {MAX_TEMPLATE_BODY}-byte limit for inline templates\nhint: split resources into addons (copilot/<name>/addons/)"
+    )]
+    TemplateTooLarge { stack: String, size: usize },
+}
+
+/// Deploys stacks through a [`CloudFormationApi`].
+pub struct Deployer<C> {
+    api: C,
+    options: DeployOptions,
+}
+
+impl<C: CloudFormationApi> Deployer<C> {
+    pub fn new(api: C, options: DeployOptions) -> Self {
+        Deployer { api, options }
+    }
+
+    pub fn api(&self) -> &C {
+        &self.api
+    }
+
+    /// True when the live stack already has this template, parameters and
+    /// tags: read calls only, so an unchanged redeploy mutates nothing.
+    async fn up_to_date(&self, live: &StackState, stack: &Deployable) -> Result<bool, DeployError> {
+        if live.parameters != stack.parameters || live.tags != stack.tags {
+            return Ok(false);
+        }
+        let body = self.api.get_template(&stack.name).await?;
+        Ok(serde_json::from_str::<Value>(&body).is_ok_and(|deployed| deployed == stack.template))
+    }
+
+    pub async fn deploy(
+        &self,
+        stack: &Deployable,
+        observe: &mut (dyn FnMut(DeployEvent) + Send),
+    ) -> Result<DeployOutcome, DeployError> {
+        let mut live = self.api.describe_stack(&stack.name).await?;
+        if let Some(state) = &live {
+            if state.in_progress() {
+                return Err(DeployError::Busy { stack: stack.name.clone(), status: state.status.clone() });
+            }
+            // A create that failed leaves a stack that can only be deleted.
+            if state.status == "ROLLBACK_COMPLETE" {
+                observe(DeployEvent::DeletingFailedStack { stack: stack.name.clone() });
+                self.api.delete_stack(&stack.name).await?;
+                self.wait(&stack.name, &mut HashSet::new(), observe, |s| s.is_none()).await?;
+                live = None;
+            } else if !self.options.force && self.up_to_date(state, stack).await? {
+                return Ok(DeployOutcome::UpToDate);
+            }
+        }
+        let body = serde_json::to_string(&stack.template).unwrap_or_default();
+        if body.len() > MAX_TEMPLATE_BODY {
+            return Err(DeployError::TemplateTooLarge { stack: stack.name.clone(), size: body.len() });
+        }
+        let create = live.is_none();
+        let mut seen: HashSet<String> = HashSet::new();
+        if !create {
+            seen.extend(self.api.stack_events(&stack.name).await?.into_iter().map(|e| e.event_id));
+        }
+        let change_set = format!("ferry-{}", unique_suffix());
+        let request = ChangeSetRequest {
+            stack: stack.name.clone(),
+            name: change_set.clone(),
+            create,
+            template_body: body,
+            parameters: stack.parameters.clone(),
+            tags: stack.tags.clone(),
+            description: stack.description.clone(),
+        };
+        self.api.create_change_set(&request).await?;
+        observe(DeployEvent::ChangeSetCreated { stack: stack.name.clone(), change_set: change_set.clone() });
+        let started = tokio::time::Instant::now();
+        loop {
+            match self.api.describe_change_set(&stack.name, &change_set).await? {
+                ChangeSetStatus::Ready => break,
+                ChangeSetStatus::Empty => {
+                    self.api.delete_change_set(&stack.name, &change_set).await?;
+                    if create {
+                        // An empty create change set leaves a REVIEW_IN_PROGRESS stack behind.
+                        self.api.delete_stack(&stack.name).await?;
+                    }
+                    return Ok(DeployOutcome::UpToDate);
+                }
+                ChangeSetStatus::Failed(reason) => {
+                    let _ = self.api.delete_change_set(&stack.name, &change_set).await;
+                    if create {
+                        let _ = self.api.delete_stack(&stack.name).await;
+                    }
+                    return Err(DeployError::ChangeSetFailed { stack: stack.name.clone(), reason });
+                }
+                ChangeSetStatus::Pending if started.elapsed() > self.options.timeout => {
+                    return Err(DeployError::TimedOut {
+                        stack: stack.name.clone(),
+                        status: "change set CREATE_PENDING".into(),
+                        waited: started.elapsed(),
+                    });
+                }
+                ChangeSetStatus::Pending => tokio::time::sleep(self.options.poll).await,
+            }
+        }
+        self.api.execute_change_set(&stack.name, &change_set).await?;
+        let done = self
+            .wait(&stack.name, &mut seen, observe, |s| {
+                s.is_some_and(|s| !s.in_progress() && s.status != "REVIEW_IN_PROGRESS")
+            })
+            .await?;
+        let state = done.unwrap_or_default();
+        match state.status.as_str() {
+            "CREATE_COMPLETE" => Ok(DeployOutcome::Created),
+            "UPDATE_COMPLETE" => Ok(DeployOutcome::Updated),
+            _ => Err(self.failure(
+                &stack.name,
+                &state,
+                &failures_of_last_operation(&self.api, &stack.name).await,
+                create,
+            )),
+        }
+    }
+
+    /// Polls until `finished` holds for the stack's state, streaming new events.
+    async fn wait(
+        &self,
+        stack: &str,
+        seen: &mut HashSet<String>,
+        observe: &mut (dyn FnMut(DeployEvent) + Send),
+        finished: impl Fn(Option<&StackState>) -> bool,
+    ) -> Result<Option<StackState>, DeployError> {
+        let started = tokio::time::Instant::now();
+        loop {
+            let state = self.api.describe_stack(stack).await?;
+            if state.is_some() {
+                let mut events = self.api.stack_events(stack).await?;
+                events.reverse();
+                for event in events {
+                    if seen.insert(event.event_id.clone()) {
+                        observe(DeployEvent::Resource { stack: stack.to_string(), event });
+                    }
+                }
+            }
+            if finished(state.as_ref()) {
+                return Ok(state);
+            }
+            if started.elapsed() > self.options.timeout {
+                return Err(DeployError::TimedOut {
+                    stack: stack.to_string(),
+                    status: state.map(|s| s.status).unwrap_or_else(|| "gone".into()),
+                    waited: started.elapsed(),
+                });
+            }
+            tokio::time::sleep(self.options.poll).await;
+        }
+    }
+
+    fn failure(&self, stack: &str, state: &StackState, failures: &[StackEvent], create: bool) -> DeployError {
+        let recovery = if create {
+            format!("fix the cause and deploy again: ferry deletes the failed stack {stack} first")
+        } else if state.status == "UPDATE_ROLLBACK_FAILED" {
+            format!(
+                "continue the rollback of {stack} in the CloudFormation console (or `aws cloudformation continue-update-rollback`), then deploy again"
+            )
+        } else {
+            format!("the stack rolled back to its previous version; fix the cause and deploy {stack} again")
+        };
+        // The first failure is the cause; later ones are usually "cancelled".
+        match failures
+            .iter()
+            .find(|e| !e.reason.as_deref().unwrap_or_default().contains("cancelled"))
+            .or(failures.first())
+        {
+            Some(event) => DeployError::ResourceFailed {
+                stack: stack.to_string(),
+                status: state.status.clone(),
+                logical_id: event.logical_id.clone(),
+                resource_type: event.resource_type.clone(),
+                reason: event.reason.clone().unwrap_or_else(|| "no reason given".into()),
+                recovery,
+            },
+            None => DeployError::Failed {
+                stack: stack.to_string(),
+                status: state.status.clone(),
+                reason: state.status_reason.clone(),
+                recovery,
+            },
+        }
+    }
+}
+
+/// Failed resource events of the stack's last operation, oldest first.
+async fn failures_of_last_operation<C: CloudFormationApi>(api: &C, stack: &str) -> Vec<StackEvent> {
+    let mut events = api.stack_events(stack).await.unwrap_or_default();
+    events.reverse();
+    // Events newer than the last stack-level *_IN_PROGRESS start of this deploy.
+    let start = events
+        .iter()
+        .rposition(|e| e.logical_id == stack && (e.status == "CREATE_IN_PROGRESS" || e.status == "UPDATE_IN_PROGRESS"))
+        .unwrap_or(0);
+    events.into_iter().skip(start).filter(|e| e.failed() && e.logical_id != stack).collect()
+}
+
+/// A suffix unique enough for change set names (time-based, no RNG needed).
+fn unique_suffix() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{nanos:x}")
+}
+
+#[cfg(test)]
+mod tests {
+    //! Failure paths an emulator cannot produce, against a scripted fake at
+    //! the `CloudFormationApi` boundary.
+    use super::*;
+    use crate::error::AwsErrorKind;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Script {
+        stack: Option<StackState>,
+        template: String,
+        events: Vec<StackEvent>,
+        /// Status the stack reaches after execute; with events appended.
+        after_execute: Option<(String, Vec<StackEvent>)>,
+        change_set: Vec<ChangeSetStatus>,
+        fail_create_change_set: Option<AwsError>,
+        calls: Vec<String>,
+    }
+
+    struct Fake(Mutex<Script>);
+
+    fn event(id: &str, logical: &str, ty: &str, status: &str, reason: Option<&str>) -> StackEvent {
+        StackEvent {
+            event_id: id.into(),
+            logical_id: logical.into(),
+            resource_type: ty.into(),
+            status: status.into(),
+            reason: reason.map(str::to_string),
+        }
+    }
+
+    impl Fake {
+        fn new(script: Script) -> Self {
+            Fake(Mutex::new(script))
+        }
+        fn log(&self, call: &str) {
+            self.0.lock().unwrap().calls.push(call.to_string());
+        }
+        fn calls(&self) -> Vec<String> {
+            self.0.lock().unwrap().calls.clone()
+        }
+    }
+
+    impl CloudFormationApi for &Fake {
+        async fn describe_stack(&self, _: &str) -> Result<Option<StackState>, AwsError> {
+            self.log("DescribeStacks");
+            Ok(self.0.lock().unwrap().stack.clone())
+        }
+        async fn get_template(&self, _: &str) -> Result<String, AwsError> {
+            self.log("GetTemplate");
+            Ok(self.0.lock().unwrap().template.clone())
+        }
+        async fn create_change_set(&self, r: &ChangeSetRequest) -> Result<(), AwsError> {
+            self.log("CreateChangeSet");
+            let mut s = self.0.lock().unwrap();
+            if let Some(err) = s.fail_create_change_set.clone() {
+                return Err(err);
+            }
+            if r.create {
+                s.stack = Some(StackState {
+                    name: r.stack.clone(),
+                    status: "REVIEW_IN_PROGRESS".into(),
+                    ..Default::default()
+                });
+            }
+            Ok(())
+        }
+        async fn describe_change_set(&self, _: &str, _: &str) -> Result<ChangeSetStatus, AwsError> {
+            self.log("DescribeChangeSet");
+            let mut s = self.0.lock().unwrap();
+            Ok(if s.change_set.len() > 1 { s.change_set.remove(0) } else { s.change_set[0].clone() })
+        }
+        async fn execute_change_set(&self, _: &str, _: &str) -> Result<(), AwsError> {
+            self.log("ExecuteChangeSet");
+            let mut s = self.0.lock().unwrap();
+            if let Some((status, events)) = s.after_execute.clone() {
+                if let Some(stack) = s.stack.as_mut() {
+                    stack.status = status;
+                }
+                // Newest first, as CloudFormation lists them.
+                for e in events {
+                    s.events.insert(0, e);
+                }
+            }
+            Ok(())
+        }
+        async fn delete_change_set(&self, _: &str, _: &str) -> Result<(), AwsError> {
+            self.log("DeleteChangeSet");
+            Ok(())
+        }
+        async fn stack_events(&self, _: &str) -> Result<Vec<StackEvent>, AwsError> {
+            self.log("DescribeStackEvents");
+            Ok(self.0.lock().unwrap().events.clone())
+        }
+        async fn delete_stack(&self, _: &str) -> Result<(), AwsError> {
+            self.log("DeleteStack");
+            self.0.lock().unwrap().stack = None;
+            Ok(())
+        }
+        async fn cancel_update(&self, _: &str) -> Result<(), AwsError> {
+            self.log("CancelUpdateStack");
+            Ok(())
+        }
+    }
+
+    fn stack() -> Deployable {
+        Deployable {
+            name: "chat-test-api".into(),
+            template: serde_json::json!({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}),
+            parameters: IndexMap::from([("AppName".to_string(), "chat".to_string())]),
+            tags: IndexMap::from([("copilot-application".to_string(), "chat".to_string())]),
+            description: "test".into(),
+        }
+    }
+
+    fn options() -> DeployOptions {
+        DeployOptions { poll: Duration::from_millis(1), timeout: Duration::from_secs(5), force: false }
+    }
+
+    const MUTATING: &[&str] =
+        &["CreateChangeSet", "ExecuteChangeSet", "DeleteChangeSet", "DeleteStack", "CancelUpdateStack"];
+
+    async fn run(fake: &Fake) -> (Result<DeployOutcome, DeployError>, Vec<DeployEvent>) {
+        let mut seen = Vec::new();
+        let result = Deployer::new(fake, options()).deploy(&stack(), &mut |e| seen.push(e)).await;
+        (result, seen)
+    }
+
+    #[tokio::test]
+    async fn unchanged_stack_makes_no_mutating_call() {
+        let live = StackState {
+            name: "chat-test-api".into(),
+            status: "UPDATE_COMPLETE".into(),
+            parameters: stack().parameters,
+            tags: stack().tags,
+            ..Default::default()
+        };
+        let fake =
+            Fake::new(Script { stack: Some(live), template: stack().template.to_string(), ..Default::default() });
+        let (result, _) = run(&fake).await;
+        assert_eq!(result.unwrap(), DeployOutcome::UpToDate);
+        assert!(fake.calls().iter().all(|c| !MUTATING.contains(&c.as_str())), "{:?}", fake.calls());
+    }
+
+    #[tokio::test]
+    async fn create_failure_names_the_first_failing_resource() {
+        let fake = Fake::new(Script {
+            change_set: vec![ChangeSetStatus::Pending, ChangeSetStatus::Ready],
+            after_execute: Some((
+                "ROLLBACK_COMPLETE".into(),
+                vec![
+                    event("1", "chat-test-api", "AWS::CloudFormation::Stack", "CREATE_IN_PROGRESS", None),
+                    event("2", "TaskRole", "AWS::IAM::Role", "CREATE_FAILED", Some("Policy document is malformed")),
+                    event("3", "Topic", "AWS::SNS::Topic", "CREATE_FAILED", Some("Resource creation cancelled")),
+                    event("4", "chat-test-api", "AWS::CloudFormation::Stack", "ROLLBACK_COMPLETE", None),
+                ],
+            )),
+            ..Default::default()
+        });
+        let (result, events) = run(&fake).await;
+        let err = result.unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(&err, DeployError::ResourceFailed { logical_id, .. } if logical_id == "TaskRole"), "{text}");
+        assert!(text.contains("Policy document is malformed"), "{text}");
+        assert!(text.contains("hint: fix the cause and deploy again: ferry deletes the failed stack"), "{text}");
+        let streamed = events.iter().filter(|e| matches!(e, DeployEvent::Resource { .. })).count();
+        assert_eq!(streamed, 4, "every event is streamed once");
+    }
+
+    #[tokio::test]
+    async fn a_stack_left_by_a_failed_create_is_deleted_then_created() {
+        let failed =
+            StackState { name: "chat-test-api".into(), status: "ROLLBACK_COMPLETE".into(), ..Default::default() };
+        let fake = Fake::new(Script {
+            stack: Some(failed),
+            change_set: vec![ChangeSetStatus::Ready],
+            after_execute: Some(("CREATE_COMPLETE".into(), vec![])),
+            ..Default::default()
+        });
+        let (result, events) = run(&fake).await;
+        assert_eq!(result.unwrap(), DeployOutcome::Created);
+        assert!(matches!(events[0], DeployEvent::DeletingFailedStack { .. }));
+        let calls = fake.calls();
+        let delete = calls.iter().position(|c| c == "DeleteStack").unwrap();
+        let create = calls.iter().position(|c| c == "CreateChangeSet").unwrap();
+        assert!(delete < create, "{calls:?}");
+    }
+
+    #[tokio::test]
+    async fn change_set_failure_leaves_nothing_behind() {
+        let fake = Fake::new(Script {
+            change_set: vec![ChangeSetStatus::Failed("Template format error: unresolved resource".into())],
+            ..Default::default()
+        });
+        let (result, _) = run(&fake).await;
+        let text = result.unwrap_err().to_string();
+        assert!(text.contains("change set for stack chat-test-api failed: Template format error"), "{text}");
+        let calls = fake.calls();
+        assert!(
+            calls.contains(&"DeleteChangeSet".to_string()) && calls.contains(&"DeleteStack".to_string()),
+            "{calls:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn busy_stack_is_refused_without_changes() {
+        let busy =
+            StackState { name: "chat-test-api".into(), status: "UPDATE_IN_PROGRESS".into(), ..Default::default() };
+        let fake = Fake::new(Script { stack: Some(busy), ..Default::default() });
+        let (result, _) = run(&fake).await;
+        assert!(matches!(result, Err(DeployError::Busy { .. })));
+        assert_eq!(fake.calls(), ["DescribeStacks"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stuck_stack_times_out_with_its_status() {
+        let fake = Fake::new(Script {
+            change_set: vec![ChangeSetStatus::Ready],
+            after_execute: Some(("CREATE_IN_PROGRESS".into(), vec![])),
+            ..Default::default()
+        });
+        let mut options = options();
+        options.timeout = Duration::from_secs(600);
+        options.poll = Duration::from_secs(10);
+        let result = Deployer::new(&fake, options).deploy(&stack(), &mut |_| {}).await;
+        let text = result.unwrap_err().to_string();
+        assert!(text.contains("still CREATE_IN_PROGRESS"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn access_denied_names_the_action() {
+        let fake = Fake::new(Script {
+            fail_create_change_set: Some(AwsError::new(
+                "cloudformation:CreateChangeSet",
+                Some("chat-test-api"),
+                AwsErrorKind::AccessDenied,
+                "not authorized",
+            )),
+            ..Default::default()
+        });
+        let text = run(&fake).await.0.unwrap_err().to_string();
+        assert!(text.contains("cloudformation:CreateChangeSet access denied (chat-test-api)"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn empty_change_set_is_up_to_date() {
+        let live = StackState { name: "chat-test-api".into(), status: "UPDATE_COMPLETE".into(), ..Default::default() };
+        let fake = Fake::new(Script {
+            stack: Some(live),
+            template: "{}".into(),
+            change_set: vec![ChangeSetStatus::Empty],
+            ..Default::default()
+        });
+        assert_eq!(run(&fake).await.0.unwrap(), DeployOutcome::UpToDate);
+    }
+}

@@ -1,0 +1,18 @@
+//! ferry's AWS side: a CloudFormation deployer built on change sets, the
+//! Copilot-layout metadata store in SSM Parameter Store, and errors that say
+//! which action on which resource failed and what to do.
+//!
+//! Every AWS service is reached through a small trait ([`cfn::CloudFormationApi`],
+//! [`metadata::ParameterStore`]) with one real implementation over the
+//! official SDK, so failure paths the emulator cannot produce are tested
+//! against fakes at that boundary.
+
+pub mod cfn;
+pub mod config;
+pub mod deploy;
+pub mod error;
+pub mod metadata;
+
+pub use config::AwsContext;
+pub use deploy::{DeployEvent, DeployOptions, DeployOutcome, Deployer};
+pub use error::{AwsError, AwsErrorKind};
