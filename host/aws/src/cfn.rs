@@ -40,6 +40,15 @@ impl StackEvent {
     }
 }
 
+/// One resource of a stack.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StackResource {
+    pub logical_id: String,
+    pub physical_id: String,
+    pub resource_type: String,
+    pub status: String,
+}
+
 /// What a change set turned out to be.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChangeSetStatus {
@@ -67,6 +76,8 @@ pub struct ChangeSetRequest {
 pub trait CloudFormationApi {
     async fn describe_stack(&self, stack: &str) -> Result<Option<StackState>, AwsError>;
     async fn get_template(&self, stack: &str) -> Result<String, AwsError>;
+    /// Creates a new stack directly (see [`crate::deploy`] for why creates skip change sets).
+    async fn create_stack(&self, request: &ChangeSetRequest) -> Result<(), AwsError>;
     async fn create_change_set(&self, request: &ChangeSetRequest) -> Result<(), AwsError>;
     async fn describe_change_set(&self, stack: &str, name: &str) -> Result<ChangeSetStatus, AwsError>;
     async fn execute_change_set(&self, stack: &str, name: &str) -> Result<(), AwsError>;
@@ -85,6 +96,31 @@ pub struct Cfn {
 impl Cfn {
     pub fn new(client: aws_sdk_cloudformation::Client) -> Self {
         Cfn { client }
+    }
+
+    pub fn client(&self) -> &aws_sdk_cloudformation::Client {
+        &self.client
+    }
+
+    /// The resources of a stack: logical ID, physical ID, type, status.
+    pub async fn stack_resources(&self, stack: &str) -> Result<Vec<StackResource>, AwsError> {
+        let out = self
+            .client
+            .describe_stack_resources()
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("cloudformation:DescribeStackResources", Some(stack), e))?;
+        Ok(out
+            .stack_resources()
+            .iter()
+            .map(|r| StackResource {
+                logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
+                physical_id: r.physical_resource_id().unwrap_or_default().to_string(),
+                resource_type: r.resource_type().unwrap_or_default().to_string(),
+                status: r.resource_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            })
+            .collect())
     }
 }
 
@@ -144,6 +180,25 @@ impl CloudFormationApi for Cfn {
             .await
             .map_err(|e| AwsError::from_sdk("cloudformation:GetTemplate", Some(stack), e))?;
         Ok(out.template_body().unwrap_or_default().to_string())
+    }
+
+    async fn create_stack(&self, r: &ChangeSetRequest) -> Result<(), AwsError> {
+        let mut call = self
+            .client
+            .create_stack()
+            .stack_name(&r.stack)
+            .template_body(&r.template_body)
+            .capabilities(Capability::CapabilityIam)
+            .capabilities(Capability::CapabilityNamedIam)
+            .capabilities(Capability::CapabilityAutoExpand);
+        for (k, v) in &r.parameters {
+            call = call.parameters(Parameter::builder().parameter_key(k).parameter_value(v).build());
+        }
+        for (k, v) in &r.tags {
+            call = call.tags(Tag::builder().key(k).value(v).build());
+        }
+        call.send().await.map_err(|e| AwsError::from_sdk("cloudformation:CreateStack", Some(&r.stack), e))?;
+        Ok(())
     }
 
     async fn create_change_set(&self, r: &ChangeSetRequest) -> Result<(), AwsError> {

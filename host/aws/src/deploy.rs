@@ -1,6 +1,11 @@
-//! Deploying one stack through a change set: nothing mutates when nothing
-//! changed, progress streams as resource events, and a failure names the
-//! first resource that failed, why, and how to recover.
+//! Deploying one stack: nothing mutates when nothing changed, updates go
+//! through a change set, progress streams as resource events, and a failure
+//! names the first resource that failed, why, and how to recover.
+//!
+//! A new stack is created with `CreateStack` rather than a change set: a
+//! create change set can only say "add every resource", costs two more
+//! round trips, and an interrupted one leaves a `REVIEW_IN_PROGRESS` husk
+//! behind that blocks the next deploy.
 
 use crate::cfn::{ChangeSetRequest, ChangeSetStatus, CloudFormationApi, StackEvent, StackState};
 use crate::error::AwsError;
@@ -55,6 +60,12 @@ pub enum DeployEvent {
     ChangeSetCreated {
         stack: String,
         change_set: String,
+    },
+    /// CloudFormation is now changing the stack; from here an interrupt must
+    /// delete (a create) or cancel (an update).
+    Started {
+        stack: String,
+        create: bool,
     },
     Resource {
         stack: String,
@@ -130,11 +141,13 @@ impl<C: CloudFormationApi> Deployer<C> {
     ) -> Result<DeployOutcome, DeployError> {
         let mut live = self.api.describe_stack(&stack.name).await?;
         if let Some(state) = &live {
-            if state.in_progress() {
+            // A create that failed, or a create change set never executed,
+            // leaves a stack without resources that can only be deleted.
+            let husk = state.status == "ROLLBACK_COMPLETE" || state.status == "REVIEW_IN_PROGRESS";
+            if state.in_progress() && !husk {
                 return Err(DeployError::Busy { stack: stack.name.clone(), status: state.status.clone() });
             }
-            // A create that failed leaves a stack that can only be deleted.
-            if state.status == "ROLLBACK_COMPLETE" {
+            if husk {
                 observe(DeployEvent::DeletingFailedStack { stack: stack.name.clone() });
                 self.api.delete_stack(&stack.name).await?;
                 self.wait(&stack.name, &mut HashSet::new(), observe, |s| s.is_none()).await?;
@@ -162,38 +175,16 @@ impl<C: CloudFormationApi> Deployer<C> {
             tags: stack.tags.clone(),
             description: stack.description.clone(),
         };
-        self.api.create_change_set(&request).await?;
-        observe(DeployEvent::ChangeSetCreated { stack: stack.name.clone(), change_set: change_set.clone() });
-        let started = tokio::time::Instant::now();
-        loop {
-            match self.api.describe_change_set(&stack.name, &change_set).await? {
-                ChangeSetStatus::Ready => break,
-                ChangeSetStatus::Empty => {
-                    self.api.delete_change_set(&stack.name, &change_set).await?;
-                    if create {
-                        // An empty create change set leaves a REVIEW_IN_PROGRESS stack behind.
-                        self.api.delete_stack(&stack.name).await?;
-                    }
-                    return Ok(DeployOutcome::UpToDate);
-                }
-                ChangeSetStatus::Failed(reason) => {
-                    let _ = self.api.delete_change_set(&stack.name, &change_set).await;
-                    if create {
-                        let _ = self.api.delete_stack(&stack.name).await;
-                    }
-                    return Err(DeployError::ChangeSetFailed { stack: stack.name.clone(), reason });
-                }
-                ChangeSetStatus::Pending if started.elapsed() > self.options.timeout => {
-                    return Err(DeployError::TimedOut {
-                        stack: stack.name.clone(),
-                        status: "change set CREATE_PENDING".into(),
-                        waited: started.elapsed(),
-                    });
-                }
-                ChangeSetStatus::Pending => tokio::time::sleep(self.options.poll).await,
+        if create {
+            self.api.create_stack(&request).await?;
+        } else {
+            if !self.change_set(&request).await? {
+                return Ok(DeployOutcome::UpToDate);
             }
+            observe(DeployEvent::ChangeSetCreated { stack: stack.name.clone(), change_set: change_set.clone() });
+            self.api.execute_change_set(&stack.name, &change_set).await?;
         }
-        self.api.execute_change_set(&stack.name, &change_set).await?;
+        observe(DeployEvent::Started { stack: stack.name.clone(), create });
         let done = self
             .wait(&stack.name, &mut seen, observe, |s| {
                 s.is_some_and(|s| !s.in_progress() && s.status != "REVIEW_IN_PROGRESS")
@@ -210,6 +201,41 @@ impl<C: CloudFormationApi> Deployer<C> {
                 create,
             )),
         }
+    }
+
+    /// Creates the update change set and waits until it is ready to execute
+    /// (true) or found nothing to change (false, and it is deleted).
+    async fn change_set(&self, request: &ChangeSetRequest) -> Result<bool, DeployError> {
+        let stack = &request.stack;
+        self.api.create_change_set(request).await?;
+        let started = tokio::time::Instant::now();
+        loop {
+            match self.api.describe_change_set(stack, &request.name).await? {
+                ChangeSetStatus::Ready => return Ok(true),
+                ChangeSetStatus::Empty => {
+                    self.api.delete_change_set(stack, &request.name).await?;
+                    return Ok(false);
+                }
+                ChangeSetStatus::Failed(reason) => {
+                    let _ = self.api.delete_change_set(stack, &request.name).await;
+                    return Err(DeployError::ChangeSetFailed { stack: stack.clone(), reason });
+                }
+                ChangeSetStatus::Pending if started.elapsed() > self.options.timeout => {
+                    return Err(DeployError::TimedOut {
+                        stack: stack.clone(),
+                        status: "change set CREATE_PENDING".into(),
+                        waited: started.elapsed(),
+                    });
+                }
+                ChangeSetStatus::Pending => tokio::time::sleep(self.options.poll).await,
+            }
+        }
+    }
+
+    /// Undoes an interrupted deploy: deletes a stack being created, cancels
+    /// an update (CloudFormation then rolls it back).
+    pub async fn abort(&self, stack: &str, create: bool) -> Result<(), AwsError> {
+        if create { self.api.delete_stack(stack).await } else { self.api.cancel_update(stack).await }
     }
 
     /// Polls until `finished` holds for the stack's state, streaming new events.
@@ -314,7 +340,7 @@ mod tests {
         /// Status the stack reaches after execute; with events appended.
         after_execute: Option<(String, Vec<StackEvent>)>,
         change_set: Vec<ChangeSetStatus>,
-        fail_create_change_set: Option<AwsError>,
+        fail_create: Option<AwsError>,
         calls: Vec<String>,
     }
 
@@ -340,6 +366,19 @@ mod tests {
         fn calls(&self) -> Vec<String> {
             self.0.lock().unwrap().calls.clone()
         }
+        /// The stack reaches the scripted status, with the scripted events.
+        fn apply_outcome(&self) {
+            let mut s = self.0.lock().unwrap();
+            if let Some((status, events)) = s.after_execute.clone() {
+                if let Some(stack) = s.stack.as_mut() {
+                    stack.status = status;
+                }
+                // Newest first, as CloudFormation lists them.
+                for e in events {
+                    s.events.insert(0, e);
+                }
+            }
+        }
     }
 
     impl CloudFormationApi for &Fake {
@@ -351,20 +390,24 @@ mod tests {
             self.log("GetTemplate");
             Ok(self.0.lock().unwrap().template.clone())
         }
-        async fn create_change_set(&self, r: &ChangeSetRequest) -> Result<(), AwsError> {
-            self.log("CreateChangeSet");
+        async fn create_stack(&self, r: &ChangeSetRequest) -> Result<(), AwsError> {
+            self.log("CreateStack");
             let mut s = self.0.lock().unwrap();
-            if let Some(err) = s.fail_create_change_set.clone() {
+            if let Some(err) = s.fail_create.clone() {
                 return Err(err);
             }
-            if r.create {
-                s.stack = Some(StackState {
-                    name: r.stack.clone(),
-                    status: "REVIEW_IN_PROGRESS".into(),
-                    ..Default::default()
-                });
-            }
+            s.stack =
+                Some(StackState { name: r.stack.clone(), status: "CREATE_IN_PROGRESS".into(), ..Default::default() });
+            drop(s);
+            self.apply_outcome();
             Ok(())
+        }
+        async fn create_change_set(&self, _: &ChangeSetRequest) -> Result<(), AwsError> {
+            self.log("CreateChangeSet");
+            match self.0.lock().unwrap().fail_create.clone() {
+                Some(err) => Err(err),
+                None => Ok(()),
+            }
         }
         async fn describe_change_set(&self, _: &str, _: &str) -> Result<ChangeSetStatus, AwsError> {
             self.log("DescribeChangeSet");
@@ -373,16 +416,7 @@ mod tests {
         }
         async fn execute_change_set(&self, _: &str, _: &str) -> Result<(), AwsError> {
             self.log("ExecuteChangeSet");
-            let mut s = self.0.lock().unwrap();
-            if let Some((status, events)) = s.after_execute.clone() {
-                if let Some(stack) = s.stack.as_mut() {
-                    stack.status = status;
-                }
-                // Newest first, as CloudFormation lists them.
-                for e in events {
-                    s.events.insert(0, e);
-                }
-            }
+            self.apply_outcome();
             Ok(())
         }
         async fn delete_change_set(&self, _: &str, _: &str) -> Result<(), AwsError> {
@@ -419,7 +453,7 @@ mod tests {
     }
 
     const MUTATING: &[&str] =
-        &["CreateChangeSet", "ExecuteChangeSet", "DeleteChangeSet", "DeleteStack", "CancelUpdateStack"];
+        &["CreateStack", "CreateChangeSet", "ExecuteChangeSet", "DeleteChangeSet", "DeleteStack", "CancelUpdateStack"];
 
     async fn run(fake: &Fake) -> (Result<DeployOutcome, DeployError>, Vec<DeployEvent>) {
         let mut seen = Vec::new();
@@ -446,7 +480,6 @@ mod tests {
     #[tokio::test]
     async fn create_failure_names_the_first_failing_resource() {
         let fake = Fake::new(Script {
-            change_set: vec![ChangeSetStatus::Pending, ChangeSetStatus::Ready],
             after_execute: Some((
                 "ROLLBACK_COMPLETE".into(),
                 vec![
@@ -483,13 +516,16 @@ mod tests {
         assert!(matches!(events[0], DeployEvent::DeletingFailedStack { .. }));
         let calls = fake.calls();
         let delete = calls.iter().position(|c| c == "DeleteStack").unwrap();
-        let create = calls.iter().position(|c| c == "CreateChangeSet").unwrap();
+        let create = calls.iter().position(|c| c == "CreateStack").unwrap();
         assert!(delete < create, "{calls:?}");
+        assert!(!calls.iter().any(|c| c.contains("ChangeSet")), "creates skip change sets: {calls:?}");
     }
 
     #[tokio::test]
-    async fn change_set_failure_leaves_nothing_behind() {
+    async fn change_set_failure_leaves_the_stack_unchanged() {
         let fake = Fake::new(Script {
+            stack: Some(live_stack()),
+            template: "{}".into(),
             change_set: vec![ChangeSetStatus::Failed("Template format error: unresolved resource".into())],
             ..Default::default()
         });
@@ -497,10 +533,8 @@ mod tests {
         let text = result.unwrap_err().to_string();
         assert!(text.contains("change set for stack chat-test-api failed: Template format error"), "{text}");
         let calls = fake.calls();
-        assert!(
-            calls.contains(&"DeleteChangeSet".to_string()) && calls.contains(&"DeleteStack".to_string()),
-            "{calls:?}"
-        );
+        assert!(calls.contains(&"DeleteChangeSet".to_string()), "{calls:?}");
+        assert!(!calls.iter().any(|c| c == "ExecuteChangeSet" || c == "DeleteStack"), "{calls:?}");
     }
 
     #[tokio::test]
@@ -515,11 +549,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_stuck_stack_times_out_with_its_status() {
-        let fake = Fake::new(Script {
-            change_set: vec![ChangeSetStatus::Ready],
-            after_execute: Some(("CREATE_IN_PROGRESS".into(), vec![])),
-            ..Default::default()
-        });
+        let fake =
+            Fake::new(Script { after_execute: Some(("CREATE_IN_PROGRESS".into(), vec![])), ..Default::default() });
         let mut options = options();
         options.timeout = Duration::from_secs(600);
         options.poll = Duration::from_secs(10);
@@ -531,8 +562,8 @@ mod tests {
     #[tokio::test]
     async fn access_denied_names_the_action() {
         let fake = Fake::new(Script {
-            fail_create_change_set: Some(AwsError::new(
-                "cloudformation:CreateChangeSet",
+            fail_create: Some(AwsError::new(
+                "cloudformation:CreateStack",
                 Some("chat-test-api"),
                 AwsErrorKind::AccessDenied,
                 "not authorized",
@@ -540,14 +571,49 @@ mod tests {
             ..Default::default()
         });
         let text = run(&fake).await.0.unwrap_err().to_string();
-        assert!(text.contains("cloudformation:CreateChangeSet access denied (chat-test-api)"), "{text}");
+        assert!(text.contains("cloudformation:CreateStack access denied (chat-test-api)"), "{text}");
+    }
+
+    fn live_stack() -> StackState {
+        StackState { name: "chat-test-api".into(), status: "UPDATE_COMPLETE".into(), ..Default::default() }
+    }
+
+    #[tokio::test]
+    async fn update_failure_says_the_stack_rolled_back() {
+        let fake = Fake::new(Script {
+            stack: Some(live_stack()),
+            template: "{}".into(),
+            change_set: vec![ChangeSetStatus::Pending, ChangeSetStatus::Ready],
+            after_execute: Some((
+                "UPDATE_ROLLBACK_COMPLETE".into(),
+                vec![
+                    event("1", "chat-test-api", "AWS::CloudFormation::Stack", "UPDATE_IN_PROGRESS", None),
+                    event("2", "Service", "AWS::ECS::Service", "UPDATE_FAILED", Some("Circuit breaker triggered")),
+                    event("3", "chat-test-api", "AWS::CloudFormation::Stack", "UPDATE_ROLLBACK_COMPLETE", None),
+                ],
+            )),
+            ..Default::default()
+        });
+        let (result, events) = run(&fake).await;
+        let text = result.unwrap_err().to_string();
+        assert!(text.contains("resource Service (AWS::ECS::Service) failed: Circuit breaker triggered"), "{text}");
+        assert!(text.contains("rolled back to its previous version"), "{text}");
+        assert!(events.iter().any(|e| matches!(e, DeployEvent::Started { create: false, .. })));
+    }
+
+    #[tokio::test]
+    async fn interrupted_create_deletes_and_interrupted_update_cancels() {
+        let fake = Fake::new(Script::default());
+        let deployer = Deployer::new(&fake, options());
+        deployer.abort("chat-test-api", true).await.unwrap();
+        deployer.abort("chat-test-api", false).await.unwrap();
+        assert_eq!(fake.calls(), ["DeleteStack", "CancelUpdateStack"]);
     }
 
     #[tokio::test]
     async fn empty_change_set_is_up_to_date() {
-        let live = StackState { name: "chat-test-api".into(), status: "UPDATE_COMPLETE".into(), ..Default::default() };
         let fake = Fake::new(Script {
-            stack: Some(live),
+            stack: Some(live_stack()),
             template: "{}".into(),
             change_set: vec![ChangeSetStatus::Empty],
             ..Default::default()

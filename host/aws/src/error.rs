@@ -58,7 +58,12 @@ impl AwsError {
             SdkError::ServiceError(service) => {
                 let e = service.err();
                 let code = e.code().map(str::to_string);
-                let message = e.message().unwrap_or_default().to_string();
+                // Some answers carry only a code; say at least that.
+                let message = match (e.message().filter(|m| !m.is_empty()), &code) {
+                    (Some(m), _) => m.to_string(),
+                    (None, Some(code)) => format!("AWS answered {code} without a message"),
+                    (None, None) => "AWS answered with an error and no message".to_string(),
+                };
                 (classify_code(code.as_deref(), &message), code, message)
             }
             SdkError::DispatchFailure(dispatch) => {

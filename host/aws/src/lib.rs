@@ -7,12 +7,18 @@
 //! official SDK, so failure paths the emulator cannot produce are tested
 //! against fakes at that boundary.
 
+pub mod app;
+pub mod calls;
 pub mod cfn;
 pub mod config;
 pub mod deploy;
 pub mod error;
+pub mod logs;
 pub mod metadata;
+pub mod stackset;
+pub mod status;
 
+pub use calls::ApiCalls;
 pub use config::AwsContext;
 pub use deploy::{DeployEvent, DeployOptions, DeployOutcome, Deployer};
 pub use error::{AwsError, AwsErrorKind};

@@ -23,6 +23,9 @@ pub struct AppRecord {
     pub permissions_boundary: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<indexmap::IndexMap<String, String>>,
+    /// Fields ferry does not use, kept so a rewrite does not drop Copilot's data.
+    #[serde(flatten, default)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `/copilot/applications/<app>/environments/<env>`.
@@ -41,6 +44,9 @@ pub struct EnvRecord {
     pub execution_role_arn: String,
     #[serde(rename = "managerRoleARN", default)]
     pub manager_role_arn: String,
+    /// Fields ferry does not use, kept so a rewrite does not drop Copilot's data.
+    #[serde(flatten, default)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `/copilot/applications/<app>/components/<workload>`.
@@ -50,6 +56,9 @@ pub struct WorkloadRecord {
     pub name: String,
     #[serde(rename = "type")]
     pub kind: String,
+    /// Fields ferry does not use, kept so a rewrite does not drop Copilot's data.
+    #[serde(flatten, default)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The parameter-store calls the metadata store makes.
@@ -60,6 +69,28 @@ pub trait ParameterStore {
     /// Names and values directly under `path` (not recursive).
     async fn list(&self, path: &str) -> Result<Vec<(String, String)>, AwsError>;
     async fn delete(&self, name: &str) -> Result<(), AwsError>;
+    /// Writes a SecureString; false when it exists and `overwrite` is off.
+    async fn put_secure(
+        &self,
+        name: &str,
+        value: &str,
+        tags: &[(&str, &str)],
+        overwrite: bool,
+    ) -> Result<bool, AwsError>;
+    /// Names of every parameter under `path`, recursively.
+    async fn names_under(&self, path: &str) -> Result<Vec<String>, AwsError>;
+}
+
+fn ssm_tags(name: &str, tags: &[(&str, &str)]) -> Result<Vec<aws_sdk_ssm::types::Tag>, AwsError> {
+    tags.iter()
+        .map(|(k, v)| {
+            aws_sdk_ssm::types::Tag::builder()
+                .key(*k)
+                .value(*v)
+                .build()
+                .map_err(|e| AwsError::new("ssm:PutParameter", Some(name), AwsErrorKind::Invalid, e.to_string()))
+        })
+        .collect()
 }
 
 /// The real parameter store.
@@ -84,21 +115,82 @@ impl ParameterStore for Ssm {
         }
     }
 
+    /// Writes only when the value differs: an unchanged redeploy must not mutate.
     async fn put(&self, name: &str, value: &str, tags: &[(&str, &str)]) -> Result<(), AwsError> {
-        let exists = self.get(name).await?.is_some();
+        let existing = self.get(name).await?;
+        if existing.as_deref() == Some(value) {
+            return Ok(());
+        }
         let mut call =
             self.client.put_parameter().name(name).value(value).r#type(aws_sdk_ssm::types::ParameterType::String);
-        if exists {
+        if existing.is_some() {
             call = call.overwrite(true);
         } else {
-            for (k, v) in tags {
-                call = call.tags(aws_sdk_ssm::types::Tag::builder().key(*k).value(*v).build().map_err(|e| {
-                    AwsError::new("ssm:PutParameter", Some(name), AwsErrorKind::Invalid, e.to_string())
-                })?);
-            }
+            call = call.set_tags(Some(ssm_tags(name, tags)?));
         }
         call.send().await.map_err(|e| AwsError::from_sdk("ssm:PutParameter", Some(name), e))?;
         Ok(())
+    }
+
+    async fn put_secure(
+        &self,
+        name: &str,
+        value: &str,
+        tags: &[(&str, &str)],
+        overwrite: bool,
+    ) -> Result<bool, AwsError> {
+        let exists = match self.client.get_parameter().name(name).send().await {
+            Ok(_) => true,
+            Err(e) => {
+                let err = AwsError::from_sdk("ssm:GetParameter", Some(name), e);
+                if err.kind == AwsErrorKind::NotFound { false } else { return Err(err) }
+            }
+        };
+        if exists && !overwrite {
+            return Ok(false);
+        }
+        let mut call =
+            self.client.put_parameter().name(name).value(value).r#type(aws_sdk_ssm::types::ParameterType::SecureString);
+        if exists {
+            call = call.overwrite(true);
+        } else {
+            call = call.set_tags(Some(ssm_tags(name, tags)?));
+        }
+        call.send().await.map_err(|e| AwsError::from_sdk("ssm:PutParameter", Some(name), e))?;
+        if exists {
+            // Tags cannot be passed with overwrite; keep them current separately.
+            self.client
+                .add_tags_to_resource()
+                .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+                .resource_id(name)
+                .set_tags(Some(ssm_tags(name, tags)?))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("ssm:AddTagsToResource", Some(name), e))?;
+        }
+        Ok(true)
+    }
+
+    async fn names_under(&self, path: &str) -> Result<Vec<String>, AwsError> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .get_parameters_by_path()
+                .path(path)
+                .recursive(true)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("ssm:GetParametersByPath", Some(path), e))?;
+            out.extend(page.parameters().iter().filter_map(|p| p.name().map(str::to_string)));
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     async fn list(&self, path: &str) -> Result<Vec<(String, String)>, AwsError> {

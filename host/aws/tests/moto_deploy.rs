@@ -85,7 +85,12 @@ async fn records_written_in_copilot_layout_are_read_back() {
     assert_eq!(store.envs("chat").await.unwrap()[0].manager_role_arn, "arn:y");
     assert_eq!(
         store.workloads("chat").await.unwrap(),
-        [WorkloadRecord { app: "chat".into(), name: "api".into(), kind: "Backend Service".into() }]
+        [WorkloadRecord {
+            app: "chat".into(),
+            name: "api".into(),
+            kind: "Backend Service".into(),
+            ..Default::default()
+        }]
     );
 
     // And what ferry writes, a raw read sees in Copilot's shape.

@@ -1,0 +1,319 @@
+//! Application-level operations that span several AWS services: creating
+//! an app (roles stack, StackSet, SSM record), making sure a region has the
+//! app's regional resources and every workload its ECR repository, storing
+//! addons templates, and tearing everything down again.
+
+use crate::AwsContext;
+use crate::cfn::{Cfn, CloudFormationApi};
+use crate::deploy::{DeployError, DeployEvent, DeployOptions, DeployOutcome, Deployable, Deployer};
+use crate::error::{AwsError, AwsErrorKind};
+use crate::metadata::{AppRecord, EnvRecord, MetadataStore, ParameterStore, Ssm};
+use crate::stackset::{StackSetApi, wait_operation};
+use ferry_core::{infrastructure, naming};
+use indexmap::IndexMap;
+use std::time::Duration;
+
+/// One command's connection to AWS: clients, metadata store, deploy settings.
+pub struct Session {
+    pub aws: AwsContext,
+    pub cfn: Cfn,
+    pub meta: MetadataStore<Ssm>,
+    pub options: DeployOptions,
+    pub region: String,
+}
+
+/// Everything that can go wrong in an app-level operation.
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(transparent)]
+    Deploy(#[from] DeployError),
+    #[error("application {app} does not exist in this account and region\nhint: run `ferry app init {app}` first")]
+    NoApp { app: String },
+    #[error("environment {env} of application {app} is not deployed\nhint: run `ferry env deploy -n {env}` first")]
+    NoEnv { app: String, env: String },
+}
+
+/// The app's regional resources, as the StackSet instance reports them.
+#[derive(Debug, Clone, Default)]
+pub struct Regional {
+    /// Bucket for addons templates and pipeline artifacts.
+    pub bucket: Option<String>,
+}
+
+impl Session {
+    pub async fn connect(region: Option<String>, options: DeployOptions) -> Result<Session, AwsError> {
+        let aws = AwsContext::load(region).await;
+        let region = aws.require_region()?;
+        Ok(Session {
+            cfn: Cfn::new(aws.cloudformation()),
+            meta: MetadataStore::new(Ssm::new(aws.ssm())),
+            aws,
+            options,
+            region,
+        })
+    }
+
+    pub fn deployer(&self) -> Deployer<Cfn> {
+        Deployer::new(Cfn::new(self.aws.cloudformation()), self.options)
+    }
+
+    /// The app's record, or an error saying to create it.
+    pub async fn require_app(&self, app: &str) -> Result<AppRecord, OpsError> {
+        self.meta.app(app).await?.ok_or_else(|| OpsError::NoApp { app: app.to_string() })
+    }
+
+    /// The environment's record, or an error saying to deploy it.
+    pub async fn require_env(&self, app: &str, env: &str) -> Result<EnvRecord, OpsError> {
+        let path = naming::ssm_environment(app, env);
+        match self.meta.store().get(&path).await? {
+            Some(json) => serde_json::from_str(&json).map_err(|e| {
+                AwsError::new(
+                    "ssm:GetParameter",
+                    Some(&path),
+                    AwsErrorKind::Invalid,
+                    format!("not a Copilot record: {e}"),
+                )
+                .into()
+            }),
+            None => Err(OpsError::NoEnv { app: app.to_string(), env: env.to_string() }),
+        }
+    }
+
+    /// Creates (or brings up to date) the app's roles stack, StackSet and
+    /// record. Safe to run again.
+    pub async fn init_app(
+        &self,
+        app: &str,
+        domain: Option<&str>,
+        tags: &IndexMap<String, String>,
+        workloads: &[String],
+        observe: &mut (dyn FnMut(DeployEvent) + Send),
+    ) -> Result<AppRecord, OpsError> {
+        let account = self.aws.account_id().await?;
+        let mut stack_tags = IndexMap::from([(naming::tags::APPLICATION.to_string(), app.to_string())]);
+        stack_tags.extend(tags.clone());
+        let roles = Deployable {
+            name: naming::app_roles_stack(app),
+            template: infrastructure::roles_template(app),
+            parameters: IndexMap::new(),
+            tags: stack_tags.clone(),
+            description: format!("roles of application {app}"),
+        };
+        self.deployer().deploy(&roles, observe).await?;
+        self.ensure_regional(app, &account, workloads, &stack_tags).await?;
+        let existing = self.meta.app(app).await?;
+        let record = AppRecord {
+            name: app.to_string(),
+            account: account.clone(),
+            domain: domain.map(str::to_string).or(existing.as_ref().map(|a| a.domain.clone())).unwrap_or_default(),
+            version: existing
+                .as_ref()
+                .map(|a| a.version.clone())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| format!("ferry-v{}", env!("CARGO_PKG_VERSION"))),
+            tags: if tags.is_empty() { existing.and_then(|a| a.tags) } else { Some(tags.clone()) },
+            ..Default::default()
+        };
+        self.meta.put_app(&record).await?;
+        Ok(record)
+    }
+
+    /// Makes sure this region has a StackSet instance whose template covers
+    /// `workloads` (an ECR repository each). Makes no mutating call when it does.
+    pub async fn ensure_regional(
+        &self,
+        app: &str,
+        account: &str,
+        workloads: &[String],
+        tags: &IndexMap<String, String>,
+    ) -> Result<Regional, OpsError> {
+        let name = naming::app_stack_set(app);
+        let poll = self.options.poll;
+        let timeout = self.options.timeout;
+        let current = self.cfn.describe_stack_set(&name).await?;
+        let mut wanted: Vec<String> = workloads.to_vec();
+        let state = match current {
+            None => {
+                let template = infrastructure::stack_set_template(app, &wanted);
+                let admin = format!("arn:aws:iam::{account}:role/{}", infrastructure::admin_role_name(app));
+                self.cfn
+                    .create_stack_set(
+                        &name,
+                        &template.to_string(),
+                        &admin,
+                        &infrastructure::execution_role_name(app),
+                        tags,
+                    )
+                    .await?;
+                let op = self.cfn.create_stack_instances(&name, account, &self.region).await?;
+                wait_operation(&self.cfn, &name, &op, poll, timeout).await?;
+                self.cfn.describe_stack_set(&name).await?.unwrap_or_default()
+            }
+            Some(state) => {
+                let deployed: serde_json::Value = serde_json::from_str(&state.template_body).unwrap_or_default();
+                let have = infrastructure::stack_set_workloads(&deployed);
+                let missing = wanted.iter().any(|w| !have.contains(w));
+                wanted.extend(have);
+                if missing {
+                    let template = infrastructure::stack_set_template(app, &wanted);
+                    let op = self.cfn.update_stack_set(&name, &template.to_string()).await?;
+                    wait_operation(&self.cfn, &name, &op, poll, timeout).await?;
+                }
+                if !state.instances.iter().any(|i| i.account == account && i.region == self.region) {
+                    let op = self.cfn.create_stack_instances(&name, account, &self.region).await?;
+                    wait_operation(&self.cfn, &name, &op, poll, timeout).await?;
+                    self.cfn.describe_stack_set(&name).await?.unwrap_or_default()
+                } else {
+                    state
+                }
+            }
+        };
+        let instance = state.instances.iter().find(|i| i.account == account && i.region == self.region);
+        let mut regional = Regional::default();
+        if let Some(stack_id) = instance.and_then(|i| i.stack_id.as_deref())
+            && let Some(stack) = self.cfn.describe_stack(stack_id).await?
+        {
+            regional.bucket = stack.outputs.get("PipelineBucket").cloned();
+        }
+        Ok(regional)
+    }
+
+    /// Stores an addons template where its nested stack can read it: under a
+    /// content hash, so an unchanged template keeps its URL and is not uploaded again.
+    pub async fn upload_template(
+        &self,
+        bucket: &str,
+        workload: &str,
+        template: &serde_json::Value,
+    ) -> Result<String, AwsError> {
+        use sha2::{Digest, Sha256};
+        let body = serde_json::to_vec_pretty(template).unwrap_or_default();
+        let digest = hex::encode(Sha256::digest(&body));
+        let key = format!("manual/addons/{workload}/{digest}.json");
+        let s3 = self.aws.s3();
+        let exists = s3.head_object().bucket(bucket).key(&key).send().await.is_ok();
+        if !exists {
+            s3.put_object()
+                .bucket(bucket)
+                .key(&key)
+                .body(body.into())
+                .content_type("application/json")
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("s3:PutObject", Some(&format!("s3://{bucket}/{key}")), e))?;
+        }
+        Ok(format!("https://{bucket}.s3.{}.amazonaws.com/{key}", self.region))
+    }
+
+    /// Deletes a stack and waits until it is gone; a missing stack is fine.
+    pub async fn delete_stack(
+        &self,
+        stack: &str,
+        observe: &mut (dyn FnMut(DeployEvent) + Send),
+    ) -> Result<bool, OpsError> {
+        if self.cfn.describe_stack(stack).await?.is_none() {
+            return Ok(false);
+        }
+        // CloudFormation deletes asynchronously; an endpoint that deletes
+        // synchronously (moto) can refuse with a dependency error while
+        // resources of the same stack are still going: ask again, a few times.
+        let mut attempts = 0;
+        loop {
+            match self.cfn.delete_stack(stack).await {
+                Ok(()) => break,
+                Err(e) if attempts < 3 && e.message.contains("has dependencies") => {
+                    attempts += 1;
+                    tokio::time::sleep(self.options.poll).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let started = tokio::time::Instant::now();
+        loop {
+            match self.cfn.describe_stack(stack).await? {
+                None => return Ok(true),
+                Some(state) if state.status == "DELETE_FAILED" => {
+                    let reason = state.status_reason.unwrap_or_else(|| "no reason given".into());
+                    return Err(AwsError::new(
+                        "cloudformation:DeleteStack",
+                        Some(stack),
+                        AwsErrorKind::Other,
+                        format!("the stack could not be deleted: {reason}; remove what blocks it and delete again"),
+                    )
+                    .into());
+                }
+                Some(state) => {
+                    observe(DeployEvent::Resource {
+                        stack: stack.to_string(),
+                        event: crate::cfn::StackEvent {
+                            event_id: format!("{stack}-{}", state.status),
+                            logical_id: stack.to_string(),
+                            resource_type: "AWS::CloudFormation::Stack".into(),
+                            status: state.status.clone(),
+                            reason: None,
+                        },
+                    });
+                }
+            }
+            if started.elapsed() > self.options.timeout {
+                return Err(DeployError::TimedOut {
+                    stack: stack.to_string(),
+                    status: "DELETE_IN_PROGRESS".into(),
+                    waited: started.elapsed(),
+                }
+                .into());
+            }
+            tokio::time::sleep(self.options.poll).await;
+        }
+    }
+
+    /// Removes the app's StackSet instances (ECR repositories with their
+    /// images, the artifact bucket is retained), the StackSet and the roles stack.
+    pub async fn delete_app_infrastructure(
+        &self,
+        app: &str,
+        observe: &mut (dyn FnMut(DeployEvent) + Send),
+    ) -> Result<(), OpsError> {
+        let name = naming::app_stack_set(app);
+        if let Some(state) = self.cfn.describe_stack_set(&name).await? {
+            for instance in &state.instances {
+                let op = self.cfn.delete_stack_instances(&name, &instance.account, &instance.region).await?;
+                wait_operation(&self.cfn, &name, &op, self.options.poll, self.options.timeout).await?;
+            }
+            self.cfn.delete_stack_set(&name).await?;
+        }
+        self.delete_stack(&naming::app_roles_stack(app), observe).await?;
+        Ok(())
+    }
+
+    /// Deletes every `/copilot/` parameter of the app: records and secrets.
+    pub async fn delete_app_parameters(&self, app: &str) -> Result<usize, AwsError> {
+        let store = self.meta.store();
+        let mut names = store.names_under(&naming::ssm_application(app)).await?;
+        names.extend(store.names_under(&format!("/copilot/{app}")).await?);
+        names.push(naming::ssm_application(app));
+        names.sort();
+        names.dedup();
+        for name in &names {
+            store.delete(name).await?;
+        }
+        Ok(names.len())
+    }
+}
+
+/// Deploy options for a command: polling fast against a local emulator.
+pub fn deploy_options(force: bool) -> DeployOptions {
+    let local = std::env::var("AWS_ENDPOINT_URL").is_ok_and(|u| u.contains("127.0.0.1") || u.contains("localhost"));
+    DeployOptions {
+        poll: if local { Duration::from_millis(100) } else { Duration::from_secs(3) },
+        timeout: Duration::from_secs(3600),
+        force,
+    }
+}
+
+/// Whether a deploy outcome changed anything.
+pub fn changed(outcome: DeployOutcome) -> bool {
+    outcome != DeployOutcome::UpToDate
+}
