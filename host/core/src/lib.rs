@@ -8,6 +8,7 @@ pub mod capabilities;
 pub mod cfn_yaml;
 pub mod effective;
 pub mod error;
+pub mod infrastructure;
 pub mod interpolate;
 pub mod naming;
 pub mod overrides;
