@@ -65,6 +65,16 @@ fn is_cidr(text: &str) -> bool {
     octets.len() == 4 && octets.iter().all(|o| o.parse::<u8>().is_ok()) && prefix.parse::<u8>().is_ok_and(|p| p <= 32)
 }
 
+/// The `index`-th /24 block of an IPv4 CIDR block (validated earlier).
+fn nth_slash24(cidr: &str, index: usize) -> Option<String> {
+    let (address, _) = cidr.split_once('/')?;
+    let octets: Vec<u32> = address.split('.').map(|o| o.parse().ok()).collect::<Option<_>>()?;
+    let base = octets.iter().fold(0u32, |acc, o| (acc << 8) | o) & 0xFFFF_FF00;
+    let block = base.checked_add(u32::try_from(index).ok()?.checked_mul(256)?)?;
+    let [a, b, c, d] = block.to_be_bytes();
+    Some(format!("{a}.{b}.{c}.{d}/24"))
+}
+
 fn cidr_prefix(text: &str) -> Option<u8> {
     text.split_once('/')?.1.parse().ok()
 }
@@ -444,9 +454,12 @@ fn created_network(t: &mut Template, vpc: &manifest::Vpc) -> Network {
 
     let subnets = vpc.subnets.clone().unwrap_or_default();
     let explicit = vpc.cidr.is_some() && subnets.public.is_empty() && subnets.private.is_empty();
-    // With a custom VPC CIDR and no subnets listed, four /24 blocks are carved
-    // from it; otherwise Copilot's default blocks or the listed ones are used.
-    let carve = |index: usize| cfn::select(index, cfn::cidr(cfn::get_att("VPC", "CidrBlock"), 4, 8));
+    // With a custom VPC CIDR and no subnets listed, the first four /24 blocks
+    // of it are used (what `Fn::Cidr [cidr, 4, 8]` picks, written out so the
+    // template says which addresses each subnet gets); otherwise Copilot's
+    // default blocks or the listed ones.
+    let vpc_cidr = vpc.cidr.clone().unwrap_or_else(|| DEFAULT_VPC_CIDR.to_string());
+    let carve = |index: usize| json!(nth_slash24(&vpc_cidr, index).unwrap_or_default());
     let pick = |list: &[Subnet], defaults: [&str; 2], offset: usize| -> Vec<(Value, Value)> {
         if list.is_empty() {
             (0..2)
@@ -1013,5 +1026,17 @@ fn outputs(t: &mut Template, network: &Network, m: &Manifest, created: bool) {
             (1..=network.private.len()).map(|n| cfn::ref_(&format!("PrivateRouteTable{n}"))).collect();
         t.output("PrivateRouteTableIDs", cfn::join(",", Value::Array(tables)), export("PrivateRouteTableIDs"));
         t.output("InternetGatewayID", cfn::ref_("InternetGateway"), export("InternetGatewayID"));
+    }
+}
+
+#[cfg(test)]
+mod cidr_tests {
+    use super::nth_slash24;
+
+    #[test]
+    fn carves_consecutive_slash24_blocks() {
+        assert_eq!(nth_slash24("10.1.0.0/16", 0).as_deref(), Some("10.1.0.0/24"));
+        assert_eq!(nth_slash24("10.1.0.0/16", 3).as_deref(), Some("10.1.3.0/24"));
+        assert_eq!(nth_slash24("172.16.4.0/22", 2).as_deref(), Some("172.16.6.0/24"));
     }
 }
