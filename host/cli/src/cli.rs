@@ -36,15 +36,23 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Services: package.
+    /// Applications: init, ls, show, delete.
+    #[command(subcommand)]
+    App(AppCommand),
+    /// Services: init, package, deploy, ls, show, status, logs, delete.
     #[command(subcommand)]
     Svc(SvcCommand),
-    /// Jobs: package.
+    /// Jobs: init, package, deploy, ls, show, logs, delete.
     #[command(subcommand)]
     Job(JobCommand),
-    /// Environments: package.
+    /// Environments: init, package, deploy, ls, show, delete.
     #[command(subcommand)]
     Env(EnvCommand),
+    /// Deploy an environment, then every service and job of the workspace to it.
+    Deploy(DeployAll),
+    /// Secrets in SSM Parameter Store, one SecureString per environment.
+    #[command(subcommand)]
+    Secret(SecretCommand),
     /// Render an environment and every workload of the workspace for it.
     Package(PackageAll),
     /// Plugins: list and inspect.
@@ -58,6 +66,18 @@ pub enum SvcCommand {
     Init(WorkloadInit),
     /// Write the CloudFormation template and parameters of a service (offline).
     Package(WorkloadPackage),
+    /// Deploy a service to an environment.
+    Deploy(WorkloadDeploy),
+    /// List the app's services.
+    Ls(ListArgs),
+    /// Show a service: type, and where it is deployed with its endpoints.
+    Show(ShowWorkload),
+    /// ECS service, tasks, target health and alarms of a deployed service.
+    Status(StatusArgs),
+    /// Log events of a service (CloudWatch Logs).
+    Logs(LogsArgs),
+    /// Delete a service from one environment, or from all and its record.
+    Delete(DeleteWorkload),
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,6 +86,220 @@ pub enum JobCommand {
     Init(WorkloadInit),
     /// Write the CloudFormation template and parameters of a job (offline).
     Package(WorkloadPackage),
+    /// Deploy a job to an environment.
+    Deploy(WorkloadDeploy),
+    /// List the app's jobs.
+    Ls(ListArgs),
+    /// Show a job: type, and where it is deployed.
+    Show(ShowWorkload),
+    /// Log events of a job (CloudWatch Logs).
+    Logs(LogsArgs),
+    /// Delete a job from one environment, or from all and its record.
+    Delete(DeleteWorkload),
+}
+
+/// How a deploy behaves; shared by every deploy command.
+#[derive(Debug, Args, Clone)]
+pub struct DeployFlags {
+    /// Deploy even when nothing changed.
+    #[arg(long)]
+    pub force: bool,
+    /// Show the template diff against the deployed stack, then ask.
+    #[arg(long)]
+    pub diff: bool,
+    /// Do not ask for confirmation (needed with --diff when there is no terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Print events as JSON lines (one object per line) instead of progress.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkloadDeploy {
+    /// Name of the service or job.
+    #[arg(short, long)]
+    pub name: String,
+    /// Environment to deploy to.
+    #[arg(short, long)]
+    pub env: String,
+    /// Application name (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// Tag of an image already pushed to the workload's ECR repository
+    /// (for manifests with `image.build`).
+    #[arg(long)]
+    pub tag: Option<String>,
+    #[command(flatten)]
+    pub flags: DeployFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployAll {
+    /// Environment to deploy (and deploy every workload to).
+    #[arg(short, long)]
+    pub env: String,
+    /// Application name (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// Image tag for workloads with `image.build` (see `svc deploy --tag`).
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Workload stacks deployed at the same time.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub concurrency: u16,
+    #[command(flatten)]
+    pub flags: DeployFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Application name (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowWorkload {
+    /// Name of the service or job.
+    #[arg(short, long)]
+    pub name: String,
+    /// Application name (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Name of the service.
+    #[arg(short, long)]
+    pub name: String,
+    /// Environment it runs in.
+    #[arg(short, long)]
+    pub env: String,
+    /// Application name (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Name of the service or job.
+    #[arg(short, long)]
+    pub name: String,
+    /// Environment it runs in.
+    #[arg(short, long)]
+    pub env: String,
+    /// Application name (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// Only events newer than this, e.g. 30s, 10m, 2h (default: the last hour).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Keep printing new events until interrupted.
+    #[arg(long)]
+    pub follow: bool,
+    /// At most this many events (before following).
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
+    /// Print one JSON object per event.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteWorkload {
+    /// Name of the service or job.
+    #[arg(short, long)]
+    pub name: String,
+    /// Only remove it from this environment (keeps its record).
+    #[arg(short, long)]
+    pub env: Option<String>,
+    /// Application name (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Create the application in AWS: roles stack, StackSet, SSM record (and copilot/.workspace).
+    Init {
+        /// Application name (defaults to the workspace's).
+        name: Option<String>,
+        /// Domain name (Route 53 hosted zone) for aliases.
+        #[arg(long)]
+        domain: Option<String>,
+        /// Tags for every stack of the app: key=value,key=value.
+        #[arg(long, value_delimiter = ',')]
+        resource_tags: Vec<String>,
+    },
+    /// List applications in this account and region.
+    Ls {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show an application: environments and workloads.
+    Show {
+        /// Application name (defaults to the workspace's).
+        #[arg(short, long)]
+        name: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete the application: every workload and environment stack, the
+    /// StackSet, the roles stack and every /copilot/ parameter of it.
+    Delete {
+        /// Application name (defaults to the workspace's).
+        #[arg(short, long)]
+        name: Option<String>,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Store a secret as a SecureString per environment:
+    /// /copilot/<app>/<env>/secrets/<name>. Values are never echoed.
+    Init(SecretInit),
+}
+
+#[derive(Debug, Args)]
+pub struct SecretInit {
+    /// Name of the secret (the key manifests reference).
+    #[arg(short, long, required_unless_present = "cli_input_yaml")]
+    pub name: Option<String>,
+    /// Values per environment: env=value,env=value (visible in your shell
+    /// history: prefer stdin or --cli-input-yaml).
+    #[arg(long, value_delimiter = ',')]
+    pub values: Vec<String>,
+    /// Read the value from standard input, for these environments (repeatable).
+    #[arg(short, long = "env")]
+    pub envs: Vec<String>,
+    /// A YAML file of secrets: `NAME: {env: value, ...}`.
+    #[arg(long)]
+    pub cli_input_yaml: Option<PathBuf>,
+    /// Replace values that exist.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Application name (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -131,6 +365,46 @@ pub enum EnvCommand {
     },
     /// Write the CloudFormation template and parameters of an environment (offline).
     Package(EnvPackage),
+    /// Deploy an environment (creates it the first time).
+    Deploy(EnvDeploy),
+    /// List the app's environments.
+    Ls(ListArgs),
+    /// Show an environment: region, account, stack status and outputs.
+    Show {
+        /// Name of the environment.
+        #[arg(short, long)]
+        name: String,
+        /// Application name (defaults to the workspace's).
+        #[arg(short, long)]
+        app: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an environment (its workloads must be deleted first).
+    Delete {
+        /// Name of the environment.
+        #[arg(short, long)]
+        name: String,
+        /// Application name (defaults to the workspace's).
+        #[arg(short, long)]
+        app: Option<String>,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct EnvDeploy {
+    /// Name of the environment.
+    #[arg(short, long)]
+    pub name: String,
+    /// Application name (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    #[command(flatten)]
+    pub flags: DeployFlags,
 }
 
 #[derive(Debug, Args)]

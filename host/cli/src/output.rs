@@ -16,6 +16,7 @@ const BOLD: Style = Style::new().bold();
 const GREEN: Style = AnsiColor::Green.on_default().bold();
 
 /// Terminal output settings for one run.
+#[derive(Clone)]
 pub struct Output {
     verbose: bool,
     cwd: PathBuf,
@@ -87,6 +88,39 @@ impl Output {
         }
     }
 
+    /// A unified diff of two texts on stdout, with three lines of context.
+    pub fn diff(&self, old_label: &str, new_label: &str, old: &str, new: &str) {
+        let diff = similar::TextDiff::from_lines(old, new);
+        let mut stdout = anstream::stdout().lock();
+        let _ = writeln!(stdout, "{ERROR}--- {old_label}{ERROR:#}\n{GREEN}+++ {new_label}{GREEN:#}");
+        for group in diff.grouped_ops(3) {
+            for op in group {
+                for change in diff.iter_changes(&op) {
+                    let (sign, style) = match change.tag() {
+                        similar::ChangeTag::Delete => ("-", ERROR),
+                        similar::ChangeTag::Insert => ("+", GREEN),
+                        similar::ChangeTag::Equal => (" ", DIM),
+                    };
+                    let line = change.to_string_lossy();
+                    let _ = write!(stdout, "{style}{sign}{}{style:#}", line);
+                    if !line.ends_with('\n') {
+                        let _ = writeln!(stdout);
+                    }
+                }
+            }
+            let _ = writeln!(stdout, "{DIM}...{DIM:#}");
+        }
+    }
+
+    /// One log event: time, stream, message.
+    pub fn log_line(&self, timestamp_ms: i64, stream: &str, message: &str) {
+        let secs = timestamp_ms.div_euclid(1000);
+        let (h, m, s) = ((secs / 3600) % 24, (secs / 60) % 60, secs % 60);
+        let short = stream.rsplit('/').next().unwrap_or(stream);
+        let short: String = short.chars().take(8).collect();
+        self.data(&format!("{DIM}{h:02}:{m:02}:{s:02}Z {short}{DIM:#} {message}"));
+    }
+
     pub fn warning(&self, problem: &Problem) {
         self.problem(problem);
     }
@@ -149,5 +183,127 @@ impl Output {
             eprintln!("  {DIM}{number} |{DIM:#} {source}");
             eprintln!("  {pad} {DIM}|{DIM:#} {caret_pad}{ERROR}^{ERROR:#}");
         }
+    }
+}
+
+/// How deploy progress is shown: a live view on a terminal, plain lines
+/// in logs, or one JSON object per line for CI systems.
+pub struct DeployView {
+    json: bool,
+    live: Option<indicatif::MultiProgress>,
+    bars: std::sync::Mutex<std::collections::HashMap<String, indicatif::ProgressBar>>,
+    /// Resource descriptions from the plugins, by stack then logical ID.
+    descriptions: std::sync::Mutex<std::collections::HashMap<String, std::collections::HashMap<String, String>>>,
+}
+
+impl DeployView {
+    pub fn new(json: bool) -> Self {
+        use std::io::IsTerminal;
+        let live = (!json && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none())
+            .then(indicatif::MultiProgress::new);
+        DeployView { json, live, bars: Default::default(), descriptions: Default::default() }
+    }
+
+    /// Remembers what each resource of a stack is, to label its events.
+    pub fn describe(&self, stack: &str, descriptions: std::collections::HashMap<String, String>) {
+        self.descriptions.lock().unwrap_or_else(|e| e.into_inner()).insert(stack.to_string(), descriptions);
+    }
+
+    /// One JSON event line on stdout.
+    pub fn emit(&self, value: serde_json::Value) {
+        if self.json {
+            let mut stdout = anstream::stdout().lock();
+            let _ = writeln!(stdout, "{value}");
+        }
+    }
+
+    /// A line above the live view (or on stderr).
+    pub fn line(&self, text: String) {
+        if self.json {
+            return;
+        }
+        match &self.live {
+            Some(live) => {
+                let _ = live.println(text);
+            }
+            None => eprintln!("{text}"),
+        }
+    }
+
+    /// A stack starts: a spinner on a terminal.
+    pub fn start(&self, stack: &str, verb: &str) {
+        self.emit(serde_json::json!({"event": "stack_started", "stack": stack, "action": verb}));
+        if let Some(live) = &self.live {
+            let bar = live.add(indicatif::ProgressBar::new_spinner());
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner:.green} {prefix:.bold} {wide_msg:.dim}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.set_prefix(stack.to_string());
+            bar.set_message(verb.to_string());
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            self.bars.lock().unwrap_or_else(|e| e.into_inner()).insert(stack.to_string(), bar);
+        } else {
+            self.line(format!("{GREEN}{verb:>12}{GREEN:#} {stack}"));
+        }
+    }
+
+    /// A deploy event of one stack.
+    pub fn event(&self, event: &ferry_aws::DeployEvent) {
+        use ferry_aws::DeployEvent;
+        match event {
+            DeployEvent::DeletingFailedStack { stack } => {
+                self.emit(serde_json::json!({"event": "deleting_failed_stack", "stack": stack}));
+                self.line(format!("{WARNING}{:>12}{WARNING:#} {stack}: left by a failed create", "Deleting"));
+            }
+            DeployEvent::ChangeSetCreated { stack, change_set } => {
+                self.emit(serde_json::json!({"event": "change_set_created", "stack": stack, "change_set": change_set}));
+            }
+            DeployEvent::Started { stack, create } => {
+                self.emit(serde_json::json!({"event": "stack_executing", "stack": stack, "create": create}));
+            }
+            DeployEvent::Resource { stack, event } => {
+                let description = self
+                    .descriptions
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(stack)
+                    .and_then(|d| d.get(&event.logical_id))
+                    .cloned();
+                self.emit(serde_json::json!({
+                    "event": "resource", "stack": stack, "logical_id": event.logical_id,
+                    "type": event.resource_type, "status": event.status, "reason": event.reason,
+                    "description": description,
+                }));
+                let style = if event.failed() {
+                    ERROR
+                } else if event.status.ends_with("_COMPLETE") {
+                    GREEN
+                } else {
+                    DIM
+                };
+                let label = description.unwrap_or_else(|| event.resource_type.clone());
+                let reason = event.reason.as_deref().map(|r| format!(" — {r}")).unwrap_or_default();
+                let text =
+                    format!("  {style}{:<20}{style:#} {} {DIM}{label}{reason}{DIM:#}", event.status, event.logical_id);
+                let bar = self.bars.lock().unwrap_or_else(|e| e.into_inner()).get(stack).cloned();
+                match bar {
+                    Some(bar) if !event.failed() && !event.status.ends_with("_COMPLETE") => {
+                        bar.set_message(format!("{} {}", event.logical_id, event.status));
+                    }
+                    _ => self.line(text),
+                }
+            }
+        }
+    }
+
+    /// A stack finished (`outcome` is created / updated / up to date / deleted / failed).
+    pub fn finish(&self, stack: &str, outcome: &str, ok: bool) {
+        self.emit(serde_json::json!({"event": "stack_finished", "stack": stack, "outcome": outcome, "ok": ok}));
+        if let Some(bar) = self.bars.lock().unwrap_or_else(|e| e.into_inner()).remove(stack) {
+            bar.finish_and_clear();
+        }
+        let (style, mark) = if ok { (GREEN, "✔") } else { (ERROR, "✘") };
+        self.line(format!("{style}{mark:>12}{style:#} {stack} {DIM}{outcome}{DIM:#}"));
     }
 }

@@ -71,6 +71,23 @@ pub struct RenderedWorkload {
     pub stack: stack::Stack,
     pub addons_template: Option<Value>,
     pub warnings: Vec<Problem>,
+    /// What each resource is, by logical ID (from the plugin), for deploy progress.
+    pub descriptions: std::collections::HashMap<String, String>,
+}
+
+/// A rendered environment stack.
+pub struct RenderedEnvironment {
+    pub stack: stack::Stack,
+    pub warnings: Vec<Problem>,
+    pub descriptions: std::collections::HashMap<String, String>,
+}
+
+/// What a plugin returned for one manifest.
+struct PluginOutput {
+    fragment: Value,
+    parameters: serde_json::Map<String, Value>,
+    descriptions: std::collections::HashMap<String, String>,
+    warnings: Vec<Problem>,
 }
 
 /// Picks the plugin for a manifest type; an unknown type is an error at the
@@ -103,7 +120,7 @@ fn validate_and_render(
     plugin: &Plugin,
     effective: &EffectiveManifest<'_>,
     context: &RenderContext,
-) -> Result<(Value, serde_json::Map<String, Value>, Vec<Problem>)> {
+) -> Result<PluginOutput> {
     let manifest_json = effective.value.to_string();
     let to_problems = |diagnostics: Vec<ferry_runtime::Diagnostic>| -> Vec<Problem> {
         diagnostics
@@ -117,7 +134,12 @@ fn validate_and_render(
     }
     let context_json = serde_json::to_string(context).context("cannot encode the render context")?;
     match plugin.render(&manifest_json, &context_json)? {
-        RenderOutcome::Rendered(rendered) => Ok((rendered.template, rendered.parameters, diagnostics)),
+        RenderOutcome::Rendered(rendered) => Ok(PluginOutput {
+            fragment: rendered.template,
+            parameters: rendered.parameters,
+            descriptions: rendered.descriptions.into_iter().collect(),
+            warnings: diagnostics,
+        }),
         RenderOutcome::Invalid(more) => {
             let mut problems = diagnostics;
             problems.extend(to_problems(more));
@@ -157,13 +179,13 @@ pub fn render_workload(
         let repository = ferry_core::naming::ecr_repository(&setup.app, name);
         context.image = Some(ImageRef { uri: format!("{registry}/{repository}:{tag}"), digest: None });
     }
-    let (fragment, parameters, warnings) = validate_and_render(&plugin, &effective, &context)?;
+    let output = validate_and_render(&plugin, &effective, &context)?;
     let stack = stack::workload_stack(stack::WorkloadStackInput {
         app: &setup.app,
         env: &setup.env,
         workload: name,
-        fragment,
-        parameters,
+        fragment: output.fragment,
+        parameters: output.parameters,
         addons: addons.as_ref(),
         addons_url: None,
         patches: &patches,
@@ -176,22 +198,19 @@ pub fn render_workload(
         plugin,
         stack,
         addons_template: addons.map(|a| a.template),
-        warnings,
+        warnings: output.warnings,
+        descriptions: output.descriptions,
     })
 }
 
 /// Renders the environment stack.
-pub fn render_environment(
-    ws: &Workspace,
-    registry: &Registry,
-    setup: &EnvRenderSetup,
-) -> Result<(stack::Stack, Vec<Problem>)> {
+pub fn render_environment(ws: &Workspace, registry: &Registry, setup: &EnvRenderSetup) -> Result<RenderedEnvironment> {
     let manifest = ws.load_environment(&setup.env)?;
     let effective = manifest.effective(&setup.app, &setup.env, &process_env)?;
     let plugin = plugin_for(registry, &effective)?;
     let context = setup.context(&setup.env);
-    let (fragment, parameters, warnings) = validate_and_render(&plugin, &effective, &context)?;
-    let stack = stack::environment_stack(&setup.app, &setup.env, fragment, parameters, &IndexMap::new())
+    let output = validate_and_render(&plugin, &effective, &context)?;
+    let stack = stack::environment_stack(&setup.app, &setup.env, output.fragment, output.parameters, &IndexMap::new())
         .with_context(|| format!("cannot assemble the stack of environment `{}`", setup.env))?;
-    Ok((stack, warnings))
+    Ok(RenderedEnvironment { stack, warnings: output.warnings, descriptions: output.descriptions })
 }

@@ -9,7 +9,6 @@ use anyhow::{Context, Result, bail};
 use ferry_core::error::did_you_mean;
 use ferry_core::{Problem, YamlDoc, naming};
 use ferry_runtime::{Plugin, PluginKind};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy)]
@@ -33,9 +32,7 @@ impl Noun {
     }
 }
 
-fn interactive() -> bool {
-    std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
-}
+use super::interactive;
 
 /// The value of a flag, asked for on a terminal, else an error naming the flag.
 fn ask(value: Option<String>, flag: &str, prompt: &str, default: Option<String>) -> Result<String> {

@@ -1,14 +1,23 @@
 //! One module per command (`<noun>_<verb>.rs`).
 
+mod app;
+mod aws;
+mod delete;
+mod deploy;
 mod init;
+mod inspect;
+mod logs;
 mod package;
 mod plugin_inspect;
 mod plugin_ls;
+mod secret;
 
-use crate::cli::{Cli, Command, EnvCommand, JobCommand, PluginCommand, SvcCommand};
+use crate::cli::{AppCommand, Cli, Command, EnvCommand, JobCommand, PluginCommand, SecretCommand, SvcCommand};
 use crate::output::Output;
 use anyhow::{Result, bail};
 use ferry_core::Workspace;
+use inspect::Family;
+use std::io::IsTerminal;
 
 pub fn dispatch(cli: Cli, out: &Output) -> Result<()> {
     match cli.command {
@@ -20,6 +29,24 @@ pub fn dispatch(cli: Cli, out: &Output) -> Result<()> {
         Command::Env(EnvCommand::Init { name, app }) => init::environment(name, app, out),
         Command::Env(EnvCommand::Package(args)) => package::environment(args, out),
         Command::Package(args) => package::everything(args, out),
+        Command::App(AppCommand::Init { name, domain, resource_tags }) => app::init(name, domain, resource_tags, out),
+        Command::App(AppCommand::Ls { json }) => app::ls(json, out),
+        Command::App(AppCommand::Show { name, json }) => app::show(name, json, out),
+        Command::App(AppCommand::Delete { name, yes }) => app::delete(name, yes, out),
+        Command::Env(EnvCommand::Deploy(args)) => deploy::env(args, out),
+        Command::Env(EnvCommand::Ls(args)) => inspect::env_ls(args, out),
+        Command::Env(EnvCommand::Show { name, app, json }) => inspect::env_show(name, app, json, out),
+        Command::Env(EnvCommand::Delete { name, app, yes }) => delete::environment(name, app, yes, out),
+        Command::Svc(SvcCommand::Deploy(args)) | Command::Job(JobCommand::Deploy(args)) => deploy::workload(args, out),
+        Command::Svc(SvcCommand::Ls(args)) => inspect::workload_ls(args, Family::Services, out),
+        Command::Job(JobCommand::Ls(args)) => inspect::workload_ls(args, Family::Jobs, out),
+        Command::Svc(SvcCommand::Show(args)) => inspect::workload_show(args, Family::Services, out),
+        Command::Job(JobCommand::Show(args)) => inspect::workload_show(args, Family::Jobs, out),
+        Command::Svc(SvcCommand::Status(args)) => inspect::svc_status(args, out),
+        Command::Svc(SvcCommand::Logs(args)) | Command::Job(JobCommand::Logs(args)) => logs::run(args, out),
+        Command::Svc(SvcCommand::Delete(args)) | Command::Job(JobCommand::Delete(args)) => delete::workload(args, out),
+        Command::Deploy(args) => deploy::everything(args, out),
+        Command::Secret(SecretCommand::Init(args)) => secret::init(args, out),
         Command::Plugin(PluginCommand::Ls { json }) => plugin_ls::run(json, out),
         Command::Plugin(PluginCommand::Inspect { name, json }) => plugin_inspect::run(&name, json, out),
     }
@@ -38,4 +65,9 @@ fn workspace(app: Option<&str>) -> Result<Workspace> {
         );
     }
     Ok(ws)
+}
+
+/// A person is there to answer prompts: a terminal on both ends, not CI.
+pub(crate) fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
 }

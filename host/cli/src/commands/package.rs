@@ -3,7 +3,7 @@
 
 use crate::cli::{EnvPackage, PackageAll, WorkloadPackage};
 use crate::output::Output;
-use crate::render::{self, EnvRenderSetup, ImageOptions, RenderedWorkload};
+use crate::render::{self, EnvRenderSetup, ImageOptions, RenderedEnvironment, RenderedWorkload};
 use anyhow::{Context, Result};
 use ferry_core::Problem;
 use ferry_core::stack::Stack;
@@ -55,7 +55,7 @@ pub fn environment(args: EnvPackage, out: &Output) -> Result<()> {
     let ws = super::workspace(args.app.as_deref())?;
     let registry = render::registry()?;
     let setup = EnvRenderSetup::load(&ws, &ws.app, &args.name)?;
-    let (stack, warnings) = render::render_environment(&ws, &registry, &setup)?;
+    let RenderedEnvironment { stack, warnings, .. } = render::render_environment(&ws, &registry, &setup)?;
     warn_all(out, &warnings);
     match &args.output_dir {
         Some(dir) => write_stack(out, dir, &format!("{}.env", args.name), &stack),
@@ -67,8 +67,6 @@ pub fn environment(args: EnvPackage, out: &Output) -> Result<()> {
 }
 
 /// An environment stack and the warnings its plugin reported.
-type RenderedEnvironment = (Stack, Vec<Problem>);
-
 pub fn everything(args: PackageAll, out: &Output) -> Result<()> {
     let ws = super::workspace(args.app.as_deref())?;
     let registry = render::registry()?;
@@ -83,9 +81,9 @@ pub fn everything(args: PackageAll, out: &Output) -> Result<()> {
                 .collect()
         },
     );
-    let (env_stack, env_warnings) = env_result.context(format!("cannot package environment `{}`", args.env))?;
-    warn_all(out, &env_warnings);
-    write_stack(out, &args.output_dir, &format!("{}.env", args.env), &env_stack)?;
+    let env = env_result.context(format!("cannot package environment `{}`", args.env))?;
+    warn_all(out, &env.warnings);
+    write_stack(out, &args.output_dir, &format!("{}.env", args.env), &env.stack)?;
     let mut failures = Vec::new();
     for (name, result) in names.iter().zip(results) {
         match result {

@@ -1,0 +1,152 @@
+//! `app init|ls|show|delete`.
+
+use super::aws::{block_on, confirm_or_yes, report_calls, session};
+use crate::output::{DeployView, Output};
+use anyhow::{Context, Result, bail};
+use ferry_aws::cfn::CloudFormationApi;
+use ferry_core::{Workspace, naming};
+use indexmap::IndexMap;
+
+/// The app named on the command line, else the workspace's.
+fn app_name(name: Option<String>) -> Result<String> {
+    match name {
+        Some(name) => Ok(name),
+        None => Ok(super::workspace(None)?.app),
+    }
+}
+
+pub fn init(name: Option<String>, domain: Option<String>, resource_tags: Vec<String>, out: &Output) -> Result<()> {
+    let cwd = std::env::current_dir()?;
+    let ws = Workspace::discover(&cwd).ok();
+    let app = match (&name, &ws) {
+        (Some(name), Some(ws)) if *name != ws.app => bail!(
+            "this workspace belongs to application `{}`, not `{name}`\nhint: run `ferry app init` without a name, or from another directory",
+            ws.app
+        ),
+        (Some(name), _) => name.clone(),
+        (None, Some(ws)) => ws.app.clone(),
+        (None, None) => {
+            bail!("which application? no copilot/.workspace here\nhint: pass a name: `ferry app init <name>`")
+        }
+    };
+    naming::check_name(&app).map_err(|why| anyhow::anyhow!("invalid application name `{app}`: {why}"))?;
+    let mut tags = IndexMap::new();
+    for pair in &resource_tags {
+        let Some((k, v)) = pair.split_once('=') else {
+            bail!("--resource-tags `{pair}` is not key=value\nhint: --resource-tags team=chat,cost-center=42");
+        };
+        tags.insert(k.trim().to_string(), v.trim().to_string());
+    }
+    if ws.is_none() {
+        let dir = cwd.join("copilot");
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let mut text = format!("application: {app}\n");
+        if let Some(domain) = &domain {
+            text.push_str(&format!("domain: {domain}\n"));
+        }
+        std::fs::write(dir.join(".workspace"), text).context("cannot write copilot/.workspace")?;
+        out.status("Wrote", "copilot/.workspace");
+    }
+    let workloads = ws.as_ref().map(|w| w.workload_names()).unwrap_or_default();
+    block_on(async {
+        let session = session(false).await?;
+        let view = DeployView::new(false);
+        view.start(&naming::app_roles_stack(&app), "deploying");
+        let record = session.init_app(&app, domain.as_deref(), &tags, &workloads, &mut |e| view.event(&e)).await?;
+        view.finish(&naming::app_roles_stack(&app), "ready", true);
+        out.status(
+            "Ready",
+            &format!(
+                "application {app} in account {} region {} (StackSet {})",
+                record.account,
+                session.region,
+                naming::app_stack_set(&app)
+            ),
+        );
+        report_calls(&session, out, false);
+        Ok(())
+    })
+}
+
+pub fn ls(json: bool, out: &Output) -> Result<()> {
+    block_on(async {
+        let session = session(false).await?;
+        let apps = session.meta.apps().await?;
+        if json {
+            out.json(&serde_json::json!({ "applications": apps }));
+        } else if apps.is_empty() {
+            out.note("no applications in this account and region (create one with `ferry app init <name>`)");
+        } else {
+            let rows =
+                apps.iter().map(|a| vec![a.name.clone(), a.account.clone(), a.domain.clone()]).collect::<Vec<_>>();
+            out.table(&["Name", "Account", "Domain"], &rows);
+        }
+        Ok(())
+    })
+}
+
+pub fn show(name: Option<String>, json: bool, out: &Output) -> Result<()> {
+    let app = app_name(name)?;
+    block_on(async {
+        let session = session(false).await?;
+        let record = session.require_app(&app).await?;
+        let envs = session.meta.envs(&app).await?;
+        let workloads = session.meta.workloads(&app).await?;
+        if json {
+            out.json(&serde_json::json!({ "application": record, "environments": envs, "workloads": workloads }));
+            return Ok(());
+        }
+        out.data(&format!(
+            "Application {}\n  account {}\n  domain  {}\n",
+            record.name,
+            record.account,
+            if record.domain.is_empty() { "-" } else { &record.domain }
+        ));
+        out.table(
+            &["Environment", "Region", "Account"],
+            &envs.iter().map(|e| vec![e.name.clone(), e.region.clone(), e.account_id.clone()]).collect::<Vec<_>>(),
+        );
+        out.data("");
+        out.table(
+            &["Workload", "Type"],
+            &workloads.iter().map(|w| vec![w.name.clone(), w.kind.clone()]).collect::<Vec<_>>(),
+        );
+        Ok(())
+    })
+}
+
+pub fn delete(name: Option<String>, yes: bool, out: &Output) -> Result<()> {
+    let app = app_name(name)?;
+    if !confirm_or_yes(&format!("Delete application {app}: every stack, the StackSet and its parameters?"), yes)? {
+        bail!("nothing was deleted");
+    }
+    block_on(async {
+        let session = session(false).await?;
+        let envs = session.meta.envs(&app).await?;
+        let workloads = session.meta.workloads(&app).await?;
+        let view = DeployView::new(false);
+        for env in &envs {
+            for w in &workloads {
+                let stack = naming::workload_stack(&app, &env.name, &w.name);
+                if session.cfn.describe_stack(&stack).await?.is_some() {
+                    view.start(&stack, "deleting");
+                    session.delete_stack(&stack, &mut |e| view.event(&e)).await?;
+                    view.finish(&stack, "deleted", true);
+                }
+            }
+        }
+        for env in &envs {
+            let stack = naming::environment_stack(&app, &env.name);
+            view.start(&stack, "deleting");
+            session.delete_stack(&stack, &mut |e| view.event(&e)).await?;
+            view.finish(&stack, "deleted", true);
+        }
+        view.start(&naming::app_stack_set(&app), "deleting");
+        session.delete_app_infrastructure(&app, &mut |e| view.event(&e)).await?;
+        view.finish(&naming::app_stack_set(&app), "deleted", true);
+        let removed = session.delete_app_parameters(&app).await?;
+        out.status("Deleted", &format!("application {app} ({removed} parameters removed)"));
+        report_calls(&session, out, false);
+        Ok(())
+    })
+}

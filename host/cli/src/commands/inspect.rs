@@ -1,0 +1,213 @@
+//! Read commands over deployed state: `env ls|show`, `svc|job ls|show`,
+//! `svc status`. Each has `--json`.
+
+use super::aws::{block_on, session};
+use crate::cli::{ListArgs, ShowWorkload, StatusArgs};
+use crate::output::Output;
+use anyhow::{Result, bail};
+use ferry_aws::cfn::CloudFormationApi;
+use ferry_aws::metadata::WorkloadRecord;
+use ferry_core::naming;
+use serde_json::{Value, json};
+
+/// Services or jobs: the two halves of the app's workload records.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Family {
+    Services,
+    Jobs,
+}
+
+impl Family {
+    fn holds(self, w: &WorkloadRecord) -> bool {
+        let job = w.kind.ends_with("Job");
+        if self == Family::Jobs { job } else { !job }
+    }
+
+    fn noun(self) -> &'static str {
+        if self == Family::Jobs { "job" } else { "service" }
+    }
+}
+
+/// The app named by `--app`, else the workspace's.
+fn app_of(app: Option<String>) -> Result<String> {
+    match app {
+        Some(app) => Ok(app),
+        None => Ok(super::workspace(None)?.app),
+    }
+}
+
+pub fn env_ls(args: ListArgs, out: &Output) -> Result<()> {
+    let app = app_of(args.app)?;
+    block_on(async {
+        let session = session(false).await?;
+        session.require_app(&app).await?;
+        let envs = session.meta.envs(&app).await?;
+        if args.json {
+            out.json(&json!({ "environments": envs }));
+        } else {
+            let rows =
+                envs.iter().map(|e| vec![e.name.clone(), e.region.clone(), e.account_id.clone()]).collect::<Vec<_>>();
+            out.table(&["Name", "Region", "Account"], &rows);
+        }
+        Ok(())
+    })
+}
+
+pub fn env_show(name: String, app: Option<String>, json: bool, out: &Output) -> Result<()> {
+    let app = app_of(app)?;
+    block_on(async {
+        let session = session(false).await?;
+        let record = session.require_env(&app, &name).await?;
+        let stack = session.cfn.describe_stack(&naming::environment_stack(&app, &name)).await?;
+        let status = stack.as_ref().map(|s| s.status.clone()).unwrap_or_else(|| "NOT_DEPLOYED".into());
+        let outputs = stack.map(|s| s.outputs).unwrap_or_default();
+        if json {
+            out.json(&json!({ "environment": record, "stack_status": status, "outputs": outputs }));
+            return Ok(());
+        }
+        out.data(&format!(
+            "Environment {name} of {app}\n  region  {}\n  account {}\n  stack   {} ({status})\n",
+            record.region,
+            record.account_id,
+            naming::environment_stack(&app, &name)
+        ));
+        let rows = outputs.iter().map(|(k, v)| vec![k.clone(), v.clone()]).collect::<Vec<_>>();
+        out.table(&["Output", "Value"], &rows);
+        Ok(())
+    })
+}
+
+pub fn workload_ls(args: ListArgs, family: Family, out: &Output) -> Result<()> {
+    let app = app_of(args.app)?;
+    block_on(async {
+        let session = session(false).await?;
+        session.require_app(&app).await?;
+        let list: Vec<WorkloadRecord> =
+            session.meta.workloads(&app).await?.into_iter().filter(|w| family.holds(w)).collect();
+        if args.json {
+            let key = if family == Family::Jobs { "jobs" } else { "services" };
+            out.json(&json!({ key: list }));
+        } else {
+            let rows = list.iter().map(|w| vec![w.name.clone(), w.kind.clone()]).collect::<Vec<_>>();
+            out.table(&["Name", "Type"], &rows);
+        }
+        Ok(())
+    })
+}
+
+pub fn workload_show(args: ShowWorkload, family: Family, out: &Output) -> Result<()> {
+    let app = app_of(args.app)?;
+    block_on(async {
+        let session = session(false).await?;
+        let Some(record) = session.meta.workloads(&app).await?.into_iter().find(|w| w.name == args.name) else {
+            bail!(
+                "no {} named `{}` in application {app}\nhint: `ferry {} ls` lists them",
+                family.noun(),
+                args.name,
+                if family == Family::Jobs { "job" } else { "svc" }
+            );
+        };
+        let mut deployments = Vec::new();
+        for env in session.meta.envs(&app).await? {
+            let stack_name = naming::workload_stack(&app, &env.name, &args.name);
+            let Some(stack) = session.cfn.describe_stack(&stack_name).await? else { continue };
+            let mut entry = json!({
+                "environment": env.name, "stack": stack_name, "status": stack.status,
+                "parameters": stack.parameters, "outputs": stack.outputs,
+            });
+            if let Some(url) = endpoint(&session, &app, &env.name, &stack.parameters).await? {
+                entry["url"] = Value::String(url);
+            }
+            deployments.push(entry);
+        }
+        if args.json {
+            out.json(
+                &json!({ "name": record.name, "type": record.kind, "application": app, "deployments": deployments }),
+            );
+            return Ok(());
+        }
+        out.data(&format!("{} {} ({})\n", family.noun(), record.name, record.kind));
+        let rows = deployments
+            .iter()
+            .map(|d| {
+                vec![
+                    d["environment"].as_str().unwrap_or_default().to_string(),
+                    d["status"].as_str().unwrap_or_default().to_string(),
+                    d["url"].as_str().unwrap_or("-").to_string(),
+                ]
+            })
+            .collect::<Vec<_>>();
+        out.table(&["Environment", "Stack status", "URL"], &rows);
+        Ok(())
+    })
+}
+
+/// A web service's URL: the environment's load balancer plus the rule path.
+async fn endpoint(
+    session: &ferry_aws::app::Session,
+    app: &str,
+    env: &str,
+    parameters: &indexmap::IndexMap<String, String>,
+) -> Result<Option<String>> {
+    let Some(path) = parameters.get("RulePath") else { return Ok(None) };
+    let Some(env_stack) = session.cfn.describe_stack(&naming::environment_stack(app, env)).await? else {
+        return Ok(None);
+    };
+    let https = parameters.get("HTTPSEnabled").is_some_and(|v| v == "true");
+    Ok(env_stack.outputs.get("PublicLoadBalancerDNS").map(|dns| {
+        let path = if path == "/" { String::new() } else { format!("/{}", path.trim_start_matches('/')) };
+        format!("{}://{dns}{path}", if https { "https" } else { "http" })
+    }))
+}
+
+pub fn svc_status(args: StatusArgs, out: &Output) -> Result<()> {
+    let app = app_of(args.app)?;
+    block_on(async {
+        let session = session(false).await?;
+        let Some(status) = session.service_status(&app, &args.env, &args.name).await? else {
+            bail!(
+                "service `{}` is not deployed to environment {}\nhint: deploy it with `ferry svc deploy -n {} -e {}`",
+                args.name,
+                args.env,
+                args.name,
+                args.env
+            );
+        };
+        if args.json {
+            out.json(&serde_json::to_value(&status)?);
+            return Ok(());
+        }
+        out.data(&format!("Service {} in {} ({}: {})\n", args.name, args.env, status.stack, status.stack_status));
+        if let Some(s) = &status.service {
+            out.data(&format!(
+                "ECS service {}\n  desired {}  running {}  pending {}  rollout {}\n",
+                s.status,
+                s.desired,
+                s.running,
+                s.pending,
+                s.rollout.as_deref().unwrap_or("-")
+            ));
+        }
+        let tasks = status
+            .tasks
+            .iter()
+            .map(|t| vec![t.id.clone(), t.last_status.clone(), t.health.clone(), t.task_definition.clone()])
+            .collect::<Vec<_>>();
+        out.table(&["Task", "Status", "Health", "Task definition"], &tasks);
+        if !status.targets.is_empty() {
+            out.data("");
+            let rows = status
+                .targets
+                .iter()
+                .map(|t| vec![t.id.clone(), t.port.map(|p| p.to_string()).unwrap_or_default(), t.state.clone()])
+                .collect::<Vec<_>>();
+            out.table(&["Target", "Port", "Health"], &rows);
+        }
+        if !status.alarms.is_empty() {
+            out.data("");
+            let rows = status.alarms.iter().map(|a| vec![a.name.clone(), a.state.clone()]).collect::<Vec<_>>();
+            out.table(&["Alarm", "State"], &rows);
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,85 @@
+//! `secret init`: SecureStrings at `/copilot/<app>/<env>/secrets/<name>`,
+//! tagged as Copilot tags them. Values come from stdin, a YAML file or
+//! `--values`, and are never printed.
+
+use super::aws::{block_on, session};
+use crate::cli::SecretInit;
+use crate::output::Output;
+use anyhow::{Context, Result, bail};
+use ferry_aws::metadata::ParameterStore;
+use ferry_core::naming;
+use indexmap::IndexMap;
+use std::io::{IsTerminal, Read};
+
+pub fn init(args: SecretInit, out: &Output) -> Result<()> {
+    let app = match &args.app {
+        Some(app) => app.clone(),
+        None => super::workspace(None)?.app,
+    };
+    // secret name → env → value
+    let mut secrets: IndexMap<String, IndexMap<String, String>> = IndexMap::new();
+    if let Some(path) = &args.cli_input_yaml {
+        let doc = ferry_core::YamlDoc::read(path)?;
+        let parsed: IndexMap<String, IndexMap<String, String>> = serde_json::from_value(doc.value)
+            .with_context(|| format!("{}: expected `NAME: {{env: value, ...}}` with string values", path.display()))?;
+        secrets.extend(parsed);
+    }
+    if let Some(name) = &args.name {
+        let mut values = IndexMap::new();
+        for pair in &args.values {
+            let Some((env, value)) = pair.split_once('=') else {
+                bail!(
+                    "--values expects env=value pairs\nhint: --values test=abc,prod=xyz (or pipe the value on stdin with -e <env>)"
+                );
+            };
+            values.insert(env.trim().to_string(), value.to_string());
+        }
+        if values.is_empty() {
+            if args.envs.is_empty() {
+                bail!(
+                    "which environments? give --values env=value, or -e <env> and the value on stdin\nhint: printf %s \"$VALUE\" | ferry secret init -n {name} -e test -e prod"
+                );
+            }
+            if std::io::stdin().is_terminal() {
+                bail!(
+                    "pipe the value of {name} on standard input (it is never echoed)\nhint: printf %s \"$VALUE\" | ferry secret init -n {name} -e {}",
+                    args.envs.join(" -e ")
+                );
+            }
+            let mut value = String::new();
+            std::io::stdin().read_to_string(&mut value).context("cannot read the secret from stdin")?;
+            let value = value.strip_suffix('\n').unwrap_or(&value).to_string();
+            if value.is_empty() {
+                bail!("standard input was empty: no value for secret {name}");
+            }
+            for env in &args.envs {
+                values.insert(env.clone(), value.clone());
+            }
+        }
+        secrets.entry(name.clone()).or_default().extend(values);
+    }
+    block_on(async {
+        let session = session(false).await?;
+        session.require_app(&app).await?;
+        let mut skipped = Vec::new();
+        for (name, values) in &secrets {
+            for (env, value) in values {
+                session.require_env(&app, env).await?;
+                let path = naming::ssm_secret(&app, env, name);
+                let tags = [(naming::tags::APPLICATION, app.as_str()), (naming::tags::ENVIRONMENT, env.as_str())];
+                if session.meta.store().put_secure(&path, value, &tags, args.overwrite).await? {
+                    out.status("Stored", &format!("{path} (SecureString)"));
+                } else {
+                    skipped.push(path);
+                }
+            }
+        }
+        if !skipped.is_empty() {
+            bail!(
+                "these secrets exist and were left unchanged: {}\nhint: pass --overwrite to replace them",
+                skipped.join(", ")
+            );
+        }
+        Ok(())
+    })
+}
