@@ -126,20 +126,24 @@ pub struct Moto {
 impl Moto {
     /// Starts `moto_server` on a free loopback port and waits until it answers.
     pub fn start() -> Moto {
-        let exe = std::env::var_os("FERRY_MOTO_SERVER").map(PathBuf::from).unwrap_or_else(|| {
-            let venv = workspace_root().join(".venv/bin/moto_server");
-            if venv.is_file() { venv } else { PathBuf::from("moto_server") }
+        // scripts/moto_server.py: moto plus the CloudFormation resource models
+        // it lacks, run by the venv's Python (or FERRY_MOTO_PYTHON).
+        let python = std::env::var_os("FERRY_MOTO_PYTHON").map(PathBuf::from).unwrap_or_else(|| {
+            let venv = workspace_root().join(".venv/bin/python");
+            if venv.is_file() { venv } else { PathBuf::from("python3") }
         });
+        let script = workspace_root().join("scripts/moto_server.py");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("a free loopback port");
-        let child = Command::new(&exe)
+        let child = Command::new(&python)
+            .arg(&script)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}\nhint: run `bash scripts/setup.sh`", exe.display()));
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}\nhint: run `bash scripts/setup.sh`", python.display()));
         let moto = Moto { child, port };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         while std::time::Instant::now() < deadline {
@@ -164,6 +168,22 @@ impl Moto {
         let mut response = String::new();
         stream.read_to_string(&mut response).ok()?;
         response.starts_with("HTTP/").then_some(response)
+    }
+
+    /// A JSON-protocol AWS call (`X-Amz-Target`) on loopback; the response body.
+    pub fn call_json(&self, target: &str, body: &str) -> Option<String> {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).ok()?;
+        write!(
+            stream,
+            "POST / HTTP/1.0\r\nHost: 127.0.0.1\r\nX-Amz-Target: {target}\r\nContent-Type: application/x-amz-json-1.1\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-west-2/acm/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        response.split_once("\r\n\r\n").map(|(_, body)| body.to_string())
     }
 
     /// Environment variables that point the AWS SDK (and ferry) at this server.

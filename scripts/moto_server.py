@@ -1,0 +1,229 @@
+"""Starts moto's server with CloudFormation models for resource types moto
+serves through its own APIs but cannot create from a template yet.
+
+Only the emulator is extended here: each model creates the resource in
+moto's own backend for that service, so the resource then answers through
+the real API (e.g. servicediscovery:GetNamespace). ferry's templates stay
+exactly what real AWS receives.
+
+Usage: python scripts/moto_server.py -H 127.0.0.1 -p <port>
+"""
+
+import sys
+from typing import Any
+
+from moto.core.common_models import CloudFormationModel
+from moto.servicediscovery.models import servicediscovery_backends
+
+
+class PrivateDnsNamespace(CloudFormationModel):
+    """AWS::ServiceDiscovery::PrivateDnsNamespace over moto's servicediscovery backend."""
+
+    # moto's model metaclass files models by the service in their module path.
+    __module__ = "moto.servicediscovery.cloudformation"
+
+    def __init__(self, namespace: Any, account_id: str, region: str):
+        self.namespace = namespace
+        self.account_id = account_id
+        self.region = region
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ServiceDiscovery::PrivateDnsNamespace"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("Id", "Arn", "HostedZoneId")
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.namespace.id
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name == "Id":
+            return self.namespace.id
+        if attribute_name == "Arn":
+            return self.namespace.arn
+        if attribute_name == "HostedZoneId":
+            return (self.namespace.dns_properties or {}).get("HostedZoneId", "")
+        raise KeyError(attribute_name)
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = cloudformation_json.get("Properties", {})
+        backend = servicediscovery_backends[account_id][region_name]
+        backend.create_private_dns_namespace(
+            name=props["Name"],
+            creator_request_id=None,
+            description=props.get("Description", ""),
+            vpc=props["Vpc"],
+            tags=props.get("Tags", []),
+            properties=props.get("Properties"),
+        )
+        namespace = [n for n in backend.list_namespaces() if n.name == props["Name"]][-1]
+        return cls(namespace, account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        pass
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = servicediscovery_backends[account_id][region_name]
+        if self.namespace.id in backend.namespaces:
+            backend.delete_namespace(self.namespace.id)
+
+    def is_created(self) -> bool:
+        return True
+
+
+class DiscoveryService(CloudFormationModel):
+    """AWS::ServiceDiscovery::Service over moto's servicediscovery backend."""
+
+    __module__ = "moto.servicediscovery.cloudformation"
+
+    def __init__(self, service: Any):
+        self.service = service
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ServiceDiscovery::Service"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("Id", "Arn", "Name")
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.service.id
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        return {"Id": self.service.id, "Arn": self.service.arn, "Name": self.service.name}[attribute_name]
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = cloudformation_json.get("Properties", {})
+        backend = servicediscovery_backends[account_id][region_name]
+        service = backend.create_service(
+            name=props.get("Name", resource_name),
+            namespace_id=props.get("NamespaceId"),
+            creator_request_id=None,
+            description=props.get("Description", ""),
+            dns_config=props.get("DnsConfig"),
+            health_check_config=props.get("HealthCheckConfig"),
+            health_check_custom_config=props.get("HealthCheckCustomConfig"),
+            tags=props.get("Tags", []),
+            service_type=props.get("Type"),
+        )
+        return cls(service)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        pass
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        servicediscovery_backends[account_id][region_name].delete_service(self.service.id)
+
+    def is_created(self) -> bool:
+        return True
+
+
+def drop_novalue_from_lists() -> None:
+    """CloudFormation removes a list element that resolves to AWS::NoValue
+    (`!If [Cond, {...}, !Ref AWS::NoValue]` inside a list); moto keeps it as
+    null and then fails on it. Make moto's resolver do what CloudFormation does."""
+    from moto.cloudformation import parsing
+
+    original = parsing.clean_json
+
+    def clean_json(resource_json: Any, resources_map: Any) -> Any:
+        cleaned = original(resource_json, resources_map)
+        if isinstance(resource_json, list) and isinstance(cleaned, list):
+            return [item for item in cleaned if item is not None]
+        return cleaned
+
+    parsing.clean_json = clean_json
+
+
+def stack_set_instances_like_aws() -> None:
+    """Self-managed StackSet instances in AWS live in a stack named
+    `StackSet-<set>-<uuid>` and ListStackInstances reports that stack's id;
+    moto names it `StackSet:<set>` and reports an id no stack has."""
+    import uuid
+
+    from moto.cloudformation import models
+
+    original_init = models.StackInstance.__init__
+
+    def __init__(self, account_id, region_name, stackset_id, stack_name, name, template, parameters, permission_model):
+        if permission_model != "SELF_MANAGED":
+            return original_init(
+                self, account_id, region_name, stackset_id, stack_name, name, template, parameters, permission_model
+            )
+        self.account_id = account_id
+        self.region_name = region_name
+        self.stackset_id = stackset_id
+        self.stack_name = stack_name
+        self.name = name
+        self.template = template
+        self.parameters = parameters or []
+        self.permission_model = permission_model
+        params = parameters if isinstance(parameters, dict) else {
+            p["ParameterKey"]: p["ParameterValue"] for p in (parameters or [])
+        }
+        self.stack = models.cloudformation_backends[account_id][region_name].create_stack(
+            name=f"StackSet-{name}-{uuid.uuid4()}", template=template, parameters=params
+        )
+
+    original_to_dict = models.StackInstance.to_dict
+
+    def to_dict(self):
+        out = original_to_dict(self)
+        if self.permission_model == "SELF_MANAGED":
+            out["StackId"] = self.stack.stack_id
+        return out
+
+    models.StackInstance.__init__ = __init__
+    models.StackInstance.to_dict = to_dict
+
+
+def nested_stack_outputs() -> None:
+    """`!GetAtt Nested.Outputs.Name` reads an output of a nested stack (how
+    workload templates read their addons' outputs); moto has no attribute
+    lookup on stacks."""
+    from moto.cloudformation import models
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+    def get_cfn_attribute(self, attribute_name):
+        if attribute_name.startswith("Outputs."):
+            key = attribute_name[len("Outputs."):]
+            for output in self.output_map.values():
+                if output is not None and output.key == key:
+                    return output.value
+        raise UnformattedGetAttTemplateException()
+
+    models.Stack.get_cfn_attribute = get_cfn_attribute
+
+
+if __name__ == "__main__":
+    drop_novalue_from_lists()
+    stack_set_instances_like_aws()
+    nested_stack_outputs()
+    from moto.server import main
+
+    main(sys.argv[1:])
