@@ -185,7 +185,9 @@ pub fn check(m: &Manifest, context: Option<&RenderContext>) -> Vec<Diagnostic> {
             if value.is_empty() || !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
                 out.push(
                     Diagnostic::error(format!("{base}/{field}"), format!("`{value}` is not a valid topic {field}"))
-                        .with_hint("use letters, digits and hyphens (they become part of a CloudFormation export name)"),
+                        .with_hint(
+                            "use letters, digits and hyphens (they become part of a CloudFormation export name)",
+                        ),
                 );
             }
         }
@@ -219,10 +221,13 @@ pub fn check(m: &Manifest, context: Option<&RenderContext>) -> Vec<Diagnostic> {
                 continue;
             }
             let base = format!("{}-{}-{}-{}", ctx.app, ctx.env, ctx.name, plan.fifo_name);
-            let longest = if plan.settings.dead_letter.is_some() { format!("{base}-dlq.fifo") } else { format!("{base}.fifo") };
+            let longest =
+                if plan.settings.dead_letter.is_some() { format!("{base}-dlq.fifo") } else { format!("{base}.fifo") };
             if longest.len() > MAX_QUEUE_NAME {
                 let path = match plan.topics.first() {
-                    Some(i) if plan.id != EVENTS_QUEUE => pointer(["subscribe", "topics", &i.to_string(), "queue", "fifo"]),
+                    Some(i) if plan.id != EVENTS_QUEUE => {
+                        pointer(["subscribe", "topics", &i.to_string(), "queue", "fifo"])
+                    }
                     _ => "/subscribe/queue/fifo".to_string(),
                 };
                 out.push(
@@ -248,8 +253,11 @@ fn check_queue(q: &Queue, base: &str, out: &mut Vec<Diagnostic>) {
         let Some(d) = value else { continue };
         if !d.is_whole_seconds() || !(lo..=hi).contains(&d.secs()) {
             out.push(
-                Diagnostic::error(format!("{base}/{field}"), format!("the queue {field} must be whole seconds from {lo}s to {hi}s"))
-                    .with_hint(example),
+                Diagnostic::error(
+                    format!("{base}/{field}"),
+                    format!("the queue {field} must be whole seconds from {lo}s to {hi}s"),
+                )
+                .with_hint(example),
             );
         }
     }
@@ -352,7 +360,9 @@ fn render_queue(t: &mut Template, plan: &QueuePlan, topic_arns: &[Value]) {
         let mut dlq = Resource::new("AWS::SQS::Queue")
             .prop("MessageRetentionPeriod", RETENTION_RANGE.1)
             .prop("SqsManagedSseEnabled", true)
-            .describe(&format!("A dead-letter queue keeping the messages {what} failed to deliver {tries} times"));
+            .describe(&format!(
+                "A dead-letter queue for messages of {what} received {tries} times without being deleted"
+            ));
         if let Some(f) = &fifo {
             dlq = fifo_properties(dlq, f, &format!("{}-dlq", plan.fifo_name), false);
         }
@@ -482,8 +492,11 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
 
     // Queues, their policies and the subscriptions feeding them.
     for plan in &plans {
-        let arns: Vec<Value> =
-            plan.topics.iter().map(|&i| cfn::import_value(topic_arn_export(&topics[i].service, &topics[i].name))).collect();
+        let arns: Vec<Value> = plan
+            .topics
+            .iter()
+            .map(|&i| cfn::import_value(topic_arn_export(&topics[i].service, &topics[i].name)))
+            .collect();
         render_queue(&mut t, plan, &arns);
         for &i in &plan.topics {
             let topic = &topics[i];

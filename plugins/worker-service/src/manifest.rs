@@ -1,9 +1,9 @@
 //! The "Worker Service" manifest, in Copilot's format.
 
+use ferry_plugin_sdk::Value;
 use ferry_plugin_sdk::impl_one_of_deserialize;
 use ferry_plugin_sdk::workload::either::{OneOf, map_as};
 use ferry_plugin_sdk::workload::*;
-use ferry_plugin_sdk::Value;
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;

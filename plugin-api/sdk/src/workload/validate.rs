@@ -417,7 +417,8 @@ fn check_queue_delay(spec: &TaskSpec, queue: bool, out: &mut Vec<Diagnostic>) {
         );
         return;
     }
-    for (field, value) in [("acceptable_latency", delay.acceptable_latency), ("msg_processing_time", delay.msg_processing_time)]
+    for (field, value) in
+        [("acceptable_latency", delay.acceptable_latency), ("msg_processing_time", delay.msg_processing_time)]
     {
         match value {
             None => out.push(
