@@ -742,6 +742,34 @@ mod tests {
     }
 
     #[test]
+    fn task_role_policies_are_appended() {
+        let mut t = Template::new();
+        add_task_role_policy(&mut t, json!({"PolicyName": "Ignored"}));
+        assert!(!t.has_resource(ids::TASK_ROLE), "no role, nothing to add to");
+        t.resource(ids::TASK_ROLE, Resource::new("AWS::IAM::Role"));
+        add_task_role_policy(&mut t, json!({"PolicyName": "A"}));
+        add_task_role_policy(&mut t, json!({"PolicyName": "B"}));
+        assert_eq!(
+            t.resources[ids::TASK_ROLE]["Properties"]["Policies"],
+            json!([{"PolicyName": "A"}, {"PolicyName": "B"}])
+        );
+    }
+
+    #[test]
+    fn queue_delay_backlog_per_task() {
+        let d = |s: &str| Some(crate::workload::Duration::parse(s).unwrap());
+        let q = QueueDelay { acceptable_latency: d("10m"), msg_processing_time: d("250ms"), cooldown: None };
+        assert_eq!(q.backlog_per_task(), Some(2400));
+        let q = QueueDelay { acceptable_latency: d("1m"), msg_processing_time: None, cooldown: None };
+        assert_eq!(q.backlog_per_task(), None);
+        let count =
+            AdvancedCount { cooldown: Some(Cooldown { scale_in: d("30s"), scale_out: None }), ..Default::default() };
+        let own = Cooldown { scale_in: None, scale_out: d("90s") };
+        assert_eq!(scaling_cooldowns(&count, Some(&own)), (30, 90));
+        assert_eq!(scaling_cooldowns(&AdvancedCount::default(), None), (120, 60));
+    }
+
+    #[test]
     fn secret_arn_loses_json_key() {
         assert_eq!(
             secret_arn_resource("arn:aws:secretsmanager:us-east-1:1:secret:db-AbC:password::"),
