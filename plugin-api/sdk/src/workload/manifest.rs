@@ -210,6 +210,30 @@ pub struct AdvancedCount {
     pub response_time: Option<ScalingTarget>,
     /// Run this many tasks on Fargate Spot (without `range`).
     pub spot: Option<u32>,
+    /// Worker Service only: scale on the queue backlog per task.
+    pub queue_delay: Option<QueueDelay>,
+}
+
+/// `count.queue_delay`: keep the backlog per task at
+/// `acceptable_latency / msg_processing_time` messages.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueueDelay {
+    /// How long a message may wait in the queue.
+    pub acceptable_latency: Option<Duration>,
+    /// How long one task takes to process one message, on average.
+    pub msg_processing_time: Option<Duration>,
+    pub cooldown: Option<Cooldown>,
+}
+
+impl QueueDelay {
+    /// Messages one task may have waiting: `acceptable_latency / msg_processing_time`,
+    /// rounded down; `None` when either is missing or the processing time is zero.
+    pub fn backlog_per_task(&self) -> Option<u64> {
+        let latency = self.acceptable_latency?.millis;
+        let processing = self.msg_processing_time?.millis;
+        (processing > 0).then(|| latency / processing)
+    }
 }
 
 /// `range: 1-10` or `{min, max, spot_from}`.

@@ -14,8 +14,8 @@ pub mod validate;
 
 pub use either::{Duration, StringOrList};
 pub use manifest::*;
-pub use render::{LoadBalancerMetrics, ServiceOptions, TaskRender};
-pub use validate::check_task;
+pub use render::{LoadBalancerMetrics, ServiceOptions, TaskRender, add_task_role_policy, scaling_cooldowns};
+pub use validate::{TaskChecks, check_task, check_task_with};
 
 /// The sections of a manifest that describe the task and its ECS service,
 /// shared by every workload type. Built by the plugin from its own manifest.

@@ -576,7 +576,12 @@ impl TaskRender<'_> {
                     "SecurityGroups": self.security_groups(),
                 }}),
             )
-            .prop("ServiceRegistries", json!([Value::Object(registry)]))
+            // Registered in Cloud Map only when the plugin emitted the discovery
+            // service (a Worker Service has none: nothing connects to it).
+            .opt_prop(
+                "ServiceRegistries",
+                t.has_resource(ids::DISCOVERY_SERVICE).then(|| json!([Value::Object(registry)])),
+            )
             .describe("An ECS service keeping the tasks running on Fargate");
         if !options.load_balancers.is_empty() {
             service = service
@@ -616,12 +621,7 @@ impl TaskRender<'_> {
                 )
                 .describe("An autoscaling target keeping the task count within the range"),
         );
-        let cooldowns = |own: Option<&Cooldown>| {
-            let pick = |f: fn(&Cooldown) -> Option<crate::workload::Duration>, default: u64| {
-                own.and_then(f).or_else(|| count.cooldown.as_ref().and_then(f)).map(|d| d.secs()).unwrap_or(default)
-            };
-            (pick(|c| c.scale_in, defaults::SCALE_IN_COOLDOWN), pick(|c| c.scale_out, defaults::SCALE_OUT_COOLDOWN))
-        };
+        let cooldowns = |own: Option<&Cooldown>| scaling_cooldowns(count, own);
         let metrics: [(&str, &str, &Option<ScalingTarget>); 4] = [
             ("cpu_percentage", "AutoScalingPolicyECSServiceAverageCPUUtilization", &count.cpu_percentage),
             ("memory_percentage", "AutoScalingPolicyECSServiceAverageMemoryUtilization", &count.memory_percentage),
@@ -689,6 +689,28 @@ impl TaskRender<'_> {
     }
 }
 
+/// (scale-in, scale-out) cooldown seconds of one scaling target: its own
+/// cooldown, else `count.cooldown`, else Copilot's defaults.
+pub fn scaling_cooldowns(count: &AdvancedCount, own: Option<&Cooldown>) -> (u64, u64) {
+    let pick = |f: fn(&Cooldown) -> Option<crate::workload::Duration>, default: u64| {
+        own.and_then(f).or_else(|| count.cooldown.as_ref().and_then(f)).map(|d| d.secs()).unwrap_or(default)
+    };
+    (pick(|c| c.scale_in, defaults::SCALE_IN_COOLDOWN), pick(|c| c.scale_out, defaults::SCALE_OUT_COOLDOWN))
+}
+
+/// Appends an inline policy (`{PolicyName, PolicyDocument}`) to the task
+/// role [`TaskRender::task_role`] emitted, e.g. queue or topic access.
+/// Does nothing when there is no task role yet.
+pub fn add_task_role_policy(t: &mut Template, policy: Value) {
+    let Some(Value::Object(role)) = t.resources.get_mut(ids::TASK_ROLE) else { return };
+    let properties = role.entry("Properties").or_insert_with(|| json!({}));
+    let Some(properties) = properties.as_object_mut() else { return };
+    match properties.entry("Policies").or_insert_with(|| json!([])) {
+        Value::Array(list) => list.push(policy),
+        other => *other = json!([policy]),
+    }
+}
+
 /// Drops repeated values, keeping the first of each.
 fn dedup(values: &mut Vec<Value>) {
     let mut seen = Vec::new();
@@ -717,6 +739,34 @@ mod tests {
         assert_eq!(env_var_name("MyTableName"), "MY_TABLE_NAME");
         assert_eq!(env_var_name("DBSecret"), "DB_SECRET");
         assert_eq!(env_var_name("bucket2Name"), "BUCKET2_NAME");
+    }
+
+    #[test]
+    fn task_role_policies_are_appended() {
+        let mut t = Template::new();
+        add_task_role_policy(&mut t, json!({"PolicyName": "Ignored"}));
+        assert!(!t.has_resource(ids::TASK_ROLE), "no role, nothing to add to");
+        t.resource(ids::TASK_ROLE, Resource::new("AWS::IAM::Role"));
+        add_task_role_policy(&mut t, json!({"PolicyName": "A"}));
+        add_task_role_policy(&mut t, json!({"PolicyName": "B"}));
+        assert_eq!(
+            t.resources[ids::TASK_ROLE]["Properties"]["Policies"],
+            json!([{"PolicyName": "A"}, {"PolicyName": "B"}])
+        );
+    }
+
+    #[test]
+    fn queue_delay_backlog_per_task() {
+        let d = |s: &str| Some(crate::workload::Duration::parse(s).unwrap());
+        let q = QueueDelay { acceptable_latency: d("10m"), msg_processing_time: d("250ms"), cooldown: None };
+        assert_eq!(q.backlog_per_task(), Some(2400));
+        let q = QueueDelay { acceptable_latency: d("1m"), msg_processing_time: None, cooldown: None };
+        assert_eq!(q.backlog_per_task(), None);
+        let count =
+            AdvancedCount { cooldown: Some(Cooldown { scale_in: d("30s"), scale_out: None }), ..Default::default() };
+        let own = Cooldown { scale_in: None, scale_out: d("90s") };
+        assert_eq!(scaling_cooldowns(&count, Some(&own)), (30, 90));
+        assert_eq!(scaling_cooldowns(&AdvancedCount::default(), None), (120, 60));
     }
 
     #[test]

@@ -32,6 +32,21 @@ const DEPENDS_ON_CONDITIONS: &[&str] = &["start", "healthy", "complete", "succes
 /// Checks the shared sections. `load_balanced` allows the `requests` and
 /// `response_time` scaling targets, which need a target group.
 pub fn check_task(spec: &TaskSpec, load_balanced: bool) -> Vec<Diagnostic> {
+    check_task_with(spec, TaskChecks { load_balanced, queue: false })
+}
+
+/// What the workload type offers that some shared fields need.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TaskChecks {
+    /// A target group: allows the `requests` and `response_time` scaling targets.
+    pub load_balanced: bool,
+    /// An SQS queue (Worker Service): allows the `queue_delay` scaling target.
+    pub queue: bool,
+}
+
+/// [`check_task`] for workload types with more than a load balancer to say.
+pub fn check_task_with(spec: &TaskSpec, checks: TaskChecks) -> Vec<Diagnostic> {
+    let load_balanced = checks.load_balanced;
     let mut out = Vec::new();
     check_image(spec, &mut out);
     for (field, value) in [("entrypoint", &spec.entrypoint), ("command", &spec.command)] {
@@ -57,6 +72,7 @@ pub fn check_task(spec: &TaskSpec, load_balanced: bool) -> Vec<Diagnostic> {
     };
     check_size(spec, &platform, &mut out);
     check_count(spec, &platform, load_balanced, &mut out);
+    check_queue_delay(spec, checks.queue, &mut out);
     if let Some(d) = &spec.deployment {
         if let Some(rolling) = &d.rolling
             && rolling != "default"
@@ -336,7 +352,7 @@ fn check_count(spec: &TaskSpec, platform: &ResolvedPlatform, load_balanced: bool
                         .with_hint("use `range: {min, max, spot_from}` instead"),
                 );
             }
-            if targets.iter().all(|(_, t)| t.is_none()) {
+            if targets.iter().all(|(_, t)| t.is_none()) && count.queue_delay.is_none() {
                 out.push(
                     Diagnostic::error("/count", "`range` needs at least one scaling target")
                         .with_hint("add cpu_percentage, memory_percentage, requests or response_time"),
@@ -351,6 +367,12 @@ fn check_count(spec: &TaskSpec, platform: &ResolvedPlatform, load_balanced: bool
                             .with_hint("add `range: 1-10` (min-max tasks)"),
                     );
                 }
+            }
+            if count.queue_delay.is_some() {
+                out.push(
+                    Diagnostic::error("/count/queue_delay", "`queue_delay` needs `count.range`")
+                        .with_hint("add `range: 1-10` (min-max tasks)"),
+                );
             }
             if count.spot.is_none() {
                 out.push(
@@ -381,6 +403,45 @@ fn check_count(spec: &TaskSpec, platform: &ResolvedPlatform, load_balanced: bool
         }
         check_cooldown(cooldown, &format!("{base}/cooldown"), out);
     }
+}
+
+/// `count.queue_delay`: only where there is a queue, with both durations,
+/// and a latency that leaves room for at least one message per task.
+fn check_queue_delay(spec: &TaskSpec, queue: bool, out: &mut Vec<Diagnostic>) {
+    let Some(Count::Advanced(count)) = &spec.count else { return };
+    let Some(delay) = &count.queue_delay else { return };
+    if !queue {
+        out.push(
+            Diagnostic::error("/count/queue_delay", "`queue_delay` needs a queue to scale on")
+                .with_hint("only a Worker Service has one; scale on cpu_percentage or memory_percentage"),
+        );
+        return;
+    }
+    for (field, value) in
+        [("acceptable_latency", delay.acceptable_latency), ("msg_processing_time", delay.msg_processing_time)]
+    {
+        match value {
+            None => out.push(
+                Diagnostic::error("/count/queue_delay", format!("`queue_delay` needs `{field}`"))
+                    .with_hint("e.g. acceptable_latency: 10m, msg_processing_time: 250ms"),
+            ),
+            Some(d) if d.millis == 0 => out.push(Diagnostic::error(
+                pointer(["count", "queue_delay", field]),
+                format!("`{field}` must be longer than zero"),
+            )),
+            Some(_) => {}
+        }
+    }
+    if delay.backlog_per_task() == Some(0) {
+        out.push(
+            Diagnostic::error(
+                "/count/queue_delay/acceptable_latency",
+                "the acceptable latency is shorter than the time to process one message",
+            )
+            .with_hint("raise `acceptable_latency` to at least `msg_processing_time`"),
+        );
+    }
+    check_cooldown(delay.cooldown.as_ref(), "/count/queue_delay/cooldown", out);
 }
 
 /// The numeric target of a scaling metric: a percentage, requests per
