@@ -10,7 +10,7 @@ fn svc_init_takes_the_port_from_the_dockerfile_and_renders() {
     let ws = example_copy("chat");
     ferry(ws.path())
         .env("CI", "true")
-        .args(["svc", "init", "-n", "web", "--dockerfile", "frontend/Dockerfile"])
+        .args(["svc", "init", "-n", "web", "-t", "Load Balanced Web Service", "--dockerfile", "frontend/Dockerfile"])
         .assert()
         .success();
     let text = std::fs::read_to_string(ws.path().join("copilot/web/manifest.yml")).unwrap();
@@ -51,6 +51,15 @@ fn missing_flags_without_a_terminal_name_the_flag() {
     let output = ferry(ws.path()).env("CI", "true").args(["svc", "init", "-n", "web"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--type is required"), "{stderr}");
+    assert!(stderr.contains("Load Balanced Web Service"), "the hint lists the types: {stderr}");
+    let output = ferry(ws.path())
+        .env("CI", "true")
+        .args(["svc", "init", "-n", "web", "-t", "Load Balanced Web Service"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--dockerfile is required"), "{stderr}");
     assert!(!ws.path().join("copilot/web").exists(), "nothing is written on error");
 }
@@ -60,14 +69,14 @@ fn existing_manifest_and_bad_names_are_refused() {
     let ws = example_copy("chat");
     let output = ferry(ws.path())
         .env("CI", "true")
-        .args(["svc", "init", "-n", "api", "--image", "x", "--port", "80"])
+        .args(["svc", "init", "-n", "api", "-t", "Load Balanced Web Service", "--image", "x", "--port", "80"])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("already has a manifest"));
     let output = ferry(ws.path())
         .env("CI", "true")
-        .args(["svc", "init", "-n", "Web_1", "--image", "x", "--port", "80"])
+        .args(["svc", "init", "-n", "Web_1", "-t", "Load Balanced Web Service", "--image", "x", "--port", "80"])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
