@@ -187,7 +187,8 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     let expression = schedule_expression(m);
     t.parameter(
         "Schedule",
-        Parameter::string().description("EventBridge schedule expression starting the job, or `none` to run it by hand"),
+        Parameter::string()
+            .description("EventBridge schedule expression starting the job, or `none` to run it by hand"),
     );
     values.insert("Schedule".into(), json!(expression.clone().unwrap_or_else(|| schedule::NONE.into())));
     t.condition(ids::HAS_SCHEDULE, cfn::not(cfn::equals(cfn::ref_("Schedule"), json!(schedule::NONE))));

@@ -81,9 +81,13 @@ pub fn to_expression(schedule: &str) -> Result<Option<String>, ScheduleError> {
 /// `@every 1h30m` → `rate(90 minutes)`; whole minutes only, at least one.
 fn every(duration: &str, whole: &str) -> Result<String, ScheduleError> {
     if duration.is_empty() {
-        return Err(ScheduleError::new(format!("`{whole}` has no duration"), "write e.g. `@every 5m` or `@every 1h30m`"));
+        return Err(ScheduleError::new(
+            format!("`{whole}` has no duration"),
+            "write e.g. `@every 5m` or `@every 1h30m`",
+        ));
     }
-    let d = Duration::parse(duration).map_err(|why| ScheduleError::new(why, "write e.g. `@every 5m` or `@every 1h30m`"))?;
+    let d =
+        Duration::parse(duration).map_err(|why| ScheduleError::new(why, "write e.g. `@every 5m` or `@every 1h30m`"))?;
     if d.millis < 60_000 {
         return Err(ScheduleError::new(
             format!("`{whole}` is shorter than a minute"),
@@ -126,15 +130,15 @@ fn check_rate(inner: &str, whole: &str) -> Result<(), ScheduleError> {
         "minute" | "hour" | "day" => (true, false),
         "minutes" | "hours" | "days" => (false, true),
         other => {
-            return Err(ScheduleError::new(format!("unknown unit `{other}` in `{whole}`"), "use minutes, hours or days"));
+            return Err(ScheduleError::new(
+                format!("unknown unit `{other}` in `{whole}`"),
+                "use minutes, hours or days",
+            ));
         }
     };
     if (n == 1 && plural) || (n != 1 && singular) {
         let base = unit.trim_end_matches('s');
-        return Err(ScheduleError::new(
-            format!("EventBridge refuses `{whole}`"),
-            format!("write `{}`", rate(n, base)),
-        ));
+        return Err(ScheduleError::new(format!("EventBridge refuses `{whole}`"), format!("write `{}`", rate(n, base))));
     }
     Ok(())
 }

@@ -186,13 +186,13 @@ fn invalid_manifests_point_at_the_field() {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/invalid/{fixture}.yml"));
         let d = ScheduledJob::validate(&load(&file));
         assert!(
-            d.iter().any(|d| d.path == *path && (d.message.contains(words) || d.hint.iter().any(|h| h.contains(words)))),
+            d.iter()
+                .any(|d| d.path == *path && (d.message.contains(words) || d.hint.iter().any(|h| h.contains(words)))),
             "{fixture}: expected a diagnostic at `{path}` mentioning `{words}`, got {d:#?}"
         );
     }
-    let unsupported = ScheduledJob::validate(&load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid/unsupported.yml"),
-    ));
+    let unsupported =
+        ScheduledJob::validate(&load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid/unsupported.yml")));
     let paths: Vec<&str> = unsupported.iter().map(|d| d.path.as_str()).collect();
     for p in ["/publish", "/taskdef_overrides", "/storage/volumes", "/logging/destination"] {
         assert!(paths.contains(&p), "unsupported: no diagnostic at {p}: {paths:?}");
@@ -294,9 +294,9 @@ fn private_placement_uses_private_subnets_without_public_ip() {
     let vpc = &run_state(&r)["Parameters"]["NetworkConfiguration"]["AwsvpcConfiguration"];
     assert_eq!(vpc["AssignPublicIp"], "DISABLED");
     let full = rendered("full");
-    let sgs = full["template"]["Resources"]["StateMachine"]["Properties"]["DefinitionString"]["Fn::Sub"][1]
-        ["SecurityGroups"]
-        .to_string();
+    let sgs =
+        full["template"]["Resources"]["StateMachine"]["Properties"]["DefinitionString"]["Fn::Sub"][1]["SecurityGroups"]
+            .to_string();
     assert!(sgs.contains("EnvironmentSecurityGroup") && sgs.contains("sg-0123456789abcdef0"));
     assert!(sgs.contains("chat-test-DatabaseSecurityGroup"));
 }
@@ -339,7 +339,10 @@ fn task_sections_come_from_the_sdk() {
 
     let addons = rendered("addons");
     let res = &addons["template"]["Resources"];
-    assert_eq!(addons["parameters"]["ContainerImage"], "123456789012.dkr.ecr.us-west-2.amazonaws.com/chat/exporter:abc1234");
+    assert_eq!(
+        addons["parameters"]["ContainerImage"],
+        "123456789012.dkr.ecr.us-west-2.amazonaws.com/chat/exporter:abc1234"
+    );
     assert_eq!(
         res["TaskRole"]["Properties"]["ManagedPolicyArns"][0],
         json!({"Fn::GetAtt": ["AddonsStack", "Outputs.ExportBucketAccessPolicy"]})
