@@ -172,6 +172,16 @@ impl TaskRender<'_> {
     /// values: ContainerImage, ContainerPort (when the image has a port),
     /// TaskCPU, TaskMemory, TaskCount, LogRetention, EnvFileARN.
     pub fn parameters(&self, t: &mut Template, values: &mut IndexMap<String, Value>) {
+        self.shared_parameters(t, values, true);
+    }
+
+    /// The parameters of a task that no ECS service keeps running (a job):
+    /// those of [`TaskRender::parameters`] without TaskCount.
+    pub fn job_parameters(&self, t: &mut Template, values: &mut IndexMap<String, Value>) {
+        self.shared_parameters(t, values, false);
+    }
+
+    fn shared_parameters(&self, t: &mut Template, values: &mut IndexMap<String, Value>, with_count: bool) {
         let spec = self.spec;
         let image = self
             .context
@@ -194,8 +204,10 @@ impl TaskRender<'_> {
         values.insert("TaskCPU".into(), json!(spec.cpu().to_string()));
         t.parameter("TaskMemory", Parameter::string().description("Memory (MiB) of the task"));
         values.insert("TaskMemory".into(), json!(spec.memory().to_string()));
-        t.parameter("TaskCount", Parameter::number().description("Tasks to run (the minimum when autoscaling)"));
-        values.insert("TaskCount".into(), json!(spec.desired_count().to_string()));
+        if with_count {
+            t.parameter("TaskCount", Parameter::number().description("Tasks to run (the minimum when autoscaling)"));
+            values.insert("TaskCount".into(), json!(spec.desired_count().to_string()));
+        }
         t.parameter("LogRetention", Parameter::number().description("Days to keep the task's logs"));
         values.insert("LogRetention".into(), json!(spec.log_retention().to_string()));
         t.parameter(
@@ -506,7 +518,9 @@ impl TaskRender<'_> {
         );
     }
 
-    fn security_groups(&self) -> Vec<Value> {
+    /// The task's security groups: the environment's (unless
+    /// `deny_default`), the manifest's, and the addons' outputs.
+    pub fn security_groups(&self) -> Vec<Value> {
         let groups = self.spec.network.as_ref().and_then(|n| n.vpc.as_ref()).and_then(|v| v.security_groups.as_ref());
         let mut out = Vec::new();
         if !groups.is_some_and(SecurityGroups::deny_default) {
@@ -522,6 +536,12 @@ impl TaskRender<'_> {
             out.extend(addons.security_groups.iter().map(|s| addons_output(s)));
         }
         out
+    }
+
+    /// The export holding the subnets the task runs in (`PublicSubnets` or
+    /// `PrivateSubnets`, comma-separated IDs), by network placement.
+    pub fn subnets_export(&self) -> &'static str {
+        if self.spec.public_placement() { "PublicSubnets" } else { "PrivateSubnets" }
     }
 
     fn capacity_provider_strategy(&self) -> Option<Value> {
@@ -572,7 +592,7 @@ impl TaskRender<'_> {
                 "NetworkConfiguration",
                 json!({"AwsvpcConfiguration": {
                     "AssignPublicIp": if public { "ENABLED" } else { "DISABLED" },
-                    "Subnets": cfn::split(",", cfn::env_import(if public { "PublicSubnets" } else { "PrivateSubnets" })),
+                    "Subnets": cfn::split(",", cfn::env_import(self.subnets_export())),
                     "SecurityGroups": self.security_groups(),
                 }}),
             )
