@@ -9,6 +9,7 @@
 
 pub mod either;
 pub mod manifest;
+pub mod http;
 pub mod render;
 pub mod validate;
 
