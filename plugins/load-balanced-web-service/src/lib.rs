@@ -9,8 +9,8 @@ pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Parameter, Resource, Template};
 use ferry_plugin_sdk::diag::pointer;
-use ferry_plugin_sdk::workload::render::ServiceOptions;
 use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, RoutingFields};
+use ferry_plugin_sdk::workload::render::ServiceOptions;
 use ferry_plugin_sdk::workload::{self, LoadBalancerMetrics, TaskRender, TaskSpec};
 use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderError, Rendered, Severity, Value, json};
 use indexmap::IndexMap;

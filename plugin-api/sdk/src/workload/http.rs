@@ -542,7 +542,11 @@ pub fn target_port(spec: &TaskSpec, target_container: &str, target_port: Option<
         if target_container == spec.name {
             spec.image.port
         } else {
-            spec.sidecars.get(target_container).and_then(|s| s.port.as_ref()).and_then(|p| p.parse().ok()).map(|(p, _)| p)
+            spec.sidecars
+                .get(target_container)
+                .and_then(|s| s.port.as_ref())
+                .and_then(|p| p.parse().ok())
+                .map(|(p, _)| p)
         }
     })
 }
