@@ -205,6 +205,10 @@ pub fn check_routing(http: &RoutingFields, spec: &TaskSpec, out: &mut Vec<Diagno
     let target = http.target_container.unwrap_or(&spec.name);
     if target != spec.name {
         match spec.sidecars.get(target) {
+            None if spec.sidecars.is_empty() => out.push(
+                Diagnostic::error("/http/target_container", format!("no container named `{target}`"))
+                    .with_hint(format!("the task has only `{}`: remove `target_container`", spec.name)),
+            ),
             None => out.push(
                 Diagnostic::error("/http/target_container", format!("no container named `{target}`")).with_hint(
                     format!(
