@@ -141,7 +141,10 @@ fn check_http(http: &Http, spec: &TaskSpec, context: Option<&RenderContext>, out
         out.push(
             Diagnostic::error(
                 "/http/alias",
-                format!("the internal load balancer of environment `{}` has no HTTPS listener, and aliases need one", ctx.env),
+                format!(
+                    "the internal load balancer of environment `{}` has no HTTPS listener, and aliases need one",
+                    ctx.env
+                ),
             )
             .with_hint("import certificates with `http.private.certificates` in the environment manifest"),
         );
@@ -199,8 +202,9 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
         redirect_to_https: true,
     });
     if let (Some(routing), Some(h)) = (&routing, http) {
-        routing.parameters(&mut t, &mut values, &target_container, routing::target_port(&spec, &target_container, h.target_port));
-        routing.conditions(&mut t);
+        let port = routing::target_port(&spec, &target_container, h.target_port);
+        routing.parameters_with(&mut t, &mut values, &target_container, port, false);
+        routing.path_condition(&mut t);
     }
 
     task.log_group(&mut t);
@@ -246,21 +250,10 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     });
     task.autoscaling(&mut t, metrics.as_ref());
 
+    // No URL output: it would only repeat the environment's import of the
+    // internal load balancer's DNS name (cfn-lint W6001); the service
+    // knows it as COPILOT_LB_DNS.
     if routing.is_some() {
-        let path = cfn::if_("IsDefaultRootPath", json!(""), cfn::ref_("RulePath"));
-        let host = match aliases.first() {
-            Some((name, _)) => json!(name),
-            None => cfn::env_import("InternalLoadBalancerDNS"),
-        };
-        t.output(
-            "URL",
-            cfn::if_(
-                "IsHTTPS",
-                cfn::join("", json!(["https://", host, path.clone()])),
-                cfn::join("", json!(["http://", cfn::env_import("InternalLoadBalancerDNS"), path])),
-            ),
-            None,
-        );
         t.output("TargetGroupARN", cfn::ref_(routing::TARGET_GROUP), None);
     }
     Rendered { template: t, parameters: values }

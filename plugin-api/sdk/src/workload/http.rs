@@ -377,6 +377,19 @@ impl Routing<'_> {
         target_container: &str,
         target_port: Option<u32>,
     ) {
+        self.parameters_with(t, values, target_container, target_port, true);
+    }
+
+    /// [`Routing::parameters`], leaving out `HTTPSEnabled` when
+    /// `https_parameter` is false (for templates with no `IsHTTPS` output).
+    pub fn parameters_with(
+        &self,
+        t: &mut Template,
+        values: &mut IndexMap<String, Value>,
+        target_container: &str,
+        target_port: Option<u32>,
+        https_parameter: bool,
+    ) {
         let params: [(&str, Parameter, Value); 4] = [
             (
                 "TargetContainer",
@@ -398,15 +411,23 @@ impl Routing<'_> {
             ("RulePath", Parameter::string().description("Path prefix routed to this service"), json!(self.path)),
         ];
         for (name, p, v) in params {
+            if name == "HTTPSEnabled" && !https_parameter {
+                continue;
+            }
             t.parameter(name, p);
             values.insert(name.to_string(), v);
         }
     }
 
-    /// The conditions the rules and outputs use: `IsDefaultRootPath`, `IsHTTPS`.
+    /// The conditions the rules and a URL output use: `IsDefaultRootPath`, `IsHTTPS`.
     pub fn conditions(&self, t: &mut Template) {
-        t.condition("IsDefaultRootPath", cfn::equals(cfn::ref_("RulePath"), json!("/")));
+        self.path_condition(t);
         t.condition("IsHTTPS", cfn::equals(cfn::ref_("HTTPSEnabled"), json!("true")));
+    }
+
+    /// Only `IsDefaultRootPath`, which the listener rules need.
+    pub fn path_condition(&self, t: &mut Template) {
+        t.condition("IsDefaultRootPath", cfn::equals(cfn::ref_("RulePath"), json!("/")));
     }
 
     /// The target group (`TargetGroup`) with its health check.
