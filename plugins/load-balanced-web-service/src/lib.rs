@@ -9,20 +9,18 @@ pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Parameter, Resource, Template};
 use ferry_plugin_sdk::diag::pointer;
+use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, RoutingFields};
 use ferry_plugin_sdk::workload::render::ServiceOptions;
 use ferry_plugin_sdk::workload::{self, LoadBalancerMetrics, TaskRender, TaskSpec};
 use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderError, Rendered, Severity, Value, json};
 use indexmap::IndexMap;
-use manifest::{Http, HttpHealthCheckArgs, HttpOrFalse, Manifest};
+use manifest::{Http, HttpOrFalse, Manifest};
 
 /// The manifest `type:` this plugin renders.
 pub const MANIFEST_TYPE: &str = "Load Balanced Web Service";
 
 /// Commented manifest written by `svc init`.
 pub const MANIFEST_TEMPLATE: &str = include_str!("template.yml");
-
-/// ALB rules allow five condition values in total (paths, hosts, source IPs).
-const RULE_CONDITION_VALUES: usize = 5;
 
 pub struct Lbws;
 
@@ -67,12 +65,6 @@ fn http_of(m: &Manifest) -> Option<&Http> {
         Some(HttpOrFalse::Http(h)) => Some(h),
         _ => None,
     }
-}
-
-/// `api` or `/api/` → `/api`; `/` stays `/`.
-fn normalize_path(path: &str) -> String {
-    let trimmed = path.trim().trim_matches('/');
-    format!("/{trimmed}")
 }
 
 /// Every problem with the manifest; with a context, also what the target
@@ -128,161 +120,23 @@ fn check_http(http: &Http, spec: &TaskSpec, context: Option<&RenderContext>, out
         );
         return;
     };
-    if path.trim().is_empty() || path.contains(char::is_whitespace) || path.contains('*') {
-        out.push(
-            Diagnostic::error("/http/path", format!("`{path}` is not a path"))
-                .with_hint("use a path such as `/` or `/api` (no spaces or wildcards)"),
-        );
-    }
     if http.additional_rules.is_some() {
         out.push(Diagnostic::unsupported("/http/additional_rules", "http.additional_rules"));
     }
-    if let Some(v) = &http.version
-        && !["http1", "http2", "grpc"].contains(&v.to_ascii_lowercase().as_str())
-    {
-        out.push(
-            Diagnostic::error("/http/version", format!("unknown protocol version `{v}`"))
-                .with_hint("expected http1, http2 or grpc"),
-        );
-    }
-    // Target container and port.
-    let target = http.target_container.as_deref().unwrap_or(&spec.name);
-    if target != spec.name {
-        match spec.sidecars.get(target) {
-            None => out.push(
-                Diagnostic::error("/http/target_container", format!("no container named `{target}`")).with_hint(
-                    format!(
-                        "use `{}` or one of the sidecars: {}",
-                        spec.name,
-                        spec.sidecars.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                ),
-            ),
-            Some(s) if s.port.is_none() && http.target_port.is_none() => out.push(
-                Diagnostic::error("/http/target_container", format!("sidecar `{target}` exposes no port"))
-                    .with_hint(format!("set `sidecars.{target}.port` or `http.target_port`")),
-            ),
-            Some(_) => {}
-        }
-    }
-    if let Some(p) = http.target_port
-        && !(1..=65535).contains(&p)
-    {
-        out.push(
-            Diagnostic::error("/http/target_port", format!("port {p} is out of range"))
-                .with_hint("use a port from 1 to 65535"),
-        );
-    }
-    // Health check.
-    if let Some(hc) = &http.healthcheck {
-        let short = matches!(hc, manifest::HttpHealthCheck::Path(_));
-        check_target_health(&hc.args(), "/http/healthcheck", short, out);
-    }
-    if let Some(d) = http.deregistration_delay
-        && (!d.is_whole_seconds() || d.secs() > 3600)
-    {
-        out.push(
-            Diagnostic::error(
-                "/http/deregistration_delay",
-                "the deregistration delay is whole seconds from 0s to 3600s",
-            )
-            .with_hint("e.g. 60s"),
-        );
-    }
-    // Source IPs.
-    for (i, ip) in http.allowed_source_ips.iter().enumerate() {
-        if !is_cidr(ip) {
-            out.push(
-                Diagnostic::error(
-                    pointer(["http", "allowed_source_ips", &i.to_string()]),
-                    format!("`{ip}` is not a CIDR block"),
-                )
-                .with_hint("e.g. 10.24.34.0/23"),
-            );
-        }
-    }
-    let path_values = if normalize_path(path) == "/" { 1 } else { 2 };
+    let fields = RoutingFields {
+        path,
+        alias: http.alias.as_ref(),
+        healthcheck: http.healthcheck.as_ref(),
+        deregistration_delay: http.deregistration_delay,
+        target_container: http.target_container.as_deref(),
+        target_port: http.target_port,
+        allowed_source_ips: &http.allowed_source_ips,
+        version: http.version.as_deref(),
+    };
+    routing::check_routing(&fields, spec, out);
     let aliases = http.alias.as_ref().map(|a| a.entries()).unwrap_or_default();
-    let ip_budget = RULE_CONDITION_VALUES - path_values - usize::from(!aliases.is_empty());
-    if http.allowed_source_ips.len() > ip_budget {
-        out.push(
-            Diagnostic::error(
-                "/http/allowed_source_ips",
-                format!("{} source IP blocks do not fit in one listener rule", http.allowed_source_ips.len()),
-            )
-            .with_hint(format!(
-                "a rule holds five condition values; with this path and alias at most {ip_budget} CIDR blocks fit"
-            )),
-        );
-    }
-    // Aliases.
-    for (i, (name, _)) in aliases.iter().enumerate() {
-        let p = match &http.alias {
-            Some(manifest::Alias::One(_)) => "/http/alias".to_string(),
-            _ => pointer(["http", "alias", &i.to_string()]),
-        };
-        if name.trim().is_empty() || name.contains(char::is_whitespace) || name.contains('/') {
-            out.push(Diagnostic::error(&p, format!("`{name}` is not a domain name")));
-        }
-    }
     if let (Some(ctx), false) = (context, aliases.is_empty()) {
         check_aliases(http, &aliases, ctx, out);
-    }
-}
-
-fn check_target_health(a: &HttpHealthCheckArgs, base: &str, short: bool, out: &mut Vec<Diagnostic>) {
-    let field = |f: &str| if short { base.to_string() } else { format!("{base}/{f}") };
-    if let Some(p) = &a.path
-        && !p.starts_with('/')
-    {
-        out.push(Diagnostic::error(field("path"), format!("health check path `{p}` must start with `/`")));
-    }
-    if let Some(p) = a.port
-        && !(1..=65535).contains(&p)
-    {
-        out.push(
-            Diagnostic::error(field("port"), format!("port {p} is out of range"))
-                .with_hint("use a port from 1 to 65535"),
-        );
-    }
-    for (name, v) in [("healthy_threshold", a.healthy_threshold), ("unhealthy_threshold", a.unhealthy_threshold)] {
-        if let Some(v) = v
-            && !(2..=10).contains(&v)
-        {
-            out.push(Diagnostic::error(field(name), format!("{name} {v} is out of range")).with_hint("use 2 to 10"));
-        }
-    }
-    let secs = |d: Option<workload::Duration>, name: &str, lo: u64, hi: u64, out: &mut Vec<Diagnostic>| {
-        if let Some(d) = d
-            && (!d.is_whole_seconds() || !(lo..=hi).contains(&d.secs()))
-        {
-            out.push(Diagnostic::error(field(name), format!("{name} must be whole seconds from {lo}s to {hi}s")));
-        }
-    };
-    secs(a.interval, "interval", 5, 300, out);
-    secs(a.timeout, "timeout", 2, 120, out);
-    secs(a.grace_period, "grace_period", 0, 2_147_483_647, out);
-    if let (Some(i), Some(t)) = (a.interval, a.timeout)
-        && t >= i
-    {
-        out.push(Diagnostic::error(field("timeout"), "the health check timeout must be shorter than its interval"));
-    }
-}
-
-fn is_cidr(text: &str) -> bool {
-    let Some((ip, bits)) = text.split_once('/') else { return false };
-    let Ok(bits) = bits.parse::<u8>() else { return false };
-    match ip.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(_)) => bits <= 32,
-        Ok(std::net::IpAddr::V6(_)) => bits <= 128,
-        Err(_) => false,
-    }
-}
-
-fn alias_pointer(http: &Http, i: usize) -> String {
-    match &http.alias {
-        Some(manifest::Alias::One(_)) => "/http/alias".to_string(),
-        _ => pointer(["http", "alias", &i.to_string()]),
     }
 }
 
@@ -320,7 +174,7 @@ fn check_aliases(http: &Http, aliases: &[(String, Option<String>)], ctx: &Render
         if !within && zone.is_none() && http.hosted_zone.is_none() {
             out.push(
                 Diagnostic::error(
-                    alias_pointer(http, i),
+                    http.alias.as_ref().map(|a| a.pointer(i)).unwrap_or_default(),
                     format!("alias `{name}` is not under the application's domain `{domain}`"),
                 )
                 .with_hint(format!(
@@ -330,20 +184,6 @@ fn check_aliases(http: &Http, aliases: &[(String, Option<String>)], ctx: &Render
             );
         }
     }
-}
-
-/// FNV-1a: a stable hash (std's `DefaultHasher` may change between releases).
-fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
-}
-
-/// Listener rule priority. Deeper paths get lower numbers so they win over
-/// shorter prefixes (`/api/v2` before `/api` before `/`); within a depth the
-/// service name's hash spreads services apart so they do not collide.
-pub fn rule_priority(service: &str, path: &str, index: usize) -> u64 {
-    let depth = path.split('/').filter(|s| !s.is_empty()).count().min(4) as u64;
-    let bucket = 4 - depth;
-    bucket * 10_000 + 1 + fnv1a(service) % 9_800 + index as u64
 }
 
 /// The hosted zone an alias' A record goes in, when ferry creates it.
@@ -371,6 +211,9 @@ fn logical_id(base: &str, i: usize) -> String {
     if i == 0 { base.to_string() } else { format!("{base}{i}") }
 }
 
+/// Listener rule priority (kept here for callers of this crate).
+pub use routing::rule_priority;
+
 fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     let spec = m.task_spec();
     let Some(http) = http_of(m) else {
@@ -387,176 +230,37 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     task.parameters(&mut t, &mut values);
 
     // Web-service parameters (Copilot's names).
-    let path = normalize_path(http.path.as_deref().unwrap_or("/"));
     let target_container = http.target_container.clone().unwrap_or_else(|| m.name.clone());
-    let target_port = http.target_port.or_else(|| {
-        if target_container == m.name {
-            m.image.port
-        } else {
-            m.sidecars.get(&target_container).and_then(|s| s.port.as_ref()).and_then(|p| p.parse().ok()).map(|(p, _)| p)
-        }
-    });
+    let target_port = routing::target_port(&spec, &target_container, http.target_port);
     let https = ctx.environment.https_listener;
     let aliases = http.alias.as_ref().map(|a| a.entries()).unwrap_or_default();
-    let params: [(&str, Parameter, Value); 5] = [
-        (
-            "TargetContainer",
-            Parameter::string().description("Container the load balancer sends traffic to"),
-            json!(target_container),
-        ),
-        (
-            "TargetPort",
-            Parameter::number().description("Port of the target container"),
-            json!(target_port.unwrap_or(80).to_string()),
-        ),
-        (
-            "HTTPSEnabled",
-            Parameter::string()
-                .allowed(&["true", "false"])
-                .description("The environment's load balancer has an HTTPS listener"),
-            json!(https.to_string()),
-        ),
-        ("RulePath", Parameter::string().description("Path prefix routed to this service"), json!(path)),
-        (
-            "DNSDelegated",
-            Parameter::string()
-                .allowed(&["true", "false"])
-                .description("The app's domain is delegated to the environment"),
-            json!(ctx.environment.dns_delegated.to_string()),
-        ),
-    ];
-    for (name, p, v) in params {
-        t.parameter(name, p);
-        values.insert(name.to_string(), v);
-    }
-    t.condition("IsDefaultRootPath", cfn::equals(cfn::ref_("RulePath"), json!("/")));
-    t.condition("IsHTTPS", cfn::equals(cfn::ref_("HTTPSEnabled"), json!("true")));
+    let routing = Routing {
+        service: &m.name,
+        path: routing::normalize_path(http.path.as_deref().unwrap_or("/")),
+        healthcheck: http.healthcheck.as_ref().map(|h| h.args()).unwrap_or_default(),
+        version: http.version.as_deref(),
+        deregistration_delay: http.deregistration_delay,
+        stickiness: http.stickiness == Some(true),
+        allowed_source_ips: &http.allowed_source_ips,
+        aliases: aliases.iter().map(|(n, _)| n.clone()).collect(),
+        listeners: Listeners { http: "HTTPListenerArn", https: https.then_some("HTTPSListenerArn") },
+        redirect_to_https: http.redirect_to_https.unwrap_or(true),
+    };
+    routing.parameters(&mut t, &mut values, &target_container, target_port);
+    t.parameter(
+        "DNSDelegated",
+        Parameter::string().allowed(&["true", "false"]).description("The app's domain is delegated to the environment"),
+    );
+    values.insert("DNSDelegated".to_string(), json!(ctx.environment.dns_delegated.to_string()));
+    routing.conditions(&mut t);
 
     task.log_group(&mut t);
     task.execution_role(&mut t);
     task.task_role(&mut t);
     task.task_definition(&mut t);
     task.discovery_service(&mut t);
-
-    // Target group.
-    let hc = http.healthcheck.as_ref().map(|h| h.args()).unwrap_or_default();
-    let version = http.version.as_deref().unwrap_or("http1").to_ascii_lowercase();
-    let grpc = version == "grpc";
-    let matcher = if grpc {
-        json!({"GrpcCode": hc.success_codes.clone().unwrap_or_else(|| "0".into())})
-    } else {
-        json!({"HttpCode": hc.success_codes.clone().unwrap_or_else(|| "200".into())})
-    };
-    let mut attributes = vec![json!({
-        "Key": "deregistration_delay.timeout_seconds",
-        "Value": http.deregistration_delay.map(|d| d.secs()).unwrap_or(60).to_string()
-    })];
-    if http.stickiness == Some(true) {
-        attributes.push(json!({"Key": "stickiness.enabled", "Value": "true"}));
-        attributes.push(json!({"Key": "stickiness.type", "Value": "lb_cookie"}));
-    }
-    t.resource(
-        "TargetGroup",
-        Resource::new("AWS::ElasticLoadBalancingV2::TargetGroup")
-            .prop("HealthCheckPath", hc.path.clone().unwrap_or_else(|| "/".into()))
-            .prop("HealthCheckPort", hc.port.map(|p| p.to_string()).unwrap_or_else(|| "traffic-port".into()))
-            .prop("Matcher", matcher)
-            .opt_prop("HealthyThresholdCount", hc.healthy_threshold)
-            .opt_prop("UnhealthyThresholdCount", hc.unhealthy_threshold)
-            .opt_prop("HealthCheckIntervalSeconds", hc.interval.map(|d| d.secs()))
-            .opt_prop("HealthCheckTimeoutSeconds", hc.timeout.map(|d| d.secs()))
-            .prop("Port", cfn::ref_("TargetPort"))
-            .prop("Protocol", "HTTP")
-            .prop(
-                "ProtocolVersion",
-                match version.as_str() {
-                    "grpc" => "GRPC",
-                    "http2" => "HTTP2",
-                    _ => "HTTP1",
-                },
-            )
-            .prop("TargetType", "ip")
-            .prop("VpcId", cfn::env_import("VpcId"))
-            .prop("TargetGroupAttributes", json!(attributes))
-            .describe("A target group the load balancer sends the service's requests to"),
-    );
-
-    // Listener rules: one per chunk of aliases that fits in a rule.
-    let path_values = if path == "/" { 1 } else { 2 };
-    let path_condition = json!({
-        "Field": "path-pattern",
-        "PathPatternConfig": {"Values": cfn::if_(
-            "IsDefaultRootPath",
-            json!(["/*"]),
-            json!([cfn::ref_("RulePath"), cfn::sub("${RulePath}/*")]),
-        )}
-    });
-    let host_budget = RULE_CONDITION_VALUES.saturating_sub(path_values + http.allowed_source_ips.len()).max(1);
-    let alias_names: Vec<&str> = aliases.iter().map(|(n, _)| n.as_str()).collect();
-    let chunks: Vec<Vec<&str>> = if alias_names.is_empty() {
-        vec![Vec::new()]
-    } else {
-        alias_names.chunks(host_budget).map(<[&str]>::to_vec).collect()
-    };
-    let forward = json!([{"Type": "forward", "TargetGroupArn": cfn::ref_("TargetGroup")}]);
-    let redirect = json!([{"Type": "redirect", "RedirectConfig": {
-        "Protocol": "HTTPS", "Port": "443", "Host": "#{host}", "Path": "/#{path}",
-        "Query": "#{query}", "StatusCode": "HTTP_301"
-    }}]);
-    let redirect_to_https = https && http.redirect_to_https.unwrap_or(true);
-    let mut rule_ids = Vec::new();
-    for (i, hosts) in chunks.iter().enumerate() {
-        let mut conditions = vec![path_condition.clone()];
-        if !hosts.is_empty() {
-            conditions.push(json!({"Field": "host-header", "HostHeaderConfig": {"Values": hosts}}));
-        }
-        if !http.allowed_source_ips.is_empty() {
-            conditions.push(json!({"Field": "source-ip", "SourceIpConfig": {"Values": http.allowed_source_ips}}));
-        }
-        let priority = rule_priority(&m.name, &path, i);
-        let mut rule = |id: String, listener: &str, actions: &Value, what: &str| {
-            t.resource(
-                &id,
-                Resource::new("AWS::ElasticLoadBalancingV2::ListenerRule")
-                    .prop("ListenerArn", cfn::env_import(listener))
-                    .prop("Priority", priority)
-                    .prop("Conditions", json!(conditions))
-                    .prop("Actions", actions.clone())
-                    .describe(what),
-            );
-            rule_ids.push(id);
-        };
-        if https {
-            rule(
-                logical_id("HTTPSListenerRule", i),
-                "HTTPSListenerArn",
-                &forward,
-                "A load balancer rule sending HTTPS requests for this service's path to its target group",
-            );
-            if redirect_to_https {
-                rule(
-                    logical_id("HTTPRedirectRule", i),
-                    "HTTPListenerArn",
-                    &redirect,
-                    "A load balancer rule redirecting HTTP requests to HTTPS",
-                );
-            } else {
-                rule(
-                    logical_id("HTTPListenerRule", i),
-                    "HTTPListenerArn",
-                    &forward,
-                    "A load balancer rule sending HTTP requests for this service's path to its target group",
-                );
-            }
-        } else {
-            rule(
-                logical_id("HTTPListenerRule", i),
-                "HTTPListenerArn",
-                &forward,
-                "A load balancer rule sending HTTP requests for this service's path to its target group",
-            );
-        }
-    }
+    routing.target_group(&mut t);
+    let rule_ids = routing.listener_rules(&mut t);
 
     // A records for aliases ferry can place.
     for (i, (name, zone)) in aliases.iter().enumerate() {
@@ -581,12 +285,8 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     task.service(
         &mut t,
         ServiceOptions {
-            load_balancers: vec![json!({
-                "ContainerName": cfn::ref_("TargetContainer"),
-                "ContainerPort": cfn::ref_("TargetPort"),
-                "TargetGroupArn": cfn::ref_("TargetGroup"),
-            })],
-            health_check_grace_period: Some(hc.grace_period.map(|d| d.secs()).unwrap_or(60)),
+            load_balancers: vec![routing.service_load_balancer()],
+            health_check_grace_period: Some(routing.health_check_grace_period()),
             depends_on: rule_ids,
         },
     );

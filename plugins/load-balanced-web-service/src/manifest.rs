@@ -1,12 +1,12 @@
 //! The "Load Balanced Web Service" manifest, in Copilot's format.
 
-use ferry_plugin_sdk::workload::either::{OneOf, map_as, seq_as};
+use ferry_plugin_sdk::workload::either::{OneOf, map_as};
 use ferry_plugin_sdk::workload::*;
 use ferry_plugin_sdk::{Value, impl_one_of_deserialize};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde::de::{self, MapAccess, SeqAccess, Unexpected};
+use serde::de::{self, MapAccess, Unexpected};
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -123,103 +123,4 @@ pub struct Http {
     pub additional_rules: Option<Value>,
 }
 
-/// `alias: api.example.com` or a list of names / `{name, hosted_zone}`.
-#[derive(Debug, Clone, PartialEq, JsonSchema)]
-#[serde(untagged)]
-pub enum Alias {
-    One(String),
-    Many(Vec<AliasEntry>),
-}
-
-impl OneOf for Alias {
-    const EXPECTING: &'static str = "a domain name, or a list of domain names or `{name, hosted_zone}` maps";
-    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
-        Ok(Alias::One(v.to_string()))
-    }
-    fn from_seq<'de, A: SeqAccess<'de>>(seq: A) -> Result<Self, A::Error> {
-        seq_as(seq).map(Alias::Many)
-    }
-}
-impl_one_of_deserialize!(Alias);
-
-#[derive(Debug, Clone, PartialEq, JsonSchema)]
-#[serde(untagged)]
-pub enum AliasEntry {
-    Name(String),
-    Args(AliasArgs),
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AliasArgs {
-    pub name: String,
-    pub hosted_zone: Option<String>,
-}
-
-impl OneOf for AliasEntry {
-    const EXPECTING: &'static str = "a domain name, or a map `{name, hosted_zone}`";
-    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
-        Ok(AliasEntry::Name(v.to_string()))
-    }
-    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
-        map_as(map).map(AliasEntry::Args)
-    }
-}
-impl_one_of_deserialize!(AliasEntry);
-
-impl Alias {
-    /// (name, hosted zone) of every alias.
-    pub fn entries(&self) -> Vec<(String, Option<String>)> {
-        match self {
-            Alias::One(name) => vec![(name.clone(), None)],
-            Alias::Many(list) => list
-                .iter()
-                .map(|e| match e {
-                    AliasEntry::Name(n) => (n.clone(), None),
-                    AliasEntry::Args(a) => (a.name.clone(), a.hosted_zone.clone()),
-                })
-                .collect(),
-        }
-    }
-}
-
-/// `healthcheck: /health` or the target group's health check settings.
-#[derive(Debug, Clone, PartialEq, JsonSchema)]
-#[serde(untagged)]
-pub enum HttpHealthCheck {
-    Path(String),
-    Args(HttpHealthCheckArgs),
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct HttpHealthCheckArgs {
-    pub path: Option<String>,
-    pub port: Option<u32>,
-    pub success_codes: Option<String>,
-    pub healthy_threshold: Option<u32>,
-    pub unhealthy_threshold: Option<u32>,
-    pub interval: Option<Duration>,
-    pub timeout: Option<Duration>,
-    pub grace_period: Option<Duration>,
-}
-
-impl OneOf for HttpHealthCheck {
-    const EXPECTING: &'static str = "a health check path such as `/health`, or a map with `path`, `port`, `success_codes`, `healthy_threshold`, `unhealthy_threshold`, `interval`, `timeout`, `grace_period`";
-    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
-        Ok(HttpHealthCheck::Path(v.to_string()))
-    }
-    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
-        map_as(map).map(HttpHealthCheck::Args)
-    }
-}
-impl_one_of_deserialize!(HttpHealthCheck);
-
-impl HttpHealthCheck {
-    pub fn args(&self) -> HttpHealthCheckArgs {
-        match self {
-            HttpHealthCheck::Path(p) => HttpHealthCheckArgs { path: Some(p.clone()), ..Default::default() },
-            HttpHealthCheck::Args(a) => a.clone(),
-        }
-    }
-}
+pub use ferry_plugin_sdk::workload::http::{Alias, AliasArgs, AliasEntry, HttpHealthCheck, HttpHealthCheckArgs};

@@ -8,7 +8,9 @@
 //! calls [`validate::check_task`] and the emitters in [`render`].
 
 pub mod either;
+pub mod http;
 pub mod manifest;
+pub mod publish;
 pub mod render;
 pub mod validate;
 

@@ -340,6 +340,12 @@ impl TaskRender<'_> {
 
     /// The role the containers run as: exec channels and addons policies.
     pub fn task_role(&self, t: &mut Template) {
+        self.task_role_with_policies(t, Vec::new());
+    }
+
+    /// [`TaskRender::task_role`] plus inline policies of the plugin's own
+    /// (e.g. [`super::publish::publish_policy`]), after the exec policy.
+    pub fn task_role_with_policies(&self, t: &mut Template, extra_policies: Vec<Value>) {
         let mut role = Resource::new("AWS::IAM::Role")
             .prop("AssumeRolePolicyDocument", cfn::assume_role_policy("ecs-tasks.amazonaws.com"))
             .describe("An IAM role the containers run as");
@@ -349,23 +355,25 @@ impl TaskRender<'_> {
             let arns: Vec<Value> = addons.managed_policies.iter().map(|p| addons_output(p)).collect();
             role = role.prop("ManagedPolicyArns", arns);
         }
+        let mut policies = Vec::new();
         if self.spec.exec() {
-            role = role.prop(
-                "Policies",
-                json!([{
-                    "PolicyName": "ExecuteCommand",
-                    "PolicyDocument": cfn::policy_document(vec![json!({
-                        "Effect": "Allow",
-                        "Action": [
-                            "ssmmessages:CreateControlChannel",
-                            "ssmmessages:OpenControlChannel",
-                            "ssmmessages:CreateDataChannel",
-                            "ssmmessages:OpenDataChannel"
-                        ],
-                        "Resource": "*"
-                    })]),
-                }]),
-            );
+            policies.push(json!({
+                "PolicyName": "ExecuteCommand",
+                "PolicyDocument": cfn::policy_document(vec![json!({
+                    "Effect": "Allow",
+                    "Action": [
+                        "ssmmessages:CreateControlChannel",
+                        "ssmmessages:OpenControlChannel",
+                        "ssmmessages:CreateDataChannel",
+                        "ssmmessages:OpenDataChannel"
+                    ],
+                    "Resource": "*"
+                })]),
+            }));
+        }
+        policies.extend(extra_policies);
+        if !policies.is_empty() {
+            role = role.prop("Policies", Value::Array(policies));
         }
         t.resource(ids::TASK_ROLE, role);
     }
