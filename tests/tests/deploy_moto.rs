@@ -1,6 +1,6 @@
 //! The whole lifecycle of examples/chat against moto's server on loopback,
 //! through the real `ferry` binary and the real AWS SDK: app init → env
-//! deploy → secret init → svc deploy → read commands (`--json` asserted) →
+//! deploy → secret init → svc deploy → job deploy → read commands (`--json` asserted) →
 //! a no-op redeploy that makes no mutating call → deletes that leave no
 //! stack and no `/copilot/` parameter behind.
 
@@ -119,6 +119,13 @@ async fn chat_lifecycle_on_moto() {
         assert_eq!(finished["outcome"], "created", "{stream}");
     }
 
+    let stream = run(&moto, dir, &["job", "deploy", "-n", "report", "-e", "test", "--json"]);
+    assert!(stream.contains(r#""outcome":"created""#), "{stream}");
+    let jobs = run_json(&moto, dir, &["job", "ls", "--json"]);
+    assert_eq!(jobs["jobs"], serde_json::json!([{"app": "chat", "name": "report", "type": "Scheduled Job"}]));
+    let job = run_json(&moto, dir, &["job", "show", "-n", "report", "--json"]);
+    assert_eq!(job["deployments"][0]["parameters"]["Schedule"], "cron(0 0 * * ? *)", "{job}");
+
     let services = run_json(&moto, dir, &["svc", "ls", "--json"]);
     let listed: Vec<&str> =
         services["services"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
@@ -141,7 +148,7 @@ async fn chat_lifecycle_on_moto() {
     let calls = api_calls(&stream);
     assert_eq!(calls["mutating"], 0, "a no-op redeploy mutated: {calls}");
     let outcomes: Vec<Value> = events(&stream).into_iter().filter(|e| e["event"] == "stack_finished").collect();
-    assert_eq!(outcomes.len(), 3, "{stream}");
+    assert_eq!(outcomes.len(), 4, "environment, two services and the job: {stream}");
     assert!(outcomes.iter().all(|e| e["outcome"] == "up to date"), "{stream}");
 
     // A real change is deployed as an update.
@@ -151,6 +158,7 @@ async fn chat_lifecycle_on_moto() {
     for svc in ["frontend", "api"] {
         run(&moto, dir, &["svc", "delete", "-n", svc, "--yes"]);
     }
+    run(&moto, dir, &["job", "delete", "-n", "report", "--yes"]);
     for env in ["test", "prod"] {
         run(&moto, dir, &["env", "delete", "-n", env, "--yes"]);
     }

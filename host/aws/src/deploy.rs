@@ -127,7 +127,10 @@ impl<C: CloudFormationApi> Deployer<C> {
     /// True when the live stack already has this template, parameters and
     /// tags: read calls only, so an unchanged redeploy mutates nothing.
     async fn up_to_date(&self, live: &StackState, stack: &Deployable) -> Result<bool, DeployError> {
-        if live.parameters != stack.parameters || live.tags != stack.tags {
+        // The live stack also lists parameters left to their template
+        // defaults; those are covered by comparing the templates.
+        let parameters_match = stack.parameters.iter().all(|(k, v)| live.parameters.get(k) == Some(v));
+        if !parameters_match || live.tags != stack.tags {
             return Ok(false);
         }
         let body = self.api.get_template(&stack.name).await?;

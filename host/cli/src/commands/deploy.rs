@@ -175,9 +175,14 @@ fn app_tags(app: &ferry_aws::metadata::AppRecord) -> IndexMap<String, String> {
 /// Renders a workload for an environment with its image resolved.
 fn render_for(ctx: &Ctx, env: &EnvRecord, name: &str, tag: Option<&str>) -> Result<RenderedWorkload> {
     let setup = EnvRenderSetup::load(&ctx.ws, &ctx.ws.app, &env.name)?;
-    let image = ImageOptions { tag: tag.map(str::to_string), registry: Some(env.registry_url.clone()) };
-    let rendered = render::render_workload(&ctx.ws, &ctx.registry, &setup, name, &image)?;
-    if rendered.stack.parameters.get("ContainerImage").is_some_and(|uri| uri.is_empty()) {
+    // `--tag` names the image of workloads that build theirs; `image.location` stays as written.
+    let rendered = render::render_workload(&ctx.ws, &ctx.registry, &setup, name, &ImageOptions::default())?;
+    let needs_image = rendered.stack.parameters.get("ContainerImage").is_some_and(|uri| uri.is_empty());
+    if needs_image && let Some(tag) = tag {
+        let image = ImageOptions { tag: Some(tag.to_string()), registry: Some(env.registry_url.clone()) };
+        return render::render_workload(&ctx.ws, &ctx.registry, &setup, name, &image);
+    }
+    if needs_image {
         bail!(
             "`{name}` builds its image (`image.build`), and ferry cannot build images yet\nhint: push an image to {}/{} and pass its tag with --tag, or set `image.location` in copilot/{name}/manifest.yml",
             env.registry_url,
