@@ -217,3 +217,25 @@ async fn reads_records_in_copilot_layout() {
         "arn:aws:iam::123456789012:role/legacy-staging-EnvManagerRole"
     );
 }
+
+/// With the endpoint down, a command says which call could not reach AWS
+/// and what to check, and exits non-zero.
+#[test]
+fn emulator_down_is_a_clear_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let output = ferry(dir.path())
+        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-west-2")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("CI", "true")
+        .args(["app", "ls"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("ssm:GetParametersByPath cannot reach AWS"), "{stderr}");
+    assert!(stderr.contains("hint: check the network, the region (AWS_REGION), and AWS_ENDPOINT_URL"), "{stderr}");
+}

@@ -614,6 +614,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn throttling_says_to_wait_and_retry() {
+        let fake = Fake::new(Script {
+            fail_create: Some(AwsError::new(
+                "cloudformation:CreateStack",
+                Some("chat-test-api"),
+                AwsErrorKind::Throttled,
+                "Rate exceeded",
+            )),
+            ..Default::default()
+        });
+        let text = run(&fake).await.0.unwrap_err().to_string();
+        assert!(text.contains("Rate exceeded"), "{text}");
+        assert!(text.contains("AWS is throttling this account: wait a minute"), "{text}");
+    }
+
+    #[tokio::test]
     async fn empty_change_set_is_up_to_date() {
         let fake = Fake::new(Script {
             stack: Some(live_stack()),
