@@ -20,8 +20,10 @@ for env in test prod; do
   "$ferry" package -e "$env" --output-dir "$out/$env"
 done
 say Linting "rendered templates with cfn-lint"
-"$OLDPWD/.venv/bin/cfn-lint" -- "$out"/*/*.stack.json
-say Rendered "templates for examples/chat are in out/chat/{test,prod}/"
+# Errors fail the demo; warnings (reviewed in the tests) go to a report.
+"$OLDPWD/.venv/bin/cfn-lint" --non-zero-exit-code error -- "$out"/*/*.stack.json >"$out/cfn-lint.txt" || {
+  cat "$out/cfn-lint.txt"; exit 1; }
+say Rendered "templates for examples/chat are in out/chat/{test,prod}/ (cfn-lint: no errors; warnings in out/chat/cfn-lint.txt)"
 
 # 2. Deploy to the local emulator, in a scratch copy of the example.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
