@@ -78,11 +78,7 @@ impl Plugin for WorkerService {
 #[cfg(target_arch = "wasm32")]
 ferry_plugin_sdk::export_plugin!(WorkerService, service);
 
-/// The export a publisher's stack gives its topic's ARN:
-/// `${AppName}-${EnvName}-<service>-<topic>SNSTopicArn`.
-pub fn topic_arn_export(service: &str, topic: &str) -> Value {
-    cfn::sub(&format!("${{AppName}}-${{EnvName}}-{service}-{topic}SNSTopicArn"))
-}
+pub use ferry_plugin_sdk::workload::publish::topic_arn_export;
 
 /// `orders` + `order-events` → `OrdersOrderEvents`: the prefix of a topic's
 /// own resources.

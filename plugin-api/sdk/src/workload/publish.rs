@@ -103,6 +103,13 @@ pub fn topic_arn(publisher: &str, topic: &str, fifo: bool) -> Value {
     ))
 }
 
+/// The export a topic's ARN is published under,
+/// `<app>-<env>-<publisher>-<topic>SNSTopicArn`: how worker services of the
+/// app find the topics they subscribe to. `publisher` may be `${WorkloadName}`.
+pub fn topic_arn_export(publisher: &str, topic: &str) -> Value {
+    cfn::sub(&format!("${{AppName}}-${{EnvName}}-{publisher}-{topic}SNSTopicArn"))
+}
+
 fn valid_name(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
@@ -165,7 +172,7 @@ pub fn render_publish(publish: &Publish, t: &mut Template) {
                 )
                 .describe(&format!("A policy letting SQS queues of the account subscribe to {}", topic.name)),
         );
-        t.output(&format!("{id}Arn"), cfn::ref_(&id), None);
+        t.output(&format!("{id}Arn"), cfn::ref_(&id), Some(topic_arn_export("${WorkloadName}", &topic.name)));
     }
 }
 
