@@ -72,14 +72,14 @@ impl Plugin for RequestDrivenWebService {
     }
 
     fn validate(manifest: &Value) -> Vec<Diagnostic> {
-        match ferry_plugin_sdk::parse_manifest::<Manifest>(manifest) {
+        match parse(manifest) {
             Ok(m) => check(&m, None),
             Err(diagnostics) => diagnostics,
         }
     }
 
     fn render(manifest: &Value, context: &RenderContext) -> Result<Rendered, RenderError> {
-        let m: Manifest = ferry_plugin_sdk::parse_manifest(manifest)?;
+        let m = parse(manifest).map_err(RenderError::Invalid)?;
         let diagnostics = check(&m, Some(context));
         if diagnostics.iter().any(|d| d.severity == Severity::Error) {
             return Err(RenderError::Invalid(diagnostics));
@@ -90,6 +90,38 @@ impl Plugin for RequestDrivenWebService {
 
 #[cfg(target_arch = "wasm32")]
 ferry_plugin_sdk::export_plugin!(RequestDrivenWebService, service);
+
+/// Top-level fields of ECS workloads that App Runner has no equivalent of,
+/// with why: they are unknown fields here, with a better hint than a
+/// did-you-mean.
+pub const ECS_ONLY_FIELDS: &[(&str, &str)] = &[
+    ("count", "App Runner scales instances with requests by itself"),
+    ("exec", "App Runner instances cannot be exec'd into"),
+    ("sidecars", "App Runner runs a single container"),
+    ("storage", "App Runner instances have no volumes"),
+    ("logging", "App Runner sends the container's output to CloudWatch Logs itself"),
+    ("entrypoint", "App Runner runs the image's entrypoint"),
+    ("command", "App Runner runs the image's command"),
+    ("deployment", "App Runner deploys new versions itself"),
+    ("env_file", "App Runner takes variables and secrets only"),
+    ("taskdef_overrides", "there is no task definition"),
+];
+
+/// [`ferry_plugin_sdk::parse_manifest`], with the hint for ECS-only fields
+/// replaced by why they do not exist for App Runner.
+pub fn parse(manifest: &Value) -> Result<Manifest, Vec<Diagnostic>> {
+    ferry_plugin_sdk::parse_manifest::<Manifest>(manifest).map_err(|diagnostics| {
+        diagnostics
+            .into_iter()
+            .map(|mut d| {
+                if let Some((field, why)) = ECS_ONLY_FIELDS.iter().find(|(f, _)| d.path == format!("/{f}")) {
+                    d.hint = Some(format!("remove `{field}`: {why}"));
+                }
+                d
+            })
+            .collect()
+    })
+}
 
 /// `public.ecr.aws/...` images are ECR Public; everything else App Runner
 /// can run is a private ECR repository.
@@ -130,7 +162,8 @@ pub fn check(m: &Manifest, _context: Option<&RenderContext>) -> Vec<Diagnostic> 
             check_health(&hc.args(), &mut out);
         }
     }
-    if let Some(Placement::Subnets(_)) = m.network.as_ref().and_then(|n| n.vpc.as_ref()).and_then(|v| v.placement.as_ref())
+    if let Some(Placement::Subnets(_)) =
+        m.network.as_ref().and_then(|n| n.vpc.as_ref()).and_then(|v| v.placement.as_ref())
     {
         out.push(Diagnostic::unsupported("/network/vpc/placement", "network.vpc.placement.subnets"));
     }
@@ -158,10 +191,10 @@ pub fn check(m: &Manifest, _context: Option<&RenderContext>) -> Vec<Diagnostic> 
 fn check_image(m: &Manifest, out: &mut Vec<Diagnostic>) {
     let image = &m.image;
     match (&image.build, &image.location) {
-        (Some(_), Some(_)) => out.push(
-            Diagnostic::error("/image", "`build` and `location` are mutually exclusive")
-                .with_hint("keep `build` to have ferry build and push the image, or `location` to run an existing one"),
-        ),
+        (Some(_), Some(_)) => out
+            .push(Diagnostic::error("/image", "`build` and `location` are mutually exclusive").with_hint(
+                "keep `build` to have ferry build and push the image, or `location` to run an existing one",
+            )),
         (None, None) => out.push(
             Diagnostic::error("/image", "missing `build` or `location`")
                 .with_hint("add `build: Dockerfile`, or `location: <ECR or ECR Public image URI>`"),
@@ -279,7 +312,9 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
             .prop("AssumeRolePolicyDocument", cfn::assume_role_policy("build.apprunner.amazonaws.com"))
             .prop(
                 "ManagedPolicyArns",
-                json!([cfn::sub("arn:${AWS::Partition}:iam::aws:policy/service-role/AWSAppRunnerServicePolicyForECRAccess")]),
+                json!([cfn::sub(
+                    "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSAppRunnerServicePolicyForECRAccess"
+                )]),
             )
             .describe("An IAM role App Runner uses to pull the image from ECR"),
     );
@@ -333,11 +368,8 @@ fn instance_role(m: &Manifest, ctx: &RenderContext, t: &mut Template) {
     let mut role = Resource::new("AWS::IAM::Role")
         .prop("AssumeRolePolicyDocument", cfn::assume_role_policy("tasks.apprunner.amazonaws.com"))
         .describe("An IAM role the App Runner instances run as");
-    let mut managed: Vec<Value> = ctx
-        .addons
-        .iter()
-        .flat_map(|a| a.managed_policies.iter().map(|p| addons_output(p)))
-        .collect();
+    let mut managed: Vec<Value> =
+        ctx.addons.iter().flat_map(|a| a.managed_policies.iter().map(|p| addons_output(p))).collect();
     if m.tracing().is_some() {
         managed.push(cfn::sub("arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"));
     }
@@ -354,13 +386,13 @@ fn instance_role(m: &Manifest, ctx: &RenderContext, t: &mut Template) {
             Secret::Parameter(p) if p.starts_with("arn:") => secretsmanager.push(secret_arn(secret)),
             Secret::Parameter(_) => ssm.push(secret_arn(secret)),
             Secret::Map(s) if s.secretsmanager.is_some() => {
-                // Secrets Manager ARNs end with a random suffix (and may name a JSON key).
-                secretsmanager.push(cfn::join("", json!([secret_manager_arn_prefix(secret), "*"])));
+                secretsmanager.push(secret_manager_arn_pattern(s.secretsmanager.as_deref().unwrap_or_default()))
             }
             Secret::Map(_) => other.push(secret_arn(secret)),
         }
     }
-    let addon_secrets: Vec<Value> = ctx.addons.iter().flat_map(|a| a.secrets.iter().map(|s| addons_output(s))).collect();
+    let addon_secrets: Vec<Value> =
+        ctx.addons.iter().flat_map(|a| a.secrets.iter().map(|s| addons_output(s))).collect();
     let mut statements = Vec::new();
     if !ssm.is_empty() {
         statements.push(json!({"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": ssm}));
@@ -368,7 +400,8 @@ fn instance_role(m: &Manifest, ctx: &RenderContext, t: &mut Template) {
     secretsmanager.extend(other);
     secretsmanager.extend(addon_secrets);
     if !secretsmanager.is_empty() {
-        statements.push(json!({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": secretsmanager}));
+        statements
+            .push(json!({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": secretsmanager}));
     }
     if !statements.is_empty() {
         statements.push(json!({
@@ -387,23 +420,22 @@ fn instance_role(m: &Manifest, ctx: &RenderContext, t: &mut Template) {
     t.resource(lid::INSTANCE_ROLE, role);
 }
 
-/// The Secrets Manager ARN of a `{secretsmanager: name[:key...]}` secret
-/// without its JSON key: what IAM policies name.
-fn secret_manager_arn_prefix(secret: &Secret) -> Value {
-    match secret {
-        Secret::Map(s) => {
-            let name = s.secretsmanager.as_deref().unwrap_or_default();
-            if name.starts_with("arn:") {
-                json!(name.splitn(8, ':').take(7).collect::<Vec<_>>().join(":"))
-            } else {
-                let base = name.split(':').next().unwrap_or_default();
-                cfn::join(
-                    "",
-                    json!([cfn::sub("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:"), base]),
-                )
-            }
-        }
-        other => secret_arn(other),
+/// What an IAM policy names for a `{secretsmanager: name[:key...]}`
+/// secret: its ARN without the JSON key, with a wildcard for the random
+/// suffix Secrets Manager appends to names.
+fn secret_manager_arn_pattern(name: &str) -> Value {
+    if name.starts_with("arn:") {
+        json!(format!("{}*", name.splitn(8, ':').take(7).collect::<Vec<_>>().join(":")))
+    } else {
+        let base = name.split(':').next().unwrap_or_default();
+        cfn::join(
+            "",
+            json!([
+                cfn::sub("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:"),
+                base,
+                "*"
+            ]),
+        )
     }
 }
 

@@ -22,10 +22,8 @@ fn context_for(fixture: &str, manifest: &Value) -> RenderContext {
         ..Default::default()
     };
     if fixture == "minimal" {
-        ctx.image = Some(ImageRef {
-            uri: "123456789012.dkr.ecr.us-west-2.amazonaws.com/chat/web:abc123".into(),
-            digest: None,
-        });
+        ctx.image =
+            Some(ImageRef { uri: "123456789012.dkr.ecr.us-west-2.amazonaws.com/chat/web:abc123".into(), digest: None });
     }
     if fixture == "addons" {
         ctx.addons = Some(AddonsOutputs {
@@ -214,7 +212,10 @@ fn full_manifest_renders_every_field() {
     assert_eq!(r["parameters"]["ContainerPort"], "8080");
     let res = &r["template"]["Resources"];
     let hc = &res["Service"]["Properties"]["HealthCheckConfiguration"];
-    assert_eq!(hc, &json!({"Protocol": "HTTP", "Path": "/_healthcheck", "HealthyThreshold": 4, "UnhealthyThreshold": 5, "Interval": 10, "Timeout": 5}));
+    assert_eq!(
+        hc,
+        &json!({"Protocol": "HTTP", "Path": "/_healthcheck", "HealthyThreshold": 4, "UnhealthyThreshold": 5, "Interval": 10, "Timeout": 5})
+    );
     assert_eq!(env_var(&r, "LOG_LEVEL"), Some(&json!("info")));
     assert_eq!(env_var(&r, "TABLE"), Some(&json!({"Fn::ImportValue": "chat-test-TableName"})));
     assert!(env_var(&r, "COPILOT_SNS_TOPIC_ARNS").is_some());
@@ -272,10 +273,7 @@ fn secrets_become_arns_the_instance_role_may_read() {
     let r = rendered("secrets");
     let ssm = secret(&r, "GITHUB_TOKEN").unwrap().to_string();
     assert!(ssm.contains(":ssm:") && ssm.contains("GITHUB_TOKEN"), "{ssm}");
-    assert_eq!(
-        secret(&r, "FULL_ARN"),
-        Some(&json!("arn:aws:ssm:us-west-2:123456789012:parameter/chat/token"))
-    );
+    assert_eq!(secret(&r, "FULL_ARN"), Some(&json!("arn:aws:ssm:us-west-2:123456789012:parameter/chat/token")));
     assert_eq!(secret(&r, "IMPORTED"), Some(&json!({"Fn::ImportValue": "chat-test-DbSecretArn"})));
     let policy = r["template"]["Resources"]["InstanceRole"]["Properties"]["Policies"][0].to_string();
     assert!(policy.contains("ssm:GetParameters") && policy.contains("secretsmanager:GetSecretValue"));
@@ -313,7 +311,13 @@ fn type_specific_mistakes_are_diagnosed() {
     assert!(has(&diagnostics("http-private"), "/http/private", "not supported yet"));
     assert!(has(&diagnostics("count"), "/count", "unknown field"));
     assert!(has(&diagnostics("exec"), "/exec", "unknown field"));
-    assert!(has(&diagnostics("sidecars"), "/sidecars", "unknown field"));
+    assert!(has(
+        &diagnostics("sidecars"),
+        "/sidecars",
+        "unknown field `sidecars` remove `sidecars`: App Runner runs a single container"
+    ));
+    assert!(has(&diagnostics("logging-storage"), "/logging", "unknown field"));
+    assert!(has(&diagnostics("image-ecs-fields"), "/image/healthcheck", "unknown field"));
     assert!(has(&diagnostics("typo"), "/varibles", "variables"));
     assert!(has(&diagnostics("bad-cpu-memory"), "/memory", "2048, 3072, 4096"));
     assert!(has(&diagnostics("bad-cpu"), "/cpu", "no instances with 3000 CPU units"));
