@@ -397,11 +397,18 @@ fn instance_role(m: &Manifest, ctx: &RenderContext, t: &mut Template) {
     if !ssm.is_empty() {
         statements.push(json!({"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": ssm}));
     }
-    secretsmanager.extend(other);
     secretsmanager.extend(addon_secrets);
     if !secretsmanager.is_empty() {
         statements
             .push(json!({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": secretsmanager}));
+    }
+    // `from_cfn` exports may name an SSM parameter or a Secrets Manager secret.
+    if !other.is_empty() {
+        statements.push(json!({
+            "Effect": "Allow",
+            "Action": ["ssm:GetParameters", "secretsmanager:GetSecretValue"],
+            "Resource": other,
+        }));
     }
     if !statements.is_empty() {
         statements.push(json!({
