@@ -182,6 +182,14 @@ pub fn check(m: &Manifest, _context: Option<&RenderContext>) -> Vec<Diagnostic> 
             out.push(Diagnostic::error(pointer(["secrets", name.as_str()]), "empty SSM parameter name"));
         }
     }
+    for key in m.tags.keys() {
+        if key.starts_with("aws:") || key.starts_with("copilot-") {
+            out.push(
+                Diagnostic::error(pointer(["tags", key.as_str()]), format!("tag key `{key}` is reserved"))
+                    .with_hint("`aws:` tags belong to AWS and `copilot-` tags to ferry; choose another key"),
+            );
+        }
+    }
     if let Some(p) = &m.publish {
         publish::check_publish(p, &mut out);
     }

@@ -331,6 +331,7 @@ fn type_specific_mistakes_are_diagnosed() {
     assert!(has(&diagnostics("no-image-source"), "/image", "missing `build` or `location`"));
     assert!(has(&diagnostics("subnets-placement"), "/network/vpc/placement", "not supported yet"));
     assert!(!diagnostics("wrong-type").is_empty());
+    assert!(has(&diagnostics("reserved-tag"), "/tags/copilot-service", "reserved"));
 }
 
 #[test]
