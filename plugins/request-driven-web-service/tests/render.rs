@@ -284,6 +284,10 @@ fn ecr_public_images_need_no_access_role() {
     let r = rendered("ecr-public");
     assert_eq!(r["parameters"]["ImageRepositoryType"], "ECR_PUBLIC");
     assert_eq!(r["parameters"]["InstanceCPU"], "256");
+    let res = &r["template"]["Resources"];
+    assert_eq!(res["AccessRole"]["Condition"], "IsPrivateECR", "the access role exists only for private ECR");
+    assert_eq!(res["Service"]["Properties"]["NetworkConfiguration"]["EgressConfiguration"]["EgressType"], "DEFAULT");
+    assert!(res.get("VpcConnector").is_none(), "public placement needs no connector");
 }
 
 #[test]
