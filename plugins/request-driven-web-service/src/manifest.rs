@@ -1,0 +1,132 @@
+//! The "Request-Driven Web Service" manifest, in Copilot's format. Only the
+//! fields Copilot documents for App Runner exist here: ECS-only sections
+//! (`count`, `exec`, `sidecars`, `storage`, `logging`, `entrypoint`, ...) are
+//! unknown fields, reported with a did-you-mean.
+
+use ferry_plugin_sdk::workload::either::{OneOf, map_as};
+use ferry_plugin_sdk::workload::publish::Publish;
+use ferry_plugin_sdk::workload::{BuildConfig, Duration, Placement, Platform, Secret, Variable};
+use ferry_plugin_sdk::{Value, impl_one_of_deserialize};
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde::de::{self, MapAccess};
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub image: Image,
+    pub http: Option<Http>,
+    /// CPU units of each instance (App Runner: 256, 512, 1024, 2048, 4096).
+    pub cpu: Option<u32>,
+    /// Memory (MiB) of each instance.
+    pub memory: Option<u32>,
+    /// Only `linux/x86_64` (`linux/amd64`) runs on App Runner.
+    pub platform: Option<Platform>,
+    #[serde(default)]
+    pub variables: IndexMap<String, Variable>,
+    #[serde(default)]
+    pub secrets: IndexMap<String, Secret>,
+    /// Tags of the App Runner service.
+    #[serde(default)]
+    pub tags: IndexMap<String, String>,
+    pub network: Option<Network>,
+    pub observability: Option<Observability>,
+    pub publish: Option<Publish>,
+    /// Per-environment overrides: the host has already applied them.
+    pub environments: Option<Value>,
+}
+
+/// The image App Runner runs: built by the host, or an ECR / ECR Public URI.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Image {
+    pub build: Option<BuildConfig>,
+    pub location: Option<String>,
+    /// Port the container listens on (default 80).
+    pub port: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Http {
+    pub healthcheck: Option<HealthCheck>,
+    /// A custom domain: App Runner's custom domains have no CloudFormation resource.
+    pub alias: Option<Value>,
+    /// Private services (VPC ingress connection).
+    pub private: Option<Value>,
+}
+
+/// `healthcheck: /health` or App Runner's health check settings.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum HealthCheck {
+    Path(String),
+    Args(HealthCheckArgs),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheckArgs {
+    pub path: Option<String>,
+    pub healthy_threshold: Option<u32>,
+    pub unhealthy_threshold: Option<u32>,
+    pub interval: Option<Duration>,
+    pub timeout: Option<Duration>,
+}
+
+impl OneOf for HealthCheck {
+    const EXPECTING: &'static str = "a health check path such as `/health`, or a map with `path`, `healthy_threshold`, `unhealthy_threshold`, `interval`, `timeout`";
+    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
+        Ok(HealthCheck::Path(v.to_string()))
+    }
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        map_as(map).map(HealthCheck::Args)
+    }
+}
+impl_one_of_deserialize!(HealthCheck);
+
+impl HealthCheck {
+    pub fn args(&self) -> HealthCheckArgs {
+        match self {
+            HealthCheck::Path(p) => HealthCheckArgs { path: Some(p.clone()), ..Default::default() },
+            HealthCheck::Args(a) => a.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    pub vpc: Option<Vpc>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Vpc {
+    /// `private`: egress through the environment's VPC (a VPC connector).
+    pub placement: Option<Placement>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Observability {
+    /// `awsxray`.
+    pub tracing: Option<String>,
+}
+
+impl Manifest {
+    pub fn private_placement(&self) -> bool {
+        matches!(
+            self.network.as_ref().and_then(|n| n.vpc.as_ref()).and_then(|v| v.placement.as_ref()),
+            Some(Placement::Private)
+        )
+    }
+
+    pub fn tracing(&self) -> Option<&str> {
+        self.observability.as_ref().and_then(|o| o.tracing.as_deref())
+    }
+}
