@@ -104,8 +104,11 @@ fn check_http(http: &manifest::Http, context: Option<&RenderContext>, out: &mut 
     }
     if http.certificate.is_none() {
         out.push(
-            Diagnostic::error("/http/alias", "an alias needs `http.certificate`: ferry cannot issue a us-east-1 certificate for CloudFront yet")
-                .with_hint("request a certificate for the alias in ACM in us-east-1 and set its ARN as `http.certificate`"),
+            Diagnostic::error(
+                "/http/alias",
+                "an alias needs `http.certificate`: ferry cannot issue a us-east-1 certificate for CloudFront yet",
+            )
+            .with_hint("request a certificate for the alias in ACM in us-east-1 and set its ARN as `http.certificate`"),
         );
     }
     let Some(ctx) = context else { return };
@@ -118,15 +121,21 @@ fn check_http(http: &manifest::Http, context: Option<&RenderContext>, out: &mut 
     };
     if !under(alias, domain) {
         out.push(
-            Diagnostic::error("/http/alias", format!("alias `{alias}` is not under the application's domain `{domain}`"))
-                .with_hint(format!("use `{domain}` or a subdomain such as `{}.{domain}`", ctx.name)),
+            Diagnostic::error(
+                "/http/alias",
+                format!("alias `{alias}` is not under the application's domain `{domain}`"),
+            )
+            .with_hint(format!("use `{domain}` or a subdomain such as `{}.{domain}`", ctx.name)),
         );
         return;
     }
     if !ctx.environment.dns_delegated {
         out.push(
-            Diagnostic::error("/http/alias", format!("the domain `{domain}` is not delegated to environment `{}`", ctx.env))
-                .with_hint("redeploy the environment so it creates its hosted zone"),
+            Diagnostic::error(
+                "/http/alias",
+                format!("the domain `{domain}` is not delegated to environment `{}`", ctx.env),
+            )
+            .with_hint("redeploy the environment so it creates its hosted zone"),
         );
     }
 }
@@ -187,8 +196,11 @@ fn check_file(file: &FileUpload, i: usize, out: &mut Vec<Diagnostic>) {
         Some(source) => {
             if source.starts_with('/') || source.chars().nth(1) == Some(':') {
                 out.push(
-                    Diagnostic::error(at("source"), format!("`{source}` is absolute; sources are relative to the workspace root"))
-                        .with_hint("write the path relative to the directory holding `copilot/`"),
+                    Diagnostic::error(
+                        at("source"),
+                        format!("`{source}` is absolute; sources are relative to the workspace root"),
+                    )
+                    .with_hint("write the path relative to the directory holding `copilot/`"),
                 );
             } else if escapes(source) {
                 out.push(
@@ -290,8 +302,7 @@ pub fn upload_plan(m: &Manifest) -> Value {
 
 /// `/`-rooted key prefix: `assets`, `./assets/` and `/assets` all become `/assets`.
 fn normalize_destination(dest: Option<&str>) -> String {
-    let parts: Vec<&str> =
-        dest.unwrap_or("/").split(['/', '\\']).filter(|p| !p.is_empty() && *p != ".").collect();
+    let parts: Vec<&str> = dest.unwrap_or("/").split(['/', '\\']).filter(|p| !p.is_empty() && *p != ".").collect();
     format!("/{}", parts.join("/"))
 }
 

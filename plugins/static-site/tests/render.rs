@@ -186,7 +186,9 @@ fn minimal_site_is_a_private_bucket_behind_cloudfront() {
     assert_eq!(policy[0]["Principal"], json!({"Service": "cloudfront.amazonaws.com"}));
     assert_eq!(policy[0]["Action"], "s3:GetObject");
     assert!(
-        policy[0]["Condition"]["StringEquals"]["AWS:SourceArn"].to_string().contains("distribution/${CloudFrontDistribution}"),
+        policy[0]["Condition"]["StringEquals"]["AWS:SourceArn"]
+            .to_string()
+            .contains("distribution/${CloudFrontDistribution}"),
         "only this distribution may read"
     );
     assert_eq!(policy[1]["Effect"], "Deny");
@@ -232,7 +234,10 @@ fn alias_gets_certificate_and_records_in_the_right_zone() {
         assert_eq!(rec["HostedZoneName"], "test.chat.example.com.");
         assert_eq!(rec["AliasTarget"]["HostedZoneId"], "Z2FDTNDATAQYW2");
     }
-    assert_eq!(r["template"]["Outputs"]["URL"]["Value"], json!({"Fn::Join": ["", ["https://", "blog.test.chat.example.com"]]}));
+    assert_eq!(
+        r["template"]["Outputs"]["URL"]["Value"],
+        json!({"Fn::Join": ["", ["https://", "blog.test.chat.example.com"]]})
+    );
     let app = rendered("alias-app-zone");
     // The apex of the app's zone lives in that zone (the parent only holds its NS records).
     assert_eq!(app["template"]["Resources"]["AliasRecord"]["Properties"]["HostedZoneName"], "chat.example.com.");
