@@ -7,14 +7,6 @@ use ferry_aws::cfn::CloudFormationApi;
 use ferry_core::{Workspace, naming};
 use indexmap::IndexMap;
 
-/// The app named on the command line, else the workspace's.
-fn app_name(name: Option<String>) -> Result<String> {
-    match name {
-        Some(name) => Ok(name),
-        None => Ok(super::workspace(None)?.app),
-    }
-}
-
 pub fn init(name: Option<String>, domain: Option<String>, resource_tags: Vec<String>, out: &Output) -> Result<()> {
     let cwd = std::env::current_dir()?;
     let ws = Workspace::discover(&cwd).ok();
@@ -86,7 +78,7 @@ pub fn ls(json: bool, out: &Output) -> Result<()> {
 }
 
 pub fn show(name: Option<String>, json: bool, out: &Output) -> Result<()> {
-    let app = app_name(name)?;
+    let app = super::app_name(name)?;
     block_on(async {
         let session = session(false).await?;
         let record = session.require_app(&app).await?;
@@ -116,7 +108,7 @@ pub fn show(name: Option<String>, json: bool, out: &Output) -> Result<()> {
 }
 
 pub fn delete(name: Option<String>, yes: bool, out: &Output) -> Result<()> {
-    let app = app_name(name)?;
+    let app = super::app_name(name)?;
     if !confirm_or_yes(&format!("Delete application {app}: every stack, the StackSet and its parameters?"), yes)? {
         bail!("nothing was deleted");
     }

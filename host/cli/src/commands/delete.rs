@@ -7,15 +7,8 @@ use anyhow::{Result, bail};
 use ferry_aws::cfn::CloudFormationApi;
 use ferry_core::naming;
 
-fn app_of(app: Option<String>) -> Result<String> {
-    match app {
-        Some(app) => Ok(app),
-        None => Ok(super::workspace(None)?.app),
-    }
-}
-
 pub fn workload(args: DeleteWorkload, out: &Output) -> Result<()> {
-    let app = app_of(args.app)?;
+    let app = super::app_name(args.app)?;
     let scope = match &args.env {
         Some(env) => format!("from environment {env}"),
         None => "from every environment, and its record".into(),
@@ -49,7 +42,7 @@ pub fn workload(args: DeleteWorkload, out: &Output) -> Result<()> {
 }
 
 pub fn environment(name: String, app: Option<String>, yes: bool, out: &Output) -> Result<()> {
-    let app = app_of(app)?;
+    let app = super::app_name(app)?;
     if !confirm_or_yes(&format!("Delete environment {name} of {app}?"), yes)? {
         bail!("nothing was deleted");
     }

@@ -28,16 +28,8 @@ impl Family {
     }
 }
 
-/// The app named by `--app`, else the workspace's.
-fn app_of(app: Option<String>) -> Result<String> {
-    match app {
-        Some(app) => Ok(app),
-        None => Ok(super::workspace(None)?.app),
-    }
-}
-
 pub fn env_ls(args: ListArgs, out: &Output) -> Result<()> {
-    let app = app_of(args.app)?;
+    let app = super::app_name(args.app)?;
     block_on(async {
         let session = session(false).await?;
         session.require_app(&app).await?;
@@ -54,7 +46,7 @@ pub fn env_ls(args: ListArgs, out: &Output) -> Result<()> {
 }
 
 pub fn env_show(name: String, app: Option<String>, json: bool, out: &Output) -> Result<()> {
-    let app = app_of(app)?;
+    let app = super::app_name(app)?;
     block_on(async {
         let session = session(false).await?;
         let record = session.require_env(&app, &name).await?;
@@ -78,7 +70,7 @@ pub fn env_show(name: String, app: Option<String>, json: bool, out: &Output) -> 
 }
 
 pub fn workload_ls(args: ListArgs, family: Family, out: &Output) -> Result<()> {
-    let app = app_of(args.app)?;
+    let app = super::app_name(args.app)?;
     block_on(async {
         let session = session(false).await?;
         session.require_app(&app).await?;
@@ -96,7 +88,7 @@ pub fn workload_ls(args: ListArgs, family: Family, out: &Output) -> Result<()> {
 }
 
 pub fn workload_show(args: ShowWorkload, family: Family, out: &Output) -> Result<()> {
-    let app = app_of(args.app)?;
+    let app = super::app_name(args.app)?;
     block_on(async {
         let session = session(false).await?;
         let Some(record) = session.meta.workloads(&app).await?.into_iter().find(|w| w.name == args.name) else {
@@ -161,7 +153,7 @@ async fn endpoint(
 }
 
 pub fn svc_status(args: StatusArgs, out: &Output) -> Result<()> {
-    let app = app_of(args.app)?;
+    let app = super::app_name(args.app)?;
     block_on(async {
         let session = session(false).await?;
         let Some(status) = session.service_status(&app, &args.env, &args.name).await? else {

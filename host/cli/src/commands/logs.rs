@@ -11,10 +11,7 @@ use std::time::Duration;
 const DEFAULT_SINCE_MS: i64 = 3_600_000;
 
 pub fn run(args: LogsArgs, out: &Output) -> Result<()> {
-    let app = match &args.app {
-        Some(app) => app.clone(),
-        None => super::workspace(None)?.app,
-    };
+    let app = super::app_name(args.app.clone())?;
     let since = match &args.since {
         Some(text) => parse_since(text).map_err(|why| anyhow!("--since {why}"))?,
         None => DEFAULT_SINCE_MS,

@@ -52,6 +52,15 @@ pub fn dispatch(cli: Cli, out: &Output) -> Result<()> {
     }
 }
 
+/// The app named by `--app` (read commands may look at any app of the
+/// account), else the one of the current workspace.
+fn app_name(app: Option<String>) -> Result<String> {
+    match app {
+        Some(app) => Ok(app),
+        None => Ok(workspace(None)?.app),
+    }
+}
+
 /// The workspace of the current directory; `--app` must match it.
 fn workspace(app: Option<&str>) -> Result<Workspace> {
     let cwd = std::env::current_dir()?;

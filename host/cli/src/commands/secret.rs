@@ -12,10 +12,7 @@ use indexmap::IndexMap;
 use std::io::{IsTerminal, Read};
 
 pub fn init(args: SecretInit, out: &Output) -> Result<()> {
-    let app = match &args.app {
-        Some(app) => app.clone(),
-        None => super::workspace(None)?.app,
-    };
+    let app = super::app_name(args.app.clone())?;
     // secret name → env → value
     let mut secrets: IndexMap<String, IndexMap<String, String>> = IndexMap::new();
     if let Some(path) = &args.cli_input_yaml {
