@@ -550,13 +550,13 @@ mod tests {
         assert_eq!(fake.calls(), ["DescribeStacks"]);
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn a_stuck_stack_times_out_with_its_status() {
         let fake =
             Fake::new(Script { after_execute: Some(("CREATE_IN_PROGRESS".into(), vec![])), ..Default::default() });
         let mut options = options();
-        options.timeout = Duration::from_secs(600);
-        options.poll = Duration::from_secs(10);
+        options.timeout = Duration::from_millis(40);
+        options.poll = Duration::from_millis(5);
         let result = Deployer::new(&fake, options).deploy(&stack(), &mut |_| {}).await;
         let text = result.unwrap_err().to_string();
         assert!(text.contains("still CREATE_IN_PROGRESS"), "{text}");
