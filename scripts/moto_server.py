@@ -143,6 +143,147 @@ class DiscoveryService(CloudFormationModel):
         return True
 
 
+def _cloudfront_backend(account_id: str):
+    from moto.cloudfront.models import cloudfront_backends
+
+    return cloudfront_backends[account_id]["aws"]
+
+
+def _api_list(items: Any) -> dict:
+    """CloudFormation writes CloudFront lists plainly; the API (and moto's
+    backend) wraps them as {Quantity, Items}."""
+    items = list(items or [])
+    return {"Quantity": len(items), "Items": items}
+
+
+def _api_cache_behavior(behavior: dict) -> dict:
+    behavior = dict(behavior)
+    allowed = behavior.pop("AllowedMethods", ["GET", "HEAD"])
+    cached = behavior.pop("CachedMethods", ["GET", "HEAD"])
+    behavior["AllowedMethods"] = {"Items": allowed, "CachedMethods": {"Items": cached}}
+    return behavior
+
+
+def _api_distribution_config(config: dict, caller_reference: str) -> dict:
+    config = dict(config)
+    config["CallerReference"] = caller_reference
+    config["Origins"] = _api_list(config.get("Origins"))
+    for origin in config["Origins"]["Items"]:
+        origin.pop("OriginAccessControlId", None)
+    if "Aliases" in config:
+        config["Aliases"] = {"Items": list(config["Aliases"])}
+    if "CacheBehaviors" in config:
+        config["CacheBehaviors"] = _api_list(_api_cache_behavior(b) for b in config["CacheBehaviors"])
+    if "CustomErrorResponses" in config:
+        config["CustomErrorResponses"] = _api_list(config["CustomErrorResponses"])
+    config["DefaultCacheBehavior"] = _api_cache_behavior(config.get("DefaultCacheBehavior", {}))
+    if "IPV6Enabled" in config:
+        config["IsIPV6Enabled"] = config.pop("IPV6Enabled")
+    return config
+
+
+class CloudFrontDistribution(CloudFormationModel):
+    """AWS::CloudFront::Distribution over moto's cloudfront backend, so the
+    distribution then answers GetDistribution and CreateInvalidation."""
+
+    __module__ = "moto.cloudfront.cloudformation"
+
+    def __init__(self, distribution: Any, account_id: str):
+        self.distribution = distribution
+        self.account_id = account_id
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudFront::Distribution"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("Id", "DomainName")
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.distribution.distribution_id
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        return {"Id": self.distribution.distribution_id, "DomainName": self.distribution.domain_name}[attribute_name]
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        import uuid
+
+        props = cloudformation_json.get("Properties", {})
+        config = _api_distribution_config(props["DistributionConfig"], str(uuid.uuid4()))
+        distribution, _, _ = _cloudfront_backend(account_id).create_distribution(config, props.get("Tags", []))
+        return cls(distribution, account_id)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        pass
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        _cloudfront_backend(account_id).distributions.pop(self.distribution.distribution_id, None)
+
+    def is_created(self) -> bool:
+        return True
+
+
+class CloudFrontOriginAccessControl(CloudFormationModel):
+    """AWS::CloudFront::OriginAccessControl over moto's cloudfront backend."""
+
+    __module__ = "moto.cloudfront.cloudformation"
+
+    def __init__(self, control: Any):
+        self.control = control
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudFront::OriginAccessControl"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Id"
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.control.id
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name == "Id":
+            return self.control.id
+        raise KeyError(attribute_name)
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        config = cloudformation_json.get("Properties", {}).get("OriginAccessControlConfig", {})
+        return cls(_cloudfront_backend(account_id).create_origin_access_control(config))
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        pass
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        _cloudfront_backend(account_id).origin_access_controls.pop(self.control.id, None)
+
+    def is_created(self) -> bool:
+        return True
+
+
 def drop_novalue_from_lists() -> None:
     """CloudFormation removes a list element that resolves to AWS::NoValue
     (`!If [Cond, {...}, !Ref AWS::NoValue]` inside a list); moto keeps it as
@@ -220,10 +361,32 @@ def nested_stack_outputs() -> None:
     models.Stack.get_cfn_attribute = get_cfn_attribute
 
 
+def conditional_exports() -> None:
+    """An output whose `Condition` is false exports nothing (an environment
+    without load-balanced services has no ALB, so no ALB exports); moto
+    evaluates every export's value regardless."""
+    from moto.cloudformation import parsing
+
+    def exports(self):
+        result = []
+        for value in (self._output_json_map or {}).values():
+            condition = value.get("Condition")
+            if condition and not self._resource_map.lazy_condition_map.get(condition):
+                continue
+            if value.get("Export"):
+                name = parsing.clean_json(value["Export"].get("Name"), self._resource_map)
+                cleaned = parsing.clean_json(value.get("Value"), self._resource_map)
+                result.append(parsing.Export(self._stack_id, name, cleaned))
+        return result
+
+    parsing.OutputMap.exports = property(exports)
+
+
 if __name__ == "__main__":
     drop_novalue_from_lists()
     stack_set_instances_like_aws()
     nested_stack_outputs()
+    conditional_exports()
     from moto.server import main
 
     main(sys.argv[1:])

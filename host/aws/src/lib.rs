@@ -17,6 +17,7 @@ pub mod logs;
 pub mod metadata;
 pub mod stackset;
 pub mod status;
+pub mod upload;
 
 pub use calls::ApiCalls;
 pub use config::AwsContext;

@@ -14,6 +14,7 @@ pub mod naming;
 pub mod overrides;
 pub mod patches;
 pub mod stack;
+pub mod upload;
 pub mod workspace;
 pub mod yaml;
 

@@ -10,6 +10,7 @@ pub mod manifest;
 use ferry_plugin_sdk::cfn::{self, Parameter, Resource, Template};
 use ferry_plugin_sdk::diag::pointer;
 use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, RoutingFields};
+use ferry_plugin_sdk::workload::publish;
 use ferry_plugin_sdk::workload::render::ServiceOptions;
 use ferry_plugin_sdk::workload::{self, LoadBalancerMetrics, TaskRender, TaskSpec};
 use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderError, Rendered, Severity, Value, json};
@@ -85,15 +86,15 @@ pub fn check(m: &Manifest, context: Option<&RenderContext>) -> Vec<Diagnostic> {
                 .with_hint("add `port: 8080` (the port your container listens on)"),
         );
     }
-    for (field, value) in [
-        ("nlb", &m.nlb),
-        ("observability", &m.observability),
-        ("taskdef_overrides", &m.taskdef_overrides),
-        ("publish", &m.publish),
-    ] {
+    for (field, value) in
+        [("nlb", &m.nlb), ("observability", &m.observability), ("taskdef_overrides", &m.taskdef_overrides)]
+    {
         if value.is_some() {
             out.push(Diagnostic::unsupported(pointer([field]), field));
         }
+    }
+    if let Some(p) = &m.publish {
+        publish::check_publish(p, &mut out);
     }
     match &m.http {
         None => out.push(
@@ -222,11 +223,9 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     let mut t = Template::new();
     t.description = Some(format!("CloudFormation template for the {MANIFEST_TYPE} `{}`, rendered by ferry.", m.name));
     let mut values = IndexMap::new();
-    let task = TaskRender {
-        spec: &spec,
-        context: ctx,
-        extra_environment: vec![("COPILOT_LB_DNS".into(), cfn::env_import("PublicLoadBalancerDNS"))],
-    };
+    let mut extra_environment = vec![("COPILOT_LB_DNS".to_string(), cfn::env_import("PublicLoadBalancerDNS"))];
+    extra_environment.extend(m.publish.as_ref().and_then(publish::topic_arns_variable));
+    let task = TaskRender { spec: &spec, context: ctx, extra_environment };
     task.parameters(&mut t, &mut values);
 
     // Web-service parameters (Copilot's names).
@@ -256,7 +255,7 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
 
     task.log_group(&mut t);
     task.execution_role(&mut t);
-    task.task_role(&mut t);
+    task.task_role_with_policies(&mut t, m.publish.as_ref().and_then(publish::publish_policy).into_iter().collect());
     task.task_definition(&mut t);
     task.discovery_service(&mut t);
     routing.target_group(&mut t);
@@ -280,6 +279,10 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
                 )
                 .describe(&format!("A DNS record pointing {name} at the load balancer")),
         );
+    }
+
+    if let Some(p) = &m.publish {
+        publish::render_publish(p, &mut t);
     }
 
     task.service(

@@ -1,6 +1,7 @@
 //! The "Load Balanced Web Service" manifest, in Copilot's format.
 
 use ferry_plugin_sdk::workload::either::{OneOf, map_as};
+use ferry_plugin_sdk::workload::publish::Publish;
 use ferry_plugin_sdk::workload::*;
 use ferry_plugin_sdk::{Value, impl_one_of_deserialize};
 use indexmap::IndexMap;
@@ -37,7 +38,7 @@ pub struct Manifest {
     pub nlb: Option<Value>,
     pub observability: Option<Value>,
     pub taskdef_overrides: Option<Value>,
-    pub publish: Option<Value>,
+    pub publish: Option<Publish>,
     /// Per-environment overrides: the host has already applied them.
     pub environments: Option<Value>,
 }

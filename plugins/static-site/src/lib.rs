@@ -297,7 +297,7 @@ pub fn upload_plan(m: &Manifest) -> Value {
             })
         })
         .collect();
-    json!({"bucket_output": "BucketName", "files": files})
+    json!({"bucket_output": "BucketName", "distribution_output": "DistributionId", "files": files})
 }
 
 /// `/`-rooted key prefix: `assets`, `./assets/` and `/assets` all become `/assets`.

@@ -214,7 +214,10 @@ fn minimal_site_is_a_private_bucket_behind_cloudfront() {
         outputs["URL"]["Value"],
         json!({"Fn::Join": ["", ["https://", {"Fn::GetAtt": ["CloudFrontDistribution", "DomainName"]}]]})
     );
-    assert_eq!(t["Metadata"][UPLOAD_METADATA_KEY], json!({"bucket_output": "BucketName", "files": []}));
+    assert_eq!(
+        t["Metadata"][UPLOAD_METADATA_KEY],
+        json!({"bucket_output": "BucketName", "distribution_output": "DistributionId", "files": []})
+    );
 }
 
 #[test]

@@ -224,7 +224,20 @@ async fn deploy_workload(
         tags: stack.tags,
         description: format!("{kind} {} in environment {} of application {app}", rendered.name, env.name),
     };
+    // Read the site's files before touching the stack: a missing source
+    // stops the deploy while nothing has changed.
+    let site = match ferry_core::upload::plan_of(&deployable.template)? {
+        Some(plan) => {
+            let objects = ferry_core::upload::collect(&plan, &ctx.ws.root)
+                .with_context(|| format!("cannot prepare the files of `{}`", rendered.name))?;
+            Some((plan, objects))
+        }
+        None => None,
+    };
     let outcome = run_stack(ctx, &deployable, rendered.descriptions, confirm_abort).await?;
+    if let Some((plan, objects)) = site {
+        upload_site(ctx, &deployable.name, &plan, &objects).await?;
+    }
     let extra = ctx
         .session
         .meta
@@ -237,6 +250,40 @@ async fn deploy_workload(
     let record = WorkloadRecord { app: app.clone(), name: rendered.name.clone(), kind, extra };
     ctx.session.meta.put_workload(&record).await?;
     Ok(outcome)
+}
+
+/// Syncs a static site's files to the bucket its stack created (every
+/// deploy, also when the stack was up to date: files change without the
+/// template changing).
+async fn upload_site(
+    ctx: &Ctx,
+    stack: &str,
+    plan: &ferry_core::upload::UploadPlan,
+    objects: &std::collections::BTreeMap<String, ferry_core::upload::PlannedObject>,
+) -> Result<()> {
+    let outputs = ctx.session.cfn.describe_stack(stack).await?.map(|s| s.outputs).unwrap_or_default();
+    let bucket = outputs.get(&plan.bucket_output).ok_or_else(|| {
+        anyhow!(
+            "stack {stack} has no output `{}` naming the site's bucket\nhint: the plugin's upload plan and template disagree; run `ferry svc package` and check the template's Outputs",
+            plan.bucket_output
+        )
+    })?;
+    let distribution = plan.distribution_output.as_ref().and_then(|o| outputs.get(o));
+    let report = ferry_aws::upload::sync_site(&ctx.session.aws, bucket, distribution.map(String::as_str), objects)
+        .await
+        .with_context(|| {
+            format!("uploading the files of {stack} to s3://{bucket} failed\nhint: the stack is deployed; run the deploy again to finish the upload")
+        })?;
+    ctx.view.emit(serde_json::json!({"event": "site_uploaded", "stack": stack, "bucket": bucket, "report": report}));
+    ctx.view.line(format!(
+        "{stack}: {} files uploaded ({} bytes), {} unchanged, {} deleted{}",
+        report.uploaded,
+        report.bytes_uploaded,
+        report.unchanged,
+        report.deleted,
+        report.invalidation.as_deref().map(|i| format!("; CloudFront invalidation {i}")).unwrap_or_default()
+    ));
+    Ok(())
 }
 
 const NOT_STARTED: u8 = 0;

@@ -1,0 +1,113 @@
+//! Every manifest field a bundled workload plugin's JSON Schema accepts must
+//! have a row in that plugin's FIELDS.md (docs/fields.md links them), so the
+//! published "rendered / refused" tables cannot drift from what the plugins
+//! actually parse.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{ferry, workspace_root};
+use serde_json::Value;
+
+/// Resolves `{"$ref": "#/$defs/X"}` against the schema root.
+fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
+    match node.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let pointer = r.trim_start_matches('#');
+            resolve(root, root.pointer(pointer).unwrap_or_else(|| panic!("dangling $ref {r}")))
+        }
+        None => node,
+    }
+}
+
+/// Property names of an object schema, across `anyOf`/`oneOf`/`allOf`
+/// branches (Copilot's either-or fields), with each property's schema.
+fn properties<'a>(root: &'a Value, node: &'a Value) -> Vec<(&'a str, &'a Value)> {
+    let node = resolve(root, node);
+    let mut out = Vec::new();
+    if let Some(props) = node.get("properties").and_then(Value::as_object) {
+        out.extend(props.iter().map(|(k, v)| (k.as_str(), v)));
+    }
+    // A list of objects (`files`, `publish.topics`) documents its items' fields.
+    if let Some(items) = node.get("items") {
+        out.extend(properties(root, items));
+    }
+    for key in ["anyOf", "oneOf", "allOf"] {
+        for branch in node.get(key).and_then(Value::as_array).into_iter().flatten() {
+            out.extend(properties(root, branch));
+        }
+    }
+    out
+}
+
+/// Dotted field paths two levels deep (`http`, `http.path`, ...): the depth
+/// at which the tables list fields. Map-valued sections (`variables`,
+/// `sidecars`) have user-chosen keys and stop at their own name.
+fn field_paths(schema: &Value) -> BTreeSet<String> {
+    let mut paths = BTreeSet::new();
+    for (name, node) in properties(schema, schema) {
+        paths.insert(name.to_string());
+        for (child, _) in properties(schema, node) {
+            paths.insert(format!("{name}.{child}"));
+        }
+    }
+    paths
+}
+
+/// A table row documents `parent.child` when it names the parent in
+/// backticks and mentions the child as a word (rows group siblings, e.g.
+/// "`count.range` (`1-10` or `min`/`max`/`spot_from`)").
+fn documented(table: &str, path: &str) -> bool {
+    let (parent, child) = match path.split_once('.') {
+        Some((p, c)) => (p, Some(c)),
+        None => (path, None),
+    };
+    table.lines().filter(|l| l.starts_with('|')).any(|line| {
+        let names_parent = [".", "`", "[", ":"].iter().any(|end| line.contains(&format!("`{parent}{end}")));
+        names_parent
+            && child
+                .is_none_or(|c| line.split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')).any(|word| word == c))
+    })
+}
+
+#[test]
+fn every_schema_field_of_every_workload_plugin_has_a_row_in_its_fields_table() {
+    let root = workspace_root();
+    let ls = ferry(&root).args(["plugin", "ls", "--json"]).assert().success();
+    let plugins: Value = serde_json::from_slice(&ls.get_output().stdout).unwrap();
+    let index = std::fs::read_to_string(root.join("docs/fields.md")).unwrap();
+    let mut checked = 0;
+    for plugin in plugins.as_array().unwrap() {
+        let name = plugin["name"].as_str().unwrap();
+        if !matches!(plugin["kind"].as_str(), Some("service" | "job")) {
+            continue;
+        }
+        let rel = format!("plugins/{name}/FIELDS.md");
+        assert!(index.contains(&rel), "docs/fields.md does not link {rel}");
+        let table = std::fs::read_to_string(root.join(&rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        let inspect = ferry(&root).args(["plugin", "inspect", name, "--json"]).assert().success();
+        let info: Value = serde_json::from_slice(&inspect.get_output().stdout).unwrap();
+        let schema = match &info["manifestSchema"] {
+            Value::String(text) => serde_json::from_str(text).unwrap(),
+            other => other.clone(),
+        };
+        let paths = field_paths(&schema);
+        assert!(paths.len() >= 8, "{name}: suspiciously small schema: {paths:?}");
+        let missing: Vec<&String> = paths.iter().filter(|p| !documented(&table, p)).collect();
+        assert!(missing.is_empty(), "{rel} has no row for: {missing:?}");
+        checked += 1;
+    }
+    assert_eq!(checked, 6, "expected the six Copilot workload types");
+}
+
+#[test]
+fn the_row_matcher_tells_documented_from_undocumented_fields() {
+    let table = "| `count.range` (`1-10` or `min`/`max`) | rendered |\n| `http: false` | refused |\n";
+    assert!(documented(table, "count"));
+    assert!(documented(table, "count.max"));
+    assert!(documented(table, "http"));
+    assert!(!documented(table, "count.spot"));
+    assert!(!documented(table, "nlb"));
+    assert!(!documented("`count.range` outside a table row", "count"));
+}

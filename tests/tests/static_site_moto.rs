@@ -1,0 +1,125 @@
+//! A Static Site deployed end to end on moto: the stack (bucket + CloudFront)
+//! is created, the manifest's `files` land in the bucket with their content
+//! types, a redeploy of an unchanged tree writes nothing, and an edited file
+//! is uploaded and invalidated while the stack stays as it is.
+
+mod common;
+
+use common::ferry;
+use ferry_test_support::Moto;
+use serde_json::Value;
+use std::path::Path;
+
+fn run(moto: &Moto, dir: &Path, args: &[&str]) -> String {
+    let output = ferry(dir).envs(moto.env()).env("CI", "true").args(args).output().expect("run ferry");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "ferry {} failed\nstdout:\n{stdout}\nstderr:\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+fn event(stream: &str, name: &str) -> Value {
+    stream
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["event"] == name)
+        .unwrap_or_else(|| panic!("no {name} event in:\n{stream}"))
+}
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+async fn aws(moto: &Moto) -> ferry_aws::AwsContext {
+    for (k, v) in moto.env() {
+        // SAFETY: nextest runs each test in its own process; set before any thread reads them.
+        unsafe { std::env::set_var(k, v) };
+    }
+    ferry_aws::AwsContext::load(None).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn static_site_files_are_uploaded_and_kept_in_sync() {
+    let moto = Moto::start();
+    let aws = aws(&moto).await;
+    let ws = tempfile::tempdir().unwrap();
+    let dir = ws.path();
+    write(dir, "copilot/.workspace", "application: docs\n");
+    write(dir, "copilot/environments/test/manifest.yml", "name: test\ntype: Environment\n");
+    write(
+        dir,
+        "copilot/www/manifest.yml",
+        "name: www\ntype: Static Site\nfiles:\n  - source: site\n    exclude: '*.map'\n  - source: robots.txt\n",
+    );
+    write(dir, "site/index.html", "<h1>docs</h1>");
+    write(dir, "site/css/main.css", "h1{color:red}");
+    write(dir, "site/app.js.map", "{}");
+    write(dir, "robots.txt", "User-agent: *");
+
+    run(&moto, dir, &["app", "init"]);
+    run(&moto, dir, &["env", "deploy", "-n", "test"]);
+    let first = run(&moto, dir, &["svc", "deploy", "-n", "www", "-e", "test", "--json"]);
+    assert_eq!(event(&first, "stack_finished")["outcome"], "created", "{first}");
+    let uploaded = event(&first, "site_uploaded");
+    assert_eq!(uploaded["report"]["uploaded"], 3, "{uploaded}");
+    assert!(uploaded["report"]["invalidation"].is_string(), "{uploaded}");
+
+    let bucket = uploaded["bucket"].as_str().unwrap().to_string();
+    let listing = aws.s3().list_objects_v2().bucket(&bucket).send().await.unwrap();
+    let keys: Vec<&str> = listing.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["css/main.css", "index.html", "robots.txt"]);
+    let css = aws.s3().head_object().bucket(&bucket).key("css/main.css").send().await.unwrap();
+    assert_eq!(css.content_type(), Some("text/css; charset=utf-8"));
+
+    let show = run(&moto, dir, &["svc", "show", "-n", "www", "--json"]);
+    let show: Value = serde_json::from_str(&show).unwrap();
+    let distribution = show["deployments"][0]["outputs"]["DistributionId"].as_str().map(str::to_string);
+    let distribution = distribution.expect("the stack outputs its distribution");
+    aws.cloudfront().get_distribution().id(&distribution).send().await.expect("the distribution exists");
+
+    // Unchanged tree: nothing written anywhere.
+    let again = run(&moto, dir, &["svc", "deploy", "-n", "www", "-e", "test", "--json"]);
+    assert_eq!(event(&again, "stack_finished")["outcome"], "up to date");
+    assert_eq!(event(&again, "site_uploaded")["report"]["uploaded"], 0);
+    assert_eq!(event(&again, "api_calls")["mutating"], 0, "{again}");
+
+    // An edited file: the stack stays, the file is uploaded and invalidated.
+    write(dir, "site/index.html", "<h1>docs v2</h1>");
+    let edit = run(&moto, dir, &["svc", "deploy", "-n", "www", "-e", "test", "--json"]);
+    assert_eq!(event(&edit, "stack_finished")["outcome"], "up to date");
+    let report = &event(&edit, "site_uploaded")["report"];
+    assert_eq!((report["uploaded"].as_u64(), report["unchanged"].as_u64()), (Some(1), Some(2)), "{report}");
+    assert!(report["invalidation"].is_string(), "{report}");
+    let body = aws.s3().get_object().bucket(&bucket).key("index.html").send().await.unwrap();
+    assert_eq!(body.body.collect().await.unwrap().into_bytes().as_ref(), b"<h1>docs v2</h1>");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_source_stops_the_deploy_before_any_stack_changes() {
+    let moto = Moto::start();
+    let aws = aws(&moto).await;
+    let ws = tempfile::tempdir().unwrap();
+    let dir = ws.path();
+    write(dir, "copilot/.workspace", "application: docs\n");
+    write(dir, "copilot/environments/test/manifest.yml", "name: test\ntype: Environment\n");
+    write(dir, "copilot/www/manifest.yml", "name: www\ntype: Static Site\nfiles:\n  - source: public\n");
+    run(&moto, dir, &["app", "init"]);
+    run(&moto, dir, &["env", "deploy", "-n", "test"]);
+    let output = ferry(dir)
+        .envs(moto.env())
+        .env("CI", "true")
+        .args(["svc", "deploy", "-n", "www", "-e", "test"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("files[0].source `public` does not exist"), "{stderr}");
+    let stack = aws.cloudformation().describe_stacks().stack_name("docs-test-www").send().await;
+    assert!(stack.is_err(), "no stack may have been created: {stack:?}");
+}
