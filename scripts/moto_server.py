@@ -16,7 +16,25 @@ from moto.core.common_models import CloudFormationModel
 from moto.servicediscovery.models import servicediscovery_backends
 
 
-class PrivateDnsNamespace(CloudFormationModel):
+class ShimLifecycle:
+    """What every shim model shares: updates keep the resource as it is
+    (ferry's tests never update these in place), deletion goes through
+    `delete`, creation is synchronous. A mixin, listed before
+    CloudFormationModel: moto finds models as its direct subclasses."""
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        pass
+
+    def is_created(self) -> bool:
+        return True
+
+
+class PrivateDnsNamespace(ShimLifecycle, CloudFormationModel):
     """AWS::ServiceDiscovery::PrivateDnsNamespace over moto's servicediscovery backend."""
 
     # moto's model metaclass files models by the service in their module path.
@@ -67,24 +85,13 @@ class PrivateDnsNamespace(CloudFormationModel):
         namespace = [n for n in backend.list_namespaces() if n.name == props["Name"]][-1]
         return cls(namespace, account_id, region_name)
 
-    @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
-        return original_resource
-
-    @classmethod
-    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
-        pass
-
     def delete(self, account_id: str, region_name: str) -> None:
         backend = servicediscovery_backends[account_id][region_name]
         if self.namespace.id in backend.namespaces:
             backend.delete_namespace(self.namespace.id)
 
-    def is_created(self) -> bool:
-        return True
 
-
-class DiscoveryService(CloudFormationModel):
+class DiscoveryService(ShimLifecycle, CloudFormationModel):
     """AWS::ServiceDiscovery::Service over moto's servicediscovery backend."""
 
     __module__ = "moto.servicediscovery.cloudformation"
@@ -128,19 +135,8 @@ class DiscoveryService(CloudFormationModel):
         )
         return cls(service)
 
-    @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
-        return original_resource
-
-    @classmethod
-    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
-        pass
-
     def delete(self, account_id: str, region_name: str) -> None:
         servicediscovery_backends[account_id][region_name].delete_service(self.service.id)
-
-    def is_created(self) -> bool:
-        return True
 
 
 def _cloudfront_backend(account_id: str):
@@ -182,7 +178,7 @@ def _api_distribution_config(config: dict, caller_reference: str) -> dict:
     return config
 
 
-class CloudFrontDistribution(CloudFormationModel):
+class CloudFrontDistribution(ShimLifecycle, CloudFormationModel):
     """AWS::CloudFront::Distribution over moto's cloudfront backend, so the
     distribution then answers GetDistribution and CreateInvalidation."""
 
@@ -220,22 +216,11 @@ class CloudFrontDistribution(CloudFormationModel):
         distribution, _, _ = _cloudfront_backend(account_id).create_distribution(config, props.get("Tags", []))
         return cls(distribution, account_id)
 
-    @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
-        return original_resource
-
-    @classmethod
-    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
-        pass
-
     def delete(self, account_id: str, region_name: str) -> None:
         _cloudfront_backend(account_id).distributions.pop(self.distribution.distribution_id, None)
 
-    def is_created(self) -> bool:
-        return True
 
-
-class CloudFrontOriginAccessControl(CloudFormationModel):
+class CloudFrontOriginAccessControl(ShimLifecycle, CloudFormationModel):
     """AWS::CloudFront::OriginAccessControl over moto's cloudfront backend."""
 
     __module__ = "moto.cloudfront.cloudformation"
@@ -269,19 +254,8 @@ class CloudFrontOriginAccessControl(CloudFormationModel):
         config = cloudformation_json.get("Properties", {}).get("OriginAccessControlConfig", {})
         return cls(_cloudfront_backend(account_id).create_origin_access_control(config))
 
-    @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
-        return original_resource
-
-    @classmethod
-    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
-        pass
-
     def delete(self, account_id: str, region_name: str) -> None:
         _cloudfront_backend(account_id).origin_access_controls.pop(self.control.id, None)
-
-    def is_created(self) -> bool:
-        return True
 
 
 def drop_novalue_from_lists() -> None:

@@ -36,6 +36,19 @@ fn write(root: &Path, rel: &str, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
+/// A workspace of app `docs` with environment `test` and the Static Site
+/// `www` described by `manifest`; after `app init` and `env deploy`.
+fn deployed_site_workspace(moto: &Moto, manifest: &str) -> tempfile::TempDir {
+    let ws = tempfile::tempdir().unwrap();
+    let dir = ws.path();
+    write(dir, "copilot/.workspace", "application: docs\n");
+    write(dir, "copilot/environments/test/manifest.yml", "name: test\ntype: Environment\n");
+    write(dir, "copilot/www/manifest.yml", manifest);
+    run(moto, dir, &["app", "init"]);
+    run(moto, dir, &["env", "deploy", "-n", "test"]);
+    ws
+}
+
 async fn aws(moto: &Moto) -> ferry_aws::AwsContext {
     for (k, v) in moto.env() {
         // SAFETY: nextest runs each test in its own process; set before any thread reads them.
@@ -48,22 +61,15 @@ async fn aws(moto: &Moto) -> ferry_aws::AwsContext {
 async fn static_site_files_are_uploaded_and_kept_in_sync() {
     let moto = Moto::start();
     let aws = aws(&moto).await;
-    let ws = tempfile::tempdir().unwrap();
-    let dir = ws.path();
-    write(dir, "copilot/.workspace", "application: docs\n");
-    write(dir, "copilot/environments/test/manifest.yml", "name: test\ntype: Environment\n");
-    write(
-        dir,
-        "copilot/www/manifest.yml",
+    let ws = deployed_site_workspace(
+        &moto,
         "name: www\ntype: Static Site\nfiles:\n  - source: site\n    exclude: '*.map'\n  - source: robots.txt\n",
     );
+    let dir = ws.path();
     write(dir, "site/index.html", "<h1>docs</h1>");
     write(dir, "site/css/main.css", "h1{color:red}");
     write(dir, "site/app.js.map", "{}");
     write(dir, "robots.txt", "User-agent: *");
-
-    run(&moto, dir, &["app", "init"]);
-    run(&moto, dir, &["env", "deploy", "-n", "test"]);
     let first = run(&moto, dir, &["svc", "deploy", "-n", "www", "-e", "test", "--json"]);
     assert_eq!(event(&first, "stack_finished")["outcome"], "created", "{first}");
     let uploaded = event(&first, "site_uploaded");
@@ -104,13 +110,8 @@ async fn static_site_files_are_uploaded_and_kept_in_sync() {
 async fn a_missing_source_stops_the_deploy_before_any_stack_changes() {
     let moto = Moto::start();
     let aws = aws(&moto).await;
-    let ws = tempfile::tempdir().unwrap();
+    let ws = deployed_site_workspace(&moto, "name: www\ntype: Static Site\nfiles:\n  - source: public\n");
     let dir = ws.path();
-    write(dir, "copilot/.workspace", "application: docs\n");
-    write(dir, "copilot/environments/test/manifest.yml", "name: test\ntype: Environment\n");
-    write(dir, "copilot/www/manifest.yml", "name: www\ntype: Static Site\nfiles:\n  - source: public\n");
-    run(&moto, dir, &["app", "init"]);
-    run(&moto, dir, &["env", "deploy", "-n", "test"]);
     let output = ferry(dir)
         .envs(moto.env())
         .env("CI", "true")

@@ -12,6 +12,11 @@ use tokio::sync::Semaphore;
 
 use crate::{AwsContext, AwsError};
 
+/// A failure that is not an AWS answer (a file, a request that could not be built).
+fn local(action: &str, resource: &str, error: impl std::fmt::Display) -> AwsError {
+    AwsError::new(action, Some(resource), crate::AwsErrorKind::Other, error.to_string())
+}
+
 /// How many objects are uploaded at once.
 const PARALLEL_UPLOADS: usize = 8;
 
@@ -47,9 +52,7 @@ pub async fn sync_site(
         uploads.spawn(async move {
             let _permit = limit.acquire_owned().await;
             let where_ = format!("s3://{bucket}/{}", object.key);
-            let body = ByteStream::from_path(&object.path)
-                .await
-                .map_err(|e| AwsError::new("s3:PutObject", Some(&where_), crate::AwsErrorKind::Other, e.to_string()))?;
+            let body = ByteStream::from_path(&object.path).await.map_err(|e| local("s3:PutObject", &where_, e))?;
             s3.put_object()
                 .bucket(&bucket)
                 .key(&object.key)
@@ -62,9 +65,7 @@ pub async fn sync_site(
         });
     }
     while let Some(done) = uploads.join_next().await {
-        let size = done.map_err(|e| {
-            AwsError::new("s3:PutObject", Some(bucket), crate::AwsErrorKind::Other, format!("upload task failed: {e}"))
-        })??;
+        let size = done.map_err(|e| local("s3:PutObject", bucket, format!("upload task failed: {e}")))??;
         report.uploaded += 1;
         report.bytes_uploaded += size;
     }
@@ -75,11 +76,12 @@ pub async fn sync_site(
             .iter()
             .map(|k| aws_sdk_s3::types::ObjectIdentifier::builder().key(k.as_str()).build())
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| AwsError::new("s3:DeleteObjects", Some(bucket), crate::AwsErrorKind::Other, e.to_string()))?;
-        let delete =
-            aws_sdk_s3::types::Delete::builder().set_objects(Some(ids)).quiet(true).build().map_err(|e| {
-                AwsError::new("s3:DeleteObjects", Some(bucket), crate::AwsErrorKind::Other, e.to_string())
-            })?;
+            .map_err(|e| local("s3:DeleteObjects", bucket, e))?;
+        let delete = aws_sdk_s3::types::Delete::builder()
+            .set_objects(Some(ids))
+            .quiet(true)
+            .build()
+            .map_err(|e| local("s3:DeleteObjects", bucket, e))?;
         s3.delete_objects()
             .bucket(bucket)
             .delete(delete)
@@ -135,21 +137,16 @@ async fn invalidate_all(
         hasher.update(object.md5.as_bytes());
     }
     let reference = format!("ferry-{}", &hex::encode(hasher.finalize())[..32]);
-    let paths = aws_sdk_cloudfront::types::Paths::builder().quantity(1).items("/*").build().map_err(|e| {
-        AwsError::new("cloudfront:CreateInvalidation", Some(distribution), crate::AwsErrorKind::Other, e.to_string())
-    })?;
+    let paths = aws_sdk_cloudfront::types::Paths::builder()
+        .quantity(1)
+        .items("/*")
+        .build()
+        .map_err(|e| local("cloudfront:CreateInvalidation", distribution, e))?;
     let batch = aws_sdk_cloudfront::types::InvalidationBatch::builder()
         .paths(paths)
         .caller_reference(reference)
         .build()
-        .map_err(|e| {
-            AwsError::new(
-                "cloudfront:CreateInvalidation",
-                Some(distribution),
-                crate::AwsErrorKind::Other,
-                e.to_string(),
-            )
-        })?;
+        .map_err(|e| local("cloudfront:CreateInvalidation", distribution, e))?;
     let out = aws
         .cloudfront()
         .create_invalidation()
