@@ -113,6 +113,10 @@ macro_rules! __export_world {
         // Native builds (unit tests of a plugin crate) link no component
         // exports: their symbol names are only valid in wasm.
         #[cfg(target_arch = "wasm32")]
+        #[global_allocator]
+        static __FERRY_ALLOCATOR: $crate::alloc::BumpAllocator = $crate::alloc::BumpAllocator::new();
+
+        #[cfg(target_arch = "wasm32")]
         const _: () = {
             use $crate::bindings::wit as __wit;
             use $crate::bindings::$world::exports::ferry::plugin::$iface as __iface;

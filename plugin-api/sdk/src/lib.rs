@@ -13,6 +13,7 @@
 //! templates leave as a [`cfn::Template`], and problems are [`Diagnostic`]s
 //! located by JSON pointer so the host can print `file:line:col`.
 
+pub mod alloc;
 pub mod cfn;
 pub mod diag;
 pub mod manifest;
