@@ -21,7 +21,10 @@ pub struct RegistryAuth {
 
 impl std::fmt::Debug for RegistryAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RegistryAuth").field("registry", &self.registry).field("user", &self.user).finish_non_exhaustive()
+        f.debug_struct("RegistryAuth")
+            .field("registry", &self.registry)
+            .field("user", &self.user)
+            .finish_non_exhaustive()
     }
 }
 

@@ -275,8 +275,16 @@ impl Engine {
     /// Sorts a failed login or push into unreachable / refused token / other.
     fn registry_error(&self, login: &Login, action: &str, target: &str, ran: Ran) -> ImageError {
         let text = ran.tail.join("\n").to_ascii_lowercase();
-        let unreachable = ["connection refused", "no such host", "i/o timeout", "network is unreachable", "no route to host", "timeout exceeded"];
-        let refused = ["unauthorized", "invalid username/password", "authentication required", "401", "403 forbidden", "denied"];
+        let unreachable = [
+            "connection refused",
+            "no such host",
+            "i/o timeout",
+            "network is unreachable",
+            "no route to host",
+            "timeout exceeded",
+        ];
+        let refused =
+            ["unauthorized", "invalid username/password", "authentication required", "401", "403 forbidden", "denied"];
         if unreachable.iter().any(|s| text.contains(s)) {
             ImageError::Unreachable {
                 registry: login.registry.clone(),
@@ -409,7 +417,10 @@ mod tests {
         let engine = detect(None).await.unwrap();
         assert_eq!(engine.kind, EngineKind::Buildah, "docker without a daemon and no podman: buildah");
         let forced = detect(Some("podman")).await.unwrap_err().to_string();
-        assert!(forced.contains("`podman` (from --builder / FERRY_BUILDER) cannot be used: it is not on PATH"), "{forced}");
+        assert!(
+            forced.contains("`podman` (from --builder / FERRY_BUILDER) cannot be used: it is not on PATH"),
+            "{forced}"
+        );
         let forced = detect(Some("docker")).await.unwrap_err().to_string();
         assert!(forced.contains("daemon not reachable: Cannot connect to the Docker daemon"), "{forced}");
         let unknown = detect(Some("nerdctl")).await.unwrap_err().to_string();
@@ -452,7 +463,10 @@ mod tests {
         assert!(matches!(e, ImageError::Unauthorized { .. }), "{e}");
         assert!(e.to_string().contains("token is expired or invalid"), "{e}");
         let e = engine.registry_error(&login("r"), "push", "r/x:1", ran("Error: something else"));
-        assert!(e.to_string().starts_with("podman push of r/x:1 failed: exited with status 125\n  | Error: something else"), "{e}");
+        assert!(
+            e.to_string().starts_with("podman push of r/x:1 failed: exited with status 125\n  | Error: something else"),
+            "{e}"
+        );
     }
 
     #[tokio::test]

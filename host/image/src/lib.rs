@@ -11,7 +11,7 @@
 mod engine;
 mod spec;
 
-pub use engine::{Engine, EngineKind, Login, LineSink, detect, is_loopback};
+pub use engine::{Engine, EngineKind, LineSink, Login, detect, is_loopback};
 pub use spec::{BuildSpec, SpecError, source_tag, valid_tag};
 
 use std::fmt;

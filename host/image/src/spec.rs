@@ -183,7 +183,11 @@ fn platform(manifest: &Value) -> Result<Option<String>, SpecError> {
         "x86_64" | "amd64" => "amd64",
         "arm64" | "aarch64" => "arm64",
         other => {
-            return Err(SpecError::new(pointer, format!("ferry cannot build for architecture `{other}`"), Some(PLATFORMS)));
+            return Err(SpecError::new(
+                pointer,
+                format!("ferry cannot build for architecture `{other}`"),
+                Some(PLATFORMS),
+            ));
         }
     };
     if os != "linux" && os != "windows" {
@@ -240,9 +244,12 @@ mod tests {
     #[test]
     fn string_form_builds_in_the_dockerfiles_directory() {
         let dir = root();
-        let spec = BuildSpec::from_manifest(dir.path(), &json!({"image": {"build": "api/Dockerfile"}, "platform": "linux/x86_64"}))
-            .unwrap()
-            .unwrap();
+        let spec = BuildSpec::from_manifest(
+            dir.path(),
+            &json!({"image": {"build": "api/Dockerfile"}, "platform": "linux/x86_64"}),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(spec.dockerfile, dir.path().join("api/Dockerfile"));
         assert_eq!(spec.context, dir.path().join("api"));
         assert_eq!(spec.platform.as_deref(), Some("linux/amd64"));
@@ -259,7 +266,10 @@ mod tests {
         assert_eq!(spec.dockerfile, dir.path().join("api/src/Dockerfile.prod"));
         assert_eq!(spec.context, dir.path().join("."));
         assert_eq!(spec.target.as_deref(), Some("runtime"));
-        assert_eq!(spec.args.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(), ["VERSION=1.2", "DEBUG=false", "N=3"]);
+        assert_eq!(
+            spec.args.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+            ["VERSION=1.2", "DEBUG=false", "N=3"]
+        );
         assert_eq!(spec.cache_from, ["a/b:c"]);
         assert_eq!(spec.platform.as_deref(), Some("linux/arm64"));
         let only_context = json!({"image": {"build": {"context": "api"}}});

@@ -89,14 +89,20 @@ pub async fn resolve(
     let building: Vec<String> = jobs.iter().map(|(n, _)| n.clone()).collect();
     out.status(
         "Building",
-        &format!("{} with {} ({}), tagged {}", building.join(", "), engine.name(), engine.program.display(), tags.join(", ")),
+        &format!(
+            "{} with {} ({}), tagged {}",
+            building.join(", "),
+            engine.name(),
+            engine.program.display(),
+            tags.join(", ")
+        ),
     );
     let limit = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for (name, spec) in jobs {
         let repository = naming::ecr_repository(&ws.app, &name);
         let uri = format!("{registry}/{repository}");
-        let (engine, login, limit, tags, sink) = (engine.clone(), login.clone(), limit.clone(), tags.clone(), sink(&name));
+        let (engine, limit, tags, sink) = (engine.clone(), limit.clone(), tags.clone(), sink(&name));
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
             let started = Instant::now();
@@ -108,7 +114,8 @@ pub async fn resolve(
     let mut built = Vec::new();
     let mut failed = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        let (name, uri, references, started, result) = joined.map_err(|e| anyhow!("an image build task failed: {e}"))?;
+        let (name, uri, references, started, result) =
+            joined.map_err(|e| anyhow!("an image build task failed: {e}"))?;
         match result {
             Ok(()) => built.push((name, uri, references, started)),
             Err(e) => failed.push(e),
