@@ -148,7 +148,9 @@ async fn builds_pushes_and_deploys_by_digest() {
     setup.ok(dir, &["env", "deploy", "-n", "test"]);
 
     // 1. Build, push, deploy: the stack runs exactly the digest the registry holds.
+    let started = Instant::now();
     let (stream, stderr) = setup.ok(dir, &["svc", "deploy", "-n", "frontend", "-e", "test", "--tag", "v1", "--json"]);
+    eprintln!("first deploy (build, push, create stack): {:?}", started.elapsed());
     assert!(stderr.contains("[frontend] STEP 1/"), "engine output is prefixed per service:\n{stderr}");
     let events = events(&stream);
     let pushed = events.iter().find(|e| e["event"] == "image_pushed").expect("an image_pushed event");
@@ -242,4 +244,61 @@ fn a_missing_dockerfile_is_reported_at_the_manifest_line() {
     assert!(stderr.contains("copilot/frontend/manifest.yml:13:"), "{stderr}");
     assert!(stderr.contains("web/Dockerfile does not exist"), "{stderr}");
     assert!(stderr.contains("relative to the workspace root"), "{stderr}");
+}
+
+/// `ferry deploy` builds both services of examples/chat at once with
+/// buildah (named by FERRY_BUILDER), each line prefixed with its service,
+/// and deploys each pinned to the digest the registry holds.
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_builds_every_service_concurrently_with_buildah() {
+    let setup =
+        Setup { moto: Moto::start(), registry: Registry::start(MOTO_ECR_PASSWORD), storage: ContainerStorage::new() };
+    for (k, v) in setup.moto.env() {
+        // SAFETY: nextest runs each test in its own process; set before any thread reads them.
+        unsafe { std::env::set_var(k, v) };
+    }
+    let aws = ferry_aws::AwsContext::load(None).await;
+    let ws = example_copy("chat");
+    let dir = ws.path();
+    for svc in ["frontend", "api"] {
+        std::fs::copy("/bin/busybox", dir.join(svc).join("busybox")).expect("busybox-static is installed");
+    }
+    setup.ok(dir, &["app", "init"]);
+    setup.ok(dir, &["env", "deploy", "-n", "test"]);
+    let mut secret = ferry(dir);
+    secret.envs(setup.moto.env()).env("CI", "true").args(["secret", "init", "-n", "DB_PASSWORD", "-e", "test"]);
+    assert!(secret.write_stdin("pw\n").output().unwrap().status.success());
+
+    let (ok, stream, stderr) =
+        setup.ferry(dir, &["deploy", "-e", "test", "--tag", "v1", "--json"], &[("FERRY_BUILDER", "buildah".into())]);
+    assert!(ok, "stdout:\n{stream}\nstderr:\n{stderr}\nregistry log:\n{}", setup.registry.log());
+    assert!(stderr.contains("with buildah"), "{stderr}");
+    assert!(stderr.contains("tagged v1"), "{stderr}");
+    let events = events(&stream);
+    for svc in ["frontend", "api"] {
+        assert!(stderr.contains(&format!("[{svc}] STEP 1/")), "{svc}'s build output is prefixed:\n{stderr}");
+        let pushed = events
+            .iter()
+            .find(|e| e["event"] == "image_pushed" && e["workload"] == svc)
+            .unwrap_or_else(|| panic!("{svc} was pushed: {stream}"));
+        let digest = setup.registry.manifest_digest(&format!("chat/{svc}"), "v1").expect("pushed tag");
+        assert_eq!(pushed["digest"], digest.as_str());
+        let out = aws
+            .cloudformation()
+            .describe_stacks()
+            .stack_name(format!("chat-test-{svc}"))
+            .send()
+            .await
+            .expect("DescribeStacks");
+        let image = out.stacks()[0]
+            .parameters()
+            .iter()
+            .find(|p| p.parameter_key() == Some("ContainerImage"))
+            .and_then(|p| p.parameter_value())
+            .unwrap_or_default()
+            .to_string();
+        assert_eq!(image, format!("{}/chat/{svc}@{digest}", setup.registry.address()));
+    }
+    // The job names its image (`image.location`): deployed as written, nothing built.
+    assert!(!events.iter().any(|e| e["event"] == "image_pushed" && e["workload"] == "report"), "{stream}");
 }
