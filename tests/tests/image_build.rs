@@ -246,11 +246,12 @@ fn a_missing_dockerfile_is_reported_at_the_manifest_line() {
     assert!(stderr.contains("relative to the workspace root"), "{stderr}");
 }
 
-/// `ferry deploy` builds both services of examples/chat at once with
-/// buildah (named by FERRY_BUILDER), each line prefixed with its service,
-/// and deploys each pinned to the digest the registry holds.
+/// `ferry deploy` builds both services of examples/chat with buildah (named
+/// by FERRY_BUILDER; one build at a time in the shared store, pushes
+/// concurrently), each line prefixed with its service, and deploys each
+/// pinned to the digest the registry holds.
 #[tokio::test(flavor = "multi_thread")]
-async fn deploy_builds_every_service_concurrently_with_buildah() {
+async fn deploy_builds_and_pushes_every_service_with_buildah() {
     let setup =
         Setup { moto: Moto::start(), registry: Registry::start(MOTO_ECR_PASSWORD), storage: ContainerStorage::new() };
     for (k, v) in setup.moto.env() {
@@ -301,4 +302,21 @@ async fn deploy_builds_every_service_concurrently_with_buildah() {
     }
     // The job names its image (`image.location`): deployed as written, nothing built.
     assert!(!events.iter().any(|e| e["event"] == "image_pushed" && e["workload"] == "report"), "{stream}");
+
+    // Again, unchanged: both builds entirely from the cache (they share
+    // their first steps), same digests, no stack change.
+    let started = Instant::now();
+    let (ok, stream, stderr) =
+        setup.ferry(dir, &["deploy", "-e", "test", "--tag", "v1", "--json"], &[("FERRY_BUILDER", "buildah".into())]);
+    eprintln!("unchanged `ferry deploy` of env + 2 built services + 1 job: {:?}", started.elapsed());
+    assert!(ok, "stdout:\n{stream}\nstderr:\n{stderr}");
+    let steps = stderr.lines().filter(|l| l.contains("] STEP ") && !l.contains(": FROM ")).count();
+    let cached = stderr.matches("Using cache").count();
+    assert!(steps == 10 && cached == steps, "{cached} of {steps} steps came from the cache:\n{stderr}");
+    let again = self::events(&stream);
+    let finished: Vec<&Value> = again.iter().filter(|e| e["event"] == "stack_finished").collect();
+    assert_eq!(finished.len(), 4, "{stream}");
+    assert!(finished.iter().all(|e| e["outcome"] == "up to date"), "{stream}");
+    let calls = again.iter().rev().find(|e| e["event"] == "api_calls").expect("api_calls");
+    assert_eq!(calls["mutating"], 0, "an unchanged redeploy mutated: {calls}");
 }

@@ -161,17 +161,22 @@ impl Engine {
     }
 
     /// Builds `spec`, tagging the result with every reference in `references`.
+    /// `timestamp` (seconds since the epoch) is the image's creation time for
+    /// podman and buildah: fixed, the same sources give the same digest, and
+    /// concurrent builds sharing first steps still share one cache.
     pub async fn build(
         &self,
         service: &str,
         spec: &BuildSpec,
         references: &[String],
+        timestamp: i64,
         sink: &LineSink,
     ) -> Result<(), ImageError> {
         let mut args: Vec<OsString> = vec!["build".into()];
         if self.kind != EngineKind::Docker {
             // buildah does not reuse layers unless asked; podman does by default.
             args.push("--layers".into());
+            args.extend(["--timestamp".into(), timestamp.to_string().into()]);
         }
         args.push("-f".into());
         args.push(spec.dockerfile.clone().into());

@@ -12,7 +12,7 @@ mod engine;
 mod spec;
 
 pub use engine::{Engine, EngineKind, LineSink, Login, detect, is_loopback};
-pub use spec::{BuildSpec, SpecError, source_tag, valid_tag};
+pub use spec::{BuildSpec, SpecError, source_tag, source_time, valid_tag};
 
 use std::fmt;
 

@@ -220,6 +220,29 @@ pub fn source_tag(root: &Path) -> Option<String> {
     git(&["rev-parse", "--short", "HEAD"]).filter(|sha| !sha.is_empty())
 }
 
+/// The creation time to stamp images with, so the same sources always give
+/// the same digest (and a redeploy of them changes no stack, even built on
+/// another machine or with the cache gone): `SOURCE_DATE_EPOCH` when set,
+/// else the commit time of a clean git checkout, else the epoch.
+pub fn source_time(root: &Path) -> i64 {
+    if let Some(t) = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.trim().parse().ok()) {
+        return t;
+    }
+    if source_tag(root).is_none() {
+        return 0;
+    }
+    std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["log", "-1", "--format=%ct"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(0)
+}
+
 /// A valid image tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
 pub fn valid_tag(tag: &str) -> bool {
     let mut chars = tag.chars();
@@ -331,8 +354,11 @@ mod tests {
         git(&["add", "-A"]);
         git(&["commit", "-q", "-m", "x"]);
         let tag = source_tag(dir.path()).expect("a clean tree has a tag");
+        let time = source_time(dir.path());
+        assert!(time > 1_600_000_000, "the commit's time: {time}");
         assert!(tag.len() >= 7 && tag.chars().all(|c| c.is_ascii_hexdigit()), "{tag}");
         std::fs::write(dir.path().join("api/Dockerfile"), "FROM scratch\nCOPY x /x\n").unwrap();
         assert_eq!(source_tag(dir.path()), None, "a dirty tree has none");
+        assert_eq!(source_time(dir.path()), 0);
     }
 }

@@ -71,6 +71,7 @@ pub async fn resolve(
         tags.push("latest".into());
     }
 
+    let timestamp = ferry_image::source_time(&ws.root);
     let engine = Arc::new(ferry_image::detect(flags.builder.as_deref()).await?);
     let ecr = Ecr::new(session.aws.ecr());
     let auth = ecr.authorization().await?;
@@ -97,7 +98,12 @@ pub async fn resolve(
             tags.join(", ")
         ),
     );
-    let limit = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    // podman and buildah share one local store whose layer cache is keyed by
+    // parent image: builds sharing first steps would fork it when run at
+    // once, and the next deploy would rebuild. They build one at a time and
+    // push concurrently; docker (BuildKit, content-addressed cache) does both at once.
+    let builds = if engine.kind == ferry_image::EngineKind::Docker { concurrency.max(1) } else { 1 };
+    let limit = Arc::new(tokio::sync::Semaphore::new(builds));
     let mut tasks = tokio::task::JoinSet::new();
     for (name, spec) in jobs {
         let repository = naming::ecr_repository(&ws.app, &name);
@@ -107,7 +113,7 @@ pub async fn resolve(
             let _permit = limit.acquire_owned().await;
             let started = Instant::now();
             let references: Vec<String> = tags.iter().map(|t| format!("{uri}:{t}")).collect();
-            let result = engine.build(&name, &spec, &references, &sink).await.map_err(anyhow::Error::new);
+            let result = engine.build(&name, &spec, &references, timestamp, &sink).await.map_err(anyhow::Error::new);
             (name, uri, references, started, result)
         });
     }
@@ -135,13 +141,32 @@ pub async fn resolve(
     // The app's regional StackSet makes each workload's repository (as
     // Copilot's does); one missing anyway (an emulator, a hand-made app) is created.
     session.ensure_regional(&ws.app, &env.account_id, &building, app_tags).await?;
-    let mut images = HashMap::new();
+    let mut repo_tags = app_tags.clone();
+    repo_tags.insert(naming::tags::APPLICATION.to_string(), ws.app.clone());
+    for (name, ..) in &built {
+        ecr.ensure_repository(&naming::ecr_repository(&ws.app, name), &repo_tags).await?;
+    }
+    let limit = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let mut pushes = tokio::task::JoinSet::new();
     for (name, uri, references, started) in built {
-        let repository = naming::ecr_repository(&ws.app, &name);
-        let mut repo_tags = app_tags.clone();
-        repo_tags.insert(naming::tags::APPLICATION.to_string(), ws.app.clone());
-        ecr.ensure_repository(&repository, &repo_tags).await?;
-        let digest = push_all(&engine, &login, &references, &sink(&name)).await?;
+        let (engine, login, limit, sink) = (engine.clone(), login.clone(), limit.clone(), sink(&name));
+        pushes.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let result = push_all(&engine, &login, &references, &sink).await;
+            (name, uri, references, started, result)
+        });
+    }
+    let mut images = HashMap::new();
+    let mut failed = Vec::new();
+    while let Some(joined) = pushes.join_next().await {
+        let (name, uri, references, started, result) = joined.map_err(|e| anyhow!("an image push task failed: {e}"))?;
+        let digest = match result {
+            Ok(digest) => digest,
+            Err(e) => {
+                failed.push(e);
+                continue;
+            }
+        };
         let pinned = format!("{uri}@{digest}");
         view.emit(serde_json::json!({
             "event": "image_pushed", "workload": name, "image": pinned, "digest": digest, "tags": references,
@@ -149,6 +174,9 @@ pub async fn resolve(
         }));
         out.status("Pushed", &format!("{name}: {pinned}"));
         images.insert(name, ImageRef { uri: pinned, digest: Some(digest) });
+    }
+    if let Some(first) = failed.into_iter().next() {
+        return Err(first);
     }
     Ok(images)
 }
