@@ -224,7 +224,8 @@ async fn builds_pushes_and_deploys_by_digest() {
     assert_eq!(setup.registry.manifest_digest("chat/frontend", "v2"), None, "nothing was pushed");
 }
 
-/// `image.build` values ferry cannot build from are reported at their line.
+/// Bad `--tag`s and `image.build` values ferry cannot build from are
+/// reported before anything is built, the latter at their manifest line.
 #[test]
 fn a_missing_dockerfile_is_reported_at_the_manifest_line() {
     let moto = Moto::start();
@@ -237,6 +238,14 @@ fn a_missing_dockerfile_is_reported_at_the_manifest_line() {
     };
     assert!(run(&["app", "init"]).status.success());
     assert!(run(&["env", "deploy", "-n", "test"]).status.success());
+    let output = run(&["svc", "deploy", "-n", "frontend", "-e", "test", "--tag", "v1:bad"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("--tag `v1:bad` is not a valid image tag"), "{stderr}");
+    let output = run(&["svc", "deploy", "-n", "frontend", "-e", "test", "--no-build"]);
+    assert!(!output.status.success(), "--no-build needs --tag");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--tag"));
+
     edit(dir, "copilot/frontend/manifest.yml", "build: frontend/Dockerfile", "build: web/Dockerfile");
     let output = run(&["svc", "deploy", "-n", "frontend", "-e", "test"]);
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -45,6 +45,11 @@ pub async fn resolve(
     if jobs.is_empty() {
         return Ok(HashMap::new());
     }
+    if let Some(tag) = flags.tag.as_deref().filter(|t| !ferry_image::valid_tag(t)) {
+        bail!(
+            "--tag `{tag}` is not a valid image tag\nhint: use letters, digits, `_`, `.` and `-`, starting with a letter, digit or `_` (at most 128 characters)"
+        );
+    }
     if flags.no_build {
         let tag = flags.tag.as_deref().ok_or_else(|| anyhow!("--no-build needs --tag"))?;
         return Ok(jobs
@@ -56,15 +61,10 @@ pub async fn resolve(
             .collect());
     }
     let mut tags: Vec<String> = ferry_image::source_tag(&ws.root).into_iter().collect();
-    if let Some(tag) = &flags.tag {
-        if !ferry_image::valid_tag(tag) {
-            bail!(
-                "--tag `{tag}` is not a valid image tag\nhint: use letters, digits, `_`, `.` and `-`, starting with a letter, digit or `_` (at most 128 characters)"
-            );
-        }
-        if !tags.contains(tag) {
-            tags.push(tag.clone());
-        }
+    if let Some(tag) = &flags.tag
+        && !tags.contains(tag)
+    {
+        tags.push(tag.clone());
     }
     if tags.is_empty() {
         out.note("no --tag, and the workspace is not a clean git checkout: tagging images `latest` (the deploy pins their digest)");
@@ -79,6 +79,11 @@ pub async fn resolve(
     let registry = overridden.clone().unwrap_or_else(|| auth.registry.clone());
     if registry.is_empty() {
         bail!("ECR named no registry for this account\nhint: set {REGISTRY_OVERRIDE} to the registry to push to");
+    }
+    if registry.contains('/') {
+        bail!(
+            "{REGISTRY_OVERRIDE}=`{registry}` is not a registry host\nhint: give `host` or `host:port`, without a scheme or path, e.g. 127.0.0.1:5000"
+        );
     }
     let login = Arc::new(
         engine
