@@ -25,6 +25,6 @@ measure() {
   end=$(date +%s.%N)
   printf '%-28s %6.2f s  %s\n' "$label" "$(echo "$end - $start" | bc)" "$summary"
 }
-measure "first deploy (env + 3)" deploy -e test --tag bench
-measure "no-op redeploy" deploy -e test --tag bench
-measure "no-op redeploy (again)" deploy -e test --tag bench
+measure "first deploy (env + 3)" deploy -e test --tag bench --no-build
+measure "no-op redeploy" deploy -e test --tag bench --no-build
+measure "no-op redeploy (again)" deploy -e test --tag bench --no-build

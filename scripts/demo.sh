@@ -38,12 +38,31 @@ work=$(mktemp -d)
 cp -r . "$work/chat"
 cd "$work/chat"
 
+# Images: a local registry (Debian's docker-registry) stands in for ECR and
+# accepts the token moto's ECR issues; podman or buildah build the example's
+# Dockerfiles (a static busybox and the www files, nothing pulled) in a
+# private vfs storage, or docker when its daemon runs.
+reg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$work/registry"
+python3 -W ignore -c 'import crypt; print("AWS:" + crypt.crypt("123456789012-auth-token", crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))' \
+  >"$work/registry/htpasswd"
+printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\nauth:\n  htpasswd:\n    realm: ferry-demo\n    path: %s\n' \
+  "$work/registry/data" "$reg_port" "$work/registry/htpasswd" >"$work/registry/config.yml"
+say Starting "image registry standing in for ECR on 127.0.0.1:$reg_port"
+docker-registry serve "$work/registry/config.yml" >"$out/registry.log" 2>&1 &
+reg_pid=$!
+trap 'kill $moto_pid $reg_pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$reg_port/v2/" && break; sleep 0.1; done
+printf '[storage]\ndriver = "vfs"\ngraphroot = "%s/storage/graph"\nrunroot = "%s/storage/run"\n' "$work" "$work" >"$work/storage.conf"
+export FERRY_ECR_REGISTRY="127.0.0.1:$reg_port" CONTAINERS_STORAGE_CONF="$work/storage.conf" BUILDAH_ISOLATION=chroot
+for svc in frontend api; do cp /bin/busybox "$svc/busybox"; done
+
 "$ferry" app init
 "$ferry" env deploy -n test
 printf 'demo-password' | "$ferry" secret init -n DB_PASSWORD -e test
-# ferry does not build images yet: deploy the tag an image would have been pushed with.
+say Deploying "builds both images, pushes them, deploys them by digest"
 "$ferry" deploy -e test --tag demo
-say Redeploying "unchanged: no stack changes, no mutating AWS call"
+say Redeploying "unchanged: images from the build cache, no stack changes, no mutating AWS call"
 "$ferry" deploy -e test --tag demo --json | tail -n 1
 
 say Showing "what runs"

@@ -26,3 +26,21 @@ if [ ! -x .venv/bin/cfn-lint ] || [ ! -x .venv/bin/moto_server ]; then
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
 fi
+
+# Container images: podman and buildah build them in the tests (vfs storage,
+# chroot isolation, no daemon), docker-registry stands in for ECR on
+# 127.0.0.1, and busybox-static is the one binary the test images hold.
+if command -v apt-get >/dev/null 2>&1; then
+  missing=()
+  for pkg in podman buildah docker-registry busybox-static; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say Installing "${missing[*]} (apt)"
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo=sudo
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" || {
+      $sudo env DEBIAN_FRONTEND=noninteractive apt-get update &&
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"; }
+  fi
+fi

@@ -114,7 +114,8 @@ async fn chat_lifecycle_on_moto() {
     assert_eq!(stored.parameter().unwrap().r#type().map(|t| t.as_str()), Some("SecureString"));
 
     for svc in ["frontend", "api"] {
-        let stream = run(&moto, dir, &["svc", "deploy", "-n", svc, "-e", "test", "--tag", "v1", "--json"]);
+        let stream =
+            run(&moto, dir, &["svc", "deploy", "-n", svc, "-e", "test", "--tag", "v1", "--no-build", "--json"]);
         let finished = events(&stream).into_iter().find(|e| e["event"] == "stack_finished").expect("finished");
         assert_eq!(finished["outcome"], "created", "{stream}");
     }
@@ -144,7 +145,7 @@ async fn chat_lifecycle_on_moto() {
     assert_eq!(status["service"]["desired"], 1, "{status}");
 
     // Everything again, unchanged: up to date without a single mutating call.
-    let stream = run(&moto, dir, &["deploy", "-e", "test", "--tag", "v1", "--json"]);
+    let stream = run(&moto, dir, &["deploy", "-e", "test", "--tag", "v1", "--no-build", "--json"]);
     let calls = api_calls(&stream);
     assert_eq!(calls["mutating"], 0, "a no-op redeploy mutated: {calls}");
     let outcomes: Vec<Value> = events(&stream).into_iter().filter(|e| e["event"] == "stack_finished").collect();
@@ -152,7 +153,8 @@ async fn chat_lifecycle_on_moto() {
     assert!(outcomes.iter().all(|e| e["outcome"] == "up to date"), "{stream}");
 
     // A real change is deployed as an update.
-    let stream = run(&moto, dir, &["svc", "deploy", "-n", "frontend", "-e", "test", "--tag", "v2", "--json"]);
+    let stream =
+        run(&moto, dir, &["svc", "deploy", "-n", "frontend", "-e", "test", "--tag", "v2", "--no-build", "--json"]);
     assert!(stream.contains(r#""outcome":"updated""#), "{stream}");
 
     for svc in ["frontend", "api"] {

@@ -67,6 +67,7 @@ impl AwsContext {
     client!(ssm, aws_sdk_ssm);
     client!(sts, aws_sdk_sts);
     client!(ecs, aws_sdk_ecs);
+    client!(ecr, aws_sdk_ecr);
     client!(logs, aws_sdk_cloudwatchlogs);
     client!(elbv2, aws_sdk_elasticloadbalancingv2);
     client!(cloudwatch, aws_sdk_cloudwatch);

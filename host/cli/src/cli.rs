@@ -126,12 +126,27 @@ pub struct WorkloadDeploy {
     /// Application name (defaults to the workspace's).
     #[arg(short, long)]
     pub app: Option<String>,
-    /// Tag of an image already pushed to the workload's ECR repository
-    /// (for manifests with `image.build`).
-    #[arg(long)]
-    pub tag: Option<String>,
+    #[command(flatten)]
+    pub image: ImageFlags,
     #[command(flatten)]
     pub flags: DeployFlags,
+}
+
+/// How workloads with `image.build` get their image; shared by the deploy commands.
+#[derive(Debug, Args, Clone)]
+pub struct ImageFlags {
+    /// Extra tag for the images ferry builds and pushes (the git short SHA of a
+    /// clean tree is always added); with --no-build, the tag of an image
+    /// already pushed to the workload's ECR repository.
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Container engine to build with: docker, podman or buildah, or a path to
+    /// one [default: the first that works, in that order].
+    #[arg(long, env = "FERRY_BUILDER")]
+    pub builder: Option<String>,
+    /// Do not build: deploy the image already pushed with --tag.
+    #[arg(long, requires = "tag")]
+    pub no_build: bool,
 }
 
 #[derive(Debug, Args)]
@@ -142,10 +157,9 @@ pub struct DeployAll {
     /// Application name (defaults to the workspace's).
     #[arg(short, long)]
     pub app: Option<String>,
-    /// Image tag for workloads with `image.build` (see `svc deploy --tag`).
-    #[arg(long)]
-    pub tag: Option<String>,
-    /// Workload stacks deployed at the same time.
+    #[command(flatten)]
+    pub image: ImageFlags,
+    /// Workload stacks deployed (and images built) at the same time.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=16))]
     pub concurrency: u16,
     #[command(flatten)]

@@ -153,11 +153,14 @@ fn validate_and_render(
     }
 }
 
-/// Image options of `svc package`.
+/// The image a workload with `image.build` runs: `registry/repository:tag`
+/// (`svc package --tag`, `deploy --no-build`), or what ferry built and
+/// pushed, pinned by digest.
 #[derive(Default, Clone)]
 pub struct ImageOptions {
     pub tag: Option<String>,
     pub registry: Option<String>,
+    pub pushed: Option<ImageRef>,
 }
 
 /// Renders one service or job for one environment.
@@ -175,7 +178,9 @@ pub fn render_workload(
     let patches = patches::load(&manifest.dir)?;
     let mut context = setup.context(name);
     context.addons = addons.as_ref().map(|a| a.outputs.clone());
-    if let (Some(tag), Some(registry)) = (&image.tag, &image.registry) {
+    if let Some(pushed) = &image.pushed {
+        context.image = Some(pushed.clone());
+    } else if let (Some(tag), Some(registry)) = (&image.tag, &image.registry) {
         let repository = ferry_core::naming::ecr_repository(&setup.app, name);
         context.image = Some(ImageRef { uri: format!("{registry}/{repository}:{tag}"), digest: None });
     }

@@ -205,3 +205,159 @@ impl Drop for Moto {
         let _ = self.child.wait();
     }
 }
+
+/// Debian's `docker-registry` on a free loopback port, standing in for ECR:
+/// filesystem storage in a temp dir, basic auth for user `AWS` with the
+/// given password (moto's ECR token is `AWS:<account>-auth-token`). Killed
+/// when dropped. Fails loudly when the package is not installed.
+pub struct Registry {
+    child: std::process::Child,
+    pub port: u16,
+    password: String,
+    dir: tempfile::TempDir,
+}
+
+impl Registry {
+    pub fn start(password: &str) -> Registry {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // bcrypt at the lowest cost: the registry checks it on every request.
+        let hash = Command::new("python3")
+            .args([
+                "-W",
+                "ignore",
+                "-c",
+                "import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))",
+            ])
+            .arg(password)
+            .output()
+            .expect("python3 hashes the registry password");
+        let hash = String::from_utf8_lossy(&hash.stdout).trim().to_string();
+        assert!(hash.starts_with("$2"), "python3 made no bcrypt hash: {hash:?}");
+        std::fs::write(dir.path().join("htpasswd"), format!("AWS:{hash}\n")).expect("write htpasswd");
+        let port = free_port();
+        let config = format!(
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {root}/data\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\nauth:\n  htpasswd:\n    realm: ferry-test\n    path: {root}/htpasswd\n",
+            root = dir.path().display()
+        );
+        std::fs::write(dir.path().join("config.yml"), config).expect("write registry config");
+        let log = std::fs::File::create(dir.path().join("registry.log")).expect("registry log");
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(dir.path().join("config.yml"))
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start docker-registry: {e}\nhint: run `bash scripts/setup.sh`"));
+        let registry = Registry { child, port, password: password.into(), dir };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            if registry.request("GET", "/v2/").is_some() {
+                return registry;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("docker-registry did not answer on 127.0.0.1:{port} within 20 s");
+    }
+
+    /// `127.0.0.1:<port>`, as an image reference names it.
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The digest the registry holds for `name:reference`
+    /// (`HEAD /v2/<name>/manifests/<reference>`, header Docker-Content-Digest).
+    pub fn manifest_digest(&self, name: &str, reference: &str) -> Option<String> {
+        let response = self.request("HEAD", &format!("/v2/{name}/manifests/{reference}"))?;
+        if !response.starts_with("HTTP/1.1 200") && !response.starts_with("HTTP/1.0 200") {
+            return None;
+        }
+        response
+            .lines()
+            .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("docker-content-digest")))
+            .map(|(_, v)| v.trim().to_string())
+    }
+
+    /// The registry's log (for failure messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
+    }
+
+    fn request(&self, method: &str, path: &str) -> Option<String> {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(5))).ok()?;
+        let auth = base64(format!("AWS:{}", self.password).as_bytes());
+        write!(
+            stream,
+            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Basic {auth}\r\nAccept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json\r\n\r\n"
+        )
+        .ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        response.starts_with("HTTP/").then_some(response)
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Container storage of one test for podman and buildah (vfs driver, chroot
+/// isolation, nothing shared with other tests or the machine's images), as
+/// environment variables for the `ferry` process.
+pub struct ContainerStorage {
+    dir: tempfile::TempDir,
+}
+
+impl ContainerStorage {
+    pub fn new() -> ContainerStorage {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conf = format!(
+            "[storage]\ndriver = \"vfs\"\ngraphroot = \"{root}/graph\"\nrunroot = \"{root}/run\"\n",
+            root = dir.path().display()
+        );
+        std::fs::write(dir.path().join("storage.conf"), conf).expect("write storage.conf");
+        ContainerStorage { dir }
+    }
+
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("CONTAINERS_STORAGE_CONF", self.dir.path().join("storage.conf").display().to_string()),
+            ("BUILDAH_ISOLATION", "chroot".into()),
+            ("STORAGE_DRIVER", "vfs".into()),
+        ]
+    }
+}
+
+impl Default for ContainerStorage {
+    fn default() -> Self {
+        Self::new()
+    }
+}

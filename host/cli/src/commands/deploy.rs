@@ -3,7 +3,8 @@
 //! live view; Ctrl-C undoes a half-made change after confirming.
 
 use super::aws::{block_on, confirm, report_calls, session};
-use crate::cli::{DeployAll, DeployFlags, EnvDeploy, WorkloadDeploy};
+use super::image;
+use crate::cli::{DeployAll, DeployFlags, EnvDeploy, ImageFlags, WorkloadDeploy};
 use crate::output::{DeployView, Output};
 use crate::render::{self, EnvRenderSetup, ImageOptions, RenderedWorkload};
 use anyhow::{Context, Result, anyhow, bail};
@@ -12,6 +13,7 @@ use ferry_aws::cfn::CloudFormationApi;
 use ferry_aws::deploy::{DeployEvent, DeployOutcome, Deployable};
 use ferry_aws::metadata::{EnvRecord, WorkloadRecord};
 use ferry_core::{Workspace, naming};
+use ferry_plugin_protocol::ImageRef;
 use ferry_runtime::Registry;
 use indexmap::IndexMap;
 use std::collections::HashMap;
@@ -65,7 +67,11 @@ pub fn workload(args: WorkloadDeploy, out: &Output) -> Result<()> {
         };
         let result = async {
             let env = ctx.session.require_env(&ctx.ws.app, &args.env).await?;
-            let rendered = render_for(&ctx, &env, &args.name, args.tag.as_deref())?;
+            // A bad manifest stops the deploy before a (slow) image build.
+            render_for(&ctx, &env, &args.name, None, false)?;
+            let names = std::slice::from_ref(&args.name);
+            let images = resolve_images(&ctx, &env, names, &args.image, 1).await?;
+            let rendered = render_for(&ctx, &env, &args.name, images.get(&args.name), true)?;
             deploy_workload(&ctx, &env, rendered, true).await
         }
         .await;
@@ -88,17 +94,22 @@ pub fn everything(args: DeployAll, out: &Output) -> Result<()> {
         let result = async {
             let env = deploy_env(&ctx, &args.env, true).await?;
             let names = ctx.ws.workload_names();
-            // Render everything first: a bad manifest stops the deploy before any stack changes.
-            let mut rendered = Vec::new();
+            // Render everything first: a bad manifest stops the deploy before
+            // any image build or stack change; images are built before any
+            // workload stack changes too.
             let mut problems = Vec::new();
             for name in &names {
-                match render_for(&ctx, &env, name, args.tag.as_deref()) {
-                    Ok(r) => rendered.push(r),
-                    Err(e) => problems.push(e),
+                if let Err(e) = render_for(&ctx, &env, name, None, false) {
+                    problems.push(e);
                 }
             }
             if let Some(first) = problems.into_iter().next() {
                 return Err(first);
+            }
+            let images = resolve_images(&ctx, &env, &names, &args.image, args.concurrency as usize).await?;
+            let mut rendered = Vec::new();
+            for name in &names {
+                rendered.push(render_for(&ctx, &env, name, images.get(name), true)?);
             }
             let limit = Arc::new(tokio::sync::Semaphore::new(args.concurrency as usize));
             let env = Arc::new(env);
@@ -172,24 +183,41 @@ fn app_tags(app: &ferry_aws::metadata::AppRecord) -> IndexMap<String, String> {
     app.tags.clone().unwrap_or_default()
 }
 
-/// Renders a workload for an environment with its image resolved.
-fn render_for(ctx: &Ctx, env: &EnvRecord, name: &str, tag: Option<&str>) -> Result<RenderedWorkload> {
+/// Renders a workload for an environment with the image ferry built for it
+/// (`None` for workloads that name theirs). `complete` requires an image:
+/// the first, checking render of a deploy runs before images are built.
+fn render_for(
+    ctx: &Ctx,
+    env: &EnvRecord,
+    name: &str,
+    image: Option<&ImageRef>,
+    complete: bool,
+) -> Result<RenderedWorkload> {
     let setup = EnvRenderSetup::load(&ctx.ws, &ctx.ws.app, &env.name)?;
-    // `--tag` names the image of workloads that build theirs; `image.location` stays as written.
-    let rendered = render::render_workload(&ctx.ws, &ctx.registry, &setup, name, &ImageOptions::default())?;
-    let needs_image = rendered.stack.parameters.get("ContainerImage").is_some_and(|uri| uri.is_empty());
-    if needs_image && let Some(tag) = tag {
-        let image = ImageOptions { tag: Some(tag.to_string()), registry: Some(env.registry_url.clone()) };
-        return render::render_workload(&ctx.ws, &ctx.registry, &setup, name, &image);
-    }
-    if needs_image {
+    let options = ImageOptions { pushed: image.cloned(), ..ImageOptions::default() };
+    let rendered = render::render_workload(&ctx.ws, &ctx.registry, &setup, name, &options)?;
+    let no_image = rendered.stack.parameters.get("ContainerImage").is_some_and(|uri| uri.is_empty());
+    if complete && no_image {
         bail!(
-            "`{name}` builds its image (`image.build`), and ferry cannot build images yet\nhint: push an image to {}/{} and pass its tag with --tag, or set `image.location` in copilot/{name}/manifest.yml",
+            "`{name}` has no image to deploy\nhint: set `image.build` (ferry builds and pushes it to {}/{}) or `image.location` in copilot/{name}/manifest.yml",
             env.registry_url,
             naming::ecr_repository(&ctx.ws.app, name)
         );
     }
     Ok(rendered)
+}
+
+/// Builds and pushes the images of the workloads in `names` that build theirs.
+async fn resolve_images(
+    ctx: &Ctx,
+    env: &EnvRecord,
+    names: &[String],
+    flags: &ImageFlags,
+    concurrency: usize,
+) -> Result<HashMap<String, ImageRef>> {
+    let app_record = ctx.session.require_app(&ctx.ws.app).await?;
+    image::resolve(&ctx.ws, &ctx.session, env, names, flags, concurrency, &app_tags(&app_record), &ctx.view, &ctx.out)
+        .await
 }
 
 /// Deploys one rendered workload and records it.

@@ -4,6 +4,7 @@ mod app;
 mod aws;
 mod delete;
 mod deploy;
+mod image;
 mod init;
 mod inspect;
 mod logs;

@@ -14,7 +14,7 @@ pub fn workloads(args: WorkloadPackage, out: &Output) -> Result<()> {
     let ws = super::workspace(args.app.as_deref())?;
     let registry = render::registry()?;
     let setup = EnvRenderSetup::load(&ws, &ws.app, &args.env)?;
-    let image = ImageOptions { tag: args.tag.clone(), registry: args.registry.clone() };
+    let image = ImageOptions { tag: args.tag.clone(), registry: args.registry.clone(), pushed: None };
     if args.tag.is_some() && args.registry.is_none() {
         out.note("note: --tag without --registry: ContainerImage is left for deploy to fill in");
     }

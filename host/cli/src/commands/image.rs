@@ -1,0 +1,223 @@
+//! Images for deploys: builds what `image.build` asks with the engine found
+//! (or named by `--builder`), pushes it to the workload's ECR repository and
+//! hands the render `<repository>@sha256:...`, so deploying the same bits
+//! again changes no stack. Everything here happens before any stack changes.
+
+use crate::cli::ImageFlags;
+use crate::output::{DeployView, Output};
+use crate::render::process_env;
+use anyhow::{Context, Result, anyhow, bail};
+use ferry_aws::app::Session;
+use ferry_aws::ecr::Ecr;
+use ferry_aws::metadata::EnvRecord;
+use ferry_core::{Error as CoreError, Workspace, naming};
+use ferry_image::{BuildSpec, Engine, LineSink, Login};
+use ferry_plugin_protocol::ImageRef;
+use indexmap::IndexMap;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Sends pushes to this registry (`host[:port]`) instead of the account's ECR
+/// registry: for tests and air-gapped mirrors. ECR still issues the login.
+pub const REGISTRY_OVERRIDE: &str = "FERRY_ECR_REGISTRY";
+
+/// The image each workload in `names` that builds its own will run, by name.
+/// Workloads with `image.location` (or no image) are left out.
+#[allow(clippy::too_many_arguments)]
+pub async fn resolve(
+    ws: &Workspace,
+    session: &Session,
+    env: &EnvRecord,
+    names: &[String],
+    flags: &ImageFlags,
+    concurrency: usize,
+    app_tags: &IndexMap<String, String>,
+    view: &DeployView,
+    out: &Output,
+) -> Result<HashMap<String, ImageRef>> {
+    let mut jobs = Vec::new();
+    for name in names {
+        if let Some(spec) = build_spec(ws, &env.name, name)? {
+            jobs.push((name.clone(), spec));
+        }
+    }
+    if jobs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    if let Some(tag) = flags.tag.as_deref().filter(|t| !ferry_image::valid_tag(t)) {
+        bail!(
+            "--tag `{tag}` is not a valid image tag\nhint: use letters, digits, `_`, `.` and `-`, starting with a letter, digit or `_` (at most 128 characters)"
+        );
+    }
+    if flags.no_build {
+        let tag = flags.tag.as_deref().ok_or_else(|| anyhow!("--no-build needs --tag"))?;
+        return Ok(jobs
+            .into_iter()
+            .map(|(name, _)| {
+                let uri = format!("{}/{}:{tag}", env.registry_url, naming::ecr_repository(&ws.app, &name));
+                (name, ImageRef { uri, digest: None })
+            })
+            .collect());
+    }
+    let mut tags: Vec<String> = ferry_image::source_tag(&ws.root).into_iter().collect();
+    if let Some(tag) = &flags.tag
+        && !tags.contains(tag)
+    {
+        tags.push(tag.clone());
+    }
+    if tags.is_empty() {
+        out.note("no --tag, and the workspace is not a clean git checkout: tagging images `latest` (the deploy pins their digest)");
+        tags.push("latest".into());
+    }
+
+    let timestamp = ferry_image::source_time(&ws.root);
+    let engine = Arc::new(ferry_image::detect(flags.builder.as_deref()).await?);
+    let ecr = Ecr::new(session.aws.ecr());
+    let auth = ecr.authorization().await?;
+    let overridden = std::env::var(REGISTRY_OVERRIDE).ok().map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+    let registry = overridden.clone().unwrap_or_else(|| auth.registry.clone());
+    if registry.is_empty() {
+        bail!("ECR named no registry for this account\nhint: set {REGISTRY_OVERRIDE} to the registry to push to");
+    }
+    if registry.contains('/') {
+        bail!(
+            "{REGISTRY_OVERRIDE}=`{registry}` is not a registry host\nhint: give `host` or `host:port`, without a scheme or path, e.g. 127.0.0.1:5000"
+        );
+    }
+    let login = Arc::new(
+        engine
+            .login(&registry, &auth.user, &auth.password, overridden.is_some(), &sink("login"))
+            .await
+            .with_context(|| format!("cannot log in to {registry} with ECR's authorization token"))?,
+    );
+
+    let building: Vec<String> = jobs.iter().map(|(n, _)| n.clone()).collect();
+    out.status(
+        "Building",
+        &format!(
+            "{} with {} ({}), tagged {}",
+            building.join(", "),
+            engine.name(),
+            engine.program.display(),
+            tags.join(", ")
+        ),
+    );
+    // podman and buildah share one local store whose layer cache is keyed by
+    // parent image: builds sharing first steps would fork it when run at
+    // once, and the next deploy would rebuild. They build one at a time and
+    // push concurrently; docker (BuildKit, content-addressed cache) does both at once.
+    let builds = if engine.kind == ferry_image::EngineKind::Docker { concurrency.max(1) } else { 1 };
+    let limit = Arc::new(tokio::sync::Semaphore::new(builds));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (name, spec) in jobs {
+        let repository = naming::ecr_repository(&ws.app, &name);
+        let uri = format!("{registry}/{repository}");
+        let (engine, limit, tags, sink) = (engine.clone(), limit.clone(), tags.clone(), sink(&name));
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let started = Instant::now();
+            let references: Vec<String> = tags.iter().map(|t| format!("{uri}:{t}")).collect();
+            let result = engine.build(&name, &spec, &references, timestamp, &sink).await.map_err(anyhow::Error::new);
+            (name, uri, references, started, result)
+        });
+    }
+    let mut built = Vec::new();
+    let mut failed = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (name, uri, references, started, result) =
+            joined.map_err(|e| anyhow!("an image build task failed: {e}"))?;
+        match result {
+            Ok(()) => built.push((name, uri, references, started)),
+            Err(e) => failed.push(e),
+        }
+    }
+    if !failed.is_empty() {
+        let count = failed.len();
+        let mut errors = failed.into_iter();
+        let first = errors.next().unwrap_or_else(|| anyhow!("an image build failed"));
+        if count == 1 {
+            return Err(first);
+        }
+        let rest: Vec<String> = errors.map(|e| format!("{e:#}")).collect();
+        bail!("{count} image builds failed:\n{first:#}\n{}", rest.join("\n"));
+    }
+
+    // The app's regional StackSet makes each workload's repository (as
+    // Copilot's does); one missing anyway (an emulator, a hand-made app) is created.
+    session.ensure_regional(&ws.app, &env.account_id, &building, app_tags).await?;
+    let mut repo_tags = app_tags.clone();
+    repo_tags.insert(naming::tags::APPLICATION.to_string(), ws.app.clone());
+    for (name, ..) in &built {
+        ecr.ensure_repository(&naming::ecr_repository(&ws.app, name), &repo_tags).await?;
+    }
+    let limit = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let mut pushes = tokio::task::JoinSet::new();
+    for (name, uri, references, started) in built {
+        let (engine, login, limit, sink) = (engine.clone(), login.clone(), limit.clone(), sink(&name));
+        pushes.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let result = push_all(&engine, &login, &references, &sink).await;
+            (name, uri, references, started, result)
+        });
+    }
+    let mut images = HashMap::new();
+    let mut failed = Vec::new();
+    while let Some(joined) = pushes.join_next().await {
+        let (name, uri, references, started, result) = joined.map_err(|e| anyhow!("an image push task failed: {e}"))?;
+        let digest = match result {
+            Ok(digest) => digest,
+            Err(e) => {
+                failed.push(e);
+                continue;
+            }
+        };
+        let pinned = format!("{uri}@{digest}");
+        view.emit(serde_json::json!({
+            "event": "image_pushed", "workload": name, "image": pinned, "digest": digest, "tags": references,
+            "engine": engine.name(), "seconds": started.elapsed().as_secs_f64(),
+        }));
+        out.status("Pushed", &format!("{name}: {pinned}"));
+        images.insert(name, ImageRef { uri: pinned, digest: Some(digest) });
+    }
+    if let Some(first) = failed.into_iter().next() {
+        return Err(first);
+    }
+    Ok(images)
+}
+
+/// Pushes every tag of one image; they must all name the same digest.
+async fn push_all(engine: &Engine, login: &Login, references: &[String], sink: &LineSink) -> Result<String> {
+    let mut digest: Option<String> = None;
+    for reference in references {
+        let pushed = engine.push(login, reference, sink).await?;
+        match &digest {
+            Some(first) if first != &pushed => bail!(
+                "{reference} was pushed as {pushed}, other tags of the same build as {first}\nhint: another push to {} changed it meanwhile; deploy again",
+                login.registry
+            ),
+            _ => digest = Some(pushed),
+        }
+    }
+    digest.ok_or_else(|| anyhow!("no tag to push"))
+}
+
+/// The build a workload's manifest asks for in `env`, with bad values
+/// reported at their file:line:col.
+fn build_spec(ws: &Workspace, env: &str, name: &str) -> Result<Option<BuildSpec>> {
+    let manifest = ws.load_workload(name)?;
+    let effective = manifest.effective(&ws.app, env, &process_env)?;
+    // `image.location` wins: that image is deployed as written.
+    if effective.value.pointer("/image/location").is_some_and(|v| !v.is_null()) {
+        return Ok(None);
+    }
+    BuildSpec::from_manifest(&ws.root, &effective.value)
+        .map_err(|e| CoreError::problem(effective.problem(&e.pointer, &e.message, e.hint, false)).into())
+}
+
+/// Engine output lines, prefixed with the service they belong to, on stderr
+/// (stdout stays machine-readable under --json).
+fn sink(label: &str) -> LineSink {
+    let prefix = format!("[{label}]");
+    Arc::new(move |line: &str| eprintln!("{prefix} {line}"))
+}
