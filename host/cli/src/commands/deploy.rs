@@ -67,12 +67,14 @@ pub fn workload(args: WorkloadDeploy, out: &Output) -> Result<()> {
         };
         let result = async {
             let env = ctx.session.require_env(&ctx.ws.app, &args.env).await?;
+            let setup = EnvRenderSetup::load(&ctx.ws, &ctx.ws.app, &env.name)?;
             // A bad manifest stops the deploy before a (slow) image build.
-            render_for(&ctx, &env, &args.name, None, false)?;
+            render_for(&ctx, &setup, &env, &args.name, None, false)?;
             let names = std::slice::from_ref(&args.name);
-            let images = resolve_images(&ctx, &env, names, &args.image, 1).await?;
-            let rendered = render_for(&ctx, &env, &args.name, images.get(&args.name), true)?;
-            deploy_workload(&ctx, &env, rendered, true).await
+            let shared = Shared::load(&ctx, &env, names).await?;
+            let images = resolve_images(&ctx, &env, &shared, names, &args.image, 1).await?;
+            let rendered = render_for(&ctx, &setup, &env, &args.name, images.get(&args.name), true)?;
+            deploy_workload(&ctx, &env, &shared, rendered, true).await
         }
         .await;
         report_calls(&ctx.session, out, ctx.flags.json);
@@ -93,33 +95,37 @@ pub fn everything(args: DeployAll, out: &Output) -> Result<()> {
         });
         let result = async {
             let env = deploy_env(&ctx, &args.env, true).await?;
+            let setup = EnvRenderSetup::load(&ctx.ws, &ctx.ws.app, &env.name)?;
             let names = ctx.ws.workload_names();
             // Render everything first: a bad manifest stops the deploy before
             // any image build or stack change; images are built before any
             // workload stack changes too.
             let mut problems = Vec::new();
             for name in &names {
-                if let Err(e) = render_for(&ctx, &env, name, None, false) {
+                if let Err(e) = render_for(&ctx, &setup, &env, name, None, false) {
                     problems.push(e);
                 }
             }
             if let Some(first) = problems.into_iter().next() {
                 return Err(first);
             }
-            let images = resolve_images(&ctx, &env, &names, &args.image, args.concurrency as usize).await?;
+            // Every workload's repository in one StackSet update, before the
+            // concurrent deploys (concurrent StackSet updates would collide).
+            let shared = Arc::new(Shared::load(&ctx, &env, &names).await?);
+            let images = resolve_images(&ctx, &env, &shared, &names, &args.image, args.concurrency as usize).await?;
             let mut rendered = Vec::new();
             for name in &names {
-                rendered.push(render_for(&ctx, &env, name, images.get(name), true)?);
+                rendered.push(render_for(&ctx, &setup, &env, name, images.get(name), true)?);
             }
             let limit = Arc::new(tokio::sync::Semaphore::new(args.concurrency as usize));
             let env = Arc::new(env);
             let mut tasks = tokio::task::JoinSet::new();
             for r in rendered {
-                let (ctx, env, limit) = (ctx.clone(), env.clone(), limit.clone());
+                let (ctx, env, shared, limit) = (ctx.clone(), env.clone(), shared.clone(), limit.clone());
                 tasks.spawn(async move {
                     let _permit = limit.acquire_owned().await;
                     let name = r.name.clone();
-                    (name, deploy_workload(&ctx, &env, r, false).await)
+                    (name, deploy_workload(&ctx, &env, &shared, r, false).await)
                 });
             }
             let mut failed = Vec::new();
@@ -188,14 +194,14 @@ fn app_tags(app: &ferry_aws::metadata::AppRecord) -> IndexMap<String, String> {
 /// the first, checking render of a deploy runs before images are built.
 fn render_for(
     ctx: &Ctx,
+    setup: &EnvRenderSetup,
     env: &EnvRecord,
     name: &str,
     image: Option<&ImageRef>,
     complete: bool,
 ) -> Result<RenderedWorkload> {
-    let setup = EnvRenderSetup::load(&ctx.ws, &ctx.ws.app, &env.name)?;
     let options = ImageOptions { pushed: image.cloned(), ..ImageOptions::default() };
-    let rendered = render::render_workload(&ctx.ws, &ctx.registry, &setup, name, &options)?;
+    let rendered = render::render_workload(&ctx.ws, &ctx.registry, setup, name, &options)?;
     let no_image = rendered.stack.parameters.get("ContainerImage").is_some_and(|uri| uri.is_empty());
     if complete && no_image {
         bail!(
@@ -211,38 +217,53 @@ fn render_for(
 async fn resolve_images(
     ctx: &Ctx,
     env: &EnvRecord,
+    shared: &Shared,
     names: &[String],
     flags: &ImageFlags,
     concurrency: usize,
 ) -> Result<HashMap<String, ImageRef>> {
-    let app_record = ctx.session.require_app(&ctx.ws.app).await?;
-    image::resolve(&ctx.ws, &ctx.session, env, names, flags, concurrency, &app_tags(&app_record), &ctx.view, &ctx.out)
-        .await
+    image::resolve(&ctx.ws, &ctx.session, env, names, flags, concurrency, &shared.tags, &ctx.view, &ctx.out).await
+}
+
+/// What every workload deploy of one command needs from AWS, read once:
+/// the app's tags, its regional resources (with every deployed workload's
+/// repository), and the records ferry keeps fields of.
+struct Shared {
+    tags: IndexMap<String, String>,
+    bucket: Option<String>,
+    records: HashMap<String, WorkloadRecord>,
+}
+
+impl Shared {
+    async fn load(ctx: &Ctx, env: &EnvRecord, names: &[String]) -> Result<Shared> {
+        let app = &ctx.ws.app;
+        let tags = app_tags(&ctx.session.require_app(app).await?);
+        let regional = ctx.session.ensure_regional(app, &env.account_id, names, &tags).await?;
+        let records = ctx.session.meta.workloads(app).await?.into_iter().map(|w| (w.name.clone(), w)).collect();
+        Ok(Shared { tags, bucket: regional.bucket, records })
+    }
 }
 
 /// Deploys one rendered workload and records it.
 async fn deploy_workload(
     ctx: &Ctx,
     env: &EnvRecord,
+    shared: &Shared,
     rendered: RenderedWorkload,
     confirm_abort: bool,
 ) -> Result<DeployOutcome> {
     let app = &ctx.ws.app;
     let kind = ctx.ws.load_workload(&rendered.name)?.kind.clone();
-    let app_record = ctx.session.require_app(app).await?;
-    let tags = app_tags(&app_record);
-    let regional =
-        ctx.session.ensure_regional(app, &env.account_id, std::slice::from_ref(&rendered.name), &tags).await?;
     let mut stack = rendered.stack;
-    stack.tags.extend(tags);
+    stack.tags.extend(shared.tags.clone());
     if let Some(addons) = &rendered.addons_template {
-        let bucket = regional.bucket.ok_or_else(|| {
+        let bucket = shared.bucket.as_ref().ok_or_else(|| {
             anyhow!(
                 "`{}` has addons, and the app's artifact bucket is not known\nhint: run `ferry app init` again to repair the app's regional resources",
                 rendered.name
             )
         })?;
-        let url = ctx.session.upload_template(&bucket, &rendered.name, addons).await?;
+        let url = ctx.session.upload_template(bucket, &rendered.name, addons).await?;
         stack.parameters.insert("AddonsTemplateURL".into(), url);
     }
     let deployable = Deployable {
@@ -266,15 +287,8 @@ async fn deploy_workload(
     if let Some((plan, objects)) = site {
         upload_site(ctx, &deployable.name, &plan, &objects).await?;
     }
-    let extra = ctx
-        .session
-        .meta
-        .workloads(app)
-        .await?
-        .into_iter()
-        .find(|w| w.name == rendered.name)
-        .map(|w| w.extra)
-        .unwrap_or_default();
+    // Keep what Copilot (or a newer ferry) stored that this version does not know.
+    let extra = shared.records.get(&rendered.name).map(|w| w.extra.clone()).unwrap_or_default();
     let record = WorkloadRecord { app: app.clone(), name: rendered.name.clone(), kind, extra };
     ctx.session.meta.put_workload(&record).await?;
     Ok(outcome)

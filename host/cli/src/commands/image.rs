@@ -143,9 +143,9 @@ pub async fn resolve(
         bail!("{count} image builds failed:\n{first:#}\n{}", rest.join("\n"));
     }
 
-    // The app's regional StackSet makes each workload's repository (as
-    // Copilot's does); one missing anyway (an emulator, a hand-made app) is created.
-    session.ensure_regional(&ws.app, &env.account_id, &building, app_tags).await?;
+    // The caller has had the app's regional StackSet make each workload's
+    // repository (as Copilot's does); one missing anyway (an emulator, a
+    // hand-made app) is created.
     let mut repo_tags = app_tags.clone();
     repo_tags.insert(naming::tags::APPLICATION.to_string(), ws.app.clone());
     for (name, ..) in &built {
