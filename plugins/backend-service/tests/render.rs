@@ -3,12 +3,12 @@
 //! behaviour each fixture exists for.
 
 use ferry_plugin_backend_service::BackendService;
-use ferry_plugin_sdk::{Plugin, RenderContext, RenderError, Rendered, Severity, Value, json};
-use ferry_test_support::{load_yaml as load, stem};
+use ferry_plugin_sdk::{Plugin, RenderContext, RenderError, Rendered, Value, json};
+use ferry_test_support::{load_yaml as load, plugin, stem};
 use std::path::{Path, PathBuf};
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {
-    ferry_test_support::yaml_fixtures(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(dir))
+    plugin::fixtures(env!("CARGO_MANIFEST_DIR"), dir)
 }
 
 /// The environment each fixture renders against: an internal load balancer
@@ -50,23 +50,8 @@ fn init_manifest() -> Value {
 }
 
 fn check_and_snapshot(name: &str, rendered: &Rendered) -> Value {
-    let template = rendered.template.to_json();
-    // Every declared parameter gets a value, and every value a declaration.
-    let declared: Vec<&String> = template["Parameters"].as_object().map(|o| o.keys().collect()).unwrap_or_default();
-    let valued: Vec<&String> = rendered.parameters.keys().collect();
-    assert_eq!(declared, valued, "{name}: parameters declared vs valued");
-    // Every resource says what it is.
-    let described: Vec<&str> = rendered.template.descriptions().map(|(id, _)| id).collect();
-    for id in template["Resources"].as_object().map(|o| o.keys()).into_iter().flatten() {
-        assert!(described.contains(&id.as_str()), "{name}: resource {id} has no description");
-    }
-    let descriptions: Vec<Value> =
-        rendered.template.descriptions().map(|(id, d)| json!({"logicalId": id, "description": d})).collect();
-    insta::assert_json_snapshot!(
-        name.to_string(),
-        json!({"template": template, "parameters": rendered.parameters, "descriptions": descriptions})
-    );
-    ferry_test_support::with_host_parameters(template)
+    insta::assert_json_snapshot!(name.to_string(), plugin::checked_snapshot(name, rendered));
+    plugin::as_host_would(rendered.template.to_json())
 }
 
 #[test]
@@ -83,9 +68,7 @@ fn valid_manifests_render_snapshot_and_lint_clean() {
     let rendered = BackendService::render(&init, &context_for("init-template", &init))
         .unwrap_or_else(|e| panic!("the init template did not render: {e:?}"));
     templates.push(("init-template".into(), check_and_snapshot("init-template", &rendered)));
-    if let Err(report) = ferry_test_support::cfn_lint(&templates) {
-        panic!("{report}");
-    }
+    plugin::lint_all(&templates);
 }
 
 #[test]
@@ -94,26 +77,7 @@ fn invalid_manifests_are_diagnosed() {
     assert!(files.len() >= 10);
     for path in &files {
         let name = stem(path);
-        let diagnostics = match render(path) {
-            Ok(_) => panic!("invalid/{name}.yml rendered, expected diagnostics"),
-            Err(RenderError::Failed(m)) => panic!("invalid/{name}.yml failed instead of diagnosing: {m}"),
-            Err(RenderError::Invalid(d)) => d,
-        };
-        assert!(
-            diagnostics.iter().any(|d| d.severity == Severity::Error),
-            "invalid/{name}.yml: no error among {diagnostics:?}"
-        );
-        for d in &diagnostics {
-            assert!(
-                !d.message.contains("did not match any variant"),
-                "invalid/{name}.yml: unhelpful message {}",
-                d.message
-            );
-        }
-        let shown: Vec<Value> = diagnostics
-            .iter()
-            .map(|d| json!({"severity": format!("{:?}", d.severity), "path": d.path, "message": d.message, "hint": d.hint}))
-            .collect();
+        let shown = plugin::checked_diagnostics(&name, render(path));
         insta::assert_json_snapshot!(format!("invalid-{name}"), shown);
     }
 }

@@ -4,14 +4,14 @@
 
 use ferry_plugin_load_balanced_web_service::{Lbws, rule_priority};
 use ferry_plugin_sdk::protocol::{AddonsOutputs, ImageRef};
-use ferry_plugin_sdk::{Plugin, RenderContext, RenderError, Rendered, Severity, Value, json};
+use ferry_plugin_sdk::{Plugin, RenderContext, RenderError, Rendered, Value, json};
 use std::path::{Path, PathBuf};
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {
-    ferry_test_support::yaml_fixtures(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(dir))
+    plugin::fixtures(env!("CARGO_MANIFEST_DIR"), dir)
 }
 
-use ferry_test_support::{load_yaml as load, stem};
+use ferry_test_support::{load_yaml as load, plugin, stem};
 
 /// The environment each fixture renders against; the fixture's name says why.
 fn context_for(fixture: &str, manifest: &Value) -> RenderContext {
@@ -65,20 +65,6 @@ fn rendered(name: &str) -> Value {
     }
 }
 
-/// What the host adds around a fragment: host parameters and, when the
-/// workload has addons, the nested stack the fragment reads outputs from.
-fn as_host_would(mut template: Value) -> Value {
-    if template.to_string().contains("\"AddonsStack\"")
-        && let Some(resources) = template["Resources"].as_object_mut()
-    {
-        resources.insert(
-            "AddonsStack".into(),
-            json!({"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": {"Ref": "AddonsTemplateURL"}}}),
-        );
-    }
-    ferry_test_support::with_host_parameters(template)
-}
-
 #[test]
 fn valid_manifests_render_snapshot_and_lint_clean() {
     let files = fixtures("manifests");
@@ -90,27 +76,10 @@ fn valid_manifests_render_snapshot_and_lint_clean() {
             Ok(r) => r,
             Err(e) => panic!("{name}.yml did not render: {e:?}"),
         };
-        let template = rendered.template.to_json();
-        // Every declared parameter gets a value, and every value a declaration.
-        let declared: Vec<&String> = template["Parameters"].as_object().map(|o| o.keys().collect()).unwrap_or_default();
-        let valued: Vec<&String> = rendered.parameters.keys().collect();
-        assert_eq!(declared, valued, "{name}.yml: parameters declared vs valued");
-        // Every resource says what it is.
-        let described: Vec<&str> = rendered.template.descriptions().map(|(id, _)| id).collect();
-        for id in template["Resources"].as_object().map(|o| o.keys()).into_iter().flatten() {
-            assert!(described.contains(&id.as_str()), "{name}.yml: resource {id} has no description");
-        }
-        let descriptions: Vec<Value> =
-            rendered.template.descriptions().map(|(id, d)| json!({"logicalId": id, "description": d})).collect();
-        insta::assert_json_snapshot!(
-            name.clone(),
-            json!({"template": template, "parameters": rendered.parameters, "descriptions": descriptions})
-        );
-        templates.push((name, as_host_would(template)));
+        insta::assert_json_snapshot!(name.clone(), plugin::checked_snapshot(&name, &rendered));
+        templates.push((name, plugin::as_host_would(rendered.template.to_json())));
     }
-    if let Err(report) = ferry_test_support::cfn_lint(&templates) {
-        panic!("{report}");
-    }
+    plugin::lint_all(&templates);
 }
 
 #[test]
@@ -119,26 +88,7 @@ fn invalid_manifests_are_diagnosed() {
     assert!(!files.is_empty());
     for path in &files {
         let name = stem(path);
-        let diagnostics = match render(path).1 {
-            Ok(_) => panic!("invalid/{name}.yml rendered, expected diagnostics"),
-            Err(RenderError::Failed(m)) => panic!("invalid/{name}.yml failed instead of diagnosing: {m}"),
-            Err(RenderError::Invalid(d)) => d,
-        };
-        assert!(
-            diagnostics.iter().any(|d| d.severity == Severity::Error),
-            "invalid/{name}.yml: no error among {diagnostics:?}"
-        );
-        for d in &diagnostics {
-            assert!(
-                !d.message.contains("did not match any variant"),
-                "invalid/{name}.yml: unhelpful message {}",
-                d.message
-            );
-        }
-        let shown: Vec<Value> = diagnostics
-            .iter()
-            .map(|d| json!({"severity": format!("{:?}", d.severity), "path": d.path, "message": d.message, "hint": d.hint}))
-            .collect();
+        let shown = plugin::checked_diagnostics(&name, render(path).1);
         insta::assert_json_snapshot!(format!("invalid-{name}"), shown);
     }
 }

@@ -4,11 +4,11 @@
 
 use ferry_plugin_sdk::{Plugin, RenderContext, RenderError, Rendered, Severity, Value, json};
 use ferry_plugin_static_site::{CACHING_OPTIMIZED, StaticSite, UPLOAD_METADATA_KEY};
-use ferry_test_support::{load_yaml as load, stem};
+use ferry_test_support::{load_yaml as load, plugin, stem};
 use std::path::{Path, PathBuf};
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {
-    ferry_test_support::yaml_fixtures(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(dir))
+    plugin::fixtures(env!("CARGO_MANIFEST_DIR"), dir)
 }
 
 /// The environment each fixture renders against; the fixture's name says why.
@@ -77,25 +77,10 @@ fn valid_manifests_render_snapshot_and_lint_clean() {
     let init = StaticSite::render(&init_template(), &ctx).expect("the init template renders");
     all.push(("init-template".into(), init));
     for (name, rendered) in all {
-        let template = rendered.template.to_json();
-        let declared: Vec<&String> = template["Parameters"].as_object().map(|o| o.keys().collect()).unwrap_or_default();
-        let valued: Vec<&String> = rendered.parameters.keys().collect();
-        assert_eq!(declared, valued, "{name}.yml: parameters declared vs valued");
-        let described: Vec<&str> = rendered.template.descriptions().map(|(id, _)| id).collect();
-        for id in template["Resources"].as_object().map(|o| o.keys()).into_iter().flatten() {
-            assert!(described.contains(&id.as_str()), "{name}.yml: resource {id} has no description");
-        }
-        let descriptions: Vec<Value> =
-            rendered.template.descriptions().map(|(id, d)| json!({"logicalId": id, "description": d})).collect();
-        insta::assert_json_snapshot!(
-            name.clone(),
-            json!({"template": template, "parameters": rendered.parameters, "descriptions": descriptions})
-        );
-        templates.push((name, ferry_test_support::with_host_parameters(template)));
+        insta::assert_json_snapshot!(name.clone(), plugin::checked_snapshot(&name, &rendered));
+        templates.push((name, plugin::as_host_would(rendered.template.to_json())));
     }
-    if let Err(report) = ferry_test_support::cfn_lint(&templates) {
-        panic!("{report}");
-    }
+    plugin::lint_all(&templates);
 }
 
 #[test]
@@ -104,22 +89,7 @@ fn invalid_manifests_are_diagnosed() {
     assert!(!files.is_empty());
     for path in &files {
         let name = stem(path);
-        let diagnostics = diagnostics(&name);
-        assert!(
-            diagnostics.iter().any(|d| d.severity == Severity::Error),
-            "invalid/{name}.yml: no error among {diagnostics:?}"
-        );
-        for d in &diagnostics {
-            assert!(
-                !d.message.contains("did not match any variant"),
-                "invalid/{name}.yml: unhelpful message {}",
-                d.message
-            );
-        }
-        let shown: Vec<Value> = diagnostics
-            .iter()
-            .map(|d| json!({"severity": format!("{:?}", d.severity), "path": d.path, "message": d.message, "hint": d.hint}))
-            .collect();
+        let shown = plugin::checked_diagnostics(&name, render(path));
         insta::assert_json_snapshot!(format!("invalid-{name}"), shown);
     }
 }

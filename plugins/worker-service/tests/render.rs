@@ -2,14 +2,14 @@
 //! templates: snapshots, one cfn-lint pass over all of them, and the
 //! behaviour each fixture exists for.
 
-use ferry_plugin_sdk::{Plugin, RenderContext, RenderError, Rendered, Severity, Value, json};
+use ferry_plugin_sdk::{Plugin, RenderContext, RenderError, Rendered, Value, json};
 use ferry_plugin_worker_service::{WorkerService, topic_id};
 use std::path::{Path, PathBuf};
 
-use ferry_test_support::{load_yaml as load, stem};
+use ferry_test_support::{load_yaml as load, plugin, stem};
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {
-    ferry_test_support::yaml_fixtures(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(dir))
+    plugin::fixtures(env!("CARGO_MANIFEST_DIR"), dir)
 }
 
 fn context_for(manifest: &Value) -> RenderContext {
@@ -41,21 +41,8 @@ fn init_manifest() -> Value {
 }
 
 fn check_rendered(name: &str, rendered: &Rendered) -> Value {
-    let template = rendered.template.to_json();
-    let declared: Vec<&String> = template["Parameters"].as_object().map(|o| o.keys().collect()).unwrap_or_default();
-    let valued: Vec<&String> = rendered.parameters.keys().collect();
-    assert_eq!(declared, valued, "{name}: parameters declared vs valued");
-    let described: Vec<&str> = rendered.template.descriptions().map(|(id, _)| id).collect();
-    for id in template["Resources"].as_object().map(|o| o.keys()).into_iter().flatten() {
-        assert!(described.contains(&id.as_str()), "{name}: resource {id} has no description");
-    }
-    let descriptions: Vec<Value> =
-        rendered.template.descriptions().map(|(id, d)| json!({"logicalId": id, "description": d})).collect();
-    insta::assert_json_snapshot!(
-        name.to_string(),
-        json!({"template": template, "parameters": rendered.parameters, "descriptions": descriptions})
-    );
-    template
+    insta::assert_json_snapshot!(name.to_string(), plugin::checked_snapshot(name, rendered));
+    rendered.template.to_json()
 }
 
 #[test]
@@ -70,14 +57,12 @@ fn valid_manifests_render_snapshot_and_lint_clean() {
             Err(e) => panic!("{name}.yml did not render: {e:?}"),
         };
         let template = check_rendered(&name, &rendered);
-        templates.push((name, ferry_test_support::with_host_parameters(template)));
+        templates.push((name, plugin::as_host_would(template)));
     }
     let init = render_value(&init_manifest()).unwrap_or_else(|e| panic!("the init template did not render: {e:?}"));
     let template = check_rendered("init-template", &init);
-    templates.push(("init-template".into(), ferry_test_support::with_host_parameters(template)));
-    if let Err(report) = ferry_test_support::cfn_lint(&templates) {
-        panic!("{report}");
-    }
+    templates.push(("init-template".into(), plugin::as_host_would(template)));
+    plugin::lint_all(&templates);
 }
 
 /// Each invalid fixture: the pointer and a piece of the message of the
@@ -112,30 +97,17 @@ fn invalid_manifests_are_diagnosed() {
     assert_eq!(files.len(), EXPECTED.len(), "every invalid fixture has an expectation");
     for path in &files {
         let name = stem(path);
-        let diagnostics = match render_value(&load(path)) {
-            Ok(_) => panic!("invalid/{name}.yml rendered, expected diagnostics"),
-            Err(RenderError::Failed(m)) => panic!("invalid/{name}.yml failed instead of diagnosing: {m}"),
-            Err(RenderError::Invalid(d)) => d,
-        };
-        for d in &diagnostics {
-            assert!(
-                !d.message.contains("did not match any variant"),
-                "invalid/{name}.yml: unhelpful message {}",
-                d.message
-            );
-        }
+        let shown = plugin::checked_diagnostics(&name, render_value(&load(path)));
         let (_, path, message) = EXPECTED
             .iter()
             .find(|(n, _, _)| *n == name)
             .unwrap_or_else(|| panic!("invalid/{name}.yml has no expectation"));
         assert!(
-            diagnostics.iter().any(|d| d.severity == Severity::Error && d.path == *path && d.message.contains(message)),
-            "invalid/{name}.yml: no error at {path} containing {message:?} among {diagnostics:#?}"
+            shown.as_array().into_iter().flatten().any(|d| d["severity"] == "Error"
+                && d["path"] == *path
+                && d["message"].as_str().is_some_and(|m| m.contains(message))),
+            "invalid/{name}.yml: no error at {path} containing {message:?} among {shown:#}"
         );
-        let shown: Vec<Value> = diagnostics
-            .iter()
-            .map(|d| json!({"severity": format!("{:?}", d.severity), "path": d.path, "message": d.message, "hint": d.hint}))
-            .collect();
         insta::assert_json_snapshot!(format!("invalid-{name}"), shown);
     }
 }

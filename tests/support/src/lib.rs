@@ -1,5 +1,7 @@
 //! Helpers shared by the tests of every crate.
 
+pub mod plugin;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
