@@ -23,6 +23,32 @@ pub fn parse_manifest<M: DeserializeOwned>(manifest: &Value) -> Result<M, Vec<Di
     })
 }
 
+/// `validate` as every plugin writes it: parse, then the plugin's own checks.
+pub fn validate_with<M: DeserializeOwned>(
+    manifest: &Value,
+    check: impl FnOnce(&M) -> Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
+    match parse_manifest::<M>(manifest) {
+        Ok(m) => check(&m),
+        Err(diagnostics) => diagnostics,
+    }
+}
+
+/// `render` as every plugin writes it: parse, run the checks, refuse when
+/// any is an error (warnings do not block; `validate` reports them), render.
+pub fn render_with<M: DeserializeOwned>(
+    manifest: &Value,
+    check: impl FnOnce(&M) -> Vec<Diagnostic>,
+    render: impl FnOnce(&M) -> crate::Rendered,
+) -> Result<crate::Rendered, crate::RenderError> {
+    let m: M = parse_manifest(manifest)?;
+    let diagnostics = check(&m);
+    if diagnostics.iter().any(|d| d.severity == crate::Severity::Error) {
+        return Err(crate::RenderError::Invalid(diagnostics));
+    }
+    Ok(render(&m))
+}
+
 fn diagnostic_from_serde(mut segments: Vec<String>, message: &str) -> Diagnostic {
     if let Some(unknown) = between(message, "unknown field `", "`") {
         if segments.last().map(String::as_str) != Some(unknown) {

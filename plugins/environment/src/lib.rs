@@ -6,7 +6,7 @@
 pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Parameter, Resource, Template};
-use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderError, Rendered, Severity, Value, json};
+use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderError, Rendered, Value, json};
 use manifest::{Manifest, Subnet};
 
 /// The manifest `type:` this plugin renders.
@@ -39,19 +39,11 @@ impl Plugin for Environment {
     }
 
     fn validate(manifest: &Value) -> Vec<Diagnostic> {
-        match ferry_plugin_sdk::parse_manifest::<Manifest>(manifest) {
-            Ok(m) => check(&m),
-            Err(diagnostics) => diagnostics,
-        }
+        ferry_plugin_sdk::manifest::validate_with(manifest, |m: &Manifest| check(m))
     }
 
     fn render(manifest: &Value, context: &RenderContext) -> Result<Rendered, RenderError> {
-        let m: Manifest = ferry_plugin_sdk::parse_manifest(manifest)?;
-        let diagnostics = check(&m);
-        if diagnostics.iter().any(|d| d.severity == Severity::Error) {
-            return Err(RenderError::Invalid(diagnostics));
-        }
-        Ok(render(&m, context))
+        ferry_plugin_sdk::manifest::render_with(manifest, |m: &Manifest| check(m), |m| render(m, context))
     }
 }
 

@@ -13,7 +13,7 @@ use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, Rout
 use ferry_plugin_sdk::workload::publish;
 use ferry_plugin_sdk::workload::render::ServiceOptions;
 use ferry_plugin_sdk::workload::{self, LoadBalancerMetrics, TaskRender, TaskSpec};
-use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderError, Rendered, Severity, Value, json};
+use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderError, Rendered, Value, json};
 use indexmap::IndexMap;
 use manifest::{Http, HttpOrFalse, Manifest};
 
@@ -41,19 +41,15 @@ impl Plugin for Lbws {
     /// Checks what does not depend on the environment; aliases are checked
     /// against the environment at render time.
     fn validate(manifest: &Value) -> Vec<Diagnostic> {
-        match ferry_plugin_sdk::parse_manifest::<Manifest>(manifest) {
-            Ok(m) => check(&m, None),
-            Err(diagnostics) => diagnostics,
-        }
+        ferry_plugin_sdk::manifest::validate_with(manifest, |m: &Manifest| check(m, None))
     }
 
     fn render(manifest: &Value, context: &RenderContext) -> Result<Rendered, RenderError> {
-        let m: Manifest = ferry_plugin_sdk::parse_manifest(manifest)?;
-        let diagnostics = check(&m, Some(context));
-        if diagnostics.iter().any(|d| d.severity == Severity::Error) {
-            return Err(RenderError::Invalid(diagnostics));
-        }
-        Ok(render(&m, context))
+        ferry_plugin_sdk::manifest::render_with(
+            manifest,
+            |m: &Manifest| check(m, Some(context)),
+            |m| render(m, context),
+        )
     }
 }
 

@@ -13,7 +13,7 @@ pub mod schedule;
 use ferry_plugin_sdk::cfn::{self, Parameter, Resource, Template};
 use ferry_plugin_sdk::diag::pointer;
 use ferry_plugin_sdk::workload::{self, TaskRender};
-use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderError, Rendered, Severity, Value, json};
+use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderError, Rendered, Value, json};
 use indexmap::IndexMap;
 use manifest::Manifest;
 
@@ -54,19 +54,11 @@ impl Plugin for ScheduledJob {
     }
 
     fn validate(manifest: &Value) -> Vec<Diagnostic> {
-        match ferry_plugin_sdk::parse_manifest::<Manifest>(manifest) {
-            Ok(m) => check(&m),
-            Err(diagnostics) => diagnostics,
-        }
+        ferry_plugin_sdk::manifest::validate_with(manifest, |m: &Manifest| check(m))
     }
 
     fn render(manifest: &Value, context: &RenderContext) -> Result<Rendered, RenderError> {
-        let m: Manifest = ferry_plugin_sdk::parse_manifest(manifest)?;
-        let diagnostics = check(&m);
-        if diagnostics.iter().any(|d| d.severity == Severity::Error) {
-            return Err(RenderError::Invalid(diagnostics));
-        }
-        Ok(render(&m, context))
+        ferry_plugin_sdk::manifest::render_with(manifest, |m: &Manifest| check(m), |m| render(m, context))
     }
 }
 

@@ -10,7 +10,7 @@ pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Resource, Template};
 use ferry_plugin_sdk::diag::pointer;
-use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderError, Rendered, Severity, Value, json};
+use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderError, Rendered, Value, json};
 use indexmap::IndexMap;
 use manifest::{FileUpload, Manifest, patterns};
 
@@ -46,19 +46,15 @@ impl Plugin for StaticSite {
     /// Checks what does not depend on the environment; the alias is checked
     /// against the application's domain at render time.
     fn validate(manifest: &Value) -> Vec<Diagnostic> {
-        match ferry_plugin_sdk::parse_manifest::<Manifest>(manifest) {
-            Ok(m) => check(&m, None),
-            Err(diagnostics) => diagnostics,
-        }
+        ferry_plugin_sdk::manifest::validate_with(manifest, |m: &Manifest| check(m, None))
     }
 
     fn render(manifest: &Value, context: &RenderContext) -> Result<Rendered, RenderError> {
-        let m: Manifest = ferry_plugin_sdk::parse_manifest(manifest)?;
-        let diagnostics = check(&m, Some(context));
-        if diagnostics.iter().any(|d| d.severity == Severity::Error) {
-            return Err(RenderError::Invalid(diagnostics));
-        }
-        Ok(render(&m, context))
+        ferry_plugin_sdk::manifest::render_with(
+            manifest,
+            |m: &Manifest| check(m, Some(context)),
+            |m| render(m, context),
+        )
     }
 }
 

@@ -18,7 +18,7 @@ use ferry_plugin_sdk::cfn::{self, Resource, Template};
 use ferry_plugin_sdk::diag::pointer;
 use ferry_plugin_sdk::workload::render::ids;
 use ferry_plugin_sdk::workload::{self, Count, TaskChecks, TaskRender, TaskSpec};
-use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderError, Rendered, Severity, Value, json};
+use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderError, Rendered, Value, json};
 use indexmap::IndexMap;
 use manifest::{FifoArgs, Manifest, Queue};
 
@@ -59,19 +59,15 @@ impl Plugin for WorkerService {
     /// Checks what does not depend on the environment; FIFO queue name
     /// lengths are checked at render time, when app and env are known.
     fn validate(manifest: &Value) -> Vec<Diagnostic> {
-        match ferry_plugin_sdk::parse_manifest::<Manifest>(manifest) {
-            Ok(m) => check(&m, None),
-            Err(diagnostics) => diagnostics,
-        }
+        ferry_plugin_sdk::manifest::validate_with(manifest, |m: &Manifest| check(m, None))
     }
 
     fn render(manifest: &Value, context: &RenderContext) -> Result<Rendered, RenderError> {
-        let m: Manifest = ferry_plugin_sdk::parse_manifest(manifest)?;
-        let diagnostics = check(&m, Some(context));
-        if diagnostics.iter().any(|d| d.severity == Severity::Error) {
-            return Err(RenderError::Invalid(diagnostics));
-        }
-        Ok(render(&m, context))
+        ferry_plugin_sdk::manifest::render_with(
+            manifest,
+            |m: &Manifest| check(m, Some(context)),
+            |m| render(m, context),
+        )
     }
 }
 
