@@ -15,6 +15,7 @@ pub mod deploy;
 pub mod error;
 pub mod logs;
 pub mod metadata;
+pub mod pipeline;
 pub mod stackset;
 pub mod status;
 

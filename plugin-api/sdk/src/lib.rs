@@ -16,6 +16,7 @@
 pub mod cfn;
 pub mod diag;
 pub mod manifest;
+pub mod pipeline;
 pub mod workload;
 
 #[doc(hidden)]
