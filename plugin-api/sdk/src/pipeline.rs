@@ -266,3 +266,51 @@ pub fn connection_name(app: &str, pipeline: &str) -> String {
 pub fn set_source_stage(template: &mut Template, stage: &SourceStage) {
     template.metadata.insert(SOURCE_METADATA.to_string(), serde_json::to_value(stage).unwrap_or(Value::Null));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repository_ids_from_https_and_ssh_urls() {
+        for url in [
+            "https://github.com/acme/chat",
+            "https://github.com/acme/chat.git",
+            "git@github.com:acme/chat.git",
+            "ssh://git@github.com/acme/chat",
+            "https://github.com/acme/chat/",
+        ] {
+            assert_eq!(repository_id(url, "github.com", "GitHub").unwrap(), "acme/chat", "{url}");
+        }
+        // GitLab groups nest.
+        assert_eq!(repository_id("https://gitlab.com/acme/platform/chat", "gitlab.com", "GitLab").unwrap(), "acme/platform/chat");
+    }
+
+    #[test]
+    fn other_hosts_and_shapes_are_refused_at_the_repository_field() {
+        for url in ["https://bitbucket.org/acme/chat", "https://github.com/acme", "https://github.com.evil.io/acme/chat", "acme/chat"] {
+            let d = repository_id(url, "github.com", "GitHub").unwrap_err();
+            assert_eq!(d.path, "/source/properties/repository", "{url}");
+            assert!(d.message.contains("is not a GitHub repository URL"), "{url}: {}", d.message);
+        }
+    }
+
+    #[test]
+    fn source_diagnostics_point_under_source() {
+        let manifest = json!({"source": {"provider": "GitHub", "properties": {"repository": "x", "brnch": "main"}}});
+        let d = parse_source(&manifest).unwrap_err();
+        assert_eq!(d[0].path, "/source/properties/brnch");
+        assert_eq!(d[0].hint.as_deref(), Some("did you mean `branch`?"));
+        let d = check_common(
+            &SourceProperties {
+                repository: "x".into(),
+                connection_name: Some("a".into()),
+                connection_arn: Some("b".into()),
+                ..Default::default()
+            },
+            true,
+        );
+        assert!(d.iter().any(|d| d.message.contains("both name a connection")));
+        assert!(d.iter().any(|d| d.message.contains("is not a CodeStar connection ARN")));
+    }
+}
