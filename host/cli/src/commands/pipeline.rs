@@ -110,7 +110,8 @@ fn render_pipeline(
     if problems.iter().any(|p| !p.warning) {
         return Err(CoreError::Problems(problems).into());
     }
-    let Some(plugin) = plugin else { unreachable_without_provider()? };
+    // `check` reported a missing provider, so there is always one here.
+    let Some(plugin) = plugin else { bail!("the manifest names no source provider") };
     let context = RenderContext { app: ws.app.clone(), name: m.name.clone(), region, ..RenderContext::default() };
     let context_json = serde_json::to_string(&context)?;
     let rendered = match plugin.render(&manifest_json, &context_json)? {
@@ -133,11 +134,6 @@ fn render_pipeline(
         provider: format!("{} {}", plugin.info().name, plugin.info().version),
     })?;
     Ok((pipeline, problems))
-}
-
-/// `check` reports a missing provider, so rendering never starts without one.
-fn unreachable_without_provider() -> Result<std::convert::Infallible> {
-    Err(anyhow!("the manifest names no source provider"))
 }
 
 /// The pipeline a command is about: `--name`, or the only one there is.
