@@ -9,6 +9,7 @@ exactly what real AWS receives.
 Usage: python scripts/moto_server.py -H 127.0.0.1 -p <port>
 """
 
+import json
 import sys
 from typing import Any
 
@@ -145,9 +146,12 @@ class DiscoveryService(CloudFormationModel):
 
 def _camel(value: Any, keep_keys: bool = False) -> Any:
     """CloudFormation spells CodePipeline's structures in PascalCase, the
-    API in camelCase; action `Configuration` maps keep their keys."""
+    API in camelCase; action `Configuration` maps keep their keys, and their
+    values become strings (the API's map<string, string>) as AWS does."""
     if isinstance(value, list):
         return [_camel(v) for v in value]
+    if isinstance(value, dict) and keep_keys:
+        return {k: (("true" if v else "false") if isinstance(v, bool) else v if isinstance(v, str) else json.dumps(v)) for k, v in value.items()}
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
