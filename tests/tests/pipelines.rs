@@ -262,7 +262,10 @@ fn unknown_provider_lists_the_installed_ones() {
 #[test]
 fn stage_naming_a_missing_environment() {
     let ws = workspace();
-    write_manifest(ws.path(), &two_stages("GitHub", "https://github.com/acme/chat").replace("- name: prod", "- name: prd"));
+    write_manifest(
+        ws.path(),
+        &two_stages("GitHub", "https://github.com/acme/chat").replace("- name: prod", "- name: prd"),
+    );
     let line = line_of(ws.path(), MANIFEST, "- name: prd");
     let stderr = fails(ws.path());
     assert!(stderr.contains(&format!("{MANIFEST}:{line}:5")), "{stderr}");
@@ -274,8 +277,10 @@ fn stage_naming_a_missing_environment() {
 #[test]
 fn depends_on_cycle() {
     let ws = workspace();
-    let text = three_stages("GitHub", "https://github.com/acme/chat", "")
-        .replace("      api:\n      frontend:\n        depends_on: [api]\n      report:", "      api:\n        depends_on: [report]\n      frontend:\n        depends_on: [api]\n      report:");
+    let text = three_stages("GitHub", "https://github.com/acme/chat", "").replace(
+        "      api:\n      frontend:\n        depends_on: [api]\n      report:",
+        "      api:\n        depends_on: [report]\n      frontend:\n        depends_on: [api]\n      report:",
+    );
     write_manifest(ws.path(), &text);
     let line = line_of(ws.path(), MANIFEST, "depends_on: [report]");
     let stderr = fails(ws.path());
@@ -367,4 +372,18 @@ fn deploy_ls_show_delete_on_moto() {
     let output = ferry(dir).envs(moto.env()).args(["pipeline", "show", "-n", "release"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("is not deployed"));
+}
+
+#[test]
+fn legacy_pipeline_yml_is_read() {
+    let ws = workspace();
+    let text = two_stages("CodeCommit", "https://git-codecommit.us-west-2.amazonaws.com/v1/repos/chat");
+    std::fs::write(ws.path().join("copilot/pipeline.yml"), text).unwrap();
+    let output = ferry(ws.path()).args(["pipeline", "package"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let template: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let build = &template["Resources"]["BuildProject"]["Properties"]["Source"]["BuildSpec"];
+    assert_eq!(build, "copilot/buildspec.yml", "the legacy layout keeps its buildspec beside pipeline.yml");
+    assert_eq!(template["Resources"]["Pipeline"]["Properties"]["Name"], "pipeline-chat-release");
 }

@@ -71,10 +71,7 @@ impl PipelineApi for Pipelines {
             .iter()
             .map(|stage| StageState {
                 name: stage.stage_name().unwrap_or_default().to_string(),
-                status: stage
-                    .latest_execution()
-                    .map(|e| e.status().as_str().to_string())
-                    .unwrap_or_default(),
+                status: stage.latest_execution().map(|e| e.status().as_str().to_string()).unwrap_or_default(),
                 actions: stage
                     .action_states()
                     .iter()
@@ -82,10 +79,7 @@ impl PipelineApi for Pipelines {
                         let latest = action.latest_execution();
                         ActionState {
                             name: action.action_name().unwrap_or_default().to_string(),
-                            status: latest
-                                .and_then(|e| e.status())
-                                .map(|s| s.as_str().to_string())
-                                .unwrap_or_default(),
+                            status: latest.and_then(|e| e.status()).map(|s| s.as_str().to_string()).unwrap_or_default(),
                             summary: latest.and_then(|e| e.summary()).map(str::to_string),
                             last_change: time(latest.and_then(|e| e.last_status_change())),
                             revision: action.current_revision().map(|r| r.revision_id().to_string()),
@@ -106,10 +100,14 @@ impl PipelineApi for Pipelines {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("codestar-connections:GetConnection", Some(arn), e))?;
-        out.connection()
-            .and_then(|c| c.connection_status())
-            .map(|s| s.as_str().to_string())
-            .ok_or_else(|| AwsError::new("codestar-connections:GetConnection", Some(arn), AwsErrorKind::Other, "no status in the answer"))
+        out.connection().and_then(|c| c.connection_status()).map(|s| s.as_str().to_string()).ok_or_else(|| {
+            AwsError::new(
+                "codestar-connections:GetConnection",
+                Some(arn),
+                AwsErrorKind::Other,
+                "no status in the answer",
+            )
+        })
     }
 
     async fn connection_by_name(&self, name: &str) -> Result<Option<String>, AwsError> {
@@ -144,7 +142,9 @@ pub fn connection_console_url(arn: &str) -> String {
         }
         _ => return "https://console.aws.amazon.com/codesuite/settings/connections".to_string(),
     };
-    format!("https://{region}.console.aws.amazon.com/codesuite/settings/{account}/{region}/connections/{id}?region={region}")
+    format!(
+        "https://{region}.console.aws.amazon.com/codesuite/settings/{account}/{region}/connections/{id}?region={region}"
+    )
 }
 
 /// The console page of a pipeline.

@@ -17,6 +17,9 @@ fn help_lists_copilot_command_groups() {
     let out = Command::cargo_bin("ferry").unwrap().arg("--help").assert().success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     for group in ["app", "env", "svc", "job", "deploy", "secret", "plugin"] {
-        assert!(text.lines().any(|l| l.trim_start().starts_with(&format!("{group} "))), "missing `{group}` in:\n{text}");
+        assert!(
+            text.lines().any(|l| l.trim_start().starts_with(&format!("{group} "))),
+            "missing `{group}` in:\n{text}"
+        );
     }
 }

@@ -135,7 +135,11 @@ impl PipelineManifest {
         if let Some(path) = &self.spec.build.buildspec {
             return path.trim_start_matches("./").to_string();
         }
-        if self.legacy { "copilot/buildspec.yml".into() } else { format!("copilot/pipelines/{}/buildspec.yml", self.name) }
+        if self.legacy {
+            "copilot/buildspec.yml".into()
+        } else {
+            format!("copilot/pipelines/{}/buildspec.yml", self.name)
+        }
     }
 }
 
@@ -188,7 +192,13 @@ impl Workspace {
         };
         let doc = YamlDoc::read(&path)?;
         let spec = parse_spec(&doc)?;
-        Ok(PipelineManifest { name: name.to_string(), dir: path.parent().map(PathBuf::from).unwrap_or_default(), doc, spec, legacy })
+        Ok(PipelineManifest {
+            name: name.to_string(),
+            dir: path.parent().map(PathBuf::from).unwrap_or_default(),
+            doc,
+            spec,
+            legacy,
+        })
     }
 }
 
@@ -257,7 +267,9 @@ pub fn check(ws: &Workspace, m: &PipelineManifest) -> Vec<Problem> {
         _ => out.push(m.problem("/source", "`source` must be a map with `provider` and `properties`")),
     }
     if m.spec.stages.is_empty() {
-        out.push(m.problem("/stages", "the pipeline has no stages").hint("add `- name: <environment>` under `stages:`"));
+        out.push(
+            m.problem("/stages", "the pipeline has no stages").hint("add `- name: <environment>` under `stages:`"),
+        );
     }
     let envs = ws.environment_names();
     let workloads = ws.workload_names();
@@ -271,9 +283,12 @@ pub fn check(ws: &Workspace, m: &PipelineManifest) -> Vec<Problem> {
                 None => format!("environments in this workspace: {}", envs.join(", ")),
             };
             out.push(
-                m.problem(&format!("{at}/name"), format!("stage `{}` names an environment that does not exist", stage.name))
-                    .why("each stage deploys to the environment it is named after (copilot/environments/<env>/)")
-                    .hint(hint),
+                m.problem(
+                    &format!("{at}/name"),
+                    format!("stage `{}` names an environment that does not exist", stage.name),
+                )
+                .why("each stage deploys to the environment it is named after (copilot/environments/<env>/)")
+                .hint(hint),
             );
         }
         if seen.contains(&stage.name.as_str()) {
@@ -301,22 +316,37 @@ pub fn check(ws: &Workspace, m: &PipelineManifest) -> Vec<Problem> {
             }
             let graph: IndexMap<&str, Vec<&str>> = deployments
                 .iter()
-                .map(|(k, d)| (k.as_str(), d.as_ref().map(|d| d.depends_on.iter().map(String::as_str).collect()).unwrap_or_default()))
+                .map(|(k, d)| {
+                    (
+                        k.as_str(),
+                        d.as_ref().map(|d| d.depends_on.iter().map(String::as_str).collect()).unwrap_or_default(),
+                    )
+                })
                 .collect();
             out.extend(check_graph(m, &format!("{at}/deployments"), &graph));
         }
-        for (field, actions) in [("pre_deployments", &stage.pre_deployments), ("post_deployments", &stage.post_deployments)] {
+        for (field, actions) in
+            [("pre_deployments", &stage.pre_deployments), ("post_deployments", &stage.post_deployments)]
+        {
             for (name, action) in actions {
                 if action.is_none() {
                     out.push(
-                        m.problem(&format!("{at}/{field}/{}", escape_segment(name)), format!("`{name}` has no `buildspec`"))
-                            .hint("add `buildspec: <path to a buildspec in the repository>`"),
+                        m.problem(
+                            &format!("{at}/{field}/{}", escape_segment(name)),
+                            format!("`{name}` has no `buildspec`"),
+                        )
+                        .hint("add `buildspec: <path to a buildspec in the repository>`"),
                     );
                 }
             }
             let graph: IndexMap<&str, Vec<&str>> = actions
                 .iter()
-                .map(|(k, a)| (k.as_str(), a.as_ref().map(|a| a.depends_on.iter().map(String::as_str).collect()).unwrap_or_default()))
+                .map(|(k, a)| {
+                    (
+                        k.as_str(),
+                        a.as_ref().map(|a| a.depends_on.iter().map(String::as_str).collect()).unwrap_or_default(),
+                    )
+                })
                 .collect();
             out.extend(check_graph(m, &format!("{at}/{field}"), &graph));
         }
@@ -357,9 +387,12 @@ fn check_graph(m: &PipelineManifest, at: &str, graph: &IndexMap<&str, Vec<&str>>
     if let Err(cycle) = levels(graph) {
         let first = cycle[0];
         out.push(
-            m.problem(&format!("{at}/{}/depends_on", escape_segment(first)), format!("`depends_on` has a cycle: {}", cycle.join(" → ")))
-                .why("a deployment cannot wait for itself")
-                .hint("remove one of the `depends_on` entries in the cycle"),
+            m.problem(
+                &format!("{at}/{}/depends_on", escape_segment(first)),
+                format!("`depends_on` has a cycle: {}", cycle.join(" → ")),
+            )
+            .why("a deployment cannot wait for itself")
+            .hint("remove one of the `depends_on` entries in the cycle"),
         );
     }
     out
@@ -463,7 +496,13 @@ fn policy(name: &str, statements: Vec<Value>) -> Value {
 
 /// Statements to read and write the pipeline's artifacts.
 fn artifact_statements(write: bool) -> Vec<Value> {
-    let mut s3 = vec!["s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning", "s3:GetBucketAcl", "s3:GetBucketLocation"];
+    let mut s3 = vec![
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:GetBucketVersioning",
+        "s3:GetBucketAcl",
+        "s3:GetBucketLocation",
+    ];
     if write {
         s3.push("s3:PutObject");
     }
@@ -496,7 +535,14 @@ fn log_statements(project_prefix: &str) -> Value {
     })
 }
 
-fn codebuild_project(name: &str, role: &str, image: &str, buildspec: Value, description: &str, variables: Vec<Value>) -> Value {
+fn codebuild_project(
+    name: &str,
+    role: &str,
+    image: &str,
+    buildspec: Value,
+    description: &str,
+    variables: Vec<Value>,
+) -> Value {
     json!({
         "Type": "AWS::CodeBuild::Project",
         "Properties": {
@@ -542,7 +588,10 @@ pub fn render(input: RenderInput<'_>) -> Result<RenderedPipeline, Error> {
     let name = &manifest.name;
     let stack_name = naming::pipeline_stack(app, name);
     let Value::Object(mut fragment) = fragment else {
-        return Err(Problem::new(format!("the source plugin {provider} returned a template that is not a JSON object")).into());
+        return Err(Problem::new(format!(
+            "the source plugin {provider} returned a template that is not a JSON object"
+        ))
+        .into());
     };
     let source: SourceStage = fragment
         .get_mut("Metadata")
@@ -551,7 +600,10 @@ pub fn render(input: RenderInput<'_>) -> Result<RenderedPipeline, Error> {
         .and_then(|v| serde_json::from_value(v).ok())
         .ok_or_else(|| {
             Problem::new(format!("the source plugin {provider} did not say how to wire its source"))
-                .why(format!("its template has no valid `Metadata.{}`", ferry_plugin_protocol::pipeline::SOURCE_METADATA))
+                .why(format!(
+                    "its template has no valid `Metadata.{}`",
+                    ferry_plugin_protocol::pipeline::SOURCE_METADATA
+                ))
                 .hint("report this to the plugin's author")
         })?;
     let section = |fragment: &mut Map<String, Value>, key: &str| -> Map<String, Value> {
@@ -566,9 +618,11 @@ pub fn render(input: RenderInput<'_>) -> Result<RenderedPipeline, Error> {
     let conditions = section(&mut fragment, "Conditions");
     for host_owned in [PIPELINE_LOGICAL_ID, "PipelineRole", "BuildProject", "BuildProjectRole", "TestProjectRole"] {
         if resources.contains_key(host_owned) {
-            return Err(Problem::new(format!("the source plugin {provider} defines `{host_owned}`, which the host owns"))
-                .hint("report this to the plugin's author")
-                .into());
+            return Err(Problem::new(format!(
+                "the source plugin {provider} defines `{host_owned}`, which the host owns"
+            ))
+            .hint("report this to the plugin's author")
+            .into());
         }
     }
     params.insert(
@@ -598,7 +652,9 @@ pub fn render(input: RenderInput<'_>) -> Result<RenderedPipeline, Error> {
         ],
         "Resource": sub(&format!("arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{AWS::AccountId}}:repository/{app}/*"))
     }));
-    build_statements.push(json!({"Sid": "RegistryLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"}));
+    build_statements.push(
+        json!({"Sid": "RegistryLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"}),
+    );
     build_statements.push(json!({
         "Sid": "ReadAppRecords",
         "Effect": "Allow",
@@ -659,7 +715,10 @@ pub fn render(input: RenderInput<'_>) -> Result<RenderedPipeline, Error> {
         for (kind, actions) in [("pre", &stage.pre_deployments), ("post", &stage.post_deployments)] {
             for (action_name, action) in actions {
                 let Some(action) = action else { continue };
-                let id = logical(&format!("{}Deployment", if kind == "pre" { "Pre" } else { "Post" }), &format!("{}-{action_name}", stage.name));
+                let id = logical(
+                    &format!("{}Deployment", if kind == "pre" { "Pre" } else { "Post" }),
+                    &format!("{}-{action_name}", stage.name),
+                );
                 resources.insert(
                     id.clone(),
                     codebuild_project(
@@ -710,13 +769,24 @@ pub fn render(input: RenderInput<'_>) -> Result<RenderedPipeline, Error> {
         for (kind, list) in [("pre", &stage.pre_deployments)] {
             let graph: IndexMap<&str, Vec<&str>> = list
                 .iter()
-                .map(|(k, a)| (k.as_str(), a.as_ref().map(|a| a.depends_on.iter().map(String::as_str).collect()).unwrap_or_default()))
+                .map(|(k, a)| {
+                    (
+                        k.as_str(),
+                        a.as_ref().map(|a| a.depends_on.iter().map(String::as_str).collect()).unwrap_or_default(),
+                    )
+                })
                 .collect();
             let order_of = levels(&graph).unwrap_or_default();
             let mut max = 0;
             for (action_name, level) in &order_of {
                 let id = logical("PreDeployment", &format!("{env}-{action_name}"));
-                actions.push(build_action(&format!("{kind}-{action_name}"), &id, order + level - 1, SOURCE_ARTIFACT, None));
+                actions.push(build_action(
+                    &format!("{kind}-{action_name}"),
+                    &id,
+                    order + level - 1,
+                    SOURCE_ARTIFACT,
+                    None,
+                ));
                 max = max.max(*level);
             }
             order += max;
@@ -763,7 +833,9 @@ pub fn render(input: RenderInput<'_>) -> Result<RenderedPipeline, Error> {
         let post_graph: IndexMap<&str, Vec<&str>> = stage
             .post_deployments
             .iter()
-            .map(|(k, a)| (k.as_str(), a.as_ref().map(|a| a.depends_on.iter().map(String::as_str).collect()).unwrap_or_default()))
+            .map(|(k, a)| {
+                (k.as_str(), a.as_ref().map(|a| a.depends_on.iter().map(String::as_str).collect()).unwrap_or_default())
+            })
             .collect();
         let post_levels = levels(&post_graph).unwrap_or_default();
         let mut post_max = 0;
@@ -778,7 +850,10 @@ pub fn render(input: RenderInput<'_>) -> Result<RenderedPipeline, Error> {
         }
         if actions.is_empty() {
             return Err(manifest
-                .problem(&format!("/stages/{}", spec.stages.iter().position(|s| s.name == env).unwrap_or(0)), format!("stage `{env}` has nothing to do"))
+                .problem(
+                    &format!("/stages/{}", spec.stages.iter().position(|s| s.name == env).unwrap_or(0)),
+                    format!("stage `{env}` has nothing to do"),
+                )
                 .why("the workspace has no services or jobs and the stage lists no deployments")
                 .hint("add a workload with `ferry svc init`, or list `deployments:`")
                 .into());
@@ -849,7 +924,10 @@ pub fn render(input: RenderInput<'_>) -> Result<RenderedPipeline, Error> {
         Some(Value::Object(m)) => m,
         _ => Map::new(),
     };
-    metadata.insert("Source".into(), json!({"Provider": provider, "Repository": source.repository, "Branch": source.branch}));
+    metadata.insert(
+        "Source".into(),
+        json!({"Provider": provider, "Repository": source.repository, "Branch": source.branch}),
+    );
     template.insert("Metadata".into(), Value::Object(metadata));
     template.insert("Parameters".into(), Value::Object(params));
     if !conditions.is_empty() {
@@ -869,7 +947,12 @@ pub fn render(input: RenderInput<'_>) -> Result<RenderedPipeline, Error> {
         (PIPELINE_TAG.to_string(), name.clone()),
     ]);
     Ok(RenderedPipeline {
-        stack: crate::stack::Stack { name: stack_name, template: Value::Object(template), parameters: stack_parameters, tags },
+        stack: crate::stack::Stack {
+            name: stack_name,
+            template: Value::Object(template),
+            parameters: stack_parameters,
+            tags,
+        },
         source,
     })
 }

@@ -91,7 +91,9 @@ pub fn check_common(props: &SourceProperties, connections: bool) -> Vec<Diagnost
         );
     }
     if props.branch.as_deref().is_some_and(|b| b.trim().is_empty()) {
-        out.push(Diagnostic::error("/source/properties/branch", "the branch is empty").with_hint("e.g. `branch: main`"));
+        out.push(
+            Diagnostic::error("/source/properties/branch", "the branch is empty").with_hint("e.g. `branch: main`"),
+        );
     }
     if props.access_token_secret.is_some() {
         out.push(
@@ -283,12 +285,20 @@ mod tests {
             assert_eq!(repository_id(url, "github.com", "GitHub").unwrap(), "acme/chat", "{url}");
         }
         // GitLab groups nest.
-        assert_eq!(repository_id("https://gitlab.com/acme/platform/chat", "gitlab.com", "GitLab").unwrap(), "acme/platform/chat");
+        assert_eq!(
+            repository_id("https://gitlab.com/acme/platform/chat", "gitlab.com", "GitLab").unwrap(),
+            "acme/platform/chat"
+        );
     }
 
     #[test]
     fn other_hosts_and_shapes_are_refused_at_the_repository_field() {
-        for url in ["https://bitbucket.org/acme/chat", "https://github.com/acme", "https://github.com.evil.io/acme/chat", "acme/chat"] {
+        for url in [
+            "https://bitbucket.org/acme/chat",
+            "https://github.com/acme",
+            "https://github.com.evil.io/acme/chat",
+            "acme/chat",
+        ] {
             let d = repository_id(url, "github.com", "GitHub").unwrap_err();
             assert_eq!(d.path, "/source/properties/repository", "{url}");
             assert!(d.message.contains("is not a GitHub repository URL"), "{url}: {}", d.message);

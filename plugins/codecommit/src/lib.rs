@@ -131,9 +131,11 @@ pub fn render(source: &Source, repo: &Repository, context: &RenderContext) -> Re
     let props = &source.properties;
     let branch = pipeline::branch(props);
     let format = props.output_artifact_format.clone().unwrap_or_else(|| "CODE_ZIP".to_string());
-    let repo_arn = cfn::sub(&format!("arn:${{AWS::Partition}}:codecommit:${{AWS::Region}}:${{AWS::AccountId}}:{}", repo.name));
-    let pipeline_arn =
-        cfn::sub(&format!("arn:${{AWS::Partition}}:codepipeline:${{AWS::Region}}:${{AWS::AccountId}}:${{{PIPELINE_LOGICAL_ID}}}"));
+    let repo_arn =
+        cfn::sub(&format!("arn:${{AWS::Partition}}:codecommit:${{AWS::Region}}:${{AWS::AccountId}}:{}", repo.name));
+    let pipeline_arn = cfn::sub(&format!(
+        "arn:${{AWS::Partition}}:codepipeline:${{AWS::Region}}:${{AWS::AccountId}}:${{{PIPELINE_LOGICAL_ID}}}"
+    ));
     let mut template = Template::new();
     template.resource(
         ids::RULE_ROLE,

@@ -6,7 +6,9 @@
 
 use super::aws::{block_on, confirm_or_yes, report_calls, session};
 use super::deploy::{Ctx, run_stack};
-use crate::cli::{PipelineCommand, PipelineDelete, PipelineDeploy, PipelineInit, PipelineLs, PipelineName, PipelinePackage};
+use crate::cli::{
+    PipelineCommand, PipelineDelete, PipelineDeploy, PipelineInit, PipelineLs, PipelineName, PipelinePackage,
+};
 use crate::output::{DeployView, Output};
 use crate::render;
 use anyhow::{Context, Result, anyhow, bail};
@@ -241,7 +243,9 @@ fn init(args: PipelineInit, out: &Output) -> Result<()> {
     let registry = render::registry()?;
     let url = match args.url.or_else(|| git(&ws.root, &["remote", "get-url", "origin"])) {
         Some(url) => url,
-        None => bail!("no repository URL: this directory has no `origin` git remote\nhint: pass --url <repository URL>"),
+        None => {
+            bail!("no repository URL: this directory has no `origin` git remote\nhint: pass --url <repository URL>")
+        }
     };
     let branch = args
         .git_branch
@@ -252,7 +256,9 @@ fn init(args: PipelineInit, out: &Output) -> Result<()> {
     let known_envs = ws.environment_names();
     let envs = if args.environments.is_empty() { known_envs.clone() } else { args.environments.clone() };
     if envs.is_empty() {
-        bail!("the workspace has no environments to deploy to\nhint: create one with `ferry env init`, then run this again");
+        bail!(
+            "the workspace has no environments to deploy to\nhint: create one with `ferry env init`, then run this again"
+        );
     }
     for env in &envs {
         if !known_envs.contains(env) {
@@ -263,9 +269,7 @@ fn init(args: PipelineInit, out: &Output) -> Result<()> {
         }
     }
     // The provider: as given, else the one whose plugin accepts the URL.
-    let probe = |provider: &str| {
-        json!({"name": name, "source": {"provider": provider, "properties": {"repository": url, "branch": branch}}, "stages": []})
-    };
+    let probe = |provider: &str| json!({"name": name, "source": {"provider": provider, "properties": {"repository": url, "branch": branch}}, "stages": []});
     let plugin = match &args.provider {
         Some(provider) => provider_plugin(&registry, provider)?.ok_or_else(|| {
             let names: Vec<String> = providers(&registry).unwrap_or_default().into_iter().map(|(t, _)| t).collect();
@@ -444,7 +448,10 @@ fn deploy(args: PipelineDeploy, out: &Output) -> Result<()> {
             let outputs =
                 ctx.session.cfn.describe_stack(&deployable.name).await?.map(|s| s.outputs).unwrap_or_default();
             let pipeline_name = outputs.get("PipelineName").cloned().unwrap_or_else(|| deployable.name.clone());
-            out.status("Deployed", &format!("pipeline {name}: {}", pipeline_console_url(&ctx.session.region, &pipeline_name)));
+            out.status(
+                "Deployed",
+                &format!("pipeline {name}: {}", pipeline_console_url(&ctx.session.region, &pipeline_name)),
+            );
             if let Some(arn) = outputs.get(CONNECTION_OUTPUT) {
                 let provider = ws_provider(&ctx.ws, &name);
                 if let Some(advice) = connection_advice(&api, arn, &provider).await {
@@ -496,13 +503,21 @@ async fn deployed(session: &ferry_aws::app::Session, app: &str) -> Result<Vec<De
                 continue;
             }
             found.push(Deployed {
-                name: tags.get(PIPELINE_TAG).map(|s| s.to_string()).unwrap_or_else(|| stack_name[prefix.len()..].to_string()),
+                name: tags
+                    .get(PIPELINE_TAG)
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| stack_name[prefix.len()..].to_string()),
                 stack: stack_name.to_string(),
                 status,
                 outputs: stack
                     .outputs()
                     .iter()
-                    .map(|o| (o.output_key().unwrap_or_default().to_string(), o.output_value().unwrap_or_default().to_string()))
+                    .map(|o| {
+                        (
+                            o.output_key().unwrap_or_default().to_string(),
+                            o.output_value().unwrap_or_default().to_string(),
+                        )
+                    })
                     .collect(),
             });
         }
@@ -530,7 +545,9 @@ fn ls(args: PipelineLs, out: &Output) -> Result<()> {
         } else {
             let rows: Vec<Vec<String>> = pipelines
                 .iter()
-                .map(|p| vec![p.name.clone(), p.status.clone(), p.outputs.get("PipelineName").cloned().unwrap_or_default()])
+                .map(|p| {
+                    vec![p.name.clone(), p.status.clone(), p.outputs.get("PipelineName").cloned().unwrap_or_default()]
+                })
                 .collect();
             out.table(&["Name", "Stack status", "CodePipeline"], &rows);
         }
@@ -731,7 +748,12 @@ mod tests {
         async fn pipeline_state(&self, name: &str) -> Result<PipelineState, AwsError> {
             let r = &self.state;
             if r["pipelineName"] != name {
-                return Err(AwsError::new("codepipeline:GetPipelineState", Some(name), AwsErrorKind::NotFound, "PipelineNotFoundException"));
+                return Err(AwsError::new(
+                    "codepipeline:GetPipelineState",
+                    Some(name),
+                    AwsErrorKind::NotFound,
+                    "PipelineNotFoundException",
+                ));
             }
             let text = |v: &Value| v.as_str().map(str::to_string);
             Ok(PipelineState {
@@ -795,7 +817,8 @@ mod tests {
 
     fn recorded(file: &str) -> Value {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pipeline").join(file);
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 
     fn api(connection: &str) -> Recorded {
