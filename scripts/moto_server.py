@@ -9,6 +9,7 @@ exactly what real AWS receives.
 Usage: python scripts/moto_server.py -H 127.0.0.1 -p <port>
 """
 
+import json
 import sys
 from typing import Any
 
@@ -256,6 +257,192 @@ class CloudFrontOriginAccessControl(ShimLifecycle, CloudFormationModel):
 
     def delete(self, account_id: str, region_name: str) -> None:
         _cloudfront_backend(account_id).origin_access_controls.pop(self.control.id, None)
+
+
+def _camel(value: Any, keep_keys: bool = False) -> Any:
+    """CloudFormation spells CodePipeline's structures in PascalCase, the
+    API in camelCase; action `Configuration` maps keep their keys, and their
+    values become strings (the API's map<string, string>) as AWS does."""
+    if isinstance(value, list):
+        return [_camel(v) for v in value]
+    if isinstance(value, dict) and keep_keys:
+        return {k: (("true" if v else "false") if isinstance(v, bool) else v if isinstance(v, str) else json.dumps(v)) for k, v in value.items()}
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            new_key = key if keep_keys else key[:1].lower() + key[1:]
+            out[new_key] = _camel(item, keep_keys=(key == "Configuration"))
+        return out
+    return value
+
+
+class Pipeline(ShimLifecycle, CloudFormationModel):
+    """AWS::CodePipeline::Pipeline over moto's codepipeline backend."""
+
+    __module__ = "moto.codepipeline.cloudformation"
+
+    def __init__(self, name: str, account_id: str, region: str):
+        self.name = name
+        self.account_id = account_id
+        self.region = region
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CodePipeline::Pipeline"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Version"
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name == "Version":
+            return "1"
+        raise KeyError(attribute_name)
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        from moto.codepipeline.models import codepipeline_backends
+
+        props = cloudformation_json.get("Properties", {})
+        name = props.get("Name", resource_name)
+        pipeline = {
+            "name": name,
+            "roleArn": props["RoleArn"],
+            "artifactStore": _camel(props.get("ArtifactStore", {})),
+            "stages": _camel(props.get("Stages", [])),
+        }
+        tags = [{"key": t["Key"], "value": t["Value"]} for t in props.get("Tags", [])]
+        codepipeline_backends[account_id][region_name].create_pipeline(pipeline, tags)
+        return cls(name, account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        from moto.codepipeline.models import codepipeline_backends
+
+        backend = codepipeline_backends[account_id][region_name]
+        backend.delete_pipeline(original_resource.name)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.codepipeline.models import codepipeline_backends
+
+        codepipeline_backends[account_id][region_name].delete_pipeline(self.name)
+
+
+class BuildProject(ShimLifecycle, CloudFormationModel):
+    """AWS::CodeBuild::Project over moto's codebuild backend."""
+
+    __module__ = "moto.codebuild.cloudformation"
+
+    def __init__(self, name: str, arn: str):
+        self.name = name
+        self.arn = arn
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CodeBuild::Project"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name == "Arn":
+            return self.arn
+        raise KeyError(attribute_name)
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        from moto.codebuild.models import codebuild_backends
+
+        props = cloudformation_json.get("Properties", {})
+        name = props.get("Name", resource_name)
+        environment = _camel(props.get("Environment", {}))
+        metadata = codebuild_backends[account_id][region_name].create_project(
+            project_name=name,
+            description=props.get("Description"),
+            project_source=_camel(props.get("Source", {})),
+            artifacts=_camel(props.get("Artifacts", {})),
+            environment=environment,
+            service_role=props["ServiceRole"],
+            tags=[{"key": t["Key"], "value": t["Value"]} for t in props.get("Tags", [])],
+            cache=None,
+            timeout=props.get("TimeoutInMinutes"),
+            queued_timeout=None,
+            source_version=None,
+            logs_config=None,
+            vpc_config=None,
+        )
+        return cls(name, metadata["arn"])
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        from moto.codebuild.models import codebuild_backends
+
+        codebuild_backends[account_id][region_name].delete_project(original_resource.name)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.codebuild.models import codebuild_backends
+
+        codebuild_backends[account_id][region_name].delete_project(self.name)
+
+
+class StarConnection(ShimLifecycle, CloudFormationModel):
+    """AWS::CodeStarConnections::Connection: moto has no CodeStar
+    Connections service, so the connection exists only as the stack's
+    resource (with the ARN AWS would give it)."""
+
+    __module__ = "moto.codepipeline.cloudformation"
+
+    def __init__(self, arn: str):
+        self.arn = arn
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "ConnectionName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CodeStarConnections::Connection"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("ConnectionArn", "ConnectionStatus", "OwnerAccountId")
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        return {"ConnectionArn": self.arn, "ConnectionStatus": "PENDING", "OwnerAccountId": self.arn.split(":")[4]}[
+            attribute_name
+        ]
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        import uuid
+
+        return cls(f"arn:aws:codestar-connections:{region_name}:{account_id}:connection/{uuid.uuid4()}")
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        pass
 
 
 def drop_novalue_from_lists() -> None:

@@ -40,6 +40,8 @@ pub enum OpsError {
 pub struct Regional {
     /// Bucket for addons templates and pipeline artifacts.
     pub bucket: Option<String>,
+    /// KMS key encrypting pipeline artifacts.
+    pub kms_key: Option<String>,
 }
 
 impl Session {
@@ -176,6 +178,7 @@ impl Session {
             && let Some(stack) = self.cfn.describe_stack(stack_id).await?
         {
             regional.bucket = stack.outputs.get("PipelineBucket").cloned();
+            regional.kms_key = stack.outputs.get("KMSKeyARN").cloned();
         }
         Ok(regional)
     }

@@ -72,6 +72,8 @@ impl AwsContext {
     client!(elbv2, aws_sdk_elasticloadbalancingv2);
     client!(cloudwatch, aws_sdk_cloudwatch);
     client!(cloudfront, aws_sdk_cloudfront);
+    client!(codepipeline, aws_sdk_codepipeline);
+    client!(codestar_connections, aws_sdk_codestarconnections);
 
     /// S3 with path-style addressing when an endpoint is configured (local
     /// emulators and S3-compatible stores cannot serve bucket subdomains).

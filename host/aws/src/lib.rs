@@ -16,6 +16,7 @@ pub mod ecr;
 pub mod error;
 pub mod logs;
 pub mod metadata;
+pub mod pipeline;
 pub mod stackset;
 pub mod status;
 pub mod upload;

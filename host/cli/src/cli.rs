@@ -58,6 +58,9 @@ pub enum Command {
     /// Plugins: list and inspect.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Release pipelines: init, package, deploy, ls, show, status, delete.
+    #[command(subcommand)]
+    Pipeline(PipelineCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -463,4 +466,103 @@ pub enum PluginCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PipelineCommand {
+    /// Write copilot/pipelines/<name>/manifest.yml and buildspec.yml.
+    Init(PipelineInit),
+    /// Write the pipeline's CloudFormation template and parameters (offline).
+    Package(PipelinePackage),
+    /// Deploy the pipeline stack (pipeline-<app>-<name>).
+    Deploy(PipelineDeploy),
+    /// List the app's deployed pipelines.
+    Ls(PipelineLs),
+    /// Show a pipeline: source, stages and actions.
+    Show(PipelineName),
+    /// What each stage and action of a pipeline is doing.
+    Status(PipelineName),
+    /// Delete a pipeline's stack.
+    Delete(PipelineDelete),
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineInit {
+    /// Name of the pipeline (default: <app>-<repository>).
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Repository URL (default: the `origin` remote of the git repository).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Branch the pipeline follows (default: the checked-out branch, else main).
+    #[arg(short = 'b', long)]
+    pub git_branch: Option<String>,
+    /// Environments to deploy to, in order (comma-separated; default: all of the workspace's).
+    #[arg(short, long, value_delimiter = ',')]
+    pub environments: Vec<String>,
+    /// Source provider (default: the installed provider that accepts the URL).
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Name of the application (must match the workspace).
+    #[arg(short, long)]
+    pub app: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PipelinePackage {
+    /// Name of the pipeline (default: the only one of the workspace).
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Write <stack>.stack.json and <stack>.params.json here instead of printing the template.
+    #[arg(long)]
+    pub output_dir: Option<PathBuf>,
+    #[arg(short, long)]
+    pub app: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineDeploy {
+    /// Name of the pipeline (default: the only one of the workspace).
+    #[arg(short, long)]
+    pub name: Option<String>,
+    #[arg(short, long)]
+    pub app: Option<String>,
+    #[command(flatten)]
+    pub flags: DeployFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineLs {
+    /// Name of the application (default: the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineName {
+    /// Name of the pipeline (default: the only one of the workspace).
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Name of the application (default: the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineDelete {
+    /// Name of the pipeline (default: the only one of the workspace).
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Name of the application (default: the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
 }

@@ -13,6 +13,7 @@ pub mod interpolate;
 pub mod naming;
 pub mod overrides;
 pub mod patches;
+pub mod pipeline;
 pub mod stack;
 pub mod upload;
 pub mod workspace;

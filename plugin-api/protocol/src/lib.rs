@@ -140,3 +140,72 @@ pub mod host_owned {
     /// Every parameter name the host owns.
     pub const PARAMETERS: &[&str] = &[APP_NAME, ENV_NAME, WORKLOAD_NAME, ADDONS_TEMPLATE_URL];
 }
+
+/// What a `pipeline-provider` plugin and the host agree on.
+///
+/// A provider receives the whole pipeline manifest (so its diagnostics'
+/// JSON pointers locate in the file) and a [`RenderContext`] whose `name`
+/// is the pipeline's name and `env` is empty. It returns a template
+/// fragment holding the resources its source needs (a CodeStar connection,
+/// an EventBridge rule...) and, under `Metadata.<`[`pipeline::SOURCE_METADATA`]`>`,
+/// a [`pipeline::SourceStage`] saying how the host wires the source into the
+/// pipeline it renders around it.
+pub mod pipeline {
+    use serde::{Deserialize, Serialize};
+    use serde_json::Value;
+
+    /// Template `Metadata` key under which a provider returns its [`SourceStage`].
+    pub const SOURCE_METADATA: &str = "FerryPipelineSource";
+    /// Logical ID of the `AWS::CodePipeline::Pipeline` the host renders;
+    /// providers may reference it (e.g. as an EventBridge rule target).
+    pub const PIPELINE_LOGICAL_ID: &str = "Pipeline";
+    /// Name of the artifact the source action must output.
+    pub const SOURCE_ARTIFACT: &str = "SourceOutput";
+    /// Stack output the host adds with the connection's ARN, when the source
+    /// uses a CodeStar connection.
+    pub const CONNECTION_OUTPUT: &str = "ConnectionARN";
+    /// Template parameter a provider declares when the connection is named
+    /// by `connection_name`: the host resolves the name to an ARN at deploy.
+    pub const CONNECTION_PARAMETER: &str = "ConnectionARN";
+
+    /// How the host wires a provider's source into the pipeline.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct SourceStage {
+        /// One `AWS::CodePipeline::Pipeline` action declaration (category
+        /// `Source`) outputting [`SOURCE_ARTIFACT`].
+        pub action: Value,
+        /// IAM statements the pipeline's role needs to run the action.
+        #[serde(default)]
+        pub pipeline_role_statements: Vec<Value>,
+        /// IAM statements the build's role needs (e.g. to clone through a
+        /// connection with `CODEBUILD_CLONE_REF`).
+        #[serde(default)]
+        pub build_role_statements: Vec<Value>,
+        /// The CodeStar connection, when the source uses one.
+        #[serde(default)]
+        pub connection: Option<Connection>,
+        /// The repository, as shown by `pipeline show`.
+        #[serde(default)]
+        pub repository: String,
+        /// The branch the pipeline follows.
+        #[serde(default)]
+        pub branch: String,
+    }
+
+    /// A CodeStar connection used by a source action.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Connection {
+        /// The connection's ARN as a CloudFormation expression.
+        pub arn: Value,
+        /// Set when the connection is named by `connection_name`: the host
+        /// resolves it into the [`CONNECTION_PARAMETER`] parameter.
+        #[serde(default)]
+        pub name: Option<String>,
+        /// True when the template creates the connection (then it starts
+        /// `PENDING` until someone completes the handshake in the console).
+        #[serde(default)]
+        pub created: bool,
+    }
+}

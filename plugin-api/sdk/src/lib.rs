@@ -17,6 +17,7 @@ pub mod alloc;
 pub mod cfn;
 pub mod diag;
 pub mod manifest;
+pub mod pipeline;
 pub mod workload;
 
 #[doc(hidden)]

@@ -21,13 +21,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Everything one deploy command works with.
-struct Ctx {
-    ws: Workspace,
-    registry: Registry,
-    session: Session,
-    view: DeployView,
-    flags: DeployFlags,
-    out: Output,
+pub(super) struct Ctx {
+    pub(super) ws: Workspace,
+    pub(super) registry: Registry,
+    pub(super) session: Session,
+    pub(super) view: DeployView,
+    pub(super) flags: DeployFlags,
+    pub(super) out: Output,
 }
 
 pub fn env(args: EnvDeploy, out: &Output) -> Result<()> {
@@ -333,7 +333,7 @@ const CREATING: u8 = 1;
 const UPDATING: u8 = 2;
 
 /// Deploys one stack with progress; on Ctrl-C undoes what CloudFormation started.
-async fn run_stack(
+pub(super) async fn run_stack(
     ctx: &Ctx,
     stack: &Deployable,
     descriptions: HashMap<String, String>,

@@ -9,6 +9,7 @@ mod init;
 mod inspect;
 mod logs;
 mod package;
+mod pipeline;
 mod plugin_inspect;
 mod plugin_ls;
 mod secret;
@@ -50,6 +51,7 @@ pub fn dispatch(cli: Cli, out: &Output) -> Result<()> {
         Command::Secret(SecretCommand::Init(args)) => secret::init(args, out),
         Command::Plugin(PluginCommand::Ls { json }) => plugin_ls::run(json, out),
         Command::Plugin(PluginCommand::Inspect { name, json }) => plugin_inspect::run(&name, json, out),
+        Command::Pipeline(command) => pipeline::run(command, out),
     }
 }
 

@@ -1,0 +1,166 @@
+//! Release pipelines once deployed: what CodePipeline says each stage and
+//! action is doing, and whether the CodeStar connection a source uses has
+//! been completed. Behind [`PipelineApi`] so `pipeline status` is tested
+//! against recorded responses (the emulator serves neither call).
+
+use crate::error::{AwsError, AwsErrorKind};
+use serde::Serialize;
+
+/// One action of a stage, as its latest execution left it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct ActionState {
+    pub name: String,
+    /// `InProgress`, `Succeeded`, `Failed`, `Abandoned`; empty when never run.
+    pub status: String,
+    pub summary: Option<String>,
+    /// RFC 3339 time of the last status change.
+    pub last_change: Option<String>,
+    /// The source revision (commit) the action worked on, when known.
+    pub revision: Option<String>,
+    pub error: Option<String>,
+}
+
+/// One stage and its actions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct StageState {
+    pub name: String,
+    /// Latest execution's status, empty when the stage never ran.
+    pub status: String,
+    pub actions: Vec<ActionState>,
+}
+
+/// A pipeline's state, stage by stage in order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct PipelineState {
+    pub name: String,
+    pub stages: Vec<StageState>,
+}
+
+/// The calls `pipeline status` and `pipeline deploy` make besides CloudFormation.
+#[allow(async_fn_in_trait)]
+pub trait PipelineApi {
+    /// CodePipeline `GetPipelineState`.
+    async fn pipeline_state(&self, name: &str) -> Result<PipelineState, AwsError>;
+    /// CodeStar Connections `GetConnection`: `PENDING`, `AVAILABLE` or `ERROR`.
+    async fn connection_status(&self, arn: &str) -> Result<String, AwsError>;
+    /// The ARN of the connection named `name` (`ListConnections`).
+    async fn connection_by_name(&self, name: &str) -> Result<Option<String>, AwsError>;
+}
+
+/// The real clients.
+pub struct Pipelines {
+    pub codepipeline: aws_sdk_codepipeline::Client,
+    pub connections: aws_sdk_codestarconnections::Client,
+}
+
+fn time(t: Option<&aws_smithy_types::DateTime>) -> Option<String> {
+    t.and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+}
+
+impl PipelineApi for Pipelines {
+    async fn pipeline_state(&self, name: &str) -> Result<PipelineState, AwsError> {
+        let out = self
+            .codepipeline
+            .get_pipeline_state()
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("codepipeline:GetPipelineState", Some(name), e))?;
+        let stages = out
+            .stage_states()
+            .iter()
+            .map(|stage| StageState {
+                name: stage.stage_name().unwrap_or_default().to_string(),
+                status: stage.latest_execution().map(|e| e.status().as_str().to_string()).unwrap_or_default(),
+                actions: stage
+                    .action_states()
+                    .iter()
+                    .map(|action| {
+                        let latest = action.latest_execution();
+                        ActionState {
+                            name: action.action_name().unwrap_or_default().to_string(),
+                            status: latest.and_then(|e| e.status()).map(|s| s.as_str().to_string()).unwrap_or_default(),
+                            summary: latest.and_then(|e| e.summary()).map(str::to_string),
+                            last_change: time(latest.and_then(|e| e.last_status_change())),
+                            revision: action.current_revision().map(|r| r.revision_id().to_string()),
+                            error: latest.and_then(|e| e.error_details()).and_then(|d| d.message()).map(str::to_string),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok(PipelineState { name: name.to_string(), stages })
+    }
+
+    async fn connection_status(&self, arn: &str) -> Result<String, AwsError> {
+        let out = self
+            .connections
+            .get_connection()
+            .connection_arn(arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("codestar-connections:GetConnection", Some(arn), e))?;
+        out.connection().and_then(|c| c.connection_status()).map(|s| s.as_str().to_string()).ok_or_else(|| {
+            AwsError::new(
+                "codestar-connections:GetConnection",
+                Some(arn),
+                AwsErrorKind::Other,
+                "no status in the answer",
+            )
+        })
+    }
+
+    async fn connection_by_name(&self, name: &str) -> Result<Option<String>, AwsError> {
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .connections
+                .list_connections()
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("codestar-connections:ListConnections", Some(name), e))?;
+            if let Some(found) = out.connections().iter().find(|c| c.connection_name() == Some(name)) {
+                return Ok(found.connection_arn().map(str::to_string));
+            }
+            token = out.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(None);
+            }
+        }
+    }
+}
+
+/// The console page where a pending connection is completed ("Update
+/// pending connection").
+pub fn connection_console_url(arn: &str) -> String {
+    // arn:<partition>:codestar-connections:<region>:<account>:connection/<id>
+    let parts: Vec<&str> = arn.split(':').collect();
+    let (region, account, id) = match parts.as_slice() {
+        [_, _, _, region, account, resource] => {
+            (*region, *account, resource.strip_prefix("connection/").unwrap_or(resource))
+        }
+        _ => return "https://console.aws.amazon.com/codesuite/settings/connections".to_string(),
+    };
+    format!(
+        "https://{region}.console.aws.amazon.com/codesuite/settings/{account}/{region}/connections/{id}?region={region}"
+    )
+}
+
+/// The console page of a pipeline.
+pub fn pipeline_console_url(region: &str, name: &str) -> String {
+    format!("https://{region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/{name}/view?region={region}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_url_names_region_account_and_id() {
+        assert_eq!(
+            connection_console_url("arn:aws:codestar-connections:us-west-2:123456789012:connection/abc-123"),
+            "https://us-west-2.console.aws.amazon.com/codesuite/settings/123456789012/us-west-2/connections/abc-123?region=us-west-2"
+        );
+    }
+}
