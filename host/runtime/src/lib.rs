@@ -8,6 +8,7 @@
 
 mod cache;
 mod error;
+mod lock;
 mod plugin;
 mod registry;
 mod sandbox;
@@ -15,6 +16,7 @@ mod wit;
 
 pub use error::{PluginError, PluginErrorKind, RuntimeError};
 pub use plugin::{Diagnostic, Plugin, PluginInfo, PluginKind, PluginOrigin, RenderOutcome, Rendered, Severity};
+pub use lock::{LOCK_FILE, Lock, LockEntry, LockError};
 pub use registry::{PluginSummary, Registry};
 
 use std::path::PathBuf;

@@ -19,6 +19,7 @@ pub fn run(name: &str, json: bool, out: &Output) -> Result<()> {
         "source": info.origin.to_string(),
         "bundled": info.origin.is_bundled(),
         "sha256": info.sha256,
+        "documentation": info.documentation,
         "manifestSchema": info.manifest_schema,
     });
     if json {
@@ -35,6 +36,10 @@ pub fn run(name: &str, json: bool, out: &Output) -> Result<()> {
         vec!["source".into(), info.origin.to_string()],
         vec!["sha256".into(), info.sha256.clone()],
     ];
+    let mut rows = rows;
+    if let Some(url) = &info.documentation {
+        rows.push(vec!["documentation".into(), url.clone()]);
+    }
     out.table(&["FIELD", "VALUE"], &rows);
     out.data("manifest schema:");
     out.json(&info.manifest_schema);
