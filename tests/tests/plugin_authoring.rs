@@ -76,10 +76,20 @@ fn install(project: &Path, source: &str, extra: &[&str]) -> std::process::Output
     ferry(project).args(["plugin", "install", source]).args(extra).output().unwrap()
 }
 
+/// One test for everything that needs the scaffolded plugin: nextest runs
+/// each test in its own process, and building the crate is the slow part.
 #[test]
-fn new_build_install_init_package_passes_cfn_lint() {
+fn scaffolded_plugin_new_build_install_package_and_refusals() {
     let started = Instant::now();
     let (_, wasm) = scaffolded();
+    new_build_install_init_package_passes_cfn_lint(wasm);
+    eprintln!("plugin new → first successful package (incl. cfn-lint): {:.1?}", started.elapsed());
+    a_tampered_plugin_is_refused_at_every_load(wasm);
+    install_over_http_from_loopback_checks_the_published_digest(wasm);
+}
+
+fn new_build_install_init_package_passes_cfn_lint(wasm: &Path) {
+    let started = Instant::now();
     let project = project();
     let root = project.path();
     let output = install(root, wasm.to_str().unwrap(), &["--json"]);
@@ -131,9 +141,7 @@ fn new_build_install_init_package_passes_cfn_lint() {
     assert!(stderr(&output).contains("no plugin named `queue-processor` is installed"), "{}", stderr(&output));
 }
 
-#[test]
-fn a_tampered_plugin_is_refused_at_every_load() {
-    let (_, wasm) = scaffolded();
+fn a_tampered_plugin_is_refused_at_every_load(wasm: &Path) {
     let project = project();
     let root = project.path();
     assert!(install(root, wasm.to_str().unwrap(), &[]).status.success());
@@ -155,9 +163,7 @@ fn a_tampered_plugin_is_refused_at_every_load() {
     }
 }
 
-#[test]
-fn install_over_http_from_loopback_checks_the_published_digest() {
-    let (_, wasm) = scaffolded();
+fn install_over_http_from_loopback_checks_the_published_digest(wasm: &Path) {
     let bytes = std::fs::read(wasm).unwrap();
     let digest = {
         let output = install(project().path(), wasm.to_str().unwrap(), &["--json"]);

@@ -43,15 +43,6 @@ pub fn install(args: PluginInstall, out: &Output) -> Result<()> {
     }
     others.add_locked(&ws.copilot_dir, &lock)?;
     let mut overridden = Vec::new();
-    if let Ok(same_name) = others.get(&info.name)
-        && same_name.info().origin.is_bundled()
-        && !args.override_bundled
-    {
-        bail!(
-            "plugin `{}` ({source}) has the name of a bundled plugin\nhint: rename it in its info(), or install with --override-bundled to replace the bundled one",
-            info.name
-        );
-    }
     for manifest_type in &info.manifest_types {
         for (name, origin) in others.claims(manifest_type)? {
             if origin.is_bundled() && args.override_bundled {
@@ -71,6 +62,15 @@ pub fn install(args: PluginInstall, out: &Output) -> Result<()> {
         }
     }
 
+    if let Ok(same_name) = others.get(&info.name)
+        && same_name.info().origin.is_bundled()
+        && !args.override_bundled
+    {
+        bail!(
+            "plugin `{}` ({source}) has the name of a bundled plugin\nhint: rename it in its info(), or install with --override-bundled to replace the bundled one",
+            info.name
+        );
+    }
     let relative = format!("{PLUGINS_DIR}/{}.wasm", info.name);
     let path = ws.copilot_dir.join(&relative);
     write_atomically(&path, &bytes)?;
