@@ -252,7 +252,11 @@ fn a_type_already_claimed_is_refused_unless_the_workspace_overrides_it() {
     assert!(String::from_utf8_lossy(&ls.stdout).contains("(overrides bundled)"));
 
     // Without the flag in the lock, the same files are a clash naming both.
-    std::fs::write(root.join("copilot/plugins.lock"), lock.replace("\"overrideBundled\": true,\n", "").replace(",\n      \"overrideBundled\": true", "")).unwrap();
+    std::fs::write(
+        root.join("copilot/plugins.lock"),
+        lock.replace("\"overrideBundled\": true,\n", "").replace(",\n      \"overrideBundled\": true", ""),
+    )
+    .unwrap();
     let output = ferry(root).args(["env", "package", "--name", "test"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let message = stderr(&output);
@@ -265,10 +269,7 @@ fn a_component_exporting_another_world_is_refused() {
     let output = install(project.path(), fixtures::WRONG_WORLD, &[]);
     assert_eq!(output.status.code(), Some(1));
     let message = stderr(&output);
-    assert!(
-        message.contains("is not a ferry plugin") && message.contains("acme:widgets/render@1.0.0"),
-        "{message}"
-    );
+    assert!(message.contains("is not a ferry plugin") && message.contains("acme:widgets/render@1.0.0"), "{message}");
     assert!(!project.path().join("copilot/plugins").exists());
 }
 
@@ -308,8 +309,7 @@ fn plugin_new_refuses_bad_names_and_existing_dirs() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("already exists and is not empty"), "{}", stderr(&output));
     // Outside a checkout (explicit bogus SDK path) the error says where it looked.
-    let output =
-        ferry(tmp.path()).args(["plugin", "new", "fresh", "--sdk-path", "/nonexistent"]).output().unwrap();
+    let output = ferry(tmp.path()).args(["plugin", "new", "fresh", "--sdk-path", "/nonexistent"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("no ferry-plugin-sdk there"), "{}", stderr(&output));
 }

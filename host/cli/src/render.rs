@@ -15,7 +15,8 @@ use std::sync::Arc;
 /// pinned in the `copilot/plugins.lock` of the workspace around the current
 /// directory (each verified against its sha256 now).
 pub fn registry() -> Result<Registry> {
-    let copilot_dir = std::env::current_dir().ok().and_then(|cwd| Workspace::discover(&cwd).ok()).map(|ws| ws.copilot_dir);
+    let copilot_dir =
+        std::env::current_dir().ok().and_then(|cwd| Workspace::discover(&cwd).ok()).map(|ws| ws.copilot_dir);
     registry_for(copilot_dir.as_deref())
 }
 

@@ -15,8 +15,8 @@ mod sandbox;
 mod wit;
 
 pub use error::{PluginError, PluginErrorKind, RuntimeError};
-pub use plugin::{Diagnostic, Plugin, PluginInfo, PluginKind, PluginOrigin, RenderOutcome, Rendered, Severity};
 pub use lock::{LOCK_FILE, Lock, LockEntry, LockError};
+pub use plugin::{Diagnostic, Plugin, PluginInfo, PluginKind, PluginOrigin, RenderOutcome, Rendered, Severity};
 pub use registry::{PluginSummary, Registry};
 
 use std::path::PathBuf;

@@ -90,9 +90,7 @@ pub enum LockError {
         message: String,
     },
     /// A newer ferry wrote it.
-    #[error(
-        "{path}: lock format {found} is newer than this ferry understands ({LOCK_VERSION}). hint: upgrade ferry"
-    )]
+    #[error("{path}: lock format {found} is newer than this ferry understands ({LOCK_VERSION}). hint: upgrade ferry")]
     Version {
         /// The lock file.
         path: PathBuf,

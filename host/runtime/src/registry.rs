@@ -300,6 +300,55 @@ mod tests {
     }
 
     #[test]
+    fn a_flagged_workspace_plugin_overrides_the_bundled_one_and_only_then() {
+        let cache = tempfile::tempdir().unwrap();
+        let env = ferry_bundled::BUNDLED.iter().find(|p| p.package.ends_with("environment")).unwrap();
+        let origin = PluginOrigin::Installed { path: cache.path().join("mine.wasm"), source: "mine.wasm".into() };
+        let mut flagged = registry(cache.path());
+        flagged.add_bytes("mine", env.wasm.to_vec(), origin.clone(), true);
+        let chosen = flagged.for_manifest_type("Environment").unwrap();
+        assert_eq!(chosen.info().origin, origin, "the override wins");
+        assert_eq!(flagged.claims("Environment").unwrap().len(), 2);
+        // Two overriding plugins are still a clash naming both.
+        flagged.add_bytes("again", env.wasm.to_vec(), PluginOrigin::File("again.wasm".into()), true);
+        let err = flagged.for_manifest_type("Environment").err().unwrap();
+        assert!(err.to_string().contains("mine.wasm") && err.to_string().contains("again.wasm"), "{err}");
+    }
+
+    #[test]
+    fn a_pinned_file_that_changed_is_refused() {
+        let cache = tempfile::tempdir().unwrap();
+        let copilot = cache.path().join("copilot");
+        std::fs::create_dir_all(copilot.join("plugins")).unwrap();
+        let env = ferry_bundled::BUNDLED.iter().find(|p| p.package.ends_with("environment")).unwrap();
+        std::fs::write(copilot.join("plugins/env.wasm"), env.wasm).unwrap();
+        let mut lock = Lock::default();
+        lock.upsert(crate::LockEntry {
+            name: "env".into(),
+            version: "1".into(),
+            kind: "environment".into(),
+            manifest_types: vec!["Environment".into()],
+            wit_version: "0.2.0".into(),
+            source: "env.wasm".into(),
+            path: "plugins/env.wasm".into(),
+            sha256: env.sha256.into(),
+            override_bundled: true,
+        });
+        let mut ok = registry(cache.path());
+        ok.add_locked(&copilot, &lock).unwrap();
+        assert!(!ok.for_manifest_type("Environment").unwrap().info().origin.is_bundled());
+        let mut bytes = env.wasm.to_vec();
+        bytes.push(0);
+        std::fs::write(copilot.join("plugins/env.wasm"), bytes).unwrap();
+        let err = registry(cache.path()).add_locked(&copilot, &lock).unwrap_err();
+        assert!(matches!(err.kind, PluginErrorKind::Tampered { .. }), "{err}");
+        assert!(err.to_string().contains(env.sha256), "{err}");
+        std::fs::remove_file(copilot.join("plugins/env.wasm")).unwrap();
+        let err = registry(cache.path()).add_locked(&copilot, &lock).unwrap_err();
+        assert!(err.to_string().contains("ferry plugin remove env"), "{err}");
+    }
+
+    #[test]
     fn plugins_are_shareable_across_threads() {
         fn assert_send_sync<T: Send + Sync + Clone>() {}
         assert_send_sync::<Plugin>();

@@ -122,10 +122,11 @@ fn request(url: &Url) -> Result<Response> {
         for cert in rustls_native_certs::load_native_certs().certs {
             let _ = roots.add(cert);
         }
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-            .with_safe_default_protocol_versions()?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        let config =
+            rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+                .with_safe_default_protocol_versions()?
+                .with_root_certificates(roots)
+                .with_no_client_auth();
         let name = rustls::pki_types::ServerName::try_from(url.host.clone())
             .with_context(|| format!("`{}` is not a valid TLS server name", url.host))?;
         let connection = rustls::ClientConnection::new(Arc::new(config), name)?;
@@ -245,8 +246,9 @@ mod tests {
     fn responses_parse_with_length_and_chunks() {
         let r = parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcdef").unwrap();
         assert_eq!((r.status, r.body.as_slice()), (200, &b"abc"[..]));
-        let r = parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
-            .unwrap();
+        let r =
+            parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
+                .unwrap();
         assert_eq!(r.body, b"abcde");
         let r = parse_response(b"HTTP/1.1 302 Found\r\nLocation: /x\r\n\r\n").unwrap();
         assert_eq!(r.location.as_deref(), Some("/x"));

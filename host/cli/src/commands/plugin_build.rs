@@ -46,7 +46,10 @@ pub fn run(args: PluginBuild, out: &Output) -> Result<()> {
     }
     let wasm = target_dir.join(TARGET).join(profile_dir).join(format!("{lib_name}.wasm"));
     let bytes = std::fs::read(&wasm).with_context(|| {
-        format!("cargo built {package} but {} is missing\nhint: the crate needs `crate-type = [\"cdylib\"]` under [lib]", wasm.display())
+        format!(
+            "cargo built {package} but {} is missing\nhint: the crate needs `crate-type = [\"cdylib\"]` under [lib]",
+            wasm.display()
+        )
     })?;
 
     // The checks of a real load: a component, exporting a ferry world at a
@@ -132,9 +135,14 @@ fn metadata(manifest: &Path, offline: bool) -> Result<(String, String, PathBuf)>
     }
     let output = cmd.output().context("cannot run cargo metadata")?;
     if !output.status.success() {
-        bail!("{}: cargo cannot read this crate:\n{}", manifest.display(), String::from_utf8_lossy(&output.stderr).trim());
+        bail!(
+            "{}: cargo cannot read this crate:\n{}",
+            manifest.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
     }
-    let meta: Value = serde_json::from_slice(&output.stdout).context("cargo metadata printed something else than JSON")?;
+    let meta: Value =
+        serde_json::from_slice(&output.stdout).context("cargo metadata printed something else than JSON")?;
     let canonical = manifest.canonicalize().unwrap_or_else(|_| manifest.to_path_buf());
     let packages = meta["packages"].as_array().cloned().unwrap_or_default();
     let package = packages
@@ -153,6 +161,7 @@ fn metadata(manifest: &Path, offline: bool) -> Result<(String, String, PathBuf)>
         );
     };
     let lib_name = lib["name"].as_str().unwrap_or(&name).replace('-', "_");
-    let target_dir = PathBuf::from(meta["target_directory"].as_str().context("cargo metadata has no target_directory")?);
+    let target_dir =
+        PathBuf::from(meta["target_directory"].as_str().context("cargo metadata has no target_directory")?);
     Ok((name, lib_name, target_dir))
 }

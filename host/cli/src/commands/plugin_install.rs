@@ -175,7 +175,9 @@ fn fetch(source: &str, root: &Path) -> Result<(Vec<u8>, String)> {
         return Ok((bytes, source.to_string()));
     }
     if let Some((scheme, _)) = source.split_once("://") {
-        bail!("cannot install {source}: unknown scheme `{scheme}://`\nhint: give a path, an https:// URL or an oci:// reference");
+        bail!(
+            "cannot install {source}: unknown scheme `{scheme}://`\nhint: give a path, an https:// URL or an oci:// reference"
+        );
     }
     let cwd = std::env::current_dir()?;
     let path = cwd.join(source);

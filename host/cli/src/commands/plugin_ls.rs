@@ -38,7 +38,11 @@ pub fn run(json: bool, out: &Output) -> Result<()> {
                 p.info.version.clone(),
                 p.info.kind.to_string(),
                 p.info.manifest_types.join(", "),
-                if p.overrides_bundled { format!("{} (overrides bundled)", p.info.origin.source()) } else { p.info.origin.source() },
+                if p.overrides_bundled {
+                    format!("{} (overrides bundled)", p.info.origin.source())
+                } else {
+                    p.info.origin.source()
+                },
                 p.info.sha256.chars().take(12).collect(),
             ]
         })

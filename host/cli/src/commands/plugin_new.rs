@@ -11,6 +11,8 @@ const TEMPLATE_YML: &str = include_str!("../../templates/plugin/template.yml.in"
 const RENDER_TEST: &str = include_str!("../../templates/plugin/render_test.rs.in");
 const README: &str = include_str!("../../templates/plugin/README.md.in");
 const GITIGNORE: &str = include_str!("../../templates/plugin/gitignore.in");
+/// ferry's own formatting, so the scaffold is `cargo fmt`-clean as written.
+const RUSTFMT: &str = include_str!("../../templates/plugin/rustfmt.toml.in");
 
 /// Where ferry's sources live, for authors outside a checkout.
 const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
@@ -29,10 +31,7 @@ pub fn run(args: PluginNew, out: &Output) -> Result<()> {
     let cwd = std::env::current_dir()?;
     let dir = args.path.map(|p| cwd.join(p)).unwrap_or_else(|| cwd.join(&args.name));
     if dir.exists() && std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        bail!(
-            "{} already exists and is not empty\nhint: choose another --path, or remove it first",
-            out.path(&dir)
-        );
+        bail!("{} already exists and is not empty\nhint: choose another --path, or remove it first", out.path(&dir));
     }
     let sdk = match args.sdk_path {
         Some(path) => Some(sdk_dir(&cwd.join(&path)).with_context(|| {
@@ -69,13 +68,14 @@ pub fn run(args: PluginNew, out: &Output) -> Result<()> {
             .replace("@@NOUN@@", noun)
             .replace("@@SDK_DEPENDENCY@@", &sdk_dependency)
     };
-    let files: [(&str, String); 6] = [
+    let files: [(&str, String); 7] = [
         ("Cargo.toml", fill(CARGO_TOML)),
         ("src/lib.rs", fill(LIB_RS)),
         ("src/template.yml", fill(TEMPLATE_YML)),
         ("tests/render.rs", fill(RENDER_TEST)),
         ("README.md", fill(README)),
         (".gitignore", GITIGNORE.to_string()),
+        ("rustfmt.toml", RUSTFMT.to_string()),
     ];
     for (file, text) in &files {
         let path = dir.join(file);
@@ -109,7 +109,9 @@ pub fn run(args: PluginNew, out: &Output) -> Result<()> {
 fn check_name(name: &str) -> Result<()> {
     let valid = name.len() <= 64
         && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.split('-').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        && name
+            .split('-')
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
     if !valid {
         bail!(
             "`{name}` is not a valid plugin name: use lowercase letters, digits and single dashes, starting with a letter (at most 64 characters)\nhint: e.g. `queue-processor`"
@@ -134,11 +136,13 @@ fn camel_case(name: &str) -> String {
 
 /// `dir` if it is the SDK crate, or the SDK of the ferry checkout at `dir`.
 fn sdk_dir(dir: &Path) -> Option<PathBuf> {
-    [dir.to_path_buf(), dir.join("plugin-api/sdk")].into_iter().find(|candidate| {
-        std::fs::read_to_string(candidate.join("Cargo.toml"))
-            .is_ok_and(|text| text.contains("name = \"ferry-plugin-sdk\""))
-    })
-    .map(|p| p.canonicalize().unwrap_or(p))
+    [dir.to_path_buf(), dir.join("plugin-api/sdk")]
+        .into_iter()
+        .find(|candidate| {
+            std::fs::read_to_string(candidate.join("Cargo.toml"))
+                .is_ok_and(|text| text.contains("name = \"ferry-plugin-sdk\""))
+        })
+        .map(|p| p.canonicalize().unwrap_or(p))
 }
 
 /// The SDK of the first ferry checkout around any of `starts`.

@@ -40,8 +40,9 @@ impl Guest for Previous {
     fn render(_input: RenderInput) -> Result<Rendered, RenderError> {
         ferry::plugin::host::log(ferry::plugin::host::LogLevel::Info, "rendering with ABI 0.1.0");
         Ok(Rendered {
-            template: r#"{"Resources":{"Queue":{"Type":"AWS::SQS::Queue","Properties":{"SqsManagedSseEnabled":true}}}}"#
-                .into(),
+            template:
+                r#"{"Resources":{"Queue":{"Type":"AWS::SQS::Queue","Properties":{"SqsManagedSseEnabled":true}}}}"#
+                    .into(),
             parameters: "{}".into(),
             descriptions: vec![ResourceDescription { logical_id: "Queue".into(), description: "legacy queue".into() }],
         })
