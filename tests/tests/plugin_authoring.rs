@@ -313,3 +313,44 @@ fn plugin_new_refuses_bad_names_and_existing_dirs() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("no ferry-plugin-sdk there"), "{}", stderr(&output));
 }
+
+/// examples/custom-plugin: a company's own `Lambda Function` type, built from
+/// the example crate, installed into a copy of the example workspace and
+/// packaged (with its `environments.test` override) into a cfn-lint-clean stack.
+#[test]
+fn the_custom_plugin_example_builds_installs_and_packages() {
+    let example = workspace_root().join("examples/custom-plugin");
+    let output = build(&example.join("lambda-function")).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let built: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(built["manifestTypes"], serde_json::json!(["Lambda Function"]));
+    let project = common::example_copy("custom-plugin");
+    let root = project.path();
+    let output = install(root, built["path"].as_str().unwrap(), &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let inspect = ferry(root).args(["plugin", "inspect", "lambda-function", "--json"]).output().unwrap();
+    let info: Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    assert!(info["documentation"].as_str().is_some_and(|u| u.starts_with("https://")), "ABI 0.2 field: {info}");
+
+    let out_dir = root.join("out");
+    let output = ferry(root)
+        .args(["svc", "package", "--name", "thumbnailer", "--env", "test", "--output-dir"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let stack_path = out_dir.join("thumbnailer-test.stack.json");
+    let stack: Value = serde_json::from_str(&std::fs::read_to_string(&stack_path).unwrap()).unwrap();
+    let function = &stack["Resources"]["Function"];
+    assert_eq!(function["Type"], "AWS::Lambda::Function");
+    assert_eq!(function["Properties"]["MemorySize"], 256, "the environments.test override applies");
+    assert_eq!(stack["Resources"]["Schedule"]["Properties"]["ScheduleExpression"], "rate(5 minutes)");
+    ferry_test_support::cfn_lint_files(&[stack_path]).expect("cfn-lint clean");
+
+    // A bad value is reported at its manifest line by the plugin's own check.
+    common::edit(root, "copilot/thumbnailer/manifest.yml", "runtime: python3.12", "runtime: java21");
+    let output = ferry(root).args(["svc", "package", "--name", "thumbnailer", "--env", "test"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.contains("`java21` cannot run inline code") && message.contains("manifest.yml:"), "{message}");
+}
