@@ -466,6 +466,73 @@ pub enum PluginCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Scaffold a plugin crate: Cargo.toml, src/lib.rs, a sample manifest, a snapshot test and a README.
+    New(PluginNew),
+    /// Build a plugin crate for wasm32-wasip2 and check the component it produces.
+    Build(PluginBuild),
+    /// Install a plugin into this workspace (copilot/plugins/), pinned by sha256 in copilot/plugins.lock.
+    Install(PluginInstall),
+    /// Remove an installed plugin from this workspace and its lock.
+    Remove {
+        /// Plugin name (see `ferry plugin ls`).
+        name: String,
+    },
+}
+
+/// What a scaffolded plugin produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PluginKindArg {
+    Service,
+    Job,
+    PipelineProvider,
+    Environment,
+}
+
+#[derive(Debug, Args)]
+pub struct PluginNew {
+    /// Plugin (and crate) name, lowercase kebab-case, e.g. `queue-processor`.
+    pub name: String,
+    /// What the plugin produces.
+    #[arg(long, value_enum, default_value = "service")]
+    pub kind: PluginKindArg,
+    /// The manifest `type:` it renders (default: the name in title case, e.g. `Queue Processor`).
+    #[arg(long = "type")]
+    pub manifest_type: Option<String>,
+    /// Directory to create (default: ./<name>).
+    #[arg(long)]
+    pub path: Option<PathBuf>,
+    /// Use this ferry-plugin-sdk checkout (the `plugin-api/sdk` directory) as a path dependency.
+    /// Default: the SDK of the ferry checkout around the current directory or the ferry binary,
+    /// else a git dependency on ferry's repository at this ferry's version.
+    #[arg(long, env = "FERRY_PLUGIN_SDK")]
+    pub sdk_path: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PluginBuild {
+    /// The plugin crate (default: the current directory).
+    pub dir: Option<PathBuf>,
+    /// Build without touching the network (cargo --offline).
+    #[arg(long)]
+    pub offline: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PluginInstall {
+    /// A `.wasm` component path, an `https://` URL, or an `oci://` reference.
+    pub source: String,
+    /// Let this plugin replace bundled plugins that claim the same manifest types (recorded in the lock).
+    #[arg(long)]
+    pub override_bundled: bool,
+    /// Refuse the plugin unless its sha256 is this (hex), e.g. the digest its author published.
+    #[arg(long)]
+    pub sha256: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -11,12 +11,26 @@ use indexmap::IndexMap;
 use serde_json::Value;
 use std::sync::Arc;
 
-/// The plugins of this process: bundled ones, loaded lazily.
+/// The plugins of this process, loaded lazily: bundled ones, plus those
+/// pinned in the `copilot/plugins.lock` of the workspace around the current
+/// directory (each verified against its sha256 now).
 pub fn registry() -> Result<Registry> {
+    let copilot_dir =
+        std::env::current_dir().ok().and_then(|cwd| Workspace::discover(&cwd).ok()).map(|ws| ws.copilot_dir);
+    registry_for(copilot_dir.as_deref())
+}
+
+/// [`registry`] for an explicit workspace (`copilot/` directory), or bundled
+/// plugins only.
+pub fn registry_for(copilot_dir: Option<&std::path::Path>) -> Result<Registry> {
     let runtime = Runtime::new(RuntimeConfig::default()).context("cannot start the plugin runtime")?;
     let mut registry = Registry::new(Arc::new(runtime));
     for plugin in ferry_bundled::BUNDLED {
         registry.add_bundled(plugin.package, plugin.wasm, plugin.sha256);
+    }
+    if let Some(copilot_dir) = copilot_dir {
+        let lock = ferry_runtime::Lock::load(copilot_dir)?;
+        registry.add_locked(copilot_dir, &lock)?;
     }
     Ok(registry)
 }

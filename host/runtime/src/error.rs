@@ -69,6 +69,15 @@ pub enum PluginErrorKind {
         /// Known plugin names.
         known: Vec<String>,
     },
+    /// The file no longer matches the digest pinned in `copilot/plugins.lock`.
+    Tampered {
+        /// The component.
+        path: String,
+        /// The sha256 in the lock.
+        expected: String,
+        /// The sha256 of the file now.
+        actual: String,
+    },
     /// Two plugins claim the same manifest type.
     DuplicateType {
         /// The manifest type.
@@ -151,10 +160,17 @@ impl fmt::Display for PluginError {
             PluginErrorKind::UnknownPlugin { known } => {
                 write!(f, "no plugin named `{p}`. hint: installed plugins: {}", known.join(", "))
             }
+            PluginErrorKind::Tampered { path, expected, actual } => write!(
+                f,
+                "refusing to load plugin `{p}`: {path} has sha256 {actual}, but copilot/plugins.lock pins {expected}; \
+                 the file changed since it was installed. hint: if you rebuilt or updated it on purpose, run \
+                 `ferry plugin install <its source>` again to pin the new digest; otherwise restore the file"
+            ),
             PluginErrorKind::DuplicateType { manifest_type, other, origins } => write!(
                 f,
                 "plugins `{p}` ({}) and `{other}` ({}) both claim manifest type `{manifest_type}`. \
-                 hint: remove one of them, or say in the workspace which one overrides the other",
+                 hint: remove one of them, or, to replace a bundled plugin, install yours with \
+                 `ferry plugin install --override-bundled` (recorded as `overrideBundled` in copilot/plugins.lock)",
                 origins[0], origins[1]
             ),
         }

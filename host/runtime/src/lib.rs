@@ -8,12 +8,14 @@
 
 mod cache;
 mod error;
+mod lock;
 mod plugin;
 mod registry;
 mod sandbox;
 mod wit;
 
 pub use error::{PluginError, PluginErrorKind, RuntimeError};
+pub use lock::{LOCK_FILE, Lock, LockEntry, LockError};
 pub use plugin::{Diagnostic, Plugin, PluginInfo, PluginKind, PluginOrigin, RenderOutcome, Rendered, Severity};
 pub use registry::{PluginSummary, Registry};
 

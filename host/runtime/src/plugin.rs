@@ -4,12 +4,12 @@
 use crate::Runtime;
 use crate::error::{PluginError, PluginErrorKind};
 use crate::sandbox::{self, State};
-use crate::wit::{self, v0_1 as abi};
+use crate::wit::{self, Indices, RawRenderError, dispatch};
 use serde_json::Value;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use wasmtime::component::{Component, InstancePre, types::ComponentItem};
+use wasmtime::component::{Component, Instance, InstancePre, types::ComponentItem};
 use wasmtime::{Store, Trap};
 
 /// What a plugin produces.
@@ -52,6 +52,13 @@ pub enum PluginOrigin {
     Bundled,
     /// Loaded from a `.wasm` file.
     File(PathBuf),
+    /// Installed in the workspace and pinned in `copilot/plugins.lock`.
+    Installed {
+        /// The component on disk.
+        path: PathBuf,
+        /// Where it was installed from (path, URL or OCI reference).
+        source: String,
+    },
 }
 
 impl PluginOrigin {
@@ -59,13 +66,22 @@ impl PluginOrigin {
     pub fn is_bundled(&self) -> bool {
         matches!(self, PluginOrigin::Bundled)
     }
+
+    /// Where the plugin came from, as a user would name it: `bundled`, the
+    /// file, or the URL/path it was installed from.
+    pub fn source(&self) -> String {
+        match self {
+            PluginOrigin::Installed { source, .. } => source.clone(),
+            other => other.to_string(),
+        }
+    }
 }
 
 impl fmt::Display for PluginOrigin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PluginOrigin::Bundled => f.write_str("bundled"),
-            PluginOrigin::File(path) => write!(f, "{}", path.display()),
+            PluginOrigin::File(path) | PluginOrigin::Installed { path, .. } => write!(f, "{}", path.display()),
         }
     }
 }
@@ -88,6 +104,9 @@ pub struct PluginInfo {
     pub manifest_schema: Value,
     /// Commented manifest for `init`.
     pub manifest_template: String,
+    /// URL of the plugin's manifest reference (ABI 0.2 and later).
+    #[serde(default)]
+    pub documentation: Option<String>,
     /// The plugin ABI version it targets.
     pub wit_version: String,
     /// Hex sha256 of the component.
@@ -174,45 +193,6 @@ struct Inner {
     info: PluginInfo,
 }
 
-/// Export indices of whichever kind the component is, resolved once per
-/// plugin so a call only instantiates and looks up by index.
-enum Indices {
-    Service(abi::service::GuestIndices),
-    Job(abi::job::GuestIndices),
-    PipelineProvider(abi::pipeline_provider::GuestIndices),
-    Environment(abi::environment::GuestIndices),
-}
-
-impl Indices {
-    fn new(kind: PluginKind, pre: &InstancePre<State>) -> wasmtime::Result<Indices> {
-        Ok(match kind {
-            PluginKind::Service => Indices::Service(abi::service::GuestIndices::new(pre)?),
-            PluginKind::Job => Indices::Job(abi::job::GuestIndices::new(pre)?),
-            PluginKind::PipelineProvider => Indices::PipelineProvider(abi::pipeline_provider::GuestIndices::new(pre)?),
-            PluginKind::Environment => Indices::Environment(abi::environment::GuestIndices::new(pre)?),
-        })
-    }
-}
-
-/// The typed exports of whichever kind the component is.
-enum Exports {
-    Service(abi::service::Guest),
-    Job(abi::job::Guest),
-    PipelineProvider(abi::pipeline_provider::Guest),
-    Environment(abi::environment::Guest),
-}
-
-macro_rules! call_export {
-    ($exports:expr, $store:expr, $method:ident $(, $arg:expr)*) => {
-        match $exports {
-            Exports::Service(g) => g.$method($store $(, $arg)*),
-            Exports::Job(g) => g.$method($store $(, $arg)*),
-            Exports::PipelineProvider(g) => g.$method($store $(, $arg)*),
-            Exports::Environment(g) => g.$method($store $(, $arg)*),
-        }
-    };
-}
-
 impl Plugin {
     /// Compiles (or loads from cache), checks the ABI, pre-instantiates, and
     /// reads `info()` (from the cache when known). `label` names the plugin
@@ -234,8 +214,9 @@ impl Plugin {
             .linker
             .instantiate_pre(&component)
             .map_err(|e| err(PluginErrorKind::Instantiate(format!("{e:#}"))))?;
-        let indices =
-            Arc::new(Indices::new(kind, &pre).map_err(|e| err(PluginErrorKind::Instantiate(format!("{e:#}"))))?);
+        let indices = Arc::new(
+            Indices::new(&wit_version, kind, &pre).map_err(|e| err(PluginErrorKind::Instantiate(format!("{e:#}"))))?,
+        );
         let mut plugin = Plugin {
             inner: Arc::new(Inner {
                 runtime: runtime.clone(),
@@ -250,6 +231,7 @@ impl Plugin {
                     manifest_types: Vec::new(),
                     manifest_schema: Value::Null,
                     manifest_template: String::new(),
+                    documentation: None,
                     wit_version: wit_version.clone(),
                     sha256: sha256.to_string(),
                     origin: origin.clone(),
@@ -293,19 +275,13 @@ impl Plugin {
     /// Runs `f` against a fresh instance, mapping traps to limit errors.
     fn with_instance<R>(
         &self,
-        f: impl FnOnce(&Exports, &mut Store<State>) -> wasmtime::Result<R>,
+        f: impl FnOnce(&Indices, &mut Store<State>, &Instance) -> wasmtime::Result<R>,
     ) -> Result<R, PluginError> {
         let runtime = &self.inner.runtime;
         let mut store = sandbox::store(&runtime.engine, runtime.limits.memory_bytes, runtime.epoch_ticks);
         let result = (|| {
             let instance = self.inner.pre.instantiate(&mut store)?;
-            let exports = match &*self.inner.indices {
-                Indices::Service(i) => Exports::Service(i.load(&mut store, &instance)?),
-                Indices::Job(i) => Exports::Job(i.load(&mut store, &instance)?),
-                Indices::PipelineProvider(i) => Exports::PipelineProvider(i.load(&mut store, &instance)?),
-                Indices::Environment(i) => Exports::Environment(i.load(&mut store, &instance)?),
-            };
-            f(&exports, &mut store)
+            f(&self.inner.indices, &mut store, &instance)
         })();
         result.map_err(|e| self.classify(e, &store))
     }
@@ -323,7 +299,7 @@ impl Plugin {
     }
 
     fn call_info(&self) -> Result<PluginInfo, PluginError> {
-        let raw = self.with_instance(|exports, store| call_export!(exports, &mut *store, call_info))?;
+        let raw = self.with_instance(|indices, store, instance| dispatch!(indices, info, store, instance))?;
         if raw.name.trim().is_empty() {
             return Err(PluginError::new(self.name(), PluginErrorKind::BadOutput("info() has an empty name".into())));
         }
@@ -335,12 +311,7 @@ impl Plugin {
             serde_json::from_str(&raw.manifest_schema)
                 .map_err(|e| bad(format!("info() manifest schema is not JSON: {e}")))?
         };
-        let kind = match raw.kind {
-            abi::types::PluginKind::Service => PluginKind::Service,
-            abi::types::PluginKind::Job => PluginKind::Job,
-            abi::types::PluginKind::PipelineProvider => PluginKind::PipelineProvider,
-            abi::types::PluginKind::Environment => PluginKind::Environment,
-        };
+        let kind = raw.kind;
         if kind != self.inner.kind {
             return Err(bad(format!(
                 "info() says kind `{kind}` but the component exports the `{}` interface",
@@ -355,6 +326,7 @@ impl Plugin {
             manifest_types: raw.manifest_types,
             manifest_schema,
             manifest_template: raw.manifest_template,
+            documentation: raw.documentation,
             wit_version: self.inner.info.wit_version.clone(),
             sha256: self.inner.info.sha256.clone(),
             origin: self.inner.info.origin.clone(),
@@ -363,15 +335,14 @@ impl Plugin {
 
     /// Checks a manifest (effective manifest, JSON text).
     pub fn validate(&self, manifest_json: &str) -> Result<Vec<Diagnostic>, PluginError> {
-        let manifest = manifest_json.to_string();
-        let raw = self.with_instance(|exports, store| call_export!(exports, &mut *store, call_validate, &manifest))?;
-        Ok(raw.into_iter().map(convert_diagnostic).collect())
+        self.with_instance(|indices, store, instance| dispatch!(indices, validate, store, instance, manifest_json))
     }
 
     /// Renders a manifest with a render context (both JSON text).
     pub fn render(&self, manifest_json: &str, context_json: &str) -> Result<RenderOutcome, PluginError> {
-        let input = abi::types::RenderInput { manifest: manifest_json.to_string(), context: context_json.to_string() };
-        let raw = self.with_instance(|exports, store| call_export!(exports, &mut *store, call_render, &input))?;
+        let raw = self.with_instance(|indices, store, instance| {
+            dispatch!(indices, render, store, instance, manifest_json, context_json)
+        })?;
         let bad = |what: String| PluginError::new(self.name(), PluginErrorKind::BadOutput(what));
         match raw {
             Ok(rendered) => {
@@ -385,26 +356,11 @@ impl Plugin {
                     Ok(_) => return Err(bad("its parameter values are not a JSON object".into())),
                     Err(e) => return Err(bad(format!("its parameter values are not JSON ({e})"))),
                 };
-                let descriptions = rendered.descriptions.into_iter().map(|d| (d.logical_id, d.description)).collect();
-                Ok(RenderOutcome::Rendered(Rendered { template, parameters, descriptions }))
+                Ok(RenderOutcome::Rendered(Rendered { template, parameters, descriptions: rendered.descriptions }))
             }
-            Err(abi::types::RenderError::Invalid(diagnostics)) => {
-                Ok(RenderOutcome::Invalid(diagnostics.into_iter().map(convert_diagnostic).collect()))
-            }
-            Err(abi::types::RenderError::Failed(message)) => Ok(RenderOutcome::Failed(message)),
+            Err(RawRenderError::Invalid(diagnostics)) => Ok(RenderOutcome::Invalid(diagnostics)),
+            Err(RawRenderError::Failed(message)) => Ok(RenderOutcome::Failed(message)),
         }
-    }
-}
-
-fn convert_diagnostic(d: abi::types::Diagnostic) -> Diagnostic {
-    Diagnostic {
-        severity: match d.severity {
-            abi::types::Severity::Error => Severity::Error,
-            abi::types::Severity::Warning => Severity::Warning,
-        },
-        path: d.path,
-        message: d.message,
-        hint: d.hint,
     }
 }
 
@@ -468,7 +424,8 @@ mod tests {
     fn abi_versions_match_on_major_and_minor() {
         assert!(abi_supported("0.1.0"));
         assert!(abi_supported("0.1.7"));
-        assert!(!abi_supported("0.2.0"), "a newer minor is refused");
+        assert!(abi_supported("0.2.0"));
+        assert!(!abi_supported("0.3.0"), "a newer minor is refused");
         assert!(!abi_supported("9.0.0"));
         assert!(!abi_supported("1.1.0"));
         assert!(!abi_supported("0"));

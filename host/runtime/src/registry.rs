@@ -4,6 +4,7 @@
 
 use crate::Runtime;
 use crate::error::{PluginError, PluginErrorKind};
+use crate::lock::Lock;
 use crate::plugin::{Plugin, PluginInfo, PluginOrigin};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
@@ -15,6 +16,8 @@ struct Entry {
     origin: PluginOrigin,
     wasm: Cow<'static, [u8]>,
     sha256: String,
+    /// The workspace lets it replace bundled plugins of the same type.
+    overrides_bundled: bool,
     loaded: OnceLock<Result<Plugin, PluginError>>,
 }
 
@@ -25,6 +28,8 @@ pub struct PluginSummary {
     pub info: PluginInfo,
     /// Size of the component in bytes.
     pub size_bytes: usize,
+    /// It replaces bundled plugins of the same manifest types.
+    pub overrides_bundled: bool,
 }
 
 /// The plugins of one process.
@@ -46,6 +51,7 @@ impl Registry {
             origin: PluginOrigin::Bundled,
             wasm: Cow::Borrowed(wasm),
             sha256: sha256.to_string(),
+            overrides_bundled: false,
             loaded: OnceLock::new(),
         });
     }
@@ -56,14 +62,56 @@ impl Registry {
             path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| path.display().to_string());
         let wasm = std::fs::read(path)
             .map_err(|e| PluginError::new(&label, PluginErrorKind::Read(format!("{}: {e}", path.display()))))?;
+        self.add_bytes(&label, wasm, PluginOrigin::File(path.to_path_buf()), false);
+        Ok(())
+    }
+
+    /// Adds a component held in memory (e.g. a download being checked
+    /// before it is installed). Returns its sha256.
+    pub fn add_bytes(&mut self, label: &str, wasm: Vec<u8>, origin: PluginOrigin, overrides_bundled: bool) -> String {
         let sha256 = hex::encode(Sha256::digest(&wasm));
         self.entries.push(Entry {
-            label,
-            origin: PluginOrigin::File(path.to_path_buf()),
+            label: label.to_string(),
+            origin,
             wasm: Cow::Owned(wasm),
-            sha256,
+            sha256: sha256.clone(),
+            overrides_bundled,
             loaded: OnceLock::new(),
         });
+        sha256
+    }
+
+    /// Adds every plugin pinned in a workspace's lock, verifying each file
+    /// against its pinned sha256: a changed file is refused, never loaded.
+    pub fn add_locked(&mut self, copilot_dir: &Path, lock: &Lock) -> Result<(), PluginError> {
+        for entry in &lock.plugins {
+            let path = entry.resolved_path(copilot_dir);
+            let wasm = std::fs::read(&path).map_err(|e| {
+                PluginError::new(
+                    &entry.name,
+                    PluginErrorKind::Read(format!(
+                        "{}: {e} (pinned in copilot/plugins.lock; hint: run `ferry plugin install {}` again, \
+                         or `ferry plugin remove {}`)",
+                        path.display(),
+                        entry.source,
+                        entry.name
+                    )),
+                )
+            })?;
+            let actual = hex::encode(Sha256::digest(&wasm));
+            if !actual.eq_ignore_ascii_case(&entry.sha256) {
+                return Err(PluginError::new(
+                    &entry.name,
+                    PluginErrorKind::Tampered {
+                        path: path.display().to_string(),
+                        expected: entry.sha256.clone(),
+                        actual,
+                    },
+                ));
+            }
+            let origin = PluginOrigin::Installed { path, source: entry.source.clone() };
+            self.add_bytes(&entry.name, wasm, origin, entry.override_bundled);
+        }
         Ok(())
     }
 
@@ -99,32 +147,62 @@ impl Registry {
     }
 
     /// The plugin that renders `manifest_type`. Two plugins claiming it is an
-    /// error naming both.
+    /// error naming both, unless exactly one is a workspace plugin allowed to
+    /// override bundled ones and all the others are bundled.
     pub fn for_manifest_type(&self, manifest_type: &str) -> Result<Plugin, PluginError> {
-        let mut found: Option<(&Entry, String)> = None;
+        let mut found: Vec<(&Entry, String)> = Vec::new();
         for entry in &self.entries {
             let info = self.info(entry)?;
             if info.manifest_types.iter().any(|t| t == manifest_type) {
-                if let Some((first_entry, first)) = &found {
-                    return Err(PluginError::new(
-                        first.clone(),
-                        PluginErrorKind::DuplicateType {
-                            manifest_type: manifest_type.to_string(),
-                            other: info.name,
-                            origins: Box::new([first_entry.origin.to_string(), entry.origin.to_string()]),
-                        },
-                    ));
-                }
-                found = Some((entry, info.name));
+                found.push((entry, info.name));
             }
         }
-        match found {
-            Some((entry, _)) => self.load(entry),
-            None => Err(PluginError::new(
+        let overriding: Vec<&(&Entry, String)> = found.iter().filter(|(e, _)| e.overrides_bundled).collect();
+        let others_bundled = found.iter().filter(|(e, _)| !e.overrides_bundled).all(|(e, _)| e.origin.is_bundled());
+        match found.as_slice() {
+            [] => Err(PluginError::new(
                 manifest_type,
                 PluginErrorKind::UnknownType { manifest_type: manifest_type.to_string(), known: self.manifest_types() },
             )),
+            [(entry, _)] => self.load(entry),
+            _ if overriding.len() == 1 && others_bundled => self.load(overriding[0].0),
+            _ => {
+                // Name the clash that no allowed override explains: two
+                // overriding plugins, or an unflagged workspace plugin and another.
+                let (first, second) = match overriding.as_slice() {
+                    [a, b, ..] => (*a, *b),
+                    _ => {
+                        let a = found
+                            .iter()
+                            .find(|(e, _)| !e.overrides_bundled && !e.origin.is_bundled())
+                            .unwrap_or(&found[0]);
+                        let b = found.iter().find(|x| !std::ptr::eq(x.0, a.0)).unwrap_or(&found[1]);
+                        (a, b)
+                    }
+                };
+                Err(PluginError::new(
+                    first.1.clone(),
+                    PluginErrorKind::DuplicateType {
+                        manifest_type: manifest_type.to_string(),
+                        other: second.1.clone(),
+                        origins: Box::new([first.0.origin.to_string(), second.0.origin.to_string()]),
+                    },
+                ))
+            }
         }
+    }
+
+    /// Every plugin (name and where it came from) claiming `manifest_type`,
+    /// without routing: what `plugin install` checks a newcomer against.
+    pub fn claims(&self, manifest_type: &str) -> Result<Vec<(String, PluginOrigin)>, PluginError> {
+        let mut claims = Vec::new();
+        for entry in &self.entries {
+            let info = self.info(entry)?;
+            if info.manifest_types.iter().any(|t| t == manifest_type) {
+                claims.push((info.name, entry.origin.clone()));
+            }
+        }
+        Ok(claims)
     }
 
     /// The plugin named `name`.
@@ -144,7 +222,13 @@ impl Registry {
     pub fn list(&self) -> Result<Vec<PluginSummary>, PluginError> {
         self.entries
             .iter()
-            .map(|e| Ok(PluginSummary { info: self.load(e)?.info().clone(), size_bytes: e.wasm.len() }))
+            .map(|e| {
+                Ok(PluginSummary {
+                    info: self.load(e)?.info().clone(),
+                    size_bytes: e.wasm.len(),
+                    overrides_bundled: e.overrides_bundled,
+                })
+            })
             .collect()
     }
 }
@@ -213,6 +297,55 @@ mod tests {
         assert!(message.contains("(bundled)") && message.contains("my-env.wasm"), "{message}");
         // Other types still route.
         assert!(registry.for_manifest_type("Load Balanced Web Service").is_ok());
+    }
+
+    #[test]
+    fn a_flagged_workspace_plugin_overrides_the_bundled_one_and_only_then() {
+        let cache = tempfile::tempdir().unwrap();
+        let env = ferry_bundled::BUNDLED.iter().find(|p| p.package.ends_with("environment")).unwrap();
+        let origin = PluginOrigin::Installed { path: cache.path().join("mine.wasm"), source: "mine.wasm".into() };
+        let mut flagged = registry(cache.path());
+        flagged.add_bytes("mine", env.wasm.to_vec(), origin.clone(), true);
+        let chosen = flagged.for_manifest_type("Environment").unwrap();
+        assert_eq!(chosen.info().origin, origin, "the override wins");
+        assert_eq!(flagged.claims("Environment").unwrap().len(), 2);
+        // Two overriding plugins are still a clash naming both.
+        flagged.add_bytes("again", env.wasm.to_vec(), PluginOrigin::File("again.wasm".into()), true);
+        let err = flagged.for_manifest_type("Environment").err().unwrap();
+        assert!(err.to_string().contains("mine.wasm") && err.to_string().contains("again.wasm"), "{err}");
+    }
+
+    #[test]
+    fn a_pinned_file_that_changed_is_refused() {
+        let cache = tempfile::tempdir().unwrap();
+        let copilot = cache.path().join("copilot");
+        std::fs::create_dir_all(copilot.join("plugins")).unwrap();
+        let env = ferry_bundled::BUNDLED.iter().find(|p| p.package.ends_with("environment")).unwrap();
+        std::fs::write(copilot.join("plugins/env.wasm"), env.wasm).unwrap();
+        let mut lock = Lock::default();
+        lock.upsert(crate::LockEntry {
+            name: "env".into(),
+            version: "1".into(),
+            kind: "environment".into(),
+            manifest_types: vec!["Environment".into()],
+            wit_version: "0.2.0".into(),
+            source: "env.wasm".into(),
+            path: "plugins/env.wasm".into(),
+            sha256: env.sha256.into(),
+            override_bundled: true,
+        });
+        let mut ok = registry(cache.path());
+        ok.add_locked(&copilot, &lock).unwrap();
+        assert!(!ok.for_manifest_type("Environment").unwrap().info().origin.is_bundled());
+        let mut bytes = env.wasm.to_vec();
+        bytes.push(0);
+        std::fs::write(copilot.join("plugins/env.wasm"), bytes).unwrap();
+        let err = registry(cache.path()).add_locked(&copilot, &lock).unwrap_err();
+        assert!(matches!(err.kind, PluginErrorKind::Tampered { .. }), "{err}");
+        assert!(err.to_string().contains(env.sha256), "{err}");
+        std::fs::remove_file(copilot.join("plugins/env.wasm")).unwrap();
+        let err = registry(cache.path()).add_locked(&copilot, &lock).unwrap_err();
+        assert!(err.to_string().contains("ferry plugin remove env"), "{err}");
     }
 
     #[test]

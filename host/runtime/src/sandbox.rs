@@ -2,8 +2,8 @@
 //! context (no files, environment, arguments, network or real clock),
 //! stderr captured to quote panics, and memory/time limits.
 
-use crate::wit::v0_1 as abi;
-use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use crate::wit;
+use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Engine, ResourceLimiter, Store};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
@@ -27,15 +27,12 @@ impl WasiView for State {
     }
 }
 
-impl abi::ferry::plugin::host::Host for State {
-    fn log(&mut self, level: abi::ferry::plugin::host::LogLevel, message: String) {
-        // Bounded: a chatty plugin cannot grow the host's memory without limit.
+impl State {
+    /// Keeps a message the plugin logged through `ferry:plugin/host.log`
+    /// (any ABI version). Bounded: a chatty plugin cannot grow the host's
+    /// memory without limit.
+    pub fn push_log(&mut self, level: &str, message: String) {
         if self.logs.len() < 1000 {
-            let level = match level {
-                abi::ferry::plugin::host::LogLevel::Debug => "debug",
-                abi::ferry::plugin::host::LogLevel::Info => "info",
-                abi::ferry::plugin::host::LogLevel::Warn => "warn",
-            };
             self.logs.push(format!("{level}: {}", message.chars().take(4096).collect::<String>()));
         }
     }
@@ -88,7 +85,9 @@ impl HostMonotonicClock for FrozenClock {
 pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<State>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-    abi::ferry::plugin::host::add_to_linker::<State, HasSelf<State>>(&mut linker, |state| state)?;
+    // Every supported ABI version imports its own `host@x.y.z`.
+    wit::v0_1::add_to_linker(&mut linker)?;
+    wit::v0_2::add_to_linker(&mut linker)?;
     Ok(linker)
 }
 

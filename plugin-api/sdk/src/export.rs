@@ -37,6 +37,7 @@ pub fn info<P: Plugin>(kind: PluginKind) -> wit::PluginInfo {
         manifest_types: info.manifest_types,
         manifest_schema: info.manifest_schema.to_string(),
         manifest_template: info.manifest_template,
+        documentation: P::documentation(),
     }
 }
 

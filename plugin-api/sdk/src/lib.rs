@@ -33,7 +33,7 @@ pub use schemars;
 pub use serde_json::{Value, json};
 
 /// The version of the plugin ABI (WIT package `ferry:plugin`) this SDK targets.
-pub const WIT_VERSION: &str = "0.1.0";
+pub const WIT_VERSION: &str = "0.2.0";
 
 /// What a plugin produces; selects the WIT world it is exported as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +91,12 @@ impl From<Diagnostic> for RenderError {
 /// order, on fresh instances, many times.
 pub trait Plugin {
     fn info() -> PluginInfo;
+
+    /// URL of the manifest reference for this plugin's types, shown by
+    /// `ferry plugin inspect` (plugin ABI 0.2 and later).
+    fn documentation() -> Option<String> {
+        None
+    }
 
     /// Checks a manifest without rendering it. Errors stop a deploy; warnings
     /// are shown. The default renders against an empty context and reports

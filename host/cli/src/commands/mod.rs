@@ -4,14 +4,18 @@ mod app;
 mod aws;
 mod delete;
 mod deploy;
+mod fetch;
 mod image;
 mod init;
 mod inspect;
 mod logs;
 mod package;
 mod pipeline;
+mod plugin_build;
 mod plugin_inspect;
+mod plugin_install;
 mod plugin_ls;
+mod plugin_new;
 mod secret;
 
 use crate::cli::{AppCommand, Cli, Command, EnvCommand, JobCommand, PluginCommand, SecretCommand, SvcCommand};
@@ -52,6 +56,10 @@ pub fn dispatch(cli: Cli, out: &Output) -> Result<()> {
         Command::Plugin(PluginCommand::Ls { json }) => plugin_ls::run(json, out),
         Command::Plugin(PluginCommand::Inspect { name, json }) => plugin_inspect::run(&name, json, out),
         Command::Pipeline(command) => pipeline::run(command, out),
+        Command::Plugin(PluginCommand::New(args)) => plugin_new::run(args, out),
+        Command::Plugin(PluginCommand::Build(args)) => plugin_build::run(args, out),
+        Command::Plugin(PluginCommand::Install(args)) => plugin_install::install(args, out),
+        Command::Plugin(PluginCommand::Remove { name }) => plugin_install::remove(&name, out),
     }
 }
 

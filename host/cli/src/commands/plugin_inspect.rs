@@ -16,9 +16,11 @@ pub fn run(name: &str, json: bool, out: &Output) -> Result<()> {
         "description": info.description,
         "manifestTypes": info.manifest_types,
         "witVersion": info.wit_version,
-        "source": info.origin.to_string(),
+        "source": info.origin.source(),
+        "path": info.origin.to_string(),
         "bundled": info.origin.is_bundled(),
         "sha256": info.sha256,
+        "documentation": info.documentation,
         "manifestSchema": info.manifest_schema,
     });
     if json {
@@ -32,9 +34,16 @@ pub fn run(name: &str, json: bool, out: &Output) -> Result<()> {
         vec!["description".into(), info.description.clone()],
         vec!["manifest types".into(), info.manifest_types.join(", ")],
         vec!["plugin API (WIT)".into(), info.wit_version.clone()],
-        vec!["source".into(), info.origin.to_string()],
+        vec!["source".into(), info.origin.source()],
         vec!["sha256".into(), info.sha256.clone()],
     ];
+    let mut rows = rows;
+    if !info.origin.is_bundled() && info.origin.source() != info.origin.to_string() {
+        rows.push(vec!["path".into(), info.origin.to_string()]);
+    }
+    if let Some(url) = &info.documentation {
+        rows.push(vec!["documentation".into(), url.clone()]);
+    }
     out.table(&["FIELD", "VALUE"], &rows);
     out.data("manifest schema:");
     out.json(&info.manifest_schema);

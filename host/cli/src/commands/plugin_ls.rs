@@ -18,7 +18,9 @@ pub fn run(json: bool, out: &Output) -> Result<()> {
                     "kind": p.info.kind.to_string(),
                     "manifestTypes": p.info.manifest_types,
                     "witVersion": p.info.wit_version,
-                    "source": p.info.origin.to_string(),
+                    "source": p.info.origin.source(),
+                    "path": p.info.origin.to_string(),
+                    "overridesBundled": p.overrides_bundled,
                     "bundled": p.info.origin.is_bundled(),
                     "sha256": p.info.sha256,
                     "sizeBytes": p.size_bytes,
@@ -36,7 +38,11 @@ pub fn run(json: bool, out: &Output) -> Result<()> {
                 p.info.version.clone(),
                 p.info.kind.to_string(),
                 p.info.manifest_types.join(", "),
-                p.info.origin.to_string(),
+                if p.overrides_bundled {
+                    format!("{} (overrides bundled)", p.info.origin.source())
+                } else {
+                    p.info.origin.source()
+                },
                 p.info.sha256.chars().take(12).collect(),
             ]
         })

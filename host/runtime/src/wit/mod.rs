@@ -1,11 +1,223 @@
 //! Bindings per supported plugin ABI version, like Zed's extension host: each
-//! module runs `bindgen!` over its own frozen WIT folder. A new minor version
-//! adds a module; the loader picks by the version a component exports.
+//! module runs `bindgen!` over its own frozen WIT folder and converts to the
+//! version-neutral shapes below. A new minor version adds a module and an
+//! entry in [`SUPPORTED`]; the loader picks by the version a component exports.
+
+use crate::plugin::{Diagnostic, PluginKind};
+
+/// What `info()` returned, before the host checks it.
+pub struct RawInfo {
+    pub name: String,
+    pub version: String,
+    pub kind: PluginKind,
+    pub description: String,
+    pub manifest_types: Vec<String>,
+    pub manifest_schema: String,
+    pub manifest_template: String,
+    pub documentation: Option<String>,
+}
+
+/// What a successful `render()` returned, before the host parses it.
+pub struct RawRendered {
+    pub template: String,
+    pub parameters: String,
+    pub descriptions: Vec<(String, String)>,
+}
+
+/// Why `render()` produced no template.
+pub enum RawRenderError {
+    Invalid(Vec<Diagnostic>),
+    Failed(String),
+}
+
+/// The calls of one ABI version, written once for every version module: each
+/// has the same shape (`service`, `job`, … and `types`), only the types differ.
+macro_rules! abi_calls {
+    () => {
+        use crate::plugin::{Diagnostic, PluginKind, Severity};
+        use crate::sandbox::State;
+        use crate::wit::{RawInfo, RawRenderError, RawRendered};
+        use wasmtime::Store;
+        use wasmtime::component::{Instance, InstancePre};
+
+        /// Export indices of whichever kind the component is, resolved once
+        /// per plugin so a call only instantiates and looks up by index.
+        pub enum Indices {
+            Service(service::GuestIndices),
+            Job(job::GuestIndices),
+            PipelineProvider(pipeline_provider::GuestIndices),
+            Environment(environment::GuestIndices),
+        }
+
+        enum Exports {
+            Service(service::Guest),
+            Job(job::Guest),
+            PipelineProvider(pipeline_provider::Guest),
+            Environment(environment::Guest),
+        }
+
+        impl Indices {
+            pub fn new(kind: PluginKind, pre: &InstancePre<State>) -> wasmtime::Result<Indices> {
+                Ok(match kind {
+                    PluginKind::Service => Indices::Service(service::GuestIndices::new(pre)?),
+                    PluginKind::Job => Indices::Job(job::GuestIndices::new(pre)?),
+                    PluginKind::PipelineProvider => {
+                        Indices::PipelineProvider(pipeline_provider::GuestIndices::new(pre)?)
+                    }
+                    PluginKind::Environment => Indices::Environment(environment::GuestIndices::new(pre)?),
+                })
+            }
+
+            fn load(&self, store: &mut Store<State>, instance: &Instance) -> wasmtime::Result<Exports> {
+                Ok(match self {
+                    Indices::Service(i) => Exports::Service(i.load(&mut *store, instance)?),
+                    Indices::Job(i) => Exports::Job(i.load(&mut *store, instance)?),
+                    Indices::PipelineProvider(i) => Exports::PipelineProvider(i.load(&mut *store, instance)?),
+                    Indices::Environment(i) => Exports::Environment(i.load(&mut *store, instance)?),
+                })
+            }
+
+            pub fn info(&self, store: &mut Store<State>, instance: &Instance) -> wasmtime::Result<RawInfo> {
+                let exports = self.load(store, instance)?;
+                let raw = match &exports {
+                    Exports::Service(g) => g.call_info(&mut *store)?,
+                    Exports::Job(g) => g.call_info(&mut *store)?,
+                    Exports::PipelineProvider(g) => g.call_info(&mut *store)?,
+                    Exports::Environment(g) => g.call_info(&mut *store)?,
+                };
+                Ok(RawInfo {
+                    documentation: documentation(&raw),
+                    kind: match raw.kind {
+                        types::PluginKind::Service => PluginKind::Service,
+                        types::PluginKind::Job => PluginKind::Job,
+                        types::PluginKind::PipelineProvider => PluginKind::PipelineProvider,
+                        types::PluginKind::Environment => PluginKind::Environment,
+                    },
+                    name: raw.name,
+                    version: raw.version,
+                    description: raw.description,
+                    manifest_types: raw.manifest_types,
+                    manifest_schema: raw.manifest_schema,
+                    manifest_template: raw.manifest_template,
+                })
+            }
+
+            pub fn validate(
+                &self,
+                store: &mut Store<State>,
+                instance: &Instance,
+                manifest: &str,
+            ) -> wasmtime::Result<Vec<Diagnostic>> {
+                let exports = self.load(store, instance)?;
+                let raw = match &exports {
+                    Exports::Service(g) => g.call_validate(&mut *store, manifest)?,
+                    Exports::Job(g) => g.call_validate(&mut *store, manifest)?,
+                    Exports::PipelineProvider(g) => g.call_validate(&mut *store, manifest)?,
+                    Exports::Environment(g) => g.call_validate(&mut *store, manifest)?,
+                };
+                Ok(raw.into_iter().map(convert_diagnostic).collect())
+            }
+
+            pub fn render(
+                &self,
+                store: &mut Store<State>,
+                instance: &Instance,
+                manifest: &str,
+                context: &str,
+            ) -> wasmtime::Result<Result<RawRendered, RawRenderError>> {
+                let exports = self.load(store, instance)?;
+                let input = types::RenderInput { manifest: manifest.to_string(), context: context.to_string() };
+                let raw = match &exports {
+                    Exports::Service(g) => g.call_render(&mut *store, &input)?,
+                    Exports::Job(g) => g.call_render(&mut *store, &input)?,
+                    Exports::PipelineProvider(g) => g.call_render(&mut *store, &input)?,
+                    Exports::Environment(g) => g.call_render(&mut *store, &input)?,
+                };
+                Ok(match raw {
+                    Ok(r) => Ok(RawRendered {
+                        template: r.template,
+                        parameters: r.parameters,
+                        descriptions: r.descriptions.into_iter().map(|d| (d.logical_id, d.description)).collect(),
+                    }),
+                    Err(types::RenderError::Invalid(d)) => {
+                        Err(RawRenderError::Invalid(d.into_iter().map(convert_diagnostic).collect()))
+                    }
+                    Err(types::RenderError::Failed(message)) => Err(RawRenderError::Failed(message)),
+                })
+            }
+        }
+
+        fn convert_diagnostic(d: types::Diagnostic) -> Diagnostic {
+            Diagnostic {
+                severity: match d.severity {
+                    types::Severity::Error => Severity::Error,
+                    types::Severity::Warning => Severity::Warning,
+                },
+                path: d.path,
+                message: d.message,
+                hint: d.hint,
+            }
+        }
+
+        impl ferry::plugin::host::Host for State {
+            fn log(&mut self, level: ferry::plugin::host::LogLevel, message: String) {
+                self.push_log(
+                    match level {
+                        ferry::plugin::host::LogLevel::Debug => "debug",
+                        ferry::plugin::host::LogLevel::Info => "info",
+                        ferry::plugin::host::LogLevel::Warn => "warn",
+                    },
+                    message,
+                );
+            }
+        }
+
+        /// Adds this version's `host` interface to the shared linker.
+        pub fn add_to_linker(linker: &mut wasmtime::component::Linker<State>) -> wasmtime::Result<()> {
+            ferry::plugin::host::add_to_linker::<State, wasmtime::component::HasSelf<State>>(linker, |state| state)
+        }
+    };
+}
+pub(crate) use abi_calls;
 
 pub mod v0_1;
+pub mod v0_2;
 
-/// ABI versions this host accepts, as `major.minor` (any patch).
-pub const SUPPORTED: &[&str] = &["0.1"];
+/// ABI versions this host accepts, as `major.minor` (any patch), oldest first.
+pub const SUPPORTED: &[&str] = &["0.1", "0.2"];
 
 /// The WIT package plugins export from.
 pub const PACKAGE: &str = "ferry:plugin";
+
+/// Indices of a loaded plugin, at the ABI version it was built for.
+pub enum Indices {
+    V0_1(v0_1::Indices),
+    V0_2(v0_2::Indices),
+}
+
+impl Indices {
+    /// Resolves a component's exports at `version` (`major.minor.patch`,
+    /// already checked to be supported).
+    pub fn new(
+        version: &str,
+        kind: PluginKind,
+        pre: &wasmtime::component::InstancePre<crate::sandbox::State>,
+    ) -> wasmtime::Result<Indices> {
+        match version.split('.').take(2).collect::<Vec<_>>().as_slice() {
+            ["0", "1"] => Ok(Indices::V0_1(v0_1::Indices::new(kind, pre)?)),
+            ["0", "2"] => Ok(Indices::V0_2(v0_2::Indices::new(kind, pre)?)),
+            _ => Err(wasmtime::Error::msg(format!("no bindings for plugin API {version}"))),
+        }
+    }
+}
+
+/// Calls the same method on whichever version the plugin speaks.
+macro_rules! dispatch {
+    ($indices:expr, $method:ident $(, $arg:expr)*) => {
+        match $indices {
+            $crate::wit::Indices::V0_1(i) => i.$method($($arg),*),
+            $crate::wit::Indices::V0_2(i) => i.$method($($arg),*),
+        }
+    };
+}
+pub(crate) use dispatch;

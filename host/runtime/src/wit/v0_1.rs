@@ -7,3 +7,10 @@ wasmtime::component::bindgen!({
 
 pub use exports::ferry::plugin::{environment, job, pipeline_provider, service};
 pub use ferry::plugin::types;
+
+/// 0.1 plugins have no documentation link.
+fn documentation(_info: &types::PluginInfo) -> Option<String> {
+    None
+}
+
+super::abi_calls!();

@@ -16,6 +16,7 @@ impl Guest for BadInfo {
             manifest_types: vec!["Bad Info Service".into()],
             manifest_schema: "{\"type\": object".into(),
             manifest_template: String::new(),
+            documentation: None,
         }
     }
 

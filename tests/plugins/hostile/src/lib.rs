@@ -37,6 +37,7 @@ impl Guest for Hostile {
             manifest_types: vec!["Hostile Service".into()],
             manifest_schema: "{}".into(),
             manifest_template: String::new(),
+            documentation: None,
         }
     }
 

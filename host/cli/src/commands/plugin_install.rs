@@ -1,0 +1,198 @@
+//! `ferry plugin install` and `ferry plugin remove`: the workspace's own
+//! plugins, copied under `copilot/plugins/` and pinned by sha256 in
+//! `copilot/plugins.lock`.
+
+use crate::cli::PluginInstall;
+use crate::output::Output;
+use anyhow::{Context, Result, bail};
+use ferry_runtime::{Lock, LockEntry, PluginOrigin, Registry, Runtime, RuntimeConfig};
+use serde_json::json;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Where installed components are copied, inside `copilot/`.
+const PLUGINS_DIR: &str = "plugins";
+
+pub fn install(args: PluginInstall, out: &Output) -> Result<()> {
+    let ws = super::workspace(None)?;
+    let (bytes, source) = fetch(&args.source, &ws.root)?;
+    let sha256 = ferry_core_sha256(&bytes);
+    if let Some(expected) = &args.sha256 {
+        let expected = expected.trim().trim_start_matches("sha256:").to_ascii_lowercase();
+        if expected != sha256 {
+            bail!(
+                "refusing {}: its sha256 is {sha256}, not the {expected} you asked for\nhint: the file changed since its digest was published; check where you got it",
+                args.source
+            );
+        }
+    }
+
+    // Check it as the host will load it before anything is written.
+    let runtime = Arc::new(Runtime::new(RuntimeConfig::default()).context("cannot start the plugin runtime")?);
+    let mut candidate = Registry::new(runtime.clone());
+    let label = source.rsplit(['/', '\\']).next().unwrap_or(&source).trim_end_matches(".wasm").to_string();
+    candidate.add_bytes(&label, bytes.clone(), PluginOrigin::File(PathBuf::from(&source)), args.override_bundled);
+    let info = candidate.list()?.remove(0).info;
+
+    let mut lock = Lock::load(&ws.copilot_dir)?;
+    let previous = lock.remove(&info.name);
+    let mut others = Registry::new(runtime);
+    for plugin in ferry_bundled::BUNDLED {
+        others.add_bundled(plugin.package, plugin.wasm, plugin.sha256);
+    }
+    others.add_locked(&ws.copilot_dir, &lock)?;
+    let mut overridden = Vec::new();
+    for manifest_type in &info.manifest_types {
+        for (name, origin) in others.claims(manifest_type)? {
+            if origin.is_bundled() && args.override_bundled {
+                overridden.push(format!("`{name}` for `{manifest_type}`"));
+            } else if origin.is_bundled() {
+                bail!(
+                    "plugin `{}` ({source}) claims manifest type `{manifest_type}`, which the bundled plugin `{name}` already renders\nhint: to replace the bundled plugin in this workspace, install with --override-bundled; otherwise give your type another name",
+                    info.name
+                );
+            } else {
+                bail!(
+                    "plugin `{}` ({source}) claims manifest type `{manifest_type}`, which the installed plugin `{name}` ({}) already renders\nhint: `ferry plugin remove {name}` first, or give your type another name",
+                    info.name,
+                    origin.source()
+                );
+            }
+        }
+    }
+
+    if let Ok(same_name) = others.get(&info.name)
+        && same_name.info().origin.is_bundled()
+        && !args.override_bundled
+    {
+        bail!(
+            "plugin `{}` ({source}) has the name of a bundled plugin\nhint: rename it in its info(), or install with --override-bundled to replace the bundled one",
+            info.name
+        );
+    }
+    let relative = format!("{PLUGINS_DIR}/{}.wasm", info.name);
+    let path = ws.copilot_dir.join(&relative);
+    write_atomically(&path, &bytes)?;
+    if let Some(previous) = &previous
+        && previous.path != relative
+    {
+        remove_installed_file(&ws.copilot_dir, previous);
+    }
+    lock.upsert(LockEntry {
+        name: info.name.clone(),
+        version: info.version.clone(),
+        kind: info.kind.to_string(),
+        manifest_types: info.manifest_types.clone(),
+        wit_version: info.wit_version.clone(),
+        source: source.clone(),
+        path: relative.clone(),
+        sha256: sha256.clone(),
+        override_bundled: args.override_bundled,
+    });
+    lock.save(&ws.copilot_dir)?;
+
+    if args.json {
+        out.json(&json!({
+            "name": info.name,
+            "version": info.version,
+            "kind": info.kind.to_string(),
+            "manifestTypes": info.manifest_types,
+            "witVersion": info.wit_version,
+            "source": source,
+            "path": format!("copilot/{relative}"),
+            "sha256": sha256,
+            "overrideBundled": args.override_bundled,
+        }));
+    } else {
+        let verb = if previous.is_some() { "Updated" } else { "Installed" };
+        out.status(
+            verb,
+            &format!(
+                "{} {} ({} plugin for {}) as copilot/{relative}",
+                info.name,
+                info.version,
+                info.kind,
+                info.manifest_types.join(", ")
+            ),
+        );
+        out.status("Pinned", &format!("sha256 {sha256} in copilot/plugins.lock"));
+    }
+    if !overridden.is_empty() {
+        out.note(&format!("it replaces the bundled plugin {} in this workspace", overridden.join(", ")));
+    }
+    Ok(())
+}
+
+pub fn remove(name: &str, out: &Output) -> Result<()> {
+    let ws = super::workspace(None)?;
+    let mut lock = Lock::load(&ws.copilot_dir)?;
+    let Some(entry) = lock.remove(name) else {
+        let installed: Vec<&str> = lock.plugins.iter().map(|p| p.name.as_str()).collect();
+        let hint = if installed.is_empty() {
+            "this workspace has no installed plugins (bundled ones cannot be removed)".to_string()
+        } else {
+            format!("installed plugins: {}", installed.join(", "))
+        };
+        bail!("no plugin named `{name}` is installed in {}\nhint: {hint}", out.path(&Lock::path(&ws.copilot_dir)));
+    };
+    remove_installed_file(&ws.copilot_dir, &entry);
+    lock.save(&ws.copilot_dir)?;
+    out.status("Removed", &format!("{} {} from copilot/plugins.lock", entry.name, entry.version));
+    Ok(())
+}
+
+/// Deletes a component ferry copied in; one referenced elsewhere is left alone.
+fn remove_installed_file(copilot_dir: &Path, entry: &LockEntry) {
+    if entry.path.starts_with(&format!("{PLUGINS_DIR}/")) {
+        let _ = std::fs::remove_file(entry.resolved_path(copilot_dir));
+    }
+}
+
+fn ferry_core_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// The component's bytes and how to name where they came from in the lock.
+fn fetch(source: &str, root: &Path) -> Result<(Vec<u8>, String)> {
+    if source.starts_with("oci://") {
+        bail!(
+            "cannot install {source}: OCI registries are not supported yet\nhint: download the component (e.g. `oras pull`) and install the .wasm file, or install from an https:// URL"
+        );
+    }
+    if source.starts_with("https://") || source.starts_with("http://") {
+        let bytes = super::fetch::get(source)?;
+        return Ok((bytes, source.to_string()));
+    }
+    if let Some((scheme, _)) = source.split_once("://") {
+        bail!(
+            "cannot install {source}: unknown scheme `{scheme}://`\nhint: give a path, an https:// URL or an oci:// reference"
+        );
+    }
+    let cwd = std::env::current_dir()?;
+    let path = cwd.join(source);
+    if path.is_dir() {
+        bail!(
+            "{source} is a directory; install takes the built component\nhint: run `ferry plugin build {source}` and install the .wasm it prints"
+        );
+    }
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    // Recorded relative to the project when inside it, so the lock is the same on every machine.
+    let canonical = path.canonicalize().unwrap_or(path);
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let named = match canonical.strip_prefix(&root) {
+        Ok(relative) => relative.display().to_string(),
+        Err(_) => canonical.display().to_string(),
+    };
+    Ok((bytes, named))
+}
