@@ -269,6 +269,84 @@ pub fn set_source_stage(template: &mut Template, stage: &SourceStage) {
     template.metadata.insert(SOURCE_METADATA.to_string(), serde_json::to_value(stage).unwrap_or(Value::Null));
 }
 
+/// A source provider reached through a CodeStar connection (GitHub,
+/// Bitbucket, GitLab...). Its constants are the whole plugin: every such
+/// provider validates and renders the same way, so implementing this trait
+/// implements [`crate::Plugin`].
+pub trait ConnectionProvider {
+    /// The plugin's name (`github`).
+    const NAME: &'static str;
+    /// The `source.provider` value served, which is also the connection's
+    /// `ProviderType` (`GitHub`).
+    const PROVIDER: &'static str;
+    /// Where the provider's repositories live (`github.com`).
+    const HOST: &'static str;
+    /// The plugin crate's version and description: pass
+    /// `env!("CARGO_PKG_VERSION")` and `env!("CARGO_PKG_DESCRIPTION")`.
+    const VERSION: &'static str;
+    const DESCRIPTION: &'static str;
+
+    /// Where its authors document it, shown by `ferry plugin inspect`.
+    fn documentation() -> Option<String> {
+        None
+    }
+}
+
+/// The `source:` section `pipeline init` writes for a connection provider.
+pub fn connection_source_template(provider: &str) -> String {
+    format!(
+        "source:
+  provider: {provider}
+  properties:
+    branch: {{{{branch}}}}
+    repository: {{{{url}}}}
+    # Optional: an existing CodeStar connection, by name or ARN. Without one,
+    # the pipeline creates a connection you complete once in the console.
+    # connection_name: my-connection
+"
+    )
+}
+
+/// The repository ID (`owner/repo`) of a valid `source:`, or every problem.
+fn check_connection_source<P: ConnectionProvider>(source: &Source) -> Result<String, Vec<Diagnostic>> {
+    let mut out = check_common(&source.properties, true);
+    let id = repository_id(&source.properties.repository, P::HOST, P::PROVIDER);
+    if let Err(d) = &id {
+        out.push(d.clone());
+    }
+    if out.iter().any(|d| d.severity == crate::Severity::Error) { Err(out) } else { Ok(id.unwrap_or_default()) }
+}
+
+impl<P: ConnectionProvider> crate::Plugin for P {
+    fn info() -> crate::PluginInfo {
+        crate::PluginInfo {
+            name: P::NAME.into(),
+            version: P::VERSION.into(),
+            description: P::DESCRIPTION.into(),
+            manifest_types: vec![P::PROVIDER.into()],
+            manifest_schema: source_schema(),
+            manifest_template: connection_source_template(P::PROVIDER),
+        }
+    }
+
+    fn documentation() -> Option<String> {
+        <P as ConnectionProvider>::documentation()
+    }
+
+    fn validate(manifest: &Value) -> Vec<Diagnostic> {
+        match parse_source(manifest).and_then(|s| check_connection_source::<P>(&s)) {
+            Ok(_) => Vec::new(),
+            Err(diagnostics) => diagnostics,
+        }
+    }
+
+    fn render(manifest: &Value, context: &RenderContext) -> Result<Rendered, crate::RenderError> {
+        let source = parse_source(manifest)?;
+        let id = check_connection_source::<P>(&source)?;
+        Ok(render_connection_source(&source.properties, &id, P::PROVIDER, context))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
