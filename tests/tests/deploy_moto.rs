@@ -36,10 +36,7 @@ fn api_calls(stream: &str) -> Value {
 }
 
 async fn aws(moto: &Moto) -> ferry_aws::AwsContext {
-    for (k, v) in moto.env() {
-        // SAFETY: nextest runs each test in its own process; set before any thread reads them.
-        unsafe { std::env::set_var(k, v) };
-    }
+    moto.export_env();
     ferry_aws::AwsContext::load(None).await
 }
 

@@ -26,6 +26,18 @@ struct Setup {
 }
 
 impl Setup {
+    /// Moto (this process's SDK pointed at it), a loopback registry, a
+    /// private container store, and a copy of examples/chat.
+    async fn start() -> (Setup, ferry_aws::AwsContext, tempfile::TempDir) {
+        let setup = Setup {
+            moto: Moto::start(),
+            registry: Registry::start(MOTO_ECR_PASSWORD),
+            storage: ContainerStorage::new(),
+        };
+        setup.moto.export_env();
+        (setup, ferry_aws::AwsContext::load(None).await, example_copy("chat"))
+    }
+
     fn ferry(&self, dir: &Path, args: &[&str], extra: &[(&str, String)]) -> (bool, String, String) {
         let mut cmd = ferry(dir);
         cmd.envs(self.moto.env())
@@ -115,14 +127,7 @@ fn git(dir: &Path, args: &[&str]) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn builds_pushes_and_deploys_by_digest() {
-    let setup =
-        Setup { moto: Moto::start(), registry: Registry::start(MOTO_ECR_PASSWORD), storage: ContainerStorage::new() };
-    for (k, v) in setup.moto.env() {
-        // SAFETY: nextest runs each test in its own process; set before any thread reads them.
-        unsafe { std::env::set_var(k, v) };
-    }
-    let aws = ferry_aws::AwsContext::load(None).await;
-    let ws = example_copy("chat");
+    let (setup, aws, ws) = Setup::start().await;
     let dir = ws.path();
     // The Dockerfile copies a static busybox from its context; a clean git
     // checkout gives the image its short-SHA tag.
@@ -261,14 +266,7 @@ fn a_missing_dockerfile_is_reported_at_the_manifest_line() {
 /// pinned to the digest the registry holds.
 #[tokio::test(flavor = "multi_thread")]
 async fn deploy_builds_and_pushes_every_service_with_buildah() {
-    let setup =
-        Setup { moto: Moto::start(), registry: Registry::start(MOTO_ECR_PASSWORD), storage: ContainerStorage::new() };
-    for (k, v) in setup.moto.env() {
-        // SAFETY: nextest runs each test in its own process; set before any thread reads them.
-        unsafe { std::env::set_var(k, v) };
-    }
-    let aws = ferry_aws::AwsContext::load(None).await;
-    let ws = example_copy("chat");
+    let (setup, aws, ws) = Setup::start().await;
     let dir = ws.path();
     for svc in ["frontend", "api"] {
         std::fs::copy("/bin/busybox", dir.join(svc).join("busybox")).expect("busybox-static is installed");

@@ -50,10 +50,7 @@ fn deployed_site_workspace(moto: &Moto, manifest: &str) -> tempfile::TempDir {
 }
 
 async fn aws(moto: &Moto) -> ferry_aws::AwsContext {
-    for (k, v) in moto.env() {
-        // SAFETY: nextest runs each test in its own process; set before any thread reads them.
-        unsafe { std::env::set_var(k, v) };
-    }
+    moto.export_env();
     ferry_aws::AwsContext::load(None).await
 }
 

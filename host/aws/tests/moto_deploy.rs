@@ -10,10 +10,7 @@ use indexmap::IndexMap;
 use std::time::Duration;
 
 async fn context(moto: &Moto) -> AwsContext {
-    for (k, v) in moto.env() {
-        // SAFETY: nextest runs each test in its own process, before any thread reads these.
-        unsafe { std::env::set_var(k, v) };
-    }
+    moto.export_env();
     AwsContext::load(None).await
 }
 

@@ -9,10 +9,7 @@ use ferry_core::upload::{FileRule, UploadPlan, collect};
 use ferry_test_support::Moto;
 
 async fn aws(moto: &Moto) -> ferry_aws::AwsContext {
-    for (k, v) in moto.env() {
-        // SAFETY: nextest runs each test in its own process; set before any thread reads them.
-        unsafe { std::env::set_var(k, v) };
-    }
+    moto.export_env();
     ferry_aws::AwsContext::load(None).await
 }
 

@@ -188,6 +188,15 @@ impl Moto {
         response.split_once("\r\n\r\n").map(|(_, body)| body.to_string())
     }
 
+    /// Points this test process's AWS SDK clients at this server.
+    pub fn export_env(&self) {
+        for (k, v) in self.env() {
+            // SAFETY: nextest runs each test in its own process, and tests
+            // call this before any thread reads the environment.
+            unsafe { std::env::set_var(k, v) };
+        }
+    }
+
     /// Environment variables that point the AWS SDK (and ferry) at this server.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![

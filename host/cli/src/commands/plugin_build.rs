@@ -76,16 +76,14 @@ pub fn run(args: PluginBuild, out: &Output) -> Result<()> {
     }
 
     if args.json {
-        out.json(&json!({
-            "name": info.name,
-            "version": info.version,
-            "kind": info.kind.to_string(),
-            "manifestTypes": info.manifest_types,
-            "witVersion": info.wit_version,
+        out.json(&super::plugin_ls::plugin_json(
+            info,
+            json!({
             "path": wasm.display().to_string(),
             "sizeBytes": size,
             "sha256": sha256,
-        }));
+            }),
+        ));
     } else {
         out.status(
             "Built",

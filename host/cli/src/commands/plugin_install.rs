@@ -93,17 +93,15 @@ pub fn install(args: PluginInstall, out: &Output) -> Result<()> {
     lock.save(&ws.copilot_dir)?;
 
     if args.json {
-        out.json(&json!({
-            "name": info.name,
-            "version": info.version,
-            "kind": info.kind.to_string(),
-            "manifestTypes": info.manifest_types,
-            "witVersion": info.wit_version,
+        out.json(&super::plugin_ls::plugin_json(
+            &info,
+            json!({
             "source": source,
             "path": format!("copilot/{relative}"),
             "sha256": sha256,
             "overrideBundled": args.override_bundled,
-        }));
+            }),
+        ));
     } else {
         let verb = if previous.is_some() { "Updated" } else { "Installed" };
         out.status(

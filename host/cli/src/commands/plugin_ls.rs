@@ -3,7 +3,23 @@
 use crate::output::Output;
 use crate::render;
 use anyhow::Result;
-use serde_json::json;
+use serde_json::{Value, json};
+
+/// A plugin as every `plugin` command's `--json` shows it: who it is, then
+/// what the command adds (`extra`, in order).
+pub(super) fn plugin_json(info: &ferry_runtime::PluginInfo, extra: Value) -> Value {
+    let mut object = json!({
+        "name": info.name,
+        "version": info.version,
+        "kind": info.kind.to_string(),
+        "manifestTypes": info.manifest_types,
+        "witVersion": info.wit_version,
+    });
+    if let (Some(object), Value::Object(extra)) = (object.as_object_mut(), extra) {
+        object.extend(extra);
+    }
+    object
+}
 
 pub fn run(json: bool, out: &Output) -> Result<()> {
     let registry = render::registry()?;
@@ -12,19 +28,17 @@ pub fn run(json: bool, out: &Output) -> Result<()> {
         let items: Vec<_> = plugins
             .iter()
             .map(|p| {
-                json!({
-                    "name": p.info.name,
-                    "version": p.info.version,
-                    "kind": p.info.kind.to_string(),
-                    "manifestTypes": p.info.manifest_types,
-                    "witVersion": p.info.wit_version,
+                plugin_json(
+                    &p.info,
+                    json!({
                     "source": p.info.origin.source(),
                     "path": p.info.origin.to_string(),
                     "overridesBundled": p.overrides_bundled,
                     "bundled": p.info.origin.is_bundled(),
                     "sha256": p.info.sha256,
                     "sizeBytes": p.size_bytes,
-                })
+                    }),
+                )
             })
             .collect();
         out.json(&json!(items));
