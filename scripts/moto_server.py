@@ -18,10 +18,27 @@ from moto.servicediscovery.models import servicediscovery_backends
 
 
 class ShimLifecycle:
-    """What every shim model shares: updates keep the resource as it is
-    (ferry's tests never update these in place), deletion goes through
+    """What every shim model shares: its type, name property and
+    attributes declared as class constants; updates keep the resource as it
+    is (ferry's tests never update these in place), deletion goes through
     `delete`, creation is synchronous. A mixin, listed before
     CloudFormationModel: moto finds models as its direct subclasses."""
+
+    CFN_TYPE = ""
+    NAME_PROPERTY = ""
+    ATTRIBUTES: tuple = ()
+
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.CFN_TYPE
+
+    @classmethod
+    def cloudformation_name_type(cls) -> str:
+        return cls.NAME_PROPERTY
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in cls.ATTRIBUTES
 
     @classmethod
     def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
@@ -46,17 +63,9 @@ class PrivateDnsNamespace(ShimLifecycle, CloudFormationModel):
         self.account_id = account_id
         self.region = region
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ServiceDiscovery::PrivateDnsNamespace"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("Id", "Arn", "HostedZoneId")
+    CFN_TYPE = "AWS::ServiceDiscovery::PrivateDnsNamespace"
+    NAME_PROPERTY = "Name"
+    ATTRIBUTES = ("Id", "Arn", "HostedZoneId")
 
     @property
     def physical_resource_id(self) -> str:
@@ -100,17 +109,9 @@ class DiscoveryService(ShimLifecycle, CloudFormationModel):
     def __init__(self, service: Any):
         self.service = service
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ServiceDiscovery::Service"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("Id", "Arn", "Name")
+    CFN_TYPE = "AWS::ServiceDiscovery::Service"
+    NAME_PROPERTY = "Name"
+    ATTRIBUTES = ("Id", "Arn", "Name")
 
     @property
     def physical_resource_id(self) -> str:
@@ -189,17 +190,9 @@ class CloudFrontDistribution(ShimLifecycle, CloudFormationModel):
         self.distribution = distribution
         self.account_id = account_id
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudFront::Distribution"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("Id", "DomainName")
+    CFN_TYPE = "AWS::CloudFront::Distribution"
+    NAME_PROPERTY = ""
+    ATTRIBUTES = ("Id", "DomainName")
 
     @property
     def physical_resource_id(self) -> str:
@@ -229,17 +222,9 @@ class CloudFrontOriginAccessControl(ShimLifecycle, CloudFormationModel):
     def __init__(self, control: Any):
         self.control = control
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudFront::OriginAccessControl"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
+    CFN_TYPE = "AWS::CloudFront::OriginAccessControl"
+    NAME_PROPERTY = ""
+    ATTRIBUTES = ("Id",)
 
     @property
     def physical_resource_id(self) -> str:
@@ -286,17 +271,9 @@ class Pipeline(ShimLifecycle, CloudFormationModel):
         self.account_id = account_id
         self.region = region
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CodePipeline::Pipeline"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Version"
+    CFN_TYPE = "AWS::CodePipeline::Pipeline"
+    NAME_PROPERTY = "Name"
+    ATTRIBUTES = ("Version",)
 
     @property
     def physical_resource_id(self) -> str:
@@ -346,17 +323,9 @@ class BuildProject(ShimLifecycle, CloudFormationModel):
         self.name = name
         self.arn = arn
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CodeBuild::Project"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
+    CFN_TYPE = "AWS::CodeBuild::Project"
+    NAME_PROPERTY = "Name"
+    ATTRIBUTES = ("Arn",)
 
     @property
     def physical_resource_id(self) -> str:
@@ -414,17 +383,9 @@ class StarConnection(ShimLifecycle, CloudFormationModel):
     def __init__(self, arn: str):
         self.arn = arn
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "ConnectionName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CodeStarConnections::Connection"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("ConnectionArn", "ConnectionStatus", "OwnerAccountId")
+    CFN_TYPE = "AWS::CodeStarConnections::Connection"
+    NAME_PROPERTY = "ConnectionName"
+    ATTRIBUTES = ("ConnectionArn", "ConnectionStatus", "OwnerAccountId")
 
     @property
     def physical_resource_id(self) -> str:

@@ -85,19 +85,6 @@ pub fn roles_template(app: &str) -> Value {
     })
 }
 
-/// CloudFormation logical IDs allow only letters and digits.
-fn logical_id(prefix: &str, name: &str) -> String {
-    let mut id = prefix.to_string();
-    for part in name.split(|c: char| !c.is_ascii_alphanumeric()) {
-        let mut chars = part.chars();
-        if let Some(first) = chars.next() {
-            id.push(first.to_ascii_uppercase());
-            id.extend(chars);
-        }
-    }
-    id
-}
-
 /// The StackSet template for the given workloads (sorted, deduplicated).
 pub fn stack_set_template(app: &str, workloads: &[String]) -> Value {
     let mut names: Vec<&String> = workloads.iter().collect();
@@ -147,7 +134,7 @@ pub fn stack_set_template(app: &str, workloads: &[String]) -> Value {
     outputs.insert("KMSKeyARN".into(), json!({"Value": {"Fn::GetAtt": ["KMSKey", "Arn"]}}));
     outputs.insert("PipelineBucket".into(), json!({"Value": {"Ref": "PipelineBuiltArtifactBucket"}}));
     for name in &names {
-        let id = logical_id("ECRRepo", name);
+        let id = naming::logical_id("ECRRepo", name);
         resources.insert(
             id.clone(),
             json!({

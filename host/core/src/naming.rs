@@ -91,6 +91,21 @@ pub fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A CloudFormation logical ID from a prefix and a free-form name: logical
+/// IDs allow only letters and digits, so `api-gateway` under `Repo` becomes
+/// `RepoApiGateway`.
+pub fn logical_id(prefix: &str, name: &str) -> String {
+    let mut id = prefix.to_string();
+    for part in name.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let mut chars = part.chars();
+        if let Some(first) = chars.next() {
+            id.push(first.to_ascii_uppercase());
+            id.extend(chars);
+        }
+    }
+    id
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -467,18 +467,6 @@ pub struct RenderedPipeline {
     pub source: SourceStage,
 }
 
-fn logical(prefix: &str, name: &str) -> String {
-    let mut id = prefix.to_string();
-    for part in name.split(|c: char| !c.is_ascii_alphanumeric()) {
-        let mut chars = part.chars();
-        if let Some(first) = chars.next() {
-            id.push(first.to_ascii_uppercase());
-            id.extend(chars);
-        }
-    }
-    id
-}
-
 fn sub(text: &str) -> Value {
     json!({ "Fn::Sub": text })
 }
@@ -696,7 +684,7 @@ pub fn render(input: RenderInput<'_>) -> Result<RenderedPipeline, Error> {
     let mut action_projects: Vec<String> = Vec::new();
     for stage in &spec.stages {
         if !stage.test_commands.is_empty() {
-            let id = logical("TestCommands", &stage.name);
+            let id = naming::logical_id("TestCommands", &stage.name);
             let buildspec = json!({"version": 0.2, "phases": {"build": {"commands": stage.test_commands}}});
             let text = serde_json::to_string(&buildspec).unwrap_or_default();
             resources.insert(
@@ -715,7 +703,7 @@ pub fn render(input: RenderInput<'_>) -> Result<RenderedPipeline, Error> {
         for (kind, actions) in [("pre", &stage.pre_deployments), ("post", &stage.post_deployments)] {
             for (action_name, action) in actions {
                 let Some(action) = action else { continue };
-                let id = logical(
+                let id = naming::logical_id(
                     &format!("{}Deployment", if kind == "pre" { "Pre" } else { "Post" }),
                     &format!("{}-{action_name}", stage.name),
                 );
@@ -779,7 +767,7 @@ pub fn render(input: RenderInput<'_>) -> Result<RenderedPipeline, Error> {
             let order_of = levels(&graph).unwrap_or_default();
             let mut max = 0;
             for (action_name, level) in &order_of {
-                let id = logical("PreDeployment", &format!("{env}-{action_name}"));
+                let id = naming::logical_id("PreDeployment", &format!("{env}-{action_name}"));
                 actions.push(build_action(
                     &format!("{kind}-{action_name}"),
                     &id,
@@ -840,13 +828,19 @@ pub fn render(input: RenderInput<'_>) -> Result<RenderedPipeline, Error> {
         let post_levels = levels(&post_graph).unwrap_or_default();
         let mut post_max = 0;
         for (action_name, level) in &post_levels {
-            let id = logical("PostDeployment", &format!("{env}-{action_name}"));
+            let id = naming::logical_id("PostDeployment", &format!("{env}-{action_name}"));
             actions.push(build_action(&format!("post-{action_name}"), &id, order + level - 1, SOURCE_ARTIFACT, None));
             post_max = post_max.max(*level);
         }
         order += post_max;
         if !stage.test_commands.is_empty() {
-            actions.push(build_action("TestCommands", &logical("TestCommands", env), order, SOURCE_ARTIFACT, None));
+            actions.push(build_action(
+                "TestCommands",
+                &naming::logical_id("TestCommands", env),
+                order,
+                SOURCE_ARTIFACT,
+                None,
+            ));
         }
         if actions.is_empty() {
             return Err(manifest
