@@ -53,6 +53,14 @@ pub struct LockEntry {
     /// the same manifest types.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub override_bundled: bool,
+    /// A native library (`cdylib`), not a WebAssembly component: it runs
+    /// unsandboxed in ferry's process.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub native: bool,
+    /// The user trusted this native library (`plugin install --trust-native`);
+    /// a native entry without it is refused.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub trusted: bool,
 }
 
 impl LockEntry {
@@ -167,6 +175,8 @@ mod tests {
             path: format!("plugins/{name}.wasm"),
             sha256: "ab".repeat(32),
             override_bundled: false,
+            native: false,
+            trusted: false,
         }
     }
 

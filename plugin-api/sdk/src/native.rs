@@ -59,12 +59,14 @@ fn info<P: Plugin>(kind: PluginKind) -> Value {
 }
 
 fn validate<P: Plugin>(input: &str) -> Result<Value, String> {
-    let manifest: Value = serde_json::from_str(input).map_err(|e| format!("the host sent a manifest that is not JSON: {e}"))?;
+    let manifest: Value =
+        serde_json::from_str(input).map_err(|e| format!("the host sent a manifest that is not JSON: {e}"))?;
     Ok(Value::Array(P::validate(&manifest).into_iter().map(diagnostic_json).collect()))
 }
 
 fn render<P: Plugin>(input: &str) -> Result<Value, String> {
-    let mut input: Value = serde_json::from_str(input).map_err(|e| format!("the host sent a render input that is not JSON: {e}"))?;
+    let mut input: Value =
+        serde_json::from_str(input).map_err(|e| format!("the host sent a render input that is not JSON: {e}"))?;
     let manifest = input.get_mut("manifest").map(Value::take).unwrap_or(Value::Null);
     let context: RenderContext = serde_json::from_value(input.get_mut("context").map(Value::take).unwrap_or_default())
         .map_err(|e| format!("the host sent a render context this plugin cannot read: {e}"))?;
@@ -108,7 +110,9 @@ pub unsafe fn call<P: Plugin>(
     out_len: *mut usize,
 ) -> *mut u8 {
     // SAFETY: the caller promises readable buffers of these lengths.
-    let bytes = |ptr: *const u8, len: usize| if ptr.is_null() || len == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(ptr, len) } };
+    let bytes = |ptr: *const u8, len: usize| {
+        if ptr.is_null() || len == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(ptr, len) } }
+    };
     let op = String::from_utf8_lossy(bytes(op, op_len)).into_owned();
     let input = String::from_utf8_lossy(bytes(input, input_len)).into_owned();
     let answer = std::panic::catch_unwind(|| match op.as_str() {
@@ -147,10 +151,18 @@ pub unsafe fn free(ptr: *mut u8, len: usize) {
 /// sandboxed; prefer [`export_plugin!`](crate::export_plugin).
 #[macro_export]
 macro_rules! export_native_plugin {
-    ($plugin:ty, service) => { $crate::__export_native!($plugin, Service); };
-    ($plugin:ty, job) => { $crate::__export_native!($plugin, Job); };
-    ($plugin:ty, environment) => { $crate::__export_native!($plugin, Environment); };
-    ($plugin:ty, pipeline_provider) => { $crate::__export_native!($plugin, PipelineProvider); };
+    ($plugin:ty, service) => {
+        $crate::__export_native!($plugin, Service);
+    };
+    ($plugin:ty, job) => {
+        $crate::__export_native!($plugin, Job);
+    };
+    ($plugin:ty, environment) => {
+        $crate::__export_native!($plugin, Environment);
+    };
+    ($plugin:ty, pipeline_provider) => {
+        $crate::__export_native!($plugin, PipelineProvider);
+    };
 }
 
 #[doc(hidden)]
@@ -174,7 +186,9 @@ macro_rules! __export_native {
                 input_len: usize,
                 out_len: *mut usize,
             ) -> *mut u8 {
-                unsafe { $crate::native::call::<$plugin>($crate::PluginKind::$kind, op, op_len, input, input_len, out_len) }
+                unsafe {
+                    $crate::native::call::<$plugin>($crate::PluginKind::$kind, op, op_len, input, input_len, out_len)
+                }
             }
 
             /// # Safety

@@ -52,7 +52,9 @@ impl Plugin for NativeQueue {
             description: env!("CARGO_PKG_DESCRIPTION").into(),
             manifest_types: vec![MANIFEST_TYPE.into()],
             manifest_schema: ferry_plugin_sdk::manifest::schema_for::<Manifest>(),
-            manifest_template: "# A queue rendered by a native plugin.\nname: {{name}}\ntype: Native Queue\n\nvisibility_timeout: 30\n".into(),
+            manifest_template:
+                "# A queue rendered by a native plugin.\nname: {{name}}\ntype: Native Queue\n\nvisibility_timeout: 30\n"
+                    .into(),
         }
     }
 
