@@ -107,8 +107,8 @@ pub(crate) fn warn_unsandboxed(name: &str, path: &Path) {
     if warned.insert(path.to_path_buf()) {
         eprintln!(
             "warning: loading NATIVE plugin `{name}` ({}): native plugins are NOT sandboxed and run with all of \
-             ferry's permissions (your files, network and AWS credentials). It is trusted in copilot/plugins.lock; \
-             `ferry plugin remove {name}` to stop trusting it.",
+             ferry's permissions (your files, network and AWS credentials); it runs only because it was trusted \
+             with `ferry plugin install --trust-native`.",
             path.display()
         );
     }
