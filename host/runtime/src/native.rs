@@ -40,15 +40,58 @@ pub(crate) struct NativeLibrary {
     free: FreeFn,
     /// Keeps `call` and `free` valid; never unloaded before them.
     _library: libloading::Library,
+    /// The private copy that was loaded, deleted after the library is closed.
+    _copy: Option<tempfile::TempPath>,
 }
 
 impl NativeLibrary {
-    /// Opens the library and checks it speaks this host's native ABI.
-    pub(crate) fn open(path: &Path) -> Result<NativeLibrary, PluginErrorKind> {
+    /// Loads exactly `bytes` (the library the caller checked against the
+    /// lock) from a private copy, so the file at `path` changing between the
+    /// digest check and `dlopen` cannot swap in other code. The copy goes to
+    /// the temp directory, or next to `path` when that is not executable.
+    pub(crate) fn open_verified(path: &Path, bytes: &[u8]) -> Result<NativeLibrary, PluginErrorKind> {
+        let beside = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut last = None;
+        for dir in [std::env::temp_dir(), beside] {
+            let copy = tempfile::Builder::new()
+                .prefix(".ferry-native-")
+                .suffix(std::env::consts::DLL_SUFFIX)
+                .tempfile_in(&dir)
+                .and_then(|mut file| {
+                    std::io::Write::write_all(&mut file, bytes)?;
+                    Ok(file.into_temp_path())
+                });
+            let copy = match copy {
+                Ok(copy) => copy,
+                Err(e) => {
+                    last = Some(PluginErrorKind::NativeLoad {
+                        path: path.display().to_string(),
+                        what: format!("cannot copy it to {}: {e}", dir.display()),
+                    });
+                    continue;
+                }
+            };
+            match NativeLibrary::open(&copy, path) {
+                Ok(mut library) => {
+                    library._copy = Some(copy);
+                    return Ok(library);
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| PluginErrorKind::NativeLoad {
+            path: path.display().to_string(),
+            what: "no directory to load a private copy from".into(),
+        }))
+    }
+
+    /// Opens the library at `file` (named `path` in errors) and checks it
+    /// speaks this host's native ABI.
+    pub(crate) fn open(file: &Path, path: &Path) -> Result<NativeLibrary, PluginErrorKind> {
         let load = |what: String| PluginErrorKind::NativeLoad { path: path.display().to_string(), what };
         // SAFETY: loading runs the library's initialisers: that is the
         // trust the lock records, checked by the caller before this.
-        let library = unsafe { libloading::Library::new(path) }.map_err(|e| load(e.to_string()))?;
+        let library = unsafe { libloading::Library::new(file) }.map_err(|e| load(e.to_string()))?;
         // SAFETY: the symbols have the types the SDK's export_native_plugin! gives them.
         let (version, call, free) = unsafe {
             let symbol = |name: &str| format!("it does not export `{name}` (build it with export_native_plugin!)");
@@ -66,7 +109,7 @@ impl NativeLibrary {
                 "it speaks native plugin ABI {version}, this ferry speaks {NATIVE_ABI_VERSION}; rebuild it against this ferry's SDK"
             )));
         }
-        Ok(NativeLibrary { call, free, _library: library })
+        Ok(NativeLibrary { call, free, _library: library, _copy: None })
     }
 
     /// One call: `op` with JSON `input`, returning the `ok` value of the answer.
@@ -132,7 +175,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("libnope.so");
         std::fs::write(&path, b"\x7fELF but not really").unwrap();
-        let err = NativeLibrary::open(&path).err().unwrap();
+        let err = NativeLibrary::open(&path, &path).err().unwrap();
+        assert!(matches!(err, PluginErrorKind::NativeLoad { .. }), "{err:?}");
+        let err = NativeLibrary::open_verified(&path, b"\x7fELF nor this").err().unwrap();
         assert!(matches!(err, PluginErrorKind::NativeLoad { .. }), "{err:?}");
     }
 }

@@ -262,19 +262,21 @@ impl Plugin {
         Ok(plugin)
     }
 
-    /// Opens a native library (already verified against the lock and
-    /// marked trusted by the caller), warns that it is not sandboxed, and
+    /// Loads a native library from its bytes (already verified against the
+    /// lock and marked trusted by the caller; `path` is where it is
+    /// installed, for messages), warns that it is not sandboxed, and
     /// asks its `info`.
     pub(crate) fn load_native(
         runtime: Arc<Runtime>,
         label: &str,
         path: &Path,
+        library: &[u8],
         sha256: &str,
         origin: PluginOrigin,
     ) -> Result<Plugin, PluginError> {
         let err = |kind| PluginError::new(label, kind);
         native::warn_unsandboxed(label, path);
-        let library = NativeLibrary::open(path).map_err(err)?;
+        let library = NativeLibrary::open_verified(path, library).map_err(err)?;
         let raw = library.call("info", "").map_err(err)?;
         let info: NativeInfo = serde_json::from_value(raw).map_err(|e| {
             err(PluginErrorKind::BadOutput(format!("its info is not what the native ABI promises: {e}")))

@@ -160,7 +160,8 @@ impl Registry {
             .loaded
             .get_or_init(|| match &entry.native {
                 Some(path) => {
-                    Plugin::load_native(self.runtime.clone(), &entry.label, path, &entry.sha256, entry.origin.clone())
+                    let (runtime, origin) = (self.runtime.clone(), entry.origin.clone());
+                    Plugin::load_native(runtime, &entry.label, path, &entry.wasm, &entry.sha256, origin)
                 }
                 None => {
                     Plugin::load(self.runtime.clone(), &entry.label, &entry.wasm, &entry.sha256, entry.origin.clone())
