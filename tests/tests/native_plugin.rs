@@ -145,6 +145,14 @@ fn a_lock_entry_not_trusted_or_a_changed_library_is_refused() {
     );
     assert!(!message.contains(WARNING), "refused before loading: {message}");
 
+    // Or passes it off as a component: the bytes decide, it is still refused.
+    let as_component = lock.replace(",\n      \"native\": true,\n      \"trusted\": true", "");
+    assert!(!as_component.contains("native\""), "{as_component}");
+    std::fs::write(&lock_path, as_component).unwrap();
+    let output = package(root);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("does not mark it trusted"), "{}", stderr(&output));
+
     // Trusted, but the library changed since it was pinned.
     std::fs::write(&lock_path, &lock).unwrap();
     let library = root.join(format!("copilot/plugins/native-sample.{}", std::env::consts::DLL_EXTENSION));

@@ -193,6 +193,14 @@ mod tests {
         assert_eq!(back.plugins.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["alpha", "zeta"]);
         let text = std::fs::read_to_string(Lock::path(dir.path())).unwrap();
         assert!(!text.contains("overrideBundled"), "false flags are not written: {text}");
+        assert!(!text.contains("native") && !text.contains("trusted"), "false flags are not written: {text}");
+        let mut native = entry("lib");
+        (native.native, native.trusted) = (true, true);
+        lock.upsert(native);
+        lock.save(dir.path()).unwrap();
+        let text = std::fs::read_to_string(Lock::path(dir.path())).unwrap();
+        assert!(text.contains("\"native\": true") && text.contains("\"trusted\": true"), "{text}");
+        assert!(Lock::load(dir.path()).unwrap().get("lib").is_some_and(|e| e.native && e.trusted));
     }
 
     #[test]

@@ -139,14 +139,17 @@ impl Registry {
                     },
                 ));
             }
-            if entry.native && !entry.trusted {
+            // What the bytes are decides, not only the flag: a library slipped
+            // in under a component's entry is refused just the same.
+            let native = entry.native || crate::native::is_native_library(&wasm);
+            if native && !(entry.native && entry.trusted) {
                 return Err(PluginError::new(
                     &entry.name,
                     PluginErrorKind::NativeUntrusted { path: path.display().to_string() },
                 ));
             }
             let origin = PluginOrigin::Installed { path: path.clone(), source: entry.source.clone() };
-            if entry.native {
+            if native {
                 self.add_trusted_native(&entry.name, &path, wasm, origin, entry.override_bundled);
             } else {
                 self.add_bytes(&entry.name, wasm, origin, entry.override_bundled);
