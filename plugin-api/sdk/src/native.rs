@@ -200,3 +200,66 @@ macro_rules! __export_native {
         };
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{PluginInfo, Rendered, cfn};
+
+    struct Sample;
+    impl Plugin for Sample {
+        fn info() -> PluginInfo {
+            PluginInfo {
+                name: "sample".into(),
+                version: "1.0.0".into(),
+                description: String::new(),
+                manifest_types: vec!["Sample".into()],
+                manifest_schema: Value::Null,
+                manifest_template: String::new(),
+            }
+        }
+        fn render(manifest: &Value, _: &RenderContext) -> Result<Rendered, RenderError> {
+            match manifest["mode"].as_str() {
+                Some("panic") => panic!("boom"),
+                Some("bad") => Err(Diagnostic::error("/mode", "bad mode").into()),
+                _ => {
+                    let mut template = cfn::Template::new();
+                    template.resource("Queue", cfn::Resource::new("AWS::SQS::Queue").describe("A queue"));
+                    Ok(Rendered { template, ..Default::default() })
+                }
+            }
+        }
+    }
+
+    /// Calls through the exported ABI functions as the host does.
+    fn call_abi(op: &str, input: &str) -> Value {
+        let mut len = 0;
+        let ptr =
+            unsafe { call::<Sample>(PluginKind::Job, op.as_ptr(), op.len(), input.as_ptr(), input.len(), &mut len) };
+        let bytes = unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec();
+        unsafe { free(ptr, len) };
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[test]
+    fn every_op_answers_an_envelope_and_panics_are_caught() {
+        let info = call_abi("info", "");
+        assert_eq!(info["ok"]["name"], "sample");
+        assert_eq!(info["ok"]["kind"], "job");
+        assert_eq!(info["ok"]["manifestTypes"], json!(["Sample"]));
+        let rendered =
+            call_abi("render", r#"{"manifest": {"mode": "ok"}, "context": {"app": "a", "env": "e", "name": "n"}}"#);
+        assert_eq!(rendered["ok"]["rendered"]["template"]["Resources"]["Queue"]["Type"], "AWS::SQS::Queue");
+        assert_eq!(rendered["ok"]["rendered"]["descriptions"], json!([["Queue", "A queue"]]));
+        let invalid =
+            call_abi("render", r#"{"manifest": {"mode": "bad"}, "context": {"app": "a", "env": "e", "name": "n"}}"#);
+        assert_eq!(invalid["ok"]["invalid"][0]["path"], "/mode");
+        let validated = call_abi("validate", r#"{"mode": "bad"}"#);
+        assert_eq!(validated["ok"][0]["severity"], "error");
+        let panicked =
+            call_abi("render", r#"{"manifest": {"mode": "panic"}, "context": {"app": "a", "env": "e", "name": "n"}}"#);
+        assert_eq!(panicked["error"], "panicked: boom");
+        assert!(call_abi("frobnicate", "")["error"].as_str().unwrap().contains("unknown operation `frobnicate`"));
+        assert!(call_abi("validate", "not json")["error"].as_str().unwrap().contains("not JSON"));
+    }
+}
