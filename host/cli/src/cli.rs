@@ -522,7 +522,8 @@ pub struct PluginBuild {
 
 #[derive(Debug, Args)]
 pub struct PluginInstall {
-    /// A `.wasm` component path, an `https://` URL, or an `oci://` reference.
+    /// A `.wasm` component path, an `https://` URL, an `oci://` reference, or (with
+    /// --trust-native) a native library path.
     pub source: String,
     /// Let this plugin replace bundled plugins that claim the same manifest types (recorded in the lock).
     #[arg(long)]
@@ -530,6 +531,10 @@ pub struct PluginInstall {
     /// Refuse the plugin unless its sha256 is this (hex), e.g. the digest its author published.
     #[arg(long)]
     pub sha256: Option<String>,
+    /// Install a native library (.so, .dylib, .dll) from a local path. Native plugins are NOT
+    /// sandboxed: they run with all of ferry's permissions. Recorded as trusted in the lock.
+    #[arg(long)]
+    pub trust_native: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

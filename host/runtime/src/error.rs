@@ -78,6 +78,26 @@ pub enum PluginErrorKind {
         /// The sha256 of the file now.
         actual: String,
     },
+    /// A native library could not be loaded (not a library, missing ABI
+    /// symbols, another native ABI version).
+    NativeLoad {
+        /// The library.
+        path: String,
+        /// Why.
+        what: String,
+    },
+    /// A native plugin's call reported an error (a caught panic, an unknown op).
+    NativeFailed {
+        /// `info`, `validate` or `render`.
+        op: String,
+        /// What it said.
+        message: String,
+    },
+    /// A native library is pinned in the lock but not marked trusted.
+    NativeUntrusted {
+        /// The library.
+        path: String,
+    },
     /// Two plugins claim the same manifest type.
     DuplicateType {
         /// The manifest type.
@@ -165,6 +185,20 @@ impl fmt::Display for PluginError {
                 "refusing to load plugin `{p}`: {path} has sha256 {actual}, but copilot/plugins.lock pins {expected}; \
                  the file changed since it was installed. hint: if you rebuilt or updated it on purpose, run \
                  `ferry plugin install <its source>` again to pin the new digest; otherwise restore the file"
+            ),
+            PluginErrorKind::NativeLoad { path, what } => {
+                write!(f, "cannot load native plugin `{p}` from {path}: {what}")
+            }
+            PluginErrorKind::NativeFailed { op, message } => write!(
+                f,
+                "native plugin `{p}` failed in `{op}`: {message}. hint: this is a bug in the plugin; report it to its author"
+            ),
+            PluginErrorKind::NativeUntrusted { path } => write!(
+                f,
+                "refusing to load native plugin `{p}` ({path}): copilot/plugins.lock does not mark it trusted. \
+                 Native plugins are not sandboxed: they run with all of ferry's permissions (files, network, AWS credentials). \
+                 hint: if you trust its author and its build, run `ferry plugin install <the library> --trust-native`; \
+                 otherwise `ferry plugin remove {p}` and use a WebAssembly build of it"
             ),
             PluginErrorKind::DuplicateType { manifest_type, other, origins } => write!(
                 f,

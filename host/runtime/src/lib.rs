@@ -9,6 +9,7 @@
 mod cache;
 mod error;
 mod lock;
+mod native;
 mod plugin;
 mod registry;
 mod sandbox;
@@ -16,6 +17,7 @@ mod wit;
 
 pub use error::{PluginError, PluginErrorKind, RuntimeError};
 pub use lock::{LOCK_FILE, Lock, LockEntry, LockError};
+pub use native::{NATIVE_ABI_VERSION, is_native_library};
 pub use plugin::{Diagnostic, Plugin, PluginInfo, PluginKind, PluginOrigin, RenderOutcome, Rendered, Severity};
 pub use registry::{PluginSummary, Registry};
 

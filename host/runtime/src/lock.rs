@@ -53,6 +53,14 @@ pub struct LockEntry {
     /// the same manifest types.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub override_bundled: bool,
+    /// A native library (`cdylib`), not a WebAssembly component: it runs
+    /// unsandboxed in ferry's process.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub native: bool,
+    /// The user trusted this native library (`plugin install --trust-native`);
+    /// a native entry without it is refused.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub trusted: bool,
 }
 
 impl LockEntry {
@@ -167,6 +175,8 @@ mod tests {
             path: format!("plugins/{name}.wasm"),
             sha256: "ab".repeat(32),
             override_bundled: false,
+            native: false,
+            trusted: false,
         }
     }
 
@@ -183,6 +193,14 @@ mod tests {
         assert_eq!(back.plugins.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["alpha", "zeta"]);
         let text = std::fs::read_to_string(Lock::path(dir.path())).unwrap();
         assert!(!text.contains("overrideBundled"), "false flags are not written: {text}");
+        assert!(!text.contains("native") && !text.contains("trusted"), "false flags are not written: {text}");
+        let mut native = entry("lib");
+        (native.native, native.trusted) = (true, true);
+        lock.upsert(native);
+        lock.save(dir.path()).unwrap();
+        let text = std::fs::read_to_string(Lock::path(dir.path())).unwrap();
+        assert!(text.contains("\"native\": true") && text.contains("\"trusted\": true"), "{text}");
+        assert!(Lock::load(dir.path()).unwrap().get("lib").is_some_and(|e| e.native && e.trusted));
     }
 
     #[test]

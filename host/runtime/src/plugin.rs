@@ -3,11 +3,12 @@
 
 use crate::Runtime;
 use crate::error::{PluginError, PluginErrorKind};
+use crate::native::{self, NativeLibrary};
 use crate::sandbox::{self, State};
 use crate::wit::{self, Indices, RawRenderError, dispatch};
 use serde_json::Value;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use wasmtime::component::{Component, Instance, InstancePre, types::ComponentItem};
 use wasmtime::{Store, Trap};
@@ -187,10 +188,15 @@ pub struct Plugin {
 
 struct Inner {
     runtime: Arc<Runtime>,
-    pre: InstancePre<State>,
-    indices: Arc<Indices>,
+    backend: Backend,
     kind: PluginKind,
     info: PluginInfo,
+}
+
+/// How calls reach the plugin: a sandboxed component or a trusted native library.
+enum Backend {
+    Wasm { pre: InstancePre<State>, indices: Arc<Indices> },
+    Native(NativeLibrary),
 }
 
 impl Plugin {
@@ -220,8 +226,7 @@ impl Plugin {
         let mut plugin = Plugin {
             inner: Arc::new(Inner {
                 runtime: runtime.clone(),
-                pre,
-                indices: indices.clone(),
+                backend: Backend::Wasm { pre: pre.clone(), indices: indices.clone() },
                 kind,
                 info: PluginInfo {
                     name: label.to_string(),
@@ -253,8 +258,51 @@ impl Plugin {
         info.origin = origin;
         info.wit_version = wit_version;
         info.kind = kind;
-        plugin.inner = Arc::new(Inner { runtime, pre: plugin.inner.pre.clone(), indices, kind, info });
+        plugin.inner = Arc::new(Inner { runtime, backend: Backend::Wasm { pre, indices }, kind, info });
         Ok(plugin)
+    }
+
+    /// Loads a native library from its bytes (already verified against the
+    /// lock and marked trusted by the caller; `path` is where it is
+    /// installed, for messages), warns that it is not sandboxed, and
+    /// asks its `info`.
+    pub(crate) fn load_native(
+        runtime: Arc<Runtime>,
+        label: &str,
+        path: &Path,
+        library: &[u8],
+        sha256: &str,
+        origin: PluginOrigin,
+    ) -> Result<Plugin, PluginError> {
+        let err = |kind| PluginError::new(label, kind);
+        native::warn_unsandboxed(label, path);
+        let library = NativeLibrary::open_verified(path, library).map_err(err)?;
+        let raw = library.call("info", "").map_err(err)?;
+        let info: NativeInfo = serde_json::from_value(raw).map_err(|e| {
+            err(PluginErrorKind::BadOutput(format!("its info is not what the native ABI promises: {e}")))
+        })?;
+        if info.name.trim().is_empty() {
+            return Err(err(PluginErrorKind::BadOutput("info() has an empty name".into())));
+        }
+        let info = PluginInfo {
+            name: info.name,
+            version: info.version,
+            kind: info.kind,
+            description: info.description,
+            manifest_types: info.manifest_types,
+            manifest_schema: info.manifest_schema,
+            manifest_template: info.manifest_template,
+            documentation: info.documentation,
+            wit_version: native::NATIVE_ABI_LABEL.to_string(),
+            sha256: sha256.to_string(),
+            origin,
+        };
+        Ok(Plugin { inner: Arc::new(Inner { runtime, backend: Backend::Native(library), kind: info.kind, info }) })
+    }
+
+    /// True for a native (unsandboxed) plugin.
+    pub fn is_native(&self) -> bool {
+        matches!(self.inner.backend, Backend::Native(_))
     }
 
     /// Reads info from cache if known, without loading the component; used
@@ -278,10 +326,13 @@ impl Plugin {
         f: impl FnOnce(&Indices, &mut Store<State>, &Instance) -> wasmtime::Result<R>,
     ) -> Result<R, PluginError> {
         let runtime = &self.inner.runtime;
+        let Backend::Wasm { pre, indices } = &self.inner.backend else {
+            return Err(PluginError::new(self.name(), PluginErrorKind::BadOutput("not a WebAssembly plugin".into())));
+        };
         let mut store = sandbox::store(&runtime.engine, runtime.limits.memory_bytes, runtime.epoch_ticks);
         let result = (|| {
-            let instance = self.inner.pre.instantiate(&mut store)?;
-            f(&self.inner.indices, &mut store, &instance)
+            let instance = pre.instantiate(&mut store)?;
+            f(indices, &mut store, &instance)
         })();
         result.map_err(|e| self.classify(e, &store))
     }
@@ -335,11 +386,21 @@ impl Plugin {
 
     /// Checks a manifest (effective manifest, JSON text).
     pub fn validate(&self, manifest_json: &str) -> Result<Vec<Diagnostic>, PluginError> {
+        if let Backend::Native(library) = &self.inner.backend {
+            let err = |kind| PluginError::new(self.name(), kind);
+            let raw = library.call("validate", manifest_json).map_err(err)?;
+            let diagnostics: Vec<NativeDiagnostic> = serde_json::from_value(raw)
+                .map_err(|e| err(PluginErrorKind::BadOutput(format!("its diagnostics are malformed: {e}"))))?;
+            return Ok(diagnostics.into_iter().map(Diagnostic::from).collect());
+        }
         self.with_instance(|indices, store, instance| dispatch!(indices, validate, store, instance, manifest_json))
     }
 
     /// Renders a manifest with a render context (both JSON text).
     pub fn render(&self, manifest_json: &str, context_json: &str) -> Result<RenderOutcome, PluginError> {
+        if let Backend::Native(library) = &self.inner.backend {
+            return self.render_native(library, manifest_json, context_json);
+        }
         let raw = self.with_instance(|indices, store, instance| {
             dispatch!(indices, render, store, instance, manifest_json, context_json)
         })?;
@@ -362,6 +423,94 @@ impl Plugin {
             Err(RawRenderError::Failed(message)) => Ok(RenderOutcome::Failed(message)),
         }
     }
+}
+
+impl Plugin {
+    fn render_native(
+        &self,
+        library: &NativeLibrary,
+        manifest_json: &str,
+        context_json: &str,
+    ) -> Result<RenderOutcome, PluginError> {
+        let err = |kind| PluginError::new(self.name(), kind);
+        let bad = |what: String| err(PluginErrorKind::BadOutput(what));
+        let input = format!(r#"{{"manifest":{manifest_json},"context":{context_json}}}"#);
+        let raw = library.call("render", &input).map_err(err)?;
+        let answer: NativeRenderAnswer =
+            serde_json::from_value(raw).map_err(|e| bad(format!("its render answer is malformed: {e}")))?;
+        Ok(match answer {
+            NativeRenderAnswer::Rendered { template, parameters, descriptions } => {
+                if !template.is_object() {
+                    return Err(bad("its template is not a JSON object".into()));
+                }
+                RenderOutcome::Rendered(Rendered {
+                    template,
+                    parameters,
+                    descriptions: descriptions.into_iter().map(|[id, d]| (id, d)).collect(),
+                })
+            }
+            NativeRenderAnswer::Invalid(diagnostics) => {
+                RenderOutcome::Invalid(diagnostics.into_iter().map(Diagnostic::from).collect())
+            }
+            NativeRenderAnswer::Failed(message) => RenderOutcome::Failed(message),
+        })
+    }
+}
+
+/// `info` as the native ABI answers it.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NativeInfo {
+    name: String,
+    version: String,
+    #[serde(with = "kind_serde")]
+    kind: PluginKind,
+    #[serde(default)]
+    description: String,
+    manifest_types: Vec<String>,
+    #[serde(default)]
+    manifest_schema: Value,
+    #[serde(default)]
+    manifest_template: String,
+    #[serde(default)]
+    documentation: Option<String>,
+}
+
+/// A diagnostic as the native ABI answers it.
+#[derive(serde::Deserialize)]
+struct NativeDiagnostic {
+    severity: String,
+    #[serde(default)]
+    path: String,
+    message: String,
+    #[serde(default)]
+    hint: Option<String>,
+}
+
+impl From<NativeDiagnostic> for Diagnostic {
+    fn from(d: NativeDiagnostic) -> Self {
+        Diagnostic {
+            severity: if d.severity == "warning" { Severity::Warning } else { Severity::Error },
+            path: d.path,
+            message: d.message,
+            hint: d.hint,
+        }
+    }
+}
+
+/// `render` as the native ABI answers it.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum NativeRenderAnswer {
+    Rendered {
+        template: Value,
+        #[serde(default)]
+        parameters: serde_json::Map<String, Value>,
+        #[serde(default)]
+        descriptions: Vec<[String; 2]>,
+    },
+    Invalid(Vec<NativeDiagnostic>),
+    Failed(String),
 }
 
 /// Finds which ferry interface the component exports and at which version.

@@ -8,7 +8,7 @@ use crate::lock::Lock;
 use crate::plugin::{Plugin, PluginInfo, PluginOrigin};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 struct Entry {
@@ -18,6 +18,8 @@ struct Entry {
     sha256: String,
     /// The workspace lets it replace bundled plugins of the same type.
     overrides_bundled: bool,
+    /// A trusted native library at this path (then `wasm` holds its bytes).
+    native: Option<PathBuf>,
     loaded: OnceLock<Result<Plugin, PluginError>>,
 }
 
@@ -30,6 +32,8 @@ pub struct PluginSummary {
     pub size_bytes: usize,
     /// It replaces bundled plugins of the same manifest types.
     pub overrides_bundled: bool,
+    /// A native library: not sandboxed.
+    pub native: bool,
 }
 
 /// The plugins of one process.
@@ -52,6 +56,7 @@ impl Registry {
             wasm: Cow::Borrowed(wasm),
             sha256: sha256.to_string(),
             overrides_bundled: false,
+            native: None,
             loaded: OnceLock::new(),
         });
     }
@@ -76,6 +81,31 @@ impl Registry {
             wasm: Cow::Owned(wasm),
             sha256: sha256.clone(),
             overrides_bundled,
+            native: None,
+            loaded: OnceLock::new(),
+        });
+        sha256
+    }
+
+    /// Adds a native library at `path` whose bytes (`library`, for its
+    /// digest and size) the caller has read and checked. The caller vouches
+    /// that the user trusts it: it runs unsandboxed once loaded.
+    pub fn add_trusted_native(
+        &mut self,
+        label: &str,
+        path: &Path,
+        library: Vec<u8>,
+        origin: PluginOrigin,
+        overrides_bundled: bool,
+    ) -> String {
+        let sha256 = hex::encode(Sha256::digest(&library));
+        self.entries.push(Entry {
+            label: label.to_string(),
+            origin,
+            wasm: Cow::Owned(library),
+            sha256: sha256.clone(),
+            overrides_bundled,
+            native: Some(path.to_path_buf()),
             loaded: OnceLock::new(),
         });
         sha256
@@ -109,8 +139,21 @@ impl Registry {
                     },
                 ));
             }
-            let origin = PluginOrigin::Installed { path, source: entry.source.clone() };
-            self.add_bytes(&entry.name, wasm, origin, entry.override_bundled);
+            // What the bytes are decides, not only the flag: a library slipped
+            // in under a component's entry is refused just the same.
+            let native = entry.native || crate::native::is_native_library(&wasm);
+            if native && !(entry.native && entry.trusted) {
+                return Err(PluginError::new(
+                    &entry.name,
+                    PluginErrorKind::NativeUntrusted { path: path.display().to_string() },
+                ));
+            }
+            let origin = PluginOrigin::Installed { path: path.clone(), source: entry.source.clone() };
+            if native {
+                self.add_trusted_native(&entry.name, &path, wasm, origin, entry.override_bundled);
+            } else {
+                self.add_bytes(&entry.name, wasm, origin, entry.override_bundled);
+            }
         }
         Ok(())
     }
@@ -118,8 +161,14 @@ impl Registry {
     fn load(&self, entry: &Entry) -> Result<Plugin, PluginError> {
         entry
             .loaded
-            .get_or_init(|| {
-                Plugin::load(self.runtime.clone(), &entry.label, &entry.wasm, &entry.sha256, entry.origin.clone())
+            .get_or_init(|| match &entry.native {
+                Some(path) => {
+                    let (runtime, origin) = (self.runtime.clone(), entry.origin.clone());
+                    Plugin::load_native(runtime, &entry.label, path, &entry.wasm, &entry.sha256, origin)
+                }
+                None => {
+                    Plugin::load(self.runtime.clone(), &entry.label, &entry.wasm, &entry.sha256, entry.origin.clone())
+                }
             })
             .clone()
     }
@@ -129,7 +178,10 @@ impl Registry {
         if let Some(Ok(plugin)) = entry.loaded.get() {
             return Ok(plugin.info().clone());
         }
-        if let Some(mut info) = Plugin::cached_info(&self.runtime, &entry.sha256) {
+        // Native plugins are never in the compile cache: load them to ask.
+        if entry.native.is_none()
+            && let Some(mut info) = Plugin::cached_info(&self.runtime, &entry.sha256)
+        {
             info.sha256 = entry.sha256.clone();
             info.origin = entry.origin.clone();
             return Ok(info);
@@ -227,6 +279,7 @@ impl Registry {
                     info: self.load(e)?.info().clone(),
                     size_bytes: e.wasm.len(),
                     overrides_bundled: e.overrides_bundled,
+                    native: e.native.is_some(),
                 })
             })
             .collect()
@@ -333,6 +386,8 @@ mod tests {
             path: "plugins/env.wasm".into(),
             sha256: env.sha256.into(),
             override_bundled: true,
+            native: false,
+            trusted: false,
         });
         let mut ok = registry(cache.path());
         ok.add_locked(&copilot, &lock).unwrap();

@@ -67,24 +67,75 @@ pub fn build(workspace_root: &Path, package_dirs: &[PathBuf]) -> Vec<BuiltPlugin
     if package_dirs.is_empty() {
         return Vec::new();
     }
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root.join("target"))
-        .join("ferry-plugins");
+    let target_dir = nested_target_dir(workspace_root);
     let packages: Vec<String> = package_dirs.iter().map(|d| package_name(d)).collect();
 
+    let mut cmd = nested_cargo(workspace_root, &target_dir, &packages);
+    cmd.args(["--target", TARGET]);
+    run(cmd, &packages, TARGET);
+    packages
+        .into_iter()
+        .map(|package| {
+            let path = target_dir.join(TARGET).join(PROFILE).join(format!("{}.wasm", package.replace('-', "_")));
+            built(package, path)
+        })
+        .collect()
+}
+
+/// Builds `package_dirs` (`cdylib` crates using `export_native_plugin!`)
+/// as native plugin libraries for the host, in the same nested target
+/// directory and profile as the wasm plugins so the host-side proc macros
+/// they share are compiled once.
+pub fn build_native(workspace_root: &Path, package_dirs: &[PathBuf]) -> Vec<BuiltPlugin> {
+    for dir in package_dirs {
+        println!("cargo:rerun-if-changed={}", dir.display());
+    }
+    if package_dirs.is_empty() {
+        return Vec::new();
+    }
+    let target_dir = nested_target_dir(workspace_root);
+    let packages: Vec<String> = package_dirs.iter().map(|d| package_name(d)).collect();
+    let cmd = nested_cargo(workspace_root, &target_dir, &packages);
+    run(cmd, &packages, "the host");
+    let (prefix, suffix) = (std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
+    packages
+        .into_iter()
+        .map(|package| {
+            let path = target_dir.join(PROFILE).join(format!("{prefix}{}{suffix}", package.replace('-', "_")));
+            built(package, path)
+        })
+        .collect()
+}
+
+fn nested_target_dir(workspace_root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root.join("target"))
+        .join("ferry-plugins")
+}
+
+fn built(package: String, path: PathBuf) -> BuiltPlugin {
+    let bytes = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("cargo built {package} but {} is unreadable: {e}", path.display()));
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    BuiltPlugin { package, path, sha256 }
+}
+
+/// `cargo build -p <packages>` of the workspace in the nested target
+/// directory with the plugin profile, without the outer build's flags.
+fn nested_cargo(workspace_root: &Path, target_dir: &Path, packages: &[String]) -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.arg("build")
         .arg("--manifest-path")
         .arg(workspace_root.join("Cargo.toml"))
-        .args(["--target", TARGET, "--profile", PROFILE])
+        .args(["--profile", PROFILE])
         .arg("--target-dir")
-        .arg(&target_dir);
-    for package in &packages {
+        .arg(target_dir);
+    for package in packages {
         cmd.args(["-p", package]);
     }
-    // The outer build's flags and wrappers are for the host target, not wasm.
+    // The outer build's flags and wrappers are for the outer target.
     for var in [
         "RUSTFLAGS",
         "CARGO_ENCODED_RUSTFLAGS",
@@ -100,25 +151,19 @@ pub fn build(workspace_root: &Path, package_dirs: &[PathBuf]) -> Vec<BuiltPlugin
     ] {
         cmd.env_remove(var);
     }
+    cmd
+}
+
+fn run(mut cmd: Command, packages: &[String], target: &str) {
     let output = cmd.output().unwrap_or_else(|e| panic!("cannot run cargo to build plugins: {e}"));
     if !output.status.success() {
         panic!(
-            "building plugins {packages:?} for {TARGET} failed.\n\
-             hint: run `rustup target add {TARGET}` if the target is missing.\n\
+            "building plugins {packages:?} for {target} failed.\n\
+             hint: run `rustup target add {TARGET}` if the wasm target is missing.\n\
              --- cargo output ---\n{}",
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    packages
-        .into_iter()
-        .map(|package| {
-            let path = target_dir.join(TARGET).join(PROFILE).join(format!("{}.wasm", package.replace('-', "_")));
-            let bytes = std::fs::read(&path)
-                .unwrap_or_else(|e| panic!("cargo built {package} but {} is unreadable: {e}", path.display()));
-            let sha256 = hex::encode(Sha256::digest(&bytes));
-            BuiltPlugin { package, path, sha256 }
-        })
-        .collect()
 }
 
 /// The workspace root, found from a member crate's `CARGO_MANIFEST_DIR`.

@@ -58,6 +58,7 @@ pub mod pipeline_provider {
 
 pub use service::ferry::plugin::types as wit;
 
+#[cfg(target_arch = "wasm32")]
 pub(crate) fn log_info(message: &str) {
     service::ferry::plugin::host::log(service::ferry::plugin::host::LogLevel::Info, message);
 }

@@ -24,6 +24,8 @@ pub mod workload;
 pub mod bindings;
 #[doc(hidden)]
 pub mod export;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
 
 pub use diag::{Diagnostic, Severity};
 pub use ferry_plugin_protocol as protocol;
@@ -116,5 +118,9 @@ pub trait Plugin {
 /// Logs through the host (shown with `--verbose`); the only capability a
 /// plugin has besides computing.
 pub fn log(message: &str) {
+    // Native builds (unit tests, native plugins) have no host import: stderr.
+    #[cfg(target_arch = "wasm32")]
     bindings::log_info(message);
+    #[cfg(not(target_arch = "wasm32"))]
+    eprintln!("{message}");
 }

@@ -28,11 +28,23 @@ pub fn install(args: PluginInstall, out: &Output) -> Result<()> {
         }
     }
 
+    let native = ferry_runtime::is_native_library(&bytes);
+    let native_path = check_native(&args, native)?;
+
     // Check it as the host will load it before anything is written.
     let runtime = Arc::new(Runtime::new(RuntimeConfig::default()).context("cannot start the plugin runtime")?);
     let mut candidate = Registry::new(runtime.clone());
-    let label = source.rsplit(['/', '\\']).next().unwrap_or(&source).trim_end_matches(".wasm").to_string();
-    candidate.add_bytes(&label, bytes.clone(), PluginOrigin::File(PathBuf::from(&source)), args.override_bundled);
+    let file_name = source.rsplit(['/', '\\']).next().unwrap_or(&source);
+    let label = file_name.trim_end_matches(".wasm").to_string();
+    let origin = PluginOrigin::File(PathBuf::from(&source));
+    match &native_path {
+        Some(path) => {
+            candidate.add_trusted_native(&label, path, bytes.clone(), origin, args.override_bundled);
+        }
+        None => {
+            candidate.add_bytes(&label, bytes.clone(), origin, args.override_bundled);
+        }
+    }
     let info = candidate.list()?.remove(0).info;
 
     let mut lock = Lock::load(&ws.copilot_dir)?;
@@ -71,7 +83,11 @@ pub fn install(args: PluginInstall, out: &Output) -> Result<()> {
             info.name
         );
     }
-    let relative = format!("{PLUGINS_DIR}/{}.wasm", info.name);
+    let extension = match &native_path {
+        Some(path) => path.extension().and_then(|e| e.to_str()).unwrap_or(std::env::consts::DLL_EXTENSION),
+        None => "wasm",
+    };
+    let relative = format!("{PLUGINS_DIR}/{}.{extension}", info.name);
     let path = ws.copilot_dir.join(&relative);
     write_atomically(&path, &bytes)?;
     if let Some(previous) = &previous
@@ -89,6 +105,8 @@ pub fn install(args: PluginInstall, out: &Output) -> Result<()> {
         path: relative.clone(),
         sha256: sha256.clone(),
         override_bundled: args.override_bundled,
+        native,
+        trusted: native,
     });
     lock.save(&ws.copilot_dir)?;
 
@@ -100,6 +118,7 @@ pub fn install(args: PluginInstall, out: &Output) -> Result<()> {
             "path": format!("copilot/{relative}"),
             "sha256": sha256,
             "overrideBundled": args.override_bundled,
+            "native": native,
             }),
         ));
     } else {
@@ -115,11 +134,40 @@ pub fn install(args: PluginInstall, out: &Output) -> Result<()> {
             ),
         );
         out.status("Pinned", &format!("sha256 {sha256} in copilot/plugins.lock"));
+        if native {
+            out.status(
+                "Trusted",
+                &format!(
+                    "native plugin {}: it is NOT sandboxed and runs with all of ferry's permissions whenever it is loaded",
+                    info.name
+                ),
+            );
+        }
     }
     if !overridden.is_empty() {
         out.note(&format!("it replaces the bundled plugin {} in this workspace", overridden.join(", ")));
     }
     Ok(())
+}
+
+/// A native library installs only from a local path and only with
+/// `--trust-native`; returns that path. A component with the flag is refused
+/// too, so the flag never silently means nothing.
+fn check_native(args: &PluginInstall, native: bool) -> Result<Option<PathBuf>> {
+    let source = &args.source;
+    match (native, args.trust_native) {
+        (false, false) => Ok(None),
+        (false, true) => bail!(
+            "{source} is not a native library, so --trust-native does not apply\nhint: install WebAssembly components without it: they run sandboxed"
+        ),
+        (true, false) => bail!(
+            "refusing to install {source}: it is a native library, not a WebAssembly component. Native plugins are not sandboxed: they run inside ferry with all of its permissions (your files, network and AWS credentials)\nhint: if you trust its author and its build, install it with --trust-native (recorded as trusted in copilot/plugins.lock); otherwise ask for a wasm build (`ferry plugin build`)"
+        ),
+        (true, true) if source.contains("://") => bail!(
+            "refusing to install {source}: native plugins install only from a local path\nhint: download it, check it, and install the file with --trust-native"
+        ),
+        (true, true) => Ok(Some(std::env::current_dir()?.join(source))),
+    }
 }
 
 pub fn remove(name: &str, out: &Output) -> Result<()> {

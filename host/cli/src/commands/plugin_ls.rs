@@ -35,6 +35,7 @@ pub fn run(json: bool, out: &Output) -> Result<()> {
                     "path": p.info.origin.to_string(),
                     "overridesBundled": p.overrides_bundled,
                     "bundled": p.info.origin.is_bundled(),
+                    "native": p.native,
                     "sha256": p.info.sha256,
                     "sizeBytes": p.size_bytes,
                     }),
@@ -52,10 +53,15 @@ pub fn run(json: bool, out: &Output) -> Result<()> {
                 p.info.version.clone(),
                 p.info.kind.to_string(),
                 p.info.manifest_types.join(", "),
-                if p.overrides_bundled {
-                    format!("{} (overrides bundled)", p.info.origin.source())
-                } else {
-                    p.info.origin.source()
+                {
+                    let mut source = p.info.origin.source();
+                    if p.native {
+                        source.push_str(" (native, not sandboxed)");
+                    }
+                    if p.overrides_bundled {
+                        source.push_str(" (overrides bundled)");
+                    }
+                    source
                 },
                 p.info.sha256.chars().take(12).collect(),
             ]
