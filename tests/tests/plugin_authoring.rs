@@ -347,10 +347,55 @@ fn the_custom_plugin_example_builds_installs_and_packages() {
     assert_eq!(stack["Resources"]["Schedule"]["Properties"]["ScheduleExpression"], "rate(5 minutes)");
     ferry_test_support::cfn_lint_files(&[stack_path]).expect("cfn-lint clean");
 
+    deploy_on_moto(root);
+
     // A bad value is reported at its manifest line by the plugin's own check.
     common::edit(root, "copilot/thumbnailer/manifest.yml", "runtime: python3.12", "runtime: java21");
     let output = ferry(root).args(["svc", "package", "--name", "thumbnailer", "--env", "test"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let message = stderr(&output);
     assert!(message.contains("`java21` cannot run inline code") && message.contains("manifest.yml:"), "{message}");
+}
+
+/// The example's custom type deploys like any bundled one: app, environment,
+/// then the `thumbnailer` stack with its function, schedule and log group,
+/// recorded as a workload of the app; a redeploy changes nothing.
+fn deploy_on_moto(root: &Path) {
+    let moto = ferry_test_support::Moto::start();
+    let run = |args: &[&str]| {
+        let output = ferry(root).envs(moto.env()).env("CI", "true").args(args).output().unwrap();
+        assert!(output.status.success(), "ferry {}: {}", args.join(" "), stderr(&output));
+        String::from_utf8_lossy(&output.stdout).to_string()
+    };
+    run(&["app", "init"]);
+    run(&["env", "deploy", "-n", "test"]);
+    let stream = run(&["svc", "deploy", "-n", "thumbnailer", "-e", "test", "--json"]);
+    assert!(stream.contains(r#""outcome":"created""#), "{stream}");
+    let show: Value = serde_json::from_str(&run(&["svc", "show", "-n", "thumbnailer", "--json"])).unwrap();
+    assert_eq!(show["type"], "Lambda Function", "{show}");
+    assert_eq!(show["deployments"][0]["status"], "CREATE_COMPLETE", "{show}");
+    let arn = show["deployments"][0]["outputs"]["FunctionArn"].as_str().unwrap_or_default();
+    assert!(arn.starts_with("arn:aws:lambda:us-west-2:123456789012:function:"), "{show}");
+
+    moto.export_env();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let resources = runtime.block_on(async {
+        let aws = ferry_aws::AwsContext::load(None).await;
+        let out = aws.cloudformation().describe_stack_resources().stack_name("media-test-thumbnailer").send().await;
+        out.unwrap()
+            .stack_resources()
+            .iter()
+            .map(|r| {
+                (
+                    r.logical_resource_id().unwrap_or_default().to_string(),
+                    r.resource_type().unwrap_or_default().to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    });
+    for (id, kind) in [("Function", "AWS::Lambda::Function"), ("Schedule", "AWS::Events::Rule")] {
+        assert!(resources.iter().any(|(i, k)| i == id && k == kind), "no {id} ({kind}) among {resources:?}");
+    }
+    let again = run(&["svc", "deploy", "-n", "thumbnailer", "-e", "test", "--json"]);
+    assert!(again.contains(r#""outcome":"up to date""#), "{again}");
 }
