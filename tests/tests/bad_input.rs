@@ -132,3 +132,28 @@ fn usage_errors_exit_2() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--name"), "{stderr}");
 }
+
+/// A command that needs AWS, run without a region: the error says the region
+/// is missing (not that credentials are) and how to set it; nothing is sent.
+#[test]
+fn a_missing_region_is_named_with_how_to_set_it() {
+    let ws = example_copy("chat");
+    let home = tempfile::tempdir().unwrap();
+    let output = ferry(ws.path())
+        .args(["app", "ls"])
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", home.path().join("none"))
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.starts_with("error: ferry needs an AWS region"), "{stderr}");
+    assert!(stderr.contains("hint: set AWS_REGION"), "{stderr}");
+    assert!(!stderr.contains("credentials"), "{stderr}");
+}

@@ -43,12 +43,7 @@ impl AwsContext {
     /// The region, or an error saying how to set one.
     pub fn require_region(&self) -> Result<String, AwsError> {
         self.region().ok_or_else(|| {
-            AwsError::new(
-                "configure",
-                None,
-                crate::AwsErrorKind::Credentials,
-                "no AWS region is configured (set AWS_REGION, or a region in your AWS profile)",
-            )
+            AwsError::new("ferry", None, crate::AwsErrorKind::NoRegion, "none is configured for this command")
         })
     }
 

@@ -7,6 +7,8 @@ use std::fmt;
 pub enum AwsErrorKind {
     /// No credentials, or expired / invalid ones.
     Credentials,
+    /// No region to send requests to.
+    NoRegion,
     /// The caller may not perform the action.
     AccessDenied,
     /// Throttled even after retries.
@@ -91,6 +93,9 @@ impl AwsError {
     /// What the user can do about it.
     pub fn hint(&self) -> String {
         match self.kind {
+            AwsErrorKind::NoRegion => {
+                "set AWS_REGION (e.g. `export AWS_REGION=us-west-2`) or `region` in your AWS profile (~/.aws/config)".into()
+            }
             AwsErrorKind::Credentials => {
                 "set AWS credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) or refresh an expired session (`aws sso login`)".into()
             }
@@ -148,6 +153,7 @@ impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self.kind {
             AwsErrorKind::Credentials => "AWS credentials are missing or expired",
+            AwsErrorKind::NoRegion => "needs an AWS region",
             AwsErrorKind::AccessDenied => "access denied",
             AwsErrorKind::Throttled => "throttled by AWS",
             AwsErrorKind::Unreachable => "cannot reach AWS",
@@ -171,6 +177,15 @@ impl std::error::Error for AwsError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_region_says_so_and_how_to_set_it() {
+        let e = AwsError::new("ferry", None, AwsErrorKind::NoRegion, "none is configured");
+        let text = e.to_string();
+        assert!(text.starts_with("ferry needs an AWS region: none is configured"), "{text}");
+        assert!(text.contains("hint: set AWS_REGION"), "{text}");
+        assert!(!text.contains("credentials"), "{text}");
+    }
 
     #[test]
     fn codes_map_to_actionable_kinds() {

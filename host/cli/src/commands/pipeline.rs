@@ -396,9 +396,11 @@ pub(crate) async fn connection_advice(api: &impl PipelineApi, arn: &str, provide
 fn deploy(args: PipelineDeploy, out: &Output) -> Result<()> {
     let ws = super::workspace(args.app.as_deref())?;
     let name = pick(&ws, args.name.clone())?;
+    let registry = render::registry()?;
+    // A bad or missing manifest is reported before anything talks to AWS.
+    render_pipeline(&ws, &registry, &name, None)?;
     block_on(async {
         let session = session(args.flags.force).await?;
-        let registry = render::registry()?;
         let (pipeline, warnings) = render_pipeline(&ws, &registry, &name, Some(session.region.clone()))?;
         for w in &warnings {
             out.warning(w);
