@@ -64,6 +64,8 @@ pub enum UploadError {
     DirectoryNotRecursive { index: usize, entry: String },
     #[error("files[{index}].source `{entry}` leaves the workspace; sources are relative to the workspace root")]
     OutsideWorkspace { index: usize, entry: String },
+    #[error("{path} links back to a directory that contains it; remove the link or exclude it from `files`")]
+    SymlinkLoop { path: PathBuf },
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
 }
@@ -97,7 +99,7 @@ pub fn collect(plan: &UploadPlan, workspace_root: &Path) -> Result<BTreeMap<Stri
             if !rule.recursive {
                 return Err(UploadError::DirectoryNotRecursive { index, entry: rule.source.clone() });
             }
-            walk(&source, "", &mut files)?;
+            walk(&source, "", &mut Vec::new(), &mut files)?;
         } else {
             let name = source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             files.push((name, source.clone()));
@@ -125,8 +127,20 @@ pub fn collect(plan: &UploadPlan, workspace_root: &Path) -> Result<BTreeMap<Stri
 }
 
 /// Files under `dir`, as (`/`-separated relative path, full path), sorted.
-fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, PathBuf)>) -> Result<(), UploadError> {
+/// `ancestors` holds the real paths of the directories being walked, so a
+/// symlink back to one of them is an error instead of endless recursion.
+fn walk(
+    dir: &Path,
+    rel: &str,
+    ancestors: &mut Vec<PathBuf>,
+    out: &mut Vec<(String, PathBuf)>,
+) -> Result<(), UploadError> {
     let read = |e| UploadError::Read { path: dir.to_path_buf(), source: e };
+    let real = std::fs::canonicalize(dir).map_err(read)?;
+    if ancestors.contains(&real) {
+        return Err(UploadError::SymlinkLoop { path: dir.to_path_buf() });
+    }
+    ancestors.push(real);
     let mut entries: Vec<_> = std::fs::read_dir(dir).map_err(read)?.collect::<Result<_, _>>().map_err(read)?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
@@ -135,11 +149,12 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, PathBuf)>) -> Result<(), U
         let path = entry.path();
         // Follows symlinks: a linked file uploads its content.
         if std::fs::metadata(&path).map_err(|source| UploadError::Read { path: path.clone(), source })?.is_dir() {
-            walk(&path, &child_rel, out)?;
+            walk(&path, &child_rel, ancestors, out)?;
         } else {
             out.push((child_rel, path));
         }
     }
+    ancestors.pop();
     Ok(())
 }
 
@@ -325,6 +340,17 @@ mod tests {
         assert!(err.to_string().contains("set `recursive: true`"), "{err}");
         let err = collect(&plan(rule("../etc", "/", true)), ws.path()).unwrap_err();
         assert!(matches!(err, UploadError::OutsideWorkspace { .. }), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_back_to_an_ancestor_is_an_error_not_endless_recursion() {
+        let ws = workspace();
+        std::os::unix::fs::symlink(ws.path().join("dist"), ws.path().join("dist/js/loop")).unwrap();
+        let plan =
+            UploadPlan { bucket_output: "B".into(), distribution_output: None, files: vec![rule("dist", "/", true)] };
+        let err = collect(&plan, ws.path()).unwrap_err();
+        assert!(matches!(&err, UploadError::SymlinkLoop { path } if path.ends_with("dist/js/loop")), "{err}");
     }
 
     #[test]
