@@ -68,12 +68,7 @@ fn http_of(m: &Manifest) -> Option<&Http> {
 /// environment cannot offer.
 pub fn check(m: &Manifest, context: Option<&RenderContext>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    if m.kind != MANIFEST_TYPE {
-        out.push(
-            Diagnostic::error("/type", format!("this plugin renders `{MANIFEST_TYPE}`, not `{}`", m.kind))
-                .with_hint(format!("set `type: {MANIFEST_TYPE}`")),
-        );
-    }
+    out.extend(workload::check_type(&m.kind, MANIFEST_TYPE));
     let spec = m.task_spec();
     out.extend(workload::check_task(&spec, true));
     if m.image.port.is_none() {

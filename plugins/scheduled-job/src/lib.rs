@@ -75,12 +75,7 @@ fn schedule_expression(m: &Manifest) -> Option<String> {
 /// Every problem with the manifest.
 pub fn check(m: &Manifest) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    if m.kind != MANIFEST_TYPE {
-        out.push(
-            Diagnostic::error("/type", format!("this plugin renders `{MANIFEST_TYPE}`, not `{}`", m.kind))
-                .with_hint(format!("set `type: {MANIFEST_TYPE}`")),
-        );
-    }
+    out.extend(workload::check_type(&m.kind, MANIFEST_TYPE));
     out.extend(workload::check_task(&m.task_spec(), false));
     match m.on.as_ref().map(|on| &on.schedule) {
         None => out.push(
@@ -110,8 +105,8 @@ pub fn check(m: &Manifest) -> Vec<Diagnostic> {
     {
         out.push(Diagnostic::error("/retries", format!("Step Functions retries at most {STATES_MAX} times")));
     }
-    for (field, value) in [("publish", &m.publish), ("taskdef_overrides", &m.taskdef_overrides)] {
-        if value.is_some() {
+    for (field, set) in [("publish", m.publish.is_some()), ("taskdef_overrides", m.taskdef_overrides.is_some())] {
+        if set {
             out.push(Diagnostic::unsupported(pointer([field]), field));
         }
     }

@@ -145,12 +145,7 @@ fn queue_plans(m: &Manifest) -> Vec<QueuePlan> {
 /// that would not fit SQS's 80 characters.
 pub fn check(m: &Manifest, context: Option<&RenderContext>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    if m.kind != MANIFEST_TYPE {
-        out.push(
-            Diagnostic::error("/type", format!("this plugin renders `{MANIFEST_TYPE}`, not `{}`", m.kind))
-                .with_hint(format!("set `type: {MANIFEST_TYPE}`")),
-        );
-    }
+    out.extend(workload::check_type(&m.kind, MANIFEST_TYPE));
     let spec = m.task_spec();
     out.extend(workload::check_task_with(&spec, TaskChecks { load_balanced: false, queue: true }));
     if m.image.port.is_some() {
@@ -159,10 +154,12 @@ pub fn check(m: &Manifest, context: Option<&RenderContext>) -> Vec<Diagnostic> {
                 .with_hint("remove `port`; use a Backend Service for a service other services call"),
         );
     }
-    for (field, value) in
-        [("publish", &m.publish), ("observability", &m.observability), ("taskdef_overrides", &m.taskdef_overrides)]
-    {
-        if value.is_some() {
+    for (field, set) in [
+        ("publish", m.publish.is_some()),
+        ("observability", m.observability.is_some()),
+        ("taskdef_overrides", m.taskdef_overrides.is_some()),
+    ] {
+        if set {
             out.push(Diagnostic::unsupported(pointer([field]), field));
         }
     }

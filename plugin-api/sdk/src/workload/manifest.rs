@@ -639,3 +639,54 @@ impl OneOf for SidecarImage {
     }
 }
 impl_one_of_deserialize!(SidecarImage);
+
+/// `http: false` (no load balancer rule) or the routing section `H` of the
+/// workload type (Load Balanced Web Service, Backend Service).
+#[derive(Debug, Clone, PartialEq)]
+pub enum HttpOrFalse<H> {
+    Disabled,
+    Http(Box<H>),
+}
+
+impl<H> HttpOrFalse<H> {
+    /// The routing section, when there is one.
+    pub fn http(&self) -> Option<&H> {
+        match self {
+            HttpOrFalse::Http(h) => Some(h),
+            HttpOrFalse::Disabled => None,
+        }
+    }
+}
+
+impl<H: JsonSchema> JsonSchema for HttpOrFalse<H> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "HttpOrFalse".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let http = generator.subschema_for::<H>();
+        schemars::json_schema!({ "anyOf": [{ "const": false }, http] })
+    }
+}
+
+impl<H: for<'de> Deserialize<'de>> OneOf for HttpOrFalse<H> {
+    const EXPECTING: &'static str = "`false`, or a map with `path` and routing settings";
+    fn from_bool<E: de::Error>(v: bool) -> Result<Self, E> {
+        if v {
+            Err(E::invalid_value(
+                Unexpected::Bool(true),
+                &"`false`, or a map with `path` (`http: true` says nothing about where to route)",
+            ))
+        } else {
+            Ok(HttpOrFalse::Disabled)
+        }
+    }
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        map_as(map).map(|h| HttpOrFalse::Http(Box::new(h)))
+    }
+}
+
+impl<'de, H: for<'a> Deserialize<'a>> Deserialize<'de> for HttpOrFalse<H> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::either::deserialize_one_of(d)
+    }
+}

@@ -2,12 +2,13 @@
 //! Backend Service, Worker Service, Scheduled Job): typed manifest sections in
 //! Copilot's format and the functions that turn them into CloudFormation.
 //!
-//! A plugin's manifest struct lists its top-level fields itself (serde's
-//! `flatten` breaks `deny_unknown_fields` and error paths), using the types
-//! from [`manifest`]; it then moves the shared ones into a [`TaskSpec`] and
+//! A plugin declares its manifest struct with
+//! [`workload_manifest!`](crate::workload_manifest) (see [`fields`]), which
+//! writes the shared top-level fields and `task_spec()`; the plugin then
 //! calls [`validate::check_task`] and the emitters in [`render`].
 
 pub mod either;
+pub mod fields;
 pub mod http;
 pub mod manifest;
 pub mod publish;
@@ -17,7 +18,7 @@ pub mod validate;
 pub use either::{Duration, StringOrList};
 pub use manifest::*;
 pub use render::{LoadBalancerMetrics, ServiceOptions, TaskRender, add_task_role_policy, scaling_cooldowns};
-pub use validate::{TaskChecks, check_task, check_task_with};
+pub use validate::{TaskChecks, check_task, check_task_with, check_type};
 
 /// The sections of a manifest that describe the task and its ECS service,
 /// shared by every workload type. Built by the plugin from its own manifest.
@@ -41,6 +42,9 @@ pub struct TaskSpec {
     pub logging: Option<Logging>,
     pub network: Option<Network>,
     pub sidecars: indexmap::IndexMap<String, Sidecar>,
+    pub publish: Option<publish::Publish>,
+    pub observability: Option<serde_json::Value>,
+    pub taskdef_overrides: Option<serde_json::Value>,
 }
 
 /// Copilot's defaults.

@@ -29,6 +29,14 @@ pub const LOG_RETENTION_DAYS: &[u32] =
 
 const DEPENDS_ON_CONDITIONS: &[&str] = &["start", "healthy", "complete", "success"];
 
+/// The manifest's `type:` against the one the plugin renders.
+pub fn check_type(kind: &str, expected: &str) -> Option<Diagnostic> {
+    (kind != expected).then(|| {
+        Diagnostic::error("/type", format!("this plugin renders `{expected}`, not `{kind}`"))
+            .with_hint(format!("set `type: {expected}`"))
+    })
+}
+
 /// Checks the shared sections. `load_balanced` allows the `requests` and
 /// `response_time` scaling targets, which need a target group.
 pub fn check_task(spec: &TaskSpec, load_balanced: bool) -> Vec<Diagnostic> {
