@@ -11,7 +11,6 @@
 pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Resource, Template};
-use ferry_plugin_sdk::diag::pointer;
 use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, RoutingFields};
 use ferry_plugin_sdk::workload::publish;
 use ferry_plugin_sdk::workload::render::ServiceOptions;
@@ -69,11 +68,6 @@ pub fn check(m: &Manifest, context: Option<&RenderContext>) -> Vec<Diagnostic> {
     out.extend(workload::check_type(&m.kind, MANIFEST_TYPE));
     let spec = m.task_spec();
     out.extend(workload::check_task(&spec, m.http().is_some()));
-    for (field, value) in [("taskdef_overrides", &m.taskdef_overrides), ("observability", &m.observability)] {
-        if value.is_some() {
-            out.push(Diagnostic::unsupported(pointer([field]), field));
-        }
-    }
     if let Some(p) = &m.publish {
         publish::check_publish(p, &mut out);
     }

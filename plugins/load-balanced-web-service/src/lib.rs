@@ -8,7 +8,6 @@
 pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Parameter, Resource, Template};
-use ferry_plugin_sdk::diag::pointer;
 use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, RoutingFields};
 use ferry_plugin_sdk::workload::publish;
 use ferry_plugin_sdk::workload::render::ServiceOptions;
@@ -77,12 +76,8 @@ pub fn check(m: &Manifest, context: Option<&RenderContext>) -> Vec<Diagnostic> {
                 .with_hint("add `port: 8080` (the port your container listens on)"),
         );
     }
-    for (field, value) in
-        [("nlb", &m.nlb), ("observability", &m.observability), ("taskdef_overrides", &m.taskdef_overrides)]
-    {
-        if value.is_some() {
-            out.push(Diagnostic::unsupported(pointer([field]), field));
-        }
+    if m.nlb.is_some() {
+        out.push(Diagnostic::unsupported("/nlb", "nlb"));
     }
     if let Some(p) = &m.publish {
         publish::check_publish(p, &mut out);

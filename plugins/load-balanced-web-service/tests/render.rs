@@ -283,3 +283,26 @@ fn info_has_schema_and_init_template() {
     let manifest: Value = yaml_serde::from_str(&filled).unwrap_or_else(|e| panic!("template is not YAML: {e}"));
     assert_eq!(Lbws::validate(&manifest), vec![]);
 }
+
+/// Service Connect with an alias, managed EFS, FireLens and a CPU rollback
+/// alarm on a web service.
+#[test]
+fn shared_families_render_on_a_web_service() {
+    let r = rendered("families");
+    let res = &r["template"]["Resources"];
+    let service = &res["Service"]["Properties"];
+    assert_eq!(service["ServiceConnectConfiguration"]["Services"][0]["ClientAliases"][0]["DnsName"], "frontend");
+    assert_eq!(
+        service["DeploymentConfiguration"]["Alarms"]["AlarmNames"],
+        json!(["chat-test-web-CopilotRollbackCPUAlarm"])
+    );
+    assert_eq!(
+        res["CPURollbackAlarm"]["Properties"]["Dimensions"][1]["Value"],
+        json!({"Fn::GetAtt": ["Service", "Name"]})
+    );
+    assert_eq!(res["AccessPoint"]["Type"], "AWS::EFS::AccessPoint");
+    let td = &res["TaskDefinition"]["Properties"];
+    assert_eq!(td["ContainerDefinitions"][0]["LogConfiguration"]["LogDriver"], "awsfirelens");
+    assert_eq!(td["ContainerDefinitions"][0]["PortMappings"][0]["Name"], "TargetPort");
+    assert_eq!(td["Volumes"][0]["Name"], "assets");
+}

@@ -2,7 +2,7 @@
 
 use ferry_plugin_sdk::Value;
 use ferry_plugin_sdk::impl_one_of_deserialize;
-use ferry_plugin_sdk::workload::either::{OneOf, map_as};
+use ferry_plugin_sdk::workload::either::{DayDuration, OneOf, map_as};
 use ferry_plugin_sdk::workload::*;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -34,7 +34,7 @@ pub struct Subscribe {
 #[serde(deny_unknown_fields)]
 pub struct Queue {
     /// How long a message stays in the queue (60s to 336h; SQS default 4 days).
-    pub retention: Option<Duration>,
+    pub retention: Option<DayDuration>,
     /// How long every message waits before it can be received (0s to 15m).
     pub delay: Option<Duration>,
     /// Visibility timeout: how long a received message stays hidden (0s to 12h).

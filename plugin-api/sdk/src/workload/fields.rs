@@ -169,12 +169,12 @@ macro_rules! __workload_manifest_field {
     };
     (observability $h:tt [$($f:tt)*] [$($s:tt)*] $r:tt) => {
         $crate::__workload_manifest_field! { @next $h
-            [$($f)* pub observability: Option<$crate::Value>,]
+            [$($f)* pub observability: Option<$crate::workload::Observability>,]
             [$($s)* observability] $r }
     };
     (taskdef_overrides $h:tt [$($f:tt)*] [$($s:tt)*] $r:tt) => {
         $crate::__workload_manifest_field! { @next $h
-            [$($f)* pub taskdef_overrides: Option<$crate::Value>,]
+            [$($f)* pub taskdef_overrides: Option<Vec<$crate::workload::TaskDefOverride>>,]
             [$($s)* taskdef_overrides] $r }
     };
     (environments $h:tt [$($f:tt)*] $s:tt $r:tt) => {

@@ -8,6 +8,7 @@
 //! calls [`validate::check_task`] and the emitters in [`render`].
 
 pub mod either;
+pub mod families;
 pub mod fields;
 pub mod http;
 pub mod manifest;
@@ -43,8 +44,8 @@ pub struct TaskSpec {
     pub network: Option<Network>,
     pub sidecars: indexmap::IndexMap<String, Sidecar>,
     pub publish: Option<publish::Publish>,
-    pub observability: Option<serde_json::Value>,
-    pub taskdef_overrides: Option<serde_json::Value>,
+    pub observability: Option<Observability>,
+    pub taskdef_overrides: Option<Vec<TaskDefOverride>>,
 }
 
 /// Copilot's defaults.
@@ -96,12 +97,12 @@ impl TaskSpec {
         }
     }
 
-    /// Copilot launches tasks in public subnets unless the manifest says
-    /// `placement: private` (private tasks need the environment's NAT).
+    /// Copilot launches tasks in public subnets (with a public IP) unless
+    /// the manifest says `placement: private` or names its own subnets.
     pub fn public_placement(&self) -> bool {
-        !matches!(
+        matches!(
             self.network.as_ref().and_then(|n| n.vpc.as_ref()).and_then(|v| v.placement.as_ref()),
-            Some(Placement::Private)
+            None | Some(Placement::Public)
         )
     }
 }
