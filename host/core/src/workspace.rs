@@ -138,10 +138,33 @@ impl Workspace {
                     format!("/environments/{}/network/vpc/placement", crate::yaml::escape_segment(env));
                 let placement = value.pointer(&override_pointer).or_else(|| value.pointer("/network/vpc/placement"));
                 let private_placement = placement.and_then(Value::as_str) == Some("private");
-                Ok(WorkloadSummary { name, kind: manifest.kind, private_placement })
+                let efs_managed = uses_managed_efs(value, env);
+                Ok(WorkloadSummary { name, kind: manifest.kind, private_placement, efs_managed })
             })
             .collect()
     }
+}
+
+/// Whether a volume of the manifest (the env's override of a volume wins)
+/// mounts the environment's managed EFS file system: `efs: true`, or an
+/// `efs` map with `uid`/`gid` and no `id`, as Copilot decides it.
+fn uses_managed_efs(manifest: &Value, env: &str) -> bool {
+    let managed = |efs: &Value| match efs {
+        Value::Bool(b) => *b,
+        Value::Object(m) => m.get("id").is_none() && (m.contains_key("uid") || m.contains_key("gid")),
+        _ => false,
+    };
+    let base = manifest.pointer("/storage/volumes").and_then(Value::as_object);
+    let override_pointer = format!("/environments/{}/storage/volumes", crate::yaml::escape_segment(env));
+    let over = manifest.pointer(&override_pointer).and_then(Value::as_object);
+    let names = base.into_iter().chain(over).flat_map(|m| m.keys());
+    names.into_iter().any(|name| {
+        let efs = over
+            .and_then(|o| o.get(name))
+            .and_then(|v| v.get("efs"))
+            .or_else(|| base.and_then(|b| b.get(name)).and_then(|v| v.get("efs")));
+        efs.is_some_and(managed)
+    })
 }
 
 fn unknown(what: &str, name: &str, known: &[String], init: &str) -> Problem {

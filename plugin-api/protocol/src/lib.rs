@@ -123,6 +123,11 @@ pub struct WorkloadSummary {
     /// private`), so the environment must provide NAT.
     #[serde(default)]
     pub private_placement: bool,
+    /// The workload mounts the environment's managed EFS file system
+    /// (`storage.volumes.*.efs: true`, or `uid`/`gid` without `id`), so the
+    /// environment creates it (Copilot's `EFSWorkloads`).
+    #[serde(default)]
+    pub efs_managed: bool,
 }
 
 /// Names of the logical resources, parameters and conditions the host adds
