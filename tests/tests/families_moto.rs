@@ -1,0 +1,148 @@
+//! The shared ECS field families deploy on moto through the real binary:
+//! two services talking over Service Connect, one mounting the environment's
+//! managed EFS file system, both logging through FireLens, one with rollback
+//! alarms. A second deploy of everything is up to date without a single
+//! mutating call.
+
+mod common;
+
+use common::ferry;
+use ferry_test_support::Moto;
+use serde_json::Value;
+use std::path::Path;
+
+const WORKSPACE: &[(&str, &str)] = &[
+    ("copilot/.workspace", "application: fam\n"),
+    (
+        "copilot/environments/test/manifest.yml",
+        "name: test\ntype: Environment\nnetwork:\n  vpc:\n    cidr: 10.3.0.0/16\n",
+    ),
+    (
+        "copilot/web/manifest.yml",
+        r#"name: web
+type: Load Balanced Web Service
+image:
+  location: public.ecr.aws/nginx/nginx:stable
+  port: 80
+http:
+  path: /
+network:
+  connect: true
+logging:
+  destination:
+    Name: cloudwatch
+    region: us-west-2
+    log_group_name: /copilot/fam-web-firelens
+    auto_create_group: "true"
+deployment:
+  rollback_alarms:
+    cpu_utilization: 70
+    memory_utilization: 80
+"#,
+    ),
+    (
+        "copilot/api/manifest.yml",
+        r#"name: api
+type: Backend Service
+image:
+  location: public.ecr.aws/nginx/nginx:stable
+  port: 8080
+network:
+  connect:
+    alias: api-sc
+storage:
+  volumes:
+    data:
+      efs: true
+      path: /var/data
+      read_only: false
+logging:
+  enableMetadata: false
+  destination:
+    Name: cloudwatch
+    region: us-west-2
+    log_group_name: /copilot/fam-api-firelens
+deployment:
+  rollback_alarms: [fam-test-api-errors]
+"#,
+    ),
+];
+
+fn run(moto: &Moto, dir: &Path, args: &[&str]) -> String {
+    let output = ferry(dir).envs(moto.env()).env("CI", "true").args(args).output().expect("run ferry");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(output.status.success(), "ferry {} failed\nstdout:\n{stdout}\nstderr:\n{stderr}", args.join(" "));
+    stdout
+}
+
+fn events(stream: &str) -> Vec<Value> {
+    stream.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn service_connect_efs_firelens_and_rollback_alarms_deploy_and_redeploy_idle() {
+    let moto = Moto::start();
+    moto.export_env();
+    let aws = ferry_aws::AwsContext::load(None).await;
+    let ws = tempfile::tempdir().unwrap();
+    let dir = ws.path();
+    for (path, text) in WORKSPACE {
+        let file = dir.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+
+    run(&moto, dir, &["app", "init"]);
+    run(&moto, dir, &["env", "deploy", "-n", "test"]);
+
+    // The managed file system is the environment's (Copilot's `FileSystem`,
+    // exported as `<app>-<env>-FilesystemID` when a workload lists
+    // `efs: true`). Until the environment stack renders it, stand in for it.
+    let exports = aws.cloudformation().list_exports().send().await.expect("ListExports");
+    if !exports.exports().iter().any(|e| e.name() == Some("fam-test-FilesystemID")) {
+        let template = serde_json::json!({
+            "Resources": {"FileSystem": {"Type": "AWS::EFS::FileSystem", "Properties": {"Encrypted": true}}},
+            "Outputs": {"ManagedFileSystemID": {
+                "Value": {"Ref": "FileSystem"}, "Export": {"Name": "fam-test-FilesystemID"}
+            }}
+        });
+        aws.cloudformation()
+            .create_stack()
+            .stack_name("fam-test-efs-stand-in")
+            .template_body(template.to_string())
+            .send()
+            .await
+            .expect("CreateStack");
+    }
+
+    for svc in ["api", "web"] {
+        let stream = run(&moto, dir, &["svc", "deploy", "-n", svc, "-e", "test", "--json"]);
+        let finished = events(&stream).into_iter().find(|e| e["event"] == "stack_finished").expect("finished");
+        assert_eq!(finished["outcome"], "created", "{stream}");
+    }
+
+    let web = aws.cloudformation().describe_stack_resources().stack_name("fam-test-web").send().await.unwrap();
+    let kinds: Vec<(String, String)> = web
+        .stack_resources()
+        .iter()
+        .map(|r| (r.logical_resource_id().unwrap_or_default().into(), r.resource_type().unwrap_or_default().into()))
+        .collect();
+    for (id, kind) in
+        [("CPURollbackAlarm", "AWS::CloudWatch::Alarm"), ("MemoryRollbackAlarm", "AWS::CloudWatch::Alarm")]
+    {
+        assert!(kinds.contains(&(id.into(), kind.into())), "fam-test-web lacks {id}: {kinds:?}");
+    }
+    let api = aws.cloudformation().describe_stack_resources().stack_name("fam-test-api").send().await.unwrap();
+    assert!(
+        api.stack_resources().iter().any(|r| r.logical_resource_id() == Some("AccessPoint")),
+        "fam-test-api has no AccessPoint"
+    );
+
+    let stream = run(&moto, dir, &["deploy", "-e", "test", "--json"]);
+    let calls = events(&stream).into_iter().rev().find(|e| e["event"] == "api_calls").expect("api_calls event");
+    assert_eq!(calls["mutating"], 0, "a no-op redeploy mutated: {calls}\n{stream}");
+    let outcomes: Vec<Value> = events(&stream).into_iter().filter(|e| e["event"] == "stack_finished").collect();
+    assert_eq!(outcomes.len(), 3, "environment and two services: {stream}");
+    assert!(outcomes.iter().all(|e| e["outcome"] == "up to date"), "{stream}");
+}
