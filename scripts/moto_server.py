@@ -504,8 +504,30 @@ def conditional_exports() -> None:
     parsing.OutputMap.exports = property(exports)
 
 
+# ---------------------------------------------------------------------------
+# ECS workload field families (storage.volumes with managed EFS): moto's
+# AWS::EFS::AccessPoint model creates the access point but answers neither
+# `Ref` with its ID nor `Fn::GetAtt ... Arn`, which the workload's task role
+# policy and volume use (as real CloudFormation does).
+# ---------------------------------------------------------------------------
+def efs_access_point_attributes() -> None:
+    from moto.efs.models import AccessPoint
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name == "Arn":
+            return self.access_point_arn
+        if attribute_name == "AccessPointId":
+            return self.access_point_id
+        raise KeyError(attribute_name)
+
+    AccessPoint.has_cfn_attr = classmethod(lambda cls, attr: attr in ("Arn", "AccessPointId"))
+    AccessPoint.get_cfn_attribute = get_cfn_attribute
+    AccessPoint.physical_resource_id = property(lambda self: self.access_point_id)
+
+
 if __name__ == "__main__":
     drop_novalue_from_lists()
+    efs_access_point_attributes()
     stack_set_instances_like_aws()
     nested_stack_outputs()
     conditional_exports()

@@ -122,22 +122,19 @@ async fn service_connect_efs_firelens_and_rollback_alarms_deploy_and_redeploy_id
         assert_eq!(finished["outcome"], "created", "{stream}");
     }
 
-    let web = aws.cloudformation().describe_stack_resources().stack_name("fam-test-web").send().await.unwrap();
-    let kinds: Vec<(String, String)> = web
-        .stack_resources()
-        .iter()
-        .map(|r| (r.logical_resource_id().unwrap_or_default().into(), r.resource_type().unwrap_or_default().into()))
-        .collect();
-    for (id, kind) in
-        [("CPURollbackAlarm", "AWS::CloudWatch::Alarm"), ("MemoryRollbackAlarm", "AWS::CloudWatch::Alarm")]
-    {
-        assert!(kinds.contains(&(id.into(), kind.into())), "fam-test-web lacks {id}: {kinds:?}");
+    // The deployed templates (moto's DescribeStackResources leaves alarms unnamed).
+    for (stack, id, kind) in [
+        ("fam-test-web", "CPURollbackAlarm", "AWS::CloudWatch::Alarm"),
+        ("fam-test-web", "MemoryRollbackAlarm", "AWS::CloudWatch::Alarm"),
+        ("fam-test-api", "AccessPoint", "AWS::EFS::AccessPoint"),
+    ] {
+        let out = aws.cloudformation().get_template().stack_name(stack).send().await.expect("GetTemplate");
+        let template: Value = serde_json::from_str(out.template_body().unwrap_or("{}")).expect("JSON template");
+        assert_eq!(template["Resources"][id]["Type"], kind, "{stack} lacks {id}");
     }
-    let api = aws.cloudformation().describe_stack_resources().stack_name("fam-test-api").send().await.unwrap();
-    assert!(
-        api.stack_resources().iter().any(|r| r.logical_resource_id() == Some("AccessPoint")),
-        "fam-test-api has no AccessPoint"
-    );
+    let api = aws.cloudformation().describe_stacks().stack_name("fam-test-api").send().await.unwrap();
+    let status = api.stacks()[0].stack_status().map(|s| s.as_str().to_string());
+    assert_eq!(status.as_deref(), Some("CREATE_COMPLETE"));
 
     let stream = run(&moto, dir, &["deploy", "-e", "test", "--json"]);
     let calls = events(&stream).into_iter().rev().find(|e| e["event"] == "api_calls").expect("api_calls event");

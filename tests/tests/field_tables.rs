@@ -179,10 +179,13 @@ fn accepts(schema: &Value, path: &str, names: &BTreeSet<String>) -> bool {
         return names.contains(path);
     }
     let mut node = schema;
-    for key in path.split('.') {
+    let keys: Vec<&str> = path.split('.').collect();
+    for (i, key) in keys.iter().enumerate() {
+        let last = i + 1 == keys.len();
         match child(schema, node, key) {
             Some(next) => node = next,
-            None if resolve(schema, node).get("items").is_some() || key == "topic" => {}
+            // A sub-heading naming a list's item, followed by the item's keys.
+            None if !last && resolve(schema, node).get("items").is_some() => {}
             None => return false,
         }
     }
