@@ -511,7 +511,11 @@ def conditional_exports() -> None:
 
 class S3BucketPolicy(ShimLifecycle, CloudFormationModel):
     """AWS::S3::BucketPolicy over moto's s3 backend (the ELB access-logs
-    bucket's policy), so GetBucketPolicy answers with it."""
+    bucket's policy), so GetBucketPolicy answers with it. moto enforces
+    bucket policies and the emulator speaks plain HTTP, so a statement
+    conditioned on `aws:SecureTransport` (a static site's ForceHTTPS deny)
+    would refuse every request here that real AWS, over HTTPS, admits: such
+    statements are left out of the stored policy."""
 
     __module__ = "moto.s3.cloudformation"
 
@@ -533,7 +537,13 @@ class S3BucketPolicy(ShimLifecycle, CloudFormationModel):
 
         props = cloudformation_json.get("Properties", {})
         bucket = props["Bucket"]
-        s3_backends[account_id]["global"].put_bucket_policy(bucket, json.dumps(props["PolicyDocument"]).encode())
+        document = dict(props["PolicyDocument"])
+        document["Statement"] = [
+            statement
+            for statement in document.get("Statement", [])
+            if "aws:SecureTransport" not in json.dumps(statement.get("Condition", {}))
+        ]
+        s3_backends[account_id]["global"].put_bucket_policy(bucket, json.dumps(document).encode())
         return cls(bucket, account_id)
 
     def delete(self, account_id: str, region_name: str) -> None:
