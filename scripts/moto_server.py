@@ -525,12 +525,106 @@ def efs_access_point_attributes() -> None:
     AccessPoint.physical_resource_id = property(lambda self: self.access_point_id)
 
 
+# ---- Environment stacks: security-group egress and prefix-list sources ----
+# (the environment plugin's `network.vpc.security_group.egress` and
+# `http.public.ingress.cdn`)
+
+
+class S3BucketPolicy(ShimLifecycle, CloudFormationModel):
+    """AWS::S3::BucketPolicy over moto's s3 backend (the ELB access-logs
+    bucket's policy), so GetBucketPolicy answers with it. moto enforces
+    bucket policies and the emulator speaks plain HTTP, so a statement
+    conditioned on `aws:SecureTransport` (a static site's ForceHTTPS deny)
+    would refuse every request here that real AWS, over HTTPS, admits: such
+    statements are left out of the stored policy."""
+
+    __module__ = "moto.s3.cloudformation"
+
+    def __init__(self, bucket: str, account_id: str):
+        self.bucket = bucket
+        self.account_id = account_id
+
+    CFN_TYPE = "AWS::S3::BucketPolicy"
+    NAME_PROPERTY = ""
+    ATTRIBUTES = ()
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.bucket
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        from moto.s3.models import s3_backends
+
+        props = cloudformation_json.get("Properties", {})
+        bucket = props["Bucket"]
+        document = dict(props["PolicyDocument"])
+        document["Statement"] = [
+            statement
+            for statement in document.get("Statement", [])
+            if "aws:SecureTransport" not in json.dumps(statement.get("Condition", {}))
+        ]
+        s3_backends[account_id]["global"].put_bucket_policy(bucket, json.dumps(document).encode())
+        return cls(bucket, account_id)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.s3.models import s3_backends
+
+        s3_backends[account_id]["global"].delete_bucket_policy(self.bucket)
+
+
+def security_group_egress_and_prefix_lists() -> None:
+    """moto's AWS::EC2::SecurityGroup model reads `SecurityGroupIngress` with
+    CIDR or group sources only: `SecurityGroupEgress` is ignored (the group
+    keeps its default allow-all egress) and a `SourcePrefixListId` source
+    becomes a rule without a source. CloudFormation replaces the default
+    egress with the listed rules and keeps prefix-list sources; so does this."""
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.security_groups import SecurityGroup
+
+    original = SecurityGroup.create_from_cloudformation_json.__func__
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = cloudformation_json.get("Properties", {})
+        ingress = properties.get("SecurityGroupIngress", [])
+        from_prefix_lists = [rule for rule in ingress if rule.get("SourcePrefixListId")]
+        plain = dict(properties, SecurityGroupIngress=[rule for rule in ingress if not rule.get("SourcePrefixListId")])
+        group = original(cls, resource_name, dict(cloudformation_json, Properties=plain), account_id, region_name, **kwargs)
+        backend = ec2_backends[account_id][region_name]
+        for rule in from_prefix_lists:
+            backend.authorize_security_group_ingress(
+                group_name_or_id=group.id,
+                ip_protocol=str(rule["IpProtocol"]),
+                from_port=rule.get("FromPort"),
+                to_port=rule.get("ToPort"),
+                ip_ranges=[],
+                prefix_list_ids=[{"PrefixListId": rule["SourcePrefixListId"], "Description": rule.get("Description", "")}],
+                vpc_id=group.vpc_id,
+            )
+        egress = properties.get("SecurityGroupEgress")
+        if egress:
+            group.egress_rules = []
+            for rule in egress:
+                backend.authorize_security_group_egress(
+                    group_name_or_id=group.id,
+                    ip_protocol=str(rule["IpProtocol"]),
+                    from_port=rule.get("FromPort"),
+                    to_port=rule.get("ToPort"),
+                    ip_ranges=rule.get("CidrIp", []),
+                    vpc_id=group.vpc_id,
+                )
+        return group
+
+    SecurityGroup.create_from_cloudformation_json = classmethod(create)
+
+
 if __name__ == "__main__":
     drop_novalue_from_lists()
     efs_access_point_attributes()
     stack_set_instances_like_aws()
     nested_stack_outputs()
     conditional_exports()
+    security_group_egress_and_prefix_lists()
     from moto.server import main
 
     main(sys.argv[1:])

@@ -14,7 +14,6 @@ pub fn from_environment_manifest(env: &Value, app_domain: Option<&str>) -> Envir
             .unwrap_or_default()
     };
     let public_certificates = strings("/http/public/certificates");
-    let private = env.pointer("/http/private").filter(|v| !v.is_null());
     let imported_vpc = env.pointer("/network/vpc/id").is_some_and(|v| !v.is_null());
     let public_subnets = if imported_vpc {
         env.pointer("/network/vpc/subnets/public").and_then(Value::as_array).is_some_and(|s| !s.is_empty())
@@ -30,7 +29,10 @@ pub fn from_environment_manifest(env: &Value, app_domain: Option<&str>) -> Envir
         // Certificates for an app domain are not issued by ferry's environment
         // yet, so HTTPS exists only with imported certificates.
         https_listener: !public_certificates.is_empty(),
-        internal_alb: private.is_some(),
+        // As in Copilot, the environment creates its internal load balancer
+        // whenever a Backend Service has `http` (`InternalALBWorkloads`), with
+        // or without `http.private` in its manifest.
+        internal_alb: true,
         internal_https_listener: !strings("/http/private/certificates").is_empty(),
         imported_vpc,
         public_subnets,
@@ -59,6 +61,6 @@ mod tests {
             json!({"network": {"vpc": {"id": "vpc-1", "subnets": {"private": [{"id": "subnet-1"}]}}}, "cdn": true});
         let c = from_environment_manifest(&env, Some("example.com"));
         assert!(c.imported_vpc && !c.public_subnets && c.cdn && c.dns_delegated && !c.https_listener);
-        assert!(!c.internal_alb);
+        assert!(c.internal_alb, "created on demand for backends with http");
     }
 }

@@ -138,11 +138,52 @@ impl Workspace {
                     format!("/environments/{}/network/vpc/placement", crate::yaml::escape_segment(env));
                 let placement = value.pointer(&override_pointer).or_else(|| value.pointer("/network/vpc/placement"));
                 let private_placement = placement.and_then(Value::as_str) == Some("private");
-                let efs_managed = uses_managed_efs(value, env);
-                Ok(WorkloadSummary { name, kind: manifest.kind, private_placement, efs_managed })
+                let mut summary =
+                    WorkloadSummary { name, kind: manifest.kind, private_placement, ..Default::default() };
+                fill_environment_needs(&mut summary, value, env);
+                Ok(summary)
             })
             .collect()
     }
+}
+
+/// What a workload asks of its environment stack (internal load balancer,
+/// managed EFS, App Runner VPC endpoint, CDN aliases), read from its manifest
+/// with the environment's override of a section winning, as for placement.
+fn fill_environment_needs(summary: &mut WorkloadSummary, manifest: &Value, env: &str) {
+    let env_pointer = format!("/environments/{}", crate::yaml::escape_segment(env));
+    let field = |pointer: &str| -> Option<&Value> {
+        manifest
+            .pointer(&format!("{env_pointer}{pointer}"))
+            .or_else(|| manifest.pointer(pointer))
+            .filter(|v| !v.is_null())
+    };
+    let enabled = |v: Option<&Value>| v.is_some_and(|v| v != &Value::Bool(false));
+    match summary.kind.as_str() {
+        "Backend Service" => summary.internal_http = enabled(field("/http")),
+        "Request-Driven Web Service" => summary.apprunner_private = enabled(field("/http/private")),
+        _ => {}
+    }
+    summary.efs_managed = uses_managed_efs(manifest, env);
+    let mut aliases = Vec::new();
+    match field("/http/alias") {
+        Some(Value::String(alias)) => aliases.push(alias.clone()),
+        Some(Value::Array(items)) => {
+            for item in items {
+                match item {
+                    Value::String(alias) => aliases.push(alias.clone()),
+                    Value::Object(map) => {
+                        if let Some(Value::String(alias)) = map.get("name") {
+                            aliases.push(alias.clone());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
+    summary.aliases = aliases;
 }
 
 /// Whether a volume of the manifest (the env's override of a volume wins)
@@ -273,5 +314,34 @@ mod tests {
         let p = &err.problems()[0];
         assert_eq!(p.location.as_ref().unwrap().line, 1);
         assert!(p.what.contains("`backend`"));
+    }
+
+    #[test]
+    fn summaries_say_what_each_workload_needs_of_its_environment() {
+        let dir = sample();
+        write(
+            dir.path(),
+            "copilot/api/manifest.yml",
+            "name: api\ntype: Backend Service\nhttp:\n  path: /\nstorage:\n  volumes:\n    data:\n      efs: true\n      path: /data\nenvironments:\n  prod:\n    http: false\n",
+        );
+        write(
+            dir.path(),
+            "copilot/frontend/manifest.yml",
+            "name: frontend\ntype: Load Balanced Web Service\nhttp:\n  alias: [www.example.com, {name: api.example.com}]\n",
+        );
+        write(
+            dir.path(),
+            "copilot/site/manifest.yml",
+            "name: site\ntype: Request-Driven Web Service\nhttp:\n  private: true\n",
+        );
+        let ws = Workspace::discover(dir.path()).unwrap();
+        let test = ws.workload_summaries("test").unwrap();
+        assert!(test[0].internal_http && test[0].efs_managed && !test[0].apprunner_private);
+        assert_eq!(test[1].aliases, ["www.example.com", "api.example.com"]);
+        assert!(!test[1].internal_http && !test[1].efs_managed);
+        assert!(test[2].apprunner_private);
+        // The prod override turns the backend's load balancer off.
+        let prod = ws.workload_summaries("prod").unwrap();
+        assert!(!prod[0].internal_http && prod[0].efs_managed);
     }
 }

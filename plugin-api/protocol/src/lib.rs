@@ -123,11 +123,21 @@ pub struct WorkloadSummary {
     /// private`), so the environment must provide NAT.
     #[serde(default)]
     pub private_placement: bool,
-    /// The workload mounts the environment's managed EFS file system
-    /// (`storage.volumes.*.efs: true`, or `uid`/`gid` without `id`), so the
-    /// environment creates it (Copilot's `EFSWorkloads`).
+    /// A Backend Service with `http`: the environment creates its internal
+    /// load balancer on demand (`InternalALBWorkloads`).
+    #[serde(default)]
+    pub internal_http: bool,
+    /// The workload mounts the environment-managed EFS file system
+    /// (`storage.volumes.<name>.efs: true`; `EFSWorkloads`).
     #[serde(default)]
     pub efs_managed: bool,
+    /// A Request-Driven Web Service with `http.private`: the environment
+    /// provides the App Runner VPC endpoint (`AppRunnerPrivateWorkloads`).
+    #[serde(default)]
+    pub apprunner_private: bool,
+    /// The workload's `http.alias` names (the environment's CDN serves them).
+    #[serde(default)]
+    pub aliases: Vec<String>,
 }
 
 /// Names of the logical resources, parameters and conditions the host adds

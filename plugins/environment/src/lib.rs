@@ -6,8 +6,9 @@
 pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Parameter, Resource, Template};
+use ferry_plugin_sdk::protocol::WorkloadSummary;
 use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderError, Rendered, Value, json};
-use manifest::{Manifest, Subnet};
+use manifest::{AccessLogs, AccessLogsConfig, Cdn, FlowLogs, Manifest, SecurityGroupRule, Subnet};
 
 /// The manifest `type:` this plugin renders.
 pub const MANIFEST_TYPE: &str = "Environment";
@@ -17,7 +18,8 @@ pub const MANIFEST_TEMPLATE: &str = include_str!("template.yml");
 const DEFAULT_VPC_CIDR: &str = "10.0.0.0/16";
 const DEFAULT_PUBLIC_CIDRS: [&str; 2] = ["10.0.0.0/24", "10.0.1.0/24"];
 const DEFAULT_PRIVATE_CIDRS: [&str; 2] = ["10.0.2.0/24", "10.0.3.0/24"];
-const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+const LBWS: &str = "Load Balanced Web Service";
+const BACKEND: &str = "Backend Service";
 const DEFAULT_FLOW_LOG_RETENTION: u64 = 14;
 /// Retention values CloudWatch Logs accepts.
 const LOG_RETENTION_DAYS: &[u64] =
@@ -88,13 +90,9 @@ pub fn check(m: &Manifest) -> Vec<Diagnostic> {
     if m.kind != MANIFEST_TYPE {
         out.push(Diagnostic::error("/type", format!("this plugin renders `{MANIFEST_TYPE}`, not `{}`", m.kind)));
     }
-    if let Some(cdn) = &m.cdn
-        && cdn != &Value::Bool(false)
-    {
-        out.push(Diagnostic::unsupported("/cdn", "cdn"));
-    }
     let vpc = m.network.as_ref().and_then(|n| n.vpc.as_ref());
     let imported = vpc.is_some_and(|v| v.id.is_some());
+    let mut imported_subnet_ids = Vec::new();
     if let Some(vpc) = vpc {
         if let Some(id) = &vpc.id
             && !is_ec2_id(id, "vpc")
@@ -128,6 +126,7 @@ pub fn check(m: &Manifest) -> Vec<Diagnostic> {
         for (kind, list) in [("public", &subnets.public), ("private", &subnets.private)] {
             check_subnets(&mut out, kind, list, imported);
         }
+        imported_subnet_ids = subnets.private.iter().chain(&subnets.public).filter_map(|s| s.id.clone()).collect();
         if imported && subnets.public.is_empty() && subnets.private.is_empty() {
             out.push(
                 Diagnostic::error("/network/vpc/id", "an imported VPC needs its subnets")
@@ -137,96 +136,180 @@ pub fn check(m: &Manifest) -> Vec<Diagnostic> {
         if let Some(sg) = &vpc.security_group {
             for (dir, rules) in [("ingress", &sg.ingress), ("egress", &sg.egress)] {
                 for (i, rule) in rules.iter().enumerate() {
-                    let path = format!("/network/vpc/security_group/{dir}/{i}");
-                    if !is_cidr(&rule.cidr) {
-                        out.push(Diagnostic::error(
-                            format!("{path}/cidr"),
-                            format!("`{}` is not an IPv4 CIDR block", rule.cidr),
-                        ));
-                    }
-                    if !["tcp", "udp", "icmp", "-1"].contains(&rule.ip_protocol.as_str()) {
-                        out.push(
-                            Diagnostic::error(
-                                format!("{path}/ip_protocol"),
-                                format!("unknown protocol `{}`", rule.ip_protocol),
-                            )
-                            .with_hint("use tcp, udp, icmp or -1 (all)"),
-                        );
-                    }
-                    if rule.from_port > rule.to_port {
-                        out.push(Diagnostic::error(format!("{path}/from_port"), "from_port is greater than to_port"));
-                    }
+                    check_rule(&mut out, &format!("/network/vpc/security_group/{dir}/{i}"), rule);
                 }
             }
         }
-        if let Some(flow_logs) = &vpc.flow_logs {
-            match flow_logs {
-                Value::Bool(_) => {}
-                Value::Object(map) => {
-                    for (key, value) in map {
-                        if key != "retention" {
-                            out.push(
-                                Diagnostic::error(
-                                    format!("/network/vpc/flow_logs/{key}"),
-                                    format!("unknown field `{key}`"),
-                                )
-                                .with_hint("flow_logs takes `retention` (days)"),
-                            );
-                        } else if !value.as_u64().is_some_and(|d| LOG_RETENTION_DAYS.contains(&d)) {
-                            out.push(
-                                Diagnostic::error(
-                                    "/network/vpc/flow_logs/retention",
-                                    format!("{value} is not a retention CloudWatch Logs accepts"),
-                                )
-                                .with_hint("use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ... days"),
-                            );
-                        }
-                    }
-                }
-                other => out.push(
-                    Diagnostic::error("/network/vpc/flow_logs", format!("wrong type: found {other}"))
-                        .with_hint("use `true`, `false` or `{retention: 14}`"),
-                ),
-            }
+        if let Some(FlowLogs::Config(config)) = &vpc.flow_logs
+            && let Some(days) = config.retention
+            && !LOG_RETENTION_DAYS.contains(&days)
+        {
+            out.push(
+                Diagnostic::error(
+                    "/network/vpc/flow_logs/retention",
+                    format!("{days} is not a retention CloudWatch Logs accepts"),
+                )
+                .with_hint("use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ... days"),
+            );
         }
     }
-    if let Some(public) = m.http.as_ref().and_then(|h| h.public.as_ref()) {
-        check_certificates(&mut out, "/http/public/certificates", &public.certificates);
-        if public.access_logs.as_ref().is_some_and(|v| v != &Value::Bool(false)) {
-            out.push(Diagnostic::unsupported("/http/public/access_logs", "http.public.access_logs"));
-        }
-        if let Some(ingress) = &public.ingress {
-            if ingress.cdn == Some(true) {
-                out.push(Diagnostic::unsupported("/http/public/ingress/cdn", "http.public.ingress.cdn"));
+    if let Some(cdn) = &m.cdn {
+        let config = cdn.config();
+        if let Some(arn) = &config.certificate {
+            if !is_acm_arn(arn) {
+                out.push(
+                    Diagnostic::error("/cdn/certificate", format!("`{arn}` is not an ACM certificate ARN"))
+                        .with_hint("arn:aws:acm:us-east-1:<account>:certificate/<id>"),
+                );
+            } else if !arn.contains(":acm:us-east-1:") {
+                out.push(
+                    Diagnostic::error("/cdn/certificate", "a CloudFront certificate must be in us-east-1")
+                        .with_hint("request or import the certificate in ACM in us-east-1 (N. Virginia)"),
+                );
             }
-            for (i, ip) in ingress.source_ips.iter().enumerate() {
-                if !is_cidr(ip) {
+        }
+        if let Some(assets) = &config.static_assets {
+            for (field, value) in [("alias", &assets.alias), ("location", &assets.location), ("path", &assets.path)] {
+                if value.as_deref().is_none_or(str::is_empty) {
                     out.push(
                         Diagnostic::error(
-                            format!("/http/public/ingress/source_ips/{i}"),
-                            format!("`{ip}` is not an IPv4 CIDR block"),
+                            format!("/cdn/static_assets/{field}"),
+                            format!("`static_assets` needs `{field}`"),
                         )
-                        .with_hint("for example 203.0.113.0/24, or 198.51.100.7/32 for one address"),
+                        .with_hint("alias: <domain>, location: <bucket>.s3.<region>.amazonaws.com, path: static/*"),
                     );
                 }
             }
         }
     }
-    if let Some(private) = m.http.as_ref().and_then(|h| h.private.as_ref()) {
+    if m.cdn_enabled() {
+        let config = m.cdn.as_ref().map(Cdn::config).unwrap_or_default();
+        let public_certificates = !m.public().certificates.is_empty();
+        if public_certificates && config.certificate.is_none() {
+            out.push(
+                Diagnostic::error("/cdn", "`cdn.certificate` is required with `http.public.certificates`")
+                    .with_hint("import the certificate of your aliases in ACM in us-east-1 and set `cdn.certificate`"),
+            );
+        } else if !public_certificates && config.certificate.is_some() && config.terminate_tls != Some(true) {
+            out.push(
+                Diagnostic::error(
+                    "/cdn/terminate_tls",
+                    "`cdn.terminate_tls` must be true when `cdn.certificate` is set without `http.public.certificates`",
+                )
+                .with_hint("add `terminate_tls: true` under `cdn`"),
+            );
+        }
+    }
+    let public = m.public();
+    check_certificates(&mut out, "/http/public/certificates", &public.certificates);
+    if let Some(AccessLogs::Config(config)) = &public.access_logs
+        && config.bucket_name.as_deref() == Some("")
+    {
+        out.push(
+            Diagnostic::error("/http/public/access_logs/bucket_name", "`bucket_name` is empty")
+                .with_hint("name an existing bucket, or use `access_logs: true` for one ferry creates"),
+        );
+    }
+    if let Some(deprecated) = &public.security_groups {
+        out.push(
+            Diagnostic::warning(
+                "/http/public/security_groups",
+                "`http.public.security_groups` is deprecated: `ingress.restrict_to` is read as `http.public.ingress`",
+            )
+            .with_hint("write `http.public.ingress.cdn` / `http.public.ingress.source_ips` instead"),
+        );
+        if public.ingress.is_some() && deprecated.ingress.is_some() {
+            out.push(
+                Diagnostic::error(
+                    "/http/public/security_groups/ingress",
+                    "`http.public.security_groups.ingress` and `http.public.ingress` are both set",
+                )
+                .with_hint("keep only `http.public.ingress`"),
+            );
+        }
+        if deprecated.ingress.as_ref().and_then(|i| i.from_vpc).is_some() {
+            out.push(
+                Diagnostic::error(
+                    "/http/public/security_groups/ingress/from_vpc",
+                    "a public load balancer already allows ingress from the VPC",
+                )
+                .with_hint("for the internal load balancer, use `http.private.ingress.vpc`"),
+            );
+        }
+    }
+    let ingress = m.public_ingress();
+    let ingress_path = if public.ingress.is_some() {
+        "/http/public/ingress"
+    } else {
+        "/http/public/security_groups/ingress/restrict_to"
+    };
+    for (i, ip) in ingress.source_ips.iter().enumerate() {
+        if !is_cidr(ip) {
+            out.push(
+                Diagnostic::error(
+                    format!("{ingress_path}/source_ips/{i}"),
+                    format!("`{ip}` is not an IPv4 CIDR block"),
+                )
+                .with_hint("for example 203.0.113.0/24, or 198.51.100.7/32 for one address"),
+            );
+        }
+    }
+    if ingress.cdn == Some(true) && !m.cdn_enabled() {
+        out.push(
+            Diagnostic::error(
+                format!("{ingress_path}/cdn"),
+                "ingress can be limited to CloudFront only when `cdn` is enabled",
+            )
+            .with_hint("add `cdn: true` to the manifest, or remove `ingress.cdn`"),
+        );
+    }
+    if let Some(private) = m.private() {
         check_certificates(&mut out, "/http/private/certificates", &private.certificates);
-        for (i, id) in private.internal_alb_subnets.iter().enumerate() {
+        for (i, id) in private.subnets.iter().enumerate() {
             if !is_ec2_id(id, "subnet") {
-                out.push(Diagnostic::error(
-                    format!("/http/private/internal_alb_subnets/{i}"),
-                    format!("`{id}` is not a subnet id"),
-                ));
+                out.push(Diagnostic::error(format!("/http/private/subnets/{i}"), format!("`{id}` is not a subnet id")));
+            } else if imported && !imported_subnet_ids.contains(id) {
+                out.push(
+                    Diagnostic::error(
+                        format!("/http/private/subnets/{i}"),
+                        format!("subnet `{id}` is not imported in `network.vpc.subnets`"),
+                    )
+                    .with_hint("the internal load balancer goes in subnets the environment imports"),
+                );
             }
         }
-        if !private.internal_alb_subnets.is_empty() && !imported {
+        if !private.subnets.is_empty() && !imported {
             out.push(
-                Diagnostic::error("/http/private/internal_alb_subnets", "internal_alb_subnets needs an imported VPC")
+                Diagnostic::error("/http/private/subnets", "`http.private.subnets` needs an imported VPC")
                     .with_hint("ferry places the internal load balancer in the private subnets it creates"),
             );
+        }
+        if let Some(deprecated) = &private.security_groups {
+            out.push(
+                Diagnostic::warning(
+                    "/http/private/security_groups",
+                    "`http.private.security_groups` is deprecated: `ingress.from_vpc` is read as `http.private.ingress.vpc`",
+                )
+                .with_hint("write `http.private.ingress.vpc: true` instead"),
+            );
+            if private.ingress.is_some() && deprecated.ingress.is_some() {
+                out.push(
+                    Diagnostic::error(
+                        "/http/private/security_groups/ingress",
+                        "`http.private.security_groups.ingress` and `http.private.ingress` are both set",
+                    )
+                    .with_hint("keep only `http.private.ingress`"),
+                );
+            }
+            if deprecated.ingress.as_ref().and_then(|i| i.restrict_to.as_ref()).is_some() {
+                out.push(
+                    Diagnostic::error(
+                        "/http/private/security_groups/ingress/restrict_to",
+                        "`restrict_to` is for the public load balancer",
+                    )
+                    .with_hint("use `http.public.ingress`"),
+                );
+            }
         }
     }
     if let Some(insights) = m.observability.as_ref().and_then(|o| o.container_insights.as_ref()) {
@@ -239,6 +322,24 @@ pub fn check(m: &Manifest) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+fn check_rule(out: &mut Vec<Diagnostic>, path: &str, rule: &SecurityGroupRule) {
+    if !is_cidr(&rule.cidr) {
+        out.push(Diagnostic::error(format!("{path}/cidr"), format!("`{}` is not an IPv4 CIDR block", rule.cidr)));
+    }
+    if !["tcp", "udp", "icmp", "-1"].contains(&rule.ip_protocol.as_str()) {
+        out.push(
+            Diagnostic::error(format!("{path}/ip_protocol"), format!("unknown protocol `{}`", rule.ip_protocol))
+                .with_hint("use tcp, udp, icmp or -1 (all)"),
+        );
+    }
+    if rule.ports.bounds().is_none() {
+        out.push(
+            Diagnostic::error(format!("{path}/ports"), "`ports` is not a port or a `<from>-<to>` range")
+                .with_hint("for example `ports: 5432` or `ports: 0-65535` (from ≤ to, both 0-65535)"),
+        );
+    }
 }
 
 fn check_subnets(out: &mut Vec<Diagnostic>, kind: &str, list: &[Subnet], imported: bool) {
@@ -299,7 +400,6 @@ fn name_tag(suffix: &str) -> Value {
 /// Subnet ids as a list, for a resource property.
 struct Network {
     vpc_id: Value,
-    vpc_cidr: Value,
     public: Vec<Value>,
     private: Vec<Value>,
 }
@@ -312,63 +412,57 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     ));
     let mut params = indexmap::IndexMap::new();
 
-    let lb_services: Vec<&str> =
-        ctx.workloads.iter().filter(|w| w.kind == "Load Balanced Web Service").map(|w| w.name.as_str()).collect();
-    let private_http = m.http.as_ref().and_then(|h| h.private.as_ref());
-    let internal_services: Vec<&str> = if private_http.is_some() {
-        ctx.workloads.iter().filter(|w| w.kind == "Backend Service").map(|w| w.name.as_str()).collect()
-    } else {
-        Vec::new()
+    let names = |keep: &dyn Fn(&WorkloadSummary) -> bool| -> String {
+        ctx.workloads.iter().filter(|w| keep(w)).map(|w| w.name.as_str()).collect::<Vec<_>>().join(",")
     };
-    let nat_services: Vec<&str> =
-        ctx.workloads.iter().filter(|w| w.private_placement).map(|w| w.name.as_str()).collect();
-
-    t.parameter(
-        "ALBWorkloads",
-        Parameter::string().default("").description("Services behind the public load balancer"),
-    );
-    t.parameter(
-        "InternalALBWorkloads",
-        Parameter::string().default("").description("Services behind the internal load balancer"),
-    );
-    t.parameter(
-        "NATWorkloads",
-        Parameter::string().default("").description("Workloads in private subnets that need NAT"),
-    );
+    // Copilot's feature parameters: each names the workloads that need a
+    // shared resource, which exists only while the list is not empty.
+    let features = [
+        ("ALBWorkloads", "Services behind the public load balancer", names(&|w| w.kind == LBWS)),
+        (
+            "InternalALBWorkloads",
+            "Backend services behind the internal load balancer",
+            names(&|w| w.kind == BACKEND && w.internal_http),
+        ),
+        ("EFSWorkloads", "Workloads that mount the environment's EFS file system", names(&|w| w.efs_managed)),
+        ("NATWorkloads", "Workloads in private subnets that need NAT", names(&|w| w.private_placement)),
+        (
+            "AppRunnerPrivateWorkloads",
+            "Request-Driven Web Services reachable only from the VPC",
+            names(&|w| w.apprunner_private),
+        ),
+    ];
+    for (name, description, value) in features {
+        t.parameter(name, Parameter::string().default("").description(description));
+        params.insert(name.to_string(), json!(value));
+    }
     t.parameter(
         "ServiceDiscoveryEndpoint",
         Parameter::string().description("Private DNS namespace of the environment"),
     );
-    params.insert("ALBWorkloads".to_string(), json!(lb_services.join(",")));
-    params.insert("InternalALBWorkloads".to_string(), json!(internal_services.join(",")));
-    params.insert("NATWorkloads".to_string(), json!(nat_services.join(",")));
     params.insert("ServiceDiscoveryEndpoint".to_string(), json!(format!("{}.{}.local", ctx.env, ctx.app)));
 
     let not_empty = |p: &str| cfn::not(cfn::equals(cfn::ref_(p), json!("")));
     t.condition("CreateALB", not_empty("ALBWorkloads"));
-    if private_http.is_some() {
-        t.condition("CreateInternalALB", not_empty("InternalALBWorkloads"));
-    }
+    t.condition("CreateInternalALB", not_empty("InternalALBWorkloads"));
+    t.condition("CreateEFS", not_empty("EFSWorkloads"));
 
     let vpc = m.network.as_ref().and_then(|n| n.vpc.clone()).unwrap_or_default();
     let network = match &vpc.id {
         Some(id) => imported_network(&vpc, id),
         None => {
             t.condition("CreateNATGateways", not_empty("NATWorkloads"));
+            t.condition("CreateAppRunnerVPCEndpoint", not_empty("AppRunnerPrivateWorkloads"));
             created_network(&mut t, &vpc)
         }
     };
-    if let Some(flow_logs) = &vpc.flow_logs {
-        let retention = match flow_logs {
-            Value::Bool(true) => Some(DEFAULT_FLOW_LOG_RETENTION),
-            Value::Object(map) => {
-                Some(map.get("retention").and_then(Value::as_u64).unwrap_or(DEFAULT_FLOW_LOG_RETENTION))
-            }
-            _ => None,
-        };
-        if let Some(days) = retention {
-            flow_logs_resources(&mut t, &network, days);
-        }
+    let retention = match &vpc.flow_logs {
+        Some(FlowLogs::Enabled(true)) => Some(DEFAULT_FLOW_LOG_RETENTION),
+        Some(FlowLogs::Config(config)) => Some(config.retention.unwrap_or(DEFAULT_FLOW_LOG_RETENTION)),
+        _ => None,
+    };
+    if let Some(days) = retention {
+        flow_logs_resources(&mut t, &network, days);
     }
 
     security_group(&mut t, &network, &vpc);
@@ -381,9 +475,20 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
             .describe("A private DNS namespace so services find each other as <service>.<env>.<app>.local"),
     );
     roles(&mut t);
-    public_load_balancer(&mut t, m, &network);
-    if let Some(private) = private_http {
-        internal_load_balancer(&mut t, private, &network);
+    let access_logs = m.public().access_logs.as_ref().and_then(AccessLogs::settings);
+    if let Some(settings) = &access_logs
+        && settings.bucket_name.is_none()
+    {
+        access_logs_bucket(&mut t, settings);
+    }
+    public_load_balancer(&mut t, m, &network, access_logs.as_ref());
+    if m.cdn_enabled() {
+        cdn(&mut t, m, ctx);
+    }
+    internal_load_balancer(&mut t, m, &network);
+    efs(&mut t, &network);
+    if vpc.id.is_none() {
+        app_runner_endpoint(&mut t, &network);
     }
     outputs(&mut t, &network, m, vpc.id.is_none());
     Rendered { template: t, parameters: params }
@@ -392,14 +497,7 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
 fn imported_network(vpc: &manifest::Vpc, id: &str) -> Network {
     let subnets = vpc.subnets.clone().unwrap_or_default();
     let ids = |list: &[Subnet]| list.iter().filter_map(|s| s.id.clone()).map(Value::String).collect::<Vec<_>>();
-    Network {
-        vpc_id: json!(id),
-        // The imported VPC's CIDR is not known offline; the internal ALB then
-        // admits the environment security group only.
-        vpc_cidr: Value::Null,
-        public: ids(&subnets.public),
-        private: ids(&subnets.private),
-    }
+    Network { vpc_id: json!(id), public: ids(&subnets.public), private: ids(&subnets.private) }
 }
 
 fn created_network(t: &mut Template, vpc: &manifest::Vpc) -> Network {
@@ -523,7 +621,7 @@ fn created_network(t: &mut Template, vpc: &manifest::Vpc) -> Network {
         );
         private.push(cfn::ref_(&id));
     }
-    Network { vpc_id: cfn::ref_("VPC"), vpc_cidr: cfn::get_att("VPC", "CidrBlock"), public, private }
+    Network { vpc_id: cfn::ref_("VPC"), public, private }
 }
 
 fn subnet(t: &mut Template, id: &str, cidr: Value, az: Value, public: bool, tag: &str) {
@@ -576,54 +674,70 @@ fn ingress_from_group(
 
 fn flow_logs_resources(t: &mut Template, network: &Network, days: u64) {
     t.resource(
-        "FlowLogGroup",
+        "VpcFlowLogGroup",
         Resource::new("AWS::Logs::LogGroup")
-            .prop("LogGroupName", cfn::sub("/copilot/${AppName}-${EnvironmentName}-vpc-flow-logs"))
+            .prop(
+                "LogGroupName",
+                cfn::join("-", json!([cfn::ref_("AppName"), cfn::ref_("EnvironmentName"), "FlowLogs"])),
+            )
             .prop("RetentionInDays", days)
             .describe("A log group for the VPC's flow logs"),
     );
     t.resource(
+        "FlowLog",
+        Resource::new("AWS::EC2::FlowLog")
+            .prop("DeliverLogsPermissionArn", cfn::get_att("FlowLogRole", "Arn"))
+            .prop("LogDestinationType", "cloud-watch-logs")
+            .prop("LogGroupName", cfn::ref_("VpcFlowLogGroup"))
+            .prop("MaxAggregationInterval", 60)
+            .prop("ResourceId", network.vpc_id.clone())
+            .prop("ResourceType", "VPC")
+            .prop("TrafficType", "ALL")
+            .describe("Records the IP traffic of the VPC"),
+    );
+    t.resource(
         "FlowLogRole",
         Resource::new("AWS::IAM::Role")
-            .prop("AssumeRolePolicyDocument", cfn::assume_role_policy("vpc-flow-logs.amazonaws.com"))
+            .prop(
+                "AssumeRolePolicyDocument",
+                cfn::policy_document(vec![json!({
+                    "Effect": "Allow",
+                    "Principal": { "Service": "vpc-flow-logs.amazonaws.com" },
+                    "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "StringEquals": { "aws:SourceAccount": cfn::ref_("AWS::AccountId") },
+                        "ArnLike": { "aws:SourceArn": cfn::sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-flow-log/*") }
+                    }
+                })]),
+            )
             .prop(
                 "Policies",
                 json!([{
-                    "PolicyName": "publish-flow-logs",
+                    "PolicyName": "GrantAccesstoEC2toPublishFlowlogs",
                     "PolicyDocument": cfn::policy_document(vec![json!({
                         "Effect": "Allow",
-                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                        "Resource": cfn::get_att("FlowLogGroup", "Arn")
+                        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+                                   "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
+                        "Resource": "*"
                     })])
                 }]),
             )
             .describe("A role that lets VPC flow logs write to CloudWatch Logs"),
     );
-    t.resource(
-        "FlowLog",
-        Resource::new("AWS::EC2::FlowLog")
-            .prop("ResourceId", network.vpc_id.clone())
-            .prop("ResourceType", "VPC")
-            .prop("TrafficType", "ALL")
-            .prop("LogDestinationType", "cloud-watch-logs")
-            .prop("LogGroupName", cfn::ref_("FlowLogGroup"))
-            .prop("DeliverLogsPermissionArn", cfn::get_att("FlowLogRole", "Arn"))
-            .describe("Records the VPC's network traffic"),
-    );
 }
 
-fn rule_json(rule: &manifest::SecurityGroupRule) -> Value {
-    // EC2 ignores ports for "all protocols"; leaving them out says so.
-    if rule.ip_protocol == "-1" {
-        return json!({ "IpProtocol": "-1", "CidrIp": rule.cidr });
-    }
-    json!({ "IpProtocol": rule.ip_protocol, "FromPort": rule.from_port, "ToPort": rule.to_port, "CidrIp": rule.cidr })
+fn rule_json(rule: &SecurityGroupRule) -> Value {
+    let (from, to) = rule.ports.bounds().unwrap_or_default();
+    json!({ "IpProtocol": rule.ip_protocol, "FromPort": from, "ToPort": to, "CidrIp": rule.cidr })
 }
 
 fn security_group(t: &mut Template, network: &Network, vpc: &manifest::Vpc) {
     let sg = vpc.security_group.clone().unwrap_or_default();
     let mut resource = Resource::new("AWS::EC2::SecurityGroup")
-        .prop("GroupDescription", cfn::sub("${AppName}-${EnvironmentName}-EnvironmentSecurityGroup"))
+        .prop(
+            "GroupDescription",
+            cfn::join("", json!([cfn::ref_("AppName"), "-", cfn::ref_("EnvironmentName"), "EnvironmentSecurityGroup"])),
+        )
         .prop("VpcId", network.vpc_id.clone())
         .prop("Tags", name_tag("-env"))
         .describe("The security group shared by the environment's services");
@@ -640,26 +754,148 @@ fn security_group(t: &mut Template, network: &Network, vpc: &manifest::Vpc) {
         None,
         "EnvironmentSecurityGroup",
         "EnvironmentSecurityGroup",
-        "Services of the environment reach each other",
+        "Ingress from other containers in the same security group",
     );
 }
 
 fn cluster(t: &mut Template, m: &Manifest) {
-    let insights = match m.observability.as_ref().and_then(|o| o.container_insights.as_ref()) {
-        Some(Value::Bool(true)) => "enabled",
-        Some(Value::String(mode)) if mode == "enhanced" => "enhanced",
+    // Like Copilot, the setting is written only when the manifest has it, so
+    // the account's default applies otherwise.
+    let insights = m.observability.as_ref().and_then(|o| o.container_insights.as_ref()).map(|v| match v {
+        Value::Bool(true) => "enabled",
+        Value::String(mode) if mode == "enhanced" => "enhanced",
         _ => "disabled",
-    };
+    });
     t.resource(
         "Cluster",
         Resource::new("AWS::ECS::Cluster")
             .prop("CapacityProviders", json!(["FARGATE", "FARGATE_SPOT"]))
             .prop("Configuration", json!({ "ExecuteCommandConfiguration": { "Logging": "DEFAULT" } }))
-            .prop("ClusterSettings", json!([{ "Name": "containerInsights", "Value": insights }]))
+            .opt_prop("ClusterSettings", insights.map(|v| json!([{ "Name": "containerInsights", "Value": v }])))
             .describe("An ECS cluster where the environment's services and jobs run"),
     );
 }
 
+/// The ELB service account of each region, which writes access logs
+/// (Copilot's `RegionalConfigs` mapping).
+const ELB_ACCOUNTS: &[(&str, &str)] = &[
+    ("us-east-1", "127311923021"),
+    ("us-east-2", "033677994240"),
+    ("us-west-1", "027434742980"),
+    ("us-west-2", "797873946194"),
+    ("af-south-1", "098369216593"),
+    ("ca-central-1", "985666609251"),
+    ("eu-central-1", "054676820928"),
+    ("eu-west-1", "156460612806"),
+    ("eu-west-2", "652711504416"),
+    ("eu-south-1", "635631232127"),
+    ("eu-west-3", "009996457667"),
+    ("eu-north-1", "897822967062"),
+    ("ap-east-1", "754344448648"),
+    ("ap-northeast-1", "582318560864"),
+    ("ap-northeast-2", "600734575887"),
+    ("ap-northeast-3", "383597477331"),
+    ("ap-southeast-1", "114774131450"),
+    ("ap-southeast-2", "783225319266"),
+    ("ap-southeast-3", "589379963580"),
+    ("ap-south-1", "718504428378"),
+    ("me-south-1", "076674570225"),
+    ("sa-east-1", "507241528517"),
+    ("us-gov-west-1", "048591011584"),
+    ("us-gov-east-1", "190560391635"),
+    ("cn-north-1", "638102146993"),
+    ("cn-northwest-1", "037604701340"),
+];
+
+/// CloudFront's origin-facing managed prefix list in each region
+/// (`com.amazonaws.global.cloudfront.origin-facing`). Copilot looks it up
+/// with EC2 at deploy time; ferry renders offline, so the ids are mapped.
+const CLOUDFRONT_PREFIX_LISTS: &[(&str, &str)] = &[
+    ("ap-northeast-1", "pl-58a04531"),
+    ("ap-northeast-2", "pl-22a6434b"),
+    ("ap-northeast-3", "pl-31a14458"),
+    ("ap-south-1", "pl-9aa247f3"),
+    ("ap-southeast-1", "pl-31a34658"),
+    ("ap-southeast-2", "pl-b8a742d1"),
+    ("ca-central-1", "pl-38a64351"),
+    ("eu-central-1", "pl-a3a144ca"),
+    ("eu-north-1", "pl-fab65393"),
+    ("eu-west-1", "pl-4fa04526"),
+    ("eu-west-2", "pl-93a247fa"),
+    ("eu-west-3", "pl-75b1541c"),
+    ("sa-east-1", "pl-5da64334"),
+    ("us-east-1", "pl-3b927c52"),
+    ("us-east-2", "pl-b6a144df"),
+    ("us-west-1", "pl-4ea04527"),
+    ("us-west-2", "pl-82a045eb"),
+];
+
+fn regional_configs(t: &mut Template) {
+    let mut regions = serde_json::Map::new();
+    for (region, account) in ELB_ACCOUNTS {
+        regions.insert(region.to_string(), json!({ "ElbAccountId": account }));
+    }
+    for (region, list) in CLOUDFRONT_PREFIX_LISTS {
+        let entry = regions.entry(region.to_string()).or_insert_with(|| json!({}));
+        entry["CloudFrontPrefixListId"] = json!(list);
+    }
+    t.mappings.insert("RegionalConfigs".to_string(), Value::Object(regions));
+}
+
+fn find_in_regional_configs(key: &str) -> Value {
+    json!({ "Fn::FindInMap": ["RegionalConfigs", cfn::ref_("AWS::Region"), key] })
+}
+
+fn access_logs_bucket(t: &mut Template, settings: &AccessLogsConfig) {
+    regional_configs(t);
+    let mut object =
+        vec![json!("arn:"), cfn::ref_("AWS::Partition"), json!(":s3:::"), cfn::ref_("ELBAccessLogsBucket")];
+    if let Some(prefix) = &settings.prefix {
+        object.extend([json!("/"), json!(prefix)]);
+    }
+    object.extend([json!("/AWSLogs/"), cfn::ref_("AWS::AccountId"), json!("/*")]);
+    t.resource(
+        "ELBAccessLogsBucketPolicy",
+        Resource::new("AWS::S3::BucketPolicy")
+            .condition("CreateALB")
+            .depends_on("ELBAccessLogsBucket")
+            .prop("Bucket", cfn::ref_("ELBAccessLogsBucket"))
+            .prop(
+                "PolicyDocument",
+                cfn::policy_document(vec![json!({
+                    "Action": ["s3:PutObject"],
+                    "Effect": "Allow",
+                    "Resource": [cfn::join("", Value::Array(object))],
+                    "Principal": { "AWS": cfn::join("", json!([
+                        cfn::sub("arn:${AWS::Partition}:iam::"),
+                        find_in_regional_configs("ElbAccountId"),
+                        ":root"
+                    ])) }
+                })]),
+            )
+            .describe("Lets the region's load balancer service write access logs to the bucket"),
+    );
+    t.resource(
+        "ELBAccessLogsBucket",
+        Resource::new("AWS::S3::Bucket")
+            .prop("VersioningConfiguration", json!({ "Status": "Enabled" }))
+            .prop(
+                "BucketEncryption",
+                json!({ "ServerSideEncryptionConfiguration": [
+                    { "ServerSideEncryptionByDefault": { "SSEAlgorithm": "AES256" } }
+                ] }),
+            )
+            .prop(
+                "PublicAccessBlockConfiguration",
+                json!({ "BlockPublicAcls": true, "BlockPublicPolicy": true,
+                        "IgnorePublicAcls": true, "RestrictPublicBuckets": true }),
+            )
+            .describe("An S3 bucket for the public load balancer's access logs"),
+    );
+}
+
+/// One ingress rule per source on `port`: the CloudFront prefix list, the
+/// listed CIDRs, or anyone.
 fn roles(t: &mut Template) {
     t.resource(
         "CloudformationExecutionRole",
@@ -747,130 +983,284 @@ fn roles(t: &mut Template) {
     );
 }
 
-fn public_load_balancer(t: &mut Template, m: &Manifest, network: &Network) {
-    let public = m.http.as_ref().and_then(|h| h.public.clone()).unwrap_or_default();
-    let sources = match public.ingress.as_ref().map(|i| i.source_ips.clone()).unwrap_or_default() {
-        list if list.is_empty() => vec!["0.0.0.0/0".to_string()],
-        list => list,
-    };
-    let ingress: Vec<Value> = sources
-        .iter()
-        .flat_map(|cidr| {
-            [80, 443].map(|port| {
-                json!({ "CidrIp": cidr, "Description": format!("HTTP{} from {cidr}", if port == 443 { "S" } else { "" }),
-                        "FromPort": port, "ToPort": port, "IpProtocol": "tcp" })
-            })
-        })
-        .collect();
+fn public_ingress(m: &Manifest, port: u16) -> Value {
+    let ingress = m.public_ingress();
+    let mut rules = Vec::new();
+    if ingress.cdn == Some(true) {
+        rules.push(json!({
+            "SourcePrefixListId": find_in_regional_configs("CloudFrontPrefixListId"),
+            "Description": format!("Allow ingress from the CloudFront prefix list on port {port}"),
+            "FromPort": port, "IpProtocol": "tcp", "ToPort": port
+        }));
+    }
+    for cidr in &ingress.source_ips {
+        rules.push(json!({
+            "CidrIp": cidr, "Description": format!("Allow ingress from source IP {cidr} on port {port}"),
+            "FromPort": port, "IpProtocol": "tcp", "ToPort": port
+        }));
+    }
+    if rules.is_empty() {
+        rules.push(json!({
+            "CidrIp": "0.0.0.0/0", "Description": format!("Allow from anyone on port {port}"),
+            "FromPort": port, "IpProtocol": "tcp", "ToPort": port
+        }));
+    }
+    Value::Array(rules)
+}
+
+fn public_load_balancer(t: &mut Template, m: &Manifest, network: &Network, access_logs: Option<&AccessLogsConfig>) {
+    let public = m.public();
+    let https = !public.certificates.is_empty();
+    if m.public_ingress().cdn == Some(true) && !t.mappings.contains_key("RegionalConfigs") {
+        regional_configs(t);
+    }
     t.resource(
         "PublicHTTPLoadBalancerSecurityGroup",
         Resource::new("AWS::EC2::SecurityGroup")
             .condition("CreateALB")
-            .prop("GroupDescription", "Access to the public facing load balancer")
-            .prop("SecurityGroupIngress", Value::Array(ingress))
+            .prop("GroupDescription", "HTTP access to the public facing load balancer")
+            .prop("SecurityGroupIngress", public_ingress(m, 80))
             .prop("VpcId", network.vpc_id.clone())
-            .prop("Tags", name_tag("-lb"))
-            .describe("The security group of the public load balancer"),
+            .prop("Tags", name_tag("-lb-http"))
+            .describe("A security group for the public load balancer allowing HTTP traffic"),
     );
     ingress_from_group(
         t,
-        "EnvironmentSecurityGroupIngressFromPublicALB",
+        "EnvironmentHTTPSecurityGroupIngressFromPublicALB",
         Some("CreateALB"),
         "EnvironmentSecurityGroup",
         "PublicHTTPLoadBalancerSecurityGroup",
-        "Ingress from the public load balancer",
+        "HTTP ingress from the public ALB",
     );
-    t.resource(
-        "PublicLoadBalancer",
-        Resource::new("AWS::ElasticLoadBalancingV2::LoadBalancer")
-            .condition("CreateALB")
-            .prop("Scheme", "internet-facing")
-            .prop("SecurityGroups", json!([cfn::get_att("PublicHTTPLoadBalancerSecurityGroup", "GroupId")]))
-            .prop("Subnets", Value::Array(network.public.clone()))
-            .prop("Type", "application")
-            .describe("An application load balancer that routes internet traffic to services"),
-    );
+    let mut security_groups = vec![cfn::get_att("PublicHTTPLoadBalancerSecurityGroup", "GroupId")];
+    if https {
+        t.resource(
+            "PublicHTTPSLoadBalancerSecurityGroup",
+            Resource::new("AWS::EC2::SecurityGroup")
+                .condition("CreateALB")
+                .prop("GroupDescription", "HTTPS access to the public facing load balancer")
+                .prop("SecurityGroupIngress", public_ingress(m, 443))
+                .prop("VpcId", network.vpc_id.clone())
+                .prop("Tags", name_tag("-lb-https"))
+                .describe("A security group for the public load balancer allowing HTTPS traffic"),
+        );
+        ingress_from_group(
+            t,
+            "EnvironmentHTTPSSecurityGroupIngressFromPublicALB",
+            Some("CreateALB"),
+            "EnvironmentSecurityGroup",
+            "PublicHTTPSLoadBalancerSecurityGroup",
+            "HTTPS ingress from the public ALB",
+        );
+        security_groups.push(cfn::get_att("PublicHTTPSLoadBalancerSecurityGroup", "GroupId"));
+    }
+    let attributes = match access_logs {
+        None => json!([{ "Key": "access_logs.s3.enabled", "Value": "false" }]),
+        Some(settings) => {
+            let mut list = vec![json!({ "Key": "access_logs.s3.enabled", "Value": "true" })];
+            if let Some(prefix) = &settings.prefix {
+                list.push(json!({ "Key": "access_logs.s3.prefix", "Value": prefix }));
+            }
+            let bucket =
+                settings.bucket_name.clone().map(Value::String).unwrap_or_else(|| cfn::ref_("ELBAccessLogsBucket"));
+            list.push(json!({ "Key": "access_logs.s3.bucket", "Value": bucket }));
+            Value::Array(list)
+        }
+    };
+    let mut alb = Resource::new("AWS::ElasticLoadBalancingV2::LoadBalancer")
+        .condition("CreateALB")
+        .prop("LoadBalancerAttributes", attributes)
+        .prop("Scheme", "internet-facing")
+        .prop("SecurityGroups", Value::Array(security_groups))
+        .prop("Subnets", Value::Array(network.public.clone()))
+        .prop("Type", "application")
+        .describe("An application load balancer that routes internet traffic to services");
+    if t.has_resource("ELBAccessLogsBucketPolicy") {
+        alb = alb.depends_on("ELBAccessLogsBucketPolicy");
+    }
+    t.resource("PublicLoadBalancer", alb);
     t.resource(
         "DefaultHTTPTargetGroup",
-        Resource::new("AWS::ElasticLoadBalancingV2::TargetGroup")
-            .condition("CreateALB")
-            .prop("HealthCheckIntervalSeconds", 10)
-            .prop("HealthyThresholdCount", 2)
-            .prop("Port", 80)
-            .prop("Protocol", "HTTP")
-            .prop("TargetType", "ip")
-            .prop("VpcId", network.vpc_id.clone())
+        default_target_group("CreateALB", network)
             .describe("The load balancer's default target group, for requests no service claims"),
     );
-    let https = !public.certificates.is_empty();
-    let http_action = if https {
-        json!([{ "Type": "redirect", "RedirectConfig": { "Protocol": "HTTPS", "Port": "443", "Host": "#{host}",
-                 "Path": "/#{path}", "Query": "#{query}", "StatusCode": "HTTP_301" } }])
-    } else {
-        json!([{ "Type": "forward", "TargetGroupArn": cfn::ref_("DefaultHTTPTargetGroup") }])
-    };
     t.resource(
         "HTTPListener",
         Resource::new("AWS::ElasticLoadBalancingV2::Listener")
             .condition("CreateALB")
-            .prop("DefaultActions", http_action)
+            .prop(
+                "DefaultActions",
+                json!([{ "TargetGroupArn": cfn::ref_("DefaultHTTPTargetGroup"), "Type": "forward" }]),
+            )
             .prop("LoadBalancerArn", cfn::ref_("PublicLoadBalancer"))
             .prop("Port", 80)
             .prop("Protocol", "HTTP")
-            .describe(if https { "An HTTP listener that redirects to HTTPS" } else { "An HTTP listener on port 80" }),
+            .describe("A load balancer listener to route HTTP traffic"),
     );
     if https {
-        t.resource(
+        https_listener(
+            t,
             "HTTPSListener",
-            Resource::new("AWS::ElasticLoadBalancingV2::Listener")
-                .condition("CreateALB")
-                .prop("Certificates", json!([{ "CertificateArn": public.certificates[0] }]))
-                .prop(
-                    "DefaultActions",
-                    json!([{ "Type": "forward", "TargetGroupArn": cfn::ref_("DefaultHTTPTargetGroup") }]),
-                )
-                .prop("LoadBalancerArn", cfn::ref_("PublicLoadBalancer"))
-                .prop("Port", 443)
-                .prop("Protocol", "HTTPS")
-                .prop("SslPolicy", public.ssl_policy.clone().unwrap_or_else(|| DEFAULT_SSL_POLICY.to_string()))
-                .describe("An HTTPS listener on port 443 with the imported certificates"),
+            "HTTPSImportCertificate",
+            "CreateALB",
+            "PublicLoadBalancer",
+            "DefaultHTTPTargetGroup",
+            &public.certificates,
+            public.ssl_policy.as_deref(),
+            "A load balancer listener to route HTTPS traffic",
         );
-        if public.certificates.len() > 1 {
-            let extra: Vec<Value> = public.certificates[1..].iter().map(|c| json!({ "CertificateArn": c })).collect();
-            t.resource(
-                "HTTPSImportCertificate",
-                Resource::new("AWS::ElasticLoadBalancingV2::ListenerCertificate")
-                    .condition("CreateALB")
-                    .prop("ListenerArn", cfn::ref_("HTTPSListener"))
-                    .prop("Certificates", Value::Array(extra))
-                    .describe("Additional certificates of the HTTPS listener"),
-            );
-        }
     }
 }
 
-fn internal_load_balancer(t: &mut Template, private: &manifest::PrivateHttp, network: &Network) {
-    let mut ingress = Vec::new();
-    if private.ingress.as_ref().and_then(|i| i.vpc) == Some(true) && !network.vpc_cidr.is_null() {
-        ingress.push(json!({ "CidrIp": network.vpc_cidr, "Description": "Ingress from the VPC", "IpProtocol": -1 }));
-    }
-    let mut sg = Resource::new("AWS::EC2::SecurityGroup")
-        .condition("CreateInternalALB")
-        .prop("GroupDescription", "Access to the internal load balancer")
+fn default_target_group(condition: &str, network: &Network) -> Resource {
+    Resource::new("AWS::ElasticLoadBalancingV2::TargetGroup")
+        .condition(condition)
+        .prop("HealthCheckIntervalSeconds", 10)
+        .prop("HealthyThresholdCount", 2)
+        .prop("HealthCheckTimeoutSeconds", 5)
+        .prop("Port", 80)
+        .prop("Protocol", "HTTP")
+        .prop("TargetGroupAttributes", json!([{ "Key": "deregistration_delay.timeout_seconds", "Value": "60" }]))
+        .prop("TargetType", "ip")
         .prop("VpcId", network.vpc_id.clone())
-        .prop("Tags", name_tag("-internal-lb"))
-        .describe("The security group of the internal load balancer");
-    if !ingress.is_empty() {
-        sg = sg.prop("SecurityGroupIngress", Value::Array(ingress));
+}
+
+/// An HTTPS listener with the first certificate, plus Copilot's
+/// `<prefix>2`, `<prefix>3`, ... listener certificates for the others.
+#[allow(clippy::too_many_arguments)]
+fn https_listener(
+    t: &mut Template,
+    id: &str,
+    extra_prefix: &str,
+    condition: &str,
+    load_balancer: &str,
+    target_group: &str,
+    certificates: &[String],
+    ssl_policy: Option<&str>,
+    description: &str,
+) {
+    t.resource(
+        id,
+        Resource::new("AWS::ElasticLoadBalancingV2::Listener")
+            .condition(condition)
+            .prop("Certificates", json!([{ "CertificateArn": certificates[0] }]))
+            .prop("DefaultActions", json!([{ "TargetGroupArn": cfn::ref_(target_group), "Type": "forward" }]))
+            .prop("LoadBalancerArn", cfn::ref_(load_balancer))
+            .prop("Port", 443)
+            .prop("Protocol", "HTTPS")
+            .opt_prop("SslPolicy", ssl_policy)
+            .describe(description),
+    );
+    for (i, arn) in certificates.iter().enumerate().skip(1) {
+        t.resource(
+            &format!("{extra_prefix}{}", i + 1),
+            Resource::new("AWS::ElasticLoadBalancingV2::ListenerCertificate")
+                .condition(condition)
+                .prop("ListenerArn", cfn::ref_(id))
+                .prop("Certificates", json!([{ "CertificateArn": arn }]))
+                .describe("An additional certificate of the HTTPS listener"),
+        );
     }
-    t.resource("InternalLoadBalancerSecurityGroup", sg);
-    ingress_from_group(
-        t,
-        "InternalLoadBalancerSecurityGroupIngressFromEnvironment",
-        Some("CreateInternalALB"),
+}
+
+fn cdn(t: &mut Template, m: &Manifest, ctx: &RenderContext) {
+    let config = m.cdn.as_ref().map(Cdn::config).unwrap_or_default();
+    let terminate_tls = config.terminate_tls == Some(true);
+    let origin = "copilot-${AppName}-${EnvironmentName}-origin";
+    let all_methods = json!(["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]);
+    let mut distribution = json!({
+        "DefaultCacheBehavior": {
+            "AllowedMethods": all_methods,
+            // Managed policies: CachingDisabled and AllViewer.
+            "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+            "TargetOriginId": cfn::sub(origin),
+            "OriginRequestPolicyId": "216adef6-5c7f-47e4-b989-5492eafa07d3",
+            "ViewerProtocolPolicy": if terminate_tls { "redirect-to-https" } else { "allow-all" }
+        },
+        "Enabled": true,
+        "IPV6Enabled": true,
+        "Origins": [{
+            "Id": cfn::sub(origin),
+            "DomainName": cfn::get_att("PublicLoadBalancer", "DNSName"),
+            "CustomOriginConfig": {
+                "OriginProtocolPolicy": if terminate_tls { "http-only" } else { "match-viewer" }
+            }
+        }]
+    });
+    let assets = config.static_assets.clone().filter(|a| a.location.is_some());
+    if let Some(assets) = &assets {
+        t.resource(
+            "CloudFrontOriginAccessControl",
+            Resource::new("AWS::CloudFront::OriginAccessControl")
+                .prop(
+                    "OriginAccessControlConfig",
+                    json!({
+                        "Description": "Access control for static s3 origin",
+                        "Name": cfn::sub("copilot-${AppName}-${EnvironmentName}-origin-access-control"),
+                        "OriginAccessControlOriginType": "s3",
+                        "SigningBehavior": "always",
+                        "SigningProtocol": "sigv4"
+                    }),
+                )
+                .describe("Access control so the static assets bucket is read only through CloudFront"),
+        );
+        let s3 = "copilot-${AppName}-${EnvironmentName}-s3";
+        distribution["Origins"].as_array_mut().expect("origins").push(json!({
+            "Id": cfn::sub(s3),
+            "DomainName": assets.location,
+            "OriginAccessControlId": cfn::ref_("CloudFrontOriginAccessControl"),
+            "S3OriginConfig": { "OriginAccessIdentity": "" }
+        }));
+        distribution["CacheBehaviors"] = json!([{
+            "AllowedMethods": all_methods,
+            "ViewerProtocolPolicy": "allow-all",
+            // Managed policy CachingOptimized.
+            "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+            "TargetOriginId": cfn::sub(s3),
+            "PathPattern": assets.path
+        }]);
+    }
+    if let Some(certificate) = &config.certificate {
+        // Copilot gathers the aliases of the load-balanced services (and the
+        // static alias) with a Lambda; ferry knows them from the workspace.
+        let mut aliases: Vec<String> = ctx
+            .workloads
+            .iter()
+            .filter(|w| w.kind == LBWS)
+            .flat_map(|w| w.aliases.iter().cloned())
+            .chain(assets.as_ref().and_then(|a| a.alias.clone()))
+            .collect();
+        aliases.sort();
+        aliases.dedup();
+        if !aliases.is_empty() {
+            distribution["Aliases"] = json!(aliases);
+        }
+        distribution["ViewerCertificate"] = json!({
+            "AcmCertificateArn": certificate,
+            "MinimumProtocolVersion": "TLSv1",
+            "SslSupportMethod": "sni-only"
+        });
+    }
+    t.resource(
+        "CloudFrontDistribution",
+        Resource::new("AWS::CloudFront::Distribution")
+            .condition("CreateALB")
+            .prop("DistributionConfig", distribution)
+            .describe("A CloudFront distribution for global content delivery in front of the public load balancer"),
+    );
+}
+
+fn internal_load_balancer(t: &mut Template, m: &Manifest, network: &Network) {
+    let private = m.private().unwrap_or_default();
+    let https = !private.certificates.is_empty();
+    t.resource(
         "InternalLoadBalancerSecurityGroup",
-        "EnvironmentSecurityGroup",
-        "Ingress from services of the environment",
+        Resource::new("AWS::EC2::SecurityGroup")
+            .condition("CreateInternalALB")
+            .prop("GroupDescription", "Access to the internal load balancer")
+            .prop("VpcId", network.vpc_id.clone())
+            .prop("Tags", name_tag("-internal-lb"))
+            .describe("A security group for the internal load balancer"),
     );
     ingress_from_group(
         t,
@@ -878,13 +1268,38 @@ fn internal_load_balancer(t: &mut Template, private: &manifest::PrivateHttp, net
         Some("CreateInternalALB"),
         "EnvironmentSecurityGroup",
         "InternalLoadBalancerSecurityGroup",
-        "Ingress from the internal load balancer",
+        "Ingress from the internal ALB",
     );
-    let subnets = if private.internal_alb_subnets.is_empty() {
-        Value::Array(network.private.clone())
-    } else {
-        json!(private.internal_alb_subnets)
-    };
+    ingress_from_group(
+        t,
+        "InternalALBIngressFromEnvironmentSecurityGroup",
+        Some("CreateInternalALB"),
+        "InternalLoadBalancerSecurityGroup",
+        "EnvironmentSecurityGroup",
+        "Ingress from the env security group",
+    );
+    if m.private_vpc_ingress() {
+        let mut ports = vec![("InternalLoadBalancerSecurityGroupIngressFromHttp", 80)];
+        if https {
+            ports.push(("InternalLoadBalancerSecurityGroupIngressFromHttps", 443));
+        }
+        for (id, port) in ports {
+            t.resource(
+                id,
+                Resource::new("AWS::EC2::SecurityGroupIngress")
+                    .condition("CreateInternalALB")
+                    .prop("Description", format!("Allow from within the VPC on port {port}"))
+                    .prop("CidrIp", "0.0.0.0/0")
+                    .prop("FromPort", port)
+                    .prop("ToPort", port)
+                    .prop("IpProtocol", "tcp")
+                    .prop("GroupId", cfn::ref_("InternalLoadBalancerSecurityGroup"))
+                    .describe("An inbound rule to the internal load balancer from within the VPC"),
+            );
+        }
+    }
+    let subnets =
+        if private.subnets.is_empty() { Value::Array(network.private.clone()) } else { json!(private.subnets) };
     t.resource(
         "InternalLoadBalancer",
         Resource::new("AWS::ElasticLoadBalancingV2::LoadBalancer")
@@ -897,14 +1312,7 @@ fn internal_load_balancer(t: &mut Template, private: &manifest::PrivateHttp, net
     );
     t.resource(
         "DefaultInternalHTTPTargetGroup",
-        Resource::new("AWS::ElasticLoadBalancingV2::TargetGroup")
-            .condition("CreateInternalALB")
-            .prop("HealthCheckIntervalSeconds", 10)
-            .prop("HealthyThresholdCount", 2)
-            .prop("Port", 80)
-            .prop("Protocol", "HTTP")
-            .prop("TargetType", "ip")
-            .prop("VpcId", network.vpc_id.clone())
+        default_target_group("CreateInternalALB", network)
             .describe("The internal load balancer's default target group"),
     );
     t.resource(
@@ -913,66 +1321,232 @@ fn internal_load_balancer(t: &mut Template, private: &manifest::PrivateHttp, net
             .condition("CreateInternalALB")
             .prop(
                 "DefaultActions",
-                json!([{ "Type": "forward", "TargetGroupArn": cfn::ref_("DefaultInternalHTTPTargetGroup") }]),
+                json!([{ "TargetGroupArn": cfn::ref_("DefaultInternalHTTPTargetGroup"), "Type": "forward" }]),
             )
             .prop("LoadBalancerArn", cfn::ref_("InternalLoadBalancer"))
             .prop("Port", 80)
             .prop("Protocol", "HTTP")
-            .describe("The internal load balancer's HTTP listener"),
+            .describe("An internal load balancer listener to route HTTP traffic"),
     );
-    if let Some(first) = private.certificates.first() {
-        t.resource(
+    if https {
+        https_listener(
+            t,
             "InternalHTTPSListener",
-            Resource::new("AWS::ElasticLoadBalancingV2::Listener")
+            "InternalHTTPSImportCertificate",
+            "CreateInternalALB",
+            "InternalLoadBalancer",
+            "DefaultInternalHTTPTargetGroup",
+            &private.certificates,
+            private.ssl_policy.as_deref(),
+            "An internal load balancer listener to route HTTPS traffic",
+        );
+    } else {
+        t.resource(
+            "InternalWorkloadsHostedZone",
+            Resource::new("AWS::Route53::HostedZone")
                 .condition("CreateInternalALB")
-                .prop("Certificates", json!([{ "CertificateArn": first }]))
-                .prop(
-                    "DefaultActions",
-                    json!([{ "Type": "forward", "TargetGroupArn": cfn::ref_("DefaultInternalHTTPTargetGroup") }]),
-                )
-                .prop("LoadBalancerArn", cfn::ref_("InternalLoadBalancer"))
-                .prop("Port", 443)
-                .prop("Protocol", "HTTPS")
-                .prop("SslPolicy", private.ssl_policy.clone().unwrap_or_else(|| DEFAULT_SSL_POLICY.to_string()))
-                .describe("The internal load balancer's HTTPS listener"),
+                .prop("Name", cfn::sub("${EnvironmentName}.${AppName}.internal"))
+                .prop("VPCs", json!([{ "VPCId": network.vpc_id, "VPCRegion": cfn::ref_("AWS::Region") }]))
+                .describe("A private hosted zone <env>.<app>.internal for backends behind the internal load balancer"),
         );
     }
 }
 
+fn efs(t: &mut Template, network: &Network) {
+    t.resource(
+        "FileSystem",
+        Resource::new("AWS::EFS::FileSystem")
+            .condition("CreateEFS")
+            .prop("BackupPolicy", json!({ "Status": "ENABLED" }))
+            .prop("Encrypted", true)
+            .prop(
+                "FileSystemPolicy",
+                json!({
+                    "Version": "2012-10-17",
+                    "Id": "CopilotEFSPolicy",
+                    "Statement": [
+                        {
+                            "Sid": "AllowIAMFromTaggedRoles",
+                            "Effect": "Allow",
+                            "Principal": { "AWS": "*" },
+                            "Action": ["elasticfilesystem:ClientWrite", "elasticfilesystem:ClientMount"],
+                            "Condition": {
+                                "Bool": { "elasticfilesystem:AccessedViaMountTarget": true },
+                                "StringEquals": {
+                                    "iam:ResourceTag/copilot-application": cfn::sub("${AppName}"),
+                                    "iam:ResourceTag/copilot-environment": cfn::sub("${EnvironmentName}")
+                                }
+                            }
+                        },
+                        {
+                            "Sid": "DenyUnencryptedAccess",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "elasticfilesystem:*",
+                            "Condition": { "Bool": { "aws:SecureTransport": false } }
+                        }
+                    ]
+                }),
+            )
+            .prop("LifecyclePolicies", json!([{ "TransitionToIA": "AFTER_30_DAYS" }]))
+            .prop("PerformanceMode", "generalPurpose")
+            .prop("ThroughputMode", "bursting")
+            .describe("An EFS file system for persistent task storage"),
+    );
+    t.resource(
+        "EFSSecurityGroup",
+        Resource::new("AWS::EC2::SecurityGroup")
+            .condition("CreateEFS")
+            .prop(
+                "GroupDescription",
+                cfn::join("", json!([cfn::ref_("AppName"), "-", cfn::ref_("EnvironmentName"), "EFSSecurityGroup"])),
+            )
+            .prop("VpcId", network.vpc_id.clone())
+            .prop("Tags", name_tag("-efs"))
+            .describe("A security group so containers reach the EFS file system"),
+    );
+    ingress_from_group(
+        t,
+        "EFSSecurityGroupIngressFromEnvironment",
+        Some("CreateEFS"),
+        "EFSSecurityGroup",
+        "EnvironmentSecurityGroup",
+        "Ingress from containers in the Environment Security Group.",
+    );
+    for (i, subnet) in network.private.iter().enumerate() {
+        t.resource(
+            &format!("MountTarget{}", i + 1),
+            Resource::new("AWS::EFS::MountTarget")
+                .condition("CreateEFS")
+                .prop("FileSystemId", cfn::ref_("FileSystem"))
+                .prop("SubnetId", subnet.clone())
+                .prop("SecurityGroups", json!([cfn::ref_("EFSSecurityGroup")]))
+                .describe("A mount target of the EFS file system in a private subnet"),
+        );
+    }
+}
+
+fn app_runner_endpoint(t: &mut Template, network: &Network) {
+    t.resource(
+        "AppRunnerVpcEndpointSecurityGroup",
+        Resource::new("AWS::EC2::SecurityGroup")
+            .condition("CreateAppRunnerVPCEndpoint")
+            .prop("GroupDescription", cfn::sub("${AppName}-${EnvironmentName}-AppRunnerVpcEndpointSecurityGroup"))
+            .prop("VpcId", network.vpc_id.clone())
+            .prop("Tags", name_tag("-app-runner-vpc-endpoint"))
+            .describe("A security group for App Runner private services"),
+    );
+    ingress_from_group(
+        t,
+        "AppRunnerVpcEndpointSecurityGroupIngressFromEnvironment",
+        Some("CreateAppRunnerVPCEndpoint"),
+        "AppRunnerVpcEndpointSecurityGroup",
+        "EnvironmentSecurityGroup",
+        "Ingress from services in the environment",
+    );
+    t.resource(
+        "AppRunnerVpcEndpoint",
+        Resource::new("AWS::EC2::VPCEndpoint")
+            .condition("CreateAppRunnerVPCEndpoint")
+            .prop("VpcEndpointType", "Interface")
+            .prop("VpcId", network.vpc_id.clone())
+            .prop("SecurityGroupIds", json!([cfn::ref_("AppRunnerVpcEndpointSecurityGroup")]))
+            .prop("ServiceName", cfn::sub("com.amazonaws.${AWS::Region}.apprunner.requests"))
+            .prop("SubnetIds", Value::Array(network.private.clone()))
+            .describe("A VPC endpoint connecting the environment to App Runner for private services"),
+    );
+}
+
 fn outputs(t: &mut Template, network: &Network, m: &Manifest, created: bool) {
     t.output("VpcId", network.vpc_id.clone(), export("VpcId"));
-    t.output("PublicSubnets", cfn::join(",", Value::Array(network.public.clone())), export("PublicSubnets"));
-    t.output("PrivateSubnets", cfn::join(",", Value::Array(network.private.clone())), export("PrivateSubnets"));
+    // An imported VPC without public (or private) subnets has no such list.
+    if !network.public.is_empty() {
+        t.output("PublicSubnets", cfn::join(",", Value::Array(network.public.clone())), export("PublicSubnets"));
+    }
+    if !network.private.is_empty() {
+        t.output("PrivateSubnets", cfn::join(",", Value::Array(network.private.clone())), export("PrivateSubnets"));
+    }
     t.output("ClusterId", cfn::ref_("Cluster"), export("ClusterId"));
     t.output("EnvironmentSecurityGroup", cfn::ref_("EnvironmentSecurityGroup"), export("EnvironmentSecurityGroup"));
-    t.conditional_output(
-        "PublicLoadBalancerDNS",
-        "CreateALB",
-        cfn::get_att("PublicLoadBalancer", "DNSName"),
-        export("PublicLoadBalancerDNS"),
-    );
-    t.conditional_output(
-        "PublicLoadBalancerFullName",
-        "CreateALB",
-        cfn::get_att("PublicLoadBalancer", "LoadBalancerFullName"),
-        export("PublicLoadBalancerFullName"),
-    );
-    t.conditional_output(
-        "CanonicalHostedZoneID",
-        "CreateALB",
-        cfn::get_att("PublicLoadBalancer", "CanonicalHostedZoneID"),
-        export("CanonicalHostedZoneID"),
-    );
-    t.conditional_output("HTTPListenerArn", "CreateALB", cfn::ref_("HTTPListener"), export("HTTPListenerArn"));
+    let conditional: Vec<(&str, &str, Value, &str)> = vec![
+        ("PublicLoadBalancerDNS", "CreateALB", cfn::get_att("PublicLoadBalancer", "DNSName"), "PublicLoadBalancerDNS"),
+        (
+            "PublicLoadBalancerFullName",
+            "CreateALB",
+            cfn::get_att("PublicLoadBalancer", "LoadBalancerFullName"),
+            "PublicLoadBalancerFullName",
+        ),
+        (
+            "CanonicalHostedZoneID",
+            "CreateALB",
+            cfn::get_att("PublicLoadBalancer", "CanonicalHostedZoneID"),
+            "CanonicalHostedZoneID",
+        ),
+        ("HTTPListenerArn", "CreateALB", cfn::ref_("HTTPListener"), "HTTPListenerArn"),
+        ("DefaultHTTPTargetGroup", "CreateALB", cfn::ref_("DefaultHTTPTargetGroup"), "DefaultHTTPTargetGroup"),
+        (
+            "InternalLoadBalancerDNS",
+            "CreateInternalALB",
+            cfn::get_att("InternalLoadBalancer", "DNSName"),
+            "InternalLoadBalancerDNS",
+        ),
+        (
+            "InternalLoadBalancerFullName",
+            "CreateInternalALB",
+            cfn::get_att("InternalLoadBalancer", "LoadBalancerFullName"),
+            "InternalLoadBalancerFullName",
+        ),
+        (
+            "InternalLoadBalancerHostedZone",
+            "CreateInternalALB",
+            cfn::get_att("InternalLoadBalancer", "CanonicalHostedZoneID"),
+            "InternalLoadBalancerCanonicalHostedZoneID",
+        ),
+        ("InternalHTTPListenerArn", "CreateInternalALB", cfn::ref_("InternalHTTPListener"), "InternalHTTPListenerArn"),
+        (
+            "InternalLoadBalancerSecurityGroup",
+            "CreateInternalALB",
+            cfn::ref_("InternalLoadBalancerSecurityGroup"),
+            "InternalLoadBalancerSecurityGroup",
+        ),
+        ("ManagedFileSystemID", "CreateEFS", cfn::ref_("FileSystem"), "FilesystemID"),
+    ];
+    for (name, condition, value, export_name) in conditional {
+        t.conditional_output(name, condition, value, export(export_name));
+    }
     if t.has_resource("HTTPSListener") {
         t.conditional_output("HTTPSListenerArn", "CreateALB", cfn::ref_("HTTPSListener"), export("HTTPSListenerArn"));
     }
-    t.conditional_output(
-        "DefaultHTTPTargetGroup",
-        "CreateALB",
-        cfn::ref_("DefaultHTTPTargetGroup"),
-        export("DefaultHTTPTargetGroup"),
-    );
+    if t.has_resource("InternalHTTPSListener") {
+        t.conditional_output(
+            "InternalHTTPSListenerArn",
+            "CreateInternalALB",
+            cfn::ref_("InternalHTTPSListener"),
+            export("InternalHTTPSListenerArn"),
+        );
+    }
+    if t.has_resource("InternalWorkloadsHostedZone") {
+        t.conditional_output(
+            "InternalWorkloadsHostedZone",
+            "CreateInternalALB",
+            cfn::ref_("InternalWorkloadsHostedZone"),
+            export("InternalWorkloadsHostedZoneID"),
+        );
+        t.conditional_output(
+            "InternalWorkloadsHostedZoneName",
+            "CreateInternalALB",
+            cfn::sub("${EnvironmentName}.${AppName}.internal"),
+            export("InternalWorkloadsHostedZoneName"),
+        );
+    }
+    if t.has_resource("CloudFrontDistribution") {
+        t.conditional_output(
+            "CloudFrontDomainName",
+            "CreateALB",
+            cfn::get_att("CloudFrontDistribution", "DomainName"),
+            export("CloudFrontDomainName"),
+        );
+    }
     t.conditional_output(
         "LoadBalancerURL",
         "CreateALB",
@@ -983,24 +1557,12 @@ fn outputs(t: &mut Template, network: &Network, m: &Manifest, created: bool) {
         }),
         None,
     );
-    if m.http.as_ref().and_then(|h| h.private.as_ref()).is_some() {
-        let internal = [
-            ("InternalLoadBalancerDNS", cfn::get_att("InternalLoadBalancer", "DNSName")),
-            ("InternalHTTPListenerArn", cfn::ref_("InternalHTTPListener")),
-            ("InternalLoadBalancerSecurityGroup", cfn::ref_("InternalLoadBalancerSecurityGroup")),
-        ];
-        for (name, value) in internal {
-            t.conditional_output(name, "CreateInternalALB", value, export(name));
-        }
-        if t.has_resource("InternalHTTPSListener") {
-            t.conditional_output(
-                "InternalHTTPSListenerArn",
-                "CreateInternalALB",
-                cfn::ref_("InternalHTTPSListener"),
-                export("InternalHTTPSListenerArn"),
-            );
-        }
-    }
+    t.conditional_output(
+        "PublicALBAccessible",
+        "CreateALB",
+        json!(if m.public_ingress().cdn == Some(true) { "false" } else { "true" }),
+        None,
+    );
     t.output(
         "ServiceDiscoveryNamespaceID",
         cfn::get_att("ServiceDiscoveryNamespace", "Id"),
@@ -1018,6 +1580,12 @@ fn outputs(t: &mut Template, network: &Network, m: &Manifest, created: bool) {
             (1..=network.private.len()).map(|n| cfn::ref_(&format!("PrivateRouteTable{n}"))).collect();
         t.output("PrivateRouteTableIDs", cfn::join(",", Value::Array(tables)), export("PrivateRouteTableIDs"));
         t.output("InternetGatewayID", cfn::ref_("InternetGateway"), export("InternetGatewayID"));
+        t.conditional_output(
+            "AppRunnerVpcEndpointId",
+            "CreateAppRunnerVPCEndpoint",
+            cfn::ref_("AppRunnerVpcEndpoint"),
+            export("AppRunnerVpcEndpointId"),
+        );
     }
 }
 
