@@ -235,7 +235,15 @@ pub async fn delete_validation_records(aws: &AwsContext, zone: &str, domain: &st
     }
     let changes = stale
         .iter()
-        .map(|r| Change::builder().action(ChangeAction::Delete).resource_record_set(r.clone()).build())
+        .map(|r| {
+            // A DELETE must repeat the record; Route 53 always lists its TTL
+            // (CloudFormation writes ACM's validation records with 300).
+            let mut record = r.clone();
+            if record.ttl().is_none() {
+                record.ttl = Some(300);
+            }
+            Change::builder().action(ChangeAction::Delete).resource_record_set(record).build()
+        })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| {
             AwsError::new("route53:ChangeResourceRecordSets", Some(zone), AwsErrorKind::Other, e.to_string())
