@@ -451,8 +451,13 @@ class AcmCertificate(ShimLifecycle, CloudFormationModel):
                 zone_id = option.get("HostedZoneId")
                 record = by_domain.get(option.get("DomainName"), {}).get("ResourceRecord")
                 if zone_id and record:
-                    zones.get_hosted_zone(zone_id).add_rrset(
+                    zone = zones.get_hosted_zone(zone_id)
+                    zone.add_rrset(
                         {"Name": record["Name"], "Type": "CNAME", "TTL": 300, "ResourceRecords": [record["Value"]]}
+                    )
+                    # moto only deletes through the API what its change log says was created.
+                    zone.rr_changes.append(
+                        {"Action": "CREATE", "ResourceRecordSet": {"Name": record["Name"], "Type": "CNAME"}}
                     )
             cert.status = "ISSUED"
         return cls(arn)
