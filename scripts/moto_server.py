@@ -406,6 +406,110 @@ class StarConnection(ShimLifecycle, CloudFormationModel):
         pass
 
 
+# ---------------------------------------------------------------------------
+# Domains and certificates (Route 53 zones from templates, ACM certificates
+# validated through DNS the way CloudFormation does it natively).
+# ---------------------------------------------------------------------------
+
+
+class AcmCertificate(ShimLifecycle, CloudFormationModel):
+    """AWS::CertificateManager::Certificate over moto's ACM backend. With
+    `ValidationMethod: DNS` and a `HostedZoneId` in `DomainValidationOptions`,
+    CloudFormation writes the validation CNAME into that zone itself and the
+    certificate is issued once DNS answers: both happen here at create.
+    Deleting the certificate leaves the CNAME, as CloudFormation does."""
+
+    __module__ = "moto.acm.cloudformation"
+
+    def __init__(self, arn: str):
+        self.arn = arn
+
+    CFN_TYPE = "AWS::CertificateManager::Certificate"
+    NAME_PROPERTY = ""
+    ATTRIBUTES = ()
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        from moto.acm.models import acm_backends
+        from moto.route53.models import route53_backends
+
+        props = cloudformation_json.get("Properties", {})
+        backend = acm_backends[account_id][region_name]
+        arn = backend.request_certificate(
+            props["DomainName"], None, props.get("SubjectAlternativeNames") or [], props.get("Tags") or []
+        )
+        cert = backend.get_certificate(arn)
+        if props.get("ValidationMethod") == "DNS":
+            zones = route53_backends[account_id]["aws"]
+            described = cert.describe()["Certificate"]
+            by_domain = {o["DomainName"]: o for o in described.get("DomainValidationOptions", [])}
+            for option in props.get("DomainValidationOptions") or []:
+                zone_id = option.get("HostedZoneId")
+                record = by_domain.get(option.get("DomainName"), {}).get("ResourceRecord")
+                if zone_id and record:
+                    zone = zones.get_hosted_zone(zone_id)
+                    zone.add_rrset(
+                        {"Name": record["Name"], "Type": "CNAME", "TTL": 300, "ResourceRecords": [record["Value"]]}
+                    )
+                    # moto only deletes through the API what its change log says was created.
+                    zone.rr_changes.append(
+                        {"Action": "CREATE", "ResourceRecordSet": {"Name": record["Name"], "Type": "CNAME"}}
+                    )
+            cert.status = "ISSUED"
+        return cls(arn)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.acm.models import acm_backends
+
+        acm_backends[account_id][region_name]._certificates.pop(self.arn, None)
+
+
+def hosted_zones_like_cloudformation() -> None:
+    """`!GetAtt Zone.NameServers` (the NS records a parent zone delegates
+    to) and deleting a zone with its stack, which moto's zone model lacks;
+    a zone still holding records other than NS/SOA refuses, as in AWS."""
+    from moto.route53.models import FakeZone, route53_backends
+
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("Id", "NameServers")
+
+    def get_cfn_attribute(self, attribute_name: str):
+        if attribute_name == "Id":
+            return self.id
+        if attribute_name == "NameServers":
+            if self.delegation_set is not None:
+                return list(self.delegation_set.name_servers)
+            from moto.route53.models import DelegationSet
+
+            return list(DelegationSet("", None, None).name_servers)
+        raise KeyError(attribute_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.utilities.utils import get_partition
+
+        route53_backends[account_id][get_partition(region_name)].delete_hosted_zone(self.id)
+
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        # The API names zones with the trailing dot; moto's template path did not.
+        from moto.utilities.utils import get_partition
+
+        props = cloudformation_json.get("Properties", {})
+        name = props.get("Name") or resource_name
+        name = name if name.endswith(".") else f"{name}."
+        comment = (props.get("HostedZoneConfig") or {}).get("Comment")
+        backend = route53_backends[account_id][get_partition(region_name)]
+        return backend.create_hosted_zone(name, private_zone=False, comment=comment)
+
+    FakeZone.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    FakeZone.has_cfn_attr = classmethod(has_cfn_attr)
+    FakeZone.get_cfn_attribute = get_cfn_attribute
+    FakeZone.delete = delete
+
+
 def drop_novalue_from_lists() -> None:
     """CloudFormation removes a list element that resolves to AWS::NoValue
     (`!If [Cond, {...}, !Ref AWS::NoValue]` inside a list); moto keeps it as
@@ -619,6 +723,7 @@ def security_group_egress_and_prefix_lists() -> None:
 
 
 if __name__ == "__main__":
+    hosted_zones_like_cloudformation()
     drop_novalue_from_lists()
     efs_access_point_attributes()
     stack_set_instances_like_aws()

@@ -96,20 +96,30 @@ impl Session {
         let account = self.aws.account_id().await?;
         let mut stack_tags = IndexMap::from([(naming::tags::APPLICATION.to_string(), app.to_string())]);
         stack_tags.extend(tags.clone());
+        let existing = self.meta.app(app).await?;
+        // The domain given now, or the one recorded before (a re-run keeps it).
+        let domain =
+            domain.map(str::to_string).or(existing.as_ref().map(|a| a.domain.clone())).filter(|d| !d.is_empty());
+        let mut template = infrastructure::roles_template(app);
+        let mut zone_id = String::new();
+        if let Some(domain) = &domain {
+            zone_id = crate::domain::zone_id(&self.aws, domain).await?;
+            crate::domain::add_app_domain(&mut template, app, domain, &zone_id);
+        }
         let roles = Deployable {
             name: naming::app_roles_stack(app),
-            template: infrastructure::roles_template(app),
+            template,
             parameters: IndexMap::new(),
             tags: stack_tags.clone(),
             description: format!("roles of application {app}"),
         };
         self.deployer().deploy(&roles, observe).await?;
         self.ensure_regional(app, &account, workloads, &stack_tags).await?;
-        let existing = self.meta.app(app).await?;
         let record = AppRecord {
             name: app.to_string(),
             account: account.clone(),
-            domain: domain.map(str::to_string).or(existing.as_ref().map(|a| a.domain.clone())).unwrap_or_default(),
+            domain: domain.unwrap_or_default(),
+            domain_hosted_zone_id: zone_id,
             version: existing
                 .as_ref()
                 .map(|a| a.version.clone())
@@ -289,6 +299,19 @@ impl Session {
         }
         self.delete_stack(&naming::app_roles_stack(app), observe).await?;
         Ok(())
+    }
+
+    /// Deletes what ferry keeps beside a workload stack in other regions
+    /// (the us-east-1 certificate of a Static Site alias) and the DNS
+    /// validation record it left. Returns whether there was anything.
+    pub async fn delete_workload_companions(&self, workload_stack: &str) -> Result<bool, OpsError> {
+        Ok(crate::domain::delete_certificate(
+            &self.aws,
+            self.options,
+            workload_stack,
+            crate::domain::CLOUDFRONT_CERTIFICATE_REGION,
+        )
+        .await?)
     }
 
     /// Deletes every `/copilot/` parameter of the app: records and secrets.

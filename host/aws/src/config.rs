@@ -69,6 +69,17 @@ impl AwsContext {
     client!(cloudfront, aws_sdk_cloudfront);
     client!(codepipeline, aws_sdk_codepipeline);
     client!(codestar_connections, aws_sdk_codestarconnections);
+    client!(route53, aws_sdk_route53);
+
+    /// CloudFormation in another region (CloudFront's certificates live in
+    /// us-east-1 whatever the environment's region).
+    pub fn cloudformation_in(&self, region: &str) -> aws_sdk_cloudformation::Client {
+        let config = aws_sdk_cloudformation::config::Builder::from(&self.config)
+            .region(aws_config::Region::new(region.to_string()))
+            .interceptor(self.calls.clone())
+            .build();
+        aws_sdk_cloudformation::Client::from_conf(config)
+    }
 
     /// S3 with path-style addressing when an endpoint is configured (local
     /// emulators and S3-compatible stores cannot serve bucket subdomains).

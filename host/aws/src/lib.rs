@@ -12,6 +12,7 @@ pub mod calls;
 pub mod cfn;
 pub mod config;
 pub mod deploy;
+pub mod domain;
 pub mod ecr;
 pub mod error;
 pub mod logs;

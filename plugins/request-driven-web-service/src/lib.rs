@@ -3,9 +3,14 @@
 //! with requests and terminates TLS itself, so there is no task definition,
 //! no load balancer and no ECS service: the template is an
 //! `AWS::AppRunner::Service` with its IAM roles, plus a VPC connector
-//! (`network.vpc.placement: private`), an observability configuration
-//! (`observability.tracing: awsxray`) and SNS topics (`publish`, from
-//! [`ferry_plugin_sdk::workload::publish`]).
+//! (`network.vpc.placement`), a VPC ingress connection (`http.private`),
+//! X-Ray tracing (`observability.tracing: awsxray`) and SNS topics
+//! (`publish`, from [`ferry_plugin_sdk::workload::publish`]).
+//!
+//! `http.alias` has no CloudFormation resource (App Runner custom domains
+//! are an API only): the template carries the request in its metadata
+//! ([`CUSTOM_DOMAIN_METADATA_KEY`]) and the host associates the domain and
+//! writes its records after the stack deploys.
 
 pub mod manifest;
 
@@ -13,7 +18,7 @@ use ferry_plugin_sdk::cfn::{self, Parameter, Resource, Template};
 use ferry_plugin_sdk::diag::pointer;
 use ferry_plugin_sdk::workload::publish;
 use ferry_plugin_sdk::workload::render::{env_var_name, ids, secret_value_from};
-use ferry_plugin_sdk::workload::{Placement, Secret, Variable};
+use ferry_plugin_sdk::workload::{Secret, Variable};
 use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderError, Rendered, Severity, Value, json};
 use indexmap::IndexMap;
 use manifest::{HealthCheckArgs, Manifest};
@@ -42,10 +47,21 @@ pub mod logical_ids {
     pub const INSTANCE_ROLE: &str = "InstanceRole";
     pub const ACCESS_ROLE: &str = "AccessRole";
     pub const VPC_CONNECTOR: &str = "VpcConnector";
-    pub const OBSERVABILITY: &str = "ObservabilityConfiguration";
+    pub const SERVICE_SECURITY_GROUP: &str = "ServiceSecurityGroup";
+    pub const ENV_SG_INGRESS: &str = "EnvironmentSecurityGroupIngressFromServiceSecurityGroup";
+    pub const VPC_INGRESS_CONNECTION: &str = "AppRunnerVpcIngressConnection";
+    /// ferry's own: the interface endpoint a private service is reached
+    /// through, when `http.private.endpoint` names none (Copilot adds it to
+    /// the environment stack through its env-controller Lambda).
+    pub const VPC_ENDPOINT: &str = "AppRunnerVpcEndpoint";
+    pub const VPC_ENDPOINT_SECURITY_GROUP: &str = "AppRunnerVpcEndpointSecurityGroup";
     /// Condition: the image comes from a private ECR repository.
-    pub const IS_ECR: &str = "IsPrivateECR";
+    pub const IS_ECR: &str = "NeedsAccessRole";
 }
+
+/// Metadata key of the custom-domain request the host carries out
+/// (`{alias, hosted_zone, service_arn_output}`).
+pub const CUSTOM_DOMAIN_METADATA_KEY: &str = "ferry:app-runner-custom-domain";
 use logical_ids as lid;
 
 /// App Runner's CPU units and the memory (MiB) each allows.
@@ -95,13 +111,11 @@ ferry_plugin_sdk::export_plugin!(RequestDrivenWebService, service);
 /// with why: they are unknown fields here, with a better hint than a
 /// did-you-mean.
 pub const ECS_ONLY_FIELDS: &[(&str, &str)] = &[
-    ("count", "App Runner scales instances with requests by itself"),
     ("exec", "App Runner instances cannot be exec'd into"),
     ("sidecars", "App Runner runs a single container"),
     ("storage", "App Runner instances have no volumes"),
     ("logging", "App Runner sends the container's output to CloudWatch Logs itself"),
     ("entrypoint", "App Runner runs the image's entrypoint"),
-    ("command", "App Runner runs the image's command"),
     ("deployment", "App Runner deploys new versions itself"),
     ("env_file", "App Runner takes variables and secrets only"),
     ("taskdef_overrides", "there is no task definition"),
@@ -135,7 +149,7 @@ fn is_private_ecr(uri: &str) -> bool {
 }
 
 /// Every problem with the manifest.
-pub fn check(m: &Manifest, _context: Option<&RenderContext>) -> Vec<Diagnostic> {
+pub fn check(m: &Manifest, context: Option<&RenderContext>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     if m.kind != MANIFEST_TYPE {
         out.push(
@@ -146,26 +160,41 @@ pub fn check(m: &Manifest, _context: Option<&RenderContext>) -> Vec<Diagnostic> 
     check_image(m, &mut out);
     check_instance(m, &mut out);
     if let Some(http) = &m.http {
-        if http.alias.is_some() {
-            out.push(
-                Diagnostic::error(
-                    "/http/alias",
-                    "not supported yet: http.alias (App Runner custom domains have no CloudFormation resource)",
-                )
-                .with_hint("remove `alias` and associate the domain with `aws apprunner associate-custom-domain`"),
-            );
+        if let Some(alias) = &http.alias {
+            check_alias(alias, context, &mut out);
         }
-        if http.private.is_some() {
-            out.push(Diagnostic::unsupported("/http/private", "http.private (App Runner VPC ingress connections)"));
+        if let Some(Some(endpoint)) = m.private_ingress()
+            && !endpoint.starts_with("vpce-")
+        {
+            out.push(
+                Diagnostic::error("/http/private/endpoint", format!("`{endpoint}` is not a VPC endpoint ID"))
+                    .with_hint("use the ID of an interface endpoint for App Runner requests, such as `vpce-0123456789abcdef0`, or `private: true` to have ferry create one"),
+            );
         }
         if let Some(hc) = &http.healthcheck {
             check_health(&hc.args(), &mut out);
         }
     }
-    if let Some(Placement::Subnets(_)) =
-        m.network.as_ref().and_then(|n| n.vpc.as_ref()).and_then(|v| v.placement.as_ref())
+    if let Some(subnets) = m.placement_subnets() {
+        check_subnets(subnets, &mut out);
+    }
+    if let Some(count) = &m.count {
+        let arn_ok =
+            !count.starts_with("arn:") || count.contains(":apprunner:") && count.contains(":autoscalingconfiguration/");
+        if count.trim().is_empty() || !arn_ok {
+            out.push(
+                Diagnostic::error("/count", format!("`{count}` does not name an App Runner auto scaling configuration"))
+                    .with_hint("set `count` to the name of an auto scaling configuration (`aws apprunner list-auto-scaling-configurations`); App Runner scales instances within it"),
+            );
+        }
+    }
+    if let Some(command) = m.start_command()
+        && command.trim().is_empty()
     {
-        out.push(Diagnostic::unsupported("/network/vpc/placement", "network.vpc.placement.subnets"));
+        out.push(
+            Diagnostic::error("/command", "`command` is empty")
+                .with_hint("remove `command` to run the image's own command, or set the one to run"),
+        );
     }
     if let Some(tracing) = m.tracing()
         && tracing != "awsxray"
@@ -194,6 +223,97 @@ pub fn check(m: &Manifest, _context: Option<&RenderContext>) -> Vec<Diagnostic> 
         publish::check_publish(p, &mut out);
     }
     out
+}
+
+/// `placement: {subnets: [subnet-...]}`: App Runner's VPC connector takes IDs.
+fn check_subnets(subnets: &Value, out: &mut Vec<Diagnostic>) {
+    let ids = subnets.get("subnets");
+    match ids {
+        Some(Value::Array(list)) if !list.is_empty() && list.iter().all(|v| v.as_str().is_some_and(|s| !s.is_empty())) => {}
+        Some(Value::Object(map)) if map.contains_key("from_tags") => out.push(
+            Diagnostic::error(
+                "/network/vpc/placement/subnets/from_tags",
+                "App Runner's VPC connector is rendered with subnet IDs, and `from_tags` needs a lookup this service type does not make",
+            )
+            .with_hint("list the subnet IDs: `placement: {subnets: [subnet-0123..., subnet-0456...]}`"),
+        ),
+        _ => out.push(
+            Diagnostic::error("/network/vpc/placement", "`placement.subnets` must be a non-empty list of subnet IDs")
+                .with_hint("`placement: {subnets: [subnet-0123456789abcdef0]}`, or `placement: private`"),
+        ),
+    }
+    if let Some(map) = subnets.as_object()
+        && let Some(key) = map.keys().find(|k| *k != "subnets")
+    {
+        out.push(
+            Diagnostic::error(pointer(["network", "vpc", "placement", key.as_str()]), format!("unknown field `{key}`"))
+                .with_hint("`placement` takes `public`, `private` or `{subnets: [...]}`"),
+        );
+    }
+}
+
+/// Copilot's rule: an App Runner alias lives in the application's domain,
+/// which must exist.
+fn check_alias(alias: &str, context: Option<&RenderContext>, out: &mut Vec<Diagnostic>) {
+    if !is_domain_name(alias) {
+        out.push(
+            Diagnostic::error("/http/alias", format!("`{alias}` is not a domain name"))
+                .with_hint("use a name such as `api.example.com`"),
+        );
+        return;
+    }
+    let Some(ctx) = context else { return };
+    let Some(domain) = &ctx.app_domain else {
+        out.push(
+            Diagnostic::error("/http/alias", format!("application `{}` has no domain for the alias", ctx.app))
+                .with_hint("run `ferry app init --domain <domain>` so ferry can validate and route the alias"),
+        );
+        return;
+    };
+    if !under(alias, domain) {
+        out.push(
+            Diagnostic::error(
+                "/http/alias",
+                format!("alias `{alias}` is not under the application's domain `{domain}`"),
+            )
+            .with_hint(format!("use `{domain}` or a subdomain such as `{}.{domain}`", ctx.name)),
+        );
+    }
+}
+
+fn is_domain_name(name: &str) -> bool {
+    name.len() <= 253
+        && name.contains('.')
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+fn under(name: &str, domain: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    let domain = domain.to_ascii_lowercase();
+    name == domain || name.ends_with(&format!(".{domain}"))
+}
+
+/// The hosted zone (by name, with the trailing dot) the alias records go
+/// in: the most specific of the environment's, the application's and the
+/// domain's zones.
+pub fn alias_zone(alias: &str, ctx: &RenderContext) -> Option<String> {
+    let domain = ctx.app_domain.as_ref()?;
+    let env_zone = format!("{}.{}.{domain}", ctx.env, ctx.app);
+    let app_zone = format!("{}.{domain}", ctx.app);
+    let zone = if ctx.environment.dns_delegated && under(alias, &env_zone) {
+        env_zone
+    } else if under(alias, &app_zone) {
+        app_zone
+    } else {
+        domain.clone()
+    };
+    Some(format!("{zone}."))
 }
 
 fn check_image(m: &Manifest, out: &mut Vec<Diagnostic>) {
@@ -327,21 +447,23 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
             .describe("An IAM role App Runner uses to pull the image from ECR"),
     );
     instance_role(m, ctx, &mut t);
-    if m.private_placement() {
-        vpc_connector(ctx, &mut t);
-    }
-    if m.tracing().is_some() {
-        t.resource(
-            lid::OBSERVABILITY,
-            Resource::new("AWS::AppRunner::ObservabilityConfiguration")
-                .prop("TraceConfiguration", json!({"Vendor": "AWSXRAY"}))
-                .describe("An App Runner observability configuration sending traces to AWS X-Ray"),
-        );
+    if m.needs_vpc_connector() {
+        vpc_connector(m, ctx, &mut t);
     }
     if let Some(p) = &m.publish {
         publish::render_publish(p, &mut t);
     }
     service(m, ctx, &mut t);
+    if let Some(endpoint) = m.private_ingress() {
+        vpc_ingress(m, endpoint, &mut t);
+    }
+    if let Some(alias) = m.alias() {
+        t.metadata.insert(
+            CUSTOM_DOMAIN_METADATA_KEY.into(),
+            json!({"alias": alias, "hosted_zone": alias_zone(alias, ctx), "service_arn_output": "ServiceArn"}),
+        );
+        t.output("CustomDomain", json!(format!("https://{alias}")), None);
+    }
     t.output("ServiceURL", cfn::sub(&format!("https://${{{}.ServiceUrl}}", lid::SERVICE)), None);
     t.output("ServiceArn", cfn::get_att(lid::SERVICE, "ServiceArn"), None);
     Rendered { template: t, parameters: values }
@@ -376,15 +498,15 @@ fn instance_role(m: &Manifest, ctx: &RenderContext, t: &mut Template) {
     let mut role = Resource::new("AWS::IAM::Role")
         .prop("AssumeRolePolicyDocument", cfn::assume_role_policy("tasks.apprunner.amazonaws.com"))
         .describe("An IAM role the App Runner instances run as");
-    let mut managed: Vec<Value> =
+    let managed: Vec<Value> =
         ctx.addons.iter().flat_map(|a| a.managed_policies.iter().map(|p| addons_output(p))).collect();
-    if m.tracing().is_some() {
-        managed.push(cfn::sub("arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"));
-    }
     if !managed.is_empty() {
         role = role.prop("ManagedPolicyArns", managed);
     }
-    let mut policies = Vec::new();
+    let mut policies = vec![json!({
+        "PolicyName": "DenyIAM",
+        "PolicyDocument": cfn::policy_document(vec![json!({"Effect": "Deny", "Action": "iam:*", "Resource": "*"})]),
+    })];
     let mut ssm = Vec::new();
     let mut secretsmanager = Vec::new();
     let mut other = Vec::new();
@@ -429,9 +551,24 @@ fn instance_role(m: &Manifest, ctx: &RenderContext, t: &mut Template) {
     if let Some(p) = m.publish.as_ref().and_then(publish::publish_policy) {
         policies.push(p);
     }
-    if !policies.is_empty() {
-        role = role.prop("Policies", Value::Array(policies));
+    if m.tracing().is_some() {
+        policies.push(json!({
+            "PolicyName": "EnableAWSXRayTracing",
+            "PolicyDocument": cfn::policy_document(vec![json!({
+                "Effect": "Allow",
+                "Action": [
+                    "xray:PutTraceSegments",
+                    "xray:PutTelemetryRecords",
+                    "xray:GetSamplingRules",
+                    "xray:GetSamplingTargets",
+                    "xray:GetSamplingStatisticSummaries",
+                    "ssm:GetParameters"
+                ],
+                "Resource": "*",
+            })]),
+        }));
     }
+    role = role.prop("Policies", Value::Array(policies));
     t.resource(lid::INSTANCE_ROLE, role);
 }
 
@@ -454,15 +591,109 @@ fn secret_manager_arn_pattern(name: &str) -> Value {
     }
 }
 
-fn vpc_connector(ctx: &RenderContext, t: &mut Template) {
-    let mut groups = vec![cfn::env_import("EnvironmentSecurityGroup")];
+fn copilot_tags(m: &Manifest) -> Vec<Value> {
+    let mut tags = vec![
+        cfn::tag("copilot-application", cfn::ref_("AppName")),
+        cfn::tag("copilot-environment", cfn::ref_("EnvName")),
+        cfn::tag("copilot-service", cfn::ref_("WorkloadName")),
+    ];
+    tags.extend(m.tags.iter().map(|(k, v)| cfn::tag(k, v.as_str())));
+    tags
+}
+
+/// Copilot's connector: its own security group, which the environment's
+/// security group admits, on the private subnets or the listed ones.
+fn vpc_connector(m: &Manifest, ctx: &RenderContext, t: &mut Template) {
+    t.resource(
+        lid::SERVICE_SECURITY_GROUP,
+        Resource::new("AWS::EC2::SecurityGroup")
+            .prop(
+                "GroupDescription",
+                cfn::join("", json!([cfn::ref_("AppName"), "-", cfn::ref_("EnvName"), cfn::ref_("WorkloadName")])),
+            )
+            .prop("VpcId", cfn::env_import("VpcId"))
+            .prop("Tags", json!([cfn::tag("Name", cfn::sub("copilot-${AppName}-${EnvName}-${WorkloadName}"))]))
+            .describe("A security group for your addons/ resources to allow ingress from your service"),
+    );
+    t.resource(
+        lid::ENV_SG_INGRESS,
+        Resource::new("AWS::EC2::SecurityGroupIngress")
+            .prop("GroupId", cfn::env_import("EnvironmentSecurityGroup"))
+            .prop("IpProtocol", "-1")
+            .prop("SourceSecurityGroupId", cfn::ref_(lid::SERVICE_SECURITY_GROUP))
+            .describe("Allow ingress from the app runner service to services in your environment"),
+    );
+    let subnets = match m.placement_subnets().and_then(|p| p.get("subnets")).and_then(Value::as_array) {
+        Some(ids) => Value::Array(ids.clone()),
+        None => cfn::split(",", cfn::env_import("PrivateSubnets")),
+    };
+    let mut groups = vec![cfn::ref_(lid::SERVICE_SECURITY_GROUP)];
     groups.extend(ctx.addons.iter().flat_map(|a| a.security_groups.iter().map(|g| addons_output(g))));
     t.resource(
         lid::VPC_CONNECTOR,
         Resource::new("AWS::AppRunner::VpcConnector")
-            .prop("Subnets", cfn::split(",", cfn::env_import("PrivateSubnets")))
+            .prop("Subnets", subnets)
             .prop("SecurityGroups", groups)
-            .describe("A VPC connector routing the service's egress through the environment's private subnets"),
+            .prop("Tags", copilot_tags(m))
+            .describe("A VPC connector to link your service to subnets in your environment"),
+    );
+}
+
+/// `http.private`: the service is reachable only through an interface
+/// endpoint in the environment's VPC.
+fn vpc_ingress(m: &Manifest, endpoint: Option<&str>, t: &mut Template) {
+    let endpoint_id = match endpoint {
+        Some(id) => json!(id),
+        None => {
+            t.resource(
+                lid::VPC_ENDPOINT_SECURITY_GROUP,
+                Resource::new("AWS::EC2::SecurityGroup")
+                    .prop(
+                        "GroupDescription",
+                        cfn::sub("HTTPS from the ${AppName}-${EnvName} environment to App Runner"),
+                    )
+                    .prop("VpcId", cfn::env_import("VpcId"))
+                    .prop(
+                        "SecurityGroupIngress",
+                        json!([{
+                            "IpProtocol": "tcp",
+                            "FromPort": 443,
+                            "ToPort": 443,
+                            "SourceSecurityGroupId": cfn::env_import("EnvironmentSecurityGroup"),
+                        }]),
+                    )
+                    .prop(
+                        "Tags",
+                        json!([cfn::tag(
+                            "Name",
+                            cfn::sub("copilot-${AppName}-${EnvName}-${WorkloadName}-apprunner-endpoint")
+                        )]),
+                    )
+                    .describe("A security group admitting HTTPS from the environment to the App Runner endpoint"),
+            );
+            t.resource(
+                lid::VPC_ENDPOINT,
+                Resource::new("AWS::EC2::VPCEndpoint")
+                    .prop("VpcEndpointType", "Interface")
+                    .prop("ServiceName", cfn::sub("com.amazonaws.${AWS::Region}.apprunner.requests"))
+                    .prop("VpcId", cfn::env_import("VpcId"))
+                    .prop("SubnetIds", cfn::split(",", cfn::env_import("PrivateSubnets")))
+                    .prop("SecurityGroupIds", json!([cfn::ref_(lid::VPC_ENDPOINT_SECURITY_GROUP)]))
+                    .prop("PrivateDnsEnabled", false)
+                    .describe(
+                        "An interface endpoint in the environment's VPC through which the private service is reached",
+                    ),
+            );
+            cfn::ref_(lid::VPC_ENDPOINT)
+        }
+    };
+    t.resource(
+        lid::VPC_INGRESS_CONNECTION,
+        Resource::new("AWS::AppRunner::VpcIngressConnection")
+            .prop("ServiceArn", cfn::get_att(lid::SERVICE, "ServiceArn"))
+            .prop("IngressVpcConfiguration", json!({"VpcId": cfn::env_import("VpcId"), "VpcEndpointId": endpoint_id}))
+            .prop("Tags", copilot_tags(m))
+            .describe("The ingress connection from your environment to this service"),
     );
 }
 
@@ -472,7 +703,7 @@ fn environment(m: &Manifest, ctx: &RenderContext) -> Vec<Value> {
         json!({"Name": "COPILOT_ENVIRONMENT_NAME", "Value": cfn::ref_("EnvName")}),
         json!({"Name": "COPILOT_SERVICE_NAME", "Value": cfn::ref_("WorkloadName")}),
     ];
-    if m.private_placement() {
+    if m.needs_vpc_connector() {
         env.push(
             json!({"Name": "COPILOT_SERVICE_DISCOVERY_ENDPOINT", "Value": cfn::sub("${EnvName}.${AppName}.local")}),
         );
@@ -507,23 +738,36 @@ fn service(m: &Manifest, ctx: &RenderContext, t: &mut Template) {
         image_config["RuntimeEnvironmentSecrets"] = Value::Array(secrets);
     }
     let hc = m.http.as_ref().and_then(|h| h.healthcheck.as_ref()).map(|h| h.args()).unwrap_or_default();
-    let network = if m.private_placement() {
+    if let Some(command) = m.start_command() {
+        image_config["StartCommand"] = json!(command);
+    }
+    let mut network = if m.needs_vpc_connector() {
         json!({"EgressConfiguration": {"EgressType": "VPC", "VpcConnectorArn": cfn::get_att(lid::VPC_CONNECTOR, "VpcConnectorArn")}})
     } else {
         json!({"EgressConfiguration": {"EgressType": "DEFAULT"}})
     };
-    let mut tags = vec![
-        cfn::tag("copilot-application", cfn::ref_("AppName")),
-        cfn::tag("copilot-environment", cfn::ref_("EnvName")),
-        cfn::tag("copilot-service", cfn::ref_("WorkloadName")),
-    ];
-    tags.extend(m.tags.iter().map(|(k, v)| cfn::tag(k, v.as_str())));
+    if m.private_ingress().is_some() {
+        network["IngressConfiguration"] = json!({"IsPubliclyAccessible": false});
+    }
+    // Copilot points at App Runner's default X-Ray configuration rather than creating one.
     let observability = m.tracing().map(|_| {
-        json!({"ObservabilityEnabled": true, "ObservabilityConfigurationArn": cfn::get_att(lid::OBSERVABILITY, "ObservabilityConfigurationArn")})
+        json!({"ObservabilityEnabled": true, "ObservabilityConfigurationArn": cfn::sub(
+            "arn:${AWS::Partition}:apprunner:${AWS::Region}:${AWS::AccountId}:observabilityconfiguration/DefaultConfiguration/1/00000000000000000000000000000001"
+        )})
+    });
+    let scaling = m.count.as_ref().map(|count| {
+        if count.starts_with("arn:") {
+            json!(count)
+        } else {
+            cfn::sub(&format!(
+                "arn:${{AWS::Partition}}:apprunner:${{AWS::Region}}:${{AWS::AccountId}}:autoscalingconfiguration/{count}"
+            ))
+        }
     });
     t.resource(
         lid::SERVICE,
         Resource::new("AWS::AppRunner::Service")
+            .prop("ServiceName", cfn::sub("${AppName}-${EnvName}-${WorkloadName}"))
             .prop(
                 "SourceConfiguration",
                 json!({
@@ -561,7 +805,8 @@ fn service(m: &Manifest, ctx: &RenderContext, t: &mut Template) {
             )
             .prop("NetworkConfiguration", network)
             .opt_prop("ObservabilityConfiguration", observability)
-            .prop("Tags", tags)
+            .opt_prop("AutoScalingConfigurationArn", scaling)
+            .prop("Tags", copilot_tags(m))
             .describe("The App Runner service running the image"),
     );
 }

@@ -21,6 +21,10 @@ fn context_for(fixture: &str, manifest: &Value) -> RenderContext {
         name: manifest["name"].as_str().unwrap_or_default().into(),
         ..Default::default()
     };
+    if fixture != "alias-no-domain" {
+        ctx.app_domain = Some("example.com".into());
+        ctx.environment.dns_delegated = true;
+    }
     if fixture == "minimal" {
         ctx.image =
             Some(ImageRef { uri: "123456789012.dkr.ecr.us-west-2.amazonaws.com/chat/web:abc123".into(), digest: None });
@@ -148,8 +152,10 @@ fn minimal_manifest_gets_copilot_defaults() {
         res["InstanceRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"],
         "tasks.apprunner.amazonaws.com"
     );
-    assert_eq!(res["AccessRole"]["Condition"], "IsPrivateECR");
-    for absent in ["VpcConnector", "ObservabilityConfiguration", "TaskDefinition", "LogGroup"] {
+    assert_eq!(res["AccessRole"]["Condition"], "NeedsAccessRole");
+    assert_eq!(props["ServiceName"], json!({"Fn::Sub": "${AppName}-${EnvName}-${WorkloadName}"}));
+    assert_eq!(res["InstanceRole"]["Properties"]["Policies"][0]["PolicyName"], "DenyIAM");
+    for absent in ["VpcConnector", "AppRunnerVpcIngressConnection", "TaskDefinition", "LogGroup"] {
         assert!(res.get(absent).is_none(), "{absent} in a minimal App Runner service");
     }
     assert_eq!(env_var(&r, "COPILOT_SERVICE_NAME"), Some(&json!({"Ref": "WorkloadName"})));
@@ -172,14 +178,23 @@ fn full_manifest_renders_every_field() {
     assert_eq!(env_var(&r, "TABLE"), Some(&json!({"Fn::ImportValue": "chat-test-TableName"})));
     assert!(env_var(&r, "COPILOT_SNS_TOPIC_ARNS").is_some());
     assert!(secret(&r, "GITHUB_TOKEN").is_some() && secret(&r, "DB_SECRET").is_some());
-    assert!(res.get("VpcConnector").is_some() && res.get("ObservabilityConfiguration").is_some());
+    assert!(res.get("VpcConnector").is_some() && res.get("AppRunnerVpcIngressConnection").is_some());
+    let props = &res["Service"]["Properties"];
+    assert_eq!(props["SourceConfiguration"]["ImageRepository"]["ImageConfiguration"]["StartCommand"], "node server.js");
+    assert_eq!(
+        props["AutoScalingConfigurationArn"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:apprunner:${AWS::Region}:${AWS::AccountId}:autoscalingconfiguration/frontend-scaling"})
+    );
+    assert_eq!(props["NetworkConfiguration"]["IngressConfiguration"], json!({"IsPubliclyAccessible": false}));
+    assert_eq!(secret(&r, "IMPORTED"), Some(&json!({"Fn::ImportValue": "chat-test-DbSecretArn"})));
+    assert_eq!(r["template"]["Metadata"]["ferry:app-runner-custom-domain"]["alias"], "frontend.example.com");
     let topics = res.as_object().unwrap().values().filter(|r| r["Type"] == "AWS::SNS::Topic").count();
     assert_eq!(topics, 2, "one SNS topic per published topic");
     let tags = res["Service"]["Properties"]["Tags"].as_array().unwrap();
     assert!(tags.contains(&json!({"Key": "owner", "Value": "frontend-team"})));
     let policies = res["InstanceRole"]["Properties"]["Policies"].as_array().unwrap();
     let names: Vec<&str> = policies.iter().filter_map(|p| p["PolicyName"].as_str()).collect();
-    assert_eq!(names, ["ReadSecrets", "Publish2SNS"]);
+    assert_eq!(names, ["DenyIAM", "ReadSecrets", "Publish2SNS", "EnableAWSXRayTracing"]);
 }
 
 #[test]
@@ -200,24 +215,102 @@ fn private_placement_routes_egress_through_a_vpc_connector() {
         connector["Subnets"],
         json!({"Fn::Split": [",", {"Fn::ImportValue": {"Fn::Sub": "${AppName}-${EnvName}-PrivateSubnets"}}]})
     );
+    assert_eq!(connector["SecurityGroups"], json!([{"Ref": "ServiceSecurityGroup"}]));
+    assert_eq!(res["ServiceSecurityGroup"]["Type"], "AWS::EC2::SecurityGroup");
+    let ingress = &res["EnvironmentSecurityGroupIngressFromServiceSecurityGroup"]["Properties"];
     assert_eq!(
-        connector["SecurityGroups"],
-        json!([{"Fn::ImportValue": {"Fn::Sub": "${AppName}-${EnvName}-EnvironmentSecurityGroup"}}])
+        ingress["GroupId"],
+        json!({"Fn::ImportValue": {"Fn::Sub": "${AppName}-${EnvName}-EnvironmentSecurityGroup"}})
     );
+    assert_eq!(ingress["SourceSecurityGroupId"], json!({"Ref": "ServiceSecurityGroup"}));
     let egress = &res["Service"]["Properties"]["NetworkConfiguration"]["EgressConfiguration"];
     assert_eq!(egress["EgressType"], "VPC");
     assert_eq!(egress["VpcConnectorArn"], json!({"Fn::GetAtt": ["VpcConnector", "VpcConnectorArn"]}));
 }
 
 #[test]
-fn tracing_attaches_an_xray_observability_configuration() {
+fn tracing_uses_app_runners_default_xray_configuration() {
     let r = rendered("tracing");
     let res = &r["template"]["Resources"];
-    assert_eq!(res["ObservabilityConfiguration"]["Properties"]["TraceConfiguration"]["Vendor"], "AWSXRAY");
-    assert_eq!(res["Service"]["Properties"]["ObservabilityConfiguration"]["ObservabilityEnabled"], true);
+    assert!(res.get("ObservabilityConfiguration").is_none(), "Copilot creates no configuration of its own");
+    let obs = &res["Service"]["Properties"]["ObservabilityConfiguration"];
+    assert_eq!(obs["ObservabilityEnabled"], true);
+    assert!(
+        obs["ObservabilityConfigurationArn"].to_string().contains("observabilityconfiguration/DefaultConfiguration/1/")
+    );
     assert_eq!(res["Service"]["Properties"]["HealthCheckConfiguration"]["Path"], "/ping");
-    let managed = res["InstanceRole"]["Properties"]["ManagedPolicyArns"].to_string();
-    assert!(managed.contains("AWSXRayDaemonWriteAccess"));
+    let policies = res["InstanceRole"]["Properties"]["Policies"].to_string();
+    assert!(policies.contains("EnableAWSXRayTracing") && policies.contains("xray:PutTraceSegments"));
+}
+
+#[test]
+fn count_names_an_auto_scaling_configuration_and_command_starts_the_image() {
+    let r = rendered("count");
+    let props = &r["template"]["Resources"]["Service"]["Properties"];
+    assert_eq!(
+        props["AutoScalingConfigurationArn"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:apprunner:${AWS::Region}:${AWS::AccountId}:autoscalingconfiguration/high-availability"})
+    );
+    assert_eq!(
+        props["SourceConfiguration"]["ImageRepository"]["ImageConfiguration"]["StartCommand"],
+        "gunicorn --bind 0.0.0.0:8080 app:server"
+    );
+}
+
+#[test]
+fn private_service_gets_an_ingress_connection_and_its_endpoint() {
+    let r = rendered("private");
+    let res = &r["template"]["Resources"];
+    assert_eq!(
+        res["Service"]["Properties"]["NetworkConfiguration"]["IngressConfiguration"]["IsPubliclyAccessible"],
+        false
+    );
+    let conn = &res["AppRunnerVpcIngressConnection"];
+    assert_eq!(conn["Type"], "AWS::AppRunner::VpcIngressConnection");
+    assert_eq!(conn["Properties"]["ServiceArn"], json!({"Fn::GetAtt": ["Service", "ServiceArn"]}));
+    assert_eq!(
+        conn["Properties"]["IngressVpcConfiguration"],
+        json!({"VpcId": {"Fn::ImportValue": {"Fn::Sub": "${AppName}-${EnvName}-VpcId"}}, "VpcEndpointId": {"Ref": "AppRunnerVpcEndpoint"}})
+    );
+    let endpoint = &res["AppRunnerVpcEndpoint"]["Properties"];
+    assert_eq!(endpoint["ServiceName"], json!({"Fn::Sub": "com.amazonaws.${AWS::Region}.apprunner.requests"}));
+    assert_eq!(endpoint["VpcEndpointType"], "Interface");
+
+    let r = rendered("private-endpoint");
+    let res = &r["template"]["Resources"];
+    assert_eq!(
+        res["AppRunnerVpcIngressConnection"]["Properties"]["IngressVpcConfiguration"]["VpcEndpointId"],
+        "vpce-0123456789abcdef0"
+    );
+    assert!(res.get("AppRunnerVpcEndpoint").is_none(), "an existing endpoint is used as is");
+    assert!(res.get("VpcConnector").is_none(), "private ingress does not change egress");
+    assert_eq!(
+        res["Service"]["Properties"]["SourceConfiguration"]["ImageRepository"]["ImageConfiguration"]["StartCommand"],
+        "./start --port 80"
+    );
+}
+
+#[test]
+fn placement_subnets_put_the_connector_on_those_subnets() {
+    let r = rendered("subnets-placement");
+    let res = &r["template"]["Resources"];
+    assert_eq!(
+        res["VpcConnector"]["Properties"]["Subnets"],
+        json!(["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"])
+    );
+    assert_eq!(res["Service"]["Properties"]["NetworkConfiguration"]["EgressConfiguration"]["EgressType"], "VPC");
+    let tags = res["VpcConnector"]["Properties"]["Tags"].as_array().unwrap();
+    assert!(tags.contains(&json!({"Key": "team", "Value": "web"})));
+}
+
+#[test]
+fn alias_is_a_custom_domain_request_for_the_host() {
+    let r = rendered("alias");
+    assert_eq!(
+        r["template"]["Metadata"]["ferry:app-runner-custom-domain"],
+        json!({"alias": "web.example.com", "hosted_zone": "example.com.", "service_arn_output": "ServiceArn"})
+    );
+    assert_eq!(r["template"]["Outputs"]["CustomDomain"]["Value"], "https://web.example.com");
 }
 
 #[test]
@@ -227,7 +320,7 @@ fn secrets_become_arns_the_instance_role_may_read() {
     assert!(ssm.contains(":ssm:") && ssm.contains("GITHUB_TOKEN"), "{ssm}");
     assert_eq!(secret(&r, "FULL_ARN"), Some(&json!("arn:aws:ssm:us-west-2:123456789012:parameter/chat/token")));
     assert_eq!(secret(&r, "IMPORTED"), Some(&json!({"Fn::ImportValue": "chat-test-DbSecretArn"})));
-    let policy = r["template"]["Resources"]["InstanceRole"]["Properties"]["Policies"][0].to_string();
+    let policy = r["template"]["Resources"]["InstanceRole"]["Properties"]["Policies"][1].to_string();
     assert!(policy.contains("ssm:GetParameters") && policy.contains("secretsmanager:GetSecretValue"));
 }
 
@@ -237,7 +330,7 @@ fn ecr_public_images_need_no_access_role() {
     assert_eq!(r["parameters"]["ImageRepositoryType"], "ECR_PUBLIC");
     assert_eq!(r["parameters"]["InstanceCPU"], "256");
     let res = &r["template"]["Resources"];
-    assert_eq!(res["AccessRole"]["Condition"], "IsPrivateECR", "the access role exists only for private ECR");
+    assert_eq!(res["AccessRole"]["Condition"], "NeedsAccessRole", "the access role exists only for private ECR");
     assert_eq!(res["Service"]["Properties"]["NetworkConfiguration"]["EgressConfiguration"]["EgressType"], "DEFAULT");
     assert!(res.get("VpcConnector").is_none(), "public placement needs no connector");
 }
@@ -263,9 +356,11 @@ fn platform_other_than_linux_x86_64_is_refused() {
 
 #[test]
 fn type_specific_mistakes_are_diagnosed() {
-    assert!(has(&diagnostics("alias"), "/http/alias", "no CloudFormation resource"));
-    assert!(has(&diagnostics("http-private"), "/http/private", "not supported yet"));
-    assert!(has(&diagnostics("count"), "/count", "unknown field"));
+    assert!(has(&diagnostics("alias-no-domain"), "/http/alias", "has no domain"));
+    assert!(has(&diagnostics("alias-outside-domain"), "/http/alias", "not under the application's domain"));
+    assert!(has(&diagnostics("bad-private-endpoint"), "/http/private/endpoint", "not a VPC endpoint ID"));
+    assert!(has(&diagnostics("bad-count"), "/count", "auto scaling configuration"));
+    assert!(has(&diagnostics("subnets-from-tags"), "/network/vpc/placement/subnets/from_tags", "subnet IDs"));
     assert!(has(&diagnostics("exec"), "/exec", "unknown field"));
     assert!(has(
         &diagnostics("sidecars"),
@@ -285,7 +380,6 @@ fn type_specific_mistakes_are_diagnosed() {
     assert!(has(&diagnostics("bad-tracing"), "/observability/tracing", "awsxray"));
     assert!(has(&diagnostics("wrong-kind"), "/type", "Request-Driven Web Service"));
     assert!(has(&diagnostics("no-image-source"), "/image", "missing `build` or `location`"));
-    assert!(has(&diagnostics("subnets-placement"), "/network/vpc/placement", "not supported yet"));
     assert!(!diagnostics("wrong-type").is_empty());
     assert!(has(&diagnostics("reserved-tag"), "/tags/copilot-service", "reserved"));
 }
@@ -296,5 +390,45 @@ fn info_describes_the_plugin() {
     assert_eq!(info.name, "request-driven-web-service");
     assert_eq!(info.manifest_types, ["Request-Driven Web Service"]);
     assert!(info.manifest_schema["properties"].get("observability").is_some());
-    assert!(info.manifest_schema["properties"].get("count").is_none());
+    assert!(info.manifest_schema["properties"].get("count").is_some());
+    assert!(info.manifest_schema["properties"].get("exec").is_none());
+}
+
+/// The resources Copilot's rd-web template (`workloads/services/rd-web/cf.yml`
+/// and its `accessrole`, `instancerole`, `vpc-connector`, `publish` partials)
+/// has for the same manifest, by logical ID and type: an environment or
+/// service Copilot deployed is updated in place, never replaced.
+#[test]
+fn logical_ids_and_types_match_copilots_template() {
+    let r = rendered("full");
+    let res = r["template"]["Resources"].as_object().unwrap();
+    let expected = [
+        ("AccessRole", "AWS::IAM::Role"),
+        ("InstanceRole", "AWS::IAM::Role"),
+        ("Service", "AWS::AppRunner::Service"),
+        ("ServiceSecurityGroup", "AWS::EC2::SecurityGroup"),
+        ("EnvironmentSecurityGroupIngressFromServiceSecurityGroup", "AWS::EC2::SecurityGroupIngress"),
+        ("VpcConnector", "AWS::AppRunner::VpcConnector"),
+        ("AppRunnerVpcIngressConnection", "AWS::AppRunner::VpcIngressConnection"),
+        ("refundsSNSTopic", "AWS::SNS::Topic"),
+        ("ordersSNSTopic", "AWS::SNS::Topic"),
+    ];
+    for (id, ty) in expected {
+        assert_eq!(res.get(id).map(|r| &r["Type"]), Some(&json!(ty)), "{id}");
+    }
+    // Nothing Copilot runs as a Lambda custom resource, and no resource of ferry's
+    // own where Copilot points at App Runner's defaults.
+    for absent in ["CustomDomainFunction", "CustomDomainAction", "EnvControllerAction", "ObservabilityConfiguration"] {
+        assert!(res.get(absent).is_none(), "{absent}");
+    }
+    let props = &res["Service"]["Properties"];
+    assert_eq!(props["ServiceName"], json!({"Fn::Sub": "${AppName}-${EnvName}-${WorkloadName}"}));
+    assert_eq!(props["SourceConfiguration"]["AutoDeploymentsEnabled"], false);
+    assert_eq!(props["InstanceConfiguration"]["Cpu"], json!({"Ref": "InstanceCPU"}));
+    assert_eq!(
+        props["NetworkConfiguration"]["EgressConfiguration"]["VpcConnectorArn"],
+        json!({"Fn::GetAtt": ["VpcConnector", "VpcConnectorArn"]})
+    );
+    let tags: Vec<&str> = props["Tags"].as_array().unwrap().iter().filter_map(|t| t["Key"].as_str()).collect();
+    assert_eq!(tags[..3], ["copilot-application", "copilot-environment", "copilot-service"]);
 }

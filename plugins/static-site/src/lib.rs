@@ -1,6 +1,15 @@
 //! The bundled "Static Site" plugin: a private S3 bucket served through a
 //! CloudFront distribution (origin access control), with an optional HTTPS
-//! alias under the application's domain.
+//! alias (`http.alias`, wildcards allowed).
+//!
+//! CloudFront takes certificates from us-east-1 only. With `http.certificate`
+//! the distribution uses it (the alias may then be any domain: its DNS is the
+//! user's). Without one, the alias must be under the application's domain
+//! and ferry issues the certificate: the template asks for it in its
+//! metadata ([`CERTIFICATE_METADATA_KEY`]) and takes its ARN through the
+//! [`CERTIFICATE_PARAMETER`] parameter, which the host fills after deploying
+//! a small us-east-1 stack with a DNS-validated
+//! `AWS::CertificateManager::Certificate`.
 //!
 //! There is no ECS task. The plugin cannot read the workspace (sandbox), so
 //! the `files` section becomes an upload plan in the template's `Metadata`
@@ -8,7 +17,7 @@
 
 pub mod manifest;
 
-use ferry_plugin_sdk::cfn::{self, Resource, Template};
+use ferry_plugin_sdk::cfn::{self, Parameter, Resource, Template};
 use ferry_plugin_sdk::diag::pointer;
 use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderError, Rendered, Value, json};
 use indexmap::IndexMap;
@@ -28,6 +37,13 @@ pub const CLOUDFRONT_HOSTED_ZONE_ID: &str = "Z2FDTNDATAQYW2";
 
 /// Metadata key of the upload plan.
 pub const UPLOAD_METADATA_KEY: &str = "ferry:upload";
+
+/// Metadata key of the certificate request the host carries out
+/// (`{region, domain_name, hosted_zone, parameter}`).
+pub const CERTIFICATE_METADATA_KEY: &str = "ferry:certificate";
+
+/// Parameter taking the ARN of the certificate ferry issued for the alias.
+pub const CERTIFICATE_PARAMETER: &str = "AliasCertificateArn";
 
 pub struct StaticSite;
 
@@ -94,35 +110,33 @@ fn check_http(http: &manifest::Http, context: Option<&RenderContext>, out: &mut 
     if !is_domain_name(alias) {
         out.push(
             Diagnostic::error("/http/alias", format!("`{alias}` is not a domain name"))
-                .with_hint("use a name such as `www.example.com`"),
+                .with_hint("use a name such as `www.example.com` or `*.example.com`"),
         );
         return;
     }
-    if http.certificate.is_none() {
-        out.push(
-            Diagnostic::error(
-                "/http/alias",
-                "an alias needs `http.certificate`: ferry cannot issue a us-east-1 certificate for CloudFront yet",
-            )
-            .with_hint("request a certificate for the alias in ACM in us-east-1 and set its ARN as `http.certificate`"),
-        );
-    }
     let Some(ctx) = context else { return };
+    let imported = http.certificate.is_some();
     let Some(domain) = &ctx.app_domain else {
-        out.push(
-            Diagnostic::error("/http/alias", format!("application `{}` has no domain for the alias", ctx.app))
-                .with_hint("run `app init --domain <domain>` so ferry can create the alias record"),
-        );
+        // With its own certificate, an alias needs no domain of ferry's:
+        // the user points their DNS at the distribution.
+        if !imported {
+            out.push(
+                Diagnostic::error("/http/alias", format!("application `{}` has no domain for the alias", ctx.app))
+                    .with_hint("run `ferry app init --domain <domain>` so ferry can issue the certificate and create the alias record, or set `http.certificate` to a us-east-1 certificate covering the alias"),
+            );
+        }
         return;
     };
     if !under(alias, domain) {
-        out.push(
-            Diagnostic::error(
-                "/http/alias",
-                format!("alias `{alias}` is not under the application's domain `{domain}`"),
-            )
-            .with_hint(format!("use `{domain}` or a subdomain such as `{}.{domain}`", ctx.name)),
-        );
+        if !imported {
+            out.push(
+                Diagnostic::error(
+                    "/http/alias",
+                    format!("alias `{alias}` is not under the application's domain `{domain}`, and there is no `http.certificate` for it"),
+                )
+                .with_hint(format!("use `{domain}` or a subdomain such as `{}.{domain}`, or set `http.certificate` to a us-east-1 certificate covering `{alias}`", ctx.name)),
+            );
+        }
         return;
     }
     if !ctx.environment.dns_delegated {
@@ -160,7 +174,9 @@ fn check_certificate(cert: &str, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// A domain name, or a wildcard one (`*.example.com`).
 fn is_domain_name(name: &str) -> bool {
+    let name = name.strip_prefix("*.").unwrap_or(name);
     name.len() <= 253
         && name.contains('.')
         && name.split('.').all(|label| {
@@ -173,7 +189,7 @@ fn is_domain_name(name: &str) -> bool {
 }
 
 fn under(name: &str, domain: &str) -> bool {
-    let name = name.to_ascii_lowercase();
+    let name = name.strip_prefix("*.").unwrap_or(name).to_ascii_lowercase();
     let domain = domain.to_ascii_lowercase();
     name == domain || name.ends_with(&format!(".{domain}"))
 }
@@ -308,6 +324,23 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     t.metadata.insert(UPLOAD_METADATA_KEY.into(), upload_plan(m));
     let alias = m.http.as_ref().and_then(|h| h.alias.clone());
     let certificate = m.http.as_ref().and_then(|h| h.certificate.clone());
+    if let Some(alias) = &alias
+        && certificate.is_none()
+    {
+        t.parameter(
+            CERTIFICATE_PARAMETER,
+            Parameter::string().description("ARN of the us-east-1 certificate ferry issued for the alias"),
+        );
+        t.metadata.insert(
+            CERTIFICATE_METADATA_KEY.into(),
+            json!({
+                "region": "us-east-1",
+                "domain_name": alias,
+                "hosted_zone": alias_zone(alias, ctx),
+                "parameter": CERTIFICATE_PARAMETER,
+            }),
+        );
+    }
 
     t.resource(
         "Bucket",
@@ -384,11 +417,15 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
         }),
     );
     match (&alias, &certificate) {
-        (Some(alias), Some(cert)) => {
+        (Some(alias), cert) => {
+            let arn = match cert {
+                Some(cert) => json!(cert),
+                None => cfn::ref_(CERTIFICATE_PARAMETER),
+            };
             config.insert("Aliases".into(), json!([alias]));
             config.insert(
                 "ViewerCertificate".into(),
-                json!({"AcmCertificateArn": cert, "SslSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"}),
+                json!({"AcmCertificateArn": arn, "SslSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"}),
             );
         }
         _ => {
@@ -433,6 +470,7 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
 
     if let Some(alias) = &alias
         && let Some(zone) = alias_zone(alias, ctx)
+        && under(alias, ctx.app_domain.as_deref().unwrap_or_default())
     {
         for (id, kind) in [("AliasRecord", "A"), ("AliasRecordIPv6", "AAAA")] {
             t.resource(
@@ -457,11 +495,16 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     t.output("DistributionId", cfn::ref_("CloudFrontDistribution"), None);
     t.output("DistributionDomainName", cfn::get_att("CloudFrontDistribution", "DomainName"), None);
     let host = match &alias {
-        Some(a) => json!(a),
-        None => cfn::get_att("CloudFrontDistribution", "DomainName"),
+        Some(a) if !a.starts_with("*.") => json!(a),
+        _ => cfn::get_att("CloudFrontDistribution", "DomainName"),
     };
     t.output("URL", cfn::join("", json!(["https://", host])), None);
-    Rendered { template: t, parameters: IndexMap::new() }
+    let mut parameters = IndexMap::new();
+    if t.metadata.contains_key(CERTIFICATE_METADATA_KEY) {
+        // Empty until the host has issued the certificate (`ferry:certificate`).
+        parameters.insert(CERTIFICATE_PARAMETER.to_string(), json!(""));
+    }
+    Rendered { template: t, parameters }
 }
 
 /// The hosted zone (by name) the alias records go in: the most specific of

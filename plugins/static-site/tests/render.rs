@@ -20,7 +20,7 @@ fn context_for(fixture: &str, manifest: &Value) -> RenderContext {
         ..Default::default()
     };
     match fixture {
-        "alias-no-domain" => {}
+        "alias-no-domain" | "alias-no-app-domain" => {}
         "alias-not-delegated" => ctx.app_domain = Some("example.com".into()),
         _ => {
             ctx.app_domain = Some("example.com".into());
@@ -102,8 +102,11 @@ fn invalid_fixtures_point_at_the_field() {
         (e.path, e.message)
     };
     let cases = [
-        ("alias-outside-domain", "/http/alias", "not under the application's domain `example.com`"),
-        ("alias-no-certificate", "/http/alias", "needs `http.certificate`"),
+        (
+            "alias-outside-domain",
+            "/http/alias",
+            "not under the application's domain `example.com`, and there is no `http.certificate`",
+        ),
         ("alias-no-domain", "/http/alias", "has no domain"),
         ("alias-not-delegated", "/http/alias", "not delegated"),
         ("alias-not-a-domain", "/http/alias", "is not a domain name"),
@@ -219,6 +222,58 @@ fn alias_gets_certificate_and_records_in_the_right_zone() {
 }
 
 #[test]
+fn alias_without_certificate_asks_the_host_for_a_us_east_1_certificate() {
+    let r = rendered("alias-issued-certificate");
+    let t = &r["template"];
+    assert_eq!(
+        t["Metadata"]["ferry:certificate"],
+        json!({"region": "us-east-1", "domain_name": "www.chat.example.com", "hosted_zone": "chat.example.com.", "parameter": "AliasCertificateArn"})
+    );
+    assert_eq!(t["Parameters"]["AliasCertificateArn"]["Type"], "String");
+    let dist = &t["Resources"]["CloudFrontDistribution"]["Properties"]["DistributionConfig"];
+    assert_eq!(dist["Aliases"], json!(["www.chat.example.com"]));
+    assert_eq!(dist["ViewerCertificate"]["AcmCertificateArn"], json!({"Ref": "AliasCertificateArn"}));
+    assert_eq!(t["Resources"]["AliasRecord"]["Properties"]["HostedZoneName"], "chat.example.com.");
+    // An imported certificate needs no request.
+    let imported = rendered("alias-certificate");
+    assert!(imported["template"]["Metadata"].get("ferry:certificate").is_none());
+    assert!(imported["template"].get("Parameters").is_none_or(|p| p.get("AliasCertificateArn").is_none()));
+}
+
+#[test]
+fn wildcard_alias_is_served_and_recorded_in_the_env_zone() {
+    let r = rendered("alias-wildcard");
+    let t = &r["template"];
+    let dist = &t["Resources"]["CloudFrontDistribution"]["Properties"]["DistributionConfig"];
+    assert_eq!(dist["Aliases"], json!(["*.test.chat.example.com"]));
+    assert_eq!(t["Metadata"]["ferry:certificate"]["domain_name"], "*.test.chat.example.com");
+    let record = &t["Resources"]["AliasRecord"]["Properties"];
+    assert_eq!(record["Name"], "*.test.chat.example.com");
+    assert_eq!(record["HostedZoneName"], "test.chat.example.com.");
+    // A wildcard is no URL: the output names the distribution.
+    assert_eq!(
+        t["Outputs"]["URL"]["Value"],
+        json!({"Fn::Join": ["", ["https://", {"Fn::GetAtt": ["CloudFrontDistribution", "DomainName"]}]]})
+    );
+}
+
+#[test]
+fn alias_outside_the_app_domain_uses_its_certificate_and_no_records() {
+    for name in ["alias-outside-domain", "alias-no-app-domain"] {
+        let r = rendered(name);
+        let res = &r["template"]["Resources"];
+        let dist = &res["CloudFrontDistribution"]["Properties"]["DistributionConfig"];
+        assert_eq!(
+            dist["ViewerCertificate"]["AcmCertificateArn"],
+            "arn:aws:acm:us-east-1:123456789012:certificate/e5a6e114-b022-45b1-9339-38fbfd6db3e2",
+            "{name}"
+        );
+        assert!(res.get("AliasRecord").is_none(), "{name}: the user's DNS, not ferry's");
+        assert!(r["template"]["Metadata"].get("ferry:certificate").is_none(), "{name}");
+    }
+}
+
+#[test]
 fn files_become_the_upload_plan_with_defaults() {
     let plan = |name: &str| rendered(name)["template"]["Metadata"][UPLOAD_METADATA_KEY].clone();
     let dir = plan("files-directory");
@@ -257,6 +312,8 @@ fn reinclude_without_exclude_warns_but_renders() {
 #[test]
 fn validate_without_environment_leaves_the_domain_check_to_render() {
     let alias = load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid/alias-outside-domain.yml"));
+    assert_eq!(StaticSite::validate(&alias), vec![]);
+    let alias = load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid/alias-no-domain.yml"));
     assert_eq!(StaticSite::validate(&alias), vec![]);
     let bad = load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid/certificate-wrong-region.yml"));
     let d = StaticSite::validate(&bad);

@@ -125,6 +125,7 @@ pub fn delete(name: Option<String>, yes: bool, out: &Output) -> Result<()> {
                     session.delete_stack(&stack, &mut |e| view.event(&e)).await?;
                     view.finish(&stack, "deleted", true);
                 }
+                session.delete_workload_companions(&stack).await?;
             }
         }
         for env in &envs {

@@ -266,7 +266,7 @@ async fn deploy_workload(
         let url = ctx.session.upload_template(bucket, &rendered.name, addons).await?;
         stack.parameters.insert("AddonsTemplateURL".into(), url);
     }
-    let deployable = Deployable {
+    let mut deployable = Deployable {
         name: stack.name.clone(),
         template: stack.template,
         parameters: stack.parameters,
@@ -283,6 +283,10 @@ async fn deploy_workload(
         }
         None => None,
     };
+    if let Some(request) = ferry_aws::domain::certificate_request(&deployable.template) {
+        let arn = issue_certificate(ctx, &deployable, &request).await?;
+        deployable.parameters.insert(request.parameter.clone(), arn);
+    }
     let outcome = run_stack(ctx, &deployable, rendered.descriptions, confirm_abort).await?;
     if let Some((plan, objects)) = site {
         upload_site(ctx, &deployable.name, &plan, &objects).await?;
@@ -292,6 +296,34 @@ async fn deploy_workload(
     let record = WorkloadRecord { app: app.clone(), name: rendered.name.clone(), kind, extra };
     ctx.session.meta.put_workload(&record).await?;
     Ok(outcome)
+}
+
+/// Deploys the certificate a workload template asks for (CloudFront's, in
+/// us-east-1: its own small stack, DNS-validated by CloudFormation in the
+/// alias's hosted zone) and returns its ARN.
+async fn issue_certificate(
+    ctx: &Ctx,
+    stack: &Deployable,
+    request: &ferry_aws::domain::CertificateRequest,
+) -> Result<String> {
+    let name = ferry_aws::domain::certificate_stack_name(&stack.name);
+    ctx.view.start(&name, "deploying");
+    let result = ferry_aws::domain::ensure_certificate(
+        &ctx.session.aws,
+        ctx.session.options,
+        &stack.name,
+        request,
+        &stack.tags,
+        &mut |e| ctx.view.event(&e),
+    )
+    .await;
+    ctx.view.finish(&name, if result.is_ok() { "ready" } else { "failed" }, result.is_ok());
+    result.with_context(|| {
+        format!(
+            "the {} certificate for `{}` could not be issued\nhint: the alias's hosted zone `{}` must exist in Route 53 in this account",
+            request.region, request.domain_name, request.hosted_zone
+        )
+    })
 }
 
 /// Syncs a static site's files to the bucket its stack created (every

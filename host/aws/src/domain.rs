@@ -1,0 +1,294 @@
+//! Domains and certificates without Lambda functions.
+//!
+//! Copilot delegates DNS, validates certificates and associates custom
+//! domains with Lambda-backed custom resources. ferry uses native
+//! CloudFormation where it exists and small host steps where it does not:
+//!
+//! - `app init --domain`: the app's roles stack gets `AppHostedZone`
+//!   (`<app>.<domain>`) and `AppDomainDelegationRecordSet` (its NS records in
+//!   the domain's zone), Copilot's logical IDs; the domain's zone ID is
+//!   recorded in the app's SSM record (`domainHostedZoneID`), as Copilot does.
+//! - CloudFront certificates (Static Site `http.alias` without
+//!   `http.certificate`): a small stack `<app>-<env>-<svc>-AliasCertificate`
+//!   in us-east-1 holding one DNS-validated `AWS::CertificateManager::Certificate`
+//!   (CloudFormation writes the validation record itself when the
+//!   certificate names the hosted zone); its ARN fills the workload
+//!   template's certificate parameter. Deleting the workload deletes that
+//!   stack and the validation record CloudFormation leaves behind.
+
+use crate::AwsContext;
+use crate::cfn::{Cfn, CloudFormationApi};
+use crate::deploy::{DeployEvent, DeployOptions, Deployable, Deployer};
+use crate::error::{AwsError, AwsErrorKind};
+use indexmap::IndexMap;
+use serde_json::{Value, json};
+
+/// Region of every certificate CloudFront uses.
+pub const CLOUDFRONT_CERTIFICATE_REGION: &str = "us-east-1";
+
+/// Logical IDs Copilot gives the app's DNS resources in its roles stack.
+pub const APP_HOSTED_ZONE: &str = "AppHostedZone";
+pub const APP_DELEGATION_RECORD: &str = "AppDomainDelegationRecordSet";
+/// Output of the roles stack with the app zone's ID.
+pub const APP_HOSTED_ZONE_OUTPUT: &str = "AppHostedZoneId";
+
+/// Metadata key under which a workload template asks for a certificate.
+pub const CERTIFICATE_METADATA_KEY: &str = "ferry:certificate";
+
+/// Adds the app's hosted zone and its delegation in the domain's zone
+/// (`root_zone_id`) to the roles template.
+pub fn add_app_domain(template: &mut Value, app: &str, domain: &str, root_zone_id: &str) {
+    let zone = format!("{app}.{domain}");
+    let resources = &mut template["Resources"];
+    resources[APP_HOSTED_ZONE] = json!({
+        "Type": "AWS::Route53::HostedZone",
+        "Properties": {
+            "Name": zone,
+            "HostedZoneConfig": {"Comment": format!("Hosted zone for copilot application {app}: {zone}")},
+        },
+    });
+    resources[APP_DELEGATION_RECORD] = json!({
+        "Type": "AWS::Route53::RecordSet",
+        "Properties": {
+            "HostedZoneId": root_zone_id,
+            "Name": format!("{zone}."),
+            "Type": "NS",
+            "TTL": 900,
+            "ResourceRecords": {"Fn::GetAtt": [APP_HOSTED_ZONE, "NameServers"]},
+        },
+    });
+    template["Outputs"][APP_HOSTED_ZONE_OUTPUT] = json!({"Value": {"Ref": APP_HOSTED_ZONE}});
+}
+
+/// Route 53 zone IDs come as `/hostedzone/Z123`: the bare ID.
+fn bare_zone_id(id: &str) -> String {
+    id.trim_start_matches("/hostedzone/").to_string()
+}
+
+/// The ID of the public hosted zone named `name` (with or without the
+/// trailing dot), or an error saying to create it.
+pub async fn zone_id(aws: &AwsContext, name: &str) -> Result<String, AwsError> {
+    let wanted = format!("{}.", name.trim_end_matches('.')).to_ascii_lowercase();
+    let out = aws
+        .route53()
+        .list_hosted_zones_by_name()
+        .dns_name(&wanted)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("route53:ListHostedZonesByName", Some(&wanted), e))?;
+    out.hosted_zones()
+        .iter()
+        .find(|z| z.name().eq_ignore_ascii_case(&wanted) && !z.config().is_some_and(|c| c.private_zone()))
+        .map(|z| bare_zone_id(z.id()))
+        .ok_or_else(|| {
+            AwsError::new(
+                "route53:ListHostedZonesByName",
+                Some(&wanted),
+                AwsErrorKind::NotFound,
+                format!(
+                    "no public hosted zone `{wanted}` in this account; create it (or transfer the domain's DNS to Route 53) and try again"
+                ),
+            )
+        })
+}
+
+/// A certificate a workload template asks the host for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CertificateRequest {
+    pub region: String,
+    pub domain_name: String,
+    pub hosted_zone: String,
+    pub parameter: String,
+}
+
+/// The request in `Metadata["ferry:certificate"]`, if any.
+pub fn certificate_request(template: &Value) -> Option<CertificateRequest> {
+    let m = template.get("Metadata")?.get(CERTIFICATE_METADATA_KEY)?;
+    Some(CertificateRequest {
+        region: m.get("region")?.as_str()?.to_string(),
+        domain_name: m.get("domain_name")?.as_str()?.to_string(),
+        hosted_zone: m.get("hosted_zone")?.as_str()?.to_string(),
+        parameter: m.get("parameter")?.as_str()?.to_string(),
+    })
+}
+
+/// Name of the certificate stack of a workload stack.
+pub fn certificate_stack_name(workload_stack: &str) -> String {
+    format!("{workload_stack}-AliasCertificate")
+}
+
+/// The certificate stack's template: one DNS-validated certificate whose
+/// validation record CloudFormation writes in `zone_id`.
+pub fn certificate_template(request: &CertificateRequest, zone_id: &str) -> Value {
+    json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": format!("ferry: the certificate CloudFront serves {} with", request.domain_name),
+        "Resources": {
+            "Certificate": {
+                "Type": "AWS::CertificateManager::Certificate",
+                "Properties": {
+                    "DomainName": request.domain_name,
+                    "ValidationMethod": "DNS",
+                    "DomainValidationOptions": [{"DomainName": request.domain_name, "HostedZoneId": zone_id}],
+                },
+            },
+        },
+        "Outputs": {"CertificateArn": {"Value": {"Ref": "Certificate"}}},
+    })
+}
+
+/// Deploys (or finds up to date) the certificate stack of `workload_stack`
+/// and returns the certificate's ARN.
+pub async fn ensure_certificate(
+    aws: &AwsContext,
+    options: DeployOptions,
+    workload_stack: &str,
+    request: &CertificateRequest,
+    tags: &IndexMap<String, String>,
+    observe: &mut (dyn FnMut(DeployEvent) + Send),
+) -> Result<String, crate::deploy::DeployError> {
+    let zone = zone_id(aws, &request.hosted_zone).await?;
+    let stack = Deployable {
+        name: certificate_stack_name(workload_stack),
+        template: certificate_template(request, &zone),
+        parameters: IndexMap::new(),
+        tags: tags.clone(),
+        description: format!("certificate of {} for {workload_stack}", request.domain_name),
+    };
+    let cfn = Cfn::new(aws.cloudformation_in(&request.region));
+    Deployer::new(Cfn::new(aws.cloudformation_in(&request.region)), options).deploy(&stack, observe).await?;
+    let outputs = cfn.describe_stack(&stack.name).await?.map(|s| s.outputs).unwrap_or_default();
+    outputs.get("CertificateArn").cloned().ok_or_else(|| {
+        AwsError::new(
+            "cloudformation:DescribeStacks",
+            Some(&stack.name),
+            AwsErrorKind::Other,
+            "the certificate stack has no `CertificateArn` output; delete the stack and deploy again".to_string(),
+        )
+        .into()
+    })
+}
+
+/// Deletes the certificate stack of `workload_stack` (if any) in `region`,
+/// then the DNS validation record CloudFormation leaves in the zone.
+/// Returns whether there was a stack.
+pub async fn delete_certificate(
+    aws: &AwsContext,
+    options: DeployOptions,
+    workload_stack: &str,
+    region: &str,
+) -> Result<bool, AwsError> {
+    let cfn = Cfn::new(aws.cloudformation_in(region));
+    let name = certificate_stack_name(workload_stack);
+    let Some(_) = cfn.describe_stack(&name).await? else { return Ok(false) };
+    let template: Value = serde_json::from_str(&cfn.get_template(&name).await?).unwrap_or_default();
+    cfn.delete_stack(&name).await?;
+    let started = tokio::time::Instant::now();
+    while let Some(state) = cfn.describe_stack(&name).await? {
+        if state.status == "DELETE_COMPLETE" {
+            break;
+        }
+        if state.status == "DELETE_FAILED" || started.elapsed() > options.timeout {
+            return Err(AwsError::new(
+                "cloudformation:DeleteStack",
+                Some(&name),
+                AwsErrorKind::Other,
+                format!("the certificate stack is {}; delete it in us-east-1 and try again", state.status),
+            ));
+        }
+        tokio::time::sleep(options.poll).await;
+    }
+    let certificate = &template["Resources"]["Certificate"]["Properties"];
+    let domain = certificate["DomainName"].as_str().unwrap_or_default();
+    if let Some(zone) = certificate["DomainValidationOptions"][0]["HostedZoneId"].as_str() {
+        delete_validation_records(aws, zone, domain).await?;
+    }
+    Ok(true)
+}
+
+/// Removes ACM's DNS validation CNAMEs for `domain` from `zone`
+/// (`_<token>.<domain>.` → `<token>.acm-validations.aws.`).
+pub async fn delete_validation_records(aws: &AwsContext, zone: &str, domain: &str) -> Result<usize, AwsError> {
+    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, RrType};
+    let base = format!("{}.", domain.trim_start_matches("*.").trim_end_matches('.')).to_ascii_lowercase();
+    let route53 = aws.route53();
+    let listed = route53
+        .list_resource_record_sets()
+        .hosted_zone_id(zone)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("route53:ListResourceRecordSets", Some(zone), e))?;
+    let stale: Vec<_> = listed
+        .resource_record_sets()
+        .iter()
+        .filter(|r| {
+            let name = r.name().to_ascii_lowercase();
+            r.r#type() == &RrType::Cname
+                && name.starts_with('_')
+                && name.split_once('.').is_some_and(|(_, rest)| rest == base)
+                && r.resource_records().iter().any(|v| v.value().contains("acm-validations.aws"))
+        })
+        .cloned()
+        .collect();
+    if stale.is_empty() {
+        return Ok(0);
+    }
+    let changes = stale
+        .iter()
+        .map(|r| {
+            // A DELETE must repeat the record; Route 53 always lists its TTL
+            // (CloudFormation writes ACM's validation records with 300).
+            let mut record = r.clone();
+            if record.ttl().is_none() {
+                record.ttl = Some(300);
+            }
+            Change::builder().action(ChangeAction::Delete).resource_record_set(record).build()
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            AwsError::new("route53:ChangeResourceRecordSets", Some(zone), AwsErrorKind::Other, e.to_string())
+        })?;
+    let batch = ChangeBatch::builder().set_changes(Some(changes)).build().map_err(|e| {
+        AwsError::new("route53:ChangeResourceRecordSets", Some(zone), AwsErrorKind::Other, e.to_string())
+    })?;
+    route53
+        .change_resource_record_sets()
+        .hosted_zone_id(zone)
+        .change_batch(batch)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("route53:ChangeResourceRecordSets", Some(zone), e))?;
+    Ok(stale.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_app_zone_is_delegated_from_the_domain_zone_with_copilots_ids() {
+        let mut t = json!({"Resources": {"AdministrationRole": {}}, "Outputs": {}});
+        add_app_domain(&mut t, "chat", "example.com", "Z0ROOT");
+        assert_eq!(t["Resources"][APP_HOSTED_ZONE]["Properties"]["Name"], "chat.example.com");
+        let ns = &t["Resources"][APP_DELEGATION_RECORD]["Properties"];
+        assert_eq!(ns["HostedZoneId"], "Z0ROOT");
+        assert_eq!(ns["Type"], "NS");
+        assert_eq!(ns["ResourceRecords"], json!({"Fn::GetAtt": ["AppHostedZone", "NameServers"]}));
+        assert!(t["Resources"].get("AdministrationRole").is_some());
+    }
+
+    #[test]
+    fn a_certificate_request_is_read_from_the_metadata() {
+        let t = json!({"Metadata": {"ferry:certificate": {
+            "region": "us-east-1", "domain_name": "www.chat.example.com",
+            "hosted_zone": "chat.example.com.", "parameter": "AliasCertificateArn"}}});
+        let r = certificate_request(&t).unwrap();
+        assert_eq!(r.domain_name, "www.chat.example.com");
+        let c = certificate_template(&r, "Z1");
+        let props = &c["Resources"]["Certificate"]["Properties"];
+        assert_eq!(props["ValidationMethod"], "DNS");
+        assert_eq!(props["DomainValidationOptions"][0]["HostedZoneId"], "Z1");
+        assert!(certificate_request(&json!({"Metadata": {}})).is_none());
+        assert_eq!(bare_zone_id("/hostedzone/Z9"), "Z9");
+    }
+}

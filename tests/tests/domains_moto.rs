@@ -1,0 +1,184 @@
+//! The domain path end to end on moto, through the binary: `app init
+//! --domain` delegates `<app>.<domain>` from the domain's zone and records
+//! the zone as Copilot does; a Static Site alias without a certificate gets
+//! a DNS-validated us-east-1 certificate and its alias records; a redeploy
+//! changes nothing; `app delete` leaves no stack, record or certificate.
+//! Everything is checked through the AWS APIs, not ferry's output.
+
+mod common;
+
+use common::ferry;
+use ferry_test_support::Moto;
+use serde_json::Value;
+use std::path::Path;
+
+fn run(moto: &Moto, dir: &Path, args: &[&str]) -> String {
+    let output = ferry(dir).envs(moto.env()).env("CI", "true").args(args).output().expect("run ferry");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "ferry {} failed\nstdout:\n{stdout}\nstderr:\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+fn event(stream: &str, name: &str) -> Value {
+    stream
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["event"] == name)
+        .unwrap_or_else(|| panic!("no {name} event in:\n{stream}"))
+}
+
+/// The outcome of one stack's deploy in a `--json` event stream.
+fn outcome(stream: &str, stack: &str) -> Value {
+    stream
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["event"] == "stack_finished" && e["stack"] == stack)
+        .map(|e| e["outcome"].clone())
+        .unwrap_or_else(|| panic!("no stack_finished event of {stack} in:\n{stream}"))
+}
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// ACM's `ListCertificates` in `region` (JSON protocol; moto reads the
+/// region from the credential scope): `(domain, status)` of each.
+fn certificates(moto: &Moto, region: &str) -> Vec<(String, String)> {
+    use std::io::{Read, Write};
+    let body = r#"{"Includes":{}}"#;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", moto.port)).unwrap();
+    write!(
+        stream,
+        "POST / HTTP/1.0\r\nHost: 127.0.0.1\r\nX-Amz-Target: CertificateManager.ListCertificates\r\nContent-Type: application/x-amz-json-1.1\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/acm/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let json: Value = serde_json::from_str(response.split_once("\r\n\r\n").unwrap().1).unwrap();
+    json["CertificateSummaryList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["DomainName"].as_str().unwrap().to_string(), c["Status"].as_str().unwrap_or_default().to_string()))
+        .collect()
+}
+
+/// `(name, type)` of every record in the zone named `zone`, or `None`
+/// when there is no such zone.
+async fn records(aws: &ferry_aws::AwsContext, zone: &str) -> Option<Vec<(String, String, Vec<String>)>> {
+    let id = ferry_aws::domain::zone_id(aws, zone).await.ok()?;
+    let listed = aws.route53().list_resource_record_sets().hosted_zone_id(&id).send().await.unwrap();
+    Some(
+        listed
+            .resource_record_sets()
+            .iter()
+            .map(|r| {
+                let values: Vec<String> = r.resource_records().iter().map(|v| v.value().to_string()).collect();
+                let target = r.alias_target().map(|a| a.dns_name().to_string());
+                (r.name().to_string(), r.r#type().as_str().to_string(), target.into_iter().chain(values).collect())
+            })
+            .collect(),
+    )
+}
+
+fn has(records: &[(String, String, Vec<String>)], name: &str, kind: &str) -> bool {
+    records.iter().any(|(n, k, _)| n.trim_end_matches('.') == name.trim_end_matches('.') && k == kind)
+}
+
+async fn live_stacks(aws: &ferry_aws::AwsContext, region: &str) -> Vec<String> {
+    let listed = aws.cloudformation_in(region).list_stacks().send().await.unwrap();
+    listed
+        .stack_summaries()
+        .iter()
+        .filter(|s| s.stack_status().is_some_and(|st| st.as_str() != "DELETE_COMPLETE"))
+        .filter_map(|s| s.stack_name().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn app_domain_static_site_alias_certificate_and_clean_delete() {
+    let moto = Moto::start();
+    moto.export_env();
+    let aws = ferry_aws::AwsContext::load(None).await;
+    // The domain's own zone: registered outside ferry, as for Copilot.
+    let root = aws.route53().create_hosted_zone().name("example.com").caller_reference("root").send().await.unwrap();
+    let root_id = root.hosted_zone().unwrap().id().trim_start_matches("/hostedzone/").to_string();
+
+    let ws = tempfile::tempdir().unwrap();
+    let dir = ws.path();
+    run(&moto, dir, &["app", "init", "docs", "--domain", "example.com"]);
+    let show: Value = serde_json::from_str(&run(&moto, dir, &["app", "show", "--json"])).unwrap();
+    assert_eq!(show["application"]["domain"], "example.com");
+    assert_eq!(show["application"]["domainHostedZoneID"], root_id.as_str(), "{show}");
+    let app_zone = records(&aws, "docs.example.com").await.expect("app init creates docs.example.com");
+    assert!(has(&app_zone, "docs.example.com.", "NS"));
+    let parent = records(&aws, "example.com").await.unwrap();
+    assert!(has(&parent, "docs.example.com.", "NS"), "the app zone is delegated from the domain's: {parent:?}");
+
+    write(dir, "copilot/environments/test/manifest.yml", "name: test\ntype: Environment\n");
+    write(
+        dir,
+        "copilot/www/manifest.yml",
+        "name: www\ntype: Static Site\nhttp:\n  alias: www.docs.example.com\nfiles:\n  - source: site\n",
+    );
+    write(dir, "site/index.html", "<h1>docs</h1>");
+    run(&moto, dir, &["env", "deploy", "-n", "test"]);
+    let first = run(&moto, dir, &["svc", "deploy", "-n", "www", "-e", "test", "--json"]);
+    assert_eq!(outcome(&first, "docs-test-www-AliasCertificate"), "ready", "{first}");
+    assert_eq!(outcome(&first, "docs-test-www"), "created", "{first}");
+
+    // The certificate CloudFront needs: us-east-1, issued, validated in the app zone.
+    assert!(live_stacks(&aws, "us-east-1").await.contains(&"docs-test-www-AliasCertificate".to_string()));
+    assert_eq!(certificates(&moto, "us-east-1"), [("www.docs.example.com".to_string(), "ISSUED".to_string())]);
+    let zone = records(&aws, "docs.example.com").await.unwrap();
+    assert!(
+        zone.iter().any(|(n, k, v)| n.ends_with(".www.docs.example.com.")
+            && n.starts_with('_')
+            && k == "CNAME"
+            && v.iter().any(|v| v.contains("acm-validations.aws"))),
+        "no DNS validation record: {zone:?}"
+    );
+    // The alias resolves to the distribution.
+    let show: Value = serde_json::from_str(&run(&moto, dir, &["svc", "show", "-n", "www", "--json"])).unwrap();
+    let outputs = &show["deployments"][0]["outputs"];
+    let domain = outputs["DistributionDomainName"].as_str().unwrap().to_string();
+    for kind in ["A", "AAAA"] {
+        let record = zone.iter().find(|(n, k, _)| n.trim_end_matches('.') == "www.docs.example.com" && k == kind);
+        let (_, _, targets) = record.unwrap_or_else(|| panic!("no {kind} record for the alias: {zone:?}"));
+        assert!(targets.iter().any(|t| t.trim_end_matches('.') == domain), "{kind} → {targets:?}, not {domain}");
+    }
+    let distribution = outputs["DistributionId"].as_str().unwrap();
+    let got = aws.cloudfront().get_distribution().id(distribution).send().await.unwrap();
+    let config = got.distribution().unwrap().distribution_config().unwrap();
+    let aliases: Vec<&str> =
+        config.aliases().map(|a| a.items().iter().map(String::as_str).collect()).unwrap_or_default();
+    assert_eq!(aliases, ["www.docs.example.com"]);
+    // moto's distributions drop the viewer certificate: check what the stack was given.
+    let stacks = aws.cloudformation().describe_stacks().stack_name("docs-test-www").send().await.unwrap();
+    let parameters = stacks.stacks()[0].parameters();
+    let cert_arn = parameters.iter().find(|p| p.parameter_key() == Some("AliasCertificateArn"));
+    let cert_arn = cert_arn.and_then(|p| p.parameter_value()).unwrap_or_default();
+    assert!(cert_arn.starts_with("arn:aws:acm:us-east-1:"), "{parameters:?}");
+
+    // Nothing changed: nothing is written, certificate stack included.
+    let again = run(&moto, dir, &["svc", "deploy", "-n", "www", "-e", "test", "--json"]);
+    assert_eq!(outcome(&again, "docs-test-www"), "up to date", "{again}");
+    assert_eq!(event(&again, "api_calls")["mutating"], 0, "{again}");
+
+    run(&moto, dir, &["app", "delete", "--yes"]);
+    assert_eq!(live_stacks(&aws, "us-west-2").await, Vec::<String>::new());
+    assert_eq!(live_stacks(&aws, "us-east-1").await, Vec::<String>::new());
+    assert_eq!(certificates(&moto, "us-east-1"), []);
+    assert!(records(&aws, "docs.example.com").await.is_none(), "the app zone is gone");
+    let parent = records(&aws, "example.com").await.unwrap();
+    let kinds: Vec<&str> = parent.iter().map(|(_, k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["NS", "SOA"], "only the domain's own records are left: {parent:?}");
+}
