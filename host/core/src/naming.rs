@@ -154,7 +154,7 @@ mod tests {
         assert!(check_name("front_end").unwrap_err().contains('_'));
         assert!(check_name("2front").is_err());
         assert!(check_name("front-").is_err());
-        assert!(check_plugin_name("../../../pwned1").unwrap_err().contains('.'));
+        assert!(check_plugin_name("../../../pwned1").is_err());
         assert!(check_plugin_name("a/b").is_err());
         assert_eq!(suggest_name("Api_V2").as_deref(), Some("api-v2"));
         assert_eq!(suggest_name("__"), None);

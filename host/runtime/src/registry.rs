@@ -535,7 +535,7 @@ mod tests {
         std::fs::write(copilot.join("plugins/env.wasm"), env.wasm).unwrap();
         let mut lock = Lock::default();
         lock.upsert(crate::LockEntry {
-            name: "env".into(),
+            name: "environment".into(),
             version: "1".into(),
             kind: "environment".into(),
             manifest_types: vec!["Environment".into()],
@@ -561,7 +561,7 @@ mod tests {
         assert!(err.to_string().contains(env.sha256), "{err}");
         std::fs::remove_file(copilot.join("plugins/env.wasm")).unwrap();
         let err = registry(cache.path()).add_locked(&copilot, &lock).unwrap_err();
-        assert!(err.to_string().contains("ferry plugin remove env"), "{err}");
+        assert!(err.to_string().contains("ferry plugin remove environment"), "{err}");
     }
 
     #[test]
@@ -572,7 +572,7 @@ mod tests {
         let env = ferry_bundled::BUNDLED.iter().find(|p| p.package.ends_with("environment")).unwrap();
         std::fs::write(copilot.join("plugins/env.wasm"), env.wasm).unwrap();
         let entry = crate::LockEntry {
-            name: "env".into(),
+            name: "environment".into(),
             version: "1".into(),
             kind: "environment".into(),
             manifest_types: vec!["Environment".into(), "Backend Service".into()],
