@@ -1,7 +1,7 @@
 //! The "Backend Service" manifest, in Copilot's format.
 
 use ferry_plugin_sdk::workload::either::{OneOf, map_as};
-use ferry_plugin_sdk::workload::http::{Alias, HttpHealthCheck};
+use ferry_plugin_sdk::workload::http::{AdditionalRule, Alias, HttpHealthCheck};
 use ferry_plugin_sdk::workload::publish::Publish;
 use ferry_plugin_sdk::workload::*;
 use ferry_plugin_sdk::{Value, impl_one_of_deserialize};
@@ -134,5 +134,6 @@ pub struct Http {
     pub allowed_source_ips: Vec<String>,
     /// `http1`, `http2` or `grpc`.
     pub version: Option<String>,
-    pub additional_rules: Option<Value>,
+    #[serde(default)]
+    pub additional_rules: Vec<AdditionalRule>,
 }

@@ -35,7 +35,7 @@ pub struct Manifest {
     pub network: Option<Network>,
     #[serde(default)]
     pub sidecars: IndexMap<String, Sidecar>,
-    pub nlb: Option<Value>,
+    pub nlb: Option<Nlb>,
     pub observability: Option<Value>,
     pub taskdef_overrides: Option<Value>,
     pub publish: Option<Publish>,
@@ -121,7 +121,11 @@ pub struct Http {
     pub redirect_to_https: Option<bool>,
     /// `http1`, `http2` or `grpc`.
     pub version: Option<String>,
-    pub additional_rules: Option<Value>,
+    #[serde(default)]
+    pub additional_rules: Vec<AdditionalRule>,
 }
 
-pub use ferry_plugin_sdk::workload::http::{Alias, AliasArgs, AliasEntry, HttpHealthCheck, HttpHealthCheckArgs};
+pub use ferry_plugin_sdk::workload::http::{
+    AdditionalRule, Alias, AliasArgs, AliasEntry, HttpHealthCheck, HttpHealthCheckArgs,
+};
+pub use ferry_plugin_sdk::workload::nlb::Nlb;

@@ -10,6 +10,7 @@
 pub mod either;
 pub mod http;
 pub mod manifest;
+pub mod nlb;
 pub mod publish;
 pub mod render;
 pub mod validate;
