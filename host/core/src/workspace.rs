@@ -138,9 +138,24 @@ impl Workspace {
                     format!("/environments/{}/network/vpc/placement", crate::yaml::escape_segment(env));
                 let placement = value.pointer(&override_pointer).or_else(|| value.pointer("/network/vpc/placement"));
                 let private_placement = placement.and_then(Value::as_str) == Some("private");
-                Ok(WorkloadSummary { name, kind: manifest.kind, private_placement })
+                let behind_env_alb = behind_env_alb(value, env);
+                Ok(WorkloadSummary { name, kind: manifest.kind, private_placement, behind_env_alb })
             })
             .collect()
+    }
+}
+
+/// The workload's `http` (the env's override winning) routes through the
+/// environment's load balancer: a section, not `false`, with no `http.alb`.
+fn behind_env_alb(manifest: &Value, env: &str) -> bool {
+    let env_http = manifest.pointer(&format!("/environments/{}/http", crate::yaml::escape_segment(env)));
+    let http = env_http.filter(|v| !v.is_null()).or_else(|| manifest.get("http"));
+    match http {
+        Some(Value::Object(fields)) => {
+            let alb = |h: Option<&Value>| h.and_then(|h| h.get("alb")).is_some_and(|a| !a.is_null());
+            !alb(Some(&Value::Object(fields.clone()))) && !alb(manifest.get("http"))
+        }
+        _ => false,
     }
 }
 

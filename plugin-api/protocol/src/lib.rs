@@ -123,6 +123,13 @@ pub struct WorkloadSummary {
     /// private`), so the environment must provide NAT.
     #[serde(default)]
     pub private_placement: bool,
+    /// The workload routes through the environment's application load
+    /// balancer — the public one for a Load Balanced Web Service, the
+    /// internal one for a Backend Service: it has an `http` section that is
+    /// not `false` and imports no load balancer (`http.alb`). The
+    /// environment creates that load balancer when any workload needs it.
+    #[serde(default)]
+    pub behind_env_alb: bool,
 }
 
 /// Names of the logical resources, parameters and conditions the host adds

@@ -13,7 +13,7 @@ fn fixtures(dir: &str) -> Vec<PathBuf> {
 use ferry_test_support::{load_yaml as load, stem};
 
 fn workload(name: &str, kind: &str, private_placement: bool) -> WorkloadSummary {
-    WorkloadSummary { name: name.into(), kind: kind.into(), private_placement }
+    WorkloadSummary { name: name.into(), kind: kind.into(), private_placement, ..Default::default() }
 }
 
 /// A web service, a private backend and a private worker, except for the
