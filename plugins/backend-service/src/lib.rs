@@ -11,7 +11,6 @@
 pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Resource, Template};
-use ferry_plugin_sdk::diag::pointer;
 use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, RoutingFields, Rule};
 use ferry_plugin_sdk::workload::publish;
 use ferry_plugin_sdk::workload::render::ServiceOptions;
@@ -66,19 +65,9 @@ ferry_plugin_sdk::export_plugin!(BackendService, service);
 /// environment cannot offer.
 pub fn check(m: &Manifest, context: Option<&RenderContext>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    if m.kind != MANIFEST_TYPE {
-        out.push(
-            Diagnostic::error("/type", format!("this plugin renders `{MANIFEST_TYPE}`, not `{}`", m.kind))
-                .with_hint(format!("set `type: {MANIFEST_TYPE}`")),
-        );
-    }
+    out.extend(workload::check_type(&m.kind, MANIFEST_TYPE));
     let spec = m.task_spec();
     out.extend(workload::check_task(&spec, m.http().is_some()));
-    for (field, value) in [("taskdef_overrides", &m.taskdef_overrides), ("observability", &m.observability)] {
-        if value.is_some() {
-            out.push(Diagnostic::unsupported(pointer([field]), field));
-        }
-    }
     if let Some(p) = &m.publish {
         publish::check_publish(p, &mut out);
     }

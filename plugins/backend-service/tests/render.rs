@@ -327,16 +327,9 @@ fn full_manifest_renders_every_section() {
 #[test]
 fn diagnostics_point_at_the_field() {
     let d = diagnostics("unsupported");
-    for (path, what) in [
-        ("/taskdef_overrides", "taskdef_overrides"),
-        ("/observability", "observability"),
-        ("/http/alb", "http.alb"),
-        ("/storage/volumes", "storage.volumes"),
-        ("/logging/destination", "logging.destination"),
-    ] {
+    for (path, what) in [("/http/alb", "http.alb")] {
         assert!(has(&d, path, &format!("not supported yet: {what}")), "{path}: {d:?}");
     }
-    assert!(has(&diagnostics("service-connect"), "/network/connect", "not supported yet: network.connect"));
     assert!(has(&diagnostics("unknown-field"), "/http/helthcheck", "healthcheck"));
     assert!(has(&diagnostics("redirect-to-https"), "/http/redirect_to_https", "unknown field"));
     assert!(has(&diagnostics("wrong-type"), "/cpu", ""));
@@ -449,4 +442,30 @@ fn http_without_private_in_the_environment_renders() {
     let res = &r["template"]["Resources"];
     assert!(res["HTTPListenerRule"]["Properties"]["ListenerArn"].to_string().contains("InternalHTTPListenerArn"));
     assert_eq!(res["TargetGroup"]["Type"], "AWS::ElasticLoadBalancingV2::TargetGroup");
+}
+
+/// Service Connect as Copilot renders it: the service joins the
+/// environment's namespace as a server named after itself (or its alias),
+/// on the main container's port named `TargetPort`; rollback alarms by name.
+#[test]
+fn service_connect_tracing_and_rollback_alarm_names() {
+    let r = rendered("service-connect");
+    let res = &r["template"]["Resources"];
+    let service = &res["Service"]["Properties"];
+    let sc = &service["ServiceConnectConfiguration"];
+    assert_eq!(sc["Enabled"], true);
+    assert_eq!(sc["Namespace"], json!({"Fn::Sub": "${EnvName}.${AppName}.local"}));
+    assert_eq!(sc["Services"][0]["PortName"], "TargetPort");
+    assert_eq!(sc["Services"][0]["DiscoveryName"], json!({"Fn::Join": ["-", [{"Ref": "WorkloadName"}, "sc"]]}));
+    assert_eq!(sc["Services"][0]["ClientAliases"][0]["DnsName"], "api-connect");
+    assert_eq!(sc["Services"][0]["ClientAliases"][0]["Port"], json!({"Ref": "ContainerPort"}));
+    let containers = &res["TaskDefinition"]["Properties"]["ContainerDefinitions"];
+    assert_eq!(containers[0]["PortMappings"][0]["Name"], "TargetPort");
+    assert_eq!(containers[1]["Name"], "aws-otel-collector");
+    assert_eq!(
+        service["DeploymentConfiguration"]["Alarms"],
+        json!({"AlarmNames": ["chat-test-api-5xx"], "Enable": true, "Rollback": true})
+    );
+    assert!(res.get("CPURollbackAlarm").is_none());
+    assert!(res["TaskRole"]["Properties"]["Policies"].to_string().contains("AWSDistroOpenTelemetryPolicy"));
 }

@@ -8,7 +8,6 @@
 pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Parameter, Resource, Template};
-use ferry_plugin_sdk::diag::pointer;
 use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, RoutingFields, Rule};
 use ferry_plugin_sdk::workload::nlb::{self, NlbRender};
 use ferry_plugin_sdk::workload::publish;
@@ -69,12 +68,7 @@ fn http_of(m: &Manifest) -> Option<&Http> {
 /// environment cannot offer.
 pub fn check(m: &Manifest, context: Option<&RenderContext>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    if m.kind != MANIFEST_TYPE {
-        out.push(
-            Diagnostic::error("/type", format!("this plugin renders `{MANIFEST_TYPE}`, not `{}`", m.kind))
-                .with_hint(format!("set `type: {MANIFEST_TYPE}`")),
-        );
-    }
+    out.extend(workload::check_type(&m.kind, MANIFEST_TYPE));
     let spec = m.task_spec();
     out.extend(workload::check_task(&spec, true));
     if m.image.port.is_none() {
@@ -82,11 +76,6 @@ pub fn check(m: &Manifest, context: Option<&RenderContext>) -> Vec<Diagnostic> {
             Diagnostic::error("/image", "a load balanced web service needs `image.port`")
                 .with_hint("add `port: 8080` (the port your container listens on)"),
         );
-    }
-    for (field, value) in [("observability", &m.observability), ("taskdef_overrides", &m.taskdef_overrides)] {
-        if value.is_some() {
-            out.push(Diagnostic::unsupported(pointer([field]), field));
-        }
     }
     if let Some(p) = &m.publish {
         publish::check_publish(p, &mut out);
@@ -130,6 +119,9 @@ fn check_http(http: &Http, spec: &TaskSpec, context: Option<&RenderContext>, out
         return;
     };
     routing::check_additional_rules(&http.additional_rules, path, spec, out);
+    if http.alb.is_some() {
+        out.push(Diagnostic::unsupported("/http/alb", "http.alb (importing an existing load balancer)"));
+    }
     let fields = RoutingFields {
         path,
         alias: http.alias.as_ref(),

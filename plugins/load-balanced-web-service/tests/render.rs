@@ -444,3 +444,26 @@ fn additional_rules_render_as_copilot_does() {
     assert_eq!(res["TargetGroup1"]["Properties"]["Port"], 9090);
     assert!(res.get("HTTPListenerRule2").is_none() && res.get("HTTPSListenerRule").is_none());
 }
+
+/// Service Connect with an alias, managed EFS, FireLens and a CPU rollback
+/// alarm on a web service.
+#[test]
+fn shared_families_render_on_a_web_service() {
+    let r = rendered("families");
+    let res = &r["template"]["Resources"];
+    let service = &res["Service"]["Properties"];
+    assert_eq!(service["ServiceConnectConfiguration"]["Services"][0]["ClientAliases"][0]["DnsName"], "frontend");
+    assert_eq!(
+        service["DeploymentConfiguration"]["Alarms"]["AlarmNames"],
+        json!(["chat-test-web-CopilotRollbackCPUAlarm"])
+    );
+    assert_eq!(
+        res["CPURollbackAlarm"]["Properties"]["Dimensions"][1]["Value"],
+        json!({"Fn::GetAtt": ["Service", "Name"]})
+    );
+    assert_eq!(res["AccessPoint"]["Type"], "AWS::EFS::AccessPoint");
+    let td = &res["TaskDefinition"]["Properties"];
+    assert_eq!(td["ContainerDefinitions"][0]["LogConfiguration"]["LogDriver"], "awsfirelens");
+    assert_eq!(td["ContainerDefinitions"][0]["PortMappings"][0]["Name"], "TargetPort");
+    assert_eq!(td["Volumes"][0]["Name"], "assets");
+}

@@ -11,8 +11,7 @@ pub mod manifest;
 pub mod schedule;
 
 use ferry_plugin_sdk::cfn::{self, Parameter, Resource, Template};
-use ferry_plugin_sdk::diag::pointer;
-use ferry_plugin_sdk::workload::{self, TaskRender};
+use ferry_plugin_sdk::workload::{self, TaskRender, publish};
 use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderError, Rendered, Value, json};
 use indexmap::IndexMap;
 use manifest::Manifest;
@@ -75,12 +74,7 @@ fn schedule_expression(m: &Manifest) -> Option<String> {
 /// Every problem with the manifest.
 pub fn check(m: &Manifest) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    if m.kind != MANIFEST_TYPE {
-        out.push(
-            Diagnostic::error("/type", format!("this plugin renders `{MANIFEST_TYPE}`, not `{}`", m.kind))
-                .with_hint(format!("set `type: {MANIFEST_TYPE}`")),
-        );
-    }
+    out.extend(workload::check_type(&m.kind, MANIFEST_TYPE));
     out.extend(workload::check_task(&m.task_spec(), false));
     match m.on.as_ref().map(|on| &on.schedule) {
         None => out.push(
@@ -110,10 +104,17 @@ pub fn check(m: &Manifest) -> Vec<Diagnostic> {
     {
         out.push(Diagnostic::error("/retries", format!("Step Functions retries at most {STATES_MAX} times")));
     }
-    for (field, value) in [("publish", &m.publish), ("taskdef_overrides", &m.taskdef_overrides)] {
-        if value.is_some() {
-            out.push(Diagnostic::unsupported(pointer([field]), field));
-        }
+    if let Some(p) = &m.publish {
+        publish::check_publish(p, &mut out);
+    }
+    if m.network.as_ref().and_then(|n| n.connect()).is_some() {
+        out.push(
+            Diagnostic::error(
+                "/network/connect",
+                "Service Connect joins ECS services; a job runs tasks, not a service",
+            )
+            .with_hint("remove `connect`; a job can still call services at <svc>.<env>.<app>.local"),
+        );
     }
     out
 }
@@ -173,7 +174,8 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     let mut t = Template::new();
     t.description = Some(format!("CloudFormation template for the {MANIFEST_TYPE} `{}`, rendered by ferry.", m.name));
     let mut values = IndexMap::new();
-    let task = TaskRender { spec: &spec, context: ctx, extra_environment: Vec::new() };
+    let extra_environment = m.publish.as_ref().and_then(publish::topic_arns_variable).into_iter().collect();
+    let task = TaskRender { spec: &spec, context: ctx, extra_environment };
     task.job_parameters(&mut t, &mut values);
 
     let expression = schedule_expression(m);
@@ -187,8 +189,11 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
 
     task.log_group(&mut t);
     task.execution_role(&mut t);
-    task.task_role(&mut t);
+    task.task_role_with_policies(&mut t, m.publish.as_ref().and_then(publish::publish_policy).into_iter().collect());
     task.task_definition(&mut t);
+    if let Some(p) = &m.publish {
+        publish::render_publish(p, &mut t);
+    }
 
     // The state machine that runs the task and its role.
     let cluster_arn = cfn::sub_with(
@@ -257,7 +262,7 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
                     json!({
                         "Cluster": cfn::env_import("ClusterId"),
                         "TaskDefinition": cfn::ref_(workload::render::ids::TASK_DEFINITION),
-                        "Subnets": cfn::join("\",\"", cfn::split(",", cfn::env_import(task.subnets_export()))),
+                        "Subnets": cfn::join("\",\"", task.service_subnets()),
                         "SecurityGroups": cfn::join("\",\"", json!(security_groups)),
                     }),
                 ),

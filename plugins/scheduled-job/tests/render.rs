@@ -141,13 +141,6 @@ fn invalid_manifests_point_at_the_field() {
             "{fixture}: expected a diagnostic at `{path}` mentioning `{words}`, got {d:#?}"
         );
     }
-    let unsupported =
-        ScheduledJob::validate(&load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid/unsupported.yml")));
-    let paths: Vec<&str> = unsupported.iter().map(|d| d.path.as_str()).collect();
-    for p in ["/publish", "/taskdef_overrides", "/storage/volumes", "/logging/destination"] {
-        assert!(paths.contains(&p), "unsupported: no diagnostic at {p}: {paths:?}");
-    }
-    assert!(unsupported.iter().all(|d| d.message.starts_with("not supported yet: ")));
 }
 
 #[test]
@@ -314,4 +307,34 @@ fn info_has_schema_and_init_template() {
     for schedule in ["@daily", "@every 5m", "0 9 * * 1-5", "cron(0 9 ? * MON-FRI *)", "rate(1 hour)", "none"] {
         assert_eq!(ScheduledJob::validate(&init_manifest(schedule)), vec![], "{schedule}");
     }
+}
+
+/// The shared families a job has: EFS (imported from an export, through an
+/// access point), FireLens with its own image, publish, own subnets,
+/// taskdef_overrides; and the environment's override to managed EFS.
+#[test]
+fn shared_families_render_as_copilot_renders_them() {
+    let r = rendered("families");
+    let res = &r["template"]["Resources"];
+    let td = &res["TaskDefinition"]["Properties"];
+    let efs = &td["Volumes"][0]["EFSVolumeConfiguration"];
+    assert_eq!(efs["FilesystemId"], json!({"Fn::ImportValue": "chat-shared-FilesystemId"}));
+    assert_eq!(efs["AuthorizationConfig"], json!({"AccessPointId": "fsap-0123456789abcdef0", "IAM": "ENABLED"}));
+    let containers = &td["ContainerDefinitions"];
+    assert_eq!(containers[0]["LogConfiguration"]["LogDriver"], "awsfirelens");
+    assert_eq!(containers[0]["LogConfiguration"]["Options"]["delivery_stream"], "reports");
+    assert_eq!(containers[1]["Name"], "firelens_log_router");
+    assert_eq!(containers[1]["Image"], "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.31.0");
+    assert_eq!(containers[0]["Ulimits"][0]["Name"], "nofile");
+    assert_eq!(res["doneSNSTopic"]["Properties"]["FifoTopic"], true);
+    assert!(res["TaskRole"]["Properties"]["Policies"].to_string().contains("GrantEFSAccess"));
+    let definition = res["StateMachine"]["Properties"]["DefinitionString"].to_string();
+    assert!(definition.contains("subnet-0aaaa1111bbbb2222"), "{definition}");
+    assert!(res.get("AccessPoint").is_none());
+
+    let env = rendered("families-env-overridden");
+    let res = &env["template"]["Resources"];
+    assert_eq!(res["AccessPoint"]["Properties"]["PosixUser"], json!({"Uid": "2000", "Gid": "2000"}));
+    assert_eq!(env["parameters"]["LogRetention"], "7");
+    assert_eq!(res["TaskDefinition"]["Properties"]["ContainerDefinitions"][1]["Name"], "firelens_log_router");
 }

@@ -17,7 +17,7 @@ pub mod manifest;
 use ferry_plugin_sdk::cfn::{self, Resource, Template};
 use ferry_plugin_sdk::diag::pointer;
 use ferry_plugin_sdk::workload::render::ids;
-use ferry_plugin_sdk::workload::{self, Count, TaskChecks, TaskRender, TaskSpec};
+use ferry_plugin_sdk::workload::{self, Count, TaskChecks, TaskRender, TaskSpec, publish};
 use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderError, Rendered, Value, json};
 use indexmap::IndexMap;
 use manifest::{FifoArgs, Manifest, Queue};
@@ -145,12 +145,7 @@ fn queue_plans(m: &Manifest) -> Vec<QueuePlan> {
 /// that would not fit SQS's 80 characters.
 pub fn check(m: &Manifest, context: Option<&RenderContext>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    if m.kind != MANIFEST_TYPE {
-        out.push(
-            Diagnostic::error("/type", format!("this plugin renders `{MANIFEST_TYPE}`, not `{}`", m.kind))
-                .with_hint(format!("set `type: {MANIFEST_TYPE}`")),
-        );
-    }
+    out.extend(workload::check_type(&m.kind, MANIFEST_TYPE));
     let spec = m.task_spec();
     out.extend(workload::check_task_with(&spec, TaskChecks { load_balanced: false, queue: true }));
     if m.image.port.is_some() {
@@ -159,12 +154,8 @@ pub fn check(m: &Manifest, context: Option<&RenderContext>) -> Vec<Diagnostic> {
                 .with_hint("remove `port`; use a Backend Service for a service other services call"),
         );
     }
-    for (field, value) in
-        [("publish", &m.publish), ("observability", &m.observability), ("taskdef_overrides", &m.taskdef_overrides)]
-    {
-        if value.is_some() {
-            out.push(Diagnostic::unsupported(pointer([field]), field));
-        }
+    if let Some(p) = &m.publish {
+        publish::check_publish(p, &mut out);
     }
     let Some(subscribe) = &m.subscribe else { return out };
     if let Some(q) = &subscribe.queue {
@@ -237,7 +228,7 @@ pub fn check(m: &Manifest, context: Option<&RenderContext>) -> Vec<Diagnostic> {
 
 fn check_queue(q: &Queue, base: &str, out: &mut Vec<Diagnostic>) {
     let ranges = [
-        ("retention", q.retention, RETENTION_RANGE, "e.g. 96h"),
+        ("retention", q.retention.map(|d| d.0), RETENTION_RANGE, "e.g. 96h or 4d"),
         ("delay", q.delay, DELAY_RANGE, "e.g. 30s"),
         ("timeout", q.timeout, TIMEOUT_RANGE, "e.g. 30s"),
     ];
@@ -340,7 +331,7 @@ fn render_queue(t: &mut Template, plan: &QueuePlan, topic_arns: &[Value]) {
         format!("the queue of topic {}", plan.fifo_name)
     };
     let mut queue = Resource::new("AWS::SQS::Queue")
-        .opt_prop("MessageRetentionPeriod", q.retention.map(|d| d.secs()))
+        .opt_prop("MessageRetentionPeriod", q.retention.map(|d| d.0.secs()))
         .opt_prop("DelaySeconds", q.delay.map(|d| d.secs()))
         .opt_prop("VisibilityTimeout", q.timeout.map(|d| d.secs()))
         .prop("SqsManagedSseEnabled", true);
@@ -475,12 +466,16 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
         parts.push(json!("}"));
         extra_environment.push(("COPILOT_TOPIC_QUEUE_URIS".into(), cfn::join("", json!(parts))));
     }
+    extra_environment.extend(m.publish.as_ref().and_then(publish::topic_arns_variable));
     let task = TaskRender { spec: &spec, context: ctx, extra_environment };
     task.parameters(&mut t, &mut values);
     task.log_group(&mut t);
     task.execution_role(&mut t);
-    task.task_role(&mut t);
+    task.task_role_with_policies(&mut t, m.publish.as_ref().and_then(publish::publish_policy).into_iter().collect());
     task.task_definition(&mut t);
+    if let Some(p) = &m.publish {
+        publish::render_publish(p, &mut t);
+    }
 
     // Queues, their policies and the subscriptions feeding them.
     for plan in &plans {

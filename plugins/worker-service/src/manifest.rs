@@ -2,69 +2,20 @@
 
 use ferry_plugin_sdk::Value;
 use ferry_plugin_sdk::impl_one_of_deserialize;
-use ferry_plugin_sdk::workload::either::{OneOf, map_as};
+use ferry_plugin_sdk::workload::either::{DayDuration, OneOf, map_as};
 use ferry_plugin_sdk::workload::*;
-use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, MapAccess};
 
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Manifest {
-    pub name: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub image: Image,
-    /// SNS topics to subscribe to and the SQS queue(s) they deliver to.
-    pub subscribe: Option<Subscribe>,
-    pub entrypoint: Option<StringOrList>,
-    pub command: Option<StringOrList>,
-    pub cpu: Option<u32>,
-    pub memory: Option<u32>,
-    pub platform: Option<Platform>,
-    pub count: Option<Count>,
-    pub exec: Option<bool>,
-    pub deployment: Option<Deployment>,
-    #[serde(default)]
-    pub variables: IndexMap<String, Variable>,
-    pub env_file: Option<String>,
-    #[serde(default)]
-    pub secrets: IndexMap<String, Secret>,
-    pub storage: Option<Storage>,
-    pub logging: Option<Logging>,
-    pub network: Option<Network>,
-    #[serde(default)]
-    pub sidecars: IndexMap<String, Sidecar>,
-    pub publish: Option<Value>,
-    pub observability: Option<Value>,
-    pub taskdef_overrides: Option<Value>,
-    /// Per-environment overrides: the host has already applied them.
-    pub environments: Option<Value>,
-}
-
-impl Manifest {
-    /// Moves the shared sections into the SDK's [`TaskSpec`].
-    pub fn task_spec(&self) -> TaskSpec {
-        TaskSpec {
-            name: self.name.clone(),
-            image: self.image.clone(),
-            entrypoint: self.entrypoint.clone(),
-            command: self.command.clone(),
-            cpu: self.cpu,
-            memory: self.memory,
-            platform: self.platform.clone(),
-            count: self.count.clone(),
-            exec: self.exec,
-            deployment: self.deployment.clone(),
-            variables: self.variables.clone(),
-            env_file: self.env_file.clone(),
-            secrets: self.secrets.clone(),
-            storage: self.storage.clone(),
-            logging: self.logging.clone(),
-            network: self.network.clone(),
-            sidecars: self.sidecars.clone(),
-        }
+ferry_plugin_sdk::workload_manifest! {
+    pub struct Manifest {
+        @name, @type, @image,
+        /// SNS topics to subscribe to and the SQS queue(s) they deliver to.
+        pub subscribe: Option<Subscribe>,
+        @entrypoint, @command, @cpu, @memory, @platform, @count, @exec, @deployment,
+        @variables, @env_file, @secrets, @storage, @logging, @network, @sidecars,
+        @publish, @observability, @taskdef_overrides, @environments,
     }
 }
 
@@ -83,7 +34,7 @@ pub struct Subscribe {
 #[serde(deny_unknown_fields)]
 pub struct Queue {
     /// How long a message stays in the queue (60s to 336h; SQS default 4 days).
-    pub retention: Option<Duration>,
+    pub retention: Option<DayDuration>,
     /// How long every message waits before it can be received (0s to 15m).
     pub delay: Option<Duration>,
     /// Visibility timeout: how long a received message stays hidden (0s to 12h).

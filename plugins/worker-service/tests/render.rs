@@ -69,7 +69,6 @@ fn valid_manifests_render_snapshot_and_lint_clean() {
 /// diagnostic it exists for.
 const EXPECTED: &[(&str, &str, &str)] = &[
     ("unknown-field", "/subscribe/topics/0/filter_polcy", "unknown field `filter_polcy`"),
-    ("unsupported", "/publish", "not supported yet: publish"),
     ("wrong-type", "/subscribe/topics", ""),
     ("image-port", "/image/port", "receives no traffic"),
     ("dead-letter-no-tries", "/subscribe/queue/dead_letter", "needs `tries`"),
@@ -361,4 +360,98 @@ fn info_has_schema_and_init_template() {
     assert!(info.manifest_schema["properties"]["subscribe"].is_object(), "schema: {}", info.manifest_schema);
     assert!(!info.manifest_template.contains("{{port}}"), "a worker asks for no port");
     assert_eq!(WorkerService::validate(&init_manifest()), vec![]);
+}
+
+/// Every shared family rendered with Copilot's logical IDs and shapes.
+#[test]
+fn shared_families_render_as_copilot_renders_them() {
+    let r = rendered("families");
+    let res = &r["template"]["Resources"];
+    let td = &res["TaskDefinition"]["Properties"];
+    let containers = td["ContainerDefinitions"].as_array().unwrap();
+    let names: Vec<&str> = containers.iter().map(|c| c["Name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["worker", "firelens_log_router", "aws-otel-collector", "nginx"]);
+
+    // storage.volumes: managed EFS through the workload's access point, an
+    // imported file system, a bind mount.
+    let volumes = &td["Volumes"];
+    assert_eq!(volumes[0]["Name"], "data");
+    let managed = &volumes[0]["EFSVolumeConfiguration"];
+    assert_eq!(managed["FilesystemId"], json!({"Fn::ImportValue": {"Fn::Sub": "${AppName}-${EnvName}-FilesystemID"}}));
+    assert_eq!(managed["AuthorizationConfig"], json!({"AccessPointId": {"Ref": "AccessPoint"}, "IAM": "ENABLED"}));
+    assert_eq!(volumes[1]["EFSVolumeConfiguration"]["FilesystemId"], "fs-0123456789abcdef0");
+    assert_eq!(volumes[1]["EFSVolumeConfiguration"]["RootDirectory"], "/shared");
+    assert_eq!(volumes[2], json!({"Name": "scratch"}));
+    let ap = &res["AccessPoint"];
+    assert_eq!(ap["Type"], "AWS::EFS::AccessPoint");
+    // Copilot's default POSIX ids: CRC-32 of the workload name.
+    let crc = ferry_plugin_sdk::workload::families::managed_uid("worker").to_string();
+    assert_eq!(ap["Properties"]["PosixUser"], json!({"Uid": crc, "Gid": crc}));
+    assert_eq!(ap["Properties"]["RootDirectory"]["Path"], json!({"Fn::Sub": "/${WorkloadName}"}));
+    assert_eq!(
+        containers[0]["MountPoints"],
+        json!([
+            {"SourceVolume": "data", "ContainerPath": "/var/data", "ReadOnly": false},
+            {"SourceVolume": "shared", "ContainerPath": "/mnt/shared", "ReadOnly": true},
+            {"SourceVolume": "scratch", "ContainerPath": "/scratch", "ReadOnly": false}
+        ])
+    );
+    assert_eq!(containers[3]["MountPoints"][0]["SourceVolume"], "scratch");
+    let policies = res["TaskRole"]["Properties"]["Policies"].to_string();
+    for p in ["GrantEFSAccessfs-0123456789abcdef0", "GrantAccessCopilotManagedEFS", "AWSDistroOpenTelemetryPolicy"] {
+        assert!(policies.contains(p), "task role lacks {p}");
+    }
+
+    // logging: FireLens.
+    assert_eq!(containers[0]["LogConfiguration"]["LogDriver"], "awsfirelens");
+    assert_eq!(containers[0]["LogConfiguration"]["Options"]["auto_create_group"], "true");
+    assert_eq!(containers[0]["LogConfiguration"]["SecretOptions"][0]["Name"], "apikey");
+    let router = &containers[1];
+    assert_eq!(router["Image"], "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable");
+    assert_eq!(
+        router["FirelensConfiguration"],
+        json!({"Type": "fluentbit", "Options": {
+            "enable-ecs-log-metadata": "false",
+            "config-file-type": "file",
+            "config-file-value": "/fluent-bit/etc/extra.conf"
+        }})
+    );
+    assert!(r["template"]["Parameters"].get("LoggingEnvFileARN").is_some());
+    assert!(r["template"]["Parameters"].get("EnvFileARNForNginx").is_some());
+    assert_eq!(containers[3]["Image"], "public.ecr.aws/nginx/nginx:stable");
+
+    // taskdef_overrides on the task definition's properties.
+    assert_eq!(containers[0]["Ulimits"][0]["Name"], "nofile");
+    assert_eq!(td["EphemeralStorage"]["SizeInGiB"], 30);
+
+    // network: Service Connect (client only: a worker has no port), own subnets.
+    let service = &res["Service"]["Properties"];
+    assert_eq!(service["ServiceConnectConfiguration"]["Enabled"], true);
+    assert!(service["ServiceConnectConfiguration"].get("Services").is_none());
+    let vpc = &service["NetworkConfiguration"]["AwsvpcConfiguration"];
+    assert_eq!(vpc["Subnets"], json!(["subnet-0aaaa1111bbbb2222", "subnet-0cccc3333dddd4444"]));
+    assert_eq!(vpc["AssignPublicIp"], "DISABLED");
+
+    // deployment.rollback_alarms thresholds: Copilot's alarms, listed by name.
+    assert_eq!(res["CPURollbackAlarm"]["Type"], "AWS::CloudWatch::Alarm");
+    assert_eq!(res["CPURollbackAlarm"]["Properties"]["Threshold"], 70.0);
+    assert_eq!(res["MemoryRollbackAlarm"]["Properties"]["MetricName"], "MemoryUtilization");
+    assert_eq!(
+        service["DeploymentConfiguration"]["Alarms"]["AlarmNames"],
+        json!(["chat-test-worker-CopilotRollbackCPUAlarm", "chat-test-worker-CopilotRollbackMemAlarm"])
+    );
+
+    // publish on a worker, queue retention in days, the cooldown Copilot's sample writes.
+    assert_eq!(res["processedSNSTopic"]["Type"], "AWS::SNS::Topic");
+    assert_eq!(res["EventsQueue"]["Properties"]["MessageRetentionPeriod"], 432_000);
+    let cpu = &res["AutoScalingPolicyECSServiceAverageCPUUtilization"]["Properties"];
+    assert_eq!(cpu["TargetTrackingScalingPolicyConfiguration"]["ScaleOutCooldown"], 150);
+
+    // The environment's override: alarm names, an alias, explicit POSIX ids.
+    let env = rendered("families-env-overridden");
+    let res = &env["template"]["Resources"];
+    let service = &res["Service"]["Properties"];
+    assert_eq!(service["DeploymentConfiguration"]["Alarms"]["AlarmNames"], json!(["chat-test-worker-errors"]));
+    assert!(res.get("CPURollbackAlarm").is_none());
+    assert_eq!(res["AccessPoint"]["Properties"]["PosixUser"], json!({"Uid": "10001", "Gid": "10001"}));
 }

@@ -196,6 +196,16 @@ impl Duration {
     }
 
     pub fn parse(text: &str) -> Result<Duration, String> {
+        Self::parse_units(text, false)
+    }
+
+    /// [`Duration::parse`] that also reads days (`5d`), as Copilot's queue
+    /// settings are written (`retention: 5d`).
+    pub fn parse_with_days(text: &str) -> Result<Duration, String> {
+        Self::parse_units(text, true)
+    }
+
+    fn parse_units(text: &str, days: bool) -> Result<Duration, String> {
         let text = text.trim();
         if text.is_empty() {
             return Err("empty duration".into());
@@ -218,6 +228,9 @@ impl Duration {
                 "s" => 1000.0,
                 "m" => 60_000.0,
                 "h" => 3_600_000.0,
+                "d" if days => 86_400_000.0,
+                "us" | "µs" => 0.001,
+                "ns" => 0.000_001,
                 "" => return Err(format!("`{text}` has a number without a unit")),
                 unit => return Err(format!("`{text}` has an unknown unit `{unit}`")),
             };
@@ -235,6 +248,31 @@ impl OneOf for Duration {
     }
 }
 impl_one_of_deserialize!(Duration);
+
+/// A duration that may also be written in days (`4d`, `1d12h`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DayDuration(pub Duration);
+
+impl JsonSchema for DayDuration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DayDuration".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^([0-9.]+(ms|s|m|h|d))+$|^0$",
+            "description": "A duration such as 30s, 96h or 4d"
+        })
+    }
+}
+
+impl OneOf for DayDuration {
+    const EXPECTING: &'static str = "a duration such as `30s`, `96h` or `4d`";
+    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
+        Duration::parse_with_days(v).map(DayDuration).map_err(|why| E::invalid_value(Unexpected::Str(v), &why.as_str()))
+    }
+}
+impl_one_of_deserialize!(DayDuration);
 
 impl JsonSchema for Duration {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -262,6 +300,9 @@ mod tests {
         assert_eq!(Duration::parse("1.5s").unwrap().millis, 1500);
         assert!(Duration::parse("15").is_err());
         assert!(Duration::parse("15d").is_err());
+        assert_eq!(Duration::parse_with_days("5d").unwrap().secs(), 432_000);
+        assert_eq!(Duration::parse_with_days("1d12h").unwrap().secs(), 129_600);
+        assert_eq!(Duration::parse("1500us").unwrap().millis, 2);
         assert!(Duration::parse("s").is_err());
     }
 

@@ -1,8 +1,7 @@
 //! Typed manifest sections shared by workload types, in Copilot's format.
 //!
-//! Fields ferry recognises but does not render yet are kept as raw
-//! [`Value`]s so that [`super::validate::check_task`] can refuse them by
-//! path instead of letting `deny_unknown_fields` call them unknown.
+//! Every documented field has a type here; [`super::validate::check_task`]
+//! checks them and [`super::render`] renders them.
 
 use super::either::{Duration, OneOf, StringOrList, map_as, seq_as};
 use crate::impl_one_of_deserialize;
@@ -347,8 +346,39 @@ impl ScalingTarget {
 pub struct Deployment {
     /// `default` or `recreate` (stop old tasks before starting new ones).
     pub rolling: Option<String>,
-    pub rollback_alarms: Option<Value>,
+    /// Alarms that roll a deployment back.
+    pub rollback_alarms: Option<RollbackAlarms>,
 }
+
+/// `rollback_alarms: [alarm names]` or `{cpu_utilization, memory_utilization}`
+/// (Copilot creates those alarms).
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum RollbackAlarms {
+    Names(Vec<String>),
+    Args(RollbackAlarmArgs),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackAlarmArgs {
+    /// Roll back when the service's average CPU reaches this percentage.
+    pub cpu_utilization: Option<f64>,
+    /// Roll back when the service's average memory reaches this percentage.
+    pub memory_utilization: Option<f64>,
+}
+
+impl OneOf for RollbackAlarms {
+    const EXPECTING: &'static str =
+        "a list of CloudWatch alarm names, or a map with `cpu_utilization` and/or `memory_utilization`";
+    fn from_seq<'de, A: SeqAccess<'de>>(seq: A) -> Result<Self, A::Error> {
+        seq_as(seq).map(RollbackAlarms::Names)
+    }
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        map_as(map).map(RollbackAlarms::Args)
+    }
+}
+impl_one_of_deserialize!(RollbackAlarms);
 
 /// A `variables:` value: a scalar, or `{from_cfn: export-name}`.
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
@@ -426,7 +456,109 @@ pub struct Storage {
     /// Ephemeral storage in GiB (20 to 200).
     pub ephemeral: Option<u32>,
     pub readonly_fs: Option<bool>,
-    pub volumes: Option<Value>,
+    /// Volume name → an EFS file system (managed or imported) or a bind mount.
+    #[serde(default)]
+    pub volumes: IndexMap<String, Volume>,
+}
+
+/// One `storage.volumes` entry.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Volume {
+    /// `true` (the environment's managed file system), a file system ID, or its settings.
+    pub efs: Option<Efs>,
+    /// Where the main container mounts the volume.
+    pub path: Option<String>,
+    /// Mount read-only (Copilot's default: `true`).
+    pub read_only: Option<bool>,
+}
+
+/// `efs: true`, `efs: fs-1234` or `efs: {id, root_dir, auth, uid, gid}`.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum Efs {
+    Enabled(bool),
+    Id(String),
+    Config(EfsConfig),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EfsConfig {
+    /// An existing file system: its ID or `{from_cfn: export}`. Without it
+    /// (and with `uid`/`gid`) the environment's managed file system is used.
+    pub id: Option<StringOrFromCfn>,
+    /// Directory of the file system to mount (default `/`).
+    pub root_dir: Option<String>,
+    pub auth: Option<EfsAuth>,
+    /// POSIX user of the managed file system's access point.
+    pub uid: Option<u32>,
+    /// POSIX group of the managed file system's access point.
+    pub gid: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EfsAuth {
+    /// Mount with the task role's IAM identity.
+    pub iam: Option<bool>,
+    /// An EFS access point to mount through (needs `iam: true`).
+    pub access_point_id: Option<String>,
+}
+
+impl OneOf for Efs {
+    const EXPECTING: &'static str =
+        "`true` (the managed file system), a file system ID, or a map with `id`, `root_dir`, `auth`, `uid`, `gid`";
+    fn from_bool<E: de::Error>(v: bool) -> Result<Self, E> {
+        Ok(Efs::Enabled(v))
+    }
+    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
+        Ok(Efs::Id(v.to_string()))
+    }
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        map_as(map).map(Efs::Config)
+    }
+}
+impl_one_of_deserialize!(Efs);
+
+/// What a volume is backed by, as Copilot decides it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VolumeSource<'a> {
+    /// The environment's managed file system, through an access point of the workload's own.
+    Managed { uid: Option<u32>, gid: Option<u32> },
+    /// An existing file system.
+    Imported { id: StringOrFromCfn, root_dir: Option<&'a str>, auth: Option<&'a EfsAuth> },
+    /// Task storage shared between the containers (no `efs`).
+    Bind,
+}
+
+impl Volume {
+    pub fn source(&self) -> VolumeSource<'_> {
+        match &self.efs {
+            None | Some(Efs::Enabled(false)) => VolumeSource::Bind,
+            Some(Efs::Enabled(true)) => VolumeSource::Managed { uid: None, gid: None },
+            Some(Efs::Id(id)) => {
+                VolumeSource::Imported { id: StringOrFromCfn::String(id.clone()), root_dir: None, auth: None }
+            }
+            Some(Efs::Config(c)) => match &c.id {
+                Some(id) => {
+                    VolumeSource::Imported { id: id.clone(), root_dir: c.root_dir.as_deref(), auth: c.auth.as_ref() }
+                }
+                None if c.uid.is_some() || c.gid.is_some() => VolumeSource::Managed { uid: c.uid, gid: c.gid },
+                None => VolumeSource::Bind,
+            },
+        }
+    }
+}
+
+impl Storage {
+    /// The one volume on the managed file system, when there is one.
+    pub fn managed_volume(&self) -> Option<(&str, Option<u32>, Option<u32>)> {
+        self.volumes.iter().find_map(|(name, v)| match v.source() {
+            VolumeSource::Managed { uid, gid } => Some((name.as_str(), uid, gid)),
+            _ => None,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
@@ -434,24 +566,127 @@ pub struct Storage {
 pub struct Logging {
     /// Days to keep the log group's events.
     pub retention: Option<u32>,
-    pub image: Option<Value>,
-    pub destination: Option<Value>,
+    /// The FireLens log router's image (default: AWS for Fluent Bit).
+    pub image: Option<String>,
+    /// Options of the `awsfirelens` log driver (where the logs go).
+    #[serde(default)]
+    pub destination: IndexMap<String, Scalar>,
+    /// Add the ECS metadata to each log line (default `true`).
     #[serde(rename = "enableMetadata")]
-    pub enable_metadata: Option<Value>,
-    #[serde(rename = "secretOptions")]
-    pub secret_options: Option<Value>,
+    pub enable_metadata: Option<bool>,
+    /// Log driver options read from secrets.
+    #[serde(rename = "secretOptions", default)]
+    pub secret_options: IndexMap<String, Secret>,
+    /// A Fluent Bit configuration file inside the router's image.
     #[serde(rename = "configFilePath")]
-    pub config_file_path: Option<Value>,
-    pub env_file: Option<Value>,
-    pub variables: Option<Value>,
-    pub secrets: Option<Value>,
+    pub config_file_path: Option<String>,
+    /// An env file for the log router.
+    pub env_file: Option<String>,
+    #[serde(default)]
+    pub variables: IndexMap<String, Variable>,
+    #[serde(default)]
+    pub secrets: IndexMap<String, Secret>,
 }
+
+/// Copilot's default FireLens log router image.
+pub const DEFAULT_FIRELENS_IMAGE: &str = "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable";
+
+impl Logging {
+    /// Whether the logs go through a FireLens log router (anything besides `retention`).
+    pub fn is_firelens(&self) -> bool {
+        self.image.is_some()
+            || !self.destination.is_empty()
+            || self.enable_metadata.is_some()
+            || !self.secret_options.is_empty()
+            || self.config_file_path.is_some()
+            || self.env_file.is_some()
+            || !self.variables.is_empty()
+            || !self.secrets.is_empty()
+    }
+}
+
+/// A scalar written as a string, number or boolean, kept as text.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum Scalar {
+    String(String),
+    Number(f64),
+    Bool(bool),
+}
+
+impl Scalar {
+    pub fn text(&self) -> String {
+        match self {
+            Scalar::String(s) => s.clone(),
+            Scalar::Number(n) => n.to_string(),
+            Scalar::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+impl OneOf for Scalar {
+    const EXPECTING: &'static str = "a string, number or boolean";
+    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
+        Ok(Scalar::String(v.to_string()))
+    }
+    fn from_u64<E: de::Error>(v: u64) -> Result<Self, E> {
+        Ok(Scalar::String(v.to_string()))
+    }
+    fn from_i64<E: de::Error>(v: i64) -> Result<Self, E> {
+        Ok(Scalar::String(v.to_string()))
+    }
+    fn from_f64<E: de::Error>(v: f64) -> Result<Self, E> {
+        Ok(Scalar::Number(v))
+    }
+    fn from_bool<E: de::Error>(v: bool) -> Result<Self, E> {
+        Ok(Scalar::Bool(v))
+    }
+}
+impl_one_of_deserialize!(Scalar);
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Network {
-    pub connect: Option<Value>,
+    /// Service Connect: `true` or `{alias}`.
+    pub connect: Option<Connect>,
     pub vpc: Option<Vpc>,
+}
+
+/// `connect: true` or `connect: {alias: name}`.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum Connect {
+    Enabled(bool),
+    Args(ConnectArgs),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectArgs {
+    /// The name clients use instead of the service's name.
+    pub alias: Option<String>,
+}
+
+impl OneOf for Connect {
+    const EXPECTING: &'static str = "`true`/`false`, or a map with `alias`";
+    fn from_bool<E: de::Error>(v: bool) -> Result<Self, E> {
+        Ok(Connect::Enabled(v))
+    }
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        map_as(map).map(Connect::Args)
+    }
+}
+impl_one_of_deserialize!(Connect);
+
+impl Network {
+    /// Service Connect's alias (`None` for the service name) when it is on.
+    pub fn connect(&self) -> Option<Option<&str>> {
+        match &self.connect {
+            None | Some(Connect::Enabled(false)) => None,
+            Some(Connect::Enabled(true)) => Some(None),
+            Some(Connect::Args(a)) => Some(a.alias.as_deref()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
@@ -466,18 +701,51 @@ pub struct Vpc {
 pub enum Placement {
     Public,
     Private,
-    Subnets(Value),
+    Subnets(PlacementSubnets),
 }
+
+/// `placement: {subnets: [ids]}` or `{subnets: {from_tags: {key: value(s)}}}`.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlacementSubnets {
+    pub subnets: SubnetSelection,
+}
+
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum SubnetSelection {
+    Ids(Vec<String>),
+    FromTags(SubnetTags),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubnetTags {
+    /// Tag key → value or values: the environment's subnets carrying them.
+    pub from_tags: IndexMap<String, StringOrList>,
+}
+
+impl OneOf for SubnetSelection {
+    const EXPECTING: &'static str = "a list of subnet IDs, or a map `{from_tags: {key: value}}`";
+    fn from_seq<'de, A: SeqAccess<'de>>(seq: A) -> Result<Self, A::Error> {
+        seq_as(seq).map(SubnetSelection::Ids)
+    }
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        map_as(map).map(SubnetSelection::FromTags)
+    }
+}
+impl_one_of_deserialize!(SubnetSelection);
 
 impl JsonSchema for Placement {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "Placement".into()
     }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let subnets = generator.subschema_for::<PlacementSubnets>();
         schemars::json_schema!({
             "anyOf": [
                 {"type": "string", "enum": ["public", "private"]},
-                {"type": "object", "properties": {"subnets": {}}}
+                subnets
             ]
         })
     }
@@ -574,8 +842,11 @@ pub struct Sidecar {
     pub variables: IndexMap<String, Variable>,
     #[serde(default)]
     pub secrets: IndexMap<String, Secret>,
-    pub env_file: Option<Value>,
-    pub mount_points: Option<Value>,
+    /// An env file for the sidecar.
+    pub env_file: Option<String>,
+    /// Volumes of `storage.volumes` the sidecar mounts.
+    #[serde(default)]
+    pub mount_points: Vec<SidecarMountPoint>,
     #[serde(default)]
     pub labels: IndexMap<String, String>,
     #[serde(default)]
@@ -621,12 +892,33 @@ impl SidecarPort {
     }
 }
 
-/// A sidecar's `image`: a URI, or `{build: ...}` (not supported yet).
+/// `sidecars.<name>.mount_points[]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SidecarMountPoint {
+    /// A volume of `storage.volumes`.
+    pub source_volume: Option<String>,
+    /// Where the sidecar mounts it.
+    pub path: Option<String>,
+    /// Mount read-only (default `true`).
+    pub read_only: Option<bool>,
+}
+
+/// A sidecar's `image`: a URI, or `{build, location, credentials, ...}`.
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[serde(untagged)]
 pub enum SidecarImage {
     Uri(String),
-    Build(Value),
+    Build(SidecarImageArgs),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SidecarImageArgs {
+    /// Built by the host like the main image.
+    pub build: Option<BuildConfig>,
+    /// An existing image.
+    pub location: Option<String>,
 }
 
 impl OneOf for SidecarImage {
@@ -639,3 +931,71 @@ impl OneOf for SidecarImage {
     }
 }
 impl_one_of_deserialize!(SidecarImage);
+
+/// `http: false` (no load balancer rule) or the routing section `H` of the
+/// workload type (Load Balanced Web Service, Backend Service).
+#[derive(Debug, Clone, PartialEq)]
+pub enum HttpOrFalse<H> {
+    Disabled,
+    Http(Box<H>),
+}
+
+impl<H> HttpOrFalse<H> {
+    /// The routing section, when there is one.
+    pub fn http(&self) -> Option<&H> {
+        match self {
+            HttpOrFalse::Http(h) => Some(h),
+            HttpOrFalse::Disabled => None,
+        }
+    }
+}
+
+impl<H: JsonSchema> JsonSchema for HttpOrFalse<H> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "HttpOrFalse".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let http = generator.subschema_for::<H>();
+        schemars::json_schema!({ "anyOf": [{ "const": false }, http] })
+    }
+}
+
+impl<H: for<'de> Deserialize<'de>> OneOf for HttpOrFalse<H> {
+    const EXPECTING: &'static str = "`false`, or a map with `path` and routing settings";
+    fn from_bool<E: de::Error>(v: bool) -> Result<Self, E> {
+        if v {
+            Err(E::invalid_value(
+                Unexpected::Bool(true),
+                &"`false`, or a map with `path` (`http: true` says nothing about where to route)",
+            ))
+        } else {
+            Ok(HttpOrFalse::Disabled)
+        }
+    }
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        map_as(map).map(|h| HttpOrFalse::Http(Box::new(h)))
+    }
+}
+
+impl<'de, H: for<'a> Deserialize<'a>> Deserialize<'de> for HttpOrFalse<H> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::either::deserialize_one_of(d)
+    }
+}
+
+/// `observability:` — `tracing: awsxray` adds the X-Ray collector sidecar.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Observability {
+    /// `awsxray`.
+    pub tracing: Option<String>,
+}
+
+/// One `taskdef_overrides` rule: set `value` at `path` of the task
+/// definition's properties (`ContainerDefinitions[0].Ulimits[-]`).
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskDefOverride {
+    pub path: String,
+    pub value: Value,
+}

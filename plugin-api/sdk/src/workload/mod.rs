@@ -2,12 +2,14 @@
 //! Backend Service, Worker Service, Scheduled Job): typed manifest sections in
 //! Copilot's format and the functions that turn them into CloudFormation.
 //!
-//! A plugin's manifest struct lists its top-level fields itself (serde's
-//! `flatten` breaks `deny_unknown_fields` and error paths), using the types
-//! from [`manifest`]; it then moves the shared ones into a [`TaskSpec`] and
+//! A plugin declares its manifest struct with
+//! [`workload_manifest!`](crate::workload_manifest) (see [`fields`]), which
+//! writes the shared top-level fields and `task_spec()`; the plugin then
 //! calls [`validate::check_task`] and the emitters in [`render`].
 
 pub mod either;
+pub mod families;
+pub mod fields;
 pub mod http;
 pub mod manifest;
 pub mod nlb;
@@ -18,7 +20,7 @@ pub mod validate;
 pub use either::{Duration, StringOrList};
 pub use manifest::*;
 pub use render::{LoadBalancerMetrics, ServiceOptions, TaskRender, add_task_role_policy, scaling_cooldowns};
-pub use validate::{TaskChecks, check_task, check_task_with};
+pub use validate::{TaskChecks, check_task, check_task_with, check_type};
 
 /// The sections of a manifest that describe the task and its ECS service,
 /// shared by every workload type. Built by the plugin from its own manifest.
@@ -42,6 +44,9 @@ pub struct TaskSpec {
     pub logging: Option<Logging>,
     pub network: Option<Network>,
     pub sidecars: indexmap::IndexMap<String, Sidecar>,
+    pub publish: Option<publish::Publish>,
+    pub observability: Option<Observability>,
+    pub taskdef_overrides: Option<Vec<TaskDefOverride>>,
 }
 
 /// Copilot's defaults.
@@ -93,12 +98,12 @@ impl TaskSpec {
         }
     }
 
-    /// Copilot launches tasks in public subnets unless the manifest says
-    /// `placement: private` (private tasks need the environment's NAT).
+    /// Copilot launches tasks in public subnets (with a public IP) unless
+    /// the manifest says `placement: private` or names its own subnets.
     pub fn public_placement(&self) -> bool {
-        !matches!(
+        matches!(
             self.network.as_ref().and_then(|n| n.vpc.as_ref()).and_then(|v| v.placement.as_ref()),
-            Some(Placement::Private)
+            None | Some(Placement::Public)
         )
     }
 }

@@ -98,7 +98,7 @@ pub fn secret_value_from(secret: &Secret) -> Value {
     }
 }
 
-fn environment(vars: &IndexMap<String, Variable>) -> Vec<Value> {
+pub(crate) fn environment(vars: &IndexMap<String, Variable>) -> Vec<Value> {
     vars.iter()
         .map(|(name, var)| {
             let value = match var {
@@ -110,7 +110,7 @@ fn environment(vars: &IndexMap<String, Variable>) -> Vec<Value> {
         .collect()
 }
 
-fn secrets(secrets: &IndexMap<String, Secret>) -> Vec<Value> {
+pub(crate) fn secrets(secrets: &IndexMap<String, Secret>) -> Vec<Value> {
     secrets.iter().map(|(name, s)| json!({ "Name": name, "ValueFrom": secret_value_from(s) })).collect()
 }
 
@@ -143,7 +143,7 @@ fn args(value: &Option<crate::workload::StringOrList>) -> Option<Vec<String>> {
     value.as_ref().and_then(|v| v.to_args().ok())
 }
 
-fn log_configuration() -> Value {
+pub(crate) fn log_configuration() -> Value {
     json!({
         "LogDriver": "awslogs",
         "Options": {
@@ -155,7 +155,7 @@ fn log_configuration() -> Value {
 }
 
 impl TaskRender<'_> {
-    fn copilot_environment(&self) -> Vec<Value> {
+    pub(crate) fn copilot_environment(&self) -> Vec<Value> {
         let mut env = vec![
             json!({"Name": "COPILOT_APPLICATION_NAME", "Value": cfn::ref_("AppName")}),
             json!({"Name": "COPILOT_ENVIRONMENT_NAME", "Value": cfn::ref_("EnvName")}),
@@ -216,6 +216,7 @@ impl TaskRender<'_> {
         );
         values.insert("EnvFileARN".into(), json!(""));
         t.condition(ids::HAS_ENV_FILE, cfn::not(cfn::equals(cfn::ref_("EnvFileARN"), json!(""))));
+        self.family_parameters(t, values);
     }
 
     pub fn log_group(&self, t: &mut Template) {
@@ -230,7 +231,11 @@ impl TaskRender<'_> {
     }
 
     fn all_secrets(&self) -> impl Iterator<Item = &Secret> {
-        self.spec.secrets.values().chain(self.spec.sidecars.values().flat_map(|s| s.secrets.values()))
+        self.spec
+            .secrets
+            .values()
+            .chain(self.spec.sidecars.values().flat_map(|s| s.secrets.values()))
+            .chain(self.logging_secrets())
     }
 
     /// The role ECS uses to start the task: pull images, write logs, read
@@ -316,6 +321,14 @@ impl TaskRender<'_> {
             }),
             cfn::no_value(),
         );
+        let mut policies = vec![
+            json!({
+                "PolicyName": "Secrets",
+                "PolicyDocument": cfn::policy_document(statements),
+            }),
+            env_file,
+        ];
+        policies.extend(self.env_file_policies());
         t.resource(
             ids::EXECUTION_ROLE,
             Resource::new("AWS::IAM::Role")
@@ -324,16 +337,7 @@ impl TaskRender<'_> {
                     "ManagedPolicyArns",
                     json!([sub_partition("iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")]),
                 )
-                .prop(
-                    "Policies",
-                    json!([
-                        {
-                            "PolicyName": "Secrets",
-                            "PolicyDocument": cfn::policy_document(statements),
-                        },
-                        env_file,
-                    ]),
-                )
+                .prop("Policies", Value::Array(policies))
                 .describe("An IAM role ECS uses to pull the image, write logs and read secrets"),
         );
     }
@@ -371,7 +375,9 @@ impl TaskRender<'_> {
                 })]),
             }));
         }
+        policies.extend(self.efs_policies());
         policies.extend(extra_policies);
+        policies.extend(self.xray_policy());
         if !policies.is_empty() {
             role = role.prop("Policies", Value::Array(policies));
         }
@@ -382,6 +388,7 @@ impl TaskRender<'_> {
         let spec = self.spec;
         let mut env = self.copilot_environment();
         env.extend(environment(&spec.variables));
+        env.extend(self.mount_points_variable());
         let mut secret_list = secrets(&spec.secrets);
         if let Some(addons) = &self.context.addons {
             for v in &addons.variables {
@@ -396,7 +403,11 @@ impl TaskRender<'_> {
         c.insert("Image".into(), cfn::ref_("ContainerImage"));
         c.insert("Essential".into(), json!(true));
         if spec.image.port.is_some() {
-            c.insert("PortMappings".into(), json!([{"ContainerPort": cfn::ref_("ContainerPort"), "Protocol": "tcp"}]));
+            let mut mapping = json!({"ContainerPort": cfn::ref_("ContainerPort"), "Protocol": "tcp"});
+            if self.service_connect().is_some() {
+                mapping["Name"] = json!(super::families::family_ids::SERVICE_CONNECT_PORT);
+            }
+            c.insert("PortMappings".into(), json!([mapping]));
         }
         c.insert("Environment".into(), json!(env));
         c.insert(
@@ -427,15 +438,24 @@ impl TaskRender<'_> {
         if let Some(creds) = &spec.image.credentials {
             c.insert("RepositoryCredentials".into(), json!({"CredentialsParameter": creds}));
         }
-        c.insert("LogConfiguration".into(), log_configuration());
+        if let Some(mounts) = self.main_mount_points() {
+            c.insert("MountPoints".into(), mounts);
+        }
+        c.insert("LogConfiguration".into(), self.main_log_configuration());
         Value::Object(c)
     }
 
     fn sidecar_container(&self, name: &str, s: &Sidecar) -> Value {
         let mut c = serde_json::Map::new();
         c.insert("Name".into(), json!(name));
-        if let Some(SidecarImage::Uri(uri)) = &s.image {
-            c.insert("Image".into(), json!(uri));
+        match &s.image {
+            Some(SidecarImage::Uri(uri)) => {
+                c.insert("Image".into(), json!(uri));
+            }
+            Some(SidecarImage::Build(args)) => {
+                c.insert("Image".into(), self.sidecar_built_image(name, args));
+            }
+            None => {}
         }
         c.insert("Essential".into(), json!(s.essential.unwrap_or(true)));
         if let Some(Ok((port, protocol))) = s.port.as_ref().map(SidecarPort::parse) {
@@ -444,6 +464,9 @@ impl TaskRender<'_> {
         let mut env = self.copilot_environment();
         env.extend(environment(&s.variables));
         c.insert("Environment".into(), json!(env));
+        if let Some(files) = self.sidecar_environment_files(name, s) {
+            c.insert("EnvironmentFiles".into(), files);
+        }
         let secret_list = secrets(&s.secrets);
         if !secret_list.is_empty() {
             c.insert("Secrets".into(), json!(secret_list));
@@ -466,6 +489,9 @@ impl TaskRender<'_> {
         if let Some(creds) = &s.credentials_parameter {
             c.insert("RepositoryCredentials".into(), json!({"CredentialsParameter": creds}));
         }
+        if let Some(mounts) = self.sidecar_mount_points(s) {
+            c.insert("MountPoints".into(), mounts);
+        }
         c.insert("LogConfiguration".into(), log_configuration());
         Value::Object(c)
     }
@@ -474,6 +500,8 @@ impl TaskRender<'_> {
         let spec = self.spec;
         let platform = spec.platform();
         let mut containers = vec![self.main_container()];
+        containers.extend(self.firelens_container());
+        containers.extend(self.xray_container());
         for (name, s) in &spec.sidecars {
             containers.push(self.sidecar_container(name, s));
         }
@@ -499,8 +527,13 @@ impl TaskRender<'_> {
                     spec.storage.as_ref().and_then(|s| s.ephemeral).map(|size| json!({"SizeInGiB": size})),
                 )
                 .prop("ContainerDefinitions", json!(containers))
+                .opt_prop("Volumes", self.task_volumes())
                 .describe("An ECS task definition: the containers, their image, size and settings"),
         );
+        self.access_point(t);
+        if let Some(overrides) = &spec.taskdef_overrides {
+            super::families::apply_taskdef_overrides(t, overrides);
+        }
     }
 
     /// Cloud Map registration: `<svc>.<env>.<app>.local`.
@@ -571,6 +604,14 @@ impl TaskRender<'_> {
         let recreate = spec.deployment.as_ref().and_then(|d| d.rolling.as_deref()) == Some("recreate");
         let (min, max) = if recreate { (0, 100) } else { (100, 200) };
         let public = spec.public_placement();
+        let mut deployment = json!({
+            "MinimumHealthyPercent": min,
+            "MaximumPercent": max,
+            "DeploymentCircuitBreaker": {"Enable": true, "Rollback": true}
+        });
+        if let Some(alarms) = self.deployment_alarms() {
+            deployment["Alarms"] = alarms;
+        }
         let mut registry = serde_json::Map::new();
         registry.insert("RegistryArn".into(), cfn::get_att(ids::DISCOVERY_SERVICE, "Arn"));
         if spec.image.port.is_some() {
@@ -588,19 +629,12 @@ impl TaskRender<'_> {
             .prop("PlatformVersion", "LATEST")
             .prop("PropagateTags", "SERVICE")
             .prop("EnableExecuteCommand", spec.exec())
-            .prop(
-                "DeploymentConfiguration",
-                json!({
-                    "MinimumHealthyPercent": min,
-                    "MaximumPercent": max,
-                    "DeploymentCircuitBreaker": {"Enable": true, "Rollback": true}
-                }),
-            )
+            .prop("DeploymentConfiguration", deployment)
             .prop(
                 "NetworkConfiguration",
                 json!({"AwsvpcConfiguration": {
                     "AssignPublicIp": if public { "ENABLED" } else { "DISABLED" },
-                    "Subnets": cfn::split(",", cfn::env_import(self.subnets_export())),
+                    "Subnets": self.service_subnets(),
                     "SecurityGroups": self.security_groups(),
                 }}),
             )
@@ -610,6 +644,7 @@ impl TaskRender<'_> {
                 "ServiceRegistries",
                 t.has_resource(ids::DISCOVERY_SERVICE).then(|| json!([Value::Object(registry)])),
             )
+            .opt_prop("ServiceConnectConfiguration", self.service_connect_configuration())
             .describe("An ECS service keeping the tasks running on Fargate");
         if !options.load_balancers.is_empty() {
             service = service
@@ -620,6 +655,7 @@ impl TaskRender<'_> {
             service = service.depends_on(d);
         }
         t.resource(ids::SERVICE, service);
+        self.rollback_alarms(t);
     }
 
     /// Target tracking on the service's desired count when `count.range` is set.

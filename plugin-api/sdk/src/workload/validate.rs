@@ -29,6 +29,14 @@ pub const LOG_RETENTION_DAYS: &[u32] =
 
 const DEPENDS_ON_CONDITIONS: &[&str] = &["start", "healthy", "complete", "success"];
 
+/// The manifest's `type:` against the one the plugin renders.
+pub fn check_type(kind: &str, expected: &str) -> Option<Diagnostic> {
+    (kind != expected).then(|| {
+        Diagnostic::error("/type", format!("this plugin renders `{expected}`, not `{kind}`"))
+            .with_hint(format!("set `type: {expected}`"))
+    })
+}
+
 /// Checks the shared sections. `load_balanced` allows the `requests` and
 /// `response_time` scaling targets, which need a target group.
 pub fn check_task(spec: &TaskSpec, load_balanced: bool) -> Vec<Diagnostic> {
@@ -73,19 +81,14 @@ pub fn check_task_with(spec: &TaskSpec, checks: TaskChecks) -> Vec<Diagnostic> {
     check_size(spec, &platform, &mut out);
     check_count(spec, &platform, load_balanced, &mut out);
     check_queue_delay(spec, checks.queue, &mut out);
-    if let Some(d) = &spec.deployment {
-        if let Some(rolling) = &d.rolling
-            && rolling != "default"
-            && rolling != "recreate"
-        {
-            out.push(
-                Diagnostic::error("/deployment/rolling", format!("unknown rolling strategy `{rolling}`"))
-                    .with_hint("expected `default` or `recreate`"),
-            );
-        }
-        if d.rollback_alarms.is_some() {
-            out.push(Diagnostic::unsupported("/deployment/rollback_alarms", "deployment.rollback_alarms"));
-        }
+    if let Some(rolling) = spec.deployment.as_ref().and_then(|d| d.rolling.as_ref())
+        && rolling != "default"
+        && rolling != "recreate"
+    {
+        out.push(
+            Diagnostic::error("/deployment/rolling", format!("unknown rolling strategy `{rolling}`"))
+                .with_hint("expected `default` or `recreate`"),
+        );
     }
     check_variables(&spec.variables, "", &mut out);
     check_secrets(&spec.secrets, "", &mut out);
@@ -107,9 +110,6 @@ pub fn check_task_with(spec: &TaskSpec, checks: TaskChecks) -> Vec<Diagnostic> {
                 "a read-only root file system is not supported on Windows",
             ));
         }
-        if storage.volumes.is_some() {
-            out.push(Diagnostic::unsupported("/storage/volumes", "storage.volumes"));
-        }
     }
     if let Some(logging) = &spec.logging {
         if let Some(days) = logging.retention
@@ -120,49 +120,28 @@ pub fn check_task_with(spec: &TaskSpec, checks: TaskChecks) -> Vec<Diagnostic> {
                     .with_hint(format!("use one of: {}", join_numbers(LOG_RETENTION_DAYS))),
             );
         }
-        let firelens = [
-            ("image", &logging.image),
-            ("destination", &logging.destination),
-            ("enableMetadata", &logging.enable_metadata),
-            ("secretOptions", &logging.secret_options),
-            ("configFilePath", &logging.config_file_path),
-            ("env_file", &logging.env_file),
-            ("variables", &logging.variables),
-            ("secrets", &logging.secrets),
-        ];
-        for (field, value) in firelens {
-            if value.is_some() {
-                out.push(Diagnostic::unsupported(pointer(["logging", field]), &format!("logging.{field} (FireLens)")));
-            }
-        }
+        check_variables(&logging.variables, "/logging", &mut out);
+        check_secrets(&logging.secrets, "/logging", &mut out);
     }
-    if let Some(network) = &spec.network {
-        match &network.connect {
-            None | Some(Value::Null) | Some(Value::Bool(false)) => {}
-            Some(_) => out.push(Diagnostic::unsupported("/network/connect", "network.connect (Service Connect)")),
-        }
-        if let Some(Placement::Subnets(_)) = network.vpc.as_ref().and_then(|v| v.placement.as_ref()) {
-            out.push(Diagnostic::unsupported("/network/vpc/placement/subnets", "network.vpc.placement.subnets"));
-        }
-        if let Some(groups) = network.vpc.as_ref().and_then(|v| v.security_groups.as_ref()) {
-            let base = match groups {
-                SecurityGroups::List(_) => vec!["network", "vpc", "security_groups"],
-                SecurityGroups::Args(_) => vec!["network", "vpc", "security_groups", "groups"],
+    if let Some(groups) = spec.network.as_ref().and_then(|n| n.vpc.as_ref()).and_then(|v| v.security_groups.as_ref()) {
+        let base = match groups {
+            SecurityGroups::List(_) => vec!["network", "vpc", "security_groups"],
+            SecurityGroups::Args(_) => vec!["network", "vpc", "security_groups", "groups"],
+        };
+        for (i, g) in groups.groups().iter().enumerate() {
+            let empty = match g {
+                StringOrFromCfn::String(s) => s.trim().is_empty(),
+                StringOrFromCfn::FromCfn(f) => f.from_cfn.trim().is_empty(),
             };
-            for (i, g) in groups.groups().iter().enumerate() {
-                let empty = match g {
-                    StringOrFromCfn::String(s) => s.trim().is_empty(),
-                    StringOrFromCfn::FromCfn(f) => f.from_cfn.trim().is_empty(),
-                };
-                if empty {
-                    let mut p: Vec<String> = base.iter().map(|s| s.to_string()).collect();
-                    p.push(i.to_string());
-                    out.push(Diagnostic::error(pointer(p), "empty security group"));
-                }
+            if empty {
+                let mut p: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+                p.push(i.to_string());
+                out.push(Diagnostic::error(pointer(p), "empty security group"));
             }
         }
     }
     check_sidecars(spec, &mut out);
+    super::families::check_families(spec, &mut out);
     out
 }
 
@@ -523,9 +502,19 @@ fn check_sidecars(spec: &TaskSpec, out: &mut Vec<Diagnostic>) {
                 Diagnostic::error(&base, format!("sidecar `{name}` has no `image`"))
                     .with_hint("add `image: <image URI>`"),
             ),
-            Some(SidecarImage::Build(_)) => {
-                out.push(Diagnostic::unsupported(format!("{base}/image/build"), "sidecars.image.build"))
-            }
+            Some(SidecarImage::Build(args)) => match (&args.build, &args.location) {
+                (Some(_), _) => {
+                    out.push(Diagnostic::unsupported(format!("{base}/image/build"), "sidecars.image.build"))
+                }
+                (None, Some(l)) if l.trim().is_empty() => {
+                    out.push(Diagnostic::error(format!("{base}/image/location"), "empty image URI"))
+                }
+                (None, Some(_)) => {}
+                (None, None) => out.push(
+                    Diagnostic::error(format!("{base}/image"), format!("sidecar `{name}` has no image `location`"))
+                        .with_hint("add `location: <image URI>`"),
+                ),
+            },
             Some(SidecarImage::Uri(u)) if u.trim().is_empty() => {
                 out.push(Diagnostic::error(format!("{base}/image"), "empty image URI"))
             }
@@ -541,12 +530,6 @@ fn check_sidecars(spec: &TaskSpec, out: &mut Vec<Diagnostic>) {
             if let Some(Err(why)) = value.as_ref().map(|v| v.to_args()) {
                 out.push(Diagnostic::error(format!("{base}/{field}"), format!("cannot split `{field}`: {why}")));
             }
-        }
-        if sidecar.env_file.is_some() {
-            out.push(Diagnostic::unsupported(format!("{base}/env_file"), "sidecars.env_file"));
-        }
-        if sidecar.mount_points.is_some() {
-            out.push(Diagnostic::unsupported(format!("{base}/mount_points"), "sidecars.mount_points"));
         }
         if let Some(hc) = &sidecar.healthcheck {
             check_health_check(hc, &format!("{base}/healthcheck"), out);
