@@ -18,6 +18,7 @@ pub mod error;
 pub mod logs;
 pub mod metadata;
 pub mod pipeline;
+pub mod priorities;
 pub mod stackset;
 pub mod status;
 pub mod upload;

@@ -183,10 +183,9 @@ fn fill_environment_needs(summary: &mut WorkloadSummary, manifest: &Value, env: 
             .filter(|v| !v.is_null())
     };
     let enabled = |v: Option<&Value>| v.is_some_and(|v| v != &Value::Bool(false));
-    match summary.kind.as_str() {
-        "Backend Service" => summary.internal_http = enabled(field("/http")),
-        "Request-Driven Web Service" => summary.apprunner_private = enabled(field("/http/private")),
-        _ => {}
+    summary.behind_env_alb = behind_env_alb(manifest, env);
+    if summary.kind == "Request-Driven Web Service" {
+        summary.apprunner_private = enabled(field("/http/private"));
     }
     summary.efs_managed = uses_managed_efs(manifest, env);
     let mut aliases = Vec::new();
@@ -230,6 +229,20 @@ fn uses_managed_efs(manifest: &Value, env: &str) -> bool {
             .or_else(|| base.and_then(|b| b.get(name)).and_then(|v| v.get("efs")));
         efs.is_some_and(managed)
     })
+}
+
+/// The workload's `http` (the env's override winning) routes through the
+/// environment's load balancer: a section, not `false`, with no `http.alb`.
+fn behind_env_alb(manifest: &Value, env: &str) -> bool {
+    let env_http = manifest.pointer(&format!("/environments/{}/http", crate::yaml::escape_segment(env)));
+    let http = env_http.filter(|v| !v.is_null()).or_else(|| manifest.get("http"));
+    match http {
+        Some(Value::Object(fields)) => {
+            let alb = |h: Option<&Value>| h.and_then(|h| h.get("alb")).is_some_and(|a| !a.is_null());
+            !alb(Some(&Value::Object(fields.clone()))) && !alb(manifest.get("http"))
+        }
+        _ => false,
+    }
 }
 
 fn unknown(what: &str, name: &str, known: &[String], init: &str) -> Problem {
@@ -440,12 +453,12 @@ mod tests {
         );
         let ws = Workspace::discover(dir.path()).unwrap();
         let test = ws.workload_summaries("test").unwrap();
-        assert!(test[0].internal_http && test[0].efs_managed && !test[0].apprunner_private);
+        assert!(test[0].behind_env_alb && test[0].efs_managed && !test[0].apprunner_private);
         assert_eq!(test[1].aliases, ["www.example.com", "api.example.com"]);
-        assert!(!test[1].internal_http && !test[1].efs_managed);
+        assert!(test[1].behind_env_alb && !test[1].efs_managed);
         assert!(test[2].apprunner_private);
         // The prod override turns the backend's load balancer off.
         let prod = ws.workload_summaries("prod").unwrap();
-        assert!(!prod[0].internal_http && prod[0].efs_managed);
+        assert!(!prod[0].behind_env_alb && prod[0].efs_managed);
     }
 }

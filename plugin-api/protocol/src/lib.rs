@@ -123,10 +123,13 @@ pub struct WorkloadSummary {
     /// private`), so the environment must provide NAT.
     #[serde(default)]
     pub private_placement: bool,
-    /// A Backend Service with `http`: the environment creates its internal
-    /// load balancer on demand (`InternalALBWorkloads`).
+    /// The workload routes through the environment's application load
+    /// balancer — the public one for a Load Balanced Web Service, the
+    /// internal one for a Backend Service: it has an `http` section that is
+    /// not `false` and imports no load balancer (`http.alb`). The
+    /// environment creates that load balancer when any workload needs it.
     #[serde(default)]
-    pub internal_http: bool,
+    pub behind_env_alb: bool,
     /// The workload mounts the environment-managed EFS file system
     /// (`storage.volumes.<name>.efs: true`; `EFSWorkloads`).
     #[serde(default)]

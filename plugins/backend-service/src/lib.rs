@@ -11,7 +11,7 @@
 pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Resource, Template};
-use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, RoutingFields};
+use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, RoutingFields, Rule};
 use ferry_plugin_sdk::workload::publish;
 use ferry_plugin_sdk::workload::render::ServiceOptions;
 use ferry_plugin_sdk::workload::{self, LoadBalancerMetrics, SecurityGroups, TaskRender, TaskSpec};
@@ -88,9 +88,6 @@ fn check_http(http: &Http, spec: &TaskSpec, context: Option<&RenderContext>, out
     if http.alb.is_some() {
         out.push(Diagnostic::unsupported("/http/alb", "http.alb (importing an existing load balancer)"));
     }
-    if http.additional_rules.is_some() {
-        out.push(Diagnostic::unsupported("/http/additional_rules", "http.additional_rules"));
-    }
     let fields = RoutingFields {
         path,
         alias: http.alias.as_ref(),
@@ -102,6 +99,7 @@ fn check_http(http: &Http, spec: &TaskSpec, context: Option<&RenderContext>, out
         version: http.version.as_deref(),
     };
     routing::check_routing(&fields, spec, out);
+    routing::check_additional_rules(&http.additional_rules, path, spec, out);
     let target = http.target_container.as_deref().unwrap_or(&spec.name);
     if target == spec.name && routing::target_port(spec, target, http.target_port).is_none() {
         out.push(
@@ -116,13 +114,10 @@ fn check_http(http: &Http, spec: &TaskSpec, context: Option<&RenderContext>, out
         );
     }
     let Some(ctx) = context else { return };
+    // No `http.private` needed: like Copilot's, the environment creates its
+    // internal load balancer whenever a Backend Service routes through it.
     let env = &ctx.environment;
-    if !env.internal_alb {
-        out.push(
-            Diagnostic::error("/http", format!("environment `{}` has no internal load balancer", ctx.env))
-                .with_hint("add `http.private` to the environment's manifest and redeploy it, or remove `http`"),
-        );
-    } else if http.alias.is_some() && !env.internal_https_listener {
+    if http.alias.is_some() && !env.internal_https_listener {
         out.push(
             Diagnostic::error(
                 "/http/alias",
@@ -171,24 +166,31 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
 
     let aliases = http.and_then(|h| h.alias.as_ref()).map(|a| a.entries()).unwrap_or_default();
     let target_container = http.and_then(|h| h.target_container.clone()).unwrap_or_else(|| m.name.clone());
-    let routing = http.map(|h| Routing {
-        service: &m.name,
-        path: routing::normalize_path(h.path.as_deref().unwrap_or("/")),
-        healthcheck: h.healthcheck.as_ref().map(|c| c.args()).unwrap_or_default(),
-        version: h.version.as_deref(),
-        deregistration_delay: h.deregistration_delay,
-        stickiness: h.stickiness == Some(true),
-        allowed_source_ips: &h.allowed_source_ips,
-        aliases: aliases.iter().map(|(n, _)| n.clone()).collect(),
-        listeners: Listeners {
-            http: INTERNAL_HTTP_LISTENER,
-            https: ctx.environment.internal_https_listener.then_some(INTERNAL_HTTPS_LISTENER),
-        },
-        redirect_to_https: true,
+    let https = ctx.environment.internal_https_listener;
+    let routing = http.map(|h| {
+        let main = Rule {
+            path: routing::normalize_path(h.path.as_deref().unwrap_or("/")),
+            healthcheck: h.healthcheck.as_ref().map(|c| c.args()).unwrap_or_default(),
+            version: h.version.as_deref(),
+            deregistration_delay: h.deregistration_delay,
+            stickiness: h.stickiness == Some(true),
+            allowed_source_ips: &h.allowed_source_ips,
+            aliases: aliases.iter().map(|(n, _)| n.clone()).collect(),
+            // Copilot's Backend Service redirects whenever its listener is HTTPS.
+            redirect_to_https: true,
+            target_container: target_container.clone(),
+            target_port: routing::target_port(&spec, &target_container, h.target_port),
+        };
+        let mut rules = vec![main];
+        rules.extend(h.additional_rules.iter().map(|r| Rule { redirect_to_https: true, ..r.rule(&spec, true) }));
+        Routing {
+            service: &m.name,
+            rules,
+            listeners: Listeners::environment(INTERNAL_HTTP_LISTENER, https.then_some(INTERNAL_HTTPS_LISTENER)),
+        }
     });
-    if let (Some(routing), Some(h)) = (&routing, http) {
-        let port = routing::target_port(&spec, &target_container, h.target_port);
-        routing.parameters_with(&mut t, &mut values, &target_container, port, false);
+    if let Some(routing) = &routing {
+        routing.parameters_with(&mut t, &mut values, false);
         routing.path_condition(&mut t);
     }
 
@@ -201,9 +203,9 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     let mut options = ServiceOptions::default();
     let mut service_group = None;
     if let (Some(routing), Some(h)) = (&routing, http) {
-        routing.target_group(&mut t);
-        options.depends_on = routing.listener_rules(&mut t);
-        options.load_balancers = vec![routing.service_load_balancer()];
+        routing.target_groups(&mut t);
+        options.depends_on = routing.listener_rules(&mut t, &mut values);
+        options.load_balancers = routing.service_load_balancers();
         options.health_check_grace_period = Some(routing.health_check_grace_period());
         alias_records(&mut t, h, &aliases);
         if deny_default_security_group(&spec) {

@@ -1,7 +1,6 @@
 //! The "Backend Service" manifest, in Copilot's format.
 
-use ferry_plugin_sdk::Value;
-use ferry_plugin_sdk::workload::http::{Alias, HttpHealthCheck};
+use ferry_plugin_sdk::workload::http::{AdditionalRule, Alias, HttpHealthCheck};
 use ferry_plugin_sdk::workload::*;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -49,5 +48,6 @@ pub struct Http {
     pub allowed_source_ips: Vec<String>,
     /// `http1`, `http2` or `grpc`.
     pub version: Option<String>,
-    pub additional_rules: Option<Value>,
+    #[serde(default)]
+    pub additional_rules: Vec<AdditionalRule>,
 }

@@ -20,8 +20,8 @@ fn context_for(fixture: &str, manifest: &Value) -> RenderContext {
         name: manifest["name"].as_str().unwrap_or_default().into(),
         ..Default::default()
     };
-    ctx.environment.internal_alb = fixture != "no-internal-alb";
-    ctx.environment.internal_https_listener = matches!(fixture, "full" | "internal-http-alias");
+    ctx.environment.internal_alb = fixture != "no-private-http";
+    ctx.environment.internal_https_listener = matches!(fixture, "full" | "internal-http-alias" | "additional-rules");
     ctx
 }
 
@@ -156,7 +156,7 @@ fn internal_http_routes_through_the_internal_listener() {
         rule["ListenerArn"],
         json!({"Fn::ImportValue": {"Fn::Sub": "${AppName}-${EnvName}-InternalHTTPListenerArn"}})
     );
-    assert!(res.get("HTTPSListenerRule").is_none() && res.get("HTTPRedirectRule").is_none());
+    assert!(res.get("HTTPSListenerRule").is_none() && res.get("HTTPListenerRuleWithDomain").is_none());
     assert_eq!(res["TargetGroup"]["Properties"]["HealthCheckPath"], "/healthz");
     let svc = &res["Service"];
     assert_eq!(svc["DependsOn"], "HTTPListenerRule");
@@ -194,8 +194,9 @@ fn https_internal_listener_with_aliases() {
         https["Conditions"][1]["HostHeaderConfig"]["Values"],
         json!(["payments.internal.example.com", "payments-v2.internal.example.com"])
     );
-    assert_eq!(https["Conditions"][2]["SourceIpConfig"]["Values"], json!(["10.0.0.0/16"]));
-    let redirect = &res["HTTPRedirectRule"]["Properties"];
+    // Copilot's order: source IPs, hosts, path.
+    assert_eq!(https["Conditions"][0]["SourceIpConfig"]["Values"], json!(["10.0.0.0/16"]));
+    let redirect = &res["HTTPListenerRuleWithDomain"]["Properties"];
     assert_eq!(redirect["Actions"][0]["RedirectConfig"]["Protocol"], "HTTPS");
     assert!(redirect["ListenerArn"].to_string().contains("InternalHTTPListenerArn"));
     // Only the alias with a hosted zone gets a record.
@@ -205,7 +206,7 @@ fn https_internal_listener_with_aliases() {
     assert_eq!(record["Name"], "payments.internal.example.com");
     assert!(res.get("AliasRecord1").is_none());
     assert_eq!(res["TargetGroup"]["Properties"]["ProtocolVersion"], "HTTP2");
-    assert_eq!(res["Service"]["DependsOn"], json!(["HTTPSListenerRule", "HTTPRedirectRule"]));
+    assert_eq!(res["Service"]["DependsOn"], json!(["HTTPSListenerRule", "HTTPListenerRuleWithDomain"]));
 }
 
 #[test]
@@ -326,7 +327,7 @@ fn full_manifest_renders_every_section() {
 #[test]
 fn diagnostics_point_at_the_field() {
     let d = diagnostics("unsupported");
-    for (path, what) in [("/http/alb", "http.alb"), ("/http/additional_rules", "http.additional_rules")] {
+    for (path, what) in [("/http/alb", "http.alb")] {
         assert!(has(&d, path, &format!("not supported yet: {what}")), "{path}: {d:?}");
     }
     assert!(has(&diagnostics("unknown-field"), "/http/helthcheck", "healthcheck"));
@@ -335,7 +336,6 @@ fn diagnostics_point_at_the_field() {
     assert!(has(&diagnostics("http-no-port"), "/image", "needs `image.port`"));
     assert!(has(&diagnostics("http-missing-path"), "/http", "missing required field `path`"));
     assert!(has(&diagnostics("requests-without-http"), "/count/requests", "needs a load balancer"));
-    assert!(has(&diagnostics("no-internal-alb"), "/http", "has no internal load balancer"));
     assert!(has(&diagnostics("alias-no-https"), "/http/alias", "has no HTTPS listener"));
     assert!(has(&diagnostics("hosted-zone-no-alias"), "/http/hosted_zone", "needs `alias`"));
     let topics = diagnostics("bad-topics");
@@ -352,8 +352,8 @@ fn diagnostics_point_at_the_field() {
 
 #[test]
 fn validate_without_environment_skips_environment_checks() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid/no-internal-alb.yml");
-    assert_eq!(BackendService::validate(&load(&path)), vec![], "the internal ALB is checked at render time");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/manifests/no-private-http.yml");
+    assert_eq!(BackendService::validate(&load(&path)), vec![]);
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid/http-no-port.yml");
     let d = BackendService::validate(&load(&path));
     assert_eq!(d.len(), 1);
@@ -372,6 +372,76 @@ fn info_has_schema_and_init_template() {
         assert!(info.manifest_template.contains(placeholder), "template lacks {placeholder}");
     }
     assert_eq!(BackendService::validate(&init_manifest()), vec![]);
+}
+
+/// Copilot's shapes for `additional_rules` on the internal load balancer
+/// (templates `alb.yml` and `https-listener.yml`): rule N has `TargetGroupN`
+/// and, with HTTPS, `HTTPSListenerRuleN` on the internal HTTPS listener plus
+/// `HTTPListenerRuleWithDomainN` redirecting on the internal HTTP one; the
+/// service registers every target group.
+#[test]
+fn additional_rules_render_as_copilot_does() {
+    let r = rendered("additional-rules");
+    let res = &r["template"]["Resources"];
+    let types = |id: &str| res[id]["Type"].as_str().unwrap_or_default().to_string();
+    for i in ["", "1", "2"] {
+        assert_eq!(types(&format!("TargetGroup{i}")), "AWS::ElasticLoadBalancingV2::TargetGroup");
+        assert_eq!(types(&format!("HTTPSListenerRule{i}")), "AWS::ElasticLoadBalancingV2::ListenerRule");
+        assert_eq!(types(&format!("HTTPListenerRuleWithDomain{i}")), "AWS::ElasticLoadBalancingV2::ListenerRule");
+    }
+    assert!(res.get("TargetGroup3").is_none());
+    let admin = &res["TargetGroup1"]["Properties"];
+    assert_eq!(admin["Port"], 8081);
+    assert_eq!(admin["HealthCheckPath"], "/health");
+    assert_eq!(admin["HealthCheckPort"], "8081");
+    assert_eq!(admin["HealthyThresholdCount"], 2);
+    assert_eq!(admin["UnhealthyThresholdCount"], 3);
+    assert_eq!(admin["HealthCheckIntervalSeconds"], 10);
+    assert_eq!(admin["HealthCheckTimeoutSeconds"], 5);
+    assert_eq!(admin["ProtocolVersion"], "HTTP2");
+    assert!(admin["TargetGroupAttributes"].to_string().contains("stickiness.enabled"));
+    assert!(admin["TargetGroupAttributes"].to_string().contains(r#""Value":"5""#));
+    let https = &res["HTTPSListenerRule1"]["Properties"];
+    assert!(https["ListenerArn"].to_string().contains("InternalHTTPSListenerArn"));
+    assert_eq!(https["Conditions"][0]["SourceIpConfig"]["Values"], json!(["10.0.0.0/16"]));
+    assert_eq!(https["Conditions"][1]["HostHeaderConfig"]["Values"], json!(["admin.internal.example.com"]));
+    assert_eq!(https["Conditions"][2]["PathPatternConfig"]["Values"], json!(["/admin", "/admin/*"]));
+    assert_eq!(https["Actions"][0]["TargetGroupArn"], json!({"Ref": "TargetGroup1"}));
+    assert_eq!(https["Priority"], json!({"Ref": "HTTPSListenerRule1Priority"}));
+    assert!(r["parameters"]["HTTPSListenerRule1Priority"].as_str().is_some_and(|p| p.parse::<u32>().is_ok()));
+    let redirect = &res["HTTPListenerRuleWithDomain2"]["Properties"];
+    assert_eq!(redirect["Actions"][0]["Type"], "redirect");
+    let lbs = &res["Service"]["Properties"]["LoadBalancers"];
+    assert_eq!(
+        lbs[1],
+        json!({"ContainerName": "admin", "ContainerPort": 8081, "TargetGroupArn": {"Ref": "TargetGroup1"}})
+    );
+    assert_eq!(
+        lbs[2],
+        json!({"ContainerName": "api", "ContainerPort": 8080, "TargetGroupArn": {"Ref": "TargetGroup2"}})
+    );
+    let depends = res["Service"]["DependsOn"].to_string();
+    assert!(depends.contains("HTTPSListenerRule2") && depends.contains("HTTPListenerRuleWithDomain1"), "{depends}");
+
+    // The environment's override replaced the list: one more path, HTTP only.
+    let env = rendered("additional-rules-env");
+    let res = &env["template"]["Resources"];
+    assert_eq!(
+        res["HTTPListenerRule1"]["Properties"]["Conditions"][0]["PathPatternConfig"]["Values"],
+        json!(["/v2", "/v2/*"])
+    );
+    assert!(res.get("HTTPListenerRule2").is_none() && res.get("HTTPSListenerRule1").is_none());
+}
+
+/// A Backend Service with `http` renders against an environment whose
+/// manifest has no `http.private` (Copilot creates the internal load
+/// balancer on demand).
+#[test]
+fn http_without_private_in_the_environment_renders() {
+    let r = rendered("no-private-http");
+    let res = &r["template"]["Resources"];
+    assert!(res["HTTPListenerRule"]["Properties"]["ListenerArn"].to_string().contains("InternalHTTPListenerArn"));
+    assert_eq!(res["TargetGroup"]["Type"], "AWS::ElasticLoadBalancingV2::TargetGroup");
 }
 
 /// Service Connect as Copilot renders it: the service joins the

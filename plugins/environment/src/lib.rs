@@ -418,11 +418,11 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     // Copilot's feature parameters: each names the workloads that need a
     // shared resource, which exists only while the list is not empty.
     let features = [
-        ("ALBWorkloads", "Services behind the public load balancer", names(&|w| w.kind == LBWS)),
+        ("ALBWorkloads", "Services behind the public load balancer", names(&|w| w.kind == LBWS && w.behind_env_alb)),
         (
             "InternalALBWorkloads",
             "Backend services behind the internal load balancer",
-            names(&|w| w.kind == BACKEND && w.internal_http),
+            names(&|w| w.kind == BACKEND && w.behind_env_alb),
         ),
         ("EFSWorkloads", "Workloads that mount the environment's EFS file system", names(&|w| w.efs_managed)),
         ("NATWorkloads", "Workloads in private subnets that need NAT", names(&|w| w.private_placement)),

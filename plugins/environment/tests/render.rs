@@ -13,7 +13,10 @@ fn fixtures(dir: &str) -> Vec<PathBuf> {
 use ferry_test_support::{load_yaml as load, stem};
 
 fn workload(name: &str, kind: &str, private_placement: bool) -> WorkloadSummary {
-    WorkloadSummary { name: name.into(), kind: kind.into(), private_placement, ..Default::default() }
+    // A service's `http` section routes through the environment's load
+    // balancer, as the host reports it for a manifest with `http.path`.
+    let behind_env_alb = kind == "Load Balanced Web Service";
+    WorkloadSummary { name: name.into(), kind: kind.into(), private_placement, behind_env_alb, ..Default::default() }
 }
 
 /// A web service, a private backend with `http` and a private worker, except
@@ -22,7 +25,7 @@ fn context(fixture: &str) -> RenderContext {
     let mut frontend = workload("frontend", "Load Balanced Web Service", false);
     frontend.aliases = vec!["www.example.com".into()];
     let mut api = workload("api", "Backend Service", true);
-    api.internal_http = true;
+    api.behind_env_alb = true;
     let workloads = match fixture {
         "no-workloads" => Vec::new(),
         "efs-and-private-services" => {

@@ -8,7 +8,8 @@
 pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Parameter, Resource, Template};
-use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, RoutingFields};
+use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, RoutingFields, Rule};
+use ferry_plugin_sdk::workload::nlb::{self, NlbRender};
 use ferry_plugin_sdk::workload::publish;
 use ferry_plugin_sdk::workload::render::ServiceOptions;
 use ferry_plugin_sdk::workload::{self, LoadBalancerMetrics, TaskRender, TaskSpec};
@@ -76,25 +77,35 @@ pub fn check(m: &Manifest, context: Option<&RenderContext>) -> Vec<Diagnostic> {
                 .with_hint("add `port: 8080` (the port your container listens on)"),
         );
     }
-    if m.nlb.is_some() {
-        out.push(Diagnostic::unsupported("/nlb", "nlb"));
-    }
     if let Some(p) = &m.publish {
         publish::check_publish(p, &mut out);
     }
-    match &m.http {
-        None => out.push(
+    match (&m.http, &m.nlb) {
+        (None, None) => out.push(
             Diagnostic::error("", "missing required field `http`")
-                .with_hint("add `http: {path: '/'}` to route requests to the service"),
+                .with_hint("add `http: {path: '/'}` to route requests to the service, or `nlb: {port: 80/tcp}`"),
         ),
-        Some(HttpOrFalse::Disabled) => out.push(
-            Diagnostic::error(
-                "/http",
-                "`http: false` needs a network load balancer (`nlb`), which ferry does not support yet",
-            )
-            .with_hint("route through the application load balancer with `http: {path: ...}`"),
+        (Some(HttpOrFalse::Disabled), None) => out.push(
+            Diagnostic::error("/http", "`http: false` leaves the service with no load balancer")
+                .with_hint("add `nlb: {port: 80/tcp}` for a network load balancer, or route with `http: {path: ...}`"),
         ),
-        Some(HttpOrFalse::Http(http)) => check_http(http, &spec, context, &mut out),
+        (Some(HttpOrFalse::Http(http)), _) => check_http(http, &spec, context, &mut out),
+        _ => {}
+    }
+    if let Some(n) = &m.nlb {
+        nlb::check_nlb(n, &spec, &mut out);
+        if let Some(ctx) = context
+            && n.needs_certificate()
+            && (!ctx.environment.dns_delegated || ctx.app_domain.is_none())
+        {
+            out.push(
+                Diagnostic::error("/nlb/port", "a TLS listener needs a certificate for the app's domain")
+                    .with_hint(format!(
+                        "run `app init --domain <domain>` and deploy environment `{}` so its domain is delegated, or listen with `tcp`",
+                        ctx.env
+                    )),
+            );
+        }
     }
     out
 }
@@ -107,8 +118,9 @@ fn check_http(http: &Http, spec: &TaskSpec, context: Option<&RenderContext>, out
         );
         return;
     };
-    if http.additional_rules.is_some() {
-        out.push(Diagnostic::unsupported("/http/additional_rules", "http.additional_rules"));
+    routing::check_additional_rules(&http.additional_rules, path, spec, out);
+    if http.alb.is_some() {
+        out.push(Diagnostic::unsupported("/http/alb", "http.alb (importing an existing load balancer)"));
     }
     let fields = RoutingFields {
         path,
@@ -203,107 +215,183 @@ pub use routing::rule_priority;
 
 fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     let spec = m.task_spec();
-    let Some(http) = http_of(m) else {
-        return Rendered::default();
-    };
+    let http = http_of(m);
     let mut t = Template::new();
     t.description = Some(format!("CloudFormation template for the {MANIFEST_TYPE} `{}`, rendered by ferry.", m.name));
     let mut values = IndexMap::new();
-    let mut extra_environment = vec![("COPILOT_LB_DNS".to_string(), cfn::env_import("PublicLoadBalancerDNS"))];
+    let mut extra_environment = Vec::new();
+    if http.is_some() {
+        extra_environment.push(("COPILOT_LB_DNS".to_string(), cfn::env_import("PublicLoadBalancerDNS")));
+    }
     extra_environment.extend(m.publish.as_ref().and_then(publish::topic_arns_variable));
     let task = TaskRender { spec: &spec, context: ctx, extra_environment };
     task.parameters(&mut t, &mut values);
 
     // Web-service parameters (Copilot's names).
-    let target_container = http.target_container.clone().unwrap_or_else(|| m.name.clone());
-    let target_port = routing::target_port(&spec, &target_container, http.target_port);
     let https = ctx.environment.https_listener;
-    let aliases = http.alias.as_ref().map(|a| a.entries()).unwrap_or_default();
-    let routing = Routing {
-        service: &m.name,
-        path: routing::normalize_path(http.path.as_deref().unwrap_or("/")),
-        healthcheck: http.healthcheck.as_ref().map(|h| h.args()).unwrap_or_default(),
-        version: http.version.as_deref(),
-        deregistration_delay: http.deregistration_delay,
-        stickiness: http.stickiness == Some(true),
-        allowed_source_ips: &http.allowed_source_ips,
-        aliases: aliases.iter().map(|(n, _)| n.clone()).collect(),
-        listeners: Listeners { http: "HTTPListenerArn", https: https.then_some("HTTPSListenerArn") },
-        redirect_to_https: http.redirect_to_https.unwrap_or(true),
-    };
-    routing.parameters(&mut t, &mut values, &target_container, target_port);
+    let aliases = http.and_then(|h| h.alias.as_ref()).map(|a| a.entries()).unwrap_or_default();
+    let routing = http.map(|http| {
+        let target_container = http.target_container.clone().unwrap_or_else(|| m.name.clone());
+        let target_port = routing::target_port(&spec, &target_container, http.target_port);
+        let main = Rule {
+            path: routing::normalize_path(http.path.as_deref().unwrap_or("/")),
+            healthcheck: http.healthcheck.as_ref().map(|h| h.args()).unwrap_or_default(),
+            version: http.version.as_deref(),
+            deregistration_delay: http.deregistration_delay,
+            stickiness: http.stickiness == Some(true),
+            allowed_source_ips: &http.allowed_source_ips,
+            aliases: aliases.iter().map(|(n, _)| n.clone()).collect(),
+            redirect_to_https: http.redirect_to_https.unwrap_or(true),
+            target_container,
+            target_port,
+        };
+        let mut rules = vec![main];
+        rules.extend(http.additional_rules.iter().map(|r| r.rule(&spec, true)));
+        Routing {
+            service: &m.name,
+            rules,
+            listeners: Listeners::environment("HTTPListenerArn", https.then_some("HTTPSListenerArn")),
+        }
+    });
+    let listeners = m.nlb.as_ref().map(|n| nlb::resolve(n, &spec)).unwrap_or_default();
+    let nlb_render = m.nlb.as_ref().map(|n| {
+        let aliases = n.aliases();
+        let alias_zones = aliases.iter().map(|a| nlb_alias_zone(a, ctx)).collect();
+        let env_zone = ctx.app_domain.as_ref().map(|d| format!("{}.{}.{d}", ctx.env, ctx.app));
+        NlbRender {
+            listeners: &listeners,
+            aliases,
+            alias_zones,
+            dns_delegated: ctx.environment.dns_delegated,
+            env_zone,
+        }
+    });
+    match &routing {
+        Some(routing) => routing.parameters(&mut t, &mut values),
+        None => {
+            // Copilot declares the target parameters with or without an ALB.
+            let first = listeners.first();
+            t.parameter(
+                "TargetContainer",
+                Parameter::string().description("Container the load balancer sends traffic to"),
+            );
+            t.parameter("TargetPort", Parameter::number().description("Port of the target container"));
+            values.insert(
+                "TargetContainer".into(),
+                json!(first.map(|l| l.target_container.clone()).unwrap_or_else(|| m.name.clone())),
+            );
+            values.insert("TargetPort".into(), json!(first.map(|l| l.target_port).unwrap_or(80).to_string()));
+        }
+    }
     t.parameter(
         "DNSDelegated",
         Parameter::string().allowed(&["true", "false"]).description("The app's domain is delegated to the environment"),
     );
     values.insert("DNSDelegated".to_string(), json!(ctx.environment.dns_delegated.to_string()));
-    routing.conditions(&mut t);
+    if let Some(routing) = &routing {
+        routing.conditions(&mut t);
+    }
+    if let Some(r) = &nlb_render {
+        nlb::parameters(r, &mut t, &mut values);
+    }
 
     task.log_group(&mut t);
     task.execution_role(&mut t);
     task.task_role_with_policies(&mut t, m.publish.as_ref().and_then(publish::publish_policy).into_iter().collect());
     task.task_definition(&mut t);
     task.discovery_service(&mut t);
-    routing.target_group(&mut t);
-    let rule_ids = routing.listener_rules(&mut t);
-
-    // A records for aliases ferry can place.
-    for (i, (name, zone)) in aliases.iter().enumerate() {
-        let Some((key, zone)) = alias_zone(name, zone, http, ctx) else { continue };
-        t.resource(
-            &logical_id("AliasRecord", i),
-            Resource::new("AWS::Route53::RecordSet")
-                .prop(key, zone)
-                .prop("Name", name.as_str())
-                .prop("Type", "A")
-                .prop(
-                    "AliasTarget",
-                    json!({
-                        "DNSName": cfn::env_import("PublicLoadBalancerDNS"),
-                        "HostedZoneId": cfn::env_import("CanonicalHostedZoneID"),
-                    }),
-                )
-                .describe(&format!("A DNS record pointing {name} at the load balancer")),
-        );
+    let mut depends_on = Vec::new();
+    let mut load_balancers = Vec::new();
+    if let (Some(routing), Some(http)) = (&routing, http) {
+        routing.target_groups(&mut t);
+        depends_on = routing.listener_rules(&mut t, &mut values);
+        load_balancers = routing.service_load_balancers();
+        // A records for aliases ferry can place.
+        for (i, (name, zone)) in aliases.iter().enumerate() {
+            let Some((key, zone)) = alias_zone(name, zone, http, ctx) else { continue };
+            t.resource(
+                &logical_id("AliasRecord", i),
+                Resource::new("AWS::Route53::RecordSet")
+                    .prop(key, zone)
+                    .prop("Name", name.as_str())
+                    .prop("Type", "A")
+                    .prop(
+                        "AliasTarget",
+                        json!({
+                            "DNSName": cfn::env_import("PublicLoadBalancerDNS"),
+                            "HostedZoneId": cfn::env_import("CanonicalHostedZoneID"),
+                        }),
+                    )
+                    .describe(&format!("A DNS record pointing {name} at the load balancer")),
+            );
+        }
+    }
+    if let Some(r) = &nlb_render {
+        let (ids, lbs) = nlb::render(r, &mut t);
+        depends_on.extend(ids);
+        load_balancers.extend(lbs);
+        nlb::expose_target_ports(&listeners, (&m.name, m.image.port), &mut t);
     }
 
     if let Some(p) = &m.publish {
         publish::render_publish(p, &mut t);
     }
 
-    task.service(
-        &mut t,
-        ServiceOptions {
-            load_balancers: vec![routing.service_load_balancer()],
-            health_check_grace_period: Some(routing.health_check_grace_period()),
-            depends_on: rule_ids,
-        },
-    );
-    let lb_full_name = cfn::env_import("PublicLoadBalancerFullName");
-    let tg_full_name = cfn::get_att("TargetGroup", "TargetGroupFullName");
-    task.autoscaling(
-        &mut t,
-        Some(&LoadBalancerMetrics {
+    let grace_period = match (&routing, &m.nlb) {
+        (Some(routing), _) => routing.health_check_grace_period(),
+        (None, Some(n)) => n.grace_period().unwrap_or(60),
+        (None, None) => 60,
+    };
+    task.service(&mut t, ServiceOptions { load_balancers, health_check_grace_period: Some(grace_period), depends_on });
+    let metrics = routing.as_ref().map(|_| {
+        let lb_full_name = cfn::env_import("PublicLoadBalancerFullName");
+        let tg_full_name = cfn::get_att(routing::TARGET_GROUP, "TargetGroupFullName");
+        LoadBalancerMetrics {
             resource_label: cfn::join("/", json!([lb_full_name, tg_full_name])),
             load_balancer: lb_full_name.clone(),
             target_group: tg_full_name.clone(),
-        }),
-    );
+        }
+    });
+    task.autoscaling(&mut t, metrics.as_ref());
 
-    let lb_dns = cfn::env_import("PublicLoadBalancerDNS");
-    let host = match aliases.first() {
-        Some((name, _)) => json!(name),
-        None => lb_dns.clone(),
-    };
-    t.output(
-        "URL",
-        cfn::if_(
-            "IsHTTPS",
-            cfn::join("", json!(["https://", host, cfn::if_("IsDefaultRootPath", json!(""), cfn::ref_("RulePath"))])),
-            cfn::join("", json!(["http://", lb_dns, cfn::if_("IsDefaultRootPath", json!(""), cfn::ref_("RulePath"))])),
-        ),
-        None,
-    );
-    t.output("TargetGroupARN", cfn::ref_("TargetGroup"), None);
+    if routing.is_some() {
+        let lb_dns = cfn::env_import("PublicLoadBalancerDNS");
+        let host = match aliases.first() {
+            Some((name, _)) => json!(name),
+            None => lb_dns.clone(),
+        };
+        t.output(
+            "URL",
+            cfn::if_(
+                "IsHTTPS",
+                cfn::join(
+                    "",
+                    json!(["https://", host, cfn::if_("IsDefaultRootPath", json!(""), cfn::ref_("RulePath"))]),
+                ),
+                cfn::join(
+                    "",
+                    json!(["http://", lb_dns, cfn::if_("IsDefaultRootPath", json!(""), cfn::ref_("RulePath"))]),
+                ),
+            ),
+            None,
+        );
+        t.output("TargetGroupARN", cfn::ref_(routing::TARGET_GROUP), None);
+    }
     Rendered { template: t, parameters: values }
+}
+
+/// The hosted zone (by name) of an NLB alias: the environment's, the app's
+/// or the domain's zone, whichever the alias falls in.
+fn nlb_alias_zone(name: &str, ctx: &RenderContext) -> Option<String> {
+    let domain = ctx.app_domain.as_ref()?;
+    let env_zone = format!("{}.{}.{domain}", ctx.env, ctx.app);
+    let app_zone = format!("{}.{domain}", ctx.app);
+    let zone = if name.ends_with(&format!(".{env_zone}")) {
+        env_zone
+    } else if name.ends_with(&format!(".{app_zone}")) {
+        app_zone
+    } else {
+        domain.clone()
+    };
+    Some(format!("{zone}."))
 }

@@ -1,6 +1,5 @@
 //! The "Load Balanced Web Service" manifest, in Copilot's format.
 
-use ferry_plugin_sdk::Value;
 use ferry_plugin_sdk::workload::*;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -11,7 +10,7 @@ ferry_plugin_sdk::workload_manifest! {
         pub http: Option<HttpOrFalse>,
         @entrypoint, @command, @cpu, @memory, @platform, @count, @exec, @deployment,
         @variables, @env_file, @secrets, @storage, @logging, @network, @sidecars,
-        pub nlb: Option<Value>,
+        pub nlb: Option<Nlb>,
         @observability, @taskdef_overrides, @publish, @environments,
     }
 }
@@ -24,6 +23,8 @@ pub type HttpOrFalse = ferry_plugin_sdk::workload::HttpOrFalse<Http>;
 pub struct Http {
     /// Requests under this path reach the service (`/` for all).
     pub path: Option<String>,
+    /// An existing public ALB (name or ARN) to attach to instead of the environment's.
+    pub alb: Option<String>,
     pub alias: Option<Alias>,
     /// Hosted zone ID where the aliases' A records are created.
     pub hosted_zone: Option<String>,
@@ -37,7 +38,11 @@ pub struct Http {
     pub redirect_to_https: Option<bool>,
     /// `http1`, `http2` or `grpc`.
     pub version: Option<String>,
-    pub additional_rules: Option<Value>,
+    #[serde(default)]
+    pub additional_rules: Vec<AdditionalRule>,
 }
 
-pub use ferry_plugin_sdk::workload::http::{Alias, AliasArgs, AliasEntry, HttpHealthCheck, HttpHealthCheckArgs};
+pub use ferry_plugin_sdk::workload::http::{
+    AdditionalRule, Alias, AliasArgs, AliasEntry, HttpHealthCheck, HttpHealthCheckArgs,
+};
+pub use ferry_plugin_sdk::workload::nlb::Nlb;

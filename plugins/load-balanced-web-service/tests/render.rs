@@ -27,7 +27,9 @@ fn context_for(fixture: &str, manifest: &Value) -> RenderContext {
         ctx.app_domain = Some("example.com".into());
     };
     match fixture {
-        "aliases-https" | "healthcheck-path" | "full" | "alias-outside-domain" => https(&mut ctx),
+        "aliases-https" | "healthcheck-path" | "full" | "alias-outside-domain" | "additional-rules" | "nlb-only" => {
+            https(&mut ctx)
+        }
         "alias-no-domain" => ctx.environment.https_listener = true,
         "alias-not-delegated" => {
             ctx.environment.https_listener = true;
@@ -131,11 +133,12 @@ fn https_environment_forwards_https_and_redirects_http() {
     let res = &r["template"]["Resources"];
     assert_eq!(r["parameters"]["HTTPSEnabled"], "true");
     assert!(res.get("HTTPSListenerRule").is_some());
-    assert_eq!(res["HTTPRedirectRule"]["Properties"]["Actions"][0]["RedirectConfig"]["Protocol"], "HTTPS");
+    assert_eq!(res["HTTPListenerRuleWithDomain"]["Properties"]["Actions"][0]["RedirectConfig"]["Protocol"], "HTTPS");
     // Five aliases, root path: four hosts fit in one rule, so two rules per listener.
-    assert!(res.get("HTTPSListenerRule1").is_some());
-    assert!(res.get("HTTPSListenerRule2").is_none());
-    let hosts = &res["HTTPSListenerRule"]["Properties"]["Conditions"][1]["HostHeaderConfig"]["Values"];
+    assert!(res.get("HTTPSListenerRuleHosts1").is_some());
+    assert!(res.get("HTTPSListenerRuleHosts2").is_none());
+    assert!(res.get("HTTPSListenerRule1").is_none(), "numbered IDs are for additional rules");
+    let hosts = &res["HTTPSListenerRule"]["Properties"]["Conditions"][0]["HostHeaderConfig"]["Values"];
     assert_eq!(hosts.as_array().map(Vec::len), Some(4));
     // The alias with an explicit hosted zone uses it; others go in the app's zones.
     assert_eq!(res["AliasRecord3"]["Properties"]["HostedZoneId"], "Z0873220N255IR3MTNR4");
@@ -144,8 +147,10 @@ fn https_environment_forwards_https_and_redirects_http() {
     assert_eq!(res["AliasRecord"]["Properties"]["HostedZoneName"], "example.com.");
     let no_redirect = rendered("healthcheck-path");
     let res = &no_redirect["template"]["Resources"];
-    assert!(res.get("HTTPRedirectRule").is_none(), "redirect_to_https: false");
-    assert!(res.get("HTTPListenerRule").is_some());
+    assert_eq!(
+        res["HTTPListenerRuleWithDomain"]["Properties"]["Actions"][0]["Type"], "forward",
+        "redirect_to_https: false"
+    );
 }
 
 #[test]
@@ -282,6 +287,162 @@ fn info_has_schema_and_init_template() {
         .replace("{{port}}", "8080");
     let manifest: Value = yaml_serde::from_str(&filled).unwrap_or_else(|e| panic!("template is not YAML: {e}"));
     assert_eq!(Lbws::validate(&manifest), vec![]);
+}
+
+/// Copilot's `nlb.yml` shapes for the same manifest: the service's own
+/// `PublicNetworkLoadBalancerV2` in the public subnets behind
+/// `NetworkLoadBalancerSecurityGroup`, the environment group admitting it,
+/// `NLBListener[N]` forwarding to `NetworkLoadBalancerTargetGroup[N]`, the
+/// default `NLBDNSAlias` under `HasAssociatedDomain`, and the exported
+/// `PublicNetworkLoadBalancerDNSName`.
+#[test]
+fn nlb_renders_as_copilot_does() {
+    let r = rendered("nlb");
+    let t = &r["template"];
+    let res = &t["Resources"];
+    let ty = |id: &str| res[id]["Type"].as_str().unwrap_or_default().to_string();
+    assert_eq!(ty("PublicNetworkLoadBalancerV2"), "AWS::ElasticLoadBalancingV2::LoadBalancer");
+    assert_eq!(ty("NetworkLoadBalancerSecurityGroup"), "AWS::EC2::SecurityGroup");
+    assert_eq!(
+        ty("EnvironmentSecurityGroupIngressFromNetworkLoadBalancerSecurityGroup"),
+        "AWS::EC2::SecurityGroupIngress"
+    );
+    assert_eq!(ty("NLBListener"), "AWS::ElasticLoadBalancingV2::Listener");
+    assert_eq!(ty("NLBListener1"), "AWS::ElasticLoadBalancingV2::Listener");
+    assert_eq!(ty("NetworkLoadBalancerTargetGroup1"), "AWS::ElasticLoadBalancingV2::TargetGroup");
+    assert_eq!(ty("NLBDNSAlias"), "AWS::Route53::RecordSetGroup");
+    assert_eq!(res["NLBDNSAlias"]["Condition"], "HasAssociatedDomain");
+    assert!(res.get("NLBCertificate").is_none(), "no TLS listener");
+    let lb = &res["PublicNetworkLoadBalancerV2"]["Properties"];
+    assert_eq!(lb["Scheme"], "internet-facing");
+    assert_eq!(lb["Type"], "network");
+    assert!(lb["Subnets"].to_string().contains("PublicSubnets"));
+    let ingress = &res["NetworkLoadBalancerSecurityGroup"]["Properties"]["SecurityGroupIngress"];
+    assert_eq!(ingress[0]["FromPort"], 80);
+    assert_eq!(ingress[1]["IpProtocol"], "udp");
+    let listener = &res["NLBListener"]["Properties"];
+    assert_eq!(listener["Port"], 80);
+    assert_eq!(listener["Protocol"], "TCP");
+    assert_eq!(listener["DefaultActions"][0]["TargetGroupArn"], json!({"Ref": "NetworkLoadBalancerTargetGroup"}));
+    let tg = &res["NetworkLoadBalancerTargetGroup"]["Properties"];
+    assert_eq!(tg["Port"], 8080);
+    assert_eq!(tg["Protocol"], "TCP");
+    assert_eq!(tg["HealthCheckPort"], "8080");
+    assert_eq!(tg["HealthyThresholdCount"], 3);
+    assert_eq!(tg["UnhealthyThresholdCount"], 2);
+    assert_eq!(tg["HealthCheckIntervalSeconds"], 15);
+    assert_eq!(tg["HealthCheckTimeoutSeconds"], 10);
+    assert_eq!(
+        tg["TargetGroupAttributes"],
+        json!([
+            {"Key": "deregistration_delay.timeout_seconds", "Value": "30"},
+            {"Key": "stickiness.enabled", "Value": "true"}
+        ])
+    );
+    let udp = &res["NetworkLoadBalancerTargetGroup1"]["Properties"];
+    assert_eq!((udp["Port"].clone(), udp["Protocol"].clone()), (json!(53), json!("UDP")));
+    let svc = &res["Service"];
+    let lbs = &svc["Properties"]["LoadBalancers"];
+    assert_eq!(lbs.as_array().map(Vec::len), Some(3), "the ALB's target group and two NLB ones");
+    assert_eq!(
+        lbs[2],
+        json!({"ContainerName": "dns", "ContainerPort": 53, "TargetGroupArn": {"Ref": "NetworkLoadBalancerTargetGroup1"}})
+    );
+    assert_eq!(svc["DependsOn"], json!(["HTTPListenerRule", "NLBListener", "NLBListener1"]));
+    assert_eq!(svc["Properties"]["HealthCheckGracePeriodSeconds"], 60, "the ALB's grace period wins");
+    assert_eq!(r["parameters"]["NLBPort"], "80");
+    assert_eq!(
+        t["Outputs"]["PublicNetworkLoadBalancerDNSName"]["Value"],
+        json!({"Fn::GetAtt": ["PublicNetworkLoadBalancerV2", "DNSName"]})
+    );
+}
+
+/// `http: false` with `nlb`: no ALB resources, the NLB's grace period, a TLS
+/// listener with Copilot's default policy unless set, and ferry's native
+/// certificate (DNS-validated in the environment's zone) where Copilot runs
+/// its `NLBCertValidatorAction` Lambda.
+#[test]
+fn nlb_only_service_with_tls() {
+    let r = rendered("nlb-only");
+    let res = &r["template"]["Resources"];
+    for absent in ["TargetGroup", "HTTPListenerRule", "HTTPSListenerRule", "NLBDNSAlias"] {
+        assert!(res.get(absent).is_none(), "{absent}");
+    }
+    assert!(r["template"]["Outputs"].get("URL").is_none());
+    assert!(r["parameters"].get("RulePath").is_none());
+    let tls = &res["NLBListener"]["Properties"];
+    assert_eq!(tls["Protocol"], "TLS");
+    assert_eq!(tls["SslPolicy"], "ELBSecurityPolicy-TLS13-1-2-2021-06");
+    assert_eq!(tls["Certificates"][0]["CertificateArn"], json!({"Ref": "NLBCertificate"}));
+    assert_eq!(res["NLBListener1"]["Properties"]["SslPolicy"], "ELBSecurityPolicy-TLS13-1-3-2021-06");
+    assert_eq!(res["NetworkLoadBalancerTargetGroup"]["Properties"]["Protocol"], "TCP", "TLS ends at the NLB");
+    let cert = &res["NLBCertificate"];
+    assert_eq!(cert["Type"], "AWS::CertificateManager::Certificate");
+    assert_eq!(cert["Properties"]["ValidationMethod"], "DNS");
+    assert_eq!(cert["Properties"]["DomainName"], "tcp.example.com");
+    let validation = cert["Properties"]["DomainValidationOptions"].as_array().cloned().unwrap_or_default();
+    assert_eq!(validation.len(), 1, "only the name in the environment's zone validates through it");
+    assert_eq!(validation[0]["DomainName"], "tcp.test.chat.example.com");
+    assert_eq!(res["NLBAliasRecord1"]["Properties"]["HostedZoneName"], "test.chat.example.com.");
+    assert_eq!(r["parameters"]["TargetPort"], "8080");
+    assert_eq!(r["parameters"]["NLBAliases"], "tcp.example.com,tcp.test.chat.example.com");
+    let ports = &res["TaskDefinition"]["Properties"]["ContainerDefinitions"][0]["PortMappings"];
+    assert_eq!(ports[1], json!({"ContainerPort": 9000, "Protocol": "tcp"}), "the NLB's target port is exposed");
+    let env = res["TaskDefinition"]["Properties"]["ContainerDefinitions"][0]["Environment"].to_string();
+    assert!(!env.contains("COPILOT_LB_DNS"), "no ALB");
+}
+
+/// Copilot's `alb.yml`/`https-listener.yml` shapes for `additional_rules`:
+/// rule N has `TargetGroupN`, `HTTPSListenerRuleN` and
+/// `HTTPListenerRuleWithDomainN` (a redirect unless `redirect_to_https: false`).
+#[test]
+fn additional_rules_render_as_copilot_does() {
+    let r = rendered("additional-rules");
+    let res = &r["template"]["Resources"];
+    for i in ["", "1", "2"] {
+        for base in ["TargetGroup", "HTTPSListenerRule", "HTTPListenerRuleWithDomain"] {
+            assert!(res.get(format!("{base}{i}")).is_some(), "{base}{i}");
+        }
+    }
+    let admin = &res["TargetGroup1"]["Properties"];
+    assert_eq!(admin["Port"], 8081);
+    assert_eq!(admin["HealthCheckPath"], "/admin/health");
+    assert_eq!(admin["Matcher"], json!({"HttpCode": "200,204"}));
+    assert_eq!(admin["ProtocolVersion"], "HTTP2");
+    let grpc = &res["TargetGroup2"]["Properties"];
+    assert_eq!(grpc["ProtocolVersion"], "GRPC");
+    assert_eq!(grpc["Matcher"], json!({"GrpcCode": "0"}));
+    assert_eq!(grpc["Port"], 8080);
+    let https = &res["HTTPSListenerRule1"]["Properties"];
+    assert_eq!(
+        https["Conditions"],
+        json!([
+            {"Field": "source-ip", "SourceIpConfig": {"Values": ["10.24.34.0/23", "10.25.0.0/16"]}},
+            {"Field": "host-header", "HostHeaderConfig": {"Values": ["admin.example.com"]}},
+            {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/admin", "/admin/*"]}}
+        ])
+    );
+    assert_eq!(res["HTTPListenerRuleWithDomain1"]["Properties"]["Actions"][0]["Type"], "forward");
+    assert_eq!(res["HTTPListenerRuleWithDomain2"]["Properties"]["Actions"][0]["Type"], "redirect");
+    assert_eq!(res["HTTPListenerRuleWithDomain"]["Properties"]["Actions"][0]["Type"], "redirect");
+    let lbs = &res["Service"]["Properties"]["LoadBalancers"];
+    assert_eq!(
+        lbs[1],
+        json!({"ContainerName": "admin", "ContainerPort": 8081, "TargetGroupArn": {"Ref": "TargetGroup1"}})
+    );
+    for id in ["HTTPSListenerRule", "HTTPSListenerRule1", "HTTPListenerRuleWithDomain2"] {
+        assert_eq!(res[id]["Properties"]["Priority"], json!({"Ref": format!("{id}Priority")}));
+        assert!(r["parameters"][format!("{id}Priority")].as_str().is_some_and(|p| p.parse::<u32>().is_ok()));
+    }
+
+    let env = rendered("additional-rules-env");
+    let res = &env["template"]["Resources"];
+    assert_eq!(
+        res["HTTPListenerRule1"]["Properties"]["Conditions"][0]["PathPatternConfig"]["Values"],
+        json!(["/v2", "/v2/*"])
+    );
+    assert_eq!(res["TargetGroup1"]["Properties"]["Port"], 9090);
+    assert!(res.get("HTTPListenerRule2").is_none() && res.get("HTTPSListenerRule").is_none());
 }
 
 /// Service Connect with an alias, managed EFS, FireLens and a CPU rollback

@@ -273,6 +273,17 @@ async fn deploy_workload(
         tags: stack.tags,
         description: format!("{kind} {} in environment {} of application {app}", rendered.name, env.name),
     };
+    // Listener rule priorities: kept from the deployed stack, or free ones on the listener.
+    if !ferry_aws::priorities::priority_rules(&deployable.template).is_empty() {
+        let live = ctx.session.cfn.describe_stack(&deployable.name).await?.map(|s| s.parameters);
+        ferry_aws::priorities::assign(
+            &ctx.session.aws,
+            &deployable.template,
+            &mut deployable.parameters,
+            live.as_ref(),
+        )
+        .await?;
+    }
     // Read the site's files before touching the stack: a missing source
     // stops the deploy while nothing has changed.
     let site = match ferry_core::upload::plan_of(&deployable.template)? {

@@ -135,6 +135,96 @@ impl HttpHealthCheck {
     }
 }
 
+/// One entry of `http.additional_rules`: another path (and target) on the
+/// same load balancer, with its own target group and listener rules.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdditionalRule {
+    /// Requests under this path reach the rule's target (required).
+    pub path: Option<String>,
+    pub alias: Option<Alias>,
+    pub hosted_zone: Option<String>,
+    pub healthcheck: Option<HttpHealthCheck>,
+    pub deregistration_delay: Option<Duration>,
+    pub target_container: Option<String>,
+    pub target_port: Option<u32>,
+    pub stickiness: Option<bool>,
+    #[serde(default)]
+    pub allowed_source_ips: Vec<String>,
+    pub redirect_to_https: Option<bool>,
+    /// `http1`, `http2` or `grpc`.
+    pub version: Option<String>,
+}
+
+impl AdditionalRule {
+    /// The fields [`check_routing_at`] checks; `None` without a path.
+    pub fn fields(&self) -> Option<RoutingFields<'_>> {
+        Some(RoutingFields {
+            path: self.path.as_deref()?,
+            alias: self.alias.as_ref(),
+            healthcheck: self.healthcheck.as_ref(),
+            deregistration_delay: self.deregistration_delay,
+            target_container: self.target_container.as_deref(),
+            target_port: self.target_port,
+            allowed_source_ips: &self.allowed_source_ips,
+            version: self.version.as_deref(),
+        })
+    }
+
+    /// The rule to render; `https_default` is the main rule's `redirect_to_https`.
+    pub fn rule<'a>(&'a self, spec: &TaskSpec, redirect_default: bool) -> Rule<'a> {
+        let target_container = self.target_container.clone().unwrap_or_else(|| spec.name.clone());
+        let target_port = target_port(spec, &target_container, self.target_port);
+        Rule {
+            path: normalize_path(self.path.as_deref().unwrap_or("/")),
+            healthcheck: self.healthcheck.as_ref().map(HttpHealthCheck::args).unwrap_or_default(),
+            version: self.version.as_deref(),
+            deregistration_delay: self.deregistration_delay,
+            stickiness: self.stickiness == Some(true),
+            allowed_source_ips: &self.allowed_source_ips,
+            aliases: self.alias.as_ref().map(|a| a.entries().into_iter().map(|(n, _)| n).collect()).unwrap_or_default(),
+            redirect_to_https: self.redirect_to_https.unwrap_or(redirect_default),
+            target_container,
+            target_port,
+        }
+    }
+}
+
+/// Checks every `http.additional_rules` entry like the main rule, and that
+/// no two rules route the same path and hosts.
+pub fn check_additional_rules(rules: &[AdditionalRule], main_path: &str, spec: &TaskSpec, out: &mut Vec<Diagnostic>) {
+    let mut seen = vec![normalize_path(main_path)];
+    for (i, rule) in rules.iter().enumerate() {
+        let base = format!("/http/additional_rules/{i}");
+        let Some(fields) = rule.fields() else {
+            out.push(
+                Diagnostic::error(&base, "missing required field `path`")
+                    .with_hint("add `path: /api` (the path this rule routes)"),
+            );
+            continue;
+        };
+        check_routing_at(&fields, spec, &base, out);
+        let path = normalize_path(fields.path);
+        if rule.alias.is_none() && seen.contains(&path) {
+            out.push(
+                Diagnostic::error(format!("{base}/path"), format!("another rule already routes `{path}`"))
+                    .with_hint("use a different path, or an `alias` to tell the rules apart"),
+            );
+        }
+        seen.push(path);
+        let target = rule.target_container.as_deref().unwrap_or(&spec.name);
+        if target_port(spec, target, rule.target_port).is_none() {
+            out.push(
+                Diagnostic::error(
+                    format!("{base}/target_port"),
+                    format!("container `{target}` exposes no port for this rule"),
+                )
+                .with_hint("set `target_port`, or the container's port"),
+            );
+        }
+    }
+}
+
 // ---- checks ----------------------------------------------------------------
 
 /// `api` or `/api/` → `/api`; `/` stays `/`.
@@ -186,10 +276,17 @@ pub struct RoutingFields<'a> {
 /// target container and port, health check, deregistration delay, source
 /// IPs (and that they fit in a rule), alias syntax.
 pub fn check_routing(http: &RoutingFields, spec: &TaskSpec, out: &mut Vec<Diagnostic>) {
+    check_routing_at(http, spec, "/http", out);
+}
+
+/// [`check_routing`] for the rule at `base` (`/http` or
+/// `/http/additional_rules/<i>`).
+pub fn check_routing_at(http: &RoutingFields, spec: &TaskSpec, base: &str, out: &mut Vec<Diagnostic>) {
+    let at = |field: &str| format!("{base}/{field}");
     let path = http.path;
     if path.trim().is_empty() || path.contains(char::is_whitespace) || path.contains('*') {
         out.push(
-            Diagnostic::error("/http/path", format!("`{path}` is not a path"))
+            Diagnostic::error(at("path"), format!("`{path}` is not a path"))
                 .with_hint("use a path such as `/` or `/api` (no spaces or wildcards)"),
         );
     }
@@ -197,7 +294,7 @@ pub fn check_routing(http: &RoutingFields, spec: &TaskSpec, out: &mut Vec<Diagno
         && !["http1", "http2", "grpc"].contains(&v.to_ascii_lowercase().as_str())
     {
         out.push(
-            Diagnostic::error("/http/version", format!("unknown protocol version `{v}`"))
+            Diagnostic::error(at("version"), format!("unknown protocol version `{v}`"))
                 .with_hint("expected http1, http2 or grpc"),
         );
     }
@@ -206,20 +303,18 @@ pub fn check_routing(http: &RoutingFields, spec: &TaskSpec, out: &mut Vec<Diagno
     if target != spec.name {
         match spec.sidecars.get(target) {
             None if spec.sidecars.is_empty() => out.push(
-                Diagnostic::error("/http/target_container", format!("no container named `{target}`"))
+                Diagnostic::error(at("target_container"), format!("no container named `{target}`"))
                     .with_hint(format!("the task has only `{}`: remove `target_container`", spec.name)),
             ),
             None => out.push(
-                Diagnostic::error("/http/target_container", format!("no container named `{target}`")).with_hint(
-                    format!(
-                        "use `{}` or one of the sidecars: {}",
-                        spec.name,
-                        spec.sidecars.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                ),
+                Diagnostic::error(at("target_container"), format!("no container named `{target}`")).with_hint(format!(
+                    "use `{}` or one of the sidecars: {}",
+                    spec.name,
+                    spec.sidecars.keys().cloned().collect::<Vec<_>>().join(", ")
+                )),
             ),
             Some(s) if s.port.is_none() && http.target_port.is_none() => out.push(
-                Diagnostic::error("/http/target_container", format!("sidecar `{target}` exposes no port"))
+                Diagnostic::error(at("target_container"), format!("sidecar `{target}` exposes no port"))
                     .with_hint(format!("set `sidecars.{target}.port` or `http.target_port`")),
             ),
             Some(_) => {}
@@ -229,35 +324,29 @@ pub fn check_routing(http: &RoutingFields, spec: &TaskSpec, out: &mut Vec<Diagno
         && !(1..=65535).contains(&p)
     {
         out.push(
-            Diagnostic::error("/http/target_port", format!("port {p} is out of range"))
+            Diagnostic::error(at("target_port"), format!("port {p} is out of range"))
                 .with_hint("use a port from 1 to 65535"),
         );
     }
     // Health check.
     if let Some(hc) = http.healthcheck {
         let short = matches!(hc, HttpHealthCheck::Path(_));
-        check_target_health(&hc.args(), "/http/healthcheck", short, out);
+        check_target_health(&hc.args(), &at("healthcheck"), short, out);
     }
     if let Some(d) = http.deregistration_delay
         && (!d.is_whole_seconds() || d.secs() > 3600)
     {
         out.push(
-            Diagnostic::error(
-                "/http/deregistration_delay",
-                "the deregistration delay is whole seconds from 0s to 3600s",
-            )
-            .with_hint("e.g. 60s"),
+            Diagnostic::error(at("deregistration_delay"), "the deregistration delay is whole seconds from 0s to 3600s")
+                .with_hint("e.g. 60s"),
         );
     }
     // Source IPs.
     for (i, ip) in http.allowed_source_ips.iter().enumerate() {
         if !is_cidr(ip) {
             out.push(
-                Diagnostic::error(
-                    pointer(["http", "allowed_source_ips", &i.to_string()]),
-                    format!("`{ip}` is not a CIDR block"),
-                )
-                .with_hint("e.g. 10.24.34.0/23"),
+                Diagnostic::error(format!("{base}/allowed_source_ips/{i}"), format!("`{ip}` is not a CIDR block"))
+                    .with_hint("e.g. 10.24.34.0/23"),
             );
         }
     }
@@ -267,7 +356,7 @@ pub fn check_routing(http: &RoutingFields, spec: &TaskSpec, out: &mut Vec<Diagno
     if http.allowed_source_ips.len() > ip_budget {
         out.push(
             Diagnostic::error(
-                "/http/allowed_source_ips",
+                at("allowed_source_ips"),
                 format!("{} source IP blocks do not fit in one listener rule", http.allowed_source_ips.len()),
             )
             .with_hint(format!(
@@ -279,7 +368,11 @@ pub fn check_routing(http: &RoutingFields, spec: &TaskSpec, out: &mut Vec<Diagno
     if let Some(alias) = http.alias {
         for (i, (name, _)) in aliases.iter().enumerate() {
             if name.trim().is_empty() || name.contains(char::is_whitespace) || name.contains('/') {
-                out.push(Diagnostic::error(alias.pointer(i), format!("`{name}` is not a domain name")));
+                let at_alias = match alias {
+                    Alias::One(_) => at("alias"),
+                    Alias::Many(_) => format!("{base}/alias/{i}"),
+                };
+                out.push(Diagnostic::error(at_alias, format!("`{name}` is not a domain name")));
             }
         }
     }
@@ -294,7 +387,36 @@ pub fn check_target_health(a: &HttpHealthCheckArgs, base: &str, short: bool, out
     {
         out.push(Diagnostic::error(field("path"), format!("health check path `{p}` must start with `/`")));
     }
-    if let Some(p) = a.port
+    if short {
+        return;
+    }
+    check_target_health_ports(
+        a.port,
+        a.healthy_threshold,
+        a.unhealthy_threshold,
+        a.interval,
+        a.timeout,
+        a.grace_period,
+        base,
+        out,
+    );
+}
+
+/// Checks the health check settings every target group shares (ALB and
+/// NLB): port, thresholds, interval, timeout, grace period, under `base`.
+#[allow(clippy::too_many_arguments)]
+pub fn check_target_health_ports(
+    port: Option<u32>,
+    healthy_threshold: Option<u32>,
+    unhealthy_threshold: Option<u32>,
+    interval: Option<Duration>,
+    timeout: Option<Duration>,
+    grace_period: Option<Duration>,
+    base: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let field = |f: &str| format!("{base}/{f}");
+    if let Some(p) = port
         && !(1..=65535).contains(&p)
     {
         out.push(
@@ -302,7 +424,7 @@ pub fn check_target_health(a: &HttpHealthCheckArgs, base: &str, short: bool, out
                 .with_hint("use a port from 1 to 65535"),
         );
     }
-    for (name, v) in [("healthy_threshold", a.healthy_threshold), ("unhealthy_threshold", a.unhealthy_threshold)] {
+    for (name, v) in [("healthy_threshold", healthy_threshold), ("unhealthy_threshold", unhealthy_threshold)] {
         if let Some(v) = v
             && !(2..=10).contains(&v)
         {
@@ -316,10 +438,10 @@ pub fn check_target_health(a: &HttpHealthCheckArgs, base: &str, short: bool, out
             out.push(Diagnostic::error(field(name), format!("{name} must be whole seconds from {lo}s to {hi}s")));
         }
     };
-    secs(a.interval, "interval", 5, 300, out);
-    secs(a.timeout, "timeout", 2, 120, out);
-    secs(a.grace_period, "grace_period", 0, 2_147_483_647, out);
-    if let (Some(i), Some(t)) = (a.interval, a.timeout)
+    secs(interval, "interval", 5, 300, out);
+    secs(timeout, "timeout", 2, 120, out);
+    secs(grace_period, "grace_period", 0, 2_147_483_647, out);
+    if let (Some(i), Some(t)) = (interval, timeout)
         && t >= i
     {
         out.push(Diagnostic::error(field("timeout"), "the health check timeout must be shorter than its interval"));
@@ -328,21 +450,30 @@ pub fn check_target_health(a: &HttpHealthCheckArgs, base: &str, short: bool, out
 
 // ---- rendering -------------------------------------------------------------
 
-/// The environment exports (`${AppName}-${EnvName}-<name>`) of the listeners
-/// a workload's rules attach to.
-#[derive(Debug, Clone, Copy)]
-pub struct Listeners<'a> {
-    /// e.g. `HTTPListenerArn` or `InternalHTTPListenerArn`.
-    pub http: &'a str,
-    /// e.g. `HTTPSListenerArn`; `None` when the load balancer has no HTTPS listener.
-    pub https: Option<&'a str>,
+/// The listeners a workload's rules attach to, as CloudFormation values (an
+/// environment export, or an imported load balancer's listener ARN).
+#[derive(Debug, Clone)]
+pub struct Listeners {
+    /// The HTTP listener; `None` when the load balancer has none.
+    pub http: Option<Value>,
+    /// The HTTPS listener; `None` when the load balancer has none.
+    pub https: Option<Value>,
+    /// The rules attach to an imported load balancer: Copilot's
+    /// `...ForImportedALB` logical IDs.
+    pub imported: bool,
 }
 
-/// A workload's routing, resolved from its manifest.
+impl Listeners {
+    /// The environment's listeners, by export name (e.g. `HTTPListenerArn`,
+    /// `HTTPSListenerArn` when it has one).
+    pub fn environment(http: &str, https: Option<&str>) -> Self {
+        Listeners { http: Some(cfn::env_import(http)), https: https.map(cfn::env_import), imported: false }
+    }
+}
+
+/// One routing rule: the main `http` section or one of `additional_rules`.
 #[derive(Debug, Clone)]
-pub struct Routing<'a> {
-    /// The workload's name (spreads rule priorities).
-    pub service: &'a str,
+pub struct Rule<'a> {
     /// Normalized with [`normalize_path`].
     pub path: String,
     pub healthcheck: HttpHealthCheckArgs,
@@ -351,55 +482,71 @@ pub struct Routing<'a> {
     pub deregistration_delay: Option<Duration>,
     pub stickiness: bool,
     pub allowed_source_ips: &'a [String],
-    /// Host names the rules match (all of them, in manifest order).
+    /// Host names the rule matches (all of them, in manifest order).
     pub aliases: Vec<String>,
-    pub listeners: Listeners<'a>,
     /// With an HTTPS listener: redirect plain HTTP to HTTPS instead of forwarding it.
     pub redirect_to_https: bool,
+    pub target_container: String,
+    pub target_port: Option<u32>,
+}
+
+/// A workload's routing, resolved from its manifest: the main rule (index
+/// 0, whose target, port and path are the `TargetContainer`, `TargetPort`
+/// and `RulePath` parameters) and the additional rules (1, 2, ...).
+#[derive(Debug, Clone)]
+pub struct Routing<'a> {
+    /// The workload's name (spreads rule priorities).
+    pub service: &'a str,
+    pub rules: Vec<Rule<'a>>,
+    pub listeners: Listeners,
 }
 
 fn numbered_id(base: &str, i: usize) -> String {
     if i == 0 { base.to_string() } else { format!("{base}{i}") }
 }
 
+/// Logical ID of rule `i`'s target group: Copilot's `TargetGroup[N]`, or
+/// `TargetGroupForImportedALB[N]` on an imported load balancer.
+pub fn target_group_id(i: usize, imported: bool) -> String {
+    numbered_id(if imported { "TargetGroupForImportedALB" } else { TARGET_GROUP }, i)
+}
+
+/// Suffix of the parameter carrying a listener rule's priority: the rule
+/// `HTTPSListenerRule1` takes its priority from `HTTPSListenerRule1Priority`.
+/// The plugin fills it with [`rule_priority`]; at deploy the host replaces
+/// the value with a priority free on the listener (see docs/architecture.md).
+pub const PRIORITY_PARAMETER_SUFFIX: &str = "Priority";
+
 impl Routing<'_> {
     fn https(&self) -> bool {
         self.listeners.https.is_some()
     }
 
+    fn main(&self) -> &Rule<'_> {
+        &self.rules[0]
+    }
+
     /// Copilot's routing parameters, with their values — TargetContainer,
     /// TargetPort, HTTPSEnabled, RulePath — and the conditions the rules use:
     /// `IsDefaultRootPath`, `IsHTTPS`.
-    pub fn parameters(
-        &self,
-        t: &mut Template,
-        values: &mut IndexMap<String, Value>,
-        target_container: &str,
-        target_port: Option<u32>,
-    ) {
-        self.parameters_with(t, values, target_container, target_port, true);
+    pub fn parameters(&self, t: &mut Template, values: &mut IndexMap<String, Value>) {
+        self.parameters_with(t, values, true);
     }
 
     /// [`Routing::parameters`], leaving out `HTTPSEnabled` when
     /// `https_parameter` is false (for templates with no `IsHTTPS` output).
-    pub fn parameters_with(
-        &self,
-        t: &mut Template,
-        values: &mut IndexMap<String, Value>,
-        target_container: &str,
-        target_port: Option<u32>,
-        https_parameter: bool,
-    ) {
+    pub fn parameters_with(&self, t: &mut Template, values: &mut IndexMap<String, Value>, https_parameter: bool) {
+        let main = self.main();
         let params: [(&str, Parameter, Value); 4] = [
             (
                 "TargetContainer",
                 Parameter::string().description("Container the load balancer sends traffic to"),
-                json!(target_container),
+                json!(main.target_container),
             ),
             (
                 "TargetPort",
                 Parameter::number().description("Port of the target container"),
-                json!(target_port.unwrap_or(80).to_string()),
+                json!(main.target_port.unwrap_or(80).to_string()),
             ),
             (
                 "HTTPSEnabled",
@@ -408,7 +555,7 @@ impl Routing<'_> {
                     .description("The environment's load balancer has an HTTPS listener"),
                 json!(self.https().to_string()),
             ),
-            ("RulePath", Parameter::string().description("Path prefix routed to this service"), json!(self.path)),
+            ("RulePath", Parameter::string().description("Path prefix routed to this service"), json!(main.path)),
         ];
         for (name, p, v) in params {
             if name == "HTTPSEnabled" && !https_parameter {
@@ -430,132 +577,173 @@ impl Routing<'_> {
         t.condition("IsDefaultRootPath", cfn::equals(cfn::ref_("RulePath"), json!("/")));
     }
 
-    /// The target group (`TargetGroup`) with its health check.
-    pub fn target_group(&self, t: &mut Template) {
-        let hc = &self.healthcheck;
-        let version = self.version.unwrap_or("http1").to_ascii_lowercase();
-        let matcher = if version == "grpc" {
-            json!({"GrpcCode": hc.success_codes.clone().unwrap_or_else(|| "0".into())})
-        } else {
-            json!({"HttpCode": hc.success_codes.clone().unwrap_or_else(|| "200".into())})
-        };
-        let mut attributes = vec![json!({
-            "Key": "deregistration_delay.timeout_seconds",
-            "Value": self.deregistration_delay.map(|d| d.secs()).unwrap_or(60).to_string()
-        })];
-        if self.stickiness {
-            attributes.push(json!({"Key": "stickiness.enabled", "Value": "true"}));
-            attributes.push(json!({"Key": "stickiness.type", "Value": "lb_cookie"}));
+    /// One target group per rule (`TargetGroup`, `TargetGroup1`, ...) with its health check.
+    pub fn target_groups(&self, t: &mut Template) {
+        for (i, rule) in self.rules.iter().enumerate() {
+            let hc = &rule.healthcheck;
+            let version = rule.version.unwrap_or("http1").to_ascii_lowercase();
+            let matcher = if version == "grpc" {
+                json!({"GrpcCode": hc.success_codes.clone().unwrap_or_else(|| "0".into())})
+            } else {
+                json!({"HttpCode": hc.success_codes.clone().unwrap_or_else(|| "200".into())})
+            };
+            let mut attributes = vec![json!({
+                "Key": "deregistration_delay.timeout_seconds",
+                "Value": rule.deregistration_delay.map(|d| d.secs()).unwrap_or(60).to_string()
+            })];
+            if rule.stickiness {
+                attributes.push(json!({"Key": "stickiness.enabled", "Value": "true"}));
+                attributes.push(json!({"Key": "stickiness.type", "Value": "lb_cookie"}));
+            }
+            let port = if i == 0 { cfn::ref_("TargetPort") } else { json!(rule.target_port.unwrap_or(80)) };
+            let protocol = if rule.target_port == Some(443) { "HTTPS" } else { "HTTP" };
+            t.resource(
+                &target_group_id(i, self.listeners.imported),
+                Resource::new("AWS::ElasticLoadBalancingV2::TargetGroup")
+                    .prop("HealthCheckPath", hc.path.clone().unwrap_or_else(|| "/".into()))
+                    .prop("HealthCheckPort", hc.port.map(|p| p.to_string()).unwrap_or_else(|| "traffic-port".into()))
+                    .prop("Matcher", matcher)
+                    .opt_prop("HealthyThresholdCount", hc.healthy_threshold)
+                    .opt_prop("UnhealthyThresholdCount", hc.unhealthy_threshold)
+                    .opt_prop("HealthCheckIntervalSeconds", hc.interval.map(|d| d.secs()))
+                    .opt_prop("HealthCheckTimeoutSeconds", hc.timeout.map(|d| d.secs()))
+                    .prop("Port", port)
+                    .prop("Protocol", protocol)
+                    .prop(
+                        "ProtocolVersion",
+                        match version.as_str() {
+                            "grpc" => "GRPC",
+                            "http2" => "HTTP2",
+                            _ => "HTTP1",
+                        },
+                    )
+                    .prop("TargetType", "ip")
+                    .prop("VpcId", cfn::env_import("VpcId"))
+                    .prop("TargetGroupAttributes", json!(attributes))
+                    .describe(&format!("A target group the load balancer sends requests for `{}` to", rule.path)),
+            );
         }
-        t.resource(
-            TARGET_GROUP,
-            Resource::new("AWS::ElasticLoadBalancingV2::TargetGroup")
-                .prop("HealthCheckPath", hc.path.clone().unwrap_or_else(|| "/".into()))
-                .prop("HealthCheckPort", hc.port.map(|p| p.to_string()).unwrap_or_else(|| "traffic-port".into()))
-                .prop("Matcher", matcher)
-                .opt_prop("HealthyThresholdCount", hc.healthy_threshold)
-                .opt_prop("UnhealthyThresholdCount", hc.unhealthy_threshold)
-                .opt_prop("HealthCheckIntervalSeconds", hc.interval.map(|d| d.secs()))
-                .opt_prop("HealthCheckTimeoutSeconds", hc.timeout.map(|d| d.secs()))
-                .prop("Port", cfn::ref_("TargetPort"))
-                .prop("Protocol", "HTTP")
-                .prop(
-                    "ProtocolVersion",
-                    match version.as_str() {
-                        "grpc" => "GRPC",
-                        "http2" => "HTTP2",
-                        _ => "HTTP1",
-                    },
-                )
-                .prop("TargetType", "ip")
-                .prop("VpcId", cfn::env_import("VpcId"))
-                .prop("TargetGroupAttributes", json!(attributes))
-                .describe("A target group the load balancer sends the service's requests to"),
-        );
     }
 
-    /// Listener rules: one per chunk of aliases that fits in a rule, on the
-    /// HTTPS listener (forward) and the HTTP listener (redirect or forward).
-    /// Returns their logical IDs (the service depends on them).
-    pub fn listener_rules(&self, t: &mut Template) -> Vec<String> {
-        let path_values = if self.path == "/" { 1 } else { 2 };
-        let path_condition = json!({
-            "Field": "path-pattern",
-            "PathPatternConfig": {"Values": cfn::if_(
-                "IsDefaultRootPath",
-                json!(["/*"]),
-                json!([cfn::ref_("RulePath"), cfn::sub("${RulePath}/*")]),
-            )}
-        });
-        let host_budget = RULE_CONDITION_VALUES.saturating_sub(path_values + self.allowed_source_ips.len()).max(1);
-        let chunks: Vec<&[String]> =
-            if self.aliases.is_empty() { vec![&[][..]] } else { self.aliases.chunks(host_budget).collect() };
-        let forward = json!([{"Type": "forward", "TargetGroupArn": cfn::ref_(TARGET_GROUP)}]);
+    /// Listener rules, with Copilot's logical IDs per rule `N`: on an HTTP-only
+    /// load balancer `HTTPListenerRule[N]`; with HTTPS `HTTPSListenerRule[N]`
+    /// (forward) and `HTTPListenerRuleWithDomain[N]` (redirect or forward);
+    /// on an imported one `HTTPSListenerRuleForImportedALB[N]`,
+    /// `HTTPListenerRedirectRuleForImportedALB[N]` or
+    /// `HTTPListenerRuleForImportedALB[N]`. A rule whose aliases do not fit in
+    /// one rule's five condition values continues in `<ID>Hosts<K>`.
+    /// Each rule's priority is the parameter `<ID>Priority`.
+    /// Returns the rule IDs (the service depends on them).
+    pub fn listener_rules(&self, t: &mut Template, values: &mut IndexMap<String, Value>) -> Vec<String> {
         let redirect = json!([{"Type": "redirect", "RedirectConfig": {
             "Protocol": "HTTPS", "Port": "443", "Host": "#{host}", "Path": "/#{path}",
             "Query": "#{query}", "StatusCode": "HTTP_301"
         }}]);
+        let imported = self.listeners.imported;
         let mut rule_ids = Vec::new();
-        for (i, hosts) in chunks.iter().enumerate() {
-            let mut conditions = vec![path_condition.clone()];
-            if !hosts.is_empty() {
-                conditions.push(json!({"Field": "host-header", "HostHeaderConfig": {"Values": hosts}}));
-            }
-            if !self.allowed_source_ips.is_empty() {
-                conditions.push(json!({"Field": "source-ip", "SourceIpConfig": {"Values": self.allowed_source_ips}}));
-            }
-            let priority = rule_priority(self.service, &self.path, i);
-            let mut rule = |id: String, listener: &str, actions: &Value, what: &str| {
-                t.resource(
-                    &id,
-                    Resource::new("AWS::ElasticLoadBalancingV2::ListenerRule")
-                        .prop("ListenerArn", cfn::env_import(listener))
-                        .prop("Priority", priority)
-                        .prop("Conditions", json!(conditions))
-                        .prop("Actions", actions.clone())
-                        .describe(what),
-                );
-                rule_ids.push(id);
+        for (i, rule) in self.rules.iter().enumerate() {
+            let path_values = if rule.path == "/" { 1 } else { 2 };
+            let path_condition = if i == 0 {
+                json!({
+                    "Field": "path-pattern",
+                    "PathPatternConfig": {"Values": cfn::if_(
+                        "IsDefaultRootPath",
+                        json!(["/*"]),
+                        json!([cfn::ref_("RulePath"), cfn::sub("${RulePath}/*")]),
+                    )}
+                })
+            } else if rule.path == "/" {
+                json!({"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}})
+            } else {
+                json!({"Field": "path-pattern", "PathPatternConfig": {"Values": [rule.path, format!("{}/*", rule.path)]}})
             };
-            const FORWARD_HTTP: &str =
-                "A load balancer rule sending HTTP requests for this service's path to its target group";
-            match self.listeners.https {
-                Some(https_listener) => {
-                    rule(
-                        numbered_id("HTTPSListenerRule", i),
-                        https_listener,
-                        &forward,
-                        "A load balancer rule sending HTTPS requests for this service's path to its target group",
-                    );
-                    if self.redirect_to_https {
-                        rule(
-                            numbered_id("HTTPRedirectRule", i),
-                            self.listeners.http,
-                            &redirect,
-                            "A load balancer rule redirecting HTTP requests to HTTPS",
-                        );
-                    } else {
-                        rule(numbered_id("HTTPListenerRule", i), self.listeners.http, &forward, FORWARD_HTTP);
-                    }
+            let host_budget = RULE_CONDITION_VALUES.saturating_sub(path_values + rule.allowed_source_ips.len()).max(1);
+            let chunks: Vec<&[String]> =
+                if rule.aliases.is_empty() { vec![&[][..]] } else { rule.aliases.chunks(host_budget).collect() };
+            let forward = json!([{"Type": "forward", "TargetGroupArn": cfn::ref_(&target_group_id(i, imported))}]);
+            for (k, hosts) in chunks.iter().enumerate() {
+                let mut conditions = Vec::new();
+                if !rule.allowed_source_ips.is_empty() {
+                    conditions
+                        .push(json!({"Field": "source-ip", "SourceIpConfig": {"Values": rule.allowed_source_ips}}));
                 }
-                None => rule(numbered_id("HTTPListenerRule", i), self.listeners.http, &forward, FORWARD_HTTP),
+                if !hosts.is_empty() {
+                    conditions.push(json!({"Field": "host-header", "HostHeaderConfig": {"Values": hosts}}));
+                }
+                conditions.push(path_condition.clone());
+                let priority = rule_priority(self.service, &rule.path, i * 8 + k);
+                let mut emit = |base: &str, listener: &Value, actions: &Value, what: &str| {
+                    let id = numbered_id(base, i);
+                    let id = if k == 0 { id } else { format!("{id}Hosts{k}") };
+                    let parameter = format!("{id}{PRIORITY_PARAMETER_SUFFIX}");
+                    t.parameter(
+                        &parameter,
+                        Parameter::number().description(&format!(
+                            "Priority of {id} on its listener (ferry picks a free one at deploy)"
+                        )),
+                    );
+                    values.insert(parameter.clone(), json!(priority.to_string()));
+                    t.resource(
+                        &id,
+                        Resource::new("AWS::ElasticLoadBalancingV2::ListenerRule")
+                            .prop("Actions", actions.clone())
+                            .prop("Conditions", json!(conditions))
+                            .prop("ListenerArn", listener.clone())
+                            .prop("Priority", cfn::ref_(&parameter))
+                            .describe(&format!("{what} (path `{}`)", rule.path)),
+                    );
+                    rule_ids.push(id);
+                };
+                const FORWARD_HTTP: &str = "A load balancer rule sending HTTP requests to the service's tasks";
+                const FORWARD_HTTPS: &str = "A load balancer rule sending HTTPS requests to the service's tasks";
+                const REDIRECT: &str = "A load balancer rule redirecting HTTP requests to HTTPS";
+                match (&self.listeners.https, &self.listeners.http, imported) {
+                    (Some(https), http, false) => {
+                        emit("HTTPSListenerRule", https, &forward, FORWARD_HTTPS);
+                        if let Some(http) = http {
+                            let (actions, what) =
+                                if rule.redirect_to_https { (&redirect, REDIRECT) } else { (&forward, FORWARD_HTTP) };
+                            emit("HTTPListenerRuleWithDomain", http, actions, what);
+                        }
+                    }
+                    (Some(https), http, true) => {
+                        emit("HTTPSListenerRuleForImportedALB", https, &forward, FORWARD_HTTPS);
+                        if let Some(http) = http {
+                            emit("HTTPListenerRedirectRuleForImportedALB", http, &redirect, REDIRECT);
+                        }
+                    }
+                    (None, Some(http), false) => emit("HTTPListenerRule", http, &forward, FORWARD_HTTP),
+                    (None, Some(http), true) => emit("HTTPListenerRuleForImportedALB", http, &forward, FORWARD_HTTP),
+                    (None, None, _) => {}
+                }
             }
         }
         rule_ids
     }
 
-    /// The ECS service's `LoadBalancers` entry.
-    pub fn service_load_balancer(&self) -> Value {
-        json!({
-            "ContainerName": cfn::ref_("TargetContainer"),
-            "ContainerPort": cfn::ref_("TargetPort"),
-            "TargetGroupArn": cfn::ref_(TARGET_GROUP),
-        })
+    /// The ECS service's `LoadBalancers` entries, one per rule.
+    pub fn service_load_balancers(&self) -> Vec<Value> {
+        self.rules
+            .iter()
+            .enumerate()
+            .map(|(i, rule)| {
+                let (container, port) = if i == 0 {
+                    (cfn::ref_("TargetContainer"), cfn::ref_("TargetPort"))
+                } else {
+                    (json!(rule.target_container), json!(rule.target_port.unwrap_or(80)))
+                };
+                json!({
+                    "ContainerName": container,
+                    "ContainerPort": port,
+                    "TargetGroupArn": cfn::ref_(&target_group_id(i, self.listeners.imported)),
+                })
+            })
+            .collect()
     }
 
     /// Seconds ECS ignores failing load balancer health checks after a task starts.
     pub fn health_check_grace_period(&self) -> u64 {
-        self.healthcheck.grace_period.map(|d| d.secs()).unwrap_or(60)
+        self.main().healthcheck.grace_period.map(|d| d.secs()).unwrap_or(60)
     }
 }
 

@@ -12,6 +12,7 @@ pub mod families;
 pub mod fields;
 pub mod http;
 pub mod manifest;
+pub mod nlb;
 pub mod publish;
 pub mod render;
 pub mod validate;
