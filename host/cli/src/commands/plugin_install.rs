@@ -119,6 +119,7 @@ pub fn install(args: PluginInstall, out: &Output) -> Result<()> {
             "sha256": sha256,
             "overrideBundled": args.override_bundled,
             "native": native,
+            "hostSteps": info.host_steps,
             }),
         ));
     } else {
@@ -134,6 +135,12 @@ pub fn install(args: PluginInstall, out: &Output) -> Result<()> {
             ),
         );
         out.status("Pinned", &format!("sha256 {sha256} in copilot/plugins.lock"));
+        if !info.host_steps.is_empty() {
+            out.status(
+                "Declares",
+                &format!("host steps: {} (checked against its own stack before ferry acts)", info.host_steps.join(", ")),
+            );
+        }
         if native {
             out.status(
                 "Trusted",
