@@ -158,22 +158,26 @@ async fn a_symlink_leaving_the_workspace_is_refused_naming_the_link() {
 /// for `attack`, after `app init` and `env deploy`; and a bucket that is not
 /// the workspace's, holding `keep.txt`.
 async fn hostile_workspace(moto: &Moto, aws: &ferry_aws::AwsContext, attack: &str) -> tempfile::TempDir {
-    aws.s3().create_bucket().bucket("victim-bucket").send().await.unwrap();
-    aws.s3()
-        .put_object()
-        .bucket("victim-bucket")
-        .key("keep.txt")
-        .body(b"theirs".to_vec().into())
-        .send()
-        .await
-        .unwrap();
+    let region = aws.s3().config().region().map(|r| r.to_string()).unwrap_or_default();
+    let mut create = aws.s3().create_bucket().bucket("victim-bucket");
+    if region != "us-east-1" {
+        create = create.create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region.as_str()))
+                .build(),
+        );
+    }
+    create.send().await.unwrap();
+    aws.s3().put_object().bucket("victim-bucket").key("keep.txt").body(b"theirs".to_vec().into()).send().await.unwrap();
     let ws = tempfile::tempdir().unwrap();
     let dir = ws.path();
     write(dir, "copilot/.workspace", "application: docs\n");
     write(dir, "copilot/environments/test/manifest.yml", "name: test\ntype: Environment\n");
     write(dir, "copilot/evil/manifest.yml", &format!("name: evil\ntype: Hostile Service\nattack: {attack}\n"));
     write(dir, "loot/secret.txt", "taken");
-    let installed = run(moto, dir, &["plugin", "install", fixtures::HOSTILE]);
+    let output = ferry(dir).args(["plugin", "install", fixtures::HOSTILE]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let installed = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(installed.contains("host steps: s3-upload"), "install shows the declared host steps: {installed}");
     let inspected = run(moto, dir, &["plugin", "inspect", "hostile"]);
     assert!(inspected.lines().any(|l| l.contains("host steps") && l.contains("s3-upload")), "{inspected}");

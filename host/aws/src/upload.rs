@@ -75,10 +75,8 @@ pub async fn sync_site(
         report.bytes_uploaded += size;
     }
 
-    let mut stale: Vec<&String> = live
-        .keys()
-        .filter(|k| !objects.contains_key(*k) && ferry_core::upload::under_prefixes(k, prefixes))
-        .collect();
+    let mut stale: Vec<&String> =
+        live.keys().filter(|k| !objects.contains_key(*k) && ferry_core::upload::under_prefixes(k, prefixes)).collect();
     stale.sort();
     for chunk in stale.chunks(1000) {
         let ids = chunk

@@ -213,10 +213,12 @@ fn walk(
         let name = entry.file_name().to_string_lossy().into_owned();
         let child_rel = if rel.is_empty() { name } else { format!("{rel}/{name}") };
         let path = entry.path();
-        let is_link = entry.file_type().map_err(|source| UploadError::Read { path: path.clone(), source })?.is_symlink();
+        let is_link =
+            entry.file_type().map_err(|source| UploadError::Read { path: path.clone(), source })?.is_symlink();
         if is_link {
             // A link is followed only to a target inside the workspace.
-            let target = std::fs::canonicalize(&path).map_err(|source| UploadError::Read { path: path.clone(), source })?;
+            let target =
+                std::fs::canonicalize(&path).map_err(|source| UploadError::Read { path: path.clone(), source })?;
             if !target.starts_with(root) {
                 return Err(UploadError::SymlinkOutside { link: path, target, root: root.to_path_buf() });
             }
@@ -431,7 +433,10 @@ mod tests {
         std::fs::write(outside.path().join("credentials"), "[default]\naws_secret_access_key = x").unwrap();
         std::os::unix::fs::symlink(outside.path().join("credentials"), ws.path().join("dist/js/creds.txt")).unwrap();
         let err = collect(&plan(vec![rule("dist", "/", true)]), ws.path()).unwrap_err();
-        assert!(matches!(&err, UploadError::SymlinkOutside { link, .. } if link.ends_with("dist/js/creds.txt")), "{err}");
+        assert!(
+            matches!(&err, UploadError::SymlinkOutside { link, .. } if link.ends_with("dist/js/creds.txt")),
+            "{err}"
+        );
         assert!(err.to_string().contains("creds.txt"), "{err}");
         // A source that is itself a link out (or sits under one) is refused too.
         std::fs::remove_file(ws.path().join("dist/js/creds.txt")).unwrap();
@@ -456,7 +461,10 @@ mod tests {
         check_against_template(&p, &template).unwrap();
         p.bucket = "victim-bucket".into();
         let err = check_against_template(&p, &template).unwrap_err();
-        assert!(err.to_string().contains("bucket `victim-bucket`") && err.to_string().contains("no such resource"), "{err}");
+        assert!(
+            err.to_string().contains("bucket `victim-bucket`") && err.to_string().contains("no such resource"),
+            "{err}"
+        );
         p.bucket = "Topic".into();
         let err = check_against_template(&p, &template).unwrap_err();
         assert!(err.to_string().contains("AWS::SNS::Topic"), "{err}");

@@ -105,9 +105,12 @@ fn read_capped(path: &Path) -> Result<String, Error> {
 
 fn too_big(path: &Path, size: u64) -> Error {
     Error::problem(
-        Problem::new(format!("{} is {size} bytes, over ferry's limit of {MAX_BYTES} bytes for a YAML file", path.display()))
-            .why("manifests and workspace files are a few kilobytes; a larger file is refused before it is parsed")
-            .hint("check that this is the file you meant; split large configuration out of the manifest"),
+        Problem::new(format!(
+            "{} is {size} bytes, over ferry's limit of {MAX_BYTES} bytes for a YAML file",
+            path.display()
+        ))
+        .why("manifests and workspace files are a few kilobytes; a larger file is refused before it is parsed")
+        .hint("check that this is the file you meant; split large configuration out of the manifest"),
     )
 }
 
@@ -365,7 +368,9 @@ mod tests {
     fn billion_laughs_names_the_limit_not_the_syntax() {
         let mut text = String::from("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
         for (prev, name) in ["a", "b", "c", "d", "e", "f", "g", "h", "i"].windows(2).map(|w| (w[0], w[1])) {
-            text.push_str(&format!("{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+            text.push_str(&format!(
+                "{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+            ));
         }
         let err = YamlDoc::parse(Path::new("m.yml"), text).unwrap_err();
         assert!(err.problems()[0].what.contains("through its aliases"), "{err}");

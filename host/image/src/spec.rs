@@ -412,8 +412,8 @@ mod tests {
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink(outside.path(), dir.path().join("elsewhere")).unwrap();
-            let err = BuildSpec::from_manifest(dir.path(), &json!({"image": {"build": "elsewhere/Dockerfile"}}))
-                .unwrap_err();
+            let err =
+                BuildSpec::from_manifest(dir.path(), &json!({"image": {"build": "elsewhere/Dockerfile"}})).unwrap_err();
             assert!(err.message.contains("through a symbolic link"), "{}", err.message);
         }
     }

@@ -292,8 +292,9 @@ async fn deploy_workload(
     for step in &rendered.host_steps {
         match step {
             ferry_plugin_protocol::host_steps::HostStep::S3Upload(plan) => {
-                ferry_core::upload::check_against_template(plan, &deployable.template)
-                    .with_context(|| format!("refusing the upload `{}` asked for ({})", rendered.name, rendered.plugin))?;
+                ferry_core::upload::check_against_template(plan, &deployable.template).with_context(|| {
+                    format!("refusing the upload `{}` asked for ({})", rendered.name, rendered.plugin)
+                })?;
                 let objects = ferry_core::upload::collect(plan, &ctx.ws.root)
                     .with_context(|| format!("cannot prepare the files of `{}`", rendered.name))?;
                 sites.push((plan.clone(), objects));

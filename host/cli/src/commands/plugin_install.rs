@@ -138,7 +138,10 @@ pub fn install(args: PluginInstall, out: &Output) -> Result<()> {
         if !info.host_steps.is_empty() {
             out.status(
                 "Declares",
-                &format!("host steps: {} (checked against its own stack before ferry acts)", info.host_steps.join(", ")),
+                &format!(
+                    "host steps: {} (checked against its own stack before ferry acts)",
+                    info.host_steps.join(", ")
+                ),
             );
         }
         if native {

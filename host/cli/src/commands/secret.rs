@@ -23,7 +23,11 @@ fn secret_values(doc: &ferry_core::YamlDoc) -> Result<IndexMap<String, IndexMap<
         Error::problem(Problem::new(what).at(Some(doc.locate(pointer))).pointer(pointer).hint(hint)).into()
     };
     let Value::Object(names) = &doc.value else {
-        return Err(problem("", format!("{shape}: the file is not a map of secret names"), "see `ferry secret init --help`"));
+        return Err(problem(
+            "",
+            format!("{shape}: the file is not a map of secret names"),
+            "see `ferry secret init --help`",
+        ));
     };
     let mut secrets = IndexMap::new();
     for (name, envs) in names {
