@@ -17,7 +17,8 @@ fn registry() -> &'static Registry {
         let cache = tempfile::tempdir().expect("temp cache dir");
         let runtime = Runtime::new(RuntimeConfig {
             cache_dir: Some(cache.path().to_path_buf()),
-            limits: Limits { time: Duration::from_secs(1), memory_bytes: 64 << 20 },
+            limits: Limits { time: Duration::from_secs(1), memory_bytes: 64 << 20, ..Limits::default() },
+            ..Default::default()
         })
         .expect("runtime");
         let mut registry = Registry::new(Arc::new(runtime));

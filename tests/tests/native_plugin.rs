@@ -1,18 +1,43 @@
 //! Native plugins (a `cdylib` built with `export_native_plugin!`, loaded
-//! with libloading): installed only with `--trust-native`, pinned and
-//! trusted in the lock, loudly not sandboxed, and the same interface as a
-//! component all the way to a cfn-lint-clean stack.
+//! with libloading): installed only with `--trust-native`, pinned in the
+//! lock and trusted in the user's own store, loudly not sandboxed, and the
+//! same interface as a component all the way to a cfn-lint-clean stack.
+//! (How a repository cannot grant that trust: tests/trust.rs.)
 
 mod common;
 
-use common::{ferry, workspace_root};
+use common::workspace_root;
 use ferry_tests::fixtures;
 use serde_json::Value;
 use std::path::Path;
 
-/// A project with a `test` environment and a `jobs` service of type `Native Queue`.
+/// A fresh user config directory (trust store, cache key) at `dir`.
+fn user(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let key = dir.join("cache-key");
+    std::fs::write(&key, [7u8; 32]).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+}
+
+/// `ferry` in `dir` as the user of the project's `.user` config directory.
+fn ferry(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = common::ferry(dir);
+    let mut config = dir.to_path_buf();
+    while !config.join(".user").is_dir() && config.pop() {}
+    cmd.env("FERRY_CONFIG_DIR", config.join(".user"))
+        .env("FERRY_CACHE_DIR", workspace_root().join("target/test-plugin-cache-trust"));
+    cmd
+}
+
+/// A project with a `test` environment and a `jobs` service of type
+/// `Native Queue`; its user's config directory is `<project>/.user`.
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
+    user(&dir.path().join(".user"));
     let copilot = dir.path().join("copilot");
     std::fs::create_dir_all(copilot.join("environments/test")).unwrap();
     std::fs::create_dir_all(copilot.join("jobs")).unwrap();
@@ -124,37 +149,44 @@ fn a_native_library_without_trust_native_is_refused() {
 }
 
 #[test]
-fn a_lock_entry_not_trusted_or_a_changed_library_is_refused() {
+fn a_library_this_user_has_not_trusted_or_that_changed_is_refused() {
     let project = project();
     let root = project.path();
     assert!(install(root, &["--trust-native"]).status.success());
     let lock_path = root.join("copilot/plugins.lock");
     let lock = std::fs::read_to_string(&lock_path).unwrap();
+    let store = root.join(".user/trusted-native.json");
+    let trusted = std::fs::read_to_string(&store).unwrap();
 
-    // Someone adds a native library to the lock without the trust flag.
-    std::fs::write(&lock_path, lock.replace("\"trusted\": true", "\"trusted\": false")).unwrap();
+    // The user withdraws their trust: the lock's own `trusted: true` does not count.
+    assert!(lock.contains("\"trusted\": true"), "{lock}");
+    let output = ferry(root).args(["plugin", "untrust", "native-sample"]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
     let output = package(root);
     assert_eq!(output.status.code(), Some(1));
     let message = stderr(&output);
     assert!(
         message.contains("refusing to load native plugin `native-sample`")
-            && message.contains("does not mark it trusted")
+            && message.contains("you have not trusted it")
             && message.contains("not sandboxed")
-            && message.contains("--trust-native"),
+            && message.contains("ferry plugin trust native-sample"),
         "{message}"
     );
     assert!(!message.contains(WARNING), "refused before loading: {message}");
 
-    // Or passes it off as a component: the bytes decide, it is still refused.
+    // Passed off as a component in the lock: the bytes decide, still refused.
     let as_component = lock.replace(",\n      \"native\": true,\n      \"trusted\": true", "");
     assert!(!as_component.contains("native\""), "{as_component}");
     std::fs::write(&lock_path, as_component).unwrap();
     let output = package(root);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("does not mark it trusted"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("you have not trusted it"), "{}", stderr(&output));
+    assert!(!stderr(&output).contains(WARNING), "{}", stderr(&output));
 
     // Trusted, but the library changed since it was pinned.
     std::fs::write(&lock_path, &lock).unwrap();
+    std::fs::write(&store, &trusted).unwrap();
+    assert!(package(root).status.success(), "trusted again");
     let library = root.join(format!("copilot/plugins/native-sample.{}", std::env::consts::DLL_EXTENSION));
     let mut bytes = std::fs::read(&library).unwrap();
     bytes.push(0);

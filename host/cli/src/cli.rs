@@ -477,6 +477,18 @@ pub enum PluginCommand {
         /// Plugin name (see `ferry plugin ls`).
         name: String,
     },
+    /// Trust a native plugin pinned in this workspace's lock (e.g. after cloning the
+    /// project): recorded for you only, in your config directory, for this workspace
+    /// and this exact file. Native plugins are NOT sandboxed.
+    Trust {
+        /// Plugin name (see `ferry plugin ls`).
+        name: String,
+    },
+    /// Withdraw your trust in a native plugin of this workspace.
+    Untrust {
+        /// Plugin name (see `ferry plugin ls`).
+        name: String,
+    },
 }
 
 /// What a scaffolded plugin produces.
@@ -532,7 +544,8 @@ pub struct PluginInstall {
     #[arg(long)]
     pub sha256: Option<String>,
     /// Install a native library (.so, .dylib, .dll) from a local path. Native plugins are NOT
-    /// sandboxed: they run with all of ferry's permissions. Recorded as trusted in the lock.
+    /// sandboxed: they run with all of ferry's permissions. Your trust is recorded for you
+    /// only (in your config directory), for this workspace and this exact file.
     #[arg(long)]
     pub trust_native: bool,
     /// Print JSON.

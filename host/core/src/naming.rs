@@ -91,6 +91,33 @@ pub fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The rule [`check_name`] enforces, for hints.
+pub const NAME_RULE: &str = "lowercase letters, digits and hyphens, starting with a letter, at most 255 characters";
+
+/// A name turned into one that passes [`check_name`] (lowercase, runs of
+/// other characters as one hyphen), for "rename it to" hints; `None` when
+/// nothing usable is left.
+pub fn suggest_name(name: &str) -> Option<String> {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_start_matches(|c: char| c.is_ascii_digit()).trim_end_matches('-').to_string();
+    let out: String = out.chars().take(255).collect();
+    check_name(&out).is_ok().then_some(out)
+}
+
+/// A plugin's name (from its `info()`, or a `plugins.lock` entry) under
+/// [`check_name`]'s rule: it names a file under `copilot/plugins/`, so a
+/// name with `/` or `..` must never reach the file system.
+pub fn check_plugin_name(name: &str) -> Result<(), String> {
+    check_name(name)
+}
+
 /// A CloudFormation logical ID from a prefix and a free-form name: logical
 /// IDs allow only letters and digits, so `api-gateway` under `Repo` becomes
 /// `RepoApiGateway`.
@@ -127,5 +154,9 @@ mod tests {
         assert!(check_name("front_end").unwrap_err().contains('_'));
         assert!(check_name("2front").is_err());
         assert!(check_name("front-").is_err());
+        assert!(check_plugin_name("../../../pwned1").unwrap_err().contains('.'));
+        assert!(check_plugin_name("a/b").is_err());
+        assert_eq!(suggest_name("Api_V2").as_deref(), Some("api-v2"));
+        assert_eq!(suggest_name("__"), None);
     }
 }

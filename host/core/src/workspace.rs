@@ -114,6 +114,7 @@ impl Workspace {
         if !known.iter().any(|k| k == name) {
             return Err(unknown("service or job", name, &known, "ferry svc init").into());
         }
+        check_dir_name("service or job", name, &self.copilot_dir.join(name))?;
         load_manifest(name, &self.copilot_dir.join(name))
     }
 
@@ -123,7 +124,30 @@ impl Workspace {
         if !known.iter().any(|k| k == name) {
             return Err(unknown("environment", name, &known, "ferry env init").into());
         }
+        check_dir_name("environment", name, &self.copilot_dir.join("environments").join(name))?;
         load_manifest(name, &self.copilot_dir.join("environments").join(name))
+    }
+
+    /// Refuses a workspace another user could have planted or can change:
+    /// the project directory, `copilot/`, `copilot/plugins/` and
+    /// `copilot/plugins.lock` must be owned by the current user and not
+    /// writable by group or others. Reading manifests does not need this;
+    /// anything that runs a workspace's plugins or writes into it does.
+    pub fn check_private(&self) -> Result<(), Error> {
+        let lock = self.copilot_dir.join("plugins.lock");
+        let plugins = self.copilot_dir.join("plugins");
+        for path in [&self.root, &self.copilot_dir, &plugins, &lock] {
+            if let Err(why) = check_private_path(path) {
+                return Err(Problem::new(format!("refusing to use the workspace {}", self.root.display()))
+                    .why(format!("{}: {why}; a workspace another user can write could make ferry run code or change what it deploys", path.display()))
+                    .hint(format!(
+                        "if this project is yours, fix its owner and permissions (`chmod go-w {}`); otherwise copy it to a directory you own",
+                        path.display()
+                    ))
+                    .into());
+            }
+        }
+        Ok(())
     }
 
     /// Every workload's name, type and placement for `env`, read from its
@@ -152,6 +176,60 @@ fn unknown(what: &str, name: &str, known: &[String], init: &str) -> Problem {
         None => format!("known: {}", known.join(", ")),
     };
     problem.hint(hint)
+}
+
+/// A workload or environment directory's name under Copilot's rule: it
+/// becomes a stack, a repository and SSM parameter names.
+fn check_dir_name(what: &str, name: &str, dir: &Path) -> Result<(), Error> {
+    match crate::naming::check_name(name) {
+        Ok(()) => Ok(()),
+        Err(why) => {
+            let rename = match crate::naming::suggest_name(name) {
+                Some(good) => format!("rename the directory (and its `name:`) to `{good}`"),
+                None => "rename the directory (and its `name:`)".to_string(),
+            };
+            Err(Problem::new(format!("invalid {what} name `{name}` ({})", dir.display()))
+                .why(format!("{why}; Copilot names stacks, ECR repositories and SSM parameters after it"))
+                .hint(format!("{rename}: names are {}", crate::naming::NAME_RULE))
+                .into())
+        }
+    }
+}
+
+/// The effective user id of this process.
+#[cfg(unix)]
+pub fn current_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Why `path` is not private to the current user: owned by someone else,
+/// or writable by group or others. A missing path is fine (nothing to plant
+/// there yet); a symlink is judged by what it points to.
+#[cfg(unix)]
+pub fn check_private_path(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("cannot read its owner and mode ({e})")),
+    };
+    let uid = current_uid();
+    if meta.uid() != uid {
+        return Err(format!("it is owned by user id {}, not by you (user id {uid})", meta.uid()));
+    }
+    let mode = meta.mode() & 0o777;
+    if mode & 0o022 != 0 {
+        let who = if mode & 0o002 != 0 { "everyone" } else { "its group" };
+        return Err(format!("it is writable by {who} (mode {mode:03o})"));
+    }
+    Ok(())
+}
+
+/// Ownership and modes are not checked where they do not exist.
+#[cfg(not(unix))]
+pub fn check_private_path(_path: &Path) -> Result<(), String> {
+    Ok(())
 }
 
 fn load_manifest(name: &str, dir: &Path) -> Result<Manifest, Error> {
@@ -239,6 +317,32 @@ mod tests {
         assert_eq!(err.problems()[0].hint.as_deref(), Some("did you mean `frontend`?"));
         let err = ws.load_environment("prod").unwrap_err();
         assert_eq!(err.problems()[0].hint.as_deref(), Some("known: test"));
+    }
+
+    #[test]
+    fn invalid_directory_names_are_refused_with_the_rule() {
+        let dir = sample();
+        write(dir.path(), "copilot/Api_V2/manifest.yml", "type: Backend Service\n");
+        let ws = Workspace::discover(dir.path()).unwrap();
+        let err = ws.load_workload("Api_V2").unwrap_err();
+        let p = &err.problems()[0];
+        assert!(p.what.contains("invalid service or job name `Api_V2`"), "{p}");
+        assert!(p.hint.as_deref().unwrap().contains("`api-v2`"), "{p}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_workspace_others_can_write_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = sample();
+        let ws = Workspace::discover(dir.path()).unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        ws.check_private().unwrap();
+        std::fs::set_permissions(&ws.copilot_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let err = ws.check_private().unwrap_err();
+        let p = &err.problems()[0];
+        assert!(p.why.as_deref().unwrap().contains("writable by everyone (mode 777)"), "{p}");
+        assert!(p.hint.as_deref().unwrap().contains("chmod go-w"), "{p}");
     }
 
     #[test]

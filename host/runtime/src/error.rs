@@ -48,6 +48,13 @@ pub enum PluginErrorKind {
         /// The limit, in bytes.
         limit_bytes: usize,
     },
+    /// It needed more instances, memories or tables than one call may have.
+    ResourceLimit {
+        /// What wasmtime counted.
+        what: String,
+        /// The limits, as a phrase.
+        limits: String,
+    },
     /// It trapped (a panic, an abort, a stack overflow).
     Crashed {
         /// The trap.
@@ -93,11 +100,19 @@ pub enum PluginErrorKind {
         /// What it said.
         message: String,
     },
-    /// A native library is pinned in the lock but not marked trusted.
+    /// A native library is pinned in the lock, but the user has not
+    /// approved it (this digest, this workspace) in their own trust store.
     NativeUntrusted {
         /// The library.
         path: String,
+        /// Its sha256.
+        sha256: String,
     },
+    /// A lock entry names a plugin or a file it may not, or disagrees with
+    /// the plugin's own `info()`.
+    BadLock(String),
+    /// A plugin returned more than the host accepts.
+    TooLarge(String),
     /// Two plugins claim the same manifest type.
     DuplicateType {
         /// The manifest type.
@@ -154,9 +169,14 @@ impl fmt::Display for PluginError {
                 "plugin `{p}` exceeded its time limit of {limit_ms} ms and was stopped. \
                  hint: the plugin probably loops forever; report it to its author"
             ),
+            PluginErrorKind::ResourceLimit { what, limits } => write!(
+                f,
+                "plugin `{p}` exceeded a resource limit ({what}; a plugin may have at most {limits}) and was stopped. \
+                 hint: a plugin is one component built from one crate; report it to its author"
+            ),
             PluginErrorKind::OutOfMemory { limit_bytes } => write!(
                 f,
-                "plugin `{p}` exceeded its memory limit of {} MiB and was stopped. \
+                "plugin `{p}` exceeded its memory limit of {} MiB (all of its memories together) and was stopped. \
                  hint: the plugin allocates without bound; report it to its author",
                 limit_bytes >> 20
             ),
@@ -193,12 +213,22 @@ impl fmt::Display for PluginError {
                 f,
                 "native plugin `{p}` failed in `{op}`: {message}. hint: this is a bug in the plugin; report it to its author"
             ),
-            PluginErrorKind::NativeUntrusted { path } => write!(
+            PluginErrorKind::NativeUntrusted { path, sha256 } => write!(
                 f,
-                "refusing to load native plugin `{p}` ({path}): copilot/plugins.lock does not mark it trusted. \
+                "refusing to load native plugin `{p}` ({path}, sha256 {sha256}): you have not trusted it for this \
+                 workspace on this machine, and a repository's copilot/plugins.lock cannot grant that. \
                  Native plugins are not sandboxed: they run with all of ferry's permissions (files, network, AWS credentials). \
-                 hint: if you trust its author and its build, run `ferry plugin install <the library> --trust-native`; \
+                 hint: if you trust its author and this build, run `ferry plugin trust {p}`; \
                  otherwise `ferry plugin remove {p}` and use a WebAssembly build of it"
+            ),
+            PluginErrorKind::BadLock(why) => write!(
+                f,
+                "refusing plugin `{p}`: {why}. hint: install it again with `ferry plugin install`, or restore \
+                 copilot/plugins.lock from version control"
+            ),
+            PluginErrorKind::TooLarge(what) => write!(
+                f,
+                "plugin `{p}` returned too much: {what}, and was refused. hint: this is a bug in the plugin; report it to its author"
             ),
             PluginErrorKind::DuplicateType { manifest_type, other, origins } => write!(
                 f,

@@ -13,13 +13,15 @@ mod native;
 mod plugin;
 mod registry;
 mod sandbox;
+mod trust;
 mod wit;
 
 pub use error::{PluginError, PluginErrorKind, RuntimeError};
-pub use lock::{LOCK_FILE, Lock, LockEntry, LockError};
+pub use lock::{LOCK_FILE, Lock, LockEntry, LockError, PLUGINS_DIR, check_relative_plugin_path};
 pub use native::{NATIVE_ABI_VERSION, is_native_library};
 pub use plugin::{Diagnostic, Plugin, PluginInfo, PluginKind, PluginOrigin, RenderOutcome, Rendered, Severity};
-pub use registry::{PluginSummary, Registry};
+pub use registry::{PluginSummary, Registry, WorkspacePluginsError};
+pub use trust::{TRUST_FILE, TrustEntry, TrustError, TrustStore, canonical_workspace, config_dir};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -30,15 +32,31 @@ use std::time::Duration;
 pub struct Limits {
     /// Wall-clock budget of one call (enforced by epoch interruption).
     pub time: Duration,
-    /// Largest linear memory a plugin may grow to.
+    /// Linear memory of one call, summed over all of its memories.
     pub memory_bytes: usize,
+    /// Core instances one call may create.
+    pub instances: usize,
+    /// Linear memories one call may create.
+    pub memories: usize,
+    /// Tables one call may create.
+    pub tables: usize,
+    /// Elements one table may grow to.
+    pub table_elements: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         // Rendering is pure computation over a small manifest: real plugins
-        // finish in well under a millisecond, so these only stop bugs.
-        Limits { time: Duration::from_secs(2), memory_bytes: 256 << 20 }
+        // finish in well under a millisecond and are one core module plus
+        // wit-component's shims, so these only stop bugs and abuse.
+        Limits {
+            time: Duration::from_secs(2),
+            memory_bytes: 256 << 20,
+            instances: 8,
+            memories: 4,
+            tables: 8,
+            table_elements: 100_000,
+        }
     }
 }
 
@@ -50,6 +68,9 @@ pub struct RuntimeConfig {
     pub cache_dir: Option<PathBuf>,
     /// Limits applied to every plugin call.
     pub limits: Limits,
+    /// Where the per-user compile-cache key lives; `$FERRY_CONFIG_DIR`
+    /// wins, then this, then ferry's user config directory.
+    pub config_dir: Option<PathBuf>,
 }
 
 /// The wasmtime engine and everything shared by all plugins of a process.
@@ -90,7 +111,12 @@ impl Runtime {
             .map(PathBuf::from)
             .or(config.cache_dir)
             .or_else(|| dirs::cache_dir().map(|d| d.join("ferry").join("plugins")));
-        let cache = cache::Cache::new(cache_dir, &engine);
+        let key_dir = std::env::var_os("FERRY_CONFIG_DIR")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or(config.config_dir)
+            .or_else(trust::config_dir);
+        let cache = cache::Cache::new(cache_dir, key_dir, &engine);
         let linker = sandbox::linker(&engine).map_err(|e| RuntimeError::Engine(e.to_string()))?;
         let epoch_ticks = (config.limits.time.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
         Ok(Runtime { engine, cache, limits: config.limits, epoch_ticks, linker: Arc::new(linker) })

@@ -45,7 +45,7 @@ pub struct LockEntry {
     pub wit_version: String,
     /// Where it was installed from: a path, an `https://` URL or an `oci://` ref.
     pub source: String,
-    /// The component, relative to `copilot/` (or absolute when referenced in place).
+    /// The component, relative to `copilot/`: always inside `copilot/plugins/`.
     pub path: String,
     /// Hex sha256 of the component: checked at every load.
     pub sha256: String,
@@ -57,17 +57,43 @@ pub struct LockEntry {
     /// unsandboxed in ferry's process.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub native: bool,
-    /// The user trusted this native library (`plugin install --trust-native`);
-    /// a native entry without it is refused.
+    /// Whoever installed it trusted this native library. Informational only:
+    /// trust lives with each user (see `trust.rs`), never in a repository.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub trusted: bool,
 }
+
+/// The directory, inside `copilot/`, that installed plugins live in.
+pub const PLUGINS_DIR: &str = "plugins";
 
 impl LockEntry {
     /// The component's path, resolved against the `copilot/` directory.
     pub fn resolved_path(&self, copilot_dir: &Path) -> PathBuf {
         copilot_dir.join(&self.path)
     }
+
+    /// Why the entry may not be used: a name outside the plugin name rule,
+    /// or a `path` that is absolute, climbs with `..`, or leaves
+    /// `copilot/plugins/`.
+    pub fn check(&self) -> Result<(), String> {
+        ferry_core::naming::check_plugin_name(&self.name)
+            .map_err(|why| format!("plugin name `{}` is not allowed: {why}", self.name))?;
+        check_relative_plugin_path(&self.path)
+    }
+}
+
+/// `path` is `plugins/<file>` (or deeper), relative, with no empty, `.`
+/// or `..` parts.
+pub fn check_relative_plugin_path(path: &str) -> Result<(), String> {
+    let bad = || format!("path `{path}` must be a file inside {PLUGINS_DIR}/ (relative to copilot/, no `..`)");
+    if path.contains('\\') || Path::new(path).is_absolute() {
+        return Err(bad());
+    }
+    let parts: Vec<&str> = path.split('/').collect();
+    if parts.len() < 2 || parts[0] != PLUGINS_DIR || parts.iter().any(|p| p.is_empty() || *p == "." || *p == "..") {
+        return Err(bad());
+    }
+    Ok(())
 }
 
 /// The lock could not be read or written.
@@ -96,6 +122,18 @@ pub enum LockError {
         column: usize,
         /// The parser's message.
         message: String,
+    },
+    /// An entry names a plugin or a file it may not.
+    #[error(
+        "{path}: refusing plugin entry `{name}`: {why}. hint: a lock written by `ferry plugin install` never has this; restore the lock from version control, or remove the entry and install the plugin again"
+    )]
+    Entry {
+        /// The lock file.
+        path: PathBuf,
+        /// The entry's name, as written.
+        name: String,
+        /// Why.
+        why: String,
     },
     /// A newer ferry wrote it.
     #[error("{path}: lock format {found} is newer than this ferry understands ({LOCK_VERSION}). hint: upgrade ferry")]
@@ -129,6 +167,9 @@ impl Lock {
         })?;
         if lock.lock_version > LOCK_VERSION {
             return Err(LockError::Version { path, found: lock.lock_version });
+        }
+        for entry in &lock.plugins {
+            entry.check().map_err(|why| LockError::Entry { path: path.clone(), name: entry.name.clone(), why })?;
         }
         Ok(lock)
     }
@@ -212,5 +253,26 @@ mod tests {
         std::fs::write(Lock::path(dir.path()), "{\"lockVersion\": 7}").unwrap();
         let err = Lock::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("lock format 7"), "{err}");
+    }
+
+    #[test]
+    fn entries_outside_plugins_or_with_bad_names_are_refused() {
+        for path in ["/etc/passwd", "plugins/../../x.wasm", "../plugins/x.wasm", "x.wasm", "plugins", "plugins/./x"] {
+            assert!(check_relative_plugin_path(path).is_err(), "{path}");
+        }
+        assert!(check_relative_plugin_path("plugins/x.wasm").is_ok());
+        let dir = tempfile::tempdir().unwrap();
+        let mut lock = Lock::default();
+        let mut bad = entry("ok");
+        bad.path = "plugins/../../../home/me/.bashrc".into();
+        lock.upsert(bad);
+        lock.save(dir.path()).unwrap();
+        let err = Lock::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("refusing plugin entry `ok`") && err.contains("no `..`"), "{err}");
+        let mut lock = Lock::default();
+        lock.upsert(entry("../../pwned"));
+        lock.save(dir.path()).unwrap();
+        let err = Lock::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("plugin name `../../pwned` is not allowed"), "{err}");
     }
 }

@@ -30,6 +30,11 @@ impl PluginKind {
     const ALL: [PluginKind; 4] =
         [PluginKind::Service, PluginKind::Job, PluginKind::PipelineProvider, PluginKind::Environment];
 
+    /// The kind named as `Display` writes it (`service`, `job`, ...).
+    pub fn parse(text: &str) -> Option<PluginKind> {
+        PluginKind::ALL.into_iter().find(|k| k.interface() == text)
+    }
+
     fn interface(self) -> &'static str {
         match self {
             PluginKind::Service => "service",
@@ -292,6 +297,15 @@ impl Plugin {
         if info.name.trim().is_empty() {
             return Err(err(PluginErrorKind::BadOutput("info() has an empty name".into())));
         }
+        caps::info(
+            &info.name,
+            &info.version,
+            &info.description,
+            &info.manifest_types,
+            &info.manifest_template,
+            info.documentation.as_deref(),
+        )
+        .map_err(|what| err(PluginErrorKind::TooLarge(what)))?;
         let info = PluginInfo {
             name: info.name,
             version: info.version,
@@ -339,7 +353,7 @@ impl Plugin {
         let Backend::Wasm { pre, indices } = &self.inner.backend else {
             return Err(PluginError::new(self.name(), PluginErrorKind::BadOutput("not a WebAssembly plugin".into())));
         };
-        let mut store = sandbox::store(&runtime.engine, runtime.limits.memory_bytes, runtime.epoch_ticks);
+        let mut store = sandbox::store(&runtime.engine, runtime.limits, runtime.epoch_ticks);
         let result = (|| {
             let instance = pre.instantiate(&mut store)?;
             f(indices, &mut store, &instance)
@@ -349,8 +363,19 @@ impl Plugin {
 
     fn classify(&self, error: wasmtime::Error, store: &Store<State>) -> PluginError {
         let state = store.data();
+        let message = format!("{error:#}");
         let kind = if state.limiter.hit {
             PluginErrorKind::OutOfMemory { limit_bytes: state.limiter.max_bytes }
+        } else if let Some(at) = message.find("resource limit exceeded: ") {
+            let what = message[at + "resource limit exceeded: ".len()..].lines().next().unwrap_or_default();
+            let limits = &self.inner.runtime.limits;
+            PluginErrorKind::ResourceLimit {
+                what: what.to_string(),
+                limits: format!(
+                    "{} instances, {} memories, {} tables per call",
+                    limits.instances, limits.memories, limits.tables
+                ),
+            }
         } else if matches!(error.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
             PluginErrorKind::Timeout { limit_ms: self.inner.runtime.limits.time.as_millis() }
         } else {
@@ -363,6 +388,20 @@ impl Plugin {
         let raw = self.with_instance(|indices, store, instance| dispatch!(indices, info, store, instance))?;
         if raw.name.trim().is_empty() {
             return Err(PluginError::new(self.name(), PluginErrorKind::BadOutput("info() has an empty name".into())));
+        }
+        caps::info(
+            &raw.name,
+            &raw.version,
+            &raw.description,
+            &raw.manifest_types,
+            &raw.manifest_template,
+            raw.documentation.as_deref(),
+        )
+        .map_err(|what| PluginError::new(self.name(), PluginErrorKind::TooLarge(what)))?;
+        if raw.manifest_schema.len() > caps::SCHEMA_BYTES {
+            let what =
+                format!("a manifest schema of {} bytes (at most {})", raw.manifest_schema.len(), caps::SCHEMA_BYTES);
+            return Err(PluginError::new(self.name(), PluginErrorKind::TooLarge(what)));
         }
         // From here on the plugin has told us its name: use it in errors.
         let bad = |what: String| PluginError::new(raw.name.clone(), PluginErrorKind::BadOutput(what));
@@ -402,9 +441,15 @@ impl Plugin {
             let raw = library.call("validate", manifest_json).map_err(err)?;
             let diagnostics: Vec<NativeDiagnostic> = serde_json::from_value(raw)
                 .map_err(|e| err(PluginErrorKind::BadOutput(format!("its diagnostics are malformed: {e}"))))?;
-            return Ok(diagnostics.into_iter().map(Diagnostic::from).collect());
+            let diagnostics: Vec<Diagnostic> = diagnostics.into_iter().map(Diagnostic::from).collect();
+            caps::diagnostics(&diagnostics).map_err(|what| err(PluginErrorKind::TooLarge(what)))?;
+            return Ok(diagnostics);
         }
-        self.with_instance(|indices, store, instance| dispatch!(indices, validate, store, instance, manifest_json))
+        let diagnostics = self
+            .with_instance(|indices, store, instance| dispatch!(indices, validate, store, instance, manifest_json))?;
+        caps::diagnostics(&diagnostics)
+            .map_err(|what| PluginError::new(self.name(), PluginErrorKind::TooLarge(what)))?;
+        Ok(diagnostics)
     }
 
     /// Renders a manifest with a render context (both JSON text).
@@ -416,8 +461,10 @@ impl Plugin {
             dispatch!(indices, render, store, instance, manifest_json, context_json)
         })?;
         let bad = |what: String| PluginError::new(self.name(), PluginErrorKind::BadOutput(what));
+        let too_large = |what: String| PluginError::new(self.name(), PluginErrorKind::TooLarge(what));
         match raw {
             Ok(rendered) => {
+                caps::rendered(&rendered.template, &rendered.parameters, &rendered.descriptions).map_err(too_large)?;
                 let template: Value = serde_json::from_str(&rendered.template)
                     .map_err(|e| bad(format!("its template is not JSON ({e})")))?;
                 if !template.is_object() {
@@ -428,6 +475,19 @@ impl Plugin {
                     Ok(_) => return Err(bad("its parameter values are not a JSON object".into())),
                     Err(e) => return Err(bad(format!("its parameter values are not JSON ({e})"))),
                 };
+                let rules: usize = rendered
+                    .host_steps
+                    .iter()
+                    .map(|s| match s {
+                        ferry_plugin_protocol::host_steps::HostStep::S3Upload(u) => u.files.len(),
+                    })
+                    .sum();
+                if rendered.host_steps.len() > 16 || rules > 1000 {
+                    return Err(too_large(format!(
+                        "it asked for {} host steps with {rules} file rules (at most 16 steps and 1000 rules)",
+                        rendered.host_steps.len()
+                    )));
+                }
                 if let Some(step) =
                     rendered.host_steps.iter().find(|s| !self.inner.info.host_steps.iter().any(|k| k == s.kind()))
                 {
@@ -448,8 +508,14 @@ impl Plugin {
                     host_steps: rendered.host_steps,
                 }))
             }
-            Err(RawRenderError::Invalid(diagnostics)) => Ok(RenderOutcome::Invalid(diagnostics)),
-            Err(RawRenderError::Failed(message)) => Ok(RenderOutcome::Failed(message)),
+            Err(RawRenderError::Invalid(diagnostics)) => {
+                caps::diagnostics(&diagnostics).map_err(too_large)?;
+                Ok(RenderOutcome::Invalid(diagnostics))
+            }
+            Err(RawRenderError::Failed(message)) => {
+                caps::text("its failure message", &message, caps::MESSAGE_BYTES).map_err(too_large)?;
+                Ok(RenderOutcome::Failed(message))
+            }
         }
     }
 }
@@ -467,23 +533,101 @@ impl Plugin {
         let raw = library.call("render", &input).map_err(err)?;
         let answer: NativeRenderAnswer =
             serde_json::from_value(raw).map_err(|e| bad(format!("its render answer is malformed: {e}")))?;
+        let too_large = |what: String| err(PluginErrorKind::TooLarge(what));
         Ok(match answer {
             NativeRenderAnswer::Rendered { template, parameters, descriptions } => {
                 if !template.is_object() {
                     return Err(bad("its template is not a JSON object".into()));
                 }
-                RenderOutcome::Rendered(Rendered {
-                    template,
-                    parameters,
-                    descriptions: descriptions.into_iter().map(|[id, d]| (id, d)).collect(),
-                    host_steps: Vec::new(),
-                })
+                let descriptions: Vec<(String, String)> = descriptions.into_iter().map(|[id, d]| (id, d)).collect();
+                let (template_text, parameters_text) =
+                    (template.to_string(), serde_json::Value::Object(parameters.clone()).to_string());
+                caps::rendered(&template_text, &parameters_text, &descriptions).map_err(too_large)?;
+                RenderOutcome::Rendered(Rendered { template, parameters, descriptions, host_steps: Vec::new() })
             }
             NativeRenderAnswer::Invalid(diagnostics) => {
-                RenderOutcome::Invalid(diagnostics.into_iter().map(Diagnostic::from).collect())
+                let diagnostics: Vec<Diagnostic> = diagnostics.into_iter().map(Diagnostic::from).collect();
+                caps::diagnostics(&diagnostics).map_err(too_large)?;
+                RenderOutcome::Invalid(diagnostics)
             }
-            NativeRenderAnswer::Failed(message) => RenderOutcome::Failed(message),
+            NativeRenderAnswer::Failed(message) => {
+                caps::text("its failure message", &message, caps::MESSAGE_BYTES).map_err(too_large)?;
+                RenderOutcome::Failed(message)
+            }
         })
+    }
+}
+
+/// Caps on everything a plugin returns: the host keeps, prints and uploads
+/// these, so a plugin cannot make it hold or show without bound.
+mod caps {
+    use super::Diagnostic;
+
+    /// One rendered template fragment (CloudFormation's own limit for a
+    /// template in S3 is 1 MB; fragments are merged, so allow more).
+    pub const TEMPLATE_BYTES: usize = 4 << 20;
+    pub const PARAMETERS_BYTES: usize = 256 << 10;
+    pub const DESCRIPTIONS: usize = 2_000;
+    pub const DIAGNOSTICS: usize = 500;
+    pub const MESSAGE_BYTES: usize = 8 << 10;
+    pub const NAME_BYTES: usize = 255;
+    pub const SHORT_BYTES: usize = 1 << 10;
+    pub const MANIFEST_TYPES: usize = 64;
+    pub const SCHEMA_BYTES: usize = 2 << 20;
+    pub const MANIFEST_TEMPLATE_BYTES: usize = 256 << 10;
+
+    pub fn text(what: &str, value: &str, max: usize) -> Result<(), String> {
+        if value.len() > max {
+            return Err(format!("{what} is {} bytes (at most {max})", value.len()));
+        }
+        Ok(())
+    }
+
+    fn list<T>(what: &str, items: &[T], max: usize) -> Result<(), String> {
+        if items.len() > max {
+            return Err(format!("{} {what} (at most {max})", items.len()));
+        }
+        Ok(())
+    }
+
+    pub fn info(
+        name: &str,
+        version: &str,
+        description: &str,
+        manifest_types: &[String],
+        manifest_template: &str,
+        documentation: Option<&str>,
+    ) -> Result<(), String> {
+        text("its name", name, NAME_BYTES)?;
+        text("its version", version, SHORT_BYTES)?;
+        text("its description", description, MESSAGE_BYTES)?;
+        list("manifest types", manifest_types, MANIFEST_TYPES)?;
+        for manifest_type in manifest_types {
+            text("a manifest type", manifest_type, NAME_BYTES)?;
+        }
+        text("its manifest template", manifest_template, MANIFEST_TEMPLATE_BYTES)?;
+        text("its documentation URL", documentation.unwrap_or_default(), SHORT_BYTES)
+    }
+
+    pub fn diagnostics(diagnostics: &[Diagnostic]) -> Result<(), String> {
+        list("diagnostics", diagnostics, DIAGNOSTICS)?;
+        for d in diagnostics {
+            text("a diagnostic's path", &d.path, SHORT_BYTES)?;
+            text("a diagnostic's message", &d.message, MESSAGE_BYTES)?;
+            text("a diagnostic's hint", d.hint.as_deref().unwrap_or_default(), MESSAGE_BYTES)?;
+        }
+        Ok(())
+    }
+
+    pub fn rendered(template: &str, parameters: &str, descriptions: &[(String, String)]) -> Result<(), String> {
+        text("its template", template, TEMPLATE_BYTES)?;
+        text("its parameter values", parameters, PARAMETERS_BYTES)?;
+        list("resource descriptions", descriptions, DESCRIPTIONS)?;
+        for (id, description) in descriptions {
+            text("a resource description's logical ID", id, NAME_BYTES)?;
+            text("a resource description", description, SHORT_BYTES)?;
+        }
+        Ok(())
     }
 }
 

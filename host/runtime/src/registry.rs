@@ -4,8 +4,9 @@
 
 use crate::Runtime;
 use crate::error::{PluginError, PluginErrorKind};
-use crate::lock::Lock;
-use crate::plugin::{Plugin, PluginInfo, PluginOrigin};
+use crate::lock::{Lock, LockEntry};
+use crate::plugin::{Plugin, PluginInfo, PluginKind, PluginOrigin};
+use crate::trust::{TrustError, TrustStore};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -18,9 +19,92 @@ struct Entry {
     sha256: String,
     /// The workspace lets it replace bundled plugins of the same type.
     overrides_bundled: bool,
-    /// A trusted native library at this path (then `wasm` holds its bytes).
-    native: Option<PathBuf>,
+    /// A native library at this path (then `wasm` holds its bytes).
+    native: Option<NativeEntry>,
+    /// What the lock says the plugin is: its own `info()` must agree.
+    expected: Option<Expected>,
     loaded: OnceLock<Result<Plugin, PluginError>>,
+}
+
+struct NativeEntry {
+    path: PathBuf,
+    /// The user approved exactly these bytes for this workspace.
+    trusted: bool,
+}
+
+/// A lock entry's claims about its plugin.
+struct Expected {
+    name: String,
+    version: String,
+    kind: Option<PluginKind>,
+    manifest_types: Vec<String>,
+}
+
+impl Expected {
+    fn from_lock(entry: &LockEntry) -> Expected {
+        Expected {
+            name: entry.name.clone(),
+            version: entry.version.clone(),
+            kind: PluginKind::parse(&entry.kind),
+            manifest_types: entry.manifest_types.clone(),
+        }
+    }
+
+    /// Why the plugin's own info contradicts its lock entry, if it does.
+    fn mismatch(&self, info: &PluginInfo) -> Option<String> {
+        if info.name != self.name {
+            return Some(format!(
+                "its info() says name `{}`, but copilot/plugins.lock says `{}`",
+                info.name, self.name
+            ));
+        }
+        let (mut ours, mut theirs) = (info.manifest_types.clone(), self.manifest_types.clone());
+        ours.sort();
+        theirs.sort();
+        if ours != theirs {
+            return Some(format!(
+                "its info() claims manifest types [{}], but copilot/plugins.lock says [{}]",
+                info.manifest_types.join(", "),
+                self.manifest_types.join(", ")
+            ));
+        }
+        if self.kind.is_some_and(|k| k != info.kind) {
+            return Some(format!("its info() says kind `{}`, but copilot/plugins.lock says another", info.kind));
+        }
+        None
+    }
+
+    /// What routing may know of a native plugin before it is opened.
+    fn info(&self, sha256: &str, origin: &PluginOrigin) -> PluginInfo {
+        PluginInfo {
+            name: self.name.clone(),
+            version: self.version.clone(),
+            kind: self.kind.unwrap_or(PluginKind::Service),
+            description: "native plugin (not loaded yet)".into(),
+            manifest_types: self.manifest_types.clone(),
+            manifest_schema: serde_json::Value::Null,
+            manifest_template: String::new(),
+            documentation: None,
+            host_steps: Vec::new(),
+            wit_version: crate::native::NATIVE_ABI_LABEL.to_string(),
+            sha256: sha256.to_string(),
+            origin: origin.clone(),
+        }
+    }
+}
+
+/// The plugins a workspace pins could not be added.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspacePluginsError {
+    /// The workspace is not private to the user.
+    #[error("{0}")]
+    Workspace(#[source] ferry_core::Error),
+    /// The user's trust store could not be read.
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+    /// A pinned plugin is missing or changed.
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
 }
 
 /// A plugin with what `plugin ls` shows about it.
@@ -34,6 +118,9 @@ pub struct PluginSummary {
     pub overrides_bundled: bool,
     /// A native library: not sandboxed.
     pub native: bool,
+    /// A native library the user has approved for this workspace (it may
+    /// run when a manifest needs it); always false for components.
+    pub trusted: bool,
 }
 
 /// The plugins of one process.
@@ -57,6 +144,7 @@ impl Registry {
             sha256: sha256.to_string(),
             overrides_bundled: false,
             native: None,
+            expected: None,
             loaded: OnceLock::new(),
         });
     }
@@ -82,6 +170,7 @@ impl Registry {
             sha256: sha256.clone(),
             overrides_bundled,
             native: None,
+            expected: None,
             loaded: OnceLock::new(),
         });
         sha256
@@ -105,7 +194,8 @@ impl Registry {
             wasm: Cow::Owned(library),
             sha256: sha256.clone(),
             overrides_bundled,
-            native: Some(path.to_path_buf()),
+            native: Some(NativeEntry { path: path.to_path_buf(), trusted: true }),
+            expected: None,
             loaded: OnceLock::new(),
         });
         sha256
@@ -113,8 +203,25 @@ impl Registry {
 
     /// Adds every plugin pinned in a workspace's lock, verifying each file
     /// against its pinned sha256: a changed file is refused, never loaded.
-    pub fn add_locked(&mut self, copilot_dir: &Path, lock: &Lock) -> Result<(), PluginError> {
+    /// The workspace (the directory holding `copilot_dir`) must be private
+    /// to the user. A native library is registered by what the lock says
+    /// about it and opened only when a manifest routes to it, and only when
+    /// the user's own trust store approves its digest for this workspace.
+    pub fn add_locked(&mut self, copilot_dir: &Path, lock: &Lock) -> Result<(), WorkspacePluginsError> {
+        let root = copilot_dir.parent().unwrap_or(Path::new("."));
+        let checked =
+            [root.to_path_buf(), copilot_dir.to_path_buf(), copilot_dir.join("plugins"), Lock::path(copilot_dir)];
+        for path in &checked {
+            if let Err(why) = ferry_core::workspace::check_private_path(path) {
+                return Err(WorkspacePluginsError::Workspace(not_private(root, path, &why)));
+            }
+        }
+        let mut read = Vec::with_capacity(lock.plugins.len());
         for entry in &lock.plugins {
+            // Lock::load checked names and paths; a lock built in memory is checked here.
+            if let Err(why) = entry.check() {
+                return Err(PluginError::new(&entry.name, PluginErrorKind::BadLock(why)).into());
+            }
             let path = entry.resolved_path(copilot_dir);
             let wasm = std::fs::read(&path).map_err(|e| {
                 PluginError::new(
@@ -137,23 +244,29 @@ impl Registry {
                         expected: entry.sha256.clone(),
                         actual,
                     },
-                ));
+                )
+                .into());
             }
             // What the bytes are decides, not only the flag: a library slipped
-            // in under a component's entry is refused just the same.
+            // in under a component's entry is a native entry all the same.
             let native = entry.native || crate::native::is_native_library(&wasm);
-            if native && !(entry.native && entry.trusted) {
-                return Err(PluginError::new(
-                    &entry.name,
-                    PluginErrorKind::NativeUntrusted { path: path.display().to_string() },
-                ));
-            }
+            read.push((entry, path, wasm, actual, native));
+        }
+        // The user's approvals are read only when there is a library to judge.
+        let trust = if read.iter().any(|r| r.4) { TrustStore::load()? } else { TrustStore::default() };
+        for (entry, path, wasm, sha256, native) in read {
             let origin = PluginOrigin::Installed { path: path.clone(), source: entry.source.clone() };
-            if native {
-                self.add_trusted_native(&entry.name, &path, wasm, origin, entry.override_bundled);
-            } else {
-                self.add_bytes(&entry.name, wasm, origin, entry.override_bundled);
-            }
+            let trusted = native && trust.is_trusted(root, &sha256);
+            self.entries.push(Entry {
+                label: entry.name.clone(),
+                origin,
+                overrides_bundled: entry.override_bundled,
+                native: native.then_some(NativeEntry { path, trusted }),
+                expected: Some(Expected::from_lock(entry)),
+                sha256,
+                wasm: Cow::Owned(wasm),
+                loaded: OnceLock::new(),
+            });
         }
         Ok(())
     }
@@ -161,29 +274,51 @@ impl Registry {
     fn load(&self, entry: &Entry) -> Result<Plugin, PluginError> {
         entry
             .loaded
-            .get_or_init(|| match &entry.native {
-                Some(path) => {
-                    let (runtime, origin) = (self.runtime.clone(), entry.origin.clone());
-                    Plugin::load_native(runtime, &entry.label, path, &entry.wasm, &entry.sha256, origin)
-                }
-                None => {
-                    Plugin::load(self.runtime.clone(), &entry.label, &entry.wasm, &entry.sha256, entry.origin.clone())
-                }
+            .get_or_init(|| {
+                let plugin = match &entry.native {
+                    Some(native) if !native.trusted => {
+                        return Err(PluginError::new(
+                            &entry.label,
+                            PluginErrorKind::NativeUntrusted {
+                                path: native.path.display().to_string(),
+                                sha256: entry.sha256.clone(),
+                            },
+                        ));
+                    }
+                    Some(native) => {
+                        let (runtime, origin) = (self.runtime.clone(), entry.origin.clone());
+                        Plugin::load_native(runtime, &entry.label, &native.path, &entry.wasm, &entry.sha256, origin)?
+                    }
+                    None => Plugin::load(
+                        self.runtime.clone(),
+                        &entry.label,
+                        &entry.wasm,
+                        &entry.sha256,
+                        entry.origin.clone(),
+                    )?,
+                };
+                check_expected(entry, plugin.info())?;
+                Ok(plugin)
             })
             .clone()
     }
 
-    /// Info without loading when the cache knows it.
+    /// Info without loading when the cache knows it; a native plugin is
+    /// described by its lock entry and never opened for this.
     fn info(&self, entry: &Entry) -> Result<PluginInfo, PluginError> {
         if let Some(Ok(plugin)) = entry.loaded.get() {
             return Ok(plugin.info().clone());
         }
-        // Native plugins are never in the compile cache: load them to ask.
-        if entry.native.is_none()
-            && let Some(mut info) = Plugin::cached_info(&self.runtime, &entry.sha256)
-        {
+        if entry.native.is_some() {
+            if let Some(expected) = &entry.expected {
+                return Ok(expected.info(&entry.sha256, &entry.origin));
+            }
+            return Ok(self.load(entry)?.info().clone());
+        }
+        if let Some(mut info) = Plugin::cached_info(&self.runtime, &entry.sha256) {
             info.sha256 = entry.sha256.clone();
             info.origin = entry.origin.clone();
+            check_expected(entry, &info)?;
             return Ok(info);
         }
         Ok(self.load(entry)?.info().clone())
@@ -270,20 +405,44 @@ impl Registry {
         Err(PluginError::new(name, PluginErrorKind::UnknownPlugin { known }))
     }
 
-    /// Every plugin, loaded, in registration order.
+    /// Every plugin in registration order: components loaded (sandboxed),
+    /// native libraries described by their lock entries, not opened.
     pub fn list(&self) -> Result<Vec<PluginSummary>, PluginError> {
         self.entries
             .iter()
             .map(|e| {
+                let info = if e.native.is_some() { self.info(e)? } else { self.load(e)?.info().clone() };
                 Ok(PluginSummary {
-                    info: self.load(e)?.info().clone(),
+                    info,
                     size_bytes: e.wasm.len(),
                     overrides_bundled: e.overrides_bundled,
                     native: e.native.is_some(),
+                    trusted: e.native.as_ref().is_some_and(|n| n.trusted),
                 })
             })
             .collect()
     }
+}
+
+/// A lock entry's plugin whose own info disagrees with the entry is refused.
+fn check_expected(entry: &Entry, info: &PluginInfo) -> Result<(), PluginError> {
+    match entry.expected.as_ref().and_then(|expected| expected.mismatch(info)) {
+        Some(why) => Err(PluginError::new(&entry.label, PluginErrorKind::BadLock(why))),
+        None => Ok(()),
+    }
+}
+
+fn not_private(root: &Path, path: &Path, why: &str) -> ferry_core::Error {
+    ferry_core::Problem::new(format!("refusing to load the plugins of the workspace {}", root.display()))
+        .why(format!(
+            "{}: {why}; a workspace another user can write could make ferry run their code or change what it deploys",
+            path.display()
+        ))
+        .hint(format!(
+            "if this project is yours, fix its owner and permissions (e.g. `chmod go-w {}`); otherwise copy it to a directory you own",
+            path.display()
+        ))
+        .into()
 }
 
 #[cfg(test)]
@@ -396,11 +555,53 @@ mod tests {
         bytes.push(0);
         std::fs::write(copilot.join("plugins/env.wasm"), bytes).unwrap();
         let err = registry(cache.path()).add_locked(&copilot, &lock).unwrap_err();
-        assert!(matches!(err.kind, PluginErrorKind::Tampered { .. }), "{err}");
+        assert!(
+            matches!(&err, WorkspacePluginsError::Plugin(e) if matches!(e.kind, PluginErrorKind::Tampered { .. })),
+            "{err}"
+        );
         assert!(err.to_string().contains(env.sha256), "{err}");
         std::fs::remove_file(copilot.join("plugins/env.wasm")).unwrap();
         let err = registry(cache.path()).add_locked(&copilot, &lock).unwrap_err();
         assert!(err.to_string().contains("ferry plugin remove env"), "{err}");
+    }
+
+    #[test]
+    fn a_lock_entry_whose_plugin_says_otherwise_is_refused() {
+        let cache = tempfile::tempdir().unwrap();
+        let copilot = cache.path().join("copilot");
+        std::fs::create_dir_all(copilot.join("plugins")).unwrap();
+        let env = ferry_bundled::BUNDLED.iter().find(|p| p.package.ends_with("environment")).unwrap();
+        std::fs::write(copilot.join("plugins/env.wasm"), env.wasm).unwrap();
+        let entry = crate::LockEntry {
+            name: "env".into(),
+            version: "1".into(),
+            kind: "environment".into(),
+            manifest_types: vec!["Environment".into(), "Backend Service".into()],
+            wit_version: "0.2.0".into(),
+            source: "env.wasm".into(),
+            path: "plugins/env.wasm".into(),
+            sha256: env.sha256.into(),
+            override_bundled: true,
+            native: false,
+            trusted: false,
+        };
+        let mut lock = Lock::default();
+        lock.upsert(entry.clone());
+        let mut registry = registry(cache.path());
+        registry.add_locked(&copilot, &lock).unwrap();
+        let err = registry.for_manifest_type("Backend Service").err().unwrap();
+        assert!(err.to_string().contains("claims manifest types [Environment]"), "{err}");
+        // Loaded first (cold cache), the check holds as well.
+        let cold = tempfile::tempdir().unwrap();
+        let mut registry = super::tests::registry(cold.path());
+        let mut renamed = entry;
+        renamed.manifest_types = vec!["Environment".into()];
+        renamed.name = "not-env".into();
+        let mut lock = Lock::default();
+        lock.upsert(renamed);
+        registry.add_locked(&copilot, &lock).unwrap();
+        let err = registry.get("not-env").err().unwrap();
+        assert!(err.to_string().contains("says name `environment`"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The sandbox a plugin call runs in: a fresh store with an empty WASI
 //! context (no files, environment, arguments, network or real clock),
-//! stderr captured to quote panics, and memory/time limits.
+//! stderr captured to quote panics, randomness from a fixed seed (a render
+//! is reproducible), and limits per call: total memory across all linear
+//! memories, few instances, memories and tables, and time.
 
 use crate::wit;
 use wasmtime::component::{Linker, ResourceTable};
@@ -38,24 +40,88 @@ impl State {
     }
 }
 
-/// Caps linear memory and tables, and remembers that the cap was hit so the
-/// error can say "memory limit" rather than a bare trap.
+/// Caps the memory of one call, summed over every linear memory the call
+/// creates (not per memory), the number of instances, memories and tables,
+/// and table sizes; remembers that a cap was hit so the error can say which
+/// limit rather than a bare trap.
 pub struct MemoryLimiter {
     pub max_bytes: usize,
+    /// Bytes of linear memory granted so far in this store.
+    pub used_bytes: usize,
     pub hit: bool,
+    pub limits: crate::Limits,
+}
+
+impl MemoryLimiter {
+    pub fn new(limits: crate::Limits) -> Self {
+        MemoryLimiter { max_bytes: limits.memory_bytes, used_bytes: 0, hit: false, limits }
+    }
 }
 
 impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        if desired > self.max_bytes {
-            self.hit = true;
-            return Ok(false);
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let growth = desired.saturating_sub(current);
+        match self.used_bytes.checked_add(growth) {
+            Some(total) if total <= self.max_bytes => {
+                self.used_bytes = total;
+                Ok(true)
+            }
+            _ => {
+                self.hit = true;
+                Ok(false)
+            }
         }
-        Ok(true)
     }
 
     fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        Ok(desired <= 100_000)
+        Ok(desired <= self.limits.table_elements)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories
+    }
+}
+
+/// The randomness a plugin sees: the same stream on every call (SplitMix64
+/// from a fixed seed), so a render never differs run to run. Plugins render
+/// templates; they have no use for secrets.
+pub struct FixedRandom(u64);
+
+impl FixedRandom {
+    pub fn new() -> Self {
+        FixedRandom(0x6665_7272_7921_2121)
+    }
+}
+
+impl rand_core::TryRng for FixedRandom {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok((self.try_next_u64()? >> 32) as u32)
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        Ok(z ^ (z >> 31))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for chunk in dst.chunks_mut(8) {
+            let bytes = self.try_next_u64()?.to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+        Ok(())
     }
 }
 
@@ -93,7 +159,7 @@ pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<State>> {
 }
 
 /// A fresh store for one call.
-pub fn store(engine: &Engine, memory_bytes: usize, deadline_ticks: u64) -> Store<State> {
+pub fn store(engine: &Engine, limits: crate::Limits, deadline_ticks: u64) -> Store<State> {
     let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
     let wasi = WasiCtxBuilder::new()
         .stderr(stderr.clone())
@@ -102,15 +168,13 @@ pub fn store(engine: &Engine, memory_bytes: usize, deadline_ticks: u64) -> Store
         .allow_ip_name_lookup(false)
         .wall_clock(FrozenClock)
         .monotonic_clock(FrozenClock)
+        .secure_random(FixedRandom::new())
+        .insecure_random(FixedRandom::new())
         .insecure_random_seed(0)
+        .max_random_size(1 << 20)
         .build();
-    let state = State {
-        wasi,
-        table: ResourceTable::new(),
-        limiter: MemoryLimiter { max_bytes: memory_bytes, hit: false },
-        stderr,
-        logs: Vec::new(),
-    };
+    let state =
+        State { wasi, table: ResourceTable::new(), limiter: MemoryLimiter::new(limits), stderr, logs: Vec::new() };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);
     store.set_epoch_deadline(deadline_ticks);

@@ -16,6 +16,7 @@ mod plugin_inspect;
 mod plugin_install;
 mod plugin_ls;
 mod plugin_new;
+mod plugin_trust;
 mod secret;
 
 use crate::cli::{AppCommand, Cli, Command, EnvCommand, JobCommand, PluginCommand, SecretCommand, SvcCommand};
@@ -60,6 +61,8 @@ pub fn dispatch(cli: Cli, out: &Output) -> Result<()> {
         Command::Plugin(PluginCommand::Build(args)) => plugin_build::run(args, out),
         Command::Plugin(PluginCommand::Install(args)) => plugin_install::install(args, out),
         Command::Plugin(PluginCommand::Remove { name }) => plugin_install::remove(&name, out),
+        Command::Plugin(PluginCommand::Trust { name }) => plugin_trust::trust(&name, out),
+        Command::Plugin(PluginCommand::Untrust { name }) => plugin_trust::untrust(&name, out),
     }
 }
 

@@ -5,17 +5,15 @@
 use crate::cli::PluginInstall;
 use crate::output::Output;
 use anyhow::{Context, Result, bail};
-use ferry_runtime::{Lock, LockEntry, PluginOrigin, Registry, Runtime, RuntimeConfig};
+use ferry_runtime::{Lock, LockEntry, PLUGINS_DIR, PluginOrigin, Registry, Runtime, RuntimeConfig, TrustStore};
 use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Where installed components are copied, inside `copilot/`.
-const PLUGINS_DIR: &str = "plugins";
-
 pub fn install(args: PluginInstall, out: &Output) -> Result<()> {
     let ws = super::workspace(None)?;
+    ws.check_private()?;
     let (bytes, source) = fetch(&args.source, &ws.root)?;
     let sha256 = ferry_core_sha256(&bytes);
     if let Some(expected) = &args.sha256 {
@@ -46,6 +44,15 @@ pub fn install(args: PluginInstall, out: &Output) -> Result<()> {
         }
     }
     let info = candidate.list()?.remove(0).info;
+    // The name becomes a file under copilot/plugins/: it must never be a path.
+    if let Err(why) = ferry_core::naming::check_plugin_name(&info.name) {
+        bail!(
+            "refusing to install {source}: its info() names it `{}`, which is not a valid plugin name: {why}
+hint: plugin names are {}; ask its author to rename it",
+            info.name.escape_debug(),
+            ferry_core::naming::NAME_RULE
+        );
+    }
 
     let mut lock = Lock::load(&ws.copilot_dir)?;
     let previous = lock.remove(&info.name);
@@ -109,6 +116,11 @@ pub fn install(args: PluginInstall, out: &Output) -> Result<()> {
         trusted: native,
     });
     lock.save(&ws.copilot_dir)?;
+    if native {
+        let mut store = TrustStore::load()?;
+        store.trust(&ws.root, &info.name, &sha256);
+        store.save()?;
+    }
 
     if args.json {
         out.json(&super::plugin_ls::plugin_json(
@@ -152,6 +164,11 @@ pub fn install(args: PluginInstall, out: &Output) -> Result<()> {
                     info.name
                 ),
             );
+            out.note(&format!(
+                "your trust is recorded for you only ({}); others who clone this project run `ferry plugin trust {}` themselves",
+                TrustStore::path()?.display(),
+                info.name
+            ));
         }
     }
     if !overridden.is_empty() {
@@ -171,7 +188,7 @@ fn check_native(args: &PluginInstall, native: bool) -> Result<Option<PathBuf>> {
             "{source} is not a native library, so --trust-native does not apply\nhint: install WebAssembly components without it: they run sandboxed"
         ),
         (true, false) => bail!(
-            "refusing to install {source}: it is a native library, not a WebAssembly component. Native plugins are not sandboxed: they run inside ferry with all of its permissions (your files, network and AWS credentials)\nhint: if you trust its author and its build, install it with --trust-native (recorded as trusted in copilot/plugins.lock); otherwise ask for a wasm build (`ferry plugin build`)"
+            "refusing to install {source}: it is a native library, not a WebAssembly component. Native plugins are not sandboxed: they run inside ferry with all of its permissions (your files, network and AWS credentials)\nhint: if you trust its author and its build, install it with --trust-native (your trust is recorded for you only, in your config directory); otherwise ask for a wasm build (`ferry plugin build`)"
         ),
         (true, true) if source.contains("://") => bail!(
             "refusing to install {source}: native plugins install only from a local path\nhint: download it, check it, and install the file with --trust-native"
@@ -182,6 +199,7 @@ fn check_native(args: &PluginInstall, native: bool) -> Result<Option<PathBuf>> {
 
 pub fn remove(name: &str, out: &Output) -> Result<()> {
     let ws = super::workspace(None)?;
+    ws.check_private()?;
     let mut lock = Lock::load(&ws.copilot_dir)?;
     let Some(entry) = lock.remove(name) else {
         let installed: Vec<&str> = lock.plugins.iter().map(|p| p.name.as_str()).collect();
@@ -194,14 +212,29 @@ pub fn remove(name: &str, out: &Output) -> Result<()> {
     };
     remove_installed_file(&ws.copilot_dir, &entry);
     lock.save(&ws.copilot_dir)?;
+    if entry.native
+        && let Ok(mut store) = TrustStore::load()
+        && store.untrust(&ws.root, &entry.name)
+    {
+        let _ = store.save();
+    }
     out.status("Removed", &format!("{} {} from copilot/plugins.lock", entry.name, entry.version));
     Ok(())
 }
 
-/// Deletes a component ferry copied in; one referenced elsewhere is left alone.
+/// Deletes the file a (validated) lock entry names, and only when it really
+/// is inside `copilot/plugins/` once symlinks are resolved.
 fn remove_installed_file(copilot_dir: &Path, entry: &LockEntry) {
-    if entry.path.starts_with(&format!("{PLUGINS_DIR}/")) {
-        let _ = std::fs::remove_file(entry.resolved_path(copilot_dir));
+    if ferry_runtime::check_relative_plugin_path(&entry.path).is_err() {
+        return;
+    }
+    let path = entry.resolved_path(copilot_dir);
+    let (Ok(plugins), Some(parent)) = (copilot_dir.join(PLUGINS_DIR).canonicalize(), path.parent()) else { return };
+    let Ok(parent) = parent.canonicalize() else { return };
+    if parent.starts_with(&plugins)
+        && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() || m.file_type().is_symlink())
+    {
+        let _ = std::fs::remove_file(path);
     }
 }
 

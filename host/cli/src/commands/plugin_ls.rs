@@ -36,6 +36,7 @@ pub fn run(json: bool, out: &Output) -> Result<()> {
                     "overridesBundled": p.overrides_bundled,
                     "bundled": p.info.origin.is_bundled(),
                     "native": p.native,
+                    "trusted": p.trusted,
                     "sha256": p.info.sha256,
                     "sizeBytes": p.size_bytes,
                     }),
@@ -55,8 +56,10 @@ pub fn run(json: bool, out: &Output) -> Result<()> {
                 p.info.manifest_types.join(", "),
                 {
                     let mut source = p.info.origin.source();
-                    if p.native {
+                    if p.native && p.trusted {
                         source.push_str(" (native, not sandboxed)");
+                    } else if p.native {
+                        source.push_str(" (native, NOT TRUSTED by you: `ferry plugin trust` to allow it)");
                     }
                     if p.overrides_bundled {
                         source.push_str(" (overrides bundled)");

@@ -1,6 +1,10 @@
 //! A hostile plugin for the sandbox tests. It implements the WIT exports
 //! directly (not the SDK's `Plugin` trait) so it can also return output the
 //! SDK would never produce. The manifest's `attack` field picks the attack.
+//! Attacks a Rust crate cannot express are made from its built component by
+//! the tests: tests/trust.rs appends core instances, each with its own
+//! memory (many memories, or a large total), and rewrites its `info()` name
+//! into a path.
 
 use ferry_plugin_sdk::bindings::service::exports::ferry::plugin::service::Guest;
 use ferry_plugin_sdk::bindings::wit::{
