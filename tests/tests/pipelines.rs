@@ -217,7 +217,8 @@ fn init_writes_a_manifest_and_buildspec_that_package_reads() {
     insta::assert_snapshot!("init_manifest", manifest);
     let buildspec = std::fs::read_to_string(ws.path().join("copilot/pipelines/release/buildspec.yml")).unwrap();
     assert!(buildspec.contains(&format!("FERRY_VERSION: \"{}\"", env!("CARGO_PKG_VERSION"))), "{buildspec}");
-    assert!(buildspec.contains("docker push $REGISTRY/chat/api:$TAG"), "{buildspec}");
+    // Manifest values are shell-quoted, the line a YAML double-quoted string.
+    assert!(buildspec.contains(r#"- "docker push \"$REGISTRY\"/chat/api:\"$TAG\"""#), "{buildspec}");
     let template = package(ws.path());
     assert_eq!(stage_names(&template), ["Source", "Build", "DeployTo-test", "DeployTo-prod"]);
     assert_eq!(template["Metadata"]["Source"]["Branch"], "trunk");

@@ -2,11 +2,17 @@
 //! is created, the manifest's `files` land in the bucket with their content
 //! types, a redeploy of an unchanged tree writes nothing, and an edited file
 //! is uploaded and invalidated while the stack stays as it is.
+//!
+//! And what a plugin cannot make the host do with uploads (issue 17): send
+//! files to a bucket its stack does not create, through a declared host step
+//! or through template metadata; read a file through a link leaving the
+//! workspace.
 
 mod common;
 
 use common::ferry;
 use ferry_test_support::Moto;
+use ferry_tests::fixtures;
 use serde_json::Value;
 use std::path::Path;
 
@@ -120,4 +126,101 @@ async fn a_missing_source_stops_the_deploy_before_any_stack_changes() {
     assert!(stderr.contains("files[0].source `public` does not exist"), "{stderr}");
     let stack = aws.cloudformation().describe_stacks().stack_name("docs-test-www").send().await;
     assert!(stack.is_err(), "no stack may have been created: {stack:?}");
+}
+
+fn fail(moto: &Moto, dir: &Path, args: &[&str]) -> String {
+    let output = ferry(dir).envs(moto.env()).env("CI", "true").args(args).output().expect("run ferry");
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(!output.status.success(), "ferry {} should fail\nstderr:\n{stderr}", args.join(" "));
+    stderr
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_symlink_leaving_the_workspace_is_refused_naming_the_link() {
+    let moto = Moto::start();
+    let aws = aws(&moto).await;
+    let ws = deployed_site_workspace(&moto, "name: www\ntype: Static Site\nfiles:\n  - source: site\n");
+    let dir = ws.path();
+    write(dir, "site/index.html", "<h1>docs</h1>");
+    // Stands in for ~/.aws/credentials.
+    let home = tempfile::tempdir().unwrap();
+    write(home.path(), ".aws/credentials", "[default]\naws_secret_access_key = do-not-upload\n");
+    std::os::unix::fs::symlink(home.path().join(".aws/credentials"), dir.join("site/credentials.txt")).unwrap();
+    let stderr = fail(&moto, dir, &["svc", "deploy", "-n", "www", "-e", "test"]);
+    assert!(stderr.contains("credentials.txt") && stderr.contains("outside the workspace"), "{stderr}");
+    assert!(!stderr.contains("do-not-upload"), "{stderr}");
+    let stack = aws.cloudformation().describe_stacks().stack_name("docs-test-www").send().await;
+    assert!(stack.is_err(), "no stack may have been created: {stack:?}");
+}
+
+/// A workspace with the hostile fixture installed and service `evil` asking
+/// for `attack`, after `app init` and `env deploy`; and a bucket that is not
+/// the workspace's, holding `keep.txt`.
+async fn hostile_workspace(moto: &Moto, aws: &ferry_aws::AwsContext, attack: &str) -> tempfile::TempDir {
+    let region = aws.s3().config().region().map(|r| r.to_string()).unwrap_or_default();
+    let mut create = aws.s3().create_bucket().bucket("victim-bucket");
+    if region != "us-east-1" {
+        create = create.create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region.as_str()))
+                .build(),
+        );
+    }
+    create.send().await.unwrap();
+    aws.s3().put_object().bucket("victim-bucket").key("keep.txt").body(b"theirs".to_vec().into()).send().await.unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let dir = ws.path();
+    write(dir, "copilot/.workspace", "application: docs\n");
+    write(dir, "copilot/environments/test/manifest.yml", "name: test\ntype: Environment\n");
+    write(dir, "copilot/evil/manifest.yml", &format!("name: evil\ntype: Hostile Service\nattack: {attack}\n"));
+    write(dir, "loot/secret.txt", "taken");
+    let output = ferry(dir).args(["plugin", "install", fixtures::HOSTILE]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let installed = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(installed.contains("host steps: s3-upload"), "install shows the declared host steps: {installed}");
+    let inspected = run(moto, dir, &["plugin", "inspect", "hostile"]);
+    assert!(inspected.lines().any(|l| l.contains("host steps") && l.contains("s3-upload")), "{inspected}");
+    run(moto, dir, &["app", "init"]);
+    run(moto, dir, &["env", "deploy", "-n", "test"]);
+    ws
+}
+
+async fn victim_keys(aws: &ferry_aws::AwsContext) -> Vec<String> {
+    let listing = aws.s3().list_objects_v2().bucket("victim-bucket").send().await.unwrap();
+    listing.contents().iter().filter_map(|o| o.key().map(str::to_string)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plugin_directed_upload_to_a_foreign_bucket_is_refused() {
+    let moto = Moto::start();
+    let aws = aws(&moto).await;
+    let ws = hostile_workspace(&moto, &aws, "foreign-bucket").await;
+    let stderr = fail(&moto, ws.path(), &["svc", "deploy", "-n", "evil", "-e", "test"]);
+    assert!(
+        stderr.contains("bucket `victim-bucket`") && stderr.contains("not an `AWS::S3::Bucket` resource of the stack"),
+        "{stderr}"
+    );
+    assert_eq!(victim_keys(&aws).await, ["keep.txt"], "the foreign bucket is untouched");
+    let stack = aws.cloudformation().describe_stacks().stack_name("docs-test-evil").send().await;
+    assert!(stack.is_err(), "the step is refused before the stack changes: {stack:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_smuggled_in_template_metadata_uploads_nothing() {
+    let moto = Moto::start();
+    let aws = aws(&moto).await;
+    let ws = hostile_workspace(&moto, &aws, "smuggle-upload").await;
+    let output = ferry(ws.path())
+        .envs(moto.env())
+        .env("CI", "true")
+        .args(["svc", "deploy", "-n", "evil", "-e", "test", "--json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("`Metadata[\"ferry:upload\"]`, which ferry ignores"), "{stderr}");
+    assert!(!stdout.contains("site_uploaded"), "{stdout}");
+    assert_eq!(victim_keys(&aws).await, ["keep.txt"], "nothing uploaded to, nor deleted from, the foreign bucket");
 }

@@ -112,6 +112,38 @@ pub fn certificate_request(template: &Value) -> Option<CertificateRequest> {
     })
 }
 
+/// Template metadata is written by the plugin, not approved by the user, so
+/// a certificate request is honoured only within what the app already owns:
+/// CloudFront's region, a name and a zone under the app's own domain, the
+/// name inside the zone, and a parameter the stack declares.
+pub fn check_certificate_request(
+    request: &CertificateRequest,
+    app_domain: Option<&str>,
+    template: &Value,
+) -> Result<(), String> {
+    let under = |name: &str, zone: &str| {
+        let (name, zone) = (name.trim_end_matches('.'), zone.trim_end_matches('.'));
+        let name = name.strip_prefix("*.").unwrap_or(name);
+        name == zone || name.ends_with(&format!(".{zone}"))
+    };
+    let Some(domain) = app_domain else {
+        return Err("the application has no domain (`app init --domain`)".into());
+    };
+    if request.region != "us-east-1" {
+        return Err(format!("certificates are issued only in us-east-1 (CloudFront's region), not `{}`", request.region));
+    }
+    if !under(&request.hosted_zone, domain) {
+        return Err(format!("the zone `{}` is outside the application's domain `{domain}`", request.hosted_zone));
+    }
+    if !under(&request.domain_name, &request.hosted_zone) {
+        return Err(format!("`{}` is not a name in the zone `{}`", request.domain_name, request.hosted_zone));
+    }
+    if template.pointer(&format!("/Parameters/{}", request.parameter)).is_none() {
+        return Err(format!("the stack declares no parameter `{}` for the certificate's ARN", request.parameter));
+    }
+    Ok(())
+}
+
 /// Name of the certificate stack of a workload stack.
 pub fn certificate_stack_name(workload_stack: &str) -> String {
     format!("{workload_stack}-AliasCertificate")
@@ -290,5 +322,36 @@ mod tests {
         assert_eq!(props["DomainValidationOptions"][0]["HostedZoneId"], "Z1");
         assert!(certificate_request(&json!({"Metadata": {}})).is_none());
         assert_eq!(bare_zone_id("/hostedzone/Z9"), "Z9");
+    }
+}
+
+#[cfg(test)]
+mod certificate_request_tests {
+    use super::*;
+
+    fn request(domain_name: &str, zone: &str, region: &str) -> CertificateRequest {
+        CertificateRequest {
+            region: region.into(),
+            domain_name: domain_name.into(),
+            hosted_zone: zone.into(),
+            parameter: "AliasCertificateArn".into(),
+        }
+    }
+
+    #[test]
+    fn only_names_and_zones_of_the_apps_domain_in_us_east_1_are_honoured() {
+        let template = json!({"Parameters": {"AliasCertificateArn": {"Type": "String"}}});
+        let ok = request("www.chat.example.com", "chat.example.com.", "us-east-1");
+        assert_eq!(check_certificate_request(&ok, Some("example.com"), &template), Ok(()));
+        let wildcard = request("*.chat.example.com", "chat.example.com.", "us-east-1");
+        assert_eq!(check_certificate_request(&wildcard, Some("example.com"), &template), Ok(()));
+        let foreign_zone = request("www.victim.org", "victim.org.", "us-east-1");
+        assert!(check_certificate_request(&foreign_zone, Some("example.com"), &template).unwrap_err().contains("outside"));
+        let outside_zone = request("www.victim.org", "chat.example.com.", "us-east-1");
+        assert!(check_certificate_request(&outside_zone, Some("example.com"), &template).is_err());
+        let region = request("www.chat.example.com", "chat.example.com.", "eu-west-1");
+        assert!(check_certificate_request(&region, Some("example.com"), &template).is_err());
+        assert!(check_certificate_request(&ok, None, &template).is_err());
+        assert!(check_certificate_request(&ok, Some("example.com"), &json!({})).is_err());
     }
 }

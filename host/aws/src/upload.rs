@@ -1,7 +1,10 @@
-//! Executes a static site's upload plan: makes the bucket hold exactly the
-//! planned objects (changed files uploaded, stale ones deleted — the bucket
-//! is versioned, so a deletion can be undone) and invalidates the CloudFront
-//! cache when anything changed. Unchanged files cost nothing but one listing.
+//! Executes a static site's upload step: makes the bucket hold exactly the
+//! planned objects under the step's destination prefixes (changed files
+//! uploaded, stale ones under those prefixes deleted — the bucket is
+//! versioned, so a deletion can be undone; objects elsewhere in the bucket
+//! are never touched) and invalidates the CloudFront cache when anything
+//! changed. Unchanged files cost nothing but one listing. The caller resolves
+//! `bucket` from the stack's own resources (see `ferry_core::upload`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -30,13 +33,15 @@ pub struct UploadReport {
     pub invalidation: Option<String>,
 }
 
-/// Brings `bucket` in line with `objects`; invalidates `distribution` (all
-/// paths) when an object was uploaded or deleted.
+/// Brings `bucket` in line with `objects`, deleting stale objects only under
+/// `prefixes` (see `ferry_core::upload::destination_prefixes`); invalidates
+/// `distribution` (all paths) when an object was uploaded or deleted.
 pub async fn sync_site(
     aws: &AwsContext,
     bucket: &str,
     distribution: Option<&str>,
     objects: &BTreeMap<String, PlannedObject>,
+    prefixes: &[String],
 ) -> Result<UploadReport, AwsError> {
     let s3 = aws.s3();
     let live = list_etags(&s3, bucket).await?;
@@ -70,7 +75,9 @@ pub async fn sync_site(
         report.bytes_uploaded += size;
     }
 
-    let stale: Vec<&String> = live.keys().filter(|k| !objects.contains_key(*k)).collect();
+    let mut stale: Vec<&String> =
+        live.keys().filter(|k| !objects.contains_key(*k) && ferry_core::upload::under_prefixes(k, prefixes)).collect();
+    stale.sort();
     for chunk in stale.chunks(1000) {
         let ids = chunk
             .iter()

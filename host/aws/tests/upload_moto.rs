@@ -72,8 +72,8 @@ async fn sync_uploads_changes_only_deletes_stale_files_and_invalidates() {
     write(ws.path(), "dist/js/app.js", "console.log(1)");
     write(ws.path(), "dist/js/app.js.map", "{}");
     let plan = UploadPlan {
-        bucket_output: "BucketName".into(),
-        distribution_output: Some("DistributionId".into()),
+        bucket: "Bucket".into(),
+        distribution: Some("CloudFrontDistribution".into()),
         files: vec![FileRule {
             source: "dist".into(),
             destination: "/".into(),
@@ -83,7 +83,15 @@ async fn sync_uploads_changes_only_deletes_stale_files_and_invalidates() {
         }],
     };
 
-    let first = sync_site(&aws, "site-bucket", Some(&distribution), &collect(&plan, ws.path()).unwrap()).await.unwrap();
+    let first = sync_site(
+        &aws,
+        "site-bucket",
+        Some(&distribution),
+        &collect(&plan, ws.path()).unwrap(),
+        &ferry_core::upload::destination_prefixes(&plan),
+    )
+    .await
+    .unwrap();
     assert_eq!((first.uploaded, first.unchanged, first.deleted), (2, 0, 0), "{first:?}");
     assert_eq!(first.bytes_uploaded, 11 + 14);
     assert!(first.invalidation.is_some(), "{first:?}");
@@ -92,14 +100,30 @@ async fn sync_uploads_changes_only_deletes_stale_files_and_invalidates() {
     assert_eq!(head.content_type(), Some("text/html; charset=utf-8"));
 
     let writes_before = aws.calls.mutating();
-    let again = sync_site(&aws, "site-bucket", Some(&distribution), &collect(&plan, ws.path()).unwrap()).await.unwrap();
+    let again = sync_site(
+        &aws,
+        "site-bucket",
+        Some(&distribution),
+        &collect(&plan, ws.path()).unwrap(),
+        &ferry_core::upload::destination_prefixes(&plan),
+    )
+    .await
+    .unwrap();
     assert_eq!((again.uploaded, again.unchanged, again.deleted, again.invalidation.clone()), (0, 2, 0, None));
     assert_eq!(aws.calls.mutating(), writes_before, "an unchanged site must not write: {:?}", aws.calls.snapshot());
 
     write(ws.path(), "dist/js/app.js", "console.log(2)");
     write(ws.path(), "dist/site.css", "h1{}");
     std::fs::remove_file(ws.path().join("dist/index.html")).unwrap();
-    let edit = sync_site(&aws, "site-bucket", Some(&distribution), &collect(&plan, ws.path()).unwrap()).await.unwrap();
+    let edit = sync_site(
+        &aws,
+        "site-bucket",
+        Some(&distribution),
+        &collect(&plan, ws.path()).unwrap(),
+        &ferry_core::upload::destination_prefixes(&plan),
+    )
+    .await
+    .unwrap();
     assert_eq!((edit.uploaded, edit.unchanged, edit.deleted), (2, 0, 1), "{edit:?}");
     assert!(edit.invalidation.is_some());
     assert_eq!(keys(&aws).await, ["js/app.js", "site.css"]);
@@ -114,7 +138,7 @@ async fn a_missing_bucket_is_an_error_naming_it() {
     let ws = tempfile::tempdir().unwrap();
     write(ws.path(), "index.html", "x");
     let plan = UploadPlan {
-        bucket_output: "BucketName".into(),
+        bucket: "Bucket".into(),
         distribution_output: None,
         files: vec![FileRule {
             source: "index.html".into(),
@@ -124,7 +148,15 @@ async fn a_missing_bucket_is_an_error_naming_it() {
             reinclude: vec![],
         }],
     };
-    let err = sync_site(&aws, "no-such-bucket", None, &collect(&plan, ws.path()).unwrap()).await.unwrap_err();
+    let err = sync_site(
+        &aws,
+        "no-such-bucket",
+        None,
+        &collect(&plan, ws.path()).unwrap(),
+        &ferry_core::upload::destination_prefixes(&plan),
+    )
+    .await
+    .unwrap_err();
     let text = err.to_string();
     assert!(text.contains("no-such-bucket"), "{text}");
     assert!(text.contains("s3:ListObjectsV2"), "{text}");

@@ -87,6 +87,8 @@ pub struct RenderedWorkload {
     pub warnings: Vec<Problem>,
     /// What each resource is, by logical ID (from the plugin), for deploy progress.
     pub descriptions: std::collections::HashMap<String, String>,
+    /// Host actions the plugin declared and asked for (checked at deploy).
+    pub host_steps: Vec<ferry_plugin_protocol::host_steps::HostStep>,
 }
 
 /// A rendered environment stack.
@@ -102,6 +104,7 @@ struct PluginOutput {
     parameters: serde_json::Map<String, Value>,
     descriptions: std::collections::HashMap<String, String>,
     warnings: Vec<Problem>,
+    host_steps: Vec<ferry_plugin_protocol::host_steps::HostStep>,
 }
 
 /// Picks the plugin for a manifest type; an unknown type is an error at the
@@ -153,6 +156,7 @@ fn validate_and_render(
             parameters: rendered.parameters,
             descriptions: rendered.descriptions.into_iter().collect(),
             warnings: diagnostics,
+            host_steps: rendered.host_steps,
         }),
         RenderOutcome::Invalid(more) => {
             let mut problems = diagnostics;
@@ -219,6 +223,7 @@ pub fn render_workload(
         addons_template: addons.map(|a| a.template),
         warnings: output.warnings,
         descriptions: output.descriptions,
+        host_steps: output.host_steps,
     })
 }
 
@@ -229,6 +234,14 @@ pub fn render_environment(ws: &Workspace, registry: &Registry, setup: &EnvRender
     let plugin = plugin_for(registry, &effective)?;
     let context = setup.context(&setup.env);
     let output = validate_and_render(&plugin, &effective, &context)?;
+    if let Some(step) = output.host_steps.first() {
+        anyhow::bail!(
+            "plugin `{}` asked for a `{}` host step for environment `{}`; host steps are carried out for services and jobs only",
+            plugin.info().name,
+            step.kind(),
+            setup.env
+        );
+    }
     let stack = stack::environment_stack(&setup.app, &setup.env, output.fragment, output.parameters, &IndexMap::new())
         .with_context(|| format!("cannot assemble the stack of environment `{}`", setup.env))?;
     Ok(RenderedEnvironment { stack, warnings: output.warnings, descriptions: output.descriptions })

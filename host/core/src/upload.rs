@@ -1,6 +1,15 @@
-//! Static-site uploads: the plan a plugin leaves in its template's
-//! `Metadata["ferry:upload"]` (plugins cannot read the workspace), turned
-//! into the exact set of bucket objects the workspace's files make.
+//! Static-site uploads: the `s3-upload` host step a plugin declares and
+//! returns beside its template (plugin ABI 0.3; plugins cannot read the
+//! workspace), checked against the stack it belongs to and turned into the
+//! exact set of bucket objects the workspace's files make.
+//!
+//! What a plugin can make the host do here is bounded: the bucket (and the
+//! distribution) are logical IDs of resources the same template creates,
+//! resolved from the deployed stack, never names the plugin supplies; every
+//! file read is inside the workspace after following links; stale objects
+//! are deleted only under the destination prefixes of the step's rules.
+//! Template `Metadata["ferry:upload"]` (how plugins asked before 0.3) is
+//! ignored: any plugin can write metadata.
 //!
 //! Filters follow Copilot's (and the AWS CLI's) rules: `*` matches any
 //! characters including `/`, `?` one character, `[seq]` and `[!seq]` a class;
@@ -11,35 +20,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use md5::{Digest, Md5};
-use serde::Deserialize;
 use serde_json::Value;
 
-/// Where the plan sits in a rendered template's `Metadata`.
-pub const UPLOAD_METADATA_KEY: &str = "ferry:upload";
+pub use ferry_plugin_protocol::host_steps::{S3Upload as UploadPlan, UploadRule as FileRule};
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct UploadPlan {
-    /// Stack output holding the bucket name.
-    pub bucket_output: String,
-    /// Stack output holding the CloudFront distribution to invalidate.
-    #[serde(default)]
-    pub distribution_output: Option<String>,
-    pub files: Vec<FileRule>,
-}
+/// Where plugins before ABI 0.3 left their plan; now ignored, with a warning.
+pub const LEGACY_METADATA_KEY: &str = "ferry:upload";
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct FileRule {
-    /// File or directory, relative to the workspace root.
-    pub source: String,
-    /// Key prefix in the bucket (`/` = the root).
-    pub destination: String,
-    #[serde(default)]
-    pub recursive: bool,
-    #[serde(default)]
-    pub exclude: Vec<String>,
-    #[serde(default)]
-    pub reinclude: Vec<String>,
-}
+/// Resource types an upload step may name.
+pub const BUCKET_TYPE: &str = "AWS::S3::Bucket";
+pub const DISTRIBUTION_TYPE: &str = "AWS::CloudFront::Distribution";
 
 /// One object the bucket must hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,50 +46,102 @@ pub struct PlannedObject {
 
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
-    #[error("the upload plan in the template is malformed: {0}")]
-    BadPlan(String),
+    #[error(
+        "the plugin's s3-upload step names {what} `{id}`, which is not an `{expected}` resource of the stack it renders{found}\nhint: a plugin may only upload to a bucket its own template creates; the plugin is wrong, not the manifest"
+    )]
+    ForeignResource { what: &'static str, id: String, expected: &'static str, found: String },
     #[error("files[{index}].source `{entry}` does not exist in the workspace ({path})")]
     MissingSource { index: usize, entry: String, path: PathBuf },
     #[error("files[{index}].source `{entry}` is a directory; set `recursive: true` to upload its contents")]
     DirectoryNotRecursive { index: usize, entry: String },
     #[error("files[{index}].source `{entry}` leaves the workspace; sources are relative to the workspace root")]
     OutsideWorkspace { index: usize, entry: String },
+    #[error(
+        "{link} is a symbolic link to {target}, outside the workspace {root}; ferry uploads only files inside the workspace\nhint: replace the link with the file itself, or exclude it from `files`"
+    )]
+    SymlinkOutside { link: PathBuf, target: PathBuf, root: PathBuf },
     #[error("{path} links back to a directory that contains it; remove the link or exclude it from `files`")]
     SymlinkLoop { path: PathBuf },
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
 }
 
-/// The plan of a rendered template, if the plugin left one.
-pub fn plan_of(template: &Value) -> Result<Option<UploadPlan>, UploadError> {
-    match template.pointer(&format!("/Metadata/{UPLOAD_METADATA_KEY}")) {
-        None => Ok(None),
-        Some(plan) => serde_json::from_value(plan.clone()).map(Some).map_err(|e| UploadError::BadPlan(e.to_string())),
+/// True when a template carries a pre-0.3 upload request in its metadata,
+/// which is ignored (the caller warns).
+pub fn has_legacy_metadata(template: &Value) -> bool {
+    template.pointer(&format!("/Metadata/{LEGACY_METADATA_KEY}")).is_some()
+}
+
+/// Checks that the step's bucket (and distribution) are resources of the
+/// stack's own template, of the right type.
+pub fn check_against_template(plan: &UploadPlan, template: &Value) -> Result<(), UploadError> {
+    let check = |what: &'static str, id: &str, expected: &'static str| {
+        let found = template.get("Resources").and_then(|r| r.get(id)).and_then(|r| r.get("Type"));
+        match found.and_then(Value::as_str) {
+            Some(t) if t == expected => Ok(()),
+            Some(t) => Err(UploadError::ForeignResource {
+                what,
+                id: id.to_string(),
+                expected,
+                found: format!(" (it is an `{t}`)"),
+            }),
+            None => Err(UploadError::ForeignResource {
+                what,
+                id: id.to_string(),
+                expected,
+                found: " (the template has no such resource)".into(),
+            }),
+        }
+    };
+    check("bucket", &plan.bucket, BUCKET_TYPE)?;
+    if let Some(distribution) = &plan.distribution {
+        check("distribution", distribution, DISTRIBUTION_TYPE)?;
     }
+    Ok(())
+}
+
+/// Key prefixes (no leading or trailing `/`; "" is the whole bucket) the
+/// step's rules write under: stale objects are deleted only there.
+pub fn destination_prefixes(plan: &UploadPlan) -> Vec<String> {
+    let mut prefixes: Vec<String> = plan.files.iter().map(|r| r.destination.trim_matches('/').to_string()).collect();
+    prefixes.sort();
+    prefixes.dedup();
+    prefixes
+}
+
+/// True when `key` is under one of `prefixes` (a whole path segment: `assets`
+/// covers `assets/a.css`, not `assets2/a.css`).
+pub fn under_prefixes(key: &str, prefixes: &[String]) -> bool {
+    prefixes.iter().any(|p| p.is_empty() || key.strip_prefix(p.as_str()).is_some_and(|rest| rest.starts_with('/')))
 }
 
 /// Every object the plan asks for, keyed by object key (a later rule wins
 /// when two rules produce the same key, as later copies would overwrite).
+/// Sources and every file under them are canonicalised and must stay inside
+/// the workspace: a symbolic link leading out is an error naming the link.
 pub fn collect(plan: &UploadPlan, workspace_root: &Path) -> Result<BTreeMap<String, PlannedObject>, UploadError> {
+    let root = std::fs::canonicalize(workspace_root)
+        .map_err(|source| UploadError::Read { path: workspace_root.to_path_buf(), source })?;
     let mut objects = BTreeMap::new();
     for (index, rule) in plan.files.iter().enumerate() {
         let relative = Path::new(&rule.source);
         if relative.is_absolute() || relative.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
             return Err(UploadError::OutsideWorkspace { index, entry: rule.source.clone() });
         }
-        let source = workspace_root.join(relative);
+        let source = root.join(relative);
         let meta = std::fs::metadata(&source).map_err(|_| UploadError::MissingSource {
             index,
             entry: rule.source.clone(),
             path: source.clone(),
         })?;
+        inside(&source, &root)?;
         let prefix = rule.destination.trim_matches('/');
         let mut files = Vec::new();
         if meta.is_dir() {
             if !rule.recursive {
                 return Err(UploadError::DirectoryNotRecursive { index, entry: rule.source.clone() });
             }
-            walk(&source, "", &mut Vec::new(), &mut files)?;
+            walk(&source, "", &root, &mut Vec::new(), &mut files)?;
         } else {
             let name = source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             files.push((name, source.clone()));
@@ -126,12 +168,36 @@ pub fn collect(plan: &UploadPlan, workspace_root: &Path) -> Result<BTreeMap<Stri
     Ok(objects)
 }
 
+/// Refuses a path whose real location (links followed) is outside `root`,
+/// naming the first link on the way that leads out.
+fn inside(path: &Path, root: &Path) -> Result<(), UploadError> {
+    let read = |source| UploadError::Read { path: path.to_path_buf(), source };
+    let real = std::fs::canonicalize(path).map_err(read)?;
+    if real.starts_with(root) {
+        return Ok(());
+    }
+    // Name the link: the deepest ancestor (or the path) that is a symlink.
+    let mut link = path.to_path_buf();
+    for candidate in path.ancestors() {
+        if !candidate.starts_with(root) || candidate == root {
+            break;
+        }
+        if std::fs::symlink_metadata(candidate).map(|m| m.file_type().is_symlink()).unwrap_or(false) {
+            link = candidate.to_path_buf();
+            break;
+        }
+    }
+    Err(UploadError::SymlinkOutside { link, target: real, root: root.to_path_buf() })
+}
+
 /// Files under `dir`, as (`/`-separated relative path, full path), sorted.
 /// `ancestors` holds the real paths of the directories being walked, so a
-/// symlink back to one of them is an error instead of endless recursion.
+/// symlink back to one of them is an error instead of endless recursion;
+/// a symlink whose target is outside `root` is an error naming it.
 fn walk(
     dir: &Path,
     rel: &str,
+    root: &Path,
     ancestors: &mut Vec<PathBuf>,
     out: &mut Vec<(String, PathBuf)>,
 ) -> Result<(), UploadError> {
@@ -147,9 +213,18 @@ fn walk(
         let name = entry.file_name().to_string_lossy().into_owned();
         let child_rel = if rel.is_empty() { name } else { format!("{rel}/{name}") };
         let path = entry.path();
-        // Follows symlinks: a linked file uploads its content.
+        let is_link =
+            entry.file_type().map_err(|source| UploadError::Read { path: path.clone(), source })?.is_symlink();
+        if is_link {
+            // A link is followed only to a target inside the workspace.
+            let target =
+                std::fs::canonicalize(&path).map_err(|source| UploadError::Read { path: path.clone(), source })?;
+            if !target.starts_with(root) {
+                return Err(UploadError::SymlinkOutside { link: path, target, root: root.to_path_buf() });
+            }
+        }
         if std::fs::metadata(&path).map_err(|source| UploadError::Read { path: path.clone(), source })?.is_dir() {
-            walk(&path, &child_rel, ancestors, out)?;
+            walk(&path, &child_rel, root, ancestors, out)?;
         } else {
             out.push((child_rel, path));
         }
@@ -298,6 +373,10 @@ mod tests {
         dir
     }
 
+    fn plan(files: Vec<FileRule>) -> UploadPlan {
+        UploadPlan { bucket: "Bucket".into(), distribution: None, files }
+    }
+
     fn rule(source: &str, destination: &str, recursive: bool) -> FileRule {
         FileRule {
             source: source.into(),
@@ -314,12 +393,7 @@ mod tests {
         let mut dist = rule("dist", "/", true);
         dist.exclude = vec!["*.map".into()];
         dist.reinclude = vec!["*vendor.js.map".into()];
-        let plan = UploadPlan {
-            bucket_output: "BucketName".into(),
-            distribution_output: None,
-            files: vec![dist, rule("robots.txt", "/meta", false)],
-        };
-        let objects = collect(&plan, ws.path()).unwrap();
+        let objects = collect(&plan(vec![dist, rule("robots.txt", "/meta", false)]), ws.path()).unwrap();
         let keys: Vec<&str> = objects.keys().map(String::as_str).collect();
         assert_eq!(keys, ["index.html", "js/app.js", "js/vendor.js.map", "meta/robots.txt"]);
         let index = &objects["index.html"];
@@ -333,7 +407,7 @@ mod tests {
     #[test]
     fn refuses_missing_sources_non_recursive_dirs_and_escapes() {
         let ws = workspace();
-        let plan = |r| UploadPlan { bucket_output: "B".into(), distribution_output: None, files: vec![r] };
+        let plan = |r| plan(vec![r]);
         let err = collect(&plan(rule("missing", "/", true)), ws.path()).unwrap_err();
         assert!(matches!(err, UploadError::MissingSource { index: 0, .. }), "{err}");
         let err = collect(&plan(rule("dist", "/", false)), ws.path()).unwrap_err();
@@ -347,22 +421,75 @@ mod tests {
     fn a_symlink_back_to_an_ancestor_is_an_error_not_endless_recursion() {
         let ws = workspace();
         std::os::unix::fs::symlink(ws.path().join("dist"), ws.path().join("dist/js/loop")).unwrap();
-        let plan =
-            UploadPlan { bucket_output: "B".into(), distribution_output: None, files: vec![rule("dist", "/", true)] };
-        let err = collect(&plan, ws.path()).unwrap_err();
+        let err = collect(&plan(vec![rule("dist", "/", true)]), ws.path()).unwrap_err();
         assert!(matches!(&err, UploadError::SymlinkLoop { path } if path.ends_with("dist/js/loop")), "{err}");
     }
 
+    #[cfg(unix)]
     #[test]
-    fn reads_the_plan_from_template_metadata() {
-        let template = serde_json::json!({"Metadata": {"ferry:upload": {
-            "bucket_output": "BucketName", "distribution_output": "DistributionId",
-            "files": [{"source": "dist", "destination": "/", "recursive": true, "exclude": [], "reinclude": []}]
-        }}});
-        let plan = plan_of(&template).unwrap().unwrap();
-        assert_eq!(plan.distribution_output.as_deref(), Some("DistributionId"));
-        assert!(plan_of(&serde_json::json!({"Resources": {}})).unwrap().is_none());
-        let bad = serde_json::json!({"Metadata": {"ferry:upload": {"files": 3}}});
-        assert!(matches!(plan_of(&bad), Err(UploadError::BadPlan(_))));
+    fn a_symlink_leaving_the_workspace_is_an_error_naming_the_link() {
+        let ws = workspace();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("credentials"), "[default]\naws_secret_access_key = x").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("credentials"), ws.path().join("dist/js/creds.txt")).unwrap();
+        let err = collect(&plan(vec![rule("dist", "/", true)]), ws.path()).unwrap_err();
+        assert!(
+            matches!(&err, UploadError::SymlinkOutside { link, .. } if link.ends_with("dist/js/creds.txt")),
+            "{err}"
+        );
+        assert!(err.to_string().contains("creds.txt"), "{err}");
+        // A source that is itself a link out (or sits under one) is refused too.
+        std::fs::remove_file(ws.path().join("dist/js/creds.txt")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), ws.path().join("elsewhere")).unwrap();
+        let err = collect(&plan(vec![rule("elsewhere/credentials", "/", false)]), ws.path()).unwrap_err();
+        assert!(matches!(&err, UploadError::SymlinkOutside { link, .. } if link.ends_with("elsewhere")), "{err}");
+        // A link that stays inside the workspace is followed.
+        std::os::unix::fs::symlink(ws.path().join("robots.txt"), ws.path().join("dist/robots.txt")).unwrap();
+        let objects = collect(&plan(vec![rule("dist", "/", true)]), ws.path()).unwrap();
+        assert!(objects.contains_key("robots.txt"));
+    }
+
+    #[test]
+    fn the_bucket_must_be_a_bucket_of_the_same_template() {
+        let template = serde_json::json!({"Resources": {
+            "Bucket": {"Type": "AWS::S3::Bucket"},
+            "Topic": {"Type": "AWS::SNS::Topic"},
+            "CloudFrontDistribution": {"Type": "AWS::CloudFront::Distribution"},
+        }});
+        let mut p = plan(vec![]);
+        p.distribution = Some("CloudFrontDistribution".into());
+        check_against_template(&p, &template).unwrap();
+        p.bucket = "victim-bucket".into();
+        let err = check_against_template(&p, &template).unwrap_err();
+        assert!(
+            err.to_string().contains("bucket `victim-bucket`") && err.to_string().contains("no such resource"),
+            "{err}"
+        );
+        p.bucket = "Topic".into();
+        let err = check_against_template(&p, &template).unwrap_err();
+        assert!(err.to_string().contains("AWS::SNS::Topic"), "{err}");
+        p.bucket = "Bucket".into();
+        p.distribution = Some("Topic".into());
+        assert!(check_against_template(&p, &template).is_err());
+    }
+
+    #[test]
+    fn deletes_are_limited_to_the_destination_prefixes() {
+        let mut p = plan(vec![rule("dist", "/assets/", true), rule("robots.txt", "assets", false)]);
+        let prefixes = destination_prefixes(&p);
+        assert_eq!(prefixes, ["assets"]);
+        assert!(under_prefixes("assets/a.css", &prefixes));
+        assert!(!under_prefixes("assets2/a.css", &prefixes));
+        assert!(!under_prefixes("index.html", &prefixes));
+        p.files.push(rule("dist", "/", true));
+        assert!(under_prefixes("index.html", &destination_prefixes(&p)));
+        assert!(!under_prefixes("x", &destination_prefixes(&plan(vec![]))), "no rules, no deletes");
+    }
+
+    #[test]
+    fn legacy_metadata_is_recognised_to_be_ignored() {
+        let template = serde_json::json!({"Metadata": {"ferry:upload": {"bucket_output": "BucketName", "files": []}}});
+        assert!(has_legacy_metadata(&template));
+        assert!(!has_legacy_metadata(&serde_json::json!({"Resources": {}})));
     }
 }

@@ -116,6 +116,13 @@ impl BuildSpec {
             }
         };
         let pointer = if build.is_string() { "/image/build" } else { "/image/build/dockerfile" };
+        let context_pointer = if build.is_string() { "/image/build" } else { "/image/build/context" };
+        if let Some(d) = dockerfile {
+            stays_inside(d, pointer, "dockerfile")?;
+        }
+        if let Some(c) = context {
+            stays_inside(c, context_pointer, "context")?;
+        }
         // Copilot's rules: the context defaults to the Dockerfile's directory,
         // the Dockerfile to `Dockerfile` in the context.
         let (dockerfile, context) = match (dockerfile, context) {
@@ -142,13 +149,16 @@ impl BuildSpec {
             ));
         }
         if !context.is_dir() {
-            let at = if build.is_string() { "/image/build" } else { "/image/build/context" };
+            let at = context_pointer;
             return Err(SpecError::new(
                 at,
                 format!("build context {} is not a directory", context.display()),
                 Some("paths in `image.build` are relative to the workspace root (the directory holding copilot/)"),
             ));
         }
+        // Links are followed by the engine: the real paths must stay inside too.
+        real_inside(root, &dockerfile, pointer)?;
+        real_inside(root, &context, context_pointer)?;
         Ok(Some(BuildSpec {
             dockerfile,
             context,
@@ -158,6 +168,53 @@ impl BuildSpec {
             platform: platform(manifest)?,
         }))
     }
+}
+
+const INSIDE_HINT: &str =
+    "paths in `image.build` are relative to the workspace root (the directory holding copilot/) and stay inside it";
+
+/// Refuses an absolute path, or one whose `..` climbs out of the workspace.
+fn stays_inside(path: &str, pointer: &str, field: &str) -> Result<(), SpecError> {
+    use std::path::Component;
+    let p = Path::new(path);
+    if p.is_absolute() || p.components().any(|c| matches!(c, Component::Prefix(_) | Component::RootDir)) {
+        return Err(SpecError::new(
+            pointer,
+            format!("`image.build` {field} `{path}` is an absolute path; ferry builds only from inside the workspace"),
+            Some(INSIDE_HINT),
+        ));
+    }
+    let mut depth: i64 = 0;
+    for c in p.components() {
+        match c {
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            _ => {}
+        }
+        if depth < 0 {
+            return Err(SpecError::new(
+                pointer,
+                format!("`image.build` {field} `{path}` leaves the workspace"),
+                Some(INSIDE_HINT),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an existing path whose real location (links followed) is outside `root`.
+fn real_inside(root: &Path, path: &Path, pointer: &str) -> Result<(), SpecError> {
+    let (Ok(real_root), Ok(real)) = (std::fs::canonicalize(root), std::fs::canonicalize(path)) else {
+        return Ok(());
+    };
+    if real.starts_with(&real_root) {
+        return Ok(());
+    }
+    Err(SpecError::new(
+        pointer,
+        format!("{} leads outside the workspace (to {}) through a symbolic link", path.display(), real.display()),
+        Some(INSIDE_HINT),
+    ))
 }
 
 /// `platform` (Copilot's top-level field, or `image.platform`) as `os/arch`.
@@ -323,6 +380,41 @@ mod tests {
             let err = BuildSpec::from_manifest(dir.path(), &manifest).unwrap_err();
             assert_eq!(err.pointer, pointer, "{manifest}");
             assert!(err.message.contains(text), "{manifest}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn paths_must_stay_inside_the_workspace() {
+        let dir = root();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+        let abs = outside.path().join("Dockerfile").display().to_string();
+        let cases = [
+            (json!({"image": {"build": abs.clone()}}), "/image/build", "absolute path"),
+            (json!({"image": {"build": {"dockerfile": abs}}}), "/image/build/dockerfile", "absolute path"),
+            (json!({"image": {"build": "../x/Dockerfile"}}), "/image/build", "leaves the workspace"),
+            (json!({"image": {"build": {"context": "api/../../.."}}}), "/image/build/context", "leaves the workspace"),
+            (
+                json!({"image": {"build": {"dockerfile": "api/Dockerfile", "context": "/"}}}),
+                "/image/build/context",
+                "absolute path",
+            ),
+        ];
+        for (manifest, pointer, text) in cases {
+            let err = BuildSpec::from_manifest(dir.path(), &manifest).unwrap_err();
+            assert_eq!(err.pointer, pointer, "{manifest}");
+            assert!(err.message.contains(text), "{manifest}: {}", err.message);
+            assert!(err.hint.as_deref().unwrap_or("").contains("stay inside"), "{manifest}");
+        }
+        // `..` that stays inside is fine.
+        let ok = json!({"image": {"build": {"dockerfile": "api/src/../Dockerfile", "context": "api/src/.."}}});
+        assert!(BuildSpec::from_manifest(dir.path(), &ok).is_ok());
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(outside.path(), dir.path().join("elsewhere")).unwrap();
+            let err =
+                BuildSpec::from_manifest(dir.path(), &json!({"image": {"build": "elsewhere/Dockerfile"}})).unwrap_err();
+            assert!(err.message.contains("through a symbolic link"), "{}", err.message);
         }
     }
 

@@ -113,6 +113,10 @@ pub struct PluginInfo {
     /// URL of the plugin's manifest reference (ABI 0.2 and later).
     #[serde(default)]
     pub documentation: Option<String>,
+    /// Kinds of host step it may ask for (`s3-upload`; ABI 0.3 and later),
+    /// shown by `plugin install` and `plugin inspect`.
+    #[serde(default)]
+    pub host_steps: Vec<String>,
     /// The plugin ABI version it targets.
     pub wit_version: String,
     /// Hex sha256 of the component.
@@ -172,6 +176,9 @@ pub struct Rendered {
     pub parameters: serde_json::Map<String, Value>,
     /// (logical id, description) of resources, for deploy progress.
     pub descriptions: Vec<(String, String)>,
+    /// Host actions this render asks for, each of a kind the plugin declared
+    /// (the host still checks each against the stack before acting).
+    pub host_steps: Vec<ferry_plugin_protocol::host_steps::HostStep>,
 }
 
 /// The result of a render call that ran to completion.
@@ -242,6 +249,7 @@ impl Plugin {
                     manifest_schema: Value::Null,
                     manifest_template: String::new(),
                     documentation: None,
+                    host_steps: Vec::new(),
                     wit_version: wit_version.clone(),
                     sha256: sha256.to_string(),
                     origin: origin.clone(),
@@ -307,6 +315,8 @@ impl Plugin {
             manifest_schema: info.manifest_schema,
             manifest_template: info.manifest_template,
             documentation: info.documentation,
+            // The native ABI has no host steps.
+            host_steps: Vec::new(),
             wit_version: native::NATIVE_ABI_LABEL.to_string(),
             sha256: sha256.to_string(),
             origin,
@@ -417,6 +427,7 @@ impl Plugin {
             manifest_schema,
             manifest_template: raw.manifest_template,
             documentation: raw.documentation,
+            host_steps: raw.host_steps,
             wit_version: self.inner.info.wit_version.clone(),
             sha256: self.inner.info.sha256.clone(),
             origin: self.inner.info.origin.clone(),
@@ -464,7 +475,38 @@ impl Plugin {
                     Ok(_) => return Err(bad("its parameter values are not a JSON object".into())),
                     Err(e) => return Err(bad(format!("its parameter values are not JSON ({e})"))),
                 };
-                Ok(RenderOutcome::Rendered(Rendered { template, parameters, descriptions: rendered.descriptions }))
+                let rules: usize = rendered
+                    .host_steps
+                    .iter()
+                    .map(|s| match s {
+                        ferry_plugin_protocol::host_steps::HostStep::S3Upload(u) => u.files.len(),
+                    })
+                    .sum();
+                if rendered.host_steps.len() > 16 || rules > 1000 {
+                    return Err(too_large(format!(
+                        "it asked for {} host steps with {rules} file rules (at most 16 steps and 1000 rules)",
+                        rendered.host_steps.len()
+                    )));
+                }
+                if let Some(step) =
+                    rendered.host_steps.iter().find(|s| !self.inner.info.host_steps.iter().any(|k| k == s.kind()))
+                {
+                    return Err(bad(format!(
+                        "it asked for a `{}` host step it did not declare in info() (declared: {})",
+                        step.kind(),
+                        if self.inner.info.host_steps.is_empty() {
+                            "none".to_string()
+                        } else {
+                            self.inner.info.host_steps.join(", ")
+                        }
+                    )));
+                }
+                Ok(RenderOutcome::Rendered(Rendered {
+                    template,
+                    parameters,
+                    descriptions: rendered.descriptions,
+                    host_steps: rendered.host_steps,
+                }))
             }
             Err(RawRenderError::Invalid(diagnostics)) => {
                 caps::diagnostics(&diagnostics).map_err(too_large)?;
@@ -501,7 +543,7 @@ impl Plugin {
                 let (template_text, parameters_text) =
                     (template.to_string(), serde_json::Value::Object(parameters.clone()).to_string());
                 caps::rendered(&template_text, &parameters_text, &descriptions).map_err(too_large)?;
-                RenderOutcome::Rendered(Rendered { template, parameters, descriptions })
+                RenderOutcome::Rendered(Rendered { template, parameters, descriptions, host_steps: Vec::new() })
             }
             NativeRenderAnswer::Invalid(diagnostics) => {
                 let diagnostics: Vec<Diagnostic> = diagnostics.into_iter().map(Diagnostic::from).collect();

@@ -85,6 +85,7 @@ impl Expected {
             manifest_schema: serde_json::Value::Null,
             manifest_template: String::new(),
             documentation: None,
+            host_steps: Vec::new(),
             wit_version: crate::native::NATIVE_ABI_LABEL.to_string(),
             sha256: sha256.to_string(),
             origin: origin.clone(),

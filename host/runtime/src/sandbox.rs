@@ -154,6 +154,7 @@ pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<State>> {
     // Every supported ABI version imports its own `host@x.y.z`.
     wit::v0_1::add_to_linker(&mut linker)?;
     wit::v0_2::add_to_linker(&mut linker)?;
+    wit::v0_3::add_to_linker(&mut linker)?;
     Ok(linker)
 }
 

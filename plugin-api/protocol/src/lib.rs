@@ -227,3 +227,66 @@ pub mod pipeline {
         pub created: bool,
     }
 }
+
+/// Actions a plugin asks the host to take beside deploying its template
+/// (plugin ABI 0.3 and later). A plugin declares the kinds it may request
+/// (`plugin-info.host-steps`, shown by `ferry plugin install`/`inspect`)
+/// and returns the steps of one render as data beside the template. The
+/// host checks each against the stack it belongs to before acting, and never
+/// reads a request out of a template's `Metadata`.
+pub mod host_steps {
+    use serde::{Deserialize, Serialize};
+
+    /// Name of the [`HostStep::S3Upload`] kind, as declared and shown.
+    pub const S3_UPLOAD: &str = "s3-upload";
+
+    /// One requested host action.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(tag = "kind", rename_all = "kebab-case")]
+    pub enum HostStep {
+        /// Sync workspace files to a bucket the same stack creates.
+        S3Upload(S3Upload),
+    }
+
+    impl HostStep {
+        /// The step's kind, as a plugin declares it (`s3-upload`).
+        pub fn kind(&self) -> &'static str {
+            match self {
+                HostStep::S3Upload(_) => S3_UPLOAD,
+            }
+        }
+    }
+
+    /// Sync files to a bucket of the rendered stack.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct S3Upload {
+        /// Logical ID of an `AWS::S3::Bucket` of the rendered template (never
+        /// a bucket name: the host resolves the name from the deployed stack).
+        pub bucket: String,
+        /// Logical ID of an `AWS::CloudFront::Distribution` of the same
+        /// template, invalidated when objects change.
+        #[serde(default)]
+        pub distribution: Option<String>,
+        /// What to upload.
+        pub files: Vec<UploadRule>,
+    }
+
+    /// One file or directory of the workspace to upload.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct UploadRule {
+        /// Path relative to the workspace root; must stay inside it.
+        pub source: String,
+        /// Key prefix in the bucket (`/` = the root). Stale objects are
+        /// deleted only under the prefixes of a step's rules.
+        pub destination: String,
+        /// Upload a directory's contents.
+        #[serde(default)]
+        pub recursive: bool,
+        /// Patterns (AWS CLI rules) of files not uploaded.
+        #[serde(default)]
+        pub exclude: Vec<String>,
+        /// Patterns of excluded files uploaded after all.
+        #[serde(default)]
+        pub reinclude: Vec<String>,
+    }
+}

@@ -38,6 +38,34 @@ pub fn info<P: Plugin>(kind: PluginKind) -> wit::PluginInfo {
         manifest_schema: info.manifest_schema.to_string(),
         manifest_template: info.manifest_template,
         documentation: P::documentation(),
+        host_steps: P::declared_host_steps().into_iter().filter_map(host_step_kind_to_wit).collect(),
+    }
+}
+
+fn host_step_kind_to_wit(kind: &str) -> Option<wit::HostStepKind> {
+    match kind {
+        crate::host_steps::S3_UPLOAD => Some(wit::HostStepKind::S3Upload),
+        _ => None,
+    }
+}
+
+fn host_step_to_wit(step: crate::HostStep) -> wit::HostStep {
+    match step {
+        crate::HostStep::S3Upload(upload) => wit::HostStep::S3Upload(wit::S3Upload {
+            bucket: upload.bucket,
+            distribution: upload.distribution,
+            files: upload
+                .files
+                .into_iter()
+                .map(|f| wit::UploadRule {
+                    source: f.source,
+                    destination: f.destination,
+                    recursive: f.recursive,
+                    exclude: f.exclude,
+                    reinclude: f.reinclude,
+                })
+                .collect(),
+        }),
     }
 }
 
@@ -74,6 +102,7 @@ pub fn render<P: Plugin>(input: wit::RenderInput) -> Result<wit::Rendered, wit::
                 template: rendered.template.to_json().to_string(),
                 parameters: Value::Object(rendered.parameters.into_iter().collect()).to_string(),
                 descriptions,
+                host_steps: P::host_steps(&manifest, &context).into_iter().map(host_step_to_wit).collect(),
             })
         }
         Err(RenderError::Invalid(diagnostics)) => {

@@ -30,12 +30,13 @@ pub mod native;
 pub use diag::{Diagnostic, Severity};
 pub use ferry_plugin_protocol as protocol;
 pub use ferry_plugin_protocol::RenderContext;
+pub use ferry_plugin_protocol::host_steps::{self, HostStep, S3Upload, UploadRule};
 pub use manifest::parse_manifest;
 pub use schemars;
 pub use serde_json::{Value, json};
 
 /// The version of the plugin ABI (WIT package `ferry:plugin`) this SDK targets.
-pub const WIT_VERSION: &str = "0.2.0";
+pub const WIT_VERSION: &str = "0.3.0";
 
 /// What a plugin produces; selects the WIT world it is exported as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +99,22 @@ pub trait Plugin {
     /// `ferry plugin inspect` (plugin ABI 0.2 and later).
     fn documentation() -> Option<String> {
         None
+    }
+
+    /// Kinds of host step this plugin may ask for (plugin ABI 0.3 and
+    /// later), e.g. [`host_steps::S3_UPLOAD`]. Users see them at `ferry plugin
+    /// install` and `ferry plugin inspect`; a requested step of an undeclared
+    /// kind is refused by the host.
+    fn declared_host_steps() -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    /// Host actions a successful render of `manifest` asks for, returned to
+    /// the host beside the template (never inside it: the host ignores
+    /// template `Metadata`). The host checks each step against the rendered
+    /// stack, e.g. an upload's bucket must be an `AWS::S3::Bucket` of it.
+    fn host_steps(_manifest: &Value, _context: &RenderContext) -> Vec<HostStep> {
+        Vec::new()
     }
 
     /// Checks a manifest without rendering it. Errors stop a deploy; warnings

@@ -12,14 +12,17 @@
 //! `AWS::CertificateManager::Certificate`.
 //!
 //! There is no ECS task. The plugin cannot read the workspace (sandbox), so
-//! the `files` section becomes an upload plan in the template's `Metadata`
-//! (`ferry:upload`) for the host to execute.
+//! the `files` section becomes a declared `s3-upload` host step (plugin ABI
+//! 0.3) naming the template's bucket by logical ID, for the host to check
+//! and execute.
 
 pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Parameter, Resource, Template};
 use ferry_plugin_sdk::diag::pointer;
-use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderError, Rendered, Value, json};
+use ferry_plugin_sdk::{
+    Diagnostic, HostStep, Plugin, PluginInfo, RenderContext, RenderError, Rendered, S3Upload, UploadRule, Value, json,
+};
 use indexmap::IndexMap;
 use manifest::{FileUpload, Manifest, patterns};
 
@@ -35,8 +38,9 @@ pub const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
 /// The hosted zone ID of every CloudFront distribution (for alias records).
 pub const CLOUDFRONT_HOSTED_ZONE_ID: &str = "Z2FDTNDATAQYW2";
 
-/// Metadata key of the upload plan.
-pub const UPLOAD_METADATA_KEY: &str = "ferry:upload";
+/// Logical IDs the upload step names: the host resolves them from the stack.
+pub const BUCKET_ID: &str = "Bucket";
+pub const DISTRIBUTION_ID: &str = "CloudFrontDistribution";
 
 /// Metadata key of the certificate request the host carries out
 /// (`{region, domain_name, hosted_zone, parameter}`).
@@ -63,6 +67,18 @@ impl Plugin for StaticSite {
     /// against the application's domain at render time.
     fn validate(manifest: &Value) -> Vec<Diagnostic> {
         ferry_plugin_sdk::manifest::validate_with(manifest, |m: &Manifest| check(m, None))
+    }
+
+    fn declared_host_steps() -> Vec<&'static str> {
+        vec![ferry_plugin_sdk::host_steps::S3_UPLOAD]
+    }
+
+    /// The `files` section, uploaded by the host after each deploy.
+    fn host_steps(manifest: &Value, _context: &RenderContext) -> Vec<HostStep> {
+        match ferry_plugin_sdk::parse_manifest::<Manifest>(manifest) {
+            Ok(m) => vec![HostStep::S3Upload(upload_plan(&m))],
+            Err(_) => Vec::new(),
+        }
     }
 
     fn render(manifest: &Value, context: &RenderContext) -> Result<Rendered, RenderError> {
@@ -293,23 +309,22 @@ fn check_pattern(pattern: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The upload plan entries with defaults filled in.
-pub fn upload_plan(m: &Manifest) -> Value {
-    let files: Vec<Value> = m
+/// The upload step: the `files` entries with defaults filled in, to the
+/// template's own bucket and distribution (by logical ID).
+pub fn upload_plan(m: &Manifest) -> S3Upload {
+    let files = m
         .files
         .iter()
         .flatten()
-        .map(|f| {
-            json!({
-                "source": f.source.as_deref().unwrap_or_default().trim(),
-                "destination": normalize_destination(f.destination.as_deref()),
-                "recursive": f.recursive.unwrap_or(true),
-                "exclude": patterns(&f.exclude),
-                "reinclude": patterns(&f.reinclude),
-            })
+        .map(|f| UploadRule {
+            source: f.source.as_deref().unwrap_or_default().trim().to_string(),
+            destination: normalize_destination(f.destination.as_deref()),
+            recursive: f.recursive.unwrap_or(true),
+            exclude: patterns(&f.exclude),
+            reinclude: patterns(&f.reinclude),
         })
         .collect();
-    json!({"bucket_output": "BucketName", "distribution_output": "DistributionId", "files": files})
+    S3Upload { bucket: BUCKET_ID.into(), distribution: Some(DISTRIBUTION_ID.into()), files }
 }
 
 /// `/`-rooted key prefix: `assets`, `./assets/` and `/assets` all become `/assets`.
@@ -321,7 +336,6 @@ fn normalize_destination(dest: Option<&str>) -> String {
 fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     let mut t = Template::new();
     t.description = Some(format!("CloudFormation template for the {MANIFEST_TYPE} `{}`, rendered by ferry.", m.name));
-    t.metadata.insert(UPLOAD_METADATA_KEY.into(), upload_plan(m));
     let alias = m.http.as_ref().and_then(|h| h.alias.clone());
     let certificate = m.http.as_ref().and_then(|h| h.certificate.clone());
     if let Some(alias) = &alias

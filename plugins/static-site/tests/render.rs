@@ -3,7 +3,7 @@
 //! behaviour each fixture exists for.
 
 use ferry_plugin_sdk::{Plugin, RenderContext, RenderError, Rendered, Severity, Value, json};
-use ferry_plugin_static_site::{CACHING_OPTIMIZED, StaticSite, UPLOAD_METADATA_KEY};
+use ferry_plugin_static_site::{CACHING_OPTIMIZED, StaticSite};
 use ferry_test_support::{load_yaml as load, plugin, stem};
 use std::path::{Path, PathBuf};
 
@@ -43,6 +43,15 @@ fn rendered(name: &str) -> Value {
         Ok(r) => json!({"template": r.template.to_json(), "parameters": r.parameters}),
         Err(e) => panic!("{name}.yml did not render: {e:?}"),
     }
+}
+
+/// The one host step a fixture's render asks for, as JSON.
+fn upload_step(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/manifests/{name}.yml"));
+    let manifest = load(&path);
+    let steps = StaticSite::host_steps(&manifest, &context_for(name, &manifest));
+    assert_eq!(steps.len(), 1, "{steps:?}");
+    serde_json::to_value(&steps[0]).unwrap()
 }
 
 fn diagnostics(name: &str) -> Vec<ferry_plugin_sdk::Diagnostic> {
@@ -187,9 +196,10 @@ fn minimal_site_is_a_private_bucket_behind_cloudfront() {
         outputs["URL"]["Value"],
         json!({"Fn::Join": ["", ["https://", {"Fn::GetAtt": ["CloudFrontDistribution", "DomainName"]}]]})
     );
+    assert!(t.get("Metadata").is_none(), "the upload is a host step, not template metadata");
     assert_eq!(
-        t["Metadata"][UPLOAD_METADATA_KEY],
-        json!({"bucket_output": "BucketName", "distribution_output": "DistributionId", "files": []})
+        upload_step("minimal"),
+        json!({"kind": "s3-upload", "bucket": "Bucket", "distribution": "CloudFrontDistribution", "files": []})
     );
 }
 
@@ -275,9 +285,9 @@ fn alias_outside_the_app_domain_uses_its_certificate_and_no_records() {
 
 #[test]
 fn files_become_the_upload_plan_with_defaults() {
-    let plan = |name: &str| rendered(name)["template"]["Metadata"][UPLOAD_METADATA_KEY].clone();
+    let plan = upload_step;
     let dir = plan("files-directory");
-    assert_eq!(dir["bucket_output"], "BucketName");
+    assert_eq!(dir["bucket"], "Bucket");
     assert_eq!(
         dir["files"],
         json!([{"source": "public", "destination": "/", "recursive": true, "exclude": [], "reinclude": []}])

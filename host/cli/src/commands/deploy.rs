@@ -284,23 +284,49 @@ async fn deploy_workload(
         )
         .await?;
     }
-    // Read the site's files before touching the stack: a missing source
-    // stops the deploy while nothing has changed.
-    let site = match ferry_core::upload::plan_of(&deployable.template)? {
-        Some(plan) => {
-            let objects = ferry_core::upload::collect(&plan, &ctx.ws.root)
-                .with_context(|| format!("cannot prepare the files of `{}`", rendered.name))?;
-            Some((plan, objects))
+    // Check the plugin's host steps against this stack and read the site's
+    // files before touching the stack: a bad step or a missing source stops
+    // the deploy while nothing has changed.
+    if ferry_core::upload::has_legacy_metadata(&deployable.template) {
+        ctx.out.warning(
+            &ferry_core::Problem::new(format!(
+                "the template of `{}` has `Metadata[\"{}\"]`, which ferry ignores",
+                rendered.name,
+                ferry_core::upload::LEGACY_METADATA_KEY
+            ))
+            .why("any plugin can write template metadata, so it is not a request the user approved")
+            .hint("a plugin asks for uploads with a declared `s3-upload` host step (plugin ABI 0.3); update the plugin")
+            .warning(),
+        );
+    }
+    let mut sites = Vec::new();
+    for step in &rendered.host_steps {
+        match step {
+            ferry_plugin_protocol::host_steps::HostStep::S3Upload(plan) => {
+                ferry_core::upload::check_against_template(plan, &deployable.template).with_context(|| {
+                    format!("refusing the upload `{}` asked for ({})", rendered.name, rendered.plugin)
+                })?;
+                let objects = ferry_core::upload::collect(plan, &ctx.ws.root)
+                    .with_context(|| format!("cannot prepare the files of `{}`", rendered.name))?;
+                sites.push((plan.clone(), objects));
+            }
         }
-        None => None,
-    };
+    }
     if let Some(request) = ferry_aws::domain::certificate_request(&deployable.template) {
+        ferry_aws::domain::check_certificate_request(&request, ctx.ws.domain.as_deref(), &deployable.template)
+            .map_err(|why| {
+                anyhow!(
+                    "refusing the certificate `{}` asked for ({}): {why}\nhint: a plugin may ask only for certificates of the application's own domain",
+                    rendered.name,
+                    rendered.plugin
+                )
+            })?;
         let arn = issue_certificate(ctx, &deployable, &request).await?;
         deployable.parameters.insert(request.parameter.clone(), arn);
     }
     let outcome = run_stack(ctx, &deployable, rendered.descriptions, confirm_abort).await?;
-    if let Some((plan, objects)) = site {
-        upload_site(ctx, &deployable.name, &plan, &objects).await?;
+    for (plan, objects) in &sites {
+        upload_site(ctx, &deployable.name, plan, objects).await?;
     }
     // Keep what Copilot (or a newer ferry) stored that this version does not know.
     let extra = shared.records.get(&rendered.name).map(|w| w.extra.clone()).unwrap_or_default();
@@ -346,15 +372,26 @@ async fn upload_site(
     plan: &ferry_core::upload::UploadPlan,
     objects: &std::collections::BTreeMap<String, ferry_core::upload::PlannedObject>,
 ) -> Result<()> {
-    let outputs = ctx.session.cfn.describe_stack(stack).await?.map(|s| s.outputs).unwrap_or_default();
-    let bucket = outputs.get(&plan.bucket_output).ok_or_else(|| {
+    // The bucket is the physical ID of the stack's own resource, never a
+    // name (or an output) the plugin supplies.
+    let resources = ctx.session.cfn.stack_resources(stack).await?;
+    let physical = |id: &str, kind: &str| {
+        resources
+            .iter()
+            .find(|r| r.logical_id == id && r.resource_type == kind && !r.physical_id.is_empty())
+            .map(|r| r.physical_id.clone())
+    };
+    let bucket = physical(&plan.bucket, ferry_core::upload::BUCKET_TYPE).ok_or_else(|| {
         anyhow!(
-            "stack {stack} has no output `{}` naming the site's bucket\nhint: the plugin's upload plan and template disagree; run `ferry svc package` and check the template's Outputs",
-            plan.bucket_output
+            "stack {stack} has no `{}` resource `{}` to upload to\nhint: the upload may only target a bucket the stack creates; run `ferry svc package` and check the template's Resources",
+            ferry_core::upload::BUCKET_TYPE,
+            plan.bucket
         )
     })?;
-    let distribution = plan.distribution_output.as_ref().and_then(|o| outputs.get(o));
-    let report = ferry_aws::upload::sync_site(&ctx.session.aws, bucket, distribution.map(String::as_str), objects)
+    let bucket = &bucket;
+    let distribution = plan.distribution.as_deref().and_then(|d| physical(d, ferry_core::upload::DISTRIBUTION_TYPE));
+    let prefixes = ferry_core::upload::destination_prefixes(plan);
+    let report = ferry_aws::upload::sync_site(&ctx.session.aws, bucket, distribution.as_deref(), objects, &prefixes)
         .await
         .with_context(|| {
             format!("uploading the files of {stack} to s3://{bucket} failed\nhint: the stack is deployed; run the deploy again to finish the upload")

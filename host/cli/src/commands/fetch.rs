@@ -1,89 +1,119 @@
-//! A small HTTP/1.1 GET for `ferry plugin install <url>`: one request,
-//! redirects followed, HTTPS through rustls with the system's roots. Plain
-//! `http://` is accepted only from loopback (local mirrors and tests), since
-//! the bytes are about to become code this project runs.
+//! The download for `ferry plugin install <url>`: one GET, redirects
+//! followed, through hyper's client (hyper-util, hyper-rustls) — the HTTP
+//! stack the AWS SDK already links, so ferry has no second HTTP client —
+//! with rustls and the system's roots. Plain `http://` is accepted only from
+//! loopback (local mirrors and tests), since the bytes are about to become
+//! code this project runs; the caller checks the sha256 the user pinned.
 
 use anyhow::{Context, Result, bail};
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::sync::Arc;
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper::Uri;
+use hyper::body::Bytes;
 use std::time::Duration;
 
 /// Larger than any plugin should be; stops a hostile server filling the disk.
 const MAX_BYTES: usize = 64 << 20;
 const MAX_REDIRECTS: usize = 5;
+/// The whole of one request, body included.
+const TIMEOUT: Duration = Duration::from_secs(120);
 
-struct Url {
-    https: bool,
-    host: String,
-    port: u16,
-    path: String,
-}
-
-fn parse(url: &str) -> Result<Url> {
-    let (https, rest) = if let Some(rest) = url.strip_prefix("https://") {
-        (true, rest)
-    } else if let Some(rest) = url.strip_prefix("http://") {
-        (false, rest)
-    } else {
-        bail!("{url} is not an http(s) URL");
-    };
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let authority = authority.rsplit('@').next().unwrap_or(authority);
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (host, after) = v6.split_once(']').with_context(|| format!("{url}: unclosed `[` in the host"))?;
-        (host.to_string(), after.strip_prefix(':'))
-    } else {
-        match authority.rsplit_once(':') {
-            Some((host, port)) => (host.to_string(), Some(port)),
-            None => (authority.to_string(), None),
-        }
-    };
-    let port = match port {
-        Some(p) => p.parse().with_context(|| format!("{url}: `{p}` is not a port"))?,
-        None if https => 443,
-        None => 80,
-    };
-    if host.is_empty() {
+fn parse(url: &str) -> Result<Uri> {
+    let uri: Uri = url.parse().with_context(|| format!("{url} is not a valid URL"))?;
+    match uri.scheme_str() {
+        Some("https" | "http") => {}
+        _ => bail!("{url} is not an http(s) URL"),
+    }
+    if uri.host().is_none_or(str::is_empty) {
         bail!("{url} has no host");
     }
-    Ok(Url { https, host, port, path: path.to_string() })
+    Ok(uri)
 }
 
 fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
     host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+type HttpsClient = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    Empty<Bytes>,
+>;
+
+fn client() -> Result<HttpsClient> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    let config =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    // `https_or_http`: plain http is refused above the connector, except to loopback.
+    let connector =
+        hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config).https_or_http().enable_http1().build();
+    Ok(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector))
 }
 
 /// The body of `url` (after redirects), or an error naming the URL.
 pub fn get(url: &str) -> Result<Vec<u8>> {
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the download")?;
+    runtime.block_on(get_async(url))
+}
+
+async fn get_async(url: &str) -> Result<Vec<u8>> {
+    let client = client()?;
     let mut current = url.to_string();
     for _ in 0..=MAX_REDIRECTS {
-        let parsed = parse(&current)?;
-        if !parsed.https && !is_loopback(&parsed.host) {
+        let uri = parse(&current)?;
+        let https = uri.scheme_str() == Some("https");
+        let host = uri.host().unwrap_or_default().to_string();
+        if !https && !is_loopback(&host) {
             bail!(
-                "refusing to download a plugin over plain http from {}\nhint: use an https:// URL (plain http is allowed only from localhost)",
-                parsed.host
+                "refusing to download a plugin over plain http from {host}\nhint: use an https:// URL (plain http is allowed only from localhost)"
             );
         }
-        let response = request(&parsed).with_context(|| format!("cannot download {current}"))?;
-        match response.status {
-            200 => return Ok(response.body),
+        let request = hyper::Request::get(uri.clone())
+            .header(hyper::header::USER_AGENT, concat!("ferry/", env!("CARGO_PKG_VERSION")))
+            .header(hyper::header::ACCEPT_ENCODING, "identity")
+            .body(Empty::<Bytes>::new())
+            .with_context(|| format!("cannot build a request for {current}"))?;
+        let fetched = tokio::time::timeout(TIMEOUT, async {
+            let response = client.request(request).await.map_err(|e| anyhow::anyhow!(chain(&e)))?;
+            let status = response.status().as_u16();
+            let location =
+                response.headers().get(hyper::header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+            if status != 200 {
+                return Ok::<_, anyhow::Error>((status, location, Vec::new()));
+            }
+            let body = Limited::new(response.into_body(), MAX_BYTES).collect().await.map_err(|e| {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    anyhow::anyhow!("the response is larger than {} MiB", MAX_BYTES >> 20)
+                } else {
+                    anyhow::anyhow!("the connection failed while reading the body: {e}")
+                }
+            })?;
+            Ok((status, location, body.to_bytes().to_vec()))
+        })
+        .await
+        .map_err(|_| anyhow::anyhow!("no complete answer within {} s", TIMEOUT.as_secs()))
+        .and_then(|r| r)
+        .with_context(|| format!("cannot download {current}"))?;
+        let (status, location, body) = fetched;
+        match status {
+            200 => return Ok(body),
             301 | 302 | 303 | 307 | 308 => {
-                let location = response
-                    .location
-                    .with_context(|| format!("{current} answered {} without a Location", response.status))?;
+                let location = location.with_context(|| format!("{current} answered {status} without a Location"))?;
                 let next = if location.contains("://") {
                     location
-                } else if location.starts_with('/') {
-                    let scheme = if parsed.https { "https" } else { "http" };
-                    format!("{scheme}://{}:{}{location}", bracket(&parsed.host), parsed.port)
+                } else if location.starts_with('/') && !location.starts_with("//") {
+                    let authority = uri.authority().map(|a| a.as_str()).unwrap_or_default();
+                    format!("{}://{authority}{location}", if https { "https" } else { "http" })
                 } else {
                     bail!("{current} redirects to `{location}`, which ferry does not follow");
                 };
-                if parsed.https && next.starts_with("http://") {
+                if https && next.starts_with("http://") {
                     bail!("{current} redirects from https to plain http ({next}); refusing");
                 }
                 current = next;
@@ -97,142 +127,33 @@ pub fn get(url: &str) -> Result<Vec<u8>> {
     bail!("cannot download {url}: more than {MAX_REDIRECTS} redirects")
 }
 
-fn bracket(host: &str) -> String {
-    if host.contains(':') { format!("[{host}]") } else { host.to_string() }
-}
-
-struct Response {
-    status: u16,
-    location: Option<String>,
-    body: Vec<u8>,
-}
-
-fn request(url: &Url) -> Result<Response> {
-    let tcp = TcpStream::connect((url.host.as_str(), url.port))?;
-    tcp.set_read_timeout(Some(Duration::from_secs(60)))?;
-    tcp.set_write_timeout(Some(Duration::from_secs(60)))?;
-    let request = format!(
-        "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: ferry/{}\r\nAccept: */*\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n",
-        url.path,
-        bracket(&url.host),
-        env!("CARGO_PKG_VERSION")
-    );
-    let raw = if url.https {
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in rustls_native_certs::load_native_certs().certs {
-            let _ = roots.add(cert);
-        }
-        let config =
-            rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-                .with_safe_default_protocol_versions()?
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-        let name = rustls::pki_types::ServerName::try_from(url.host.clone())
-            .with_context(|| format!("`{}` is not a valid TLS server name", url.host))?;
-        let connection = rustls::ClientConnection::new(Arc::new(config), name)?;
-        let mut stream = rustls::StreamOwned::new(connection, tcp);
-        stream.write_all(request.as_bytes())?;
-        read_all(&mut stream)?
-    } else {
-        let mut stream = tcp;
-        stream.write_all(request.as_bytes())?;
-        read_all(&mut stream)?
-    };
-    parse_response(&raw)
-}
-
-/// Reads until the server closes, bounded. A TLS peer that closes without
-/// `close_notify` is tolerated: the length checks below catch truncation.
-fn read_all(stream: &mut impl Read) -> Result<Vec<u8>> {
-    let mut raw = Vec::new();
-    let mut chunk = [0u8; 64 * 1024];
-    loop {
-        match stream.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => {
-                raw.extend_from_slice(&chunk[..n]);
-                if raw.len() > MAX_BYTES {
-                    bail!("the response is larger than {} MiB", MAX_BYTES >> 20);
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.into()),
-        }
+/// An error and its causes on one line (hyper's top-level message alone is
+/// "client error (Connect)").
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
     }
-    Ok(raw)
-}
-
-fn parse_response(raw: &[u8]) -> Result<Response> {
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").context("the server sent no complete HTTP header")?;
-    let head = String::from_utf8_lossy(&raw[..end]);
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let status: u16 = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .with_context(|| format!("not an HTTP status line: {status_line}"))?;
-    let mut content_length = None;
-    let mut chunked = false;
-    let mut location = None;
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else { continue };
-        let value = value.trim();
-        match name.trim().to_ascii_lowercase().as_str() {
-            "content-length" => content_length = value.parse::<usize>().ok(),
-            "transfer-encoding" => chunked = value.to_ascii_lowercase().contains("chunked"),
-            "location" => location = Some(value.to_string()),
-            _ => {}
-        }
-    }
-    let body = &raw[end + 4..];
-    let body = if chunked {
-        dechunk(body)?
-    } else if let Some(length) = content_length {
-        if body.len() < length {
-            bail!("the connection closed after {} of {length} bytes", body.len());
-        }
-        body[..length].to_vec()
-    } else {
-        body.to_vec()
-    };
-    Ok(Response { status, location, body })
-}
-
-fn dechunk(mut body: &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = body.windows(2).position(|w| w == b"\r\n").context("truncated chunked body")?;
-        let size_text = String::from_utf8_lossy(&body[..line_end]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or_default().trim(), 16)
-            .with_context(|| format!("bad chunk size `{size_text}`"))?;
-        body = &body[line_end + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        if body.len() < size + 2 {
-            bail!("truncated chunked body");
-        }
-        out.extend_from_slice(&body[..size]);
-        body = &body[size + 2..];
-    }
+    text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
 
     #[test]
     fn urls_parse() {
         let u = parse("https://example.com/a/b.wasm").unwrap();
-        assert!(u.https && u.host == "example.com" && u.port == 443 && u.path == "/a/b.wasm");
+        assert_eq!((u.host(), u.path()), (Some("example.com"), "/a/b.wasm"));
         let u = parse("http://127.0.0.1:8080").unwrap();
-        assert!(!u.https && u.port == 8080 && u.path == "/");
-        let u = parse("http://[::1]:9/x").unwrap();
-        assert_eq!((u.host.as_str(), u.port), ("::1", 9));
+        assert_eq!(u.port_u16(), Some(8080));
         assert!(parse("ftp://x").is_err());
-        assert!(is_loopback("127.0.0.1") && is_loopback("::1") && is_loopback("localhost"));
+        assert!(parse("https:///x").is_err());
+        assert!(is_loopback("127.0.0.1") && is_loopback("[::1]") && is_loopback("localhost"));
         assert!(!is_loopback("example.com"));
     }
 
@@ -242,16 +163,61 @@ mod tests {
         assert!(err.contains("plain http"), "{err}");
     }
 
+    /// Serves each canned answer to one connection on 127.0.0.1.
+    fn serve(answers: Vec<Vec<u8>>) -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for answer in answers {
+                let Ok((mut stream, _)) = listener.accept() else { return };
+                // A TLS client's hello has no blank line: answer after a moment.
+                let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(500)));
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = stream.write_all(&answer);
+            }
+        });
+        port
+    }
+
     #[test]
-    fn responses_parse_with_length_and_chunks() {
-        let r = parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcdef").unwrap();
-        assert_eq!((r.status, r.body.as_slice()), (200, &b"abc"[..]));
-        let r =
-            parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
-                .unwrap();
-        assert_eq!(r.body, b"abcde");
-        let r = parse_response(b"HTTP/1.1 302 Found\r\nLocation: /x\r\n\r\n").unwrap();
-        assert_eq!(r.location.as_deref(), Some("/x"));
-        assert!(parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc").is_err());
+    fn follows_redirects_and_reads_chunked_bodies() {
+        let port = serve(vec![
+            b"HTTP/1.1 302 Found\r\nLocation: /p.wasm\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+                .to_vec(),
+        ]);
+        assert_eq!(get(&format!("http://127.0.0.1:{port}/old.wasm")).unwrap(), b"abcde");
+    }
+
+    #[test]
+    fn hostile_answers_are_errors_not_panics() {
+        // A chunk size that overflows any integer (the hand-written client's bug).
+        let port = serve(vec![
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\nabc\r\n".to_vec(),
+        ]);
+        let err = format!("{:#}", get(&format!("http://127.0.0.1:{port}/p.wasm")).unwrap_err());
+        assert!(err.contains("cannot download"), "{err}");
+        // A body shorter than its Content-Length.
+        let port = serve(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nabc".to_vec()]);
+        assert!(get(&format!("http://127.0.0.1:{port}/p.wasm")).is_err());
+        // A 404 says so.
+        let port = serve(vec![b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec()]);
+        let err = get(&format!("http://127.0.0.1:{port}/p.wasm")).unwrap_err().to_string();
+        assert!(err.contains("HTTP 404"), "{err}");
+    }
+
+    #[test]
+    fn https_to_a_server_that_does_not_speak_tls_fails_cleanly() {
+        // A TLS handshake with a server that is not TLS at all fails cleanly.
+        let port = serve(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc".to_vec()]);
+        let err = format!("{:#}", get(&format!("https://127.0.0.1:{port}/p.wasm")).unwrap_err());
+        assert!(err.contains("cannot download"), "{err}");
     }
 }

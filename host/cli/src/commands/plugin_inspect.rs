@@ -21,6 +21,7 @@ pub fn run(name: &str, json: bool, out: &Output) -> Result<()> {
         "bundled": info.origin.is_bundled(),
         "sha256": info.sha256,
         "documentation": info.documentation,
+        "hostSteps": info.host_steps,
         "manifestSchema": info.manifest_schema,
     });
     if json {
@@ -44,6 +45,10 @@ pub fn run(name: &str, json: bool, out: &Output) -> Result<()> {
     if let Some(url) = &info.documentation {
         rows.push(vec!["documentation".into(), url.clone()]);
     }
+    rows.push(vec![
+        "host steps".into(),
+        if info.host_steps.is_empty() { "none".into() } else { info.host_steps.join(", ") },
+    ]);
     out.table(&["FIELD", "VALUE"], &rows);
     out.data("manifest schema:");
     out.json(&info.manifest_schema);

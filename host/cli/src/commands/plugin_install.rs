@@ -131,6 +131,7 @@ hint: plugin names are {}; ask its author to rename it",
             "sha256": sha256,
             "overrideBundled": args.override_bundled,
             "native": native,
+            "hostSteps": info.host_steps,
             }),
         ));
     } else {
@@ -146,6 +147,15 @@ hint: plugin names are {}; ask its author to rename it",
             ),
         );
         out.status("Pinned", &format!("sha256 {sha256} in copilot/plugins.lock"));
+        if !info.host_steps.is_empty() {
+            out.status(
+                "Declares",
+                &format!(
+                    "host steps: {} (checked against its own stack before ferry acts)",
+                    info.host_steps.join(", ")
+                ),
+            );
+        }
         if native {
             out.status(
                 "Trusted",

@@ -11,15 +11,69 @@ use ferry_core::naming;
 use indexmap::IndexMap;
 use std::io::{IsTerminal, Read};
 
+/// `NAME: {env: value, ...}` from a `--cli-input-yaml` file. Errors locate
+/// the problem and never include a value (nor, from the sensitive read, the
+/// file's text): serde's own messages would quote it.
+fn secret_values(doc: &ferry_core::YamlDoc) -> Result<IndexMap<String, IndexMap<String, String>>> {
+    use ferry_core::yaml::escape_segment;
+    use ferry_core::{Error, Problem};
+    use serde_json::Value;
+    let shape = "expected `NAME: {env: value, ...}`";
+    let problem = |pointer: &str, what: String, hint: &str| -> anyhow::Error {
+        Error::problem(Problem::new(what).at(Some(doc.locate(pointer))).pointer(pointer).hint(hint)).into()
+    };
+    let Value::Object(names) = &doc.value else {
+        return Err(problem(
+            "",
+            format!("{shape}: the file is not a map of secret names"),
+            "see `ferry secret init --help`",
+        ));
+    };
+    let mut secrets = IndexMap::new();
+    for (name, envs) in names {
+        let name_pointer = format!("/{}", escape_segment(name));
+        let Value::Object(envs) = envs else {
+            return Err(problem(
+                &name_pointer,
+                format!("{shape}: secret `{name}` is not a map of environments to values"),
+                "indent the values under the secret's name, one `env: value` per line",
+            ));
+        };
+        let mut values = IndexMap::new();
+        for (env, value) in envs {
+            let pointer = format!("{name_pointer}/{}", escape_segment(env));
+            match value {
+                Value::String(text) => {
+                    values.insert(env.clone(), text.clone());
+                }
+                other => {
+                    let kind = match other {
+                        Value::Number(_) => "a number",
+                        Value::Bool(_) => "a boolean",
+                        Value::Null => "empty",
+                        Value::Array(_) => "a list",
+                        _ => "a map",
+                    };
+                    return Err(problem(
+                        &pointer,
+                        format!("the value of secret `{name}` for environment `{env}` is {kind}, not a string"),
+                        "quote the value (`env: \"...\"`) so it is stored exactly as written",
+                    ));
+                }
+            }
+        }
+        secrets.insert(name.clone(), values);
+    }
+    Ok(secrets)
+}
+
 pub fn init(args: SecretInit, out: &Output) -> Result<()> {
     let app = super::app_name(args.app.clone())?;
     // secret name → env → value
     let mut secrets: IndexMap<String, IndexMap<String, String>> = IndexMap::new();
     if let Some(path) = &args.cli_input_yaml {
-        let doc = ferry_core::YamlDoc::read(path)?;
-        let parsed: IndexMap<String, IndexMap<String, String>> = serde_json::from_value(doc.value)
-            .with_context(|| format!("{}: expected `NAME: {{env: value, ...}}` with string values", path.display()))?;
-        secrets.extend(parsed);
+        let doc = ferry_core::YamlDoc::read_sensitive(path)?;
+        secrets.extend(secret_values(&doc)?);
     }
     if let Some(name) = &args.name {
         let mut values = IndexMap::new();

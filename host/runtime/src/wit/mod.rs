@@ -15,6 +15,8 @@ pub struct RawInfo {
     pub manifest_schema: String,
     pub manifest_template: String,
     pub documentation: Option<String>,
+    /// Kinds of host step the plugin declares (ABI 0.3 and later).
+    pub host_steps: Vec<String>,
 }
 
 /// What a successful `render()` returned, before the host parses it.
@@ -22,6 +24,8 @@ pub struct RawRendered {
     pub template: String,
     pub parameters: String,
     pub descriptions: Vec<(String, String)>,
+    /// Host actions the render asks for (ABI 0.3 and later).
+    pub host_steps: Vec<ferry_plugin_protocol::host_steps::HostStep>,
 }
 
 /// Why `render()` produced no template.
@@ -87,6 +91,7 @@ macro_rules! abi_calls {
                 };
                 Ok(RawInfo {
                     documentation: documentation(&raw),
+                    host_steps: declared_host_steps(&raw),
                     kind: match raw.kind {
                         types::PluginKind::Service => PluginKind::Service,
                         types::PluginKind::Job => PluginKind::Job,
@@ -135,6 +140,7 @@ macro_rules! abi_calls {
                 };
                 Ok(match raw {
                     Ok(r) => Ok(RawRendered {
+                        host_steps: requested_host_steps(&r),
                         template: r.template,
                         parameters: r.parameters,
                         descriptions: r.descriptions.into_iter().map(|d| (d.logical_id, d.description)).collect(),
@@ -182,9 +188,10 @@ pub(crate) use abi_calls;
 
 pub mod v0_1;
 pub mod v0_2;
+pub mod v0_3;
 
 /// ABI versions this host accepts, as `major.minor` (any patch), oldest first.
-pub const SUPPORTED: &[&str] = &["0.1", "0.2"];
+pub const SUPPORTED: &[&str] = &["0.1", "0.2", "0.3"];
 
 /// The WIT package plugins export from.
 pub const PACKAGE: &str = "ferry:plugin";
@@ -193,6 +200,7 @@ pub const PACKAGE: &str = "ferry:plugin";
 pub enum Indices {
     V0_1(v0_1::Indices),
     V0_2(v0_2::Indices),
+    V0_3(v0_3::Indices),
 }
 
 impl Indices {
@@ -206,6 +214,7 @@ impl Indices {
         match version.split('.').take(2).collect::<Vec<_>>().as_slice() {
             ["0", "1"] => Ok(Indices::V0_1(v0_1::Indices::new(kind, pre)?)),
             ["0", "2"] => Ok(Indices::V0_2(v0_2::Indices::new(kind, pre)?)),
+            ["0", "3"] => Ok(Indices::V0_3(v0_3::Indices::new(kind, pre)?)),
             _ => Err(wasmtime::Error::msg(format!("no bindings for plugin API {version}"))),
         }
     }
@@ -217,6 +226,7 @@ macro_rules! dispatch {
         match $indices {
             $crate::wit::Indices::V0_1(i) => i.$method($($arg),*),
             $crate::wit::Indices::V0_2(i) => i.$method($($arg),*),
+            $crate::wit::Indices::V0_3(i) => i.$method($($arg),*),
         }
     };
 }

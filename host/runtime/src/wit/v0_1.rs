@@ -13,4 +13,13 @@ fn documentation(_info: &types::PluginInfo) -> Option<String> {
     None
 }
 
+/// Host steps arrived in 0.3.0: older plugins declare and request none.
+fn declared_host_steps(_info: &types::PluginInfo) -> Vec<String> {
+    Vec::new()
+}
+
+fn requested_host_steps(_rendered: &types::Rendered) -> Vec<ferry_plugin_protocol::host_steps::HostStep> {
+    Vec::new()
+}
+
 super::abi_calls!();

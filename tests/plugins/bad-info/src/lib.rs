@@ -17,6 +17,7 @@ impl Guest for BadInfo {
             manifest_schema: "{\"type\": object".into(),
             manifest_template: String::new(),
             documentation: None,
+            host_steps: Vec::new(),
         }
     }
 

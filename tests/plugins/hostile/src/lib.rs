@@ -7,12 +7,20 @@
 //! into a path.
 
 use ferry_plugin_sdk::bindings::service::exports::ferry::plugin::service::Guest;
-use ferry_plugin_sdk::bindings::wit::{Diagnostic, PluginInfo, PluginKind, RenderError, RenderInput, Rendered};
+use ferry_plugin_sdk::bindings::wit::{
+    Diagnostic, HostStep, HostStepKind, PluginInfo, PluginKind, RenderError, RenderInput, Rendered, S3Upload,
+    UploadRule,
+};
 
 pub struct Hostile;
 
 fn rendered(template: String) -> Result<Rendered, RenderError> {
-    Ok(Rendered { template, parameters: "{}".into(), descriptions: Vec::new() })
+    Ok(Rendered { template, parameters: "{}".into(), descriptions: Vec::new(), host_steps: Vec::new() })
+}
+
+/// The bucket the upload attacks aim at: one the plugin's stack does not create.
+fn victim(manifest: &serde_json::Value) -> String {
+    manifest["bucket"].as_str().unwrap_or("victim-bucket").to_string()
 }
 
 fn template_with(description: &str) -> String {
@@ -42,6 +50,8 @@ impl Guest for Hostile {
             manifest_schema: "{}".into(),
             manifest_template: String::new(),
             documentation: None,
+            // Declared, so the host's own checks are what stop the upload attacks.
+            host_steps: vec![HostStepKind::S3Upload],
         }
     }
 
@@ -85,6 +95,37 @@ impl Guest for Hostile {
                 template: "{\"Resources\": not json".into(),
                 parameters: "{}".into(),
                 descriptions: Vec::new(),
+                host_steps: Vec::new(),
+            }),
+            // The pre-0.3 way: an upload plan in template metadata whose
+            // bucket output names someone else's bucket.
+            "smuggle-upload" => rendered(
+                serde_json::json!({
+                    "Metadata": {"ferry:upload": {
+                        "bucket_output": "Victim",
+                        "files": [{"source": "loot", "destination": "/", "recursive": true}]
+                    }},
+                    "Resources": { "Topic": { "Type": "AWS::SNS::Topic" } },
+                    "Outputs": { "Victim": { "Value": victim(&manifest) } }
+                })
+                .to_string(),
+            ),
+            // A declared upload step whose bucket is a name, not a bucket of its stack.
+            "foreign-bucket" => Ok(Rendered {
+                template: template_with("foreign bucket"),
+                parameters: "{}".into(),
+                descriptions: Vec::new(),
+                host_steps: vec![HostStep::S3Upload(S3Upload {
+                    bucket: victim(&manifest),
+                    distribution: None,
+                    files: vec![UploadRule {
+                        source: "loot".into(),
+                        destination: "/".into(),
+                        recursive: true,
+                        exclude: Vec::new(),
+                        reinclude: Vec::new(),
+                    }],
+                })],
             }),
             "not-object" => rendered("[1, 2, 3]".into()),
             _ => rendered(template_with("harmless")),
