@@ -130,7 +130,10 @@ pub fn check_certificate_request(
         return Err("the application has no domain (`app init --domain`)".into());
     };
     if request.region != "us-east-1" {
-        return Err(format!("certificates are issued only in us-east-1 (CloudFront's region), not `{}`", request.region));
+        return Err(format!(
+            "certificates are issued only in us-east-1 (CloudFront's region), not `{}`",
+            request.region
+        ));
     }
     if !under(&request.hosted_zone, domain) {
         return Err(format!("the zone `{}` is outside the application's domain `{domain}`", request.hosted_zone));
@@ -346,7 +349,9 @@ mod certificate_request_tests {
         let wildcard = request("*.chat.example.com", "chat.example.com.", "us-east-1");
         assert_eq!(check_certificate_request(&wildcard, Some("example.com"), &template), Ok(()));
         let foreign_zone = request("www.victim.org", "victim.org.", "us-east-1");
-        assert!(check_certificate_request(&foreign_zone, Some("example.com"), &template).unwrap_err().contains("outside"));
+        assert!(
+            check_certificate_request(&foreign_zone, Some("example.com"), &template).unwrap_err().contains("outside")
+        );
         let outside_zone = request("www.victim.org", "chat.example.com.", "us-east-1");
         assert!(check_certificate_request(&outside_zone, Some("example.com"), &template).is_err());
         let region = request("www.chat.example.com", "chat.example.com.", "eu-west-1");

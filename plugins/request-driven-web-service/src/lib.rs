@@ -18,7 +18,7 @@ use ferry_plugin_sdk::cfn::{self, Parameter, Resource, Template};
 use ferry_plugin_sdk::diag::pointer;
 use ferry_plugin_sdk::workload::publish;
 use ferry_plugin_sdk::workload::render::{env_var_name, ids, secret_value_from};
-use ferry_plugin_sdk::workload::{Secret, Variable};
+use ferry_plugin_sdk::workload::{Secret, SubnetSelection, Variable};
 use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderError, Rendered, Severity, Value, json};
 use indexmap::IndexMap;
 use manifest::{HealthCheckArgs, Manifest};
@@ -53,8 +53,6 @@ pub mod logical_ids {
     /// ferry's own: the interface endpoint a private service is reached
     /// through, when `http.private.endpoint` names none (Copilot adds it to
     /// the environment stack through its env-controller Lambda).
-    pub const VPC_ENDPOINT: &str = "AppRunnerVpcEndpoint";
-    pub const VPC_ENDPOINT_SECURITY_GROUP: &str = "AppRunnerVpcEndpointSecurityGroup";
     /// Condition: the image comes from a private ECR repository.
     pub const IS_ECR: &str = "NeedsAccessRole";
 }
@@ -226,29 +224,20 @@ pub fn check(m: &Manifest, context: Option<&RenderContext>) -> Vec<Diagnostic> {
 }
 
 /// `placement: {subnets: [subnet-...]}`: App Runner's VPC connector takes IDs.
-fn check_subnets(subnets: &Value, out: &mut Vec<Diagnostic>) {
-    let ids = subnets.get("subnets");
-    match ids {
-        Some(Value::Array(list)) if !list.is_empty() && list.iter().all(|v| v.as_str().is_some_and(|s| !s.is_empty())) => {}
-        Some(Value::Object(map)) if map.contains_key("from_tags") => out.push(
+fn check_subnets(subnets: &SubnetSelection, out: &mut Vec<Diagnostic>) {
+    match subnets {
+        SubnetSelection::Ids(ids) if !ids.is_empty() && ids.iter().all(|id| !id.trim().is_empty()) => {}
+        SubnetSelection::FromTags(_) => out.push(
             Diagnostic::error(
                 "/network/vpc/placement/subnets/from_tags",
                 "App Runner's VPC connector is rendered with subnet IDs, and `from_tags` needs a lookup this service type does not make",
             )
             .with_hint("list the subnet IDs: `placement: {subnets: [subnet-0123..., subnet-0456...]}`"),
         ),
-        _ => out.push(
-            Diagnostic::error("/network/vpc/placement", "`placement.subnets` must be a non-empty list of subnet IDs")
+        SubnetSelection::Ids(_) => out.push(
+            Diagnostic::error("/network/vpc/placement/subnets", "`placement.subnets` must be a non-empty list of subnet IDs")
                 .with_hint("`placement: {subnets: [subnet-0123456789abcdef0]}`, or `placement: private`"),
         ),
-    }
-    if let Some(map) = subnets.as_object()
-        && let Some(key) = map.keys().find(|k| *k != "subnets")
-    {
-        out.push(
-            Diagnostic::error(pointer(["network", "vpc", "placement", key.as_str()]), format!("unknown field `{key}`"))
-                .with_hint("`placement` takes `public`, `private` or `{subnets: [...]}`"),
-        );
     }
 }
 
@@ -623,9 +612,10 @@ fn vpc_connector(m: &Manifest, ctx: &RenderContext, t: &mut Template) {
             .prop("SourceSecurityGroupId", cfn::ref_(lid::SERVICE_SECURITY_GROUP))
             .describe("Allow ingress from the app runner service to services in your environment"),
     );
-    let subnets = match m.placement_subnets().and_then(|p| p.get("subnets")).and_then(Value::as_array) {
-        Some(ids) => Value::Array(ids.clone()),
-        None => cfn::split(",", cfn::env_import("PrivateSubnets")),
+    let subnets = match m.placement_subnets() {
+        Some(SubnetSelection::Ids(ids)) => json!(ids),
+        // Refused by `validate` (App Runner needs IDs); the environment's private subnets otherwise.
+        Some(SubnetSelection::FromTags(_)) | None => cfn::split(",", cfn::env_import("PrivateSubnets")),
     };
     let mut groups = vec![cfn::ref_(lid::SERVICE_SECURITY_GROUP)];
     groups.extend(ctx.addons.iter().flat_map(|a| a.security_groups.iter().map(|g| addons_output(g))));
@@ -642,50 +632,12 @@ fn vpc_connector(m: &Manifest, ctx: &RenderContext, t: &mut Template) {
 /// `http.private`: the service is reachable only through an interface
 /// endpoint in the environment's VPC.
 fn vpc_ingress(m: &Manifest, endpoint: Option<&str>, t: &mut Template) {
+    // Without `endpoint`, the environment's App Runner endpoint, which the
+    // environment stack creates while a private service needs it
+    // (`AppRunnerPrivateWorkloads`), as in Copilot.
     let endpoint_id = match endpoint {
         Some(id) => json!(id),
-        None => {
-            t.resource(
-                lid::VPC_ENDPOINT_SECURITY_GROUP,
-                Resource::new("AWS::EC2::SecurityGroup")
-                    .prop(
-                        "GroupDescription",
-                        cfn::sub("HTTPS from the ${AppName}-${EnvName} environment to App Runner"),
-                    )
-                    .prop("VpcId", cfn::env_import("VpcId"))
-                    .prop(
-                        "SecurityGroupIngress",
-                        json!([{
-                            "IpProtocol": "tcp",
-                            "FromPort": 443,
-                            "ToPort": 443,
-                            "SourceSecurityGroupId": cfn::env_import("EnvironmentSecurityGroup"),
-                        }]),
-                    )
-                    .prop(
-                        "Tags",
-                        json!([cfn::tag(
-                            "Name",
-                            cfn::sub("copilot-${AppName}-${EnvName}-${WorkloadName}-apprunner-endpoint")
-                        )]),
-                    )
-                    .describe("A security group admitting HTTPS from the environment to the App Runner endpoint"),
-            );
-            t.resource(
-                lid::VPC_ENDPOINT,
-                Resource::new("AWS::EC2::VPCEndpoint")
-                    .prop("VpcEndpointType", "Interface")
-                    .prop("ServiceName", cfn::sub("com.amazonaws.${AWS::Region}.apprunner.requests"))
-                    .prop("VpcId", cfn::env_import("VpcId"))
-                    .prop("SubnetIds", cfn::split(",", cfn::env_import("PrivateSubnets")))
-                    .prop("SecurityGroupIds", json!([cfn::ref_(lid::VPC_ENDPOINT_SECURITY_GROUP)]))
-                    .prop("PrivateDnsEnabled", false)
-                    .describe(
-                        "An interface endpoint in the environment's VPC through which the private service is reached",
-                    ),
-            );
-            cfn::ref_(lid::VPC_ENDPOINT)
-        }
+        None => cfn::env_import("AppRunnerVpcEndpointId"),
     };
     t.resource(
         lid::VPC_INGRESS_CONNECTION,

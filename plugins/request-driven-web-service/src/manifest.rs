@@ -7,7 +7,7 @@
 
 use ferry_plugin_sdk::workload::either::{OneOf, StringOrList, map_as};
 use ferry_plugin_sdk::workload::publish::Publish;
-use ferry_plugin_sdk::workload::{BuildConfig, Duration, Placement, Platform, Secret, Variable};
+use ferry_plugin_sdk::workload::{BuildConfig, Duration, Placement, Platform, Secret, SubnetSelection, Variable};
 use ferry_plugin_sdk::{Value, impl_one_of_deserialize};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -193,9 +193,9 @@ impl Manifest {
     }
 
     /// Subnet IDs of `placement: {subnets: [...]}`.
-    pub fn placement_subnets(&self) -> Option<&Value> {
+    pub fn placement_subnets(&self) -> Option<&SubnetSelection> {
         match self.network.as_ref().and_then(|n| n.vpc.as_ref()).and_then(|v| v.placement.as_ref())? {
-            Placement::Subnets(v) => Some(v),
+            Placement::Subnets(v) => Some(&v.subnets),
             _ => None,
         }
     }
