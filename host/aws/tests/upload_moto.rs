@@ -139,7 +139,7 @@ async fn a_missing_bucket_is_an_error_naming_it() {
     write(ws.path(), "index.html", "x");
     let plan = UploadPlan {
         bucket: "Bucket".into(),
-        distribution_output: None,
+        distribution: None,
         files: vec![FileRule {
             source: "index.html".into(),
             destination: "/".into(),

@@ -4,6 +4,7 @@
 
 use ferry_plugin_environment::Environment;
 use ferry_plugin_sdk::{Plugin, Value};
+use ferry_test_support::inventory;
 use std::path::Path;
 
 fn repo_file(rel: &str) -> String {
@@ -11,12 +12,8 @@ fn repo_file(rel: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The backticked paths of the `## Environment` section.
 fn inventory() -> Vec<String> {
-    let text = repo_file("tests/data/copilot-fields.md");
-    let section = text.split("\n## ").find(|s| s.starts_with("Environment")).expect("an Environment section");
-    let body = section.lines().skip(1).collect::<Vec<_>>().join("\n");
-    body.split('`').skip(1).step_by(2).map(str::to_string).collect()
+    inventory::fields("Environment")
 }
 
 /// The docs list a few keys under the heading they are documented beside
@@ -40,29 +37,8 @@ fn yaml_path(documented: &str) -> &str {
     }
 }
 
-fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
-    match node.get("$ref").and_then(Value::as_str) {
-        Some(r) => resolve(root, root.pointer(r.trim_start_matches('#')).unwrap_or_else(|| panic!("dangling {r}"))),
-        None => node,
-    }
-}
-
-/// The schema of property `key` of `node`, through `$ref`, nullable
-/// `anyOf`/`oneOf` branches (Copilot's either-or fields) and list items.
 fn child<'a>(root: &'a Value, node: &'a Value, key: &str) -> Option<&'a Value> {
-    let node = resolve(root, node);
-    if let Some(found) = node.get("properties").and_then(|p| p.get(key)) {
-        return Some(found);
-    }
-    if let Some(items) = node.get("items")
-        && let Some(found) = child(root, items, key)
-    {
-        return Some(found);
-    }
-    ["anyOf", "oneOf", "allOf"]
-        .iter()
-        .flat_map(|k| node.get(*k).and_then(Value::as_array).into_iter().flatten())
-        .find_map(|branch| child(root, branch, key))
+    inventory::child(root, node, key)
 }
 
 #[test]

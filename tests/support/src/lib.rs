@@ -1,5 +1,6 @@
 //! Helpers shared by the tests of every crate.
 
+pub mod inventory;
 pub mod plugin;
 
 use serde_json::Value;
