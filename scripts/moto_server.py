@@ -722,6 +722,28 @@ def security_group_egress_and_prefix_lists() -> None:
     SecurityGroup.create_from_cloudformation_json = classmethod(create)
 
 
+# ---------------------------------------------------------------------------
+# Network load balancers (a service's `nlb`): moto's CloudFormation model of
+# AWS::ElasticLoadBalancingV2::LoadBalancer drops `Type`, so every load
+# balancer it creates is an application one and a TCP/UDP/TLS listener on it
+# is refused. Real CloudFormation honours `Type: network`.
+# ---------------------------------------------------------------------------
+def load_balancer_type_from_template() -> None:
+    from moto.elbv2.models import FakeLoadBalancer, elbv2_backends
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = cloudformation_json["Properties"]
+        return elbv2_backends[account_id][region_name].create_load_balancer(
+            resource_name,
+            properties.get("SecurityGroups") or [],
+            properties.get("Subnets"),
+            scheme=properties.get("Scheme", "internet-facing"),
+            loadbalancer_type=properties.get("Type", "application"),
+        )
+
+    FakeLoadBalancer.create_from_cloudformation_json = classmethod(create)
+
+
 if __name__ == "__main__":
     hosted_zones_like_cloudformation()
     drop_novalue_from_lists()
@@ -730,6 +752,7 @@ if __name__ == "__main__":
     nested_stack_outputs()
     conditional_exports()
     security_group_egress_and_prefix_lists()
+    load_balancer_type_from_template()
     from moto.server import main
 
     main(sys.argv[1:])

@@ -122,11 +122,28 @@ pub async fn assign(
             taken.insert(listener.clone(), used);
         }
         let Some(set) = taken.get_mut(&listener) else { continue };
-        if let Some(p) = pick(set, rule.catch_all) {
+        if let Some(p) = pick_unreserved(&listener, set, rule.catch_all) {
             parameters.insert(rule.parameter.clone(), p.to_string());
         }
     }
     Ok(())
+}
+
+/// Priorities handed out by this process and not yet visible through
+/// `DescribeRules`: `ferry deploy` assigns for several workloads at once, and
+/// two stacks on one listener must not both get the lowest free priority.
+static RESERVED: std::sync::LazyLock<std::sync::Mutex<IndexMap<String, BTreeSet<u32>>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// [`pick`] over what the listener has plus what this process reserved on
+/// it, reserving the result (one lock around pick and reserve).
+fn pick_unreserved(listener: &str, taken: &mut BTreeSet<u32>, catch_all: bool) -> Option<u32> {
+    let mut reserved = RESERVED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let on_listener = reserved.entry(listener.to_string()).or_default();
+    taken.extend(on_listener.iter().copied());
+    let chosen = pick(taken, catch_all)?;
+    on_listener.insert(chosen);
+    Some(chosen)
 }
 
 async fn list_exports(aws: &AwsContext) -> Result<IndexMap<String, String>, AwsError> {
@@ -198,6 +215,20 @@ mod tests {
         let exports = IndexMap::from([("chat-test-HTTPListenerArn".to_string(), "arn:listener".to_string())]);
         assert_eq!(resolve_listener(&rules[0].listener, &params, &exports).as_deref(), Some("arn:listener"));
         assert_eq!(resolve_listener(&json!("arn:x"), &params, &exports).as_deref(), Some("arn:x"));
+    }
+
+    #[test]
+    fn concurrent_assignments_on_one_listener_never_share_a_priority() {
+        let listener = "arn:aws:elasticloadbalancing:us-west-2:1:listener/app/test-reserved/1/2";
+        let picks: Vec<u32> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| pick_unreserved(listener, &mut BTreeSet::from([1, 2]), false).unwrap()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let distinct: BTreeSet<u32> = picks.iter().copied().collect();
+        assert_eq!(distinct.len(), 8, "every deploy got its own priority: {picks:?}");
+        assert!(!distinct.contains(&1) && !distinct.contains(&2), "deployed priorities stay taken");
     }
 
     #[test]
