@@ -489,3 +489,29 @@ fn many_memories_or_a_large_total_is_stopped_with_the_plugins_name() {
     let output = ferry_as(root, alice.path()).arg("plugin").arg("install").arg(&fine).output().unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
 }
+
+#[test]
+fn a_workspace_others_can_write_is_never_deployed_from_or_written() {
+    use std::os::unix::fs::PermissionsExt;
+    let project = project();
+    let root = project.path();
+    let alice = user();
+    std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o777)).unwrap();
+    for args in [
+        &["svc", "deploy", "--name", "api", "--env", "test"][..],
+        &["deploy", "--env", "test"],
+        &["env", "deploy", "--name", "test"],
+        &["svc", "init", "--name", "other", "--type", "Backend Service", "--image", "nginx"],
+    ] {
+        let output = ferry_as(root, alice.path()).args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {}", stderr(&output));
+        let message = stderr(&output);
+        assert!(
+            message.contains("refusing to")
+                && message.contains("writable by everyone")
+                && message.contains("chmod go-w"),
+            "{args:?}: {message}"
+        );
+    }
+    assert!(!root.join("copilot/other").exists(), "nothing was written");
+}

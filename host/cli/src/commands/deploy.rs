@@ -31,7 +31,7 @@ pub(super) struct Ctx {
 }
 
 pub fn env(args: EnvDeploy, out: &Output) -> Result<()> {
-    let ws = super::workspace(args.app.as_deref())?;
+    let ws = super::workspace_to_act_on(args.app.as_deref())?;
     block_on(async {
         let ctx = Ctx {
             registry: render::registry()?,
@@ -48,7 +48,7 @@ pub fn env(args: EnvDeploy, out: &Output) -> Result<()> {
 }
 
 pub fn workload(args: WorkloadDeploy, out: &Output) -> Result<()> {
-    let ws = super::workspace(args.app.as_deref())?;
+    let ws = super::workspace_to_act_on(args.app.as_deref())?;
     if !ws.workload_names().contains(&args.name) {
         bail!(
             "no service or job named `{}` in this workspace\nhint: workloads here: {}",
@@ -83,7 +83,7 @@ pub fn workload(args: WorkloadDeploy, out: &Output) -> Result<()> {
 }
 
 pub fn everything(args: DeployAll, out: &Output) -> Result<()> {
-    let ws = super::workspace(args.app.as_deref())?;
+    let ws = super::workspace_to_act_on(args.app.as_deref())?;
     block_on(async {
         let ctx = Arc::new(Ctx {
             registry: render::registry()?,

@@ -69,7 +69,7 @@ fn exposed_port(dockerfile: &Path) -> Option<u16> {
 }
 
 pub fn workload(args: WorkloadInit, noun: Noun, out: &Output) -> Result<()> {
-    let ws = super::workspace(args.app.as_deref())?;
+    let ws = super::workspace_to_act_on(args.app.as_deref())?;
     let registry = render::registry()?;
     let plugins: Vec<_> = registry.list()?.into_iter().filter(|p| p.info.kind == noun.kind()).collect();
     let types: Vec<String> = plugins.iter().flat_map(|p| p.info.manifest_types.clone()).collect();
@@ -204,7 +204,7 @@ fn write_checked(plugin: &Plugin, dir: &Path, text: &str, out: &Output) -> Resul
 }
 
 pub fn environment(name: Option<String>, app: Option<String>, out: &Output) -> Result<()> {
-    let ws = super::workspace(app.as_deref())?;
+    let ws = super::workspace_to_act_on(app.as_deref())?;
     let registry = render::registry()?;
     let plugin = registry.for_manifest_type("Environment")?;
     let name = ask(name, "--name", "Name of the environment", Some("test".into()))?;

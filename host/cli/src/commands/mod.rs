@@ -90,6 +90,15 @@ fn workspace(app: Option<&str>) -> Result<Workspace> {
     Ok(ws)
 }
 
+/// The workspace for a command that deploys from it or writes into it: it
+/// must be private to the user (see [`Workspace::check_private`]); reading
+/// and packaging need only [`workspace`].
+fn workspace_to_act_on(app: Option<&str>) -> Result<Workspace> {
+    let ws = workspace(app)?;
+    ws.check_private()?;
+    Ok(ws)
+}
+
 /// A person is there to answer prompts: a terminal on both ends, not CI.
 pub(crate) fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()

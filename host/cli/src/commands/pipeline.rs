@@ -271,7 +271,7 @@ artifacts:
 }
 
 fn init(args: PipelineInit, out: &Output) -> Result<()> {
-    let ws = super::workspace(args.app.as_deref())?;
+    let ws = super::workspace_to_act_on(args.app.as_deref())?;
     let registry = render::registry()?;
     let url = match args.url.or_else(|| git(&ws.root, &["remote", "get-url", "origin"])) {
         Some(url) => url,
@@ -426,7 +426,7 @@ pub(crate) async fn connection_advice(api: &impl PipelineApi, arn: &str, provide
 }
 
 fn deploy(args: PipelineDeploy, out: &Output) -> Result<()> {
-    let ws = super::workspace(args.app.as_deref())?;
+    let ws = super::workspace_to_act_on(args.app.as_deref())?;
     let name = pick(&ws, args.name.clone())?;
     let registry = render::registry()?;
     // A bad or missing manifest is reported before anything talks to AWS.
