@@ -7,28 +7,14 @@
 mod common;
 
 use common::{edit, example_copy, ferry};
+use common::{json_events as events, run_on_moto as run};
 use ferry_test_support::Moto;
 use serde_json::Value;
 use std::path::Path;
 
-fn run(moto: &Moto, dir: &Path, args: &[&str]) -> String {
-    let mut cmd = ferry(dir);
-    cmd.envs(moto.env()).env("CI", "true").args(args);
-    let output = cmd.output().expect("run ferry");
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
-    assert!(output.status.success(), "ferry {} failed\nstdout:\n{stdout}\nstderr:\n{stderr}", args.join(" "));
-    stdout
-}
-
 fn run_json(moto: &Moto, dir: &Path, args: &[&str]) -> Value {
     let out = run(moto, dir, args);
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("ferry {} printed no JSON ({e}):\n{out}", args.join(" ")))
-}
-
-/// The JSON lines of a `--json` deploy stream.
-fn events(stream: &str) -> Vec<Value> {
-    stream.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"))).collect()
 }
 
 fn api_calls(stream: &str) -> Value {

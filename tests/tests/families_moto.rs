@@ -6,10 +6,9 @@
 
 mod common;
 
-use common::ferry;
+use common::{json_events as events, run_on_moto as run};
 use ferry_test_support::Moto;
 use serde_json::Value;
-use std::path::Path;
 
 const WORKSPACE: &[(&str, &str)] = &[
     ("copilot/.workspace", "application: fam\n"),
@@ -67,18 +66,6 @@ deployment:
 "#,
     ),
 ];
-
-fn run(moto: &Moto, dir: &Path, args: &[&str]) -> String {
-    let output = ferry(dir).envs(moto.env()).env("CI", "true").args(args).output().expect("run ferry");
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
-    assert!(output.status.success(), "ferry {} failed\nstdout:\n{stdout}\nstderr:\n{stderr}", args.join(" "));
-    stdout
-}
-
-fn events(stream: &str) -> Vec<Value> {
-    stream.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn service_connect_efs_firelens_and_rollback_alarms_deploy_and_redeploy_idle() {

@@ -6,24 +6,10 @@
 
 mod common;
 
-use common::{example_copy, ferry};
+use common::example_copy;
+use common::{json_events as events, run_on_moto as run};
 use ferry_test_support::Moto;
 use serde_json::Value;
-use std::path::Path;
-
-fn run(moto: &Moto, dir: &Path, args: &[&str]) -> String {
-    let mut cmd = ferry(dir);
-    cmd.envs(moto.env()).env("CI", "true").args(args);
-    let output = cmd.output().expect("run ferry");
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
-    assert!(output.status.success(), "ferry {} failed\nstdout:\n{stdout}\nstderr:\n{stderr}", args.join(" "));
-    stdout
-}
-
-fn events(stream: &str) -> Vec<Value> {
-    stream.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
-}
 
 fn outcome(stream: &str) -> String {
     let finished = events(stream).into_iter().find(|e| e["event"] == "stack_finished").expect("a stack_finished event");

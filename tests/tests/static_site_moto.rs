@@ -11,30 +11,11 @@
 mod common;
 
 use common::ferry;
+use common::{json_event as event, run_on_moto as run};
 use ferry_test_support::Moto;
 use ferry_tests::fixtures;
 use serde_json::Value;
 use std::path::Path;
-
-fn run(moto: &Moto, dir: &Path, args: &[&str]) -> String {
-    let output = ferry(dir).envs(moto.env()).env("CI", "true").args(args).output().expect("run ferry");
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(
-        output.status.success(),
-        "ferry {} failed\nstdout:\n{stdout}\nstderr:\n{}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
-
-fn event(stream: &str, name: &str) -> Value {
-    stream
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|e| e["event"] == name)
-        .unwrap_or_else(|| panic!("no {name} event in:\n{stream}"))
-}
 
 fn write(root: &Path, rel: &str, text: &str) {
     let path = root.join(rel);

@@ -69,3 +69,26 @@ pub fn line_of(root: &Path, file: &str, needle: &str) -> usize {
     let text = std::fs::read_to_string(root.join(file)).expect("read");
     text.lines().position(|l| l.contains(needle)).map(|i| i + 1).unwrap_or_else(|| panic!("{needle:?} not in {file}"))
 }
+
+/// Runs ferry against the emulator as CI would (no prompts) and returns its
+/// stdout; a failure shows both streams.
+pub fn run_on_moto(moto: &ferry_test_support::Moto, dir: &Path, args: &[&str]) -> String {
+    let output = ferry(dir).envs(moto.env()).env("CI", "true").args(args).output().expect("run ferry");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(output.status.success(), "ferry {} failed\nstdout:\n{stdout}\nstderr:\n{stderr}", args.join(" "));
+    stdout
+}
+
+/// The JSON events of a `--json` event stream, one per line.
+pub fn json_events(stream: &str) -> Vec<serde_json::Value> {
+    stream.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+}
+
+/// The first event named `name` of a `--json` event stream.
+pub fn json_event(stream: &str, name: &str) -> serde_json::Value {
+    json_events(stream)
+        .into_iter()
+        .find(|e| e["event"] == name)
+        .unwrap_or_else(|| panic!("no {name} event in:\n{stream}"))
+}
