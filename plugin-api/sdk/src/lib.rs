@@ -16,6 +16,7 @@
 pub mod alloc;
 pub mod cfn;
 pub mod diag;
+pub mod dns;
 pub mod manifest;
 pub mod pipeline;
 pub mod workload;

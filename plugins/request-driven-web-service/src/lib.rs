@@ -16,6 +16,7 @@ pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Parameter, Resource, Template};
 use ferry_plugin_sdk::diag::pointer;
+use ferry_plugin_sdk::dns;
 use ferry_plugin_sdk::workload::publish;
 use ferry_plugin_sdk::workload::render::{env_var_name, ids, secret_value_from};
 use ferry_plugin_sdk::workload::{Secret, SubnetSelection, Variable};
@@ -244,7 +245,7 @@ fn check_subnets(subnets: &SubnetSelection, out: &mut Vec<Diagnostic>) {
 /// Copilot's rule: an App Runner alias lives in the application's domain,
 /// which must exist.
 fn check_alias(alias: &str, context: Option<&RenderContext>, out: &mut Vec<Diagnostic>) {
-    if !is_domain_name(alias) {
+    if !dns::is_domain_name(alias) {
         out.push(
             Diagnostic::error("/http/alias", format!("`{alias}` is not a domain name"))
                 .with_hint("use a name such as `api.example.com`"),
@@ -259,7 +260,7 @@ fn check_alias(alias: &str, context: Option<&RenderContext>, out: &mut Vec<Diagn
         );
         return;
     };
-    if !under(alias, domain) {
+    if !dns::is_within(alias, domain) {
         out.push(
             Diagnostic::error(
                 "/http/alias",
@@ -270,24 +271,6 @@ fn check_alias(alias: &str, context: Option<&RenderContext>, out: &mut Vec<Diagn
     }
 }
 
-fn is_domain_name(name: &str) -> bool {
-    name.len() <= 253
-        && name.contains('.')
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        })
-}
-
-fn under(name: &str, domain: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    let domain = domain.to_ascii_lowercase();
-    name == domain || name.ends_with(&format!(".{domain}"))
-}
-
 /// The hosted zone (by name, with the trailing dot) the alias records go
 /// in: the most specific of the environment's, the application's and the
 /// domain's zones.
@@ -295,9 +278,9 @@ pub fn alias_zone(alias: &str, ctx: &RenderContext) -> Option<String> {
     let domain = ctx.app_domain.as_ref()?;
     let env_zone = format!("{}.{}.{domain}", ctx.env, ctx.app);
     let app_zone = format!("{}.{domain}", ctx.app);
-    let zone = if ctx.environment.dns_delegated && under(alias, &env_zone) {
+    let zone = if ctx.environment.dns_delegated && dns::is_within(alias, &env_zone) {
         env_zone
-    } else if under(alias, &app_zone) {
+    } else if dns::is_within(alias, &app_zone) {
         app_zone
     } else {
         domain.clone()

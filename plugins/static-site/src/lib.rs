@@ -20,6 +20,7 @@ pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Parameter, Resource, Template};
 use ferry_plugin_sdk::diag::pointer;
+use ferry_plugin_sdk::dns;
 use ferry_plugin_sdk::{
     Diagnostic, HostStep, Plugin, PluginInfo, RenderContext, RenderError, Rendered, S3Upload, UploadRule, Value, json,
 };
@@ -123,7 +124,7 @@ fn check_http(http: &manifest::Http, context: Option<&RenderContext>, out: &mut 
         check_certificate(cert, out);
     }
     let Some(alias) = &http.alias else { return };
-    if !is_domain_name(alias) {
+    if !is_domain_name_or_wildcard(alias) {
         out.push(
             Diagnostic::error("/http/alias", format!("`{alias}` is not a domain name"))
                 .with_hint("use a name such as `www.example.com` or `*.example.com`"),
@@ -143,7 +144,7 @@ fn check_http(http: &manifest::Http, context: Option<&RenderContext>, out: &mut 
         }
         return;
     };
-    if !under(alias, domain) {
+    if !dns::is_within(alias, domain) {
         if !imported {
             out.push(
                 Diagnostic::error(
@@ -188,26 +189,6 @@ fn check_certificate(cert: &str, out: &mut Vec<Diagnostic>) {
             .with_hint("request or import the certificate in ACM in us-east-1"),
         );
     }
-}
-
-/// A domain name, or a wildcard one (`*.example.com`).
-fn is_domain_name(name: &str) -> bool {
-    let name = name.strip_prefix("*.").unwrap_or(name);
-    name.len() <= 253
-        && name.contains('.')
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        })
-}
-
-fn under(name: &str, domain: &str) -> bool {
-    let name = name.strip_prefix("*.").unwrap_or(name).to_ascii_lowercase();
-    let domain = domain.to_ascii_lowercase();
-    name == domain || name.ends_with(&format!(".{domain}"))
 }
 
 fn check_file(file: &FileUpload, i: usize, out: &mut Vec<Diagnostic>) {
@@ -484,7 +465,7 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
 
     if let Some(alias) = &alias
         && let Some(zone) = alias_zone(alias, ctx)
-        && under(alias, ctx.app_domain.as_deref().unwrap_or_default())
+        && dns::is_within(alias, ctx.app_domain.as_deref().unwrap_or_default())
     {
         for (id, kind) in [("AliasRecord", "A"), ("AliasRecordIPv6", "AAAA")] {
             t.resource(
@@ -530,12 +511,17 @@ fn alias_zone(name: &str, ctx: &RenderContext) -> Option<String> {
     }
     let env_zone = format!("{}.{}.{domain}", ctx.env, ctx.app);
     let app_zone = format!("{}.{domain}", ctx.app);
-    let zone = if under(name, &env_zone) {
+    let zone = if dns::is_within(name, &env_zone) {
         env_zone
-    } else if under(name, &app_zone) {
+    } else if dns::is_within(name, &app_zone) {
         app_zone
     } else {
         domain.clone()
     };
     Some(format!("{zone}."))
+}
+
+/// A domain name, or a wildcard one (`*.example.com`), which CloudFront serves.
+fn is_domain_name_or_wildcard(name: &str) -> bool {
+    dns::is_domain_name(name.strip_prefix("*.").unwrap_or(name))
 }
