@@ -206,9 +206,11 @@ fn serve_once_then_redirect(body: Vec<u8>) -> (String, std::thread::JoinHandle<(
             }
             let request = String::from_utf8_lossy(&request);
             if request.starts_with("GET /old.wasm ") {
-                let _ = stream.write_all(b"HTTP/1.1 302 Found\r\nLocation: /plugin.wasm\r\nContent-Length: 0\r\n\r\n");
+                let _ = stream.write_all(
+                    b"HTTP/1.1 302 Found\r\nLocation: /plugin.wasm\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
             } else if request.starts_with("GET /plugin.wasm ") {
-                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
                 for chunk in body.chunks(10_000) {
                     let _ = write!(stream, "{:x}\r\n", chunk.len());
                     let _ = stream.write_all(chunk);

@@ -52,7 +52,12 @@ fn client() -> Result<HttpsClient> {
     // `https_or_http`: plain http is refused above the connector, except to loopback.
     let connector =
         hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config).https_or_http().enable_http1().build();
-    Ok(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector))
+    // A download is one request and its redirects: no idle connections are
+    // kept, so a server that closes after each response is never answered
+    // with a request on a connection it already closed.
+    Ok(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .pool_max_idle_per_host(0)
+        .build(connector))
 }
 
 /// The body of `url` (after redirects), or an error naming the URL.
