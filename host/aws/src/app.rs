@@ -29,10 +29,21 @@ pub enum OpsError {
     Aws(#[from] AwsError),
     #[error(transparent)]
     Deploy(#[from] DeployError),
-    #[error("application {app} does not exist in this account and region\nhint: run `ferry app init {app}` first")]
+    #[error("application {app} does not exist in this account and region")]
     NoApp { app: String },
-    #[error("environment {env} of application {app} is not deployed\nhint: run `ferry env deploy -n {env}` first")]
+    #[error("environment {env} of application {app} is not deployed")]
     NoEnv { app: String, env: String },
+}
+
+impl ferry_core::Explain for OpsError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            OpsError::Aws(e) => e.hint_text(),
+            OpsError::Deploy(e) => e.hint(),
+            OpsError::NoApp { app } => Some(format!("run `ferry app init {app}` first")),
+            OpsError::NoEnv { env, .. } => Some(format!("run `ferry env deploy -n {env}` first")),
+        }
+    }
 }
 
 /// The app's regional resources, as the StackSet instance reports them.

@@ -78,17 +78,11 @@ pub enum DeployEvent {
 pub enum DeployError {
     #[error(transparent)]
     Aws(#[from] AwsError),
-    #[error(
-        "stack {stack} is busy ({status}): another deploy or a rollback is running\nhint: wait for it to finish (`ferry svc status`), then deploy again"
-    )]
+    #[error("stack {stack} is busy ({status}): another deploy or a rollback is running")]
     Busy { stack: String, status: String },
-    #[error(
-        "the change set for stack {stack} failed: {reason}\nhint: fix the template or parameters; the stack was not changed"
-    )]
+    #[error("the change set for stack {stack} failed: {reason}")]
     ChangeSetFailed { stack: String, reason: String },
-    #[error(
-        "stack {stack} failed ({status}): resource {logical_id} ({resource_type}) failed: {reason}\nhint: {recovery}"
-    )]
+    #[error("stack {stack} failed ({status}): resource {logical_id} ({resource_type}) failed: {reason}")]
     ResourceFailed {
         stack: String,
         status: String,
@@ -97,16 +91,29 @@ pub enum DeployError {
         reason: String,
         recovery: String,
     },
-    #[error("stack {stack} ended in {status}{}\nhint: {recovery}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
+    #[error("stack {stack} ended in {status}{}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
     Failed { stack: String, status: String, reason: Option<String>, recovery: String },
-    #[error(
-        "stack {stack} is still {status} after {waited:?}; ferry stopped waiting, CloudFormation carries on\nhint: follow it with `ferry svc status`, or cancel it in the CloudFormation console"
-    )]
+    #[error("stack {stack} is still {status} after {waited:?}; ferry stopped waiting, CloudFormation carries on")]
     TimedOut { stack: String, status: String, waited: Duration },
     #[error(
-        "the template of stack {stack} is {size} bytes, over CloudFormation's {MAX_TEMPLATE_BODY}-byte limit for inline templates\nhint: split resources into addons (copilot/<name>/addons/)"
+        "the template of stack {stack} is {size} bytes, over CloudFormation's {MAX_TEMPLATE_BODY}-byte limit for inline templates"
     )]
     TemplateTooLarge { stack: String, size: usize },
+}
+
+impl ferry_core::Explain for DeployError {
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            DeployError::Aws(e) => return e.hint_text(),
+            DeployError::Busy { .. } => "wait for it to finish (`ferry svc status`), then deploy again".into(),
+            DeployError::ChangeSetFailed { .. } => "fix the template or parameters; the stack was not changed".into(),
+            DeployError::ResourceFailed { recovery, .. } | DeployError::Failed { recovery, .. } => recovery.clone(),
+            DeployError::TimedOut { .. } => {
+                "follow it with `ferry svc status`, or cancel it in the CloudFormation console".into()
+            }
+            DeployError::TemplateTooLarge { .. } => "split resources into addons (copilot/<name>/addons/)".into(),
+        })
+    }
 }
 
 /// Deploys stacks through a [`CloudFormationApi`].
@@ -499,7 +506,8 @@ mod tests {
         let text = err.to_string();
         assert!(matches!(&err, DeployError::ResourceFailed { logical_id, .. } if logical_id == "TaskRole"), "{text}");
         assert!(text.contains("Policy document is malformed"), "{text}");
-        assert!(text.contains("hint: fix the cause and deploy again: ferry deletes the failed stack"), "{text}");
+        let hint = ferry_core::Explain::hint(&err).unwrap_or_default();
+        assert!(hint.starts_with("fix the cause and deploy again: ferry deletes the failed stack"), "{hint}");
         let streamed = events.iter().filter(|e| matches!(e, DeployEvent::Resource { .. })).count();
         assert_eq!(streamed, 4, "every event is streamed once");
     }

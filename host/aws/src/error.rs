@@ -168,11 +168,24 @@ impl fmt::Display for AwsError {
         if !self.message.is_empty() {
             write!(f, ": {}", self.message)?;
         }
-        write!(f, "\nhint: {}", self.hint())
+        Ok(())
     }
 }
 
 impl std::error::Error for AwsError {}
+
+impl AwsError {
+    /// [`AwsError::hint`], as every error's hint is: optional.
+    pub fn hint_text(&self) -> Option<String> {
+        Some(self.hint())
+    }
+}
+
+impl ferry_core::Explain for AwsError {
+    fn hint(&self) -> Option<String> {
+        self.hint_text()
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -183,7 +196,7 @@ mod tests {
         let e = AwsError::new("ferry", None, AwsErrorKind::NoRegion, "none is configured");
         let text = e.to_string();
         assert!(text.starts_with("ferry needs an AWS region: none is configured"), "{text}");
-        assert!(text.contains("hint: set AWS_REGION"), "{text}");
+        assert!(e.hint().starts_with("set AWS_REGION"), "{}", e.hint());
         assert!(!text.contains("credentials"), "{text}");
     }
 
@@ -206,6 +219,6 @@ mod tests {
         );
         let text = e.to_string();
         assert!(text.starts_with("cloudformation:CreateChangeSet access denied (chat-test): User: x"), "{text}");
-        assert!(text.contains("grant `cloudformation:CreateChangeSet` on chat-test"), "{text}");
+        assert!(e.hint().contains("grant `cloudformation:CreateChangeSet` on chat-test"), "{}", e.hint());
     }
 }

@@ -7,6 +7,7 @@ use anstyle::{AnsiColor, Style};
 use ferry_core::{Location, Problem};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 const ERROR: Style = AnsiColor::Red.on_default().bold();
 const WARNING: Style = AnsiColor::Yellow.on_default().bold();
@@ -15,22 +16,63 @@ const DIM: Style = Style::new().dimmed();
 const BOLD: Style = Style::new().bold();
 const GREEN: Style = AnsiColor::Green.on_default().bold();
 
-/// Terminal output settings for one run.
+/// The printer of one run: settings, and the turn that keeps a block of
+/// output (a diff and the question after it) whole when tasks print at once.
 #[derive(Clone)]
 pub struct Output {
     verbose: bool,
+    /// The command was given `--json`: errors are also a JSON object on stdout.
+    json: bool,
     cwd: PathBuf,
+    turn: Arc<Mutex<()>>,
 }
 
 impl Output {
-    pub fn new(color: ColorChoice, verbose: bool) -> Self {
+    pub fn new(color: ColorChoice, verbose: bool, json: bool) -> Self {
         let choice = match color {
             ColorChoice::Auto => anstream::ColorChoice::Auto,
             ColorChoice::Always => anstream::ColorChoice::Always,
             ColorChoice::Never => anstream::ColorChoice::Never,
         };
         choice.write_global();
-        Output { verbose, cwd: std::env::current_dir().unwrap_or_default() }
+        Output { verbose, json, cwd: std::env::current_dir().unwrap_or_default(), turn: Arc::default() }
+    }
+
+    /// Holds the terminal for one block (a diff and its question): other
+    /// tasks' blocks, engine lines and plugin logs wait until it is dropped.
+    pub fn turn(&self) -> MutexGuard<'_, ()> {
+        self.turn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Asks a yes/no question on a terminal; `None` when there is no
+    /// terminal. Call it inside a [`Output::turn`] when tasks run at once.
+    pub fn confirm(&self, question: &str, default: bool) -> Option<bool> {
+        if !crate::commands::interactive() {
+            return None;
+        }
+        dialoguer::Confirm::new().with_prompt(question).default(default).interact().ok()
+    }
+
+    /// One line of a container engine's output, prefixed with the service
+    /// it builds (`[api] ...`), on stderr.
+    pub fn engine_line(&self, label: &str, line: &str) {
+        let _turn = self.turn();
+        eprintln!("[{label}] {line}");
+    }
+
+    /// A line a plugin logged, shown with `--verbose`, prefixed with its name.
+    pub fn plugin_log(&self, plugin: &str, level: &str, message: &str) {
+        if self.verbose {
+            let _turn = self.turn();
+            for line in message.lines() {
+                eprintln!("{DIM}[{plugin}]{DIM:#} {level}: {line}");
+            }
+        }
+    }
+
+    /// What the process built (`FERRY_DEBUG_COUNTERS=1`), one JSON line on stderr.
+    pub fn debug_counters(&self, value: &serde_json::Value) {
+        eprintln!("{value}");
     }
 
     /// A path as the user would type it: relative to where they are.
@@ -125,27 +167,35 @@ impl Output {
         self.problem(problem);
     }
 
-    /// Renders an error and its causes; problems in the user's files are
-    /// shown with their location, the source line and a hint.
+    /// Renders an error and its causes, the one way every error is shown;
+    /// problems in the user's files are shown with their location, the
+    /// source line and a hint. With `--json` the error is also one JSON
+    /// object on stdout: `{"event": "error", "what", "why", "hint", "location", ...}`.
     pub fn error(&self, err: &anyhow::Error) {
-        for cause in err.chain() {
-            if let Some(core) = cause.downcast_ref::<ferry_core::Error>()
-                && !core.problems().is_empty()
-            {
-                let problems = core.problems();
-                for problem in problems {
-                    self.problem(problem);
-                }
-                let errors = problems.iter().filter(|p| !p.warning).count();
-                if errors > 1 {
-                    eprintln!("{ERROR}error{ERROR:#}: {errors} problems found");
-                }
-                return;
+        if self.json {
+            let mut stdout = anstream::stdout().lock();
+            let _ = writeln!(stdout, "{}", error_json(err, &self.cwd));
+        }
+        if let Some(problems) = problems_of(err) {
+            for problem in problems {
+                self.problem(problem);
             }
+            let errors = problems.iter().filter(|p| !p.warning).count();
+            if errors > 1 {
+                eprintln!("{ERROR}error{ERROR:#}: {errors} problems found");
+            }
+            return;
         }
         eprintln!("{ERROR}error{ERROR:#}: {err}");
         for cause in err.chain().skip(1) {
             eprintln!("  {DIM}caused by:{DIM:#} {cause}");
+        }
+        let (why, hints) = advice(err);
+        if let Some(why) = why {
+            eprintln!("{BOLD}why{BOLD:#}: {why}");
+        }
+        for hint in hints {
+            eprintln!("{HINT}hint{HINT:#}: {hint}");
         }
     }
 
@@ -184,6 +234,113 @@ impl Output {
             eprintln!("  {pad} {DIM}|{DIM:#} {caret_pad}{ERROR}^{ERROR:#}");
         }
     }
+}
+
+/// The problems in the user's files an error is about, if it is about them.
+fn problems_of(err: &anyhow::Error) -> Option<&[Problem]> {
+    err.chain()
+        .filter_map(|cause| cause.downcast_ref::<ferry_core::Error>())
+        .map(|core| core.problems())
+        .find(|problems| !problems.is_empty())
+}
+
+/// The why and hint one error carries as data, read from the error types
+/// that carry them.
+fn explain(cause: &(dyn std::error::Error + 'static)) -> (Option<String>, Option<String>) {
+    use ferry_core::Explain;
+    macro_rules! explained {
+        ($($t:ty),*) => {
+            $(if let Some(e) = cause.downcast_ref::<$t>() {
+                return (Explain::why(e), Explain::hint(e));
+            })*
+        };
+    }
+    explained!(
+        ferry_core::Failure,
+        ferry_core::upload::UploadError,
+        ferry_aws::AwsError,
+        ferry_aws::deploy::DeployError,
+        ferry_aws::app::OpsError
+    );
+    if let Some(e) = cause.downcast_ref::<ferry_image::ImageError>() {
+        return (None, e.hint());
+    }
+    (None, None)
+}
+
+/// The first why and every distinct hint of an error's chain, outermost first.
+pub fn advice(err: &anyhow::Error) -> (Option<String>, Vec<String>) {
+    let mut why = None;
+    let mut hints: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        let (w, h) = explain(cause);
+        why = why.or(w);
+        if let Some(h) = h
+            && !hints.contains(&h)
+        {
+            hints.push(h);
+        }
+    }
+    (why, hints)
+}
+
+/// A failure as text: its message, then its hint on a line of its own.
+pub fn with_hint(failure: &ferry_core::Failure) -> String {
+    match &failure.hint {
+        Some(hint) => format!("{}\nhint: {hint}", failure.what),
+        None => failure.what.clone(),
+    }
+}
+
+/// An error in one line for a list of failures (`name: what (hint: ...)`),
+/// its hints kept.
+pub fn inline(err: &anyhow::Error) -> String {
+    let (_, hints) = advice(err);
+    let mut text = format!("{err:#}");
+    for hint in hints {
+        text.push_str(&format!(" (hint: {hint})"));
+    }
+    text
+}
+
+/// The JSON error object of `--json`: what went wrong, why, what to do and
+/// where (for problems in the user's files, every problem too).
+pub fn error_json(err: &anyhow::Error, cwd: &Path) -> serde_json::Value {
+    let location = |l: &Location| {
+        serde_json::json!({
+            "file": l.file.strip_prefix(cwd).unwrap_or(&l.file).display().to_string(),
+            "line": l.line,
+            "column": l.column,
+        })
+    };
+    let problem = |p: &Problem| {
+        serde_json::json!({
+            "what": p.what, "why": p.why, "hint": p.hint,
+            "location": p.location.as_ref().map(location), "pointer": p.pointer,
+            "severity": if p.warning { "warning" } else { "error" },
+        })
+    };
+    if let Some(problems) = problems_of(err) {
+        let first = problems.iter().find(|p| !p.warning).unwrap_or(&problems[0]);
+        return serde_json::json!({
+            "event": "error",
+            "what": first.what,
+            "why": first.why,
+            "hint": first.hint,
+            "location": first.location.as_ref().map(location),
+            "pointer": first.pointer,
+            "problems": problems.iter().map(problem).collect::<Vec<_>>(),
+        });
+    }
+    let (why, hints) = advice(err);
+    serde_json::json!({
+        "event": "error",
+        "what": err.to_string(),
+        "why": why,
+        "hint": (!hints.is_empty()).then(|| hints.join("\n")),
+        "location": null,
+        "causes": err.chain().skip(1).map(|c| c.to_string()).collect::<Vec<_>>(),
+    })
 }
 
 /// How deploy progress is shown: a live view on a terminal, plain lines

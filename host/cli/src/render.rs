@@ -6,34 +6,9 @@ use anyhow::{Context, Result};
 use ferry_core::error::did_you_mean;
 use ferry_core::{EffectiveManifest, Error as CoreError, Problem, Workspace, addons, capabilities, patches, stack};
 use ferry_plugin_protocol::{EnvironmentCapabilities, ImageRef, RenderContext, WorkloadSummary};
-use ferry_runtime::{Plugin, Registry, RenderOutcome, Runtime, RuntimeConfig, Severity};
+use ferry_runtime::{Plugin, Registry, RenderOutcome, Severity};
 use indexmap::IndexMap;
 use serde_json::Value;
-use std::sync::Arc;
-
-/// The plugins of this process, loaded lazily: bundled ones, plus those
-/// pinned in the `copilot/plugins.lock` of the workspace around the current
-/// directory (each verified against its sha256 now).
-pub fn registry() -> Result<Registry> {
-    let copilot_dir =
-        std::env::current_dir().ok().and_then(|cwd| Workspace::discover(&cwd).ok()).map(|ws| ws.copilot_dir);
-    registry_for(copilot_dir.as_deref())
-}
-
-/// [`registry`] for an explicit workspace (`copilot/` directory), or bundled
-/// plugins only.
-pub fn registry_for(copilot_dir: Option<&std::path::Path>) -> Result<Registry> {
-    let runtime = Runtime::new(RuntimeConfig::default()).context("cannot start the plugin runtime")?;
-    let mut registry = Registry::new(Arc::new(runtime));
-    for plugin in ferry_bundled::BUNDLED {
-        registry.add_bundled(plugin.package, plugin.wasm, plugin.sha256);
-    }
-    if let Some(copilot_dir) = copilot_dir {
-        let lock = ferry_runtime::Lock::load(copilot_dir)?;
-        registry.add_locked(copilot_dir, &lock)?;
-    }
-    Ok(registry)
-}
 
 /// Reads `${VAR}` values from the process environment.
 pub fn process_env(name: &str) -> Option<String> {

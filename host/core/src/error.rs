@@ -144,3 +144,71 @@ where
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c.to_string())
 }
+
+/// An error a person can act on, as data: what went wrong, why (when that
+/// is not obvious) and what to do. The binary renders these (text or JSON);
+/// no message carries its hint pasted in.
+#[derive(Debug)]
+pub struct Failure {
+    /// What went wrong, in one line.
+    pub what: String,
+    /// Why it is a problem.
+    pub why: Option<String>,
+    /// What the user can do about it.
+    pub hint: Option<String>,
+    /// The error underneath, shown as its cause.
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Failure {
+    pub fn new(what: impl Into<String>) -> Self {
+        Failure { what: what.into(), why: None, hint: None, source: None }
+    }
+
+    /// The error this one comes from.
+    pub fn because(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    pub fn why(mut self, why: impl Into<String>) -> Self {
+        self.why = Some(why.into());
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.what)
+    }
+}
+
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// The why and hint an error type carries as data, for the one renderer.
+pub trait Explain {
+    /// Why it went wrong, when the message does not say.
+    fn why(&self) -> Option<String> {
+        None
+    }
+    /// What the user can do about it.
+    fn hint(&self) -> Option<String>;
+}
+
+impl Explain for Failure {
+    fn why(&self) -> Option<String> {
+        self.why.clone()
+    }
+    fn hint(&self) -> Option<String> {
+        self.hint.clone()
+    }
+}

@@ -19,7 +19,7 @@ pub mod upload;
 pub mod workspace;
 pub mod yaml;
 
-pub use error::{Error, Location, Problem};
+pub use error::{Error, Explain, Failure, Location, Problem};
 
 pub use effective::EffectiveManifest;
 pub use workspace::{Manifest, Workspace};

@@ -47,7 +47,7 @@ pub struct PlannedObject {
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
     #[error(
-        "the plugin's s3-upload step names {what} `{id}`, which is not an `{expected}` resource of the stack it renders{found}\nhint: a plugin may only upload to a bucket its own template creates; the plugin is wrong, not the manifest"
+        "the plugin's s3-upload step names {what} `{id}`, which is not an `{expected}` resource of the stack it renders{found}"
     )]
     ForeignResource { what: &'static str, id: String, expected: &'static str, found: String },
     #[error("files[{index}].source `{entry}` does not exist in the workspace ({path})")]
@@ -57,13 +57,28 @@ pub enum UploadError {
     #[error("files[{index}].source `{entry}` leaves the workspace; sources are relative to the workspace root")]
     OutsideWorkspace { index: usize, entry: String },
     #[error(
-        "{link} is a symbolic link to {target}, outside the workspace {root}; ferry uploads only files inside the workspace\nhint: replace the link with the file itself, or exclude it from `files`"
+        "{link} is a symbolic link to {target}, outside the workspace {root}; ferry uploads only files inside the workspace"
     )]
     SymlinkOutside { link: PathBuf, target: PathBuf, root: PathBuf },
     #[error("{path} links back to a directory that contains it; remove the link or exclude it from `files`")]
     SymlinkLoop { path: PathBuf },
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
+}
+
+impl crate::Explain for UploadError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            UploadError::ForeignResource { .. } => Some(
+                "a plugin may only upload to a bucket its own template creates; the plugin is wrong, not the manifest"
+                    .into(),
+            ),
+            UploadError::SymlinkOutside { .. } => {
+                Some("replace the link with the file itself, or exclude it from `files`".into())
+            }
+            _ => None,
+        }
+    }
 }
 
 /// True when a template carries a pre-0.3 upload request in its metadata,

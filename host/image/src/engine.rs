@@ -431,7 +431,8 @@ mod tests {
         let unknown = detect(Some("nerdctl")).await.unwrap_err().to_string();
         assert!(unknown.contains("not docker, podman or buildah"), "{unknown}");
         std::fs::remove_file(dir.path().join("buildah")).unwrap();
-        let none = detect(None).await.unwrap_err().to_string();
+        let none_err = detect(None).await.unwrap_err();
+        let none = format!("{none_err}\nhint: {}", none_err.hint().unwrap_or_default());
         assert!(
             none.starts_with(
                 "no container engine to build images with; tried docker (daemon not reachable: Cannot connect to the Docker daemon at unix:///var/run/docker.sock.), podman (not on PATH), buildah (not on PATH)"
@@ -458,7 +459,7 @@ mod tests {
             ran("Error: pinging container registry 127.0.0.1:1: Get \"http://127.0.0.1:1/v2/\": dial tcp 127.0.0.1:1: connect: connection refused"),
         );
         assert!(matches!(e, ImageError::Unreachable { .. }), "{e}");
-        assert!(e.to_string().contains("(FERRY_ECR_REGISTRY is set)"), "{e}");
+        assert!(e.hint().unwrap_or_default().contains("(FERRY_ECR_REGISTRY is set)"), "{e}");
         let e = engine.registry_error(
             &login("r"),
             "login",

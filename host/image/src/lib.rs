@@ -27,36 +27,54 @@ pub struct Probe {
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
     #[error(
-        "no container engine to build images with; tried {}\nhint: install docker (with its daemon running), podman or buildah, or name one with --builder / FERRY_BUILDER",
+        "no container engine to build images with; tried {}",
         Tried(.tried)
     )]
     NoEngine { tried: Vec<Probe> },
-    #[error(
-        "the container engine `{name}` (from {origin}) cannot be used: {why}\nhint: install it, or pick another with --builder / FERRY_BUILDER (docker, podman or buildah)"
-    )]
+    #[error("the container engine `{name}` (from {origin}) cannot be used: {why}")]
     Unusable { name: String, origin: String, why: String },
     #[error(
-        "image build of `{service}` failed: {engine} exited with {status}\n{}\nhint: the lines above are {engine}'s own; fix {dockerfile} or its build context and deploy again (no stack was changed)",
+        "image build of `{service}` failed: {engine} exited with {status}\n{}",
         Lines(.lines)
     )]
     BuildFailed { service: String, engine: String, status: String, dockerfile: String, lines: Vec<String> },
     #[error(
-        "cannot reach the registry {registry} ({engine} {action} failed)\n{}\nhint: check the network and the registry address{}; no stack was changed",
-        Lines(.lines),
-        if *.overridden { " (FERRY_ECR_REGISTRY is set)" } else { "" }
+        "cannot reach the registry {registry} ({engine} {action} failed)\n{}",
+        Lines(.lines)
     )]
     Unreachable { registry: String, engine: String, action: String, overridden: bool, lines: Vec<String> },
     #[error(
-        "the registry {registry} refused ECR's authorization token ({engine} {action}): the token is expired or invalid\n{}\nhint: refresh your AWS credentials (an expired session gives expired tokens) and make sure they may call ecr:GetAuthorizationToken and push to the repository; no stack was changed",
+        "the registry {registry} refused ECR's authorization token ({engine} {action}): the token is expired or invalid\n{}",
         Lines(.lines)
     )]
     Unauthorized { registry: String, engine: String, action: String, lines: Vec<String> },
-    #[error("{engine} {action} of {target} failed: exited with {status}\n{}\nhint: the lines above are {engine}'s own; no stack was changed", Lines(.lines))]
+    #[error("{engine} {action} of {target} failed: exited with {status}\n{}", Lines(.lines))]
     Failed { engine: String, action: String, target: String, status: String, lines: Vec<String> },
-    #[error("{engine} pushed {reference} but reported no digest\nhint: {hint}")]
+    #[error("{engine} pushed {reference} but reported no digest")]
     NoDigest { engine: String, reference: String, hint: String },
     #[error("cannot run {program}: {source}")]
     Spawn { program: String, source: std::io::Error },
+}
+
+impl ImageError {
+    /// What the user can do about it (the binary prints it after the message).
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            ImageError::NoEngine { .. } => "install docker (with its daemon running), podman or buildah, or name one with --builder / FERRY_BUILDER".into(),
+            ImageError::Unusable { .. } => "install it, or pick another with --builder / FERRY_BUILDER (docker, podman or buildah)".into(),
+            ImageError::BuildFailed { engine, dockerfile, .. } => format!(
+                "the lines above are {engine}'s own; fix {dockerfile} or its build context and deploy again (no stack was changed)"
+            ),
+            ImageError::Unreachable { overridden, .. } => format!(
+                "check the network and the registry address{}; no stack was changed",
+                if *overridden { " (FERRY_ECR_REGISTRY is set)" } else { "" }
+            ),
+            ImageError::Unauthorized { .. } => "refresh your AWS credentials (an expired session gives expired tokens) and make sure they may call ecr:GetAuthorizationToken and push to the repository; no stack was changed".into(),
+            ImageError::Failed { engine, .. } => format!("the lines above are {engine}'s own; no stack was changed"),
+            ImageError::NoDigest { hint, .. } => hint.clone(),
+            ImageError::Spawn { .. } => return None,
+        })
+    }
 }
 
 struct Tried<'a>(&'a [Probe]);

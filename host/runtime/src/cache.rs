@@ -12,6 +12,7 @@
 //!   under another plugin's name, or planted by someone without the key, is
 //!   recompiled, never deserialized.
 
+use ferry_core::Problem;
 use sha2::{Digest, Sha256};
 use std::hash::Hash;
 use std::io::Write;
@@ -76,12 +77,12 @@ pub struct Cache {
 }
 
 /// Says once per process why the cache is not used.
-fn warn_once(message: String) {
+fn warn_once(warn: &dyn Fn(Problem), warning: Problem) {
     static WARNED: Mutex<bool> = Mutex::new(false);
     let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
     if !*warned {
         *warned = true;
-        eprintln!("warning: {message}");
+        warn(warning.warning());
     }
 }
 
@@ -89,18 +90,21 @@ impl Cache {
     /// A cache in `dir` keyed with the key file in `key_dir` (both created
     /// private when missing). Either missing or refused leaves a cache that
     /// stores nothing: slower, never unsafe.
-    pub fn new(dir: Option<PathBuf>, key_dir: Option<PathBuf>, engine: &Engine) -> Cache {
+    pub fn new(dir: Option<PathBuf>, key_dir: Option<PathBuf>, engine: &Engine, warn: &dyn Fn(Problem)) -> Cache {
         let mut hasher = StableHasher(Sha256::new());
         engine.precompile_compatibility_hash().hash(&mut hasher);
         let engine_key = format!("wasmtime{WASMTIME_VERSION}-{}", &hex::encode(hasher.0.finalize())[..16]);
         let dir = dir.and_then(|dir| match private_dir(&dir) {
             Ok(()) => Some(dir),
             Err(why) => {
-                warn_once(format!(
-                    "not using the plugin compile cache {}: {why}; plugins are compiled in memory on every run. \
-                     hint: make it yours and private (`chmod 700`), or point FERRY_CACHE_DIR at a directory only you can write",
-                    dir.display()
-                ));
+                warn_once(
+                    warn,
+                    Problem::new(format!(
+                        "not using the plugin compile cache {}: {why}; plugins are compiled in memory on every run",
+                        dir.display()
+                    ))
+                    .hint("make it yours and private (`chmod 700`), or point FERRY_CACHE_DIR at a directory only you can write"),
+                );
                 None
             }
         });
@@ -108,10 +112,13 @@ impl Cache {
             (Some(_), Some(key_dir)) => match load_or_create_key(&key_dir) {
                 Ok(key) => Some(key),
                 Err(why) => {
-                    warn_once(format!(
-                        "not using the plugin compile cache: its key {}: {why}; plugins are compiled in memory on every run",
-                        key_dir.join(KEY_FILE).display()
-                    ));
+                    warn_once(
+                        warn,
+                        Problem::new(format!(
+                            "not using the plugin compile cache: its key {}: {why}; plugins are compiled in memory on every run",
+                            key_dir.join(KEY_FILE).display()
+                        )),
+                    );
                     None
                 }
             },
@@ -278,7 +285,7 @@ mod tests {
     }
 
     fn cache(dir: &Path, engine: &Engine) -> Cache {
-        Cache::new(Some(dir.join("cache")), Some(dir.join("config")), engine)
+        Cache::new(Some(dir.join("cache")), Some(dir.join("config")), engine, &|_| ())
     }
 
     #[test]
@@ -328,7 +335,7 @@ mod tests {
         cache.component(&engine, b.sha256, b.wasm).unwrap();
         assert!(cache.read_entry(b"artifact", b.sha256, &path_b).is_some(), "recompiled and replaced");
         // Entries made with another user's key are not believed either.
-        let other = Cache::new(Some(dir.path().join("cache")), Some(dir.path().join("other-config")), &engine);
+        let other = Cache::new(Some(dir.path().join("cache")), Some(dir.path().join("other-config")), &engine, &|_| ());
         assert!(other.read_entry(b"artifact", a.sha256, &path_a).is_none());
         // Nor is the wrong digest for the right bytes.
         assert!(cache.component(&engine, b.sha256, a.wasm).is_ok());
@@ -347,7 +354,7 @@ mod tests {
         assert_eq!(mode(&dir.path().join("cache")), 0o700);
         assert_eq!(mode(&dir.path().join("config").join(KEY_FILE)), 0o600);
         std::fs::set_permissions(dir.path().join("cache"), std::fs::Permissions::from_mode(0o777)).unwrap();
-        let refused = Cache::new(Some(dir.path().join("cache")), Some(dir.path().join("config")), &engine);
+        let refused = Cache::new(Some(dir.path().join("cache")), Some(dir.path().join("config")), &engine, &|_| ());
         assert!(refused.dir.is_none(), "a world-writable cache is not used");
         let plugin = bundled(0);
         assert!(refused.component(&engine, plugin.sha256, plugin.wasm).is_ok(), "still compiles in memory");
@@ -355,7 +362,9 @@ mod tests {
         std::fs::set_permissions(dir.path().join("cache"), std::fs::Permissions::from_mode(0o700)).unwrap();
         std::fs::set_permissions(dir.path().join("config").join(KEY_FILE), std::fs::Permissions::from_mode(0o644))
             .unwrap();
-        assert!(Cache::new(Some(dir.path().join("cache")), Some(dir.path().join("config")), &engine).dir.is_none());
+        assert!(
+            Cache::new(Some(dir.path().join("cache")), Some(dir.path().join("config")), &engine, &|_| ()).dir.is_none()
+        );
     }
 
     #[test]
@@ -379,9 +388,9 @@ mod tests {
         let plugin = bundled(0);
         let file = tempfile::NamedTempFile::new().unwrap();
         // A cache "directory" under a file cannot be made.
-        let cache = Cache::new(Some(file.path().join("sub")), Some(file.path().join("key")), &engine);
+        let cache = Cache::new(Some(file.path().join("sub")), Some(file.path().join("key")), &engine, &|_| ());
         assert!(cache.component(&engine, plugin.sha256, plugin.wasm).is_ok());
-        let cache = Cache::new(None, None, &engine);
+        let cache = Cache::new(None, None, &engine, &|_| ());
         assert!(cache.component(&engine, plugin.sha256, plugin.wasm).is_ok());
         assert!(cache.info(plugin.sha256).is_none());
     }

@@ -25,7 +25,43 @@ pub use trust::{TRUST_FILE, TrustEntry, TrustError, TrustStore, canonical_worksp
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+/// Something the runtime has to tell the user. The runtime never prints:
+/// the host's printer decides how (and whether) to show it.
+#[derive(Debug, Clone)]
+pub enum Notice {
+    /// A line a plugin logged through `ferry:plugin/host.log`.
+    PluginLog {
+        /// The plugin's name.
+        plugin: String,
+        /// `debug`, `info`, `warn` or `error`.
+        level: String,
+        /// What it said (bounded in length).
+        message: String,
+    },
+    /// A warning, with its why and hint as data.
+    Warning(ferry_core::Problem),
+}
+
+/// Where a [`Runtime`] sends its [`Notice`]s.
+#[derive(Clone)]
+pub struct NoticeSink(pub Arc<dyn Fn(Notice) + Send + Sync>);
+
+impl std::fmt::Debug for NoticeSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NoticeSink")
+    }
+}
+
+/// Engines (each with its epoch thread) made by this process so far.
+static ENGINES: AtomicUsize = AtomicUsize::new(0);
+
+/// How many wasmtime engines this process has made (one per [`Runtime`]).
+pub fn engines_created() -> usize {
+    ENGINES.load(Ordering::SeqCst)
+}
 
 /// Resource limits for one plugin call.
 #[derive(Debug, Clone, Copy)]
@@ -71,6 +107,8 @@ pub struct RuntimeConfig {
     /// Where the per-user compile-cache key lives; `$FERRY_CONFIG_DIR`
     /// wins, then this, then ferry's user config directory.
     pub config_dir: Option<PathBuf>,
+    /// Where plugin logs and warnings go; without a sink they are dropped.
+    pub notices: Option<NoticeSink>,
 }
 
 /// The wasmtime engine and everything shared by all plugins of a process.
@@ -80,6 +118,7 @@ pub struct Runtime {
     pub(crate) limits: Limits,
     pub(crate) epoch_ticks: u64,
     pub(crate) linker: Arc<wasmtime::component::Linker<sandbox::State>>,
+    notices: Option<NoticeSink>,
 }
 
 /// How often the epoch advances; time limits are rounded up to this.
@@ -93,6 +132,7 @@ impl Runtime {
         wasm.wasm_component_model(true);
         wasm.max_wasm_stack(1 << 20);
         let engine = wasmtime::Engine::new(&wasm).map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        ENGINES.fetch_add(1, Ordering::SeqCst);
         let ticker = engine.weak();
         std::thread::Builder::new()
             .name("ferry-epoch".into())
@@ -116,10 +156,29 @@ impl Runtime {
             .map(PathBuf::from)
             .or(config.config_dir)
             .or_else(trust::config_dir);
-        let cache = cache::Cache::new(cache_dir, key_dir, &engine);
+        let notices = config.notices;
+        let cache = cache::Cache::new(cache_dir, key_dir, &engine, &|warning| {
+            if let Some(sink) = &notices {
+                (sink.0)(Notice::Warning(warning));
+            }
+        });
         let linker = sandbox::linker(&engine).map_err(|e| RuntimeError::Engine(e.to_string()))?;
         let epoch_ticks = (config.limits.time.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
-        Ok(Runtime { engine, cache, limits: config.limits, epoch_ticks, linker: Arc::new(linker) })
+        Ok(Runtime { engine, cache, limits: config.limits, epoch_ticks, linker: Arc::new(linker), notices })
+    }
+
+    /// Hands a notice to the sink, if there is one.
+    pub(crate) fn notify(&self, notice: Notice) {
+        if let Some(sink) = &self.notices {
+            (sink.0)(notice);
+        }
+    }
+
+    /// Hands on what a plugin logged during one call.
+    pub(crate) fn plugin_logs(&self, plugin: &str, logs: Vec<(String, String)>) {
+        for (level, message) in logs {
+            self.notify(Notice::PluginLog { plugin: plugin.to_string(), level, message });
+        }
     }
 
     /// The limits every call runs under.

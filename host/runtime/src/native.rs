@@ -144,16 +144,19 @@ impl NativeLibrary {
 
 /// Says, once per library per process, that a native plugin is about to run
 /// unsandboxed: the user must never be surprised by one.
-pub(crate) fn warn_unsandboxed(name: &str, path: &Path) {
+pub(crate) fn warn_unsandboxed(runtime: &crate::Runtime, name: &str, path: &Path) {
     static WARNED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
     let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
     if warned.insert(path.to_path_buf()) {
-        eprintln!(
-            "warning: loading NATIVE plugin `{name}` ({}): native plugins are NOT sandboxed and run with all of \
-             ferry's permissions (your files, network and AWS credentials); it runs only because it was trusted \
-             with `ferry plugin install --trust-native`.",
-            path.display()
-        );
+        runtime.notify(crate::Notice::Warning(
+            ferry_core::Problem::new(format!(
+                "loading NATIVE plugin `{name}` ({}): native plugins are NOT sandboxed and run with all of \
+                 ferry's permissions (your files, network and AWS credentials); it runs only because it was trusted \
+                 with `ferry plugin install --trust-native`.",
+                path.display()
+            ))
+            .warning(),
+        ));
     }
 }
 

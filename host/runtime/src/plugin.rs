@@ -288,7 +288,7 @@ impl Plugin {
         origin: PluginOrigin,
     ) -> Result<Plugin, PluginError> {
         let err = |kind| PluginError::new(label, kind);
-        native::warn_unsandboxed(label, path);
+        native::warn_unsandboxed(&runtime, label, path);
         let library = NativeLibrary::open_verified(path, library).map_err(err)?;
         let raw = library.call("info", "").map_err(err)?;
         let info: NativeInfo = serde_json::from_value(raw).map_err(|e| {
@@ -358,6 +358,7 @@ impl Plugin {
             let instance = pre.instantiate(&mut store)?;
             f(indices, &mut store, &instance)
         })();
+        runtime.plugin_logs(self.name(), std::mem::take(&mut store.data_mut().logs));
         result.map_err(|e| self.classify(e, &store))
     }
 

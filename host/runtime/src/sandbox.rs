@@ -20,7 +20,7 @@ pub struct State {
     pub limiter: MemoryLimiter,
     pub stderr: MemoryOutputPipe,
     /// Messages the plugin logged through `ferry:plugin/host.log`.
-    pub logs: Vec<String>,
+    pub logs: Vec<(String, String)>,
 }
 
 impl WasiView for State {
@@ -35,7 +35,7 @@ impl State {
     /// memory without limit.
     pub fn push_log(&mut self, level: &str, message: String) {
         if self.logs.len() < 1000 {
-            self.logs.push(format!("{level}: {}", message.chars().take(4096).collect::<String>()));
+            self.logs.push((level.to_string(), message.chars().take(4096).collect::<String>()));
         }
     }
 }

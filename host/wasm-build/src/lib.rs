@@ -159,7 +159,7 @@ fn run(mut cmd: Command, packages: &[String], target: &str) {
     if !output.status.success() {
         panic!(
             "building plugins {packages:?} for {target} failed.\n\
-             hint: run `rustup target add {TARGET}` if the wasm target is missing.\n\
+             If the wasm target is missing, run `rustup target add {TARGET}`.\n\
              --- cargo output ---\n{}",
             String::from_utf8_lossy(&output.stderr)
         );

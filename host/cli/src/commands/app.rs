@@ -1,31 +1,44 @@
 //! `app init|ls|show|delete`.
 
-use super::aws::{block_on, confirm_or_yes, report_calls, session};
-use crate::output::{DeployView, Output};
+use super::aws::{confirm_or_yes, report_calls, session};
+use crate::context::CommandContext;
+use crate::output::DeployView;
 use anyhow::{Context, Result, bail};
 use ferry_aws::cfn::CloudFormationApi;
+use ferry_core::Failure;
 use ferry_core::{Workspace, naming};
 use indexmap::IndexMap;
 
-pub fn init(name: Option<String>, domain: Option<String>, resource_tags: Vec<String>, out: &Output) -> Result<()> {
+pub fn init(
+    name: Option<String>,
+    domain: Option<String>,
+    resource_tags: Vec<String>,
+    cx: &CommandContext,
+) -> Result<()> {
+    let out = &cx.out;
     let cwd = std::env::current_dir()?;
     let ws = Workspace::discover(&cwd).ok();
     let app = match (&name, &ws) {
-        (Some(name), Some(ws)) if *name != ws.app => bail!(
-            "this workspace belongs to application `{}`, not `{name}`\nhint: run `ferry app init` without a name, or from another directory",
-            ws.app
-        ),
+        (Some(name), Some(ws)) if *name != ws.app => {
+            return Err(Failure::new(format!("this workspace belongs to application `{}`, not `{name}`", ws.app))
+                .hint("run `ferry app init` without a name, or from another directory")
+                .into());
+        }
         (Some(name), _) => name.clone(),
         (None, Some(ws)) => ws.app.clone(),
         (None, None) => {
-            bail!("which application? no copilot/.workspace here\nhint: pass a name: `ferry app init <name>`")
+            return Err(Failure::new("which application? no copilot/.workspace here")
+                .hint("pass a name: `ferry app init <name>`")
+                .into());
         }
     };
     naming::check_name(&app).map_err(|why| anyhow::anyhow!("invalid application name `{app}`: {why}"))?;
     let mut tags = IndexMap::new();
     for pair in &resource_tags {
         let Some((k, v)) = pair.split_once('=') else {
-            bail!("--resource-tags `{pair}` is not key=value\nhint: --resource-tags team=chat,cost-center=42");
+            return Err(Failure::new(format!("--resource-tags `{pair}` is not key=value"))
+                .hint("--resource-tags team=chat,cost-center=42")
+                .into());
         };
         tags.insert(k.trim().to_string(), v.trim().to_string());
     }
@@ -40,7 +53,7 @@ pub fn init(name: Option<String>, domain: Option<String>, resource_tags: Vec<Str
         out.status("Wrote", "copilot/.workspace");
     }
     let workloads = ws.as_ref().map(|w| w.workload_names()).unwrap_or_default();
-    block_on(async {
+    cx.block_on(async {
         let session = session(false).await?;
         let view = DeployView::new(false);
         view.start(&naming::app_roles_stack(&app), "deploying");
@@ -60,8 +73,9 @@ pub fn init(name: Option<String>, domain: Option<String>, resource_tags: Vec<Str
     })
 }
 
-pub fn ls(json: bool, out: &Output) -> Result<()> {
-    block_on(async {
+pub fn ls(json: bool, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    cx.block_on(async {
         let session = session(false).await?;
         let apps = session.meta.apps().await?;
         if json {
@@ -77,9 +91,10 @@ pub fn ls(json: bool, out: &Output) -> Result<()> {
     })
 }
 
-pub fn show(name: Option<String>, json: bool, out: &Output) -> Result<()> {
-    let app = super::app_name(name)?;
-    block_on(async {
+pub fn show(name: Option<String>, json: bool, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let app = cx.app_name(name)?;
+    cx.block_on(async {
         let session = session(false).await?;
         let record = session.require_app(&app).await?;
         let envs = session.meta.envs(&app).await?;
@@ -107,12 +122,13 @@ pub fn show(name: Option<String>, json: bool, out: &Output) -> Result<()> {
     })
 }
 
-pub fn delete(name: Option<String>, yes: bool, out: &Output) -> Result<()> {
-    let app = super::app_name(name)?;
-    if !confirm_or_yes(&format!("Delete application {app}: every stack, the StackSet and its parameters?"), yes)? {
+pub fn delete(name: Option<String>, yes: bool, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let app = cx.app_name(name)?;
+    if !confirm_or_yes(out, &format!("Delete application {app}: every stack, the StackSet and its parameters?"), yes)? {
         bail!("nothing was deleted");
     }
-    block_on(async {
+    cx.block_on(async {
         let session = session(false).await?;
         let envs = session.meta.envs(&app).await?;
         let workloads = session.meta.workloads(&app).await?;

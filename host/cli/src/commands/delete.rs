@@ -1,22 +1,25 @@
 //! `svc delete`, `job delete`, `env delete`.
 
-use super::aws::{block_on, confirm_or_yes, session};
+use super::aws::{confirm_or_yes, session};
 use crate::cli::DeleteWorkload;
-use crate::output::{DeployView, Output};
+use crate::context::CommandContext;
+use crate::output::DeployView;
 use anyhow::{Result, bail};
 use ferry_aws::cfn::CloudFormationApi;
+use ferry_core::Failure;
 use ferry_core::naming;
 
-pub fn workload(args: DeleteWorkload, out: &Output) -> Result<()> {
-    let app = super::app_name(args.app)?;
+pub fn workload(args: DeleteWorkload, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let app = cx.app_name(args.app)?;
     let scope = match &args.env {
         Some(env) => format!("from environment {env}"),
         None => "from every environment, and its record".into(),
     };
-    if !confirm_or_yes(&format!("Delete {} {scope}?", args.name), args.yes)? {
+    if !confirm_or_yes(out, &format!("Delete {} {scope}?", args.name), args.yes)? {
         bail!("nothing was deleted");
     }
-    block_on(async {
+    cx.block_on(async {
         let session = session(false).await?;
         session.require_app(&app).await?;
         let envs: Vec<String> = match &args.env {
@@ -42,12 +45,13 @@ pub fn workload(args: DeleteWorkload, out: &Output) -> Result<()> {
     })
 }
 
-pub fn environment(name: String, app: Option<String>, yes: bool, out: &Output) -> Result<()> {
-    let app = super::app_name(app)?;
-    if !confirm_or_yes(&format!("Delete environment {name} of {app}?"), yes)? {
+pub fn environment(name: String, app: Option<String>, yes: bool, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let app = cx.app_name(app)?;
+    if !confirm_or_yes(out, &format!("Delete environment {name} of {app}?"), yes)? {
         bail!("nothing was deleted");
     }
-    block_on(async {
+    cx.block_on(async {
         let session = session(false).await?;
         session.require_env(&app, &name).await?;
         let mut still = Vec::new();
@@ -57,11 +61,12 @@ pub fn environment(name: String, app: Option<String>, yes: bool, out: &Output) -
             }
         }
         if !still.is_empty() {
-            bail!(
-                "environment {name} still runs: {}\nhint: delete them first: {}",
-                still.join(", "),
-                still.iter().map(|w| format!("`ferry svc delete -n {w} -e {name}`")).collect::<Vec<_>>().join(", ")
-            );
+            return Err(Failure::new(format!("environment {name} still runs: {}", still.join(", ")))
+                .hint(format!(
+                    "delete them first: {}",
+                    still.iter().map(|w| format!("`ferry svc delete -n {w} -e {name}`")).collect::<Vec<_>>().join(", ")
+                ))
+                .into());
         }
         let stack = naming::environment_stack(&app, &name);
         let view = DeployView::new(false);

@@ -2,9 +2,10 @@
 //! the app's regional resources are there, then deploy each stack with a
 //! live view; Ctrl-C undoes a half-made change after confirming.
 
-use super::aws::{block_on, confirm, report_calls, session};
+use super::aws::{report_calls, session};
 use super::image;
 use crate::cli::{DeployAll, DeployFlags, EnvDeploy, ImageFlags, WorkloadDeploy};
+use crate::context::CommandContext;
 use crate::output::{DeployView, Output};
 use crate::render::{self, EnvRenderSetup, ImageOptions, RenderedWorkload};
 use anyhow::{Context, Result, anyhow, bail};
@@ -12,7 +13,7 @@ use ferry_aws::app::Session;
 use ferry_aws::cfn::CloudFormationApi;
 use ferry_aws::deploy::{DeployEvent, DeployOutcome, Deployable};
 use ferry_aws::metadata::{EnvRecord, WorkloadRecord};
-use ferry_core::{Workspace, naming};
+use ferry_core::{Failure, Workspace, naming};
 use ferry_plugin_protocol::ImageRef;
 use ferry_runtime::Registry;
 use indexmap::IndexMap;
@@ -23,18 +24,19 @@ use std::sync::atomic::{AtomicU8, Ordering};
 /// Everything one deploy command works with.
 pub(super) struct Ctx {
     pub(super) ws: Workspace,
-    pub(super) registry: Registry,
+    pub(super) registry: Arc<Registry>,
     pub(super) session: Session,
     pub(super) view: DeployView,
     pub(super) flags: DeployFlags,
     pub(super) out: Output,
 }
 
-pub fn env(args: EnvDeploy, out: &Output) -> Result<()> {
-    let ws = super::workspace_to_act_on(args.app.as_deref())?;
-    block_on(async {
+pub fn env(args: EnvDeploy, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let ws = cx.workspace_to_act_on(args.app.as_deref())?;
+    cx.block_on(async {
         let ctx = Ctx {
-            registry: render::registry()?,
+            registry: cx.registry()?,
             session: session(args.flags.force).await?,
             view: DeployView::new(args.flags.json),
             flags: args.flags.clone(),
@@ -47,18 +49,17 @@ pub fn env(args: EnvDeploy, out: &Output) -> Result<()> {
     })
 }
 
-pub fn workload(args: WorkloadDeploy, out: &Output) -> Result<()> {
-    let ws = super::workspace_to_act_on(args.app.as_deref())?;
+pub fn workload(args: WorkloadDeploy, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let ws = cx.workspace_to_act_on(args.app.as_deref())?;
     if !ws.workload_names().contains(&args.name) {
-        bail!(
-            "no service or job named `{}` in this workspace\nhint: workloads here: {}",
-            args.name,
-            ws.workload_names().join(", ")
-        );
+        return Err(Failure::new(format!("no service or job named `{}` in this workspace", args.name))
+            .hint(format!("workloads here: {}", ws.workload_names().join(", ")))
+            .into());
     }
-    block_on(async {
+    cx.block_on(async {
         let ctx = Ctx {
-            registry: render::registry()?,
+            registry: cx.registry()?,
             session: session(args.flags.force).await?,
             view: DeployView::new(args.flags.json),
             flags: args.flags.clone(),
@@ -82,11 +83,12 @@ pub fn workload(args: WorkloadDeploy, out: &Output) -> Result<()> {
     })
 }
 
-pub fn everything(args: DeployAll, out: &Output) -> Result<()> {
-    let ws = super::workspace_to_act_on(args.app.as_deref())?;
-    block_on(async {
+pub fn everything(args: DeployAll, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let ws = cx.workspace_to_act_on(args.app.as_deref())?;
+    cx.block_on(async {
         let ctx = Arc::new(Ctx {
-            registry: render::registry()?,
+            registry: cx.registry()?,
             session: session(args.flags.force).await?,
             view: DeployView::new(args.flags.json),
             flags: args.flags.clone(),
@@ -132,7 +134,7 @@ pub fn everything(args: DeployAll, out: &Output) -> Result<()> {
             while let Some(joined) = tasks.join_next().await {
                 let (name, result) = joined.map_err(|e| anyhow!("a deploy task failed: {e}"))?;
                 if let Err(e) = result {
-                    failed.push(format!("{name}: {e:#}"));
+                    failed.push(format!("{name}: {}", crate::output::inline(&e)));
                 }
             }
             if !failed.is_empty() {
@@ -204,11 +206,7 @@ fn render_for(
     let rendered = render::render_workload(&ctx.ws, &ctx.registry, setup, name, &options)?;
     let no_image = rendered.stack.parameters.get("ContainerImage").is_some_and(|uri| uri.is_empty());
     if complete && no_image {
-        bail!(
-            "`{name}` has no image to deploy\nhint: set `image.build` (ferry builds and pushes it to {}/{}) or `image.location` in copilot/{name}/manifest.yml",
-            env.registry_url,
-            naming::ecr_repository(&ctx.ws.app, name)
-        );
+        return Err(Failure::new(format!("`{name}` has no image to deploy")).hint(format!("set `image.build` (ferry builds and pushes it to {}/{}) or `image.location` in copilot/{name}/manifest.yml", env.registry_url, naming::ecr_repository(&ctx.ws.app, name))).into());
     }
     Ok(rendered)
 }
@@ -258,9 +256,9 @@ async fn deploy_workload(
     stack.tags.extend(shared.tags.clone());
     if let Some(addons) = &rendered.addons_template {
         let bucket = shared.bucket.as_ref().ok_or_else(|| {
-            anyhow!(
-                "`{}` has addons, and the app's artifact bucket is not known\nhint: run `ferry app init` again to repair the app's regional resources",
-                rendered.name
+            anyhow::Error::from(
+                Failure::new(format!("`{}` has addons, and the app's artifact bucket is not known", rendered.name))
+                    .hint("run `ferry app init` again to repair the app's regional resources"),
             )
         })?;
         let url = ctx.session.upload_template(bucket, &rendered.name, addons).await?;
@@ -315,10 +313,12 @@ async fn deploy_workload(
     if let Some(request) = ferry_aws::domain::certificate_request(&deployable.template) {
         ferry_aws::domain::check_certificate_request(&request, ctx.ws.domain.as_deref(), &deployable.template)
             .map_err(|why| {
-                anyhow!(
-                    "refusing the certificate `{}` asked for ({}): {why}\nhint: a plugin may ask only for certificates of the application's own domain",
-                    rendered.name,
-                    rendered.plugin
+                anyhow::Error::from(
+                    Failure::new(format!(
+                        "refusing the certificate `{}` asked for ({}): {why}",
+                        rendered.name, rendered.plugin
+                    ))
+                    .hint("a plugin may ask only for certificates of the application's own domain"),
                 )
             })?;
         let arn = issue_certificate(ctx, &deployable, &request).await?;
@@ -355,11 +355,11 @@ async fn issue_certificate(
     )
     .await;
     ctx.view.finish(&name, if result.is_ok() { "ready" } else { "failed" }, result.is_ok());
-    result.with_context(|| {
-        format!(
-            "the {} certificate for `{}` could not be issued\nhint: the alias's hosted zone `{}` must exist in Route 53 in this account",
-            request.region, request.domain_name, request.hosted_zone
-        )
+    result.map_err(|e| {
+        Failure::new(format!("the {} certificate for `{}` could not be issued", request.region, request.domain_name))
+            .hint(format!("the alias's hosted zone `{}` must exist in Route 53 in this account", request.hosted_zone))
+            .because(e)
+            .into()
     })
 }
 
@@ -382,19 +382,17 @@ async fn upload_site(
             .map(|r| r.physical_id.clone())
     };
     let bucket = physical(&plan.bucket, ferry_core::upload::BUCKET_TYPE).ok_or_else(|| {
-        anyhow!(
-            "stack {stack} has no `{}` resource `{}` to upload to\nhint: the upload may only target a bucket the stack creates; run `ferry svc package` and check the template's Resources",
-            ferry_core::upload::BUCKET_TYPE,
-            plan.bucket
-        )
+        anyhow::Error::from(Failure::new(format!("stack {stack} has no `{}` resource `{}` to upload to", ferry_core::upload::BUCKET_TYPE, plan.bucket)).hint("the upload may only target a bucket the stack creates; run `ferry svc package` and check the template's Resources"))
     })?;
     let bucket = &bucket;
     let distribution = plan.distribution.as_deref().and_then(|d| physical(d, ferry_core::upload::DISTRIBUTION_TYPE));
     let prefixes = ferry_core::upload::destination_prefixes(plan);
     let report = ferry_aws::upload::sync_site(&ctx.session.aws, bucket, distribution.as_deref(), objects, &prefixes)
         .await
-        .with_context(|| {
-            format!("uploading the files of {stack} to s3://{bucket} failed\nhint: the stack is deployed; run the deploy again to finish the upload")
+        .map_err(|e| {
+            Failure::new(format!("uploading the files of {stack} to s3://{bucket} failed"))
+                .hint("the stack is deployed; run the deploy again to finish the upload")
+                .because(e)
         })?;
     ctx.view.emit(serde_json::json!({"event": "site_uploaded", "stack": stack, "bucket": bucket, "report": report}));
     ctx.view.line(format!(
@@ -465,22 +463,28 @@ async fn interrupted(ctx: &Ctx, stack: &Deployable, phase: u8, confirm_abort: bo
         UPDATING => (false, format!("Cancel the update of {} (CloudFormation rolls it back)?", stack.name)),
         _ => return anyhow!("interrupted before CloudFormation started changing {}; nothing was changed", stack.name),
     };
-    let go = if confirm_abort { confirm(&question, true).unwrap_or(true) } else { true };
+    let go = if confirm_abort {
+        let _turn = ctx.out.turn();
+        ctx.out.confirm(&question, true).unwrap_or(true)
+    } else {
+        true
+    };
     if !go {
-        return anyhow!(
-            "interrupted; {} is still being {} in CloudFormation\nhint: follow it with `aws cloudformation describe-stacks --stack-name {}`",
-            stack.name,
-            if create { "created" } else { "updated" },
-            stack.name
+        return anyhow::Error::from(
+            Failure::new(format!(
+                "interrupted; {} is still being {} in CloudFormation",
+                stack.name,
+                if create { "created" } else { "updated" }
+            ))
+            .hint(format!("follow it with `aws cloudformation describe-stacks --stack-name {}`", stack.name)),
         );
     }
     match deployer.abort(&stack.name, create).await {
         Ok(()) if create => anyhow!("interrupted: deleting the half-created stack {}", stack.name),
         Ok(()) => anyhow!("interrupted: the update of {} is cancelled and rolls back", stack.name),
-        Err(e) => anyhow!(
-            "interrupted, and undoing the change failed: {e}\nhint: {} it in the CloudFormation console",
-            if create { "delete" } else { "cancel the update of" }
-        ),
+        Err(e) => anyhow::Error::from(Failure::new(format!("interrupted, and undoing the change failed: {e}")).hint(
+            format!("{} it in the CloudFormation console", if create { "delete" } else { "cancel the update of" }),
+        )),
     }
 }
 
@@ -505,13 +509,17 @@ async fn show_diff(ctx: &Ctx, stack: &Deployable) -> Result<bool> {
         out.status("Unchanged", &format!("{}: the template and parameters match the deployed stack", stack.name));
         return Ok(true);
     }
+    // The diff and its question are one block: deploys running at once
+    // wait their turn, so no diff is cut by another.
+    let _turn = out.turn();
     out.diff(&format!("{} (deployed)", stack.name), &format!("{} (new)", stack.name), &old, &new);
     if ctx.flags.yes {
         return Ok(true);
     }
-    match confirm("Continue with the deployment?", false) {
+    match out.confirm("Continue with the deployment?", false) {
         Some(answer) => Ok(answer),
-        None => Err(anyhow!("--diff asks before deploying, and there is no terminal to ask on"))
-            .context("hint: add --yes to deploy after showing the diff"),
+        None => Err(Failure::new("--diff asks before deploying, and there is no terminal to ask on")
+            .hint("add --yes to deploy after showing the diff")
+            .into()),
     }
 }

@@ -6,6 +6,7 @@
 //! code this project runs; the caller checks the sha256 the user pinned.
 
 use anyhow::{Context, Result, bail};
+use ferry_core::Failure;
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::Uri;
 use hyper::body::Bytes;
@@ -75,9 +76,9 @@ async fn get_async(url: &str) -> Result<Vec<u8>> {
         let https = uri.scheme_str() == Some("https");
         let host = uri.host().unwrap_or_default().to_string();
         if !https && !is_loopback(&host) {
-            bail!(
-                "refusing to download a plugin over plain http from {host}\nhint: use an https:// URL (plain http is allowed only from localhost)"
-            );
+            return Err(Failure::new(format!("refusing to download a plugin over plain http from {host}"))
+                .hint("use an https:// URL (plain http is allowed only from localhost)")
+                .into());
         }
         let request = hyper::Request::get(uri.clone())
             .header(hyper::header::USER_AGENT, concat!("ferry/", env!("CARGO_PKG_VERSION")))
@@ -123,10 +124,12 @@ async fn get_async(url: &str) -> Result<Vec<u8>> {
                 }
                 current = next;
             }
-            status => bail!(
-                "cannot download {current}: the server answered HTTP {status}{}",
-                if status == 404 { "\nhint: check the URL and the release it points at" } else { "" }
-            ),
+            status => {
+                let failure = Failure::new(format!("cannot download {current}: the server answered HTTP {status}"));
+                let failure =
+                    if status == 404 { failure.hint("check the URL and the release it points at") } else { failure };
+                return Err(failure.into());
+            }
         }
     }
     bail!("cannot download {url}: more than {MAX_REDIRECTS} redirects")

@@ -10,6 +10,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use ferry_aws::app::Session;
 use ferry_aws::ecr::Ecr;
 use ferry_aws::metadata::EnvRecord;
+use ferry_core::Failure;
 use ferry_core::{Error as CoreError, Workspace, naming};
 use ferry_image::{BuildSpec, Engine, LineSink, Login};
 use ferry_plugin_protocol::ImageRef;
@@ -46,9 +47,11 @@ pub async fn resolve(
         return Ok(HashMap::new());
     }
     if let Some(tag) = flags.tag.as_deref().filter(|t| !ferry_image::valid_tag(t)) {
-        bail!(
-            "--tag `{tag}` is not a valid image tag\nhint: use letters, digits, `_`, `.` and `-`, starting with a letter, digit or `_` (at most 128 characters)"
-        );
+        return Err(Failure::new(format!("--tag `{tag}` is not a valid image tag"))
+            .hint(
+                "use letters, digits, `_`, `.` and `-`, starting with a letter, digit or `_` (at most 128 characters)",
+            )
+            .into());
     }
     if flags.no_build {
         let tag = flags.tag.as_deref().ok_or_else(|| anyhow!("--no-build needs --tag"))?;
@@ -78,16 +81,18 @@ pub async fn resolve(
     let overridden = std::env::var(REGISTRY_OVERRIDE).ok().map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
     let registry = overridden.clone().unwrap_or_else(|| auth.registry.clone());
     if registry.is_empty() {
-        bail!("ECR named no registry for this account\nhint: set {REGISTRY_OVERRIDE} to the registry to push to");
+        return Err(Failure::new("ECR named no registry for this account")
+            .hint(format!("set {REGISTRY_OVERRIDE} to the registry to push to"))
+            .into());
     }
     if registry.contains('/') {
-        bail!(
-            "{REGISTRY_OVERRIDE}=`{registry}` is not a registry host\nhint: give `host` or `host:port`, without a scheme or path, e.g. 127.0.0.1:5000"
-        );
+        return Err(Failure::new(format!("{REGISTRY_OVERRIDE}=`{registry}` is not a registry host"))
+            .hint("give `host` or `host:port`, without a scheme or path, e.g. 127.0.0.1:5000")
+            .into());
     }
     let login = Arc::new(
         engine
-            .login(&registry, &auth.user, &auth.password, overridden.is_some(), &sink("login"))
+            .login(&registry, &auth.user, &auth.password, overridden.is_some(), &sink(out, "login"))
             .await
             .with_context(|| format!("cannot log in to {registry} with ECR's authorization token"))?,
     );
@@ -113,7 +118,7 @@ pub async fn resolve(
     for (name, spec) in jobs {
         let repository = naming::ecr_repository(&ws.app, &name);
         let uri = format!("{registry}/{repository}");
-        let (engine, limit, tags, sink) = (engine.clone(), limit.clone(), tags.clone(), sink(&name));
+        let (engine, limit, tags, sink) = (engine.clone(), limit.clone(), tags.clone(), sink(out, &name));
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
             let started = Instant::now();
@@ -154,7 +159,7 @@ pub async fn resolve(
     let limit = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut pushes = tokio::task::JoinSet::new();
     for (name, uri, references, started) in built {
-        let (engine, login, limit, sink) = (engine.clone(), login.clone(), limit.clone(), sink(&name));
+        let (engine, login, limit, sink) = (engine.clone(), login.clone(), limit.clone(), sink(out, &name));
         pushes.spawn(async move {
             let _permit = limit.acquire_owned().await;
             let result = push_all(&engine, &login, &references, &sink).await;
@@ -192,10 +197,13 @@ async fn push_all(engine: &Engine, login: &Login, references: &[String], sink: &
     for reference in references {
         let pushed = engine.push(login, reference, sink).await?;
         match &digest {
-            Some(first) if first != &pushed => bail!(
-                "{reference} was pushed as {pushed}, other tags of the same build as {first}\nhint: another push to {} changed it meanwhile; deploy again",
-                login.registry
-            ),
+            Some(first) if first != &pushed => {
+                return Err(Failure::new(format!(
+                    "{reference} was pushed as {pushed}, other tags of the same build as {first}"
+                ))
+                .hint(format!("another push to {} changed it meanwhile; deploy again", login.registry))
+                .into());
+            }
             _ => digest = Some(pushed),
         }
     }
@@ -215,9 +223,9 @@ fn build_spec(ws: &Workspace, env: &str, name: &str) -> Result<Option<BuildSpec>
         .map_err(|e| CoreError::problem(effective.problem(&e.pointer, &e.message, e.hint, false)).into())
 }
 
-/// Engine output lines, prefixed with the service they belong to, on stderr
-/// (stdout stays machine-readable under --json).
-fn sink(label: &str) -> LineSink {
-    let prefix = format!("[{label}]");
-    Arc::new(move |line: &str| eprintln!("{prefix} {line}"))
+/// Engine output lines, through the printer: prefixed with the service they
+/// belong to, on stderr (stdout stays machine-readable under --json).
+fn sink(out: &Output, label: &str) -> LineSink {
+    let (out, label) = (out.clone(), label.to_string());
+    Arc::new(move |line: &str| out.engine_line(&label, line))
 }

@@ -3,9 +3,10 @@
 //! flag is an error that names it.
 
 use crate::cli::WorkloadInit;
+use crate::context::CommandContext;
 use crate::output::Output;
-use crate::render;
 use anyhow::{Context, Result, bail};
+use ferry_core::Failure;
 use ferry_core::error::did_you_mean;
 use ferry_core::{Problem, YamlDoc, naming};
 use ferry_runtime::{Plugin, PluginKind};
@@ -40,7 +41,9 @@ fn ask(value: Option<String>, flag: &str, prompt: &str, default: Option<String>)
         return Ok(value);
     }
     if !interactive() {
-        bail!("{flag} is required: there is no terminal to ask on\nhint: pass {flag} <value>");
+        return Err(Failure::new(format!("{flag} is required: there is no terminal to ask on"))
+            .hint(format!("pass {flag} <value>"))
+            .into());
     }
     let mut input = dialoguer::Input::<String>::new().with_prompt(prompt);
     if let Some(default) = default {
@@ -68,9 +71,10 @@ fn exposed_port(dockerfile: &Path) -> Option<u16> {
     })
 }
 
-pub fn workload(args: WorkloadInit, noun: Noun, out: &Output) -> Result<()> {
-    let ws = super::workspace_to_act_on(args.app.as_deref())?;
-    let registry = render::registry()?;
+pub fn workload(args: WorkloadInit, noun: Noun, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let ws = cx.workspace_to_act_on(args.app.as_deref())?;
+    let registry = cx.registry()?;
     let plugins: Vec<_> = registry.list()?.into_iter().filter(|p| p.info.kind == noun.kind()).collect();
     let types: Vec<String> = plugins.iter().flat_map(|p| p.info.manifest_types.clone()).collect();
 
@@ -85,25 +89,25 @@ pub fn workload(args: WorkloadInit, noun: Noun, out: &Output) -> Result<()> {
                 .interact()?;
             types[choice].clone()
         }
-        None => bail!(
-            "--type is required: there is no terminal to ask on\nhint: pass --type with one of: {}",
-            types.join(", ")
-        ),
+        None => {
+            return Err(Failure::new("--type is required: there is no terminal to ask on")
+                .hint(format!("pass --type with one of: {}", types.join(", ")))
+                .into());
+        }
     };
     let plugin: Plugin = match registry.for_manifest_type(&kind) {
         Ok(plugin) if plugin.info().kind == noun.kind() => plugin,
-        Ok(plugin) => bail!(
-            "`{kind}` is a {} type, not a {} type\nhint: use `ferry {} init`",
-            plugin.info().kind,
-            noun.word(),
-            if plugin.info().kind == PluginKind::Job { "job" } else { "svc" }
-        ),
+        Ok(plugin) => {
+            return Err(Failure::new(format!("`{kind}` is a {} type, not a {} type", plugin.info().kind, noun.word()))
+                .hint(format!("use `ferry {} init`", if plugin.info().kind == PluginKind::Job { "job" } else { "svc" }))
+                .into());
+        }
         Err(err) if err.is_unknown_type() => {
             let hint = match did_you_mean(&kind, types.iter().map(String::as_str)) {
                 Some(best) => format!("did you mean `{best}`?"),
                 None => format!("{} types: {}", noun.word(), types.join(", ")),
             };
-            bail!("unknown {} type `{kind}`\nhint: {hint}", noun.word())
+            return Err(Failure::new(format!("unknown {} type `{kind}`", noun.word())).hint(hint.to_string()).into());
         }
         Err(err) => return Err(err.into()),
     };
@@ -112,11 +116,13 @@ pub fn workload(args: WorkloadInit, noun: Noun, out: &Output) -> Result<()> {
     check_name(&name, noun.word())?;
     let dir = ws.copilot_dir.join(&name);
     if dir.join("manifest.yml").exists() {
-        bail!(
-            "{} already has a manifest at {}\nhint: edit it, or choose another --name",
+        return Err(Failure::new(format!(
+            "{} already has a manifest at {}",
             name,
             out.path(&dir.join("manifest.yml"))
-        );
+        ))
+        .hint("edit it, or choose another --name")
+        .into());
     }
 
     let template = plugin.info().manifest_template.clone();
@@ -203,9 +209,10 @@ fn write_checked(plugin: &Plugin, dir: &Path, text: &str, out: &Output) -> Resul
     Ok(())
 }
 
-pub fn environment(name: Option<String>, app: Option<String>, out: &Output) -> Result<()> {
-    let ws = super::workspace_to_act_on(app.as_deref())?;
-    let registry = render::registry()?;
+pub fn environment(name: Option<String>, app: Option<String>, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let ws = cx.workspace_to_act_on(app.as_deref())?;
+    let registry = cx.registry()?;
     let plugin = registry.for_manifest_type("Environment")?;
     let name = ask(name, "--name", "Name of the environment", Some("test".into()))?;
     check_name(&name, "environment")?;

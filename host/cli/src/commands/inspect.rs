@@ -1,12 +1,13 @@
 //! Read commands over deployed state: `env ls|show`, `svc|job ls|show`,
 //! `svc status`. Each has `--json`.
 
-use super::aws::{block_on, session};
+use super::aws::session;
 use crate::cli::{ListArgs, ShowWorkload, StatusArgs};
-use crate::output::Output;
-use anyhow::{Result, bail};
+use crate::context::CommandContext;
+use anyhow::Result;
 use ferry_aws::cfn::CloudFormationApi;
 use ferry_aws::metadata::WorkloadRecord;
+use ferry_core::Failure;
 use ferry_core::naming;
 use serde_json::{Value, json};
 
@@ -28,9 +29,10 @@ impl Family {
     }
 }
 
-pub fn env_ls(args: ListArgs, out: &Output) -> Result<()> {
-    let app = super::app_name(args.app)?;
-    block_on(async {
+pub fn env_ls(args: ListArgs, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let app = cx.app_name(args.app)?;
+    cx.block_on(async {
         let session = session(false).await?;
         session.require_app(&app).await?;
         let envs = session.meta.envs(&app).await?;
@@ -45,9 +47,10 @@ pub fn env_ls(args: ListArgs, out: &Output) -> Result<()> {
     })
 }
 
-pub fn env_show(name: String, app: Option<String>, json: bool, out: &Output) -> Result<()> {
-    let app = super::app_name(app)?;
-    block_on(async {
+pub fn env_show(name: String, app: Option<String>, json: bool, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let app = cx.app_name(app)?;
+    cx.block_on(async {
         let session = session(false).await?;
         let record = session.require_env(&app, &name).await?;
         let stack = session.cfn.describe_stack(&naming::environment_stack(&app, &name)).await?;
@@ -69,9 +72,10 @@ pub fn env_show(name: String, app: Option<String>, json: bool, out: &Output) -> 
     })
 }
 
-pub fn workload_ls(args: ListArgs, family: Family, out: &Output) -> Result<()> {
-    let app = super::app_name(args.app)?;
-    block_on(async {
+pub fn workload_ls(args: ListArgs, family: Family, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let app = cx.app_name(args.app)?;
+    cx.block_on(async {
         let session = session(false).await?;
         session.require_app(&app).await?;
         let list: Vec<WorkloadRecord> =
@@ -87,17 +91,15 @@ pub fn workload_ls(args: ListArgs, family: Family, out: &Output) -> Result<()> {
     })
 }
 
-pub fn workload_show(args: ShowWorkload, family: Family, out: &Output) -> Result<()> {
-    let app = super::app_name(args.app)?;
-    block_on(async {
+pub fn workload_show(args: ShowWorkload, family: Family, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let app = cx.app_name(args.app)?;
+    cx.block_on(async {
         let session = session(false).await?;
         let Some(record) = session.meta.workloads(&app).await?.into_iter().find(|w| w.name == args.name) else {
-            bail!(
-                "no {} named `{}` in application {app}\nhint: `ferry {} ls` lists them",
-                family.noun(),
-                args.name,
-                if family == Family::Jobs { "job" } else { "svc" }
-            );
+            return Err(Failure::new(format!("no {} named `{}` in application {app}", family.noun(), args.name))
+                .hint(format!("`ferry {} ls` lists them", if family == Family::Jobs { "job" } else { "svc" }))
+                .into());
         };
         let mut deployments = Vec::new();
         for env in session.meta.envs(&app).await? {
@@ -152,18 +154,15 @@ async fn endpoint(
     }))
 }
 
-pub fn svc_status(args: StatusArgs, out: &Output) -> Result<()> {
-    let app = super::app_name(args.app)?;
-    block_on(async {
+pub fn svc_status(args: StatusArgs, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let app = cx.app_name(args.app)?;
+    cx.block_on(async {
         let session = session(false).await?;
         let Some(status) = session.service_status(&app, &args.env, &args.name).await? else {
-            bail!(
-                "service `{}` is not deployed to environment {}\nhint: deploy it with `ferry svc deploy -n {} -e {}`",
-                args.name,
-                args.env,
-                args.name,
-                args.env
-            );
+            return Err(Failure::new(format!("service `{}` is not deployed to environment {}", args.name, args.env))
+                .hint(format!("deploy it with `ferry svc deploy -n {} -e {}`", args.name, args.env))
+                .into());
         };
         if args.json {
             out.json(&serde_json::to_value(&status)?);

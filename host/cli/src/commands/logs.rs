@@ -1,7 +1,8 @@
 //! `svc logs` and `job logs`: CloudWatch Logs of a workload.
 
-use super::aws::{block_on, session};
+use super::aws::session;
 use crate::cli::LogsArgs;
+use crate::context::CommandContext;
 use crate::output::Output;
 use anyhow::{Result, anyhow};
 use ferry_aws::logs::{LogEvent, log_group, parse_since};
@@ -10,14 +11,15 @@ use std::time::Duration;
 
 const DEFAULT_SINCE_MS: i64 = 3_600_000;
 
-pub fn run(args: LogsArgs, out: &Output) -> Result<()> {
-    let app = super::app_name(args.app.clone())?;
+pub fn run(args: LogsArgs, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let app = cx.app_name(args.app.clone())?;
     let since = match &args.since {
         Some(text) => parse_since(text).map_err(|why| anyhow!("--since {why}"))?,
         None => DEFAULT_SINCE_MS,
     };
     let group = log_group(&app, &args.env, &args.name);
-    block_on(async {
+    cx.block_on(async {
         let session = session(false).await?;
         let now = now_ms();
         let mut start = now - since;

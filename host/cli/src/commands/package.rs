@@ -2,6 +2,7 @@
 //! offline and write them out.
 
 use crate::cli::{EnvPackage, PackageAll, WorkloadPackage};
+use crate::context::CommandContext;
 use crate::output::Output;
 use crate::render::{self, EnvRenderSetup, ImageOptions, RenderedEnvironment, RenderedWorkload};
 use anyhow::{Context, Result};
@@ -10,9 +11,10 @@ use ferry_core::stack::Stack;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
-pub fn workloads(args: WorkloadPackage, out: &Output) -> Result<()> {
-    let ws = super::workspace(args.app.as_deref())?;
-    let registry = render::registry()?;
+pub fn workloads(args: WorkloadPackage, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let ws = cx.workspace(args.app.as_deref())?;
+    let registry = cx.registry()?;
     let setup = EnvRenderSetup::load(&ws, &ws.app, &args.env)?;
     let image = ImageOptions { tag: args.tag.clone(), registry: args.registry.clone(), pushed: None };
     if args.tag.is_some() && args.registry.is_none() {
@@ -51,9 +53,10 @@ pub fn workloads(args: WorkloadPackage, out: &Output) -> Result<()> {
     finish(out, failures)
 }
 
-pub fn environment(args: EnvPackage, out: &Output) -> Result<()> {
-    let ws = super::workspace(args.app.as_deref())?;
-    let registry = render::registry()?;
+pub fn environment(args: EnvPackage, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let ws = cx.workspace(args.app.as_deref())?;
+    let registry = cx.registry()?;
     let setup = EnvRenderSetup::load(&ws, &ws.app, &args.name)?;
     let RenderedEnvironment { stack, warnings, .. } = render::render_environment(&ws, &registry, &setup)?;
     warn_all(out, &warnings);
@@ -67,9 +70,10 @@ pub fn environment(args: EnvPackage, out: &Output) -> Result<()> {
 }
 
 /// An environment stack and the warnings its plugin reported.
-pub fn everything(args: PackageAll, out: &Output) -> Result<()> {
-    let ws = super::workspace(args.app.as_deref())?;
-    let registry = render::registry()?;
+pub fn everything(args: PackageAll, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let ws = cx.workspace(args.app.as_deref())?;
+    let registry = cx.registry()?;
     let setup = EnvRenderSetup::load(&ws, &ws.app, &args.env)?;
     let names = ws.workload_names();
     let (env_result, results): (Result<RenderedEnvironment>, Vec<Result<RenderedWorkload>>) = rayon::join(

@@ -4,27 +4,28 @@
 //! (bundled GitHub, Bitbucket, CodeCommit, or any other); the host renders
 //! the rest of the pipeline around it.
 
-use super::aws::{block_on, confirm_or_yes, report_calls, session};
+use super::aws::{confirm_or_yes, report_calls, session};
 use super::deploy::{Ctx, run_stack};
 use crate::cli::{
     PipelineCommand, PipelineDelete, PipelineDeploy, PipelineInit, PipelineLs, PipelineName, PipelinePackage,
 };
+use crate::context::CommandContext;
 use crate::output::{DeployView, Output};
-use crate::render;
 use anyhow::{Context, Result, anyhow, bail};
 use ferry_aws::cfn::CloudFormationApi;
 use ferry_aws::deploy::Deployable;
 use ferry_aws::pipeline::{PipelineApi, PipelineState, Pipelines, connection_console_url, pipeline_console_url};
 use ferry_core::error::did_you_mean;
 use ferry_core::pipeline::{self as core_pipeline, PIPELINE_TAG, PipelineManifest, RenderedPipeline};
-use ferry_core::{Error as CoreError, Problem, Workspace, naming};
+use ferry_core::{Error as CoreError, Failure, Problem, Workspace, naming};
 use ferry_plugin_protocol::RenderContext;
 use ferry_plugin_protocol::pipeline::CONNECTION_OUTPUT;
 use ferry_runtime::{Plugin, PluginKind, Registry, RenderOutcome, Severity};
 use serde_json::{Value, json};
 use std::path::Path;
 
-pub fn run(command: PipelineCommand, out: &Output) -> Result<()> {
+pub fn run(command: PipelineCommand, cx: &CommandContext) -> Result<()> {
+    let out = cx;
     match command {
         PipelineCommand::Init(args) => init(args, out),
         PipelineCommand::Package(args) => package(args, out),
@@ -146,8 +147,10 @@ fn pick(ws: &Workspace, name: Option<String>) -> Result<String> {
     let names = ws.pipeline_names();
     match names.as_slice() {
         [one] => Ok(one.clone()),
-        [] => bail!("this workspace has no pipeline\nhint: create one with `ferry pipeline init`"),
-        _ => bail!("this workspace has several pipelines: {}\nhint: choose one with --name", names.join(", ")),
+        [] => Err(Failure::new("this workspace has no pipeline").hint("create one with `ferry pipeline init`").into()),
+        _ => Err(Failure::new(format!("this workspace has several pipelines: {}", names.join(", ")))
+            .hint("choose one with --name")
+            .into()),
     }
 }
 
@@ -270,13 +273,16 @@ artifacts:
     )
 }
 
-fn init(args: PipelineInit, out: &Output) -> Result<()> {
-    let ws = super::workspace_to_act_on(args.app.as_deref())?;
-    let registry = render::registry()?;
+fn init(args: PipelineInit, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let ws = cx.workspace_to_act_on(args.app.as_deref())?;
+    let registry = cx.registry()?;
     let url = match args.url.or_else(|| git(&ws.root, &["remote", "get-url", "origin"])) {
         Some(url) => url,
         None => {
-            bail!("no repository URL: this directory has no `origin` git remote\nhint: pass --url <repository URL>")
+            return Err(Failure::new("no repository URL: this directory has no `origin` git remote")
+                .hint("pass --url <repository URL>")
+                .into());
         }
     };
     let branch = args
@@ -288,16 +294,17 @@ fn init(args: PipelineInit, out: &Output) -> Result<()> {
     let known_envs = ws.environment_names();
     let envs = if args.environments.is_empty() { known_envs.clone() } else { args.environments.clone() };
     if envs.is_empty() {
-        bail!(
-            "the workspace has no environments to deploy to\nhint: create one with `ferry env init`, then run this again"
-        );
+        return Err(Failure::new("the workspace has no environments to deploy to")
+            .hint("create one with `ferry env init`, then run this again")
+            .into());
     }
     for env in &envs {
         if !known_envs.contains(env) {
-            bail!(
-                "--environments names `{env}`, which is not an environment of this workspace\nhint: environments here: {}",
-                known_envs.join(", ")
-            );
+            return Err(Failure::new(format!(
+                "--environments names `{env}`, which is not an environment of this workspace"
+            ))
+            .hint(format!("environments here: {}", known_envs.join(", ")))
+            .into());
         }
     }
     // The provider: as given, else the one whose plugin accepts the URL.
@@ -305,7 +312,10 @@ fn init(args: PipelineInit, out: &Output) -> Result<()> {
     let plugin = match &args.provider {
         Some(provider) => provider_plugin(&registry, provider)?.ok_or_else(|| {
             let names: Vec<String> = providers(&registry).unwrap_or_default().into_iter().map(|(t, _)| t).collect();
-            anyhow!("unknown source provider `{provider}`\nhint: installed providers: {}", names.join(", "))
+            anyhow::Error::from(
+                Failure::new(format!("unknown source provider `{provider}`"))
+                    .hint(format!("installed providers: {}", names.join(", "))),
+            )
         })?,
         None => {
             let mut accepting = Vec::new();
@@ -319,27 +329,37 @@ fn init(args: PipelineInit, out: &Output) -> Result<()> {
                 1 => accepting.remove(0).1,
                 0 => {
                     let names: Vec<String> = providers(&registry)?.into_iter().map(|(t, _)| t).collect();
-                    bail!(
-                        "no installed source provider accepts `{url}`\nhint: installed providers: {}; pass --provider to choose one, or check the URL",
-                        names.join(", ")
-                    )
+                    return Err(Failure::new(format!("no installed source provider accepts `{url}`"))
+                        .hint(format!(
+                            "installed providers: {}; pass --provider to choose one, or check the URL",
+                            names.join(", ")
+                        ))
+                        .into());
                 }
-                _ => bail!(
-                    "several source providers accept `{url}`: {}\nhint: choose one with --provider",
-                    accepting.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", ")
-                ),
+                _ => {
+                    return Err(Failure::new(format!(
+                        "several source providers accept `{url}`: {}",
+                        accepting.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", ")
+                    ))
+                    .hint("choose one with --provider")
+                    .into());
+                }
             }
         }
     };
     let provider = plugin.info().manifest_types.first().cloned().unwrap_or_default();
     let problems = plugin.validate(&probe(&provider).to_string())?;
     if let Some(d) = problems.iter().find(|d| d.severity == Severity::Error) {
-        bail!("{}\nhint: {}", d.message, d.hint.clone().unwrap_or_else(|| "check --url".into()));
+        return Err(Failure::new(d.message.to_string())
+            .hint(d.hint.clone().unwrap_or_else(|| "check --url".into()).to_string())
+            .into());
     }
     let dir = ws.copilot_dir.join(core_pipeline::PIPELINES_DIR).join(&name);
     let manifest_path = dir.join("manifest.yml");
     if manifest_path.exists() {
-        bail!("{} already exists\nhint: edit it, or choose another --name", out.path(&manifest_path));
+        return Err(Failure::new(format!("{} already exists", out.path(&manifest_path)))
+            .hint("edit it, or choose another --name")
+            .into());
     }
     let source = plugin.info().manifest_template.replace("{{url}}", &url).replace("{{branch}}", &branch);
     let mut stages = String::new();
@@ -372,9 +392,10 @@ fn init(args: PipelineInit, out: &Output) -> Result<()> {
     Ok(())
 }
 
-fn package(args: PipelinePackage, out: &Output) -> Result<()> {
-    let ws = super::workspace(args.app.as_deref())?;
-    let registry = render::registry()?;
+fn package(args: PipelinePackage, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let ws = cx.workspace(args.app.as_deref())?;
+    let registry = cx.registry()?;
     let name = pick(&ws, args.name)?;
     let (pipeline, warnings) = render_pipeline(&ws, &registry, &name, None)?;
     for w in &warnings {
@@ -404,34 +425,37 @@ fn pipelines_api(session: &ferry_aws::app::Session) -> Pipelines {
 
 /// What to tell the user about the connection after a deploy: nothing when
 /// it is available, the exact clicks when it is pending.
-pub(crate) async fn connection_advice(api: &impl PipelineApi, arn: &str, provider: &str) -> Option<String> {
+pub(crate) async fn connection_advice(api: &impl PipelineApi, arn: &str, provider: &str) -> Option<Failure> {
     let url = connection_console_url(arn);
     match api.connection_status(arn).await {
         Ok(status) if status == "AVAILABLE" => None,
-        Ok(status) if status == "PENDING" => Some(format!(
+        Ok(status) if status == "PENDING" => Some(Failure::new(format!(
             "the connection to {provider} is PENDING: the pipeline cannot read the repository until you complete it.\n\
              1. open {url}\n\
              2. click \"Update pending connection\"\n\
              3. in the window that opens, sign in to {provider} and authorize AWS (choose or install the app for your account)\n\
              4. click \"Connect\"; the status turns Available\n\
              then push to the branch, or click \"Release change\" on the pipeline, to start it"
-        )),
-        Ok(status) => Some(format!(
-            "the connection to {provider} is {status}\nhint: open {url} to see why, and update or recreate it"
-        )),
-        Err(e) => Some(format!(
-            "could not check the connection's status ({e})\nhint: if it is still pending, complete it at {url} (\"Update pending connection\")"
-        )),
+        ))),
+        Ok(status) => Some(
+            Failure::new(format!("the connection to {provider} is {status}"))
+                .hint(format!("open {url} to see why, and update or recreate it")),
+        ),
+        Err(e) => Some(
+            Failure::new(format!("could not check the connection's status ({e})"))
+                .hint(format!("if it is still pending, complete it at {url} (\"Update pending connection\")")),
+        ),
     }
 }
 
-fn deploy(args: PipelineDeploy, out: &Output) -> Result<()> {
-    let ws = super::workspace_to_act_on(args.app.as_deref())?;
+fn deploy(args: PipelineDeploy, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let ws = cx.workspace_to_act_on(args.app.as_deref())?;
     let name = pick(&ws, args.name.clone())?;
-    let registry = render::registry()?;
+    let registry = cx.registry()?;
     // A bad or missing manifest is reported before anything talks to AWS.
     render_pipeline(&ws, &registry, &name, None)?;
-    block_on(async {
+    cx.block_on(async {
         let session = session(args.flags.force).await?;
         let (pipeline, warnings) = render_pipeline(&ws, &registry, &name, Some(session.region.clone()))?;
         for w in &warnings {
@@ -442,10 +466,7 @@ fn deploy(args: PipelineDeploy, out: &Output) -> Result<()> {
         let tags = app_record.tags.clone().unwrap_or_default();
         let regional = session.ensure_regional(&app, &app_record.account, &[], &tags).await?;
         let (Some(bucket), Some(key)) = (regional.bucket, regional.kms_key) else {
-            bail!(
-                "the artifact bucket and KMS key of application {app} are not known in {}\nhint: run `ferry app init {app}` again to repair the app's regional resources",
-                session.region
-            );
+            return Err(Failure::new(format!("the artifact bucket and KMS key of application {app} are not known in {}", session.region)).hint(format!("run `ferry app init {app}` again to repair the app's regional resources")).into());
         };
         let api = pipelines_api(&session);
         let RenderedPipeline { mut stack, source } = pipeline;
@@ -453,10 +474,7 @@ fn deploy(args: PipelineDeploy, out: &Output) -> Result<()> {
         stack.parameters.insert(core_pipeline::parameters::ARTIFACT_KEY.into(), key);
         if let Some(connection_name) = source.connection.as_ref().and_then(|c| c.name.clone()) {
             let arn = api.connection_by_name(&connection_name).await?.ok_or_else(|| {
-                anyhow!(
-                    "no CodeStar connection named `{connection_name}` in {}\nhint: create it in the console (Developer Tools > Settings > Connections), or drop `connection_name` to let the pipeline create one",
-                    session.region
-                )
+                anyhow::Error::from(Failure::new(format!("no CodeStar connection named `{connection_name}` in {}", session.region)).hint("create it in the console (Developer Tools > Settings > Connections), or drop `connection_name` to let the pipeline create one"))
             })?;
             stack.parameters.insert(ferry_plugin_protocol::pipeline::CONNECTION_PARAMETER.into(), arn);
         }
@@ -489,7 +507,7 @@ fn deploy(args: PipelineDeploy, out: &Output) -> Result<()> {
             if let Some(arn) = outputs.get(CONNECTION_OUTPUT) {
                 let provider = ws_provider(&ctx.ws, &name);
                 if let Some(advice) = connection_advice(&api, arn, &provider).await {
-                    out.data(&format!("action required: {advice}"));
+                    out.data(&format!("action required: {}", crate::output::with_hint(&advice)));
                 }
             }
             Ok(())
@@ -564,9 +582,10 @@ async fn deployed(session: &ferry_aws::app::Session, app: &str) -> Result<Vec<De
     Ok(found)
 }
 
-fn ls(args: PipelineLs, out: &Output) -> Result<()> {
-    let app = super::app_name(args.app)?;
-    block_on(async {
+fn ls(args: PipelineLs, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let app = cx.app_name(args.app)?;
+    cx.block_on(async {
         let session = session(false).await?;
         session.require_app(&app).await?;
         let pipelines = deployed(&session, &app).await?;
@@ -596,34 +615,39 @@ async fn require_deployed(session: &ferry_aws::app::Session, app: &str, name: &s
         Some(i) => Ok(all.remove(i)),
         None => {
             let names: Vec<&str> = all.iter().map(|p| p.name.as_str()).collect();
-            bail!(
-                "pipeline {name} of application {app} is not deployed (no stack {})\nhint: {}",
-                naming::pipeline_stack(app, name),
-                if names.is_empty() {
+            Err(Failure::new(format!(
+                "pipeline {name} of application {app} is not deployed (no stack {})",
+                naming::pipeline_stack(app, name)
+            ))
+            .hint(
+                (if names.is_empty() {
                     "deploy it with `ferry pipeline deploy`".to_string()
                 } else {
                     format!("deployed pipelines: {}", names.join(", "))
-                }
+                })
+                .to_string(),
             )
+            .into())
         }
     }
 }
 
 /// `--name`, else the workspace's only pipeline.
-fn name_or_only(name: Option<String>) -> Result<String> {
+fn name_or_only(cx: &CommandContext, name: Option<String>) -> Result<String> {
     match name {
         Some(name) => Ok(name),
         None => {
-            let ws = super::workspace(None).context("--name is needed outside a workspace")?;
+            let ws = cx.workspace(None).context("--name is needed outside a workspace")?;
             pick(&ws, None)
         }
     }
 }
 
-fn show(args: PipelineName, out: &Output) -> Result<()> {
-    let app = super::app_name(args.app)?;
-    let name = name_or_only(args.name)?;
-    block_on(async {
+fn show(args: PipelineName, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let app = cx.app_name(args.app)?;
+    let name = name_or_only(cx, args.name)?;
+    cx.block_on(async {
         let session = session(false).await?;
         let p = require_deployed(&session, &app, &name).await?;
         let body = session.cfn.get_template(&p.stack).await?;
@@ -729,10 +753,11 @@ pub(crate) async fn print_status(api: &impl PipelineApi, pipeline: &str, json: b
     Ok(())
 }
 
-fn status(args: PipelineName, out: &Output) -> Result<()> {
-    let app = super::app_name(args.app)?;
-    let name = name_or_only(args.name)?;
-    block_on(async {
+fn status(args: PipelineName, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let app = cx.app_name(args.app)?;
+    let name = name_or_only(cx, args.name)?;
+    cx.block_on(async {
         let session = session(false).await?;
         let p = require_deployed(&session, &app, &name).await?;
         let pipeline = p.outputs.get("PipelineName").cloned().unwrap_or(p.stack);
@@ -740,14 +765,15 @@ fn status(args: PipelineName, out: &Output) -> Result<()> {
     })
 }
 
-fn delete(args: PipelineDelete, out: &Output) -> Result<()> {
-    let app = super::app_name(args.app)?;
-    let name = name_or_only(args.name)?;
+fn delete(args: PipelineDelete, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let app = cx.app_name(args.app)?;
+    let name = name_or_only(cx, args.name)?;
     let stack = naming::pipeline_stack(&app, &name);
-    if !confirm_or_yes(&format!("Delete pipeline {name} (stack {stack})?"), args.yes)? {
+    if !confirm_or_yes(out, &format!("Delete pipeline {name} (stack {stack})?"), args.yes)? {
         bail!("nothing was deleted");
     }
-    block_on(async {
+    cx.block_on(async {
         let session = session(false).await?;
         let view = DeployView::new(false);
         view.start(&stack, "deleting");
@@ -907,9 +933,9 @@ mod tests {
     #[test]
     fn a_pending_connection_says_exactly_what_to_click() {
         let arn = "arn:aws:codestar-connections:us-west-2:123456789012:connection/6d2f1c4e-aaaa-bbbb-cccc-0123456789ab";
-        let advice = run(connection_advice(&api("connection-pending.json"), arn, "GitHub")).unwrap();
+        let advice = run(connection_advice(&api("connection-pending.json"), arn, "GitHub")).unwrap().what;
         insta::assert_snapshot!(advice);
         assert!(advice.contains("https://us-west-2.console.aws.amazon.com/codesuite/settings/123456789012/us-west-2/connections/6d2f1c4e-aaaa-bbbb-cccc-0123456789ab"));
-        assert_eq!(run(connection_advice(&api("connection-available.json"), arn, "GitHub")), None);
+        assert!(run(connection_advice(&api("connection-available.json"), arn, "GitHub")).is_none());
     }
 }

@@ -2,13 +2,13 @@
 //! host makes before it loads a plugin, so an author finds out now.
 
 use crate::cli::PluginBuild;
-use crate::output::Output;
+use crate::context::CommandContext;
 use anyhow::{Context, Result, bail};
-use ferry_runtime::{PluginOrigin, Registry, Runtime, RuntimeConfig};
+use ferry_core::Failure;
+use ferry_runtime::PluginOrigin;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 
 const TARGET: &str = "wasm32-wasip2";
 
@@ -17,15 +17,18 @@ fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
-pub fn run(args: PluginBuild, out: &Output) -> Result<()> {
+pub fn run(args: PluginBuild, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
     let cwd = std::env::current_dir()?;
     let dir = args.dir.map(|d| cwd.join(d)).unwrap_or(cwd);
     let manifest = dir.join("Cargo.toml");
     if !manifest.is_file() {
-        bail!(
-            "{} has no Cargo.toml: `ferry plugin build` builds a plugin crate\nhint: pass the crate's directory, or create one with `ferry plugin new <name>`",
+        return Err(Failure::new(format!(
+            "{} has no Cargo.toml: `ferry plugin build` builds a plugin crate",
             out.path(&dir)
-        );
+        ))
+        .hint("pass the crate's directory, or create one with `ferry plugin new <name>`")
+        .into());
     }
     check_target(&dir)?;
     let (package, lib_name, target_dir) = metadata(&manifest, args.offline)?;
@@ -45,20 +48,15 @@ pub fn run(args: PluginBuild, out: &Output) -> Result<()> {
         bail!("cargo could not build {package} for {TARGET} (its errors are above)");
     }
     let wasm = target_dir.join(TARGET).join(profile_dir).join(format!("{lib_name}.wasm"));
-    let bytes = std::fs::read(&wasm).with_context(|| {
-        format!(
-            "cargo built {package} but {} is missing\nhint: the crate needs `crate-type = [\"cdylib\"]` under [lib]",
-            wasm.display()
-        )
+    let bytes = std::fs::read(&wasm).map_err(|e| {
+        Failure::new(format!("cargo built {package} but {} is missing", wasm.display()))
+            .hint("the crate needs `crate-type = [\"cdylib\"]` under [lib]")
+            .because(e)
     })?;
 
     // The checks of a real load: a component, exporting a ferry world at a
     // supported ABI version, whose info() is well-formed.
-    let runtime = Runtime::new(RuntimeConfig::default()).context("cannot start the plugin runtime")?;
-    let mut registry = Registry::new(Arc::new(runtime));
-    for plugin in ferry_bundled::BUNDLED {
-        registry.add_bundled(plugin.package, plugin.wasm, plugin.sha256);
-    }
+    let mut registry = cx.bundled_registry()?;
     let label = wasm.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| package.clone());
     let size = bytes.len();
     let sha256 = registry.add_bytes(&label, bytes, PluginOrigin::File(wasm.clone()), false);
@@ -112,13 +110,16 @@ fn check_target(dir: &Path) -> Result<()> {
     let libdir = match output {
         Ok(o) if o.status.success() => PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()),
         Ok(o) => bail!("rustc cannot target {TARGET}: {}", String::from_utf8_lossy(&o.stderr).trim()),
-        Err(e) => bail!("cannot run rustc: {e}\nhint: install Rust from https://rustup.rs"),
+        Err(e) => {
+            return Err(Failure::new(format!("cannot run rustc: {e}"))
+                .hint("install Rust from https://rustup.rs")
+                .into());
+        }
     };
     if !libdir.is_dir() {
-        bail!(
-            "the Rust target {TARGET} is not installed (no {})\nhint: run `rustup target add {TARGET}`",
-            libdir.display()
-        );
+        return Err(Failure::new(format!("the Rust target {TARGET} is not installed (no {})", libdir.display()))
+            .hint(format!("run `rustup target add {TARGET}`"))
+            .into());
     }
     Ok(())
 }
@@ -153,10 +154,12 @@ fn metadata(manifest: &Path, offline: bool) -> Result<(String, String, PathBuf)>
         targets.iter().find(|t| t["kind"].as_array().is_some_and(|k| k.iter().any(|k| k == "cdylib")))
     });
     let Some(lib) = lib else {
-        bail!(
-            "{}: package `{name}` has no cdylib library, so cargo makes no component\nhint: add `[lib]` with `crate-type = [\"cdylib\", \"rlib\"]`",
+        return Err(Failure::new(format!(
+            "{}: package `{name}` has no cdylib library, so cargo makes no component",
             manifest.display()
-        );
+        ))
+        .hint("add `[lib]` with `crate-type = [\"cdylib\", \"rlib\"]`")
+        .into());
     };
     let lib_name = lib["name"].as_str().unwrap_or(&name).replace('-', "_");
     let target_dir =

@@ -1,12 +1,12 @@
 //! `ferry plugin inspect <name>`.
 
-use crate::output::Output;
-use crate::render;
+use crate::context::CommandContext;
 use anyhow::Result;
 use serde_json::json;
 
-pub fn run(name: &str, json: bool, out: &Output) -> Result<()> {
-    let registry = render::registry()?;
+pub fn run(name: &str, json: bool, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let registry = cx.registry()?;
     let plugin = registry.get(name)?;
     let info = plugin.info();
     let value = json!({

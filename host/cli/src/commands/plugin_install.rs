@@ -3,26 +3,29 @@
 //! `copilot/plugins.lock`.
 
 use crate::cli::PluginInstall;
-use crate::output::Output;
-use anyhow::{Context, Result, bail};
-use ferry_runtime::{Lock, LockEntry, PLUGINS_DIR, PluginOrigin, Registry, Runtime, RuntimeConfig, TrustStore};
+use crate::context::CommandContext;
+use anyhow::{Context, Result};
+use ferry_core::Failure;
+use ferry_runtime::{Lock, LockEntry, PLUGINS_DIR, PluginOrigin, Registry, TrustStore};
 use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-pub fn install(args: PluginInstall, out: &Output) -> Result<()> {
-    let ws = super::workspace(None)?;
+pub fn install(args: PluginInstall, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let ws = cx.workspace(None)?;
     ws.check_private()?;
     let (bytes, source) = fetch(&args.source, &ws.root)?;
     let sha256 = ferry_core_sha256(&bytes);
     if let Some(expected) = &args.sha256 {
         let expected = expected.trim().trim_start_matches("sha256:").to_ascii_lowercase();
         if expected != sha256 {
-            bail!(
-                "refusing {}: its sha256 is {sha256}, not the {expected} you asked for\nhint: the file changed since its digest was published; check where you got it",
+            return Err(Failure::new(format!(
+                "refusing {}: its sha256 is {sha256}, not the {expected} you asked for",
                 args.source
-            );
+            ))
+            .hint("the file changed since its digest was published; check where you got it")
+            .into());
         }
     }
 
@@ -30,7 +33,7 @@ pub fn install(args: PluginInstall, out: &Output) -> Result<()> {
     let native_path = check_native(&args, native)?;
 
     // Check it as the host will load it before anything is written.
-    let runtime = Arc::new(Runtime::new(RuntimeConfig::default()).context("cannot start the plugin runtime")?);
+    let runtime = cx.plugin_runtime()?;
     let mut candidate = Registry::new(runtime.clone());
     let file_name = source.rsplit(['/', '\\']).next().unwrap_or(&source);
     let label = file_name.trim_end_matches(".wasm").to_string();
@@ -46,12 +49,12 @@ pub fn install(args: PluginInstall, out: &Output) -> Result<()> {
     let info = candidate.list()?.remove(0).info;
     // The name becomes a file under copilot/plugins/: it must never be a path.
     if let Err(why) = ferry_core::naming::check_plugin_name(&info.name) {
-        bail!(
-            "refusing to install {source}: its info() names it `{}`, which is not a valid plugin name: {why}
-hint: plugin names are {}; ask its author to rename it",
-            info.name.escape_debug(),
-            ferry_core::naming::NAME_RULE
-        );
+        return Err(Failure::new(format!(
+            "refusing to install {source}: its info() names it `{}`, which is not a valid plugin name: {why}",
+            info.name.escape_debug()
+        ))
+        .hint(format!("plugin names are {}; ask its author to rename it", ferry_core::naming::NAME_RULE))
+        .into());
     }
 
     let mut lock = Lock::load(&ws.copilot_dir)?;
@@ -67,16 +70,9 @@ hint: plugin names are {}; ask its author to rename it",
             if origin.is_bundled() && args.override_bundled {
                 overridden.push(format!("`{name}` for `{manifest_type}`"));
             } else if origin.is_bundled() {
-                bail!(
-                    "plugin `{}` ({source}) claims manifest type `{manifest_type}`, which the bundled plugin `{name}` already renders\nhint: to replace the bundled plugin in this workspace, install with --override-bundled; otherwise give your type another name",
-                    info.name
-                );
+                return Err(Failure::new(format!("plugin `{}` ({source}) claims manifest type `{manifest_type}`, which the bundled plugin `{name}` already renders", info.name)).hint("to replace the bundled plugin in this workspace, install with --override-bundled; otherwise give your type another name").into());
             } else {
-                bail!(
-                    "plugin `{}` ({source}) claims manifest type `{manifest_type}`, which the installed plugin `{name}` ({}) already renders\nhint: `ferry plugin remove {name}` first, or give your type another name",
-                    info.name,
-                    origin.source()
-                );
+                return Err(Failure::new(format!("plugin `{}` ({source}) claims manifest type `{manifest_type}`, which the installed plugin `{name}` ({}) already renders", info.name, origin.source())).hint(format!("`ferry plugin remove {name}` first, or give your type another name")).into());
             }
         }
     }
@@ -85,10 +81,9 @@ hint: plugin names are {}; ask its author to rename it",
         && same_name.info().origin.is_bundled()
         && !args.override_bundled
     {
-        bail!(
-            "plugin `{}` ({source}) has the name of a bundled plugin\nhint: rename it in its info(), or install with --override-bundled to replace the bundled one",
-            info.name
-        );
+        return Err(Failure::new(format!("plugin `{}` ({source}) has the name of a bundled plugin", info.name))
+            .hint("rename it in its info(), or install with --override-bundled to replace the bundled one")
+            .into());
     }
     let extension = match &native_path {
         Some(path) => path.extension().and_then(|e| e.to_str()).unwrap_or(std::env::consts::DLL_EXTENSION),
@@ -184,21 +179,16 @@ fn check_native(args: &PluginInstall, native: bool) -> Result<Option<PathBuf>> {
     let source = &args.source;
     match (native, args.trust_native) {
         (false, false) => Ok(None),
-        (false, true) => bail!(
-            "{source} is not a native library, so --trust-native does not apply\nhint: install WebAssembly components without it: they run sandboxed"
-        ),
-        (true, false) => bail!(
-            "refusing to install {source}: it is a native library, not a WebAssembly component. Native plugins are not sandboxed: they run inside ferry with all of its permissions (your files, network and AWS credentials)\nhint: if you trust its author and its build, install it with --trust-native (your trust is recorded for you only, in your config directory); otherwise ask for a wasm build (`ferry plugin build`)"
-        ),
-        (true, true) if source.contains("://") => bail!(
-            "refusing to install {source}: native plugins install only from a local path\nhint: download it, check it, and install the file with --trust-native"
-        ),
+        (false, true) => Err(Failure::new(format!("{source} is not a native library, so --trust-native does not apply")).hint("install WebAssembly components without it: they run sandboxed").into()),
+        (true, false) => Err(Failure::new(format!("refusing to install {source}: it is a native library, not a WebAssembly component. Native plugins are not sandboxed: they run inside ferry with all of its permissions (your files, network and AWS credentials)")).hint("if you trust its author and its build, install it with --trust-native (your trust is recorded for you only, in your config directory); otherwise ask for a wasm build (`ferry plugin build`)").into()),
+        (true, true) if source.contains("://") => Err(Failure::new(format!("refusing to install {source}: native plugins install only from a local path")).hint("download it, check it, and install the file with --trust-native").into()),
         (true, true) => Ok(Some(std::env::current_dir()?.join(source))),
     }
 }
 
-pub fn remove(name: &str, out: &Output) -> Result<()> {
-    let ws = super::workspace(None)?;
+pub fn remove(name: &str, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let ws = cx.workspace(None)?;
     ws.check_private()?;
     let mut lock = Lock::load(&ws.copilot_dir)?;
     let Some(entry) = lock.remove(name) else {
@@ -208,7 +198,12 @@ pub fn remove(name: &str, out: &Output) -> Result<()> {
         } else {
             format!("installed plugins: {}", installed.join(", "))
         };
-        bail!("no plugin named `{name}` is installed in {}\nhint: {hint}", out.path(&Lock::path(&ws.copilot_dir)));
+        return Err(Failure::new(format!(
+            "no plugin named `{name}` is installed in {}",
+            out.path(&Lock::path(&ws.copilot_dir))
+        ))
+        .hint(hint.to_string())
+        .into());
     };
     remove_installed_file(&ws.copilot_dir, &entry);
     lock.save(&ws.copilot_dir)?;
@@ -255,25 +250,27 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 /// The component's bytes and how to name where they came from in the lock.
 fn fetch(source: &str, root: &Path) -> Result<(Vec<u8>, String)> {
     if source.starts_with("oci://") {
-        bail!(
-            "cannot install {source}: OCI registries are not supported yet\nhint: download the component (e.g. `oras pull`) and install the .wasm file, or install from an https:// URL"
-        );
+        return Err(Failure::new(format!("cannot install {source}: OCI registries are not supported yet"))
+            .hint(
+                "download the component (e.g. `oras pull`) and install the .wasm file, or install from an https:// URL",
+            )
+            .into());
     }
     if source.starts_with("https://") || source.starts_with("http://") {
         let bytes = super::fetch::get(source)?;
         return Ok((bytes, source.to_string()));
     }
     if let Some((scheme, _)) = source.split_once("://") {
-        bail!(
-            "cannot install {source}: unknown scheme `{scheme}://`\nhint: give a path, an https:// URL or an oci:// reference"
-        );
+        return Err(Failure::new(format!("cannot install {source}: unknown scheme `{scheme}://`"))
+            .hint("give a path, an https:// URL or an oci:// reference")
+            .into());
     }
     let cwd = std::env::current_dir()?;
     let path = cwd.join(source);
     if path.is_dir() {
-        bail!(
-            "{source} is a directory; install takes the built component\nhint: run `ferry plugin build {source}` and install the .wasm it prints"
-        );
+        return Err(Failure::new(format!("{source} is a directory; install takes the built component"))
+            .hint(format!("run `ferry plugin build {source}` and install the .wasm it prints"))
+            .into());
     }
     let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
     // Recorded relative to the project when inside it, so the lock is the same on every machine.

@@ -1,7 +1,6 @@
 //! `ferry plugin ls`.
 
-use crate::output::Output;
-use crate::render;
+use crate::context::CommandContext;
 use anyhow::Result;
 use serde_json::{Value, json};
 
@@ -21,8 +20,9 @@ pub(super) fn plugin_json(info: &ferry_runtime::PluginInfo, extra: Value) -> Val
     object
 }
 
-pub fn run(json: bool, out: &Output) -> Result<()> {
-    let registry = render::registry()?;
+pub fn run(json: bool, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let registry = cx.registry()?;
     let plugins = registry.list()?;
     if json {
         let items: Vec<_> = plugins

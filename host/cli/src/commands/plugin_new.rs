@@ -1,8 +1,9 @@
 //! `ferry plugin new`: a plugin crate that builds, tests and installs as is.
 
 use crate::cli::{PluginKindArg, PluginNew};
-use crate::output::Output;
-use anyhow::{Context, Result, bail};
+use crate::context::CommandContext;
+use anyhow::{Context, Result};
+use ferry_core::Failure;
 use std::path::{Path, PathBuf};
 
 const CARGO_TOML: &str = include_str!("../../templates/plugin/Cargo.toml.in");
@@ -17,21 +18,24 @@ const RUSTFMT: &str = include_str!("../../templates/plugin/rustfmt.toml.in");
 /// Where ferry's sources live, for authors outside a checkout.
 const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
 
-pub fn run(args: PluginNew, out: &Output) -> Result<()> {
+pub fn run(args: PluginNew, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
     check_name(&args.name)?;
     let manifest_type = match args.manifest_type {
         Some(t) => t,
         None => title_case(&args.name),
     };
     if manifest_type.trim().is_empty() || manifest_type.contains(['"', '\\', '\n', '#', ':']) {
-        bail!(
-            "--type `{manifest_type}` cannot be a manifest type\nhint: use words and spaces, e.g. --type \"Queue Processor\""
-        );
+        return Err(Failure::new(format!("--type `{manifest_type}` cannot be a manifest type"))
+            .hint("use words and spaces, e.g. --type \"Queue Processor\"")
+            .into());
     }
     let cwd = std::env::current_dir()?;
     let dir = args.path.map(|p| cwd.join(p)).unwrap_or_else(|| cwd.join(&args.name));
     if dir.exists() && std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        bail!("{} already exists and is not empty\nhint: choose another --path, or remove it first", out.path(&dir));
+        return Err(Failure::new(format!("{} already exists and is not empty", out.path(&dir)))
+            .hint("choose another --path, or remove it first")
+            .into());
     }
     let sdk = match args.sdk_path {
         Some(path) => Some(sdk_dir(&cwd.join(&path)).with_context(|| {
@@ -113,9 +117,7 @@ fn check_name(name: &str) -> Result<()> {
             .split('-')
             .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
     if !valid {
-        bail!(
-            "`{name}` is not a valid plugin name: use lowercase letters, digits and single dashes, starting with a letter (at most 64 characters)\nhint: e.g. `queue-processor`"
-        );
+        return Err(Failure::new(format!("`{name}` is not a valid plugin name: use lowercase letters, digits and single dashes, starting with a letter (at most 64 characters)")).hint("e.g. `queue-processor`").into());
     }
     Ok(())
 }

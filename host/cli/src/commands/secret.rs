@@ -2,11 +2,12 @@
 //! tagged as Copilot tags them. Values come from stdin, a YAML file or
 //! `--values`, and are never printed.
 
-use super::aws::{block_on, session};
+use super::aws::session;
 use crate::cli::SecretInit;
-use crate::output::Output;
+use crate::context::CommandContext;
 use anyhow::{Context, Result, bail};
 use ferry_aws::metadata::ParameterStore;
+use ferry_core::Failure;
 use ferry_core::naming;
 use indexmap::IndexMap;
 use std::io::{IsTerminal, Read};
@@ -67,8 +68,9 @@ fn secret_values(doc: &ferry_core::YamlDoc) -> Result<IndexMap<String, IndexMap<
     Ok(secrets)
 }
 
-pub fn init(args: SecretInit, out: &Output) -> Result<()> {
-    let app = super::app_name(args.app.clone())?;
+pub fn init(args: SecretInit, cx: &CommandContext) -> Result<()> {
+    let out = &cx.out;
+    let app = cx.app_name(args.app.clone())?;
     // secret name → env → value
     let mut secrets: IndexMap<String, IndexMap<String, String>> = IndexMap::new();
     if let Some(path) = &args.cli_input_yaml {
@@ -79,23 +81,24 @@ pub fn init(args: SecretInit, out: &Output) -> Result<()> {
         let mut values = IndexMap::new();
         for pair in &args.values {
             let Some((env, value)) = pair.split_once('=') else {
-                bail!(
-                    "--values expects env=value pairs\nhint: --values test=abc,prod=xyz (or pipe the value on stdin with -e <env>)"
-                );
+                return Err(Failure::new("--values expects env=value pairs")
+                    .hint("--values test=abc,prod=xyz (or pipe the value on stdin with -e <env>)")
+                    .into());
             };
             values.insert(env.trim().to_string(), value.to_string());
         }
         if values.is_empty() {
             if args.envs.is_empty() {
-                bail!(
-                    "which environments? give --values env=value, or -e <env> and the value on stdin\nhint: printf %s \"$VALUE\" | ferry secret init -n {name} -e test -e prod"
-                );
+                return Err(Failure::new(
+                    "which environments? give --values env=value, or -e <env> and the value on stdin",
+                )
+                .hint(format!("printf %s \"$VALUE\" | ferry secret init -n {name} -e test -e prod"))
+                .into());
             }
             if std::io::stdin().is_terminal() {
-                bail!(
-                    "pipe the value of {name} on standard input (it is never echoed)\nhint: printf %s \"$VALUE\" | ferry secret init -n {name} -e {}",
-                    args.envs.join(" -e ")
-                );
+                return Err(Failure::new(format!("pipe the value of {name} on standard input (it is never echoed)"))
+                    .hint(format!("printf %s \"$VALUE\" | ferry secret init -n {name} -e {}", args.envs.join(" -e ")))
+                    .into());
             }
             let mut value = String::new();
             std::io::stdin().read_to_string(&mut value).context("cannot read the secret from stdin")?;
@@ -109,7 +112,7 @@ pub fn init(args: SecretInit, out: &Output) -> Result<()> {
         }
         secrets.entry(name.clone()).or_default().extend(values);
     }
-    block_on(async {
+    cx.block_on(async {
         let session = session(false).await?;
         session.require_app(&app).await?;
         let mut skipped = Vec::new();
@@ -126,10 +129,9 @@ pub fn init(args: SecretInit, out: &Output) -> Result<()> {
             }
         }
         if !skipped.is_empty() {
-            bail!(
-                "these secrets exist and were left unchanged: {}\nhint: pass --overwrite to replace them",
-                skipped.join(", ")
-            );
+            return Err(Failure::new(format!("these secrets exist and were left unchanged: {}", skipped.join(", ")))
+                .hint("pass --overwrite to replace them")
+                .into());
         }
         Ok(())
     })
