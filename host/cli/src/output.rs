@@ -260,7 +260,11 @@ fn explain(cause: &(dyn std::error::Error + 'static)) -> (Option<String>, Option
         ferry_core::upload::UploadError,
         ferry_aws::AwsError,
         ferry_aws::deploy::DeployError,
-        ferry_aws::app::OpsError
+        ferry_aws::app::OpsError,
+        ferry_runtime::PluginError,
+        ferry_runtime::WorkspacePluginsError,
+        ferry_runtime::LockError,
+        ferry_runtime::TrustError
     );
     if let Some(e) = cause.downcast_ref::<ferry_image::ImageError>() {
         return (None, e.hint());

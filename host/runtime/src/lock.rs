@@ -110,9 +110,7 @@ pub enum LockError {
         source: std::io::Error,
     },
     /// It is not a valid lock.
-    #[error(
-        "{path}:{line}:{column}: not a valid plugin lock: {message}. hint: restore it from version control, or delete it and run `ferry plugin install` again for each plugin"
-    )]
+    #[error("{path}:{line}:{column}: not a valid plugin lock: {message}")]
     Invalid {
         /// The lock file.
         path: PathBuf,
@@ -124,9 +122,7 @@ pub enum LockError {
         message: String,
     },
     /// An entry names a plugin or a file it may not.
-    #[error(
-        "{path}: refusing plugin entry `{name}`: {why}. hint: a lock written by `ferry plugin install` never has this; restore the lock from version control, or remove the entry and install the plugin again"
-    )]
+    #[error("{path}: refusing plugin entry `{name}`: {why}")]
     Entry {
         /// The lock file.
         path: PathBuf,
@@ -136,13 +132,38 @@ pub enum LockError {
         why: String,
     },
     /// A newer ferry wrote it.
-    #[error("{path}: lock format {found} is newer than this ferry understands ({LOCK_VERSION}). hint: upgrade ferry")]
+    #[error("{path}: lock format {found} is newer than this ferry understands ({LOCK_VERSION})")]
     Version {
         /// The lock file.
         path: PathBuf,
         /// The format version found.
         found: u32,
     },
+}
+
+impl LockError {
+    /// What the user can do about it (the binary prints it after the message).
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            LockError::Io { .. } => None,
+            LockError::Invalid { .. } => Some(
+                "restore it from version control, or delete it and run `ferry plugin install` again for each plugin"
+                    .into(),
+            ),
+            LockError::Entry { .. } => Some(
+                "a lock written by `ferry plugin install` never has this; restore the lock from version control, \
+                 or remove the entry and install the plugin again"
+                    .into(),
+            ),
+            LockError::Version { .. } => Some("upgrade ferry".into()),
+        }
+    }
+}
+
+impl ferry_core::Explain for LockError {
+    fn hint(&self) -> Option<String> {
+        LockError::hint(self)
+    }
 }
 
 impl Lock {

@@ -107,6 +107,16 @@ pub enum WorkspacePluginsError {
     Plugin(#[from] PluginError),
 }
 
+impl ferry_core::Explain for WorkspacePluginsError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            WorkspacePluginsError::Workspace(_) => None,
+            WorkspacePluginsError::Trust(e) => e.hint(),
+            WorkspacePluginsError::Plugin(e) => e.hint(),
+        }
+    }
+}
+
 /// A plugin with what `plugin ls` shows about it.
 #[derive(Debug, Clone)]
 pub struct PluginSummary {
@@ -226,13 +236,11 @@ impl Registry {
             let wasm = std::fs::read(&path).map_err(|e| {
                 PluginError::new(
                     &entry.name,
-                    PluginErrorKind::Read(format!(
-                        "{}: {e} (pinned in copilot/plugins.lock; hint: run `ferry plugin install {}` again, \
-                         or `ferry plugin remove {}`)",
-                        path.display(),
-                        entry.source,
-                        entry.name
-                    )),
+                    PluginErrorKind::ReadPinned {
+                        path: path.display().to_string(),
+                        error: e.to_string(),
+                        source: entry.source.clone(),
+                    },
                 )
             })?;
             let actual = hex::encode(Sha256::digest(&wasm));
@@ -562,7 +570,8 @@ mod tests {
         assert!(err.to_string().contains(env.sha256), "{err}");
         std::fs::remove_file(copilot.join("plugins/env.wasm")).unwrap();
         let err = registry(cache.path()).add_locked(&copilot, &lock).unwrap_err();
-        assert!(err.to_string().contains("ferry plugin remove environment"), "{err}");
+        let WorkspacePluginsError::Plugin(missing) = &err else { panic!("{err}") };
+        assert!(missing.hint().unwrap_or_default().contains("ferry plugin remove environment"), "{err}");
     }
 
     #[test]

@@ -55,7 +55,7 @@ fn one() -> u32 {
 #[derive(Debug, thiserror::Error)]
 pub enum TrustError {
     /// No config directory is known.
-    #[error("no config directory for ferry's trust store. hint: set FERRY_CONFIG_DIR (or HOME)")]
+    #[error("no config directory for ferry's trust store")]
     NoConfigDir,
     /// I/O failed.
     #[error("cannot {action} {path}: {source}")]
@@ -68,7 +68,7 @@ pub enum TrustError {
         source: std::io::Error,
     },
     /// The file is not a trust store.
-    #[error("{path} is not a valid trust store: {message}. hint: delete it and trust your native plugins again")]
+    #[error("{path} is not a valid trust store: {message}")]
     Invalid {
         /// The file.
         path: PathBuf,
@@ -76,15 +76,33 @@ pub enum TrustError {
         message: String,
     },
     /// The file or its directory is not private to the user.
-    #[error(
-        "refusing the trust store {path}: {why}. hint: it must be yours and writable only by you (`chmod 700` its directory, `chmod 600` the file)"
-    )]
+    #[error("refusing the trust store {path}: {why}")]
     NotPrivate {
         /// The file or directory.
         path: PathBuf,
         /// Why.
         why: String,
     },
+}
+
+impl TrustError {
+    /// What the user can do about it (the binary prints it after the message).
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            TrustError::NoConfigDir => Some("set FERRY_CONFIG_DIR (or HOME)".into()),
+            TrustError::Io { .. } => None,
+            TrustError::Invalid { .. } => Some("delete it and trust your native plugins again".into()),
+            TrustError::NotPrivate { .. } => Some(
+                "it must be yours and writable only by you (`chmod 700` its directory, `chmod 600` the file)".into(),
+            ),
+        }
+    }
+}
+
+impl ferry_core::Explain for TrustError {
+    fn hint(&self) -> Option<String> {
+        TrustError::hint(self)
+    }
 }
 
 /// The canonical form of a workspace root, as approvals record it.

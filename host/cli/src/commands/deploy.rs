@@ -153,7 +153,7 @@ async fn deploy_env(ctx: &Ctx, env: &str, confirm_abort: bool) -> Result<EnvReco
     let app = ctx.ws.app.clone();
     let app_record = ctx.session.require_app(&app).await?;
     let setup = EnvRenderSetup::load(&ctx.ws, &app, env)?;
-    let rendered = render::render_environment(&ctx.ws, &ctx.registry, &setup)?;
+    let rendered = off_async(|| render::render_environment(&ctx.ws, &ctx.registry, &setup))?;
     let account = app_record.account.clone();
     let tags = app_tags(&app_record);
     ctx.session.ensure_regional(&app, &account, &[], &tags).await?;
@@ -187,6 +187,14 @@ async fn deploy_env(ctx: &Ctx, env: &str, confirm_abort: bool) -> Result<EnvReco
     Ok(record)
 }
 
+/// Runs a plugin call on a thread of its own, outside the async runtime:
+/// plugins run synchronously, and their WASI streams (a panic message on
+/// stderr) block on a runtime of their own, which tokio forbids inside
+/// async code.
+fn off_async<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join()).unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
 fn app_tags(app: &ferry_aws::metadata::AppRecord) -> IndexMap<String, String> {
     app.tags.clone().unwrap_or_default()
 }
@@ -203,7 +211,7 @@ fn render_for(
     complete: bool,
 ) -> Result<RenderedWorkload> {
     let options = ImageOptions { pushed: image.cloned(), ..ImageOptions::default() };
-    let rendered = render::render_workload(&ctx.ws, &ctx.registry, setup, name, &options)?;
+    let rendered = off_async(|| render::render_workload(&ctx.ws, &ctx.registry, setup, name, &options))?;
     let no_image = rendered.stack.parameters.get("ContainerImage").is_some_and(|uri| uri.is_empty());
     if complete && no_image {
         return Err(Failure::new(format!("`{name}` has no image to deploy")).hint(format!("set `image.build` (ferry builds and pushes it to {}/{}) or `image.location` in copilot/{name}/manifest.yml", env.registry_url, naming::ecr_repository(&ctx.ws.app, name))).into());

@@ -91,6 +91,12 @@ impl Guest for Hostile {
             }
             "stack" => rendered(template_with(&recurse(0).to_string())),
             "panic" => panic!("the hostile plugin panics on purpose"),
+            // Talks through the host's log (shown with `ferry --verbose`), then renders.
+            "log" => {
+                ferry_plugin_sdk::log("rendering with two log lines");
+                ferry_plugin_sdk::log("the second line");
+                rendered(template_with("logged"))
+            }
             "json" => Ok(Rendered {
                 template: "{\"Resources\": not json".into(),
                 parameters: "{}".into(),
