@@ -342,6 +342,11 @@ mod tests {
     use crate::error::AwsErrorKind;
     use std::sync::Mutex;
 
+    /// The message and the hint, as the binary prints them.
+    fn with_hint(err: DeployError) -> String {
+        format!("{err}\nhint: {}", ferry_core::Explain::hint(&err).unwrap_or_default())
+    }
+
     #[derive(Default)]
     struct Script {
         stack: Option<StackState>,
@@ -606,7 +611,7 @@ mod tests {
             ..Default::default()
         });
         let (result, events) = run(&fake).await;
-        let text = result.unwrap_err().to_string();
+        let text = with_hint(result.unwrap_err());
         assert!(text.contains("resource Service (AWS::ECS::Service) failed: Circuit breaker triggered"), "{text}");
         assert!(text.contains("rolled back to its previous version"), "{text}");
         assert!(events.iter().any(|e| matches!(e, DeployEvent::Started { create: false, .. })));
@@ -632,7 +637,7 @@ mod tests {
             )),
             ..Default::default()
         });
-        let text = run(&fake).await.0.unwrap_err().to_string();
+        let text = with_hint(run(&fake).await.0.unwrap_err());
         assert!(text.contains("Rate exceeded"), "{text}");
         assert!(text.contains("AWS is throttling this account: wait a minute"), "{text}");
     }

@@ -55,7 +55,7 @@ pub enum Command {
     Secret(SecretCommand),
     /// Render an environment and every workload of the workspace for it.
     Package(PackageAll),
-    /// Plugins: list and inspect.
+    /// Plugins: ls, inspect, new, build, install, remove, trust, untrust.
     #[command(subcommand)]
     Plugin(PluginCommand),
     /// Release pipelines: init, package, deploy, ls, show, status, delete.

@@ -499,7 +499,7 @@ mod tests {
         assert!(message.contains("`Backend Servce`") && message.contains("Environment"), "{message}");
         let err = registry.get("nope").err().unwrap();
         assert!(matches!(err.kind, PluginErrorKind::UnknownPlugin { .. }));
-        assert!(err.to_string().contains("environment"), "{err}");
+        assert!(err.hint().unwrap_or_default().contains("environment"), "{err}");
         assert_eq!(registry.get("environment").unwrap().info().name, "environment");
     }
 

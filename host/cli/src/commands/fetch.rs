@@ -61,14 +61,9 @@ fn client() -> Result<HttpsClient> {
         .build(connector))
 }
 
-/// The body of `url` (after redirects), or an error naming the URL.
-pub fn get(url: &str) -> Result<Vec<u8>> {
-    let runtime =
-        tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the download")?;
-    runtime.block_on(get_async(url))
-}
-
-async fn get_async(url: &str) -> Result<Vec<u8>> {
+/// The body of `url` (after redirects), or an error naming the URL; run on
+/// the command's runtime ([`crate::context::CommandContext::block_on`]).
+pub async fn get(url: &str) -> Result<Vec<u8>> {
     let client = client()?;
     let mut current = url.to_string();
     for _ in 0..=MAX_REDIRECTS {
@@ -152,6 +147,10 @@ fn chain(error: &dyn std::error::Error) -> String {
 mod tests {
     use super::*;
     use std::io::{Read, Write};
+
+    fn get(url: &str) -> Result<Vec<u8>> {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(super::get(url))
+    }
 
     #[test]
     fn urls_parse() {

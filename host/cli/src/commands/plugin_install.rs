@@ -15,7 +15,7 @@ pub fn install(args: PluginInstall, cx: &CommandContext) -> Result<()> {
     let out = &cx.out;
     let ws = cx.workspace(None)?;
     ws.check_private()?;
-    let (bytes, source) = fetch(&args.source, &ws.root)?;
+    let (bytes, source) = fetch(cx, &args.source, &ws.root)?;
     let sha256 = ferry_core_sha256(&bytes);
     if let Some(expected) = &args.sha256 {
         let expected = expected.trim().trim_start_matches("sha256:").to_ascii_lowercase();
@@ -248,7 +248,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// The component's bytes and how to name where they came from in the lock.
-fn fetch(source: &str, root: &Path) -> Result<(Vec<u8>, String)> {
+fn fetch(cx: &CommandContext, source: &str, root: &Path) -> Result<(Vec<u8>, String)> {
     if source.starts_with("oci://") {
         return Err(Failure::new(format!("cannot install {source}: OCI registries are not supported yet"))
             .hint(
@@ -257,7 +257,7 @@ fn fetch(source: &str, root: &Path) -> Result<(Vec<u8>, String)> {
             .into());
     }
     if source.starts_with("https://") || source.starts_with("http://") {
-        let bytes = super::fetch::get(source)?;
+        let bytes = cx.block_on(super::fetch::get(source))?;
         return Ok((bytes, source.to_string()));
     }
     if let Some((scheme, _)) = source.split_once("://") {
