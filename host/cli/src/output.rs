@@ -468,3 +468,54 @@ impl DeployView {
         self.line(format!("{style}{mark:>12}{style:#} {stack} {DIM}{outcome}{DIM:#}"));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry_core::Failure;
+
+    #[test]
+    fn a_failure_is_a_json_object_with_its_hint_and_causes() {
+        let io = std::io::Error::other("disk on fire");
+        let err = anyhow::Error::from(Failure::new("cannot write the template").hint("free some space").because(io))
+            .context("package of api failed");
+        let json = error_json(&err, Path::new("/"));
+        assert_eq!(json["event"], "error");
+        assert_eq!(json["what"], "package of api failed");
+        assert_eq!(json["hint"], "free some space");
+        assert_eq!(json["causes"], serde_json::json!(["cannot write the template", "disk on fire"]));
+        assert!(json["location"].is_null());
+        assert_eq!(
+            inline(&err),
+            "package of api failed: cannot write the template: disk on fire (hint: free some space)"
+        );
+    }
+
+    #[test]
+    fn problems_are_a_json_object_with_their_location() {
+        let location = Location { file: "/ws/copilot/api/manifest.yml".into(), line: 4, column: 3, source_line: None };
+        let problem = Problem::new("`count` must be a number")
+            .at(Some(location))
+            .pointer("/count")
+            .why("Copilot reads it as an integer")
+            .hint("write `count: 2`");
+        let err = anyhow::Error::from(ferry_core::Error::problem(problem)).context("cannot render api");
+        let json = error_json(&err, Path::new("/ws"));
+        assert_eq!(json["what"], "`count` must be a number");
+        assert_eq!(json["why"], "Copilot reads it as an integer");
+        assert_eq!(json["hint"], "write `count: 2`");
+        assert_eq!(json["location"], serde_json::json!({"file": "copilot/api/manifest.yml", "line": 4, "column": 3}));
+        assert_eq!(json["pointer"], "/count");
+        assert_eq!(json["problems"].as_array().map(Vec::len), Some(1));
+    }
+
+    #[test]
+    fn hints_come_from_every_error_type_that_carries_one() {
+        let aws = ferry_aws::AwsError::new("ssm:GetParameter", None, ferry_aws::AwsErrorKind::NoRegion, "none set");
+        let err = anyhow::Error::from(aws).context("cannot list apps");
+        let (_, hints) = advice(&err);
+        assert_eq!(hints.len(), 1, "{hints:?}");
+        assert!(hints[0].starts_with("set AWS_REGION"), "{hints:?}");
+        assert!(!format!("{err:#}").contains("hint"), "the message carries no hint: {err:#}");
+    }
+}
