@@ -144,8 +144,9 @@ pub async fn resolve(
         if count == 1 {
             return Err(first);
         }
-        let rest: Vec<String> = errors.map(|e| format!("{e:#}")).collect();
-        bail!("{count} image builds failed:\n{first:#}\n{}", rest.join("\n"));
+        // Each failure keeps its hint, in the one-line form.
+        let rest: Vec<String> = errors.map(|e| crate::output::inline(&e)).collect();
+        bail!("{count} image builds failed:\n{}\n{}", crate::output::inline(&first), rest.join("\n"));
     }
 
     // The caller has had the app's regional StackSet make each workload's
