@@ -229,60 +229,7 @@ impl Session {
         stack: &str,
         observe: &mut (dyn FnMut(DeployEvent) + Send),
     ) -> Result<bool, OpsError> {
-        if self.cfn.describe_stack(stack).await?.is_none() {
-            return Ok(false);
-        }
-        // CloudFormation deletes asynchronously; an endpoint that deletes
-        // synchronously (moto) can refuse with a dependency error while
-        // resources of the same stack are still going: ask again, a few times.
-        let mut attempts = 0;
-        loop {
-            match self.cfn.delete_stack(stack).await {
-                Ok(()) => break,
-                Err(e) if attempts < 3 && e.message.contains("has dependencies") => {
-                    attempts += 1;
-                    tokio::time::sleep(self.options.poll).await;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        let started = tokio::time::Instant::now();
-        loop {
-            match self.cfn.describe_stack(stack).await? {
-                None => return Ok(true),
-                Some(state) if state.status == "DELETE_FAILED" => {
-                    let reason = state.status_reason.unwrap_or_else(|| "no reason given".into());
-                    return Err(AwsError::new(
-                        "cloudformation:DeleteStack",
-                        Some(stack),
-                        AwsErrorKind::Other,
-                        format!("the stack could not be deleted: {reason}; remove what blocks it and delete again"),
-                    )
-                    .into());
-                }
-                Some(state) => {
-                    observe(DeployEvent::Resource {
-                        stack: stack.to_string(),
-                        event: crate::cfn::StackEvent {
-                            event_id: format!("{stack}-{}", state.status),
-                            logical_id: stack.to_string(),
-                            resource_type: "AWS::CloudFormation::Stack".into(),
-                            status: state.status.clone(),
-                            reason: None,
-                        },
-                    });
-                }
-            }
-            if started.elapsed() > self.options.timeout {
-                return Err(DeployError::TimedOut {
-                    stack: stack.to_string(),
-                    status: "DELETE_IN_PROGRESS".into(),
-                    waited: started.elapsed(),
-                }
-                .into());
-            }
-            tokio::time::sleep(self.options.poll).await;
-        }
+        Ok(self.deployer().delete(stack, observe).await?)
     }
 
     /// Deletes an environment stack after emptying its access-logs bucket
