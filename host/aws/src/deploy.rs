@@ -367,22 +367,7 @@ impl<C: CloudFormationApi> Deployer<C> {
         let recovery = format!(
             "remove or empty what blocks the resource (or retain it in the CloudFormation console), then delete {stack} again"
         );
-        match failures.iter().find(|e| e.status == "DELETE_FAILED") {
-            Some(event) => DeployError::ResourceFailed {
-                stack: stack.to_string(),
-                status: state.status.clone(),
-                logical_id: event.logical_id.clone(),
-                resource_type: event.resource_type.clone(),
-                reason: event.reason.clone().unwrap_or_else(|| "no reason given".into()),
-                recovery,
-            },
-            None => DeployError::Failed {
-                stack: stack.to_string(),
-                status: state.status.clone(),
-                reason: state.status_reason.clone(),
-                recovery,
-            },
-        }
+        stack_failure(stack, state, failures.iter().find(|e| e.status == "DELETE_FAILED"), recovery)
     }
 
     fn failure(&self, stack: &str, state: &StackState, failures: &[StackEvent], create: bool) -> DeployError {
@@ -396,26 +381,32 @@ impl<C: CloudFormationApi> Deployer<C> {
             format!("the stack rolled back to its previous version; fix the cause and deploy {stack} again")
         };
         // The first failure is the cause; later ones are usually "cancelled".
-        match failures
+        let cause = failures
             .iter()
             .find(|e| !e.reason.as_deref().unwrap_or_default().contains("cancelled"))
-            .or(failures.first())
-        {
-            Some(event) => DeployError::ResourceFailed {
-                stack: stack.to_string(),
-                status: state.status.clone(),
-                logical_id: event.logical_id.clone(),
-                resource_type: event.resource_type.clone(),
-                reason: event.reason.clone().unwrap_or_else(|| "no reason given".into()),
-                recovery,
-            },
-            None => DeployError::Failed {
-                stack: stack.to_string(),
-                status: state.status.clone(),
-                reason: state.status_reason.clone(),
-                recovery,
-            },
-        }
+            .or(failures.first());
+        stack_failure(stack, state, cause, recovery)
+    }
+}
+
+/// The error for a stack that ended in `state`: the resource that caused it
+/// when one is known, else the stack's own reason.
+fn stack_failure(stack: &str, state: &StackState, cause: Option<&StackEvent>, recovery: String) -> DeployError {
+    match cause {
+        Some(event) => DeployError::ResourceFailed {
+            stack: stack.to_string(),
+            status: state.status.clone(),
+            logical_id: event.logical_id.clone(),
+            resource_type: event.resource_type.clone(),
+            reason: event.reason.clone().unwrap_or_else(|| "no reason given".into()),
+            recovery,
+        },
+        None => DeployError::Failed {
+            stack: stack.to_string(),
+            status: state.status.clone(),
+            reason: state.status_reason.clone(),
+            recovery,
+        },
     }
 }
 
