@@ -814,6 +814,139 @@ def load_balancer_type_from_template() -> None:
 
     FakeLoadBalancer.create_from_cloudformation_json = classmethod(create)
 
+# ---------------------------------------------------------------------------
+# ECS Express Mode (the Express Web Service): moto has no model of
+# AWS::ECS::ExpressGatewayService. This one keeps an ECS service (and a task
+# definition for its primary container) in moto's ECS backend, so the
+# service answers ecs:DescribeServices like any other, and exposes the
+# attributes CloudFormation returns: Endpoint (the host name ECS serves the
+# service on), ServiceArn, Status.
+# ---------------------------------------------------------------------------
+class ExpressGatewayService(ShimLifecycle, CloudFormationModel):
+    """AWS::ECS::ExpressGatewayService over moto's ECS backend."""
+
+    __module__ = "moto.ecs.cloudformation"
+
+    CFN_TYPE = "AWS::ECS::ExpressGatewayService"
+    NAME_PROPERTY = "ServiceName"
+    ATTRIBUTES = ("Endpoint", "ServiceArn", "Status", "CreatedAt", "UpdatedAt")
+
+    def __init__(self, service: Any, endpoint: str, created_at: str):
+        self.service = service
+        self.endpoint = endpoint
+        self.created_at = created_at
+        self.updated_at = created_at
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.service.arn
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        return {
+            "Endpoint": self.endpoint,
+            "ServiceArn": self.service.arn,
+            "Status": {"StatusCode": self.service.status},
+            "CreatedAt": self.created_at,
+            "UpdatedAt": self.updated_at,
+        }[attribute_name]
+
+    @staticmethod
+    def _task_definition(backend: Any, name: str, props: dict) -> Any:
+        container = props.get("PrimaryContainer") or {}
+        definition = {
+            "name": "Main",
+            "image": container.get("Image", ""),
+            "essential": True,
+            "portMappings": [{"containerPort": int(container.get("ContainerPort", 80)), "protocol": "tcp"}],
+            "environment": [{"name": e["Name"], "value": e["Value"]} for e in container.get("Environment") or []],
+            "secrets": [{"name": e["Name"], "valueFrom": e["ValueFrom"]} for e in container.get("Secrets") or []],
+        }
+        if container.get("Command"):
+            definition["command"] = container["Command"]
+        return backend.register_task_definition(
+            family=name,
+            container_definitions=[definition],
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            cpu=str(props.get("Cpu", "256")),
+            memory=str(props.get("Memory", "512")),
+            task_role_arn=props.get("TaskRoleArn"),
+            execution_role_arn=props.get("ExecutionRoleArn"),
+        )
+
+    @staticmethod
+    def _network(props: dict) -> dict:
+        network = props.get("NetworkConfiguration") or {}
+        return {
+            "awsvpcConfiguration": {
+                "subnets": network.get("Subnets") or [],
+                "securityGroups": network.get("SecurityGroups") or [],
+            }
+        }
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        from datetime import datetime, timezone
+
+        from moto.ecs.models import ecs_backends
+
+        props = cloudformation_json.get("Properties", {})
+        for required in ("ExecutionRoleArn", "InfrastructureRoleArn", "PrimaryContainer"):
+            if not props.get(required):
+                raise ValueError(f"AWS::ECS::ExpressGatewayService needs {required}")
+        backend = ecs_backends[account_id][region_name]
+        cluster = props.get("Cluster") or "default"
+        if cluster.split("/")[-1] not in backend.clusters and cluster == "default":
+            backend.create_cluster("default")
+        name = props.get("ServiceName") or resource_name
+        task_definition = cls._task_definition(backend, name, props)
+        scaling = props.get("ScalingTarget") or {}
+        service = backend.create_service(
+            cluster,
+            name,
+            int(scaling.get("MinTaskCount", 1)),
+            task_definition_str=task_definition.arn,
+            tags=props.get("Tags") or [],
+            launch_type="FARGATE",
+            network_configuration=cls._network(props),
+        )
+        # Real endpoints carry a random token; a name-derived one keeps the
+        # emulator's answers stable across runs.
+        endpoint = f"{name.lower()[:40]}.ecs.{region_name}.on.aws"
+        return cls(service, endpoint, datetime.now(timezone.utc).isoformat())
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        from datetime import datetime, timezone
+
+        from moto.ecs.models import ecs_backends
+
+        props = cloudformation_json.get("Properties", {})
+        backend = ecs_backends[account_id][region_name]
+        service = original_resource.service
+        task_definition = cls._task_definition(backend, service.name, props)
+        scaling = props.get("ScalingTarget") or {}
+        original_resource.service = backend.update_service(
+            {
+                "cluster": service.cluster_name,
+                "service": service.name,
+                "task_definition": task_definition.arn,
+                "desired_count": int(scaling.get("MinTaskCount", 1)),
+                "network_configuration": cls._network(props),
+            }
+        )
+        original_resource.updated_at = datetime.now(timezone.utc).isoformat()
+        return original_resource
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.ecs.models import ecs_backends
+
+        backend = ecs_backends[account_id][region_name]
+        try:
+            backend.delete_service(self.service.cluster_name, self.service.name, force=True)
+        except Exception:  # already gone with its cluster
+            pass
+
 
 if __name__ == "__main__":
     hosted_zones_like_cloudformation()

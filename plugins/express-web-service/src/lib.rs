@@ -41,7 +41,11 @@ pub mod defaults {
 
 /// Logical IDs of the template.
 pub mod logical_ids {
-    pub const SERVICE: &str = "Service";
+    /// Not `Service`: that is the App Runner service of a Request-Driven
+    /// Web Service, and `svc migrate --deploy` runs both in one stack until
+    /// the Express one is healthy (CloudFormation cannot change the type of
+    /// a logical ID).
+    pub const SERVICE: &str = "ExpressService";
     /// The role ECS uses to create and manage the load balancer, target
     /// groups, security groups and scaling of the service.
     pub const INFRASTRUCTURE_ROLE: &str = "InfrastructureRole";

@@ -52,7 +52,7 @@ fn rendered(name: &str) -> Value {
 }
 
 fn service(r: &Value) -> &Value {
-    &r["template"]["Resources"]["Service"]["Properties"]
+    &r["template"]["Resources"]["ExpressService"]["Properties"]
 }
 
 /// The `svc init` template with its placeholders filled in.
@@ -140,7 +140,10 @@ fn minimal_service_runs_in_the_environment_cluster_and_public_subnets() {
     let infra = &r["template"]["Resources"]["InfrastructureRole"]["Properties"];
     assert!(infra["ManagedPolicyArns"].to_string().contains("AmazonECSInfrastructureRoleforExpressGatewayServices"));
     assert!(infra["AssumeRolePolicyDocument"].to_string().contains("\"ecs.amazonaws.com\""));
-    assert_eq!(r["template"]["Outputs"]["ServiceURL"]["Value"], json!({"Fn::Sub": "https://${Service.Endpoint}"}));
+    assert_eq!(
+        r["template"]["Outputs"]["ServiceURL"]["Value"],
+        json!({"Fn::Sub": "https://${ExpressService.Endpoint}"})
+    );
 }
 
 #[test]
