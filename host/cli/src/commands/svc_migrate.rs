@@ -230,14 +230,6 @@ pub fn run(args: SvcMigrate, out: &Output) -> Result<()> {
     if args.to != TO {
         bail!("ferry migrates a {FROM} to `{TO}`, not to `{}`\nhint: pass --to \"{TO}\"", args.to);
     }
-    let manifest = ws.load_workload(&args.name)?;
-    if manifest.kind != FROM {
-        bail!(
-            "`{}` is a {}, and `svc migrate` converts a {FROM}\nhint: migrate a service whose manifest has `type: {FROM}`",
-            args.name,
-            manifest.kind
-        );
-    }
     let dir = ws.copilot_dir.join(&args.name);
     let kept = dir.join(KEPT_AS);
     if kept.exists() && !args.dry_run {
@@ -246,6 +238,14 @@ pub fn run(args: SvcMigrate, out: &Output) -> Result<()> {
             out.path(&kept),
             args.name,
             out.path(&kept)
+        );
+    }
+    let manifest = ws.load_workload(&args.name)?;
+    if manifest.kind != FROM {
+        bail!(
+            "`{}` is a {}, and `svc migrate` converts a {FROM}\nhint: migrate a service whose manifest has `type: {FROM}`",
+            args.name,
+            manifest.kind
         );
     }
     let migration = migrate(&manifest.doc.value);
