@@ -875,6 +875,13 @@ class ExpressGatewayService(ShimLifecycle, CloudFormationModel):
         )
 
     @staticmethod
+    def _started(service: Any) -> None:
+        """ECS Express Mode starts the tasks itself: the emulator's service
+        reports them running (moto's own services start none)."""
+        service.running_count = service.desired_count
+        service.pending_count = 0
+
+    @staticmethod
     def _network(props: dict) -> dict:
         network = props.get("NetworkConfiguration") or {}
         return {
@@ -910,6 +917,7 @@ class ExpressGatewayService(ShimLifecycle, CloudFormationModel):
             launch_type="FARGATE",
             network_configuration=cls._network(props),
         )
+        cls._started(service)
         # Real endpoints carry a random token; a name-derived one keeps the
         # emulator's answers stable across runs.
         endpoint = f"{name.lower()[:40]}.ecs.{region_name}.on.aws"
@@ -935,6 +943,7 @@ class ExpressGatewayService(ShimLifecycle, CloudFormationModel):
                 "network_configuration": cls._network(props),
             }
         )
+        cls._started(original_resource.service)
         original_resource.updated_at = datetime.now(timezone.utc).isoformat()
         return original_resource
 
@@ -947,6 +956,69 @@ class ExpressGatewayService(ShimLifecycle, CloudFormationModel):
         except Exception:  # already gone with its cluster
             pass
 
+def change_sets_refresh_outputs() -> None:
+    """An executed change set leaves moto's stack with the outputs of its
+    previous template; CloudFormation's are the new template's (`svc
+    migrate --deploy` replaces App Runner's `ServiceURL` with the Express
+    one's)."""
+    from moto.cloudformation.models import ChangeSet
+
+    original = ChangeSet.apply
+
+    def apply(self) -> None:
+        original(self)
+        self.stack.template = self.template
+        self.stack._parse_template()
+        self.stack.output_map = self.stack._create_output_map()
+
+    ChangeSet.apply = apply
+
+
+# ---------------------------------------------------------------------------
+# App Runner (the Request-Driven Web Service, for `svc migrate --deploy`):
+# moto has no App Runner at all. This model only lets a template with an
+# AWS::AppRunner::Service be created, updated and deleted, with the
+# attributes ferry's template reads (ServiceArn, ServiceUrl, ServiceId).
+# ---------------------------------------------------------------------------
+class AppRunnerService(ShimLifecycle, CloudFormationModel):
+    """AWS::AppRunner::Service as a record with its attributes."""
+
+    __module__ = "moto.apprunner.cloudformation"
+
+    CFN_TYPE = "AWS::AppRunner::Service"
+    NAME_PROPERTY = "ServiceName"
+    ATTRIBUTES = ("ServiceArn", "ServiceUrl", "ServiceId", "Status")
+
+    def __init__(self, arn: str, service_id: str, url: str):
+        self.arn = arn
+        self.service_id = service_id
+        self.url = url
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        return {
+            "ServiceArn": self.arn,
+            "ServiceUrl": self.url,
+            "ServiceId": self.service_id,
+            "Status": "RUNNING",
+        }[attribute_name]
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        import hashlib
+
+        props = cloudformation_json.get("Properties", {})
+        name = props.get("ServiceName") or resource_name
+        service_id = hashlib.md5(f"{account_id}/{region_name}/{name}".encode()).hexdigest()
+        arn = f"arn:aws:apprunner:{region_name}:{account_id}:service/{name}/{service_id}"
+        return cls(arn, service_id, f"{service_id[:10]}.{region_name}.awsapprunner.com")
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        pass
+
 
 if __name__ == "__main__":
     hosted_zones_like_cloudformation()
@@ -958,6 +1030,7 @@ if __name__ == "__main__":
     stack_deletion_in_dependency_order()
     security_group_egress_and_prefix_lists()
     load_balancer_type_from_template()
+    change_sets_refresh_outputs()
     from moto.server import main
 
     main(sys.argv[1:])

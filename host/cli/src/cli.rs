@@ -94,14 +94,19 @@ pub struct SvcMigrate {
     #[arg(long, default_value = "Express Web Service")]
     pub to: String,
     /// Print the plan and the new manifest; write nothing.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "deploy")]
     pub dry_run: bool,
-    /// Print the plan as JSON.
-    #[arg(long)]
-    pub json: bool,
+    /// Deploy the Express service to this environment beside the App Runner
+    /// one, wait until it is healthy, then (asking first) delete the App Runner service.
+    #[arg(long, value_name = "ENV")]
+    pub deploy: Option<String>,
     /// Application name (defaults to the workspace's).
     #[arg(short, long)]
     pub app: Option<String>,
+    #[command(flatten)]
+    pub image: ImageFlags,
+    #[command(flatten)]
+    pub flags: DeployFlags,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,12 +7,17 @@
 //! The rewrite is [`migrate`], a pure function over the manifest's JSON
 //! value, so its rules are tested without a workspace.
 
+use super::aws::{block_on, confirm, report_calls, session};
+use super::deploy::{self, Ctx};
 use crate::cli::SvcMigrate;
-use crate::output::Output;
+use crate::output::{DeployView, Output};
 use crate::render;
 use anyhow::{Context, Result, bail};
-use ferry_core::{Problem, YamlDoc};
+use ferry_aws::cfn::CloudFormationApi;
+use ferry_core::{Problem, YamlDoc, naming};
+use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
+use std::time::{Duration, Instant};
 
 /// The type `svc migrate` reads.
 pub const FROM: &str = "Request-Driven Web Service";
@@ -270,7 +275,7 @@ pub fn run(args: SvcMigrate, out: &Output) -> Result<()> {
         );
     }
 
-    if args.json {
+    if args.flags.json {
         out.json(&json!({
             "name": args.name, "from": FROM, "to": TO, "dry_run": args.dry_run,
             "manifest": migration.manifest, "dropped": migration.dropped, "notes": migration.notes,
@@ -285,7 +290,7 @@ pub fn run(args: SvcMigrate, out: &Output) -> Result<()> {
         }
     }
     if args.dry_run {
-        if !args.json {
+        if !args.flags.json {
             out.data(&text);
         }
         return Ok(());
@@ -293,20 +298,160 @@ pub fn run(args: SvcMigrate, out: &Output) -> Result<()> {
     std::fs::rename(&new_path, &kept)
         .with_context(|| format!("cannot keep the old manifest as {}", out.path(&kept)))?;
     std::fs::write(&new_path, &text).with_context(|| format!("cannot write {}", out.path(&new_path)))?;
-    if !args.json {
+    if !args.flags.json {
         out.status("Wrote", &format!("{} ({TO})", out.path(&new_path)));
         out.status("Kept", &format!("{} (delete it once the App Runner service is gone)", out.path(&kept)));
-        out.note(&format!(
-            "next: ferry svc deploy -n {} -e <env>: the stack replaces the App Runner service with the Express one",
-            args.name
-        ));
     }
-    Ok(())
+    match &args.deploy {
+        Some(env) => deploy_beside(&args, env, out),
+        None => {
+            out.note(&format!(
+                "next: ferry svc migrate's --deploy <env>, or ferry svc deploy -n {} -e <env> (the stack then replaces the App Runner service with the Express one at once)",
+                args.name
+            ));
+            Ok(())
+        }
+    }
+}
+
+/// Merges what the deployed template has and the new one lacks (the App
+/// Runner service, its roles, parameters and conditions) into the new
+/// template, so one stack update starts the Express service beside the old
+/// one. Parameters taken over keep their deployed values; outputs and
+/// metadata are the new template's.
+pub fn beside(
+    old: &Value,
+    old_values: &IndexMap<String, String>,
+    new: &mut Value,
+    values: &mut IndexMap<String, String>,
+) {
+    let Some(new) = new.as_object_mut() else { return };
+    for section in ["Parameters", "Conditions", "Resources"] {
+        let Some(old_section) = old.get(section).and_then(Value::as_object) else { continue };
+        let Some(target) = new.entry(section).or_insert_with(|| json!({})).as_object_mut() else { continue };
+        for (id, body) in old_section {
+            if target.contains_key(id) {
+                continue;
+            }
+            target.insert(id.clone(), body.clone());
+            if section == "Parameters"
+                && let Some(v) = old_values.get(id)
+            {
+                values.entry(id.clone()).or_insert_with(|| v.clone());
+            }
+        }
+    }
+}
+
+/// `--deploy <env>`: the Express service beside the App Runner one, a wait
+/// until ECS runs its tasks, then (asked, or `--yes`) the stack without the
+/// App Runner service.
+fn deploy_beside(args: &SvcMigrate, env_name: &str, out: &Output) -> Result<()> {
+    let ws = super::workspace_to_act_on(args.app.as_deref())?;
+    block_on(async {
+        let ctx = Ctx {
+            registry: render::registry()?,
+            session: session(args.flags.force).await?,
+            view: DeployView::new(args.flags.json),
+            flags: args.flags.clone(),
+            out: out.clone(),
+            ws,
+        };
+        let result = async {
+            let app = ctx.ws.app.clone();
+            let env = ctx.session.require_env(&app, env_name).await?;
+            let stack = naming::workload_stack(&app, env_name, &args.name);
+            let live = ctx.session.cfn.describe_stack(&stack).await?;
+            let old = match &live {
+                Some(state) => {
+                    let text = ctx.session.cfn.get_template(&stack).await?;
+                    let template: Value = serde_json::from_str(&text)
+                        .with_context(|| format!("the deployed template of {stack} is not JSON"))?;
+                    let app_runner = template["Resources"]
+                        .as_object()
+                        .is_some_and(|r| r.values().any(|r| r["Type"] == "AWS::AppRunner::Service"));
+                    app_runner.then(|| (template, state.parameters.clone()))
+                }
+                None => None,
+            };
+            let Some((old_template, old_values)) = old else {
+                // Nothing runs on App Runner here: a plain deploy.
+                deploy::workload_adjusted(&ctx, &env, &args.name, &args.image, &|_, _| {}).await?;
+                return Ok(());
+            };
+            let keep = |t: &mut Value, p: &mut IndexMap<String, String>| beside(&old_template, &old_values, t, p);
+            deploy::workload_adjusted(&ctx, &env, &args.name, &args.image, &keep).await?;
+            wait_healthy(&ctx, &app, env_name, &args.name).await?;
+            let question = format!(
+                "The Express service `{}` runs in {env_name}. Delete its App Runner service now?",
+                args.name
+            );
+            if !(args.flags.yes || confirm(&question, false) == Some(true)) {
+                out.note(&format!(
+                    "the App Runner service keeps running beside the Express one; `ferry svc deploy -n {} -e {env_name}` deletes it",
+                    args.name
+                ));
+                return Ok(());
+            }
+            deploy::workload_adjusted(&ctx, &env, &args.name, &args.image, &|_, _| {}).await?;
+            out.status("Deleted", &format!("the App Runner service of `{}` in {env_name}", args.name));
+            Ok(())
+        }
+        .await;
+        report_calls(&ctx.session, out, ctx.flags.json);
+        result
+    })
+}
+
+/// Waits until the Express service runs as many tasks as it wants (ECS
+/// starts them behind its load balancer's health checks).
+async fn wait_healthy(ctx: &Ctx, app: &str, env: &str, name: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(15 * 60);
+    loop {
+        if let Some(s) = ctx.session.service_status(app, env, name).await?.and_then(|s| s.service)
+            && s.desired > 0
+            && s.running >= s.desired
+        {
+            ctx.out.status("Healthy", &format!("{name} in {env}: {} of {} tasks running", s.running, s.desired));
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "the Express service `{name}` in {env} did not start its tasks within 15 minutes; the App Runner service keeps running\nhint: `ferry svc status -n {name} -e {env}` shows the tasks, `ferry svc logs -n {name} -e {env}` their output"
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn beside_keeps_the_old_service_and_its_parameters() {
+        let old = json!({
+            "Parameters": {"AppName": {"Type": "String"}, "InstanceCPU": {"Type": "String"}},
+            "Conditions": {"NeedsAccessRole": true},
+            "Resources": {"Service": {"Type": "AWS::AppRunner::Service"}, "orders": {"Type": "AWS::SNS::Topic", "old": 1}},
+            "Outputs": {"ServiceURL": {"Value": "old"}},
+        });
+        let mut new = json!({
+            "Parameters": {"AppName": {"Type": "String"}},
+            "Resources": {"ExpressService": {"Type": "AWS::ECS::ExpressGatewayService"}, "orders": {"Type": "AWS::SNS::Topic"}},
+            "Outputs": {"ServiceURL": {"Value": "new"}},
+        });
+        let old_values: IndexMap<String, String> =
+            [("AppName", "shop"), ("InstanceCPU", "1024")].into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        let mut values: IndexMap<String, String> = [("AppName".to_string(), "shop".to_string())].into_iter().collect();
+        beside(&old, &old_values, &mut new, &mut values);
+        let ids: Vec<&String> = new["Resources"].as_object().unwrap().keys().collect();
+        assert_eq!(ids, ["ExpressService", "orders", "Service"]);
+        assert_eq!(new["Resources"]["orders"], json!({"Type": "AWS::SNS::Topic"}), "the new definition wins");
+        assert_eq!(new["Conditions"]["NeedsAccessRole"], true);
+        assert_eq!(values["InstanceCPU"], "1024");
+        assert_eq!(new["Outputs"]["ServiceURL"]["Value"], "new");
+    }
 
     #[test]
     fn healthcheck_map_keeps_the_path_and_lists_the_timings() {
