@@ -97,7 +97,12 @@ impl Session {
         let mut status = ServiceStatus { stack: stack.clone(), stack_status: state.status, ..Default::default() };
         let env_resources = self.cfn.stack_resources(&naming::environment_stack(app, env)).await.unwrap_or_default();
         let cluster = of_type(&env_resources, "AWS::ECS::Cluster").next().map(|r| r.physical_id.clone());
-        if let (Some(cluster), Some(service)) = (cluster, of_type(&resources, "AWS::ECS::Service").next()) {
+        // An Express Web Service's ExpressGatewayService is an ECS service
+        // too (its physical ID is the service ARN).
+        let service = of_type(&resources, "AWS::ECS::Service")
+            .next()
+            .or_else(|| of_type(&resources, "AWS::ECS::ExpressGatewayService").next());
+        if let (Some(cluster), Some(service)) = (cluster, service) {
             let ecs = self.aws.ecs();
             let out = ecs
                 .describe_services()

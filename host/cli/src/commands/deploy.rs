@@ -82,6 +82,26 @@ pub fn workload(args: WorkloadDeploy, out: &Output) -> Result<()> {
     })
 }
 
+/// One workload deployed as `svc deploy` deploys it, with `adjust` given
+/// the rendered template and parameters first: `svc migrate --deploy` keeps
+/// the old service's resources beside the new ones for a first pass.
+pub(super) async fn workload_adjusted(
+    ctx: &Ctx,
+    env: &EnvRecord,
+    name: &str,
+    image: &ImageFlags,
+    adjust: &dyn Fn(&mut serde_json::Value, &mut IndexMap<String, String>),
+) -> Result<DeployOutcome> {
+    let setup = EnvRenderSetup::load(&ctx.ws, &ctx.ws.app, &env.name)?;
+    render_for(ctx, &setup, env, name, None, false)?;
+    let names = [name.to_string()];
+    let shared = Shared::load(ctx, env, &names).await?;
+    let images = resolve_images(ctx, env, &shared, &names, image, 1).await?;
+    let mut rendered = render_for(ctx, &setup, env, name, images.get(name), true)?;
+    adjust(&mut rendered.stack.template, &mut rendered.stack.parameters);
+    deploy_workload(ctx, env, &shared, rendered, true).await
+}
+
 pub fn everything(args: DeployAll, out: &Output) -> Result<()> {
     let ws = super::workspace_to_act_on(args.app.as_deref())?;
     block_on(async {

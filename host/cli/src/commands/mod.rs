@@ -18,6 +18,7 @@ mod plugin_ls;
 mod plugin_new;
 mod plugin_trust;
 mod secret;
+mod svc_migrate;
 
 use crate::cli::{AppCommand, Cli, Command, EnvCommand, JobCommand, PluginCommand, SecretCommand, SvcCommand};
 use crate::output::Output;
@@ -51,6 +52,7 @@ pub fn dispatch(cli: Cli, out: &Output) -> Result<()> {
         Command::Job(JobCommand::Show(args)) => inspect::workload_show(args, Family::Jobs, out),
         Command::Svc(SvcCommand::Status(args)) => inspect::svc_status(args, out),
         Command::Svc(SvcCommand::Logs(args)) | Command::Job(JobCommand::Logs(args)) => logs::run(args, out),
+        Command::Svc(SvcCommand::Migrate(args)) => svc_migrate::run(args, out),
         Command::Svc(SvcCommand::Delete(args)) | Command::Job(JobCommand::Delete(args)) => delete::workload(args, out),
         Command::Deploy(args) => deploy::everything(args, out),
         Command::Secret(SecretCommand::Init(args)) => secret::init(args, out),
