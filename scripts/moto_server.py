@@ -608,6 +608,77 @@ def conditional_exports() -> None:
     parsing.OutputMap.exports = property(exports)
 
 
+def stack_deletion_in_dependency_order() -> None:
+    """CloudFormation deletes a stack's resources in reverse dependency
+    order: a resource goes only once nothing left in the stack refers to it
+    (`DependsOn`, `Ref`, `Fn::GetAtt`, `Fn::Sub`). moto tries them in set
+    order and retries failures, so a bucket can go before its policy, whose
+    deletion then fails on the missing bucket: the environment stack with
+    access logs failed to delete in about one run out of two."""
+    import re
+
+    from moto.cloudformation import parsing
+
+    sub_names = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[^}]*)?\}")
+
+    def referenced(value: Any, found: set) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if key == "Ref" and isinstance(inner, str):
+                    found.add(inner)
+                elif key == "Fn::GetAtt":
+                    target = inner[0] if isinstance(inner, list) and inner else inner
+                    if isinstance(target, str):
+                        found.add(target.split(".")[0])
+                elif key == "Fn::Sub":
+                    text = inner[0] if isinstance(inner, list) and inner else inner
+                    if isinstance(text, str):
+                        found.update(sub_names.findall(text))
+                    if isinstance(inner, list):
+                        referenced(inner[1:], found)
+                    continue
+                referenced(inner, found)
+        elif isinstance(value, list):
+            for inner in value:
+                referenced(inner, found)
+
+    def dependencies(resource_json: dict) -> set:
+        found: set = set()
+        depends_on = resource_json.get("DependsOn") or []
+        found.update([depends_on] if isinstance(depends_on, str) else depends_on)
+        referenced(resource_json.get("Properties") or {}, found)
+        return found
+
+    original_delete = parsing.ResourceMap.delete
+
+    def delete(self) -> None:
+        remaining = {
+            key for key, value in self._resource_json_map.items() if value.get("DeletionPolicy") != "Retain"
+        }
+        needs = {key: dependencies(self._resource_json_map[key]) & remaining for key in remaining}
+        progressed = True
+        while remaining and progressed:
+            progressed = False
+            # Those no remaining resource needs; sorted for a repeatable order.
+            ready = sorted(key for key in remaining if not any(key in needs[other] for other in remaining - {key}))
+            for key in ready:
+                parsed = self._parsed_resources.get(key)
+                if not isinstance(parsed, str) and parsed is not None:
+                    try:
+                        self._delete_resource(parsed, self._resource_json_map[key])
+                    except Exception:
+                        continue
+                    self._parsed_resources.pop(key, None)
+                remaining.discard(key)
+                progressed = True
+        if remaining:
+            # A failure or a cycle: moto's own retrying order deletes what
+            # is left or raises the error the way it always has.
+            original_delete(self)
+
+    parsing.ResourceMap.delete = delete
+
+
 # ---------------------------------------------------------------------------
 # ECS workload field families (storage.volumes with managed EFS): moto's
 # AWS::EFS::AccessPoint model creates the access point but answers neither
@@ -743,6 +814,211 @@ def load_balancer_type_from_template() -> None:
 
     FakeLoadBalancer.create_from_cloudformation_json = classmethod(create)
 
+# ---------------------------------------------------------------------------
+# ECS Express Mode (the Express Web Service): moto has no model of
+# AWS::ECS::ExpressGatewayService. This one keeps an ECS service (and a task
+# definition for its primary container) in moto's ECS backend, so the
+# service answers ecs:DescribeServices like any other, and exposes the
+# attributes CloudFormation returns: Endpoint (the host name ECS serves the
+# service on), ServiceArn, Status.
+# ---------------------------------------------------------------------------
+class ExpressGatewayService(ShimLifecycle, CloudFormationModel):
+    """AWS::ECS::ExpressGatewayService over moto's ECS backend."""
+
+    __module__ = "moto.ecs.cloudformation"
+
+    CFN_TYPE = "AWS::ECS::ExpressGatewayService"
+    NAME_PROPERTY = "ServiceName"
+    ATTRIBUTES = ("Endpoint", "ServiceArn", "Status", "CreatedAt", "UpdatedAt")
+
+    def __init__(self, service: Any, endpoint: str, created_at: str):
+        self.service = service
+        self.endpoint = endpoint
+        self.created_at = created_at
+        self.updated_at = created_at
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.service.arn
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        return {
+            "Endpoint": self.endpoint,
+            "ServiceArn": self.service.arn,
+            "Status": {"StatusCode": self.service.status},
+            "CreatedAt": self.created_at,
+            "UpdatedAt": self.updated_at,
+        }[attribute_name]
+
+    @staticmethod
+    def _task_definition(backend: Any, name: str, props: dict) -> Any:
+        container = props.get("PrimaryContainer") or {}
+        definition = {
+            "name": "Main",
+            "image": container.get("Image", ""),
+            "essential": True,
+            "portMappings": [{"containerPort": int(container.get("ContainerPort", 80)), "protocol": "tcp"}],
+            "environment": [{"name": e["Name"], "value": e["Value"]} for e in container.get("Environment") or []],
+            "secrets": [{"name": e["Name"], "valueFrom": e["ValueFrom"]} for e in container.get("Secrets") or []],
+        }
+        if container.get("Command"):
+            definition["command"] = container["Command"]
+        return backend.register_task_definition(
+            family=name,
+            container_definitions=[definition],
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            cpu=str(props.get("Cpu", "256")),
+            memory=str(props.get("Memory", "512")),
+            task_role_arn=props.get("TaskRoleArn"),
+            execution_role_arn=props.get("ExecutionRoleArn"),
+        )
+
+    @staticmethod
+    def _started(service: Any) -> None:
+        """ECS Express Mode starts the tasks itself: the emulator's service
+        reports them running (moto's own services start none)."""
+        service.running_count = service.desired_count
+        service.pending_count = 0
+
+    @staticmethod
+    def _network(props: dict) -> dict:
+        network = props.get("NetworkConfiguration") or {}
+        return {
+            "awsvpcConfiguration": {
+                "subnets": network.get("Subnets") or [],
+                "securityGroups": network.get("SecurityGroups") or [],
+            }
+        }
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        from datetime import datetime, timezone
+
+        from moto.ecs.models import ecs_backends
+
+        props = cloudformation_json.get("Properties", {})
+        for required in ("ExecutionRoleArn", "InfrastructureRoleArn", "PrimaryContainer"):
+            if not props.get(required):
+                raise ValueError(f"AWS::ECS::ExpressGatewayService needs {required}")
+        backend = ecs_backends[account_id][region_name]
+        cluster = props.get("Cluster") or "default"
+        if cluster.split("/")[-1] not in backend.clusters and cluster == "default":
+            backend.create_cluster("default")
+        name = props.get("ServiceName") or resource_name
+        task_definition = cls._task_definition(backend, name, props)
+        scaling = props.get("ScalingTarget") or {}
+        service = backend.create_service(
+            cluster,
+            name,
+            int(scaling.get("MinTaskCount", 1)),
+            task_definition_str=task_definition.arn,
+            tags=props.get("Tags") or [],
+            launch_type="FARGATE",
+            network_configuration=cls._network(props),
+        )
+        cls._started(service)
+        # Real endpoints carry a random token; a name-derived one keeps the
+        # emulator's answers stable across runs.
+        endpoint = f"{name.lower()[:40]}.ecs.{region_name}.on.aws"
+        return cls(service, endpoint, datetime.now(timezone.utc).isoformat())
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        from datetime import datetime, timezone
+
+        from moto.ecs.models import ecs_backends
+
+        props = cloudformation_json.get("Properties", {})
+        backend = ecs_backends[account_id][region_name]
+        service = original_resource.service
+        task_definition = cls._task_definition(backend, service.name, props)
+        scaling = props.get("ScalingTarget") or {}
+        original_resource.service = backend.update_service(
+            {
+                "cluster": service.cluster_name,
+                "service": service.name,
+                "task_definition": task_definition.arn,
+                "desired_count": int(scaling.get("MinTaskCount", 1)),
+                "network_configuration": cls._network(props),
+            }
+        )
+        cls._started(original_resource.service)
+        original_resource.updated_at = datetime.now(timezone.utc).isoformat()
+        return original_resource
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.ecs.models import ecs_backends
+
+        backend = ecs_backends[account_id][region_name]
+        try:
+            backend.delete_service(self.service.cluster_name, self.service.name, force=True)
+        except Exception:  # already gone with its cluster
+            pass
+
+def change_sets_refresh_outputs() -> None:
+    """An executed change set leaves moto's stack with the outputs of its
+    previous template; CloudFormation's are the new template's (`svc
+    migrate --deploy` replaces App Runner's `ServiceURL` with the Express
+    one's)."""
+    from moto.cloudformation.models import ChangeSet
+
+    original = ChangeSet.apply
+
+    def apply(self) -> None:
+        original(self)
+        self.stack.template = self.template
+        self.stack._parse_template()
+        self.stack.output_map = self.stack._create_output_map()
+
+    ChangeSet.apply = apply
+
+
+# ---------------------------------------------------------------------------
+# App Runner (the Request-Driven Web Service, for `svc migrate --deploy`):
+# moto has no App Runner at all. This model only lets a template with an
+# AWS::AppRunner::Service be created, updated and deleted, with the
+# attributes ferry's template reads (ServiceArn, ServiceUrl, ServiceId).
+# ---------------------------------------------------------------------------
+class AppRunnerService(ShimLifecycle, CloudFormationModel):
+    """AWS::AppRunner::Service as a record with its attributes."""
+
+    __module__ = "moto.apprunner.cloudformation"
+
+    CFN_TYPE = "AWS::AppRunner::Service"
+    NAME_PROPERTY = "ServiceName"
+    ATTRIBUTES = ("ServiceArn", "ServiceUrl", "ServiceId", "Status")
+
+    def __init__(self, arn: str, service_id: str, url: str):
+        self.arn = arn
+        self.service_id = service_id
+        self.url = url
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        return {
+            "ServiceArn": self.arn,
+            "ServiceUrl": self.url,
+            "ServiceId": self.service_id,
+            "Status": "RUNNING",
+        }[attribute_name]
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        import hashlib
+
+        props = cloudformation_json.get("Properties", {})
+        name = props.get("ServiceName") or resource_name
+        service_id = hashlib.md5(f"{account_id}/{region_name}/{name}".encode()).hexdigest()
+        arn = f"arn:aws:apprunner:{region_name}:{account_id}:service/{name}/{service_id}"
+        return cls(arn, service_id, f"{service_id[:10]}.{region_name}.awsapprunner.com")
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        pass
+
 
 if __name__ == "__main__":
     hosted_zones_like_cloudformation()
@@ -751,8 +1027,10 @@ if __name__ == "__main__":
     stack_set_instances_like_aws()
     nested_stack_outputs()
     conditional_exports()
+    stack_deletion_in_dependency_order()
     security_group_egress_and_prefix_lists()
     load_balancer_type_from_template()
+    change_sets_refresh_outputs()
     from moto.server import main
 
     main(sys.argv[1:])

@@ -68,7 +68,7 @@ fn every_schema_field_of_every_workload_plugin_has_a_row_in_its_fields_table() {
         assert!(missing.is_empty(), "{rel} has no row for: {missing:?}");
         checked += 1;
     }
-    assert_eq!(checked, 6, "expected the six Copilot workload types");
+    assert_eq!(checked, 7, "expected the six Copilot workload types and the Express Web Service");
 }
 
 #[test]

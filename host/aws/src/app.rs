@@ -8,10 +8,13 @@ use crate::cfn::{Cfn, CloudFormationApi};
 use crate::deploy::{DeployError, DeployEvent, DeployOptions, DeployOutcome, Deployable, Deployer};
 use crate::error::{AwsError, AwsErrorKind};
 use crate::metadata::{AppRecord, EnvRecord, MetadataStore, ParameterStore, Ssm};
-use crate::stackset::{StackSetApi, wait_operation};
+use crate::stackset::{StackSetApi, StackSetState, run_operation, wait_operation};
 use ferry_core::{infrastructure, naming};
 use indexmap::IndexMap;
 use std::time::Duration;
+
+/// Copilot's logical ID of the environment's load-balancer access-logs bucket.
+pub const ACCESS_LOGS_BUCKET: &str = "ELBAccessLogsBucket";
 
 /// One command's connection to AWS: clients, metadata store, deploy settings.
 pub struct Session {
@@ -152,47 +155,13 @@ impl Session {
         workloads: &[String],
         tags: &IndexMap<String, String>,
     ) -> Result<Regional, OpsError> {
-        let name = naming::app_stack_set(app);
-        let poll = self.options.poll;
-        let timeout = self.options.timeout;
-        let current = self.cfn.describe_stack_set(&name).await?;
-        let mut wanted: Vec<String> = workloads.to_vec();
-        let state = match current {
-            None => {
-                let template = infrastructure::stack_set_template(app, &wanted);
-                let admin = format!("arn:aws:iam::{account}:role/{}", infrastructure::admin_role_name(app));
-                self.cfn
-                    .create_stack_set(
-                        &name,
-                        &template.to_string(),
-                        &admin,
-                        &infrastructure::execution_role_name(app),
-                        tags,
-                    )
-                    .await?;
-                let op = self.cfn.create_stack_instances(&name, account, &self.region).await?;
-                wait_operation(&self.cfn, &name, &op, poll, timeout).await?;
-                self.cfn.describe_stack_set(&name).await?.unwrap_or_default()
-            }
-            Some(state) => {
-                let deployed: serde_json::Value = serde_json::from_str(&state.template_body).unwrap_or_default();
-                let have = infrastructure::stack_set_workloads(&deployed);
-                let missing = wanted.iter().any(|w| !have.contains(w));
-                wanted.extend(have);
-                if missing {
-                    let template = infrastructure::stack_set_template(app, &wanted);
-                    let op = self.cfn.update_stack_set(&name, &template.to_string()).await?;
-                    wait_operation(&self.cfn, &name, &op, poll, timeout).await?;
-                }
-                if !state.instances.iter().any(|i| i.account == account && i.region == self.region) {
-                    let op = self.cfn.create_stack_instances(&name, account, &self.region).await?;
-                    wait_operation(&self.cfn, &name, &op, poll, timeout).await?;
-                    self.cfn.describe_stack_set(&name).await?.unwrap_or_default()
-                } else {
-                    state
-                }
-            }
-        };
+        let state = converge_stack_set(
+            &self.cfn,
+            &StackSetTarget { app, account, region: &self.region, workloads, tags },
+            self.options.poll,
+            self.options.timeout,
+        )
+        .await?;
         let instance = state.instances.iter().find(|i| i.account == account && i.region == self.region);
         let mut regional = Regional::default();
         if let Some(stack_id) = instance.and_then(|i| i.stack_id.as_deref())
@@ -237,60 +206,29 @@ impl Session {
         stack: &str,
         observe: &mut (dyn FnMut(DeployEvent) + Send),
     ) -> Result<bool, OpsError> {
+        Ok(self.deployer().delete(stack, observe).await?)
+    }
+
+    /// Deletes an environment stack after emptying its access-logs bucket
+    /// (Copilot empties it with its `ELBAccessLogsBucketCleanerAction`
+    /// Lambda; CloudFormation cannot delete a bucket that holds objects).
+    pub async fn delete_environment_stack(
+        &self,
+        stack: &str,
+        observe: &mut (dyn FnMut(DeployEvent) + Send),
+    ) -> Result<bool, OpsError> {
         if self.cfn.describe_stack(stack).await?.is_none() {
             return Ok(false);
         }
-        // CloudFormation deletes asynchronously; an endpoint that deletes
-        // synchronously (moto) can refuse with a dependency error while
-        // resources of the same stack are still going: ask again, a few times.
-        let mut attempts = 0;
-        loop {
-            match self.cfn.delete_stack(stack).await {
-                Ok(()) => break,
-                Err(e) if attempts < 3 && e.message.contains("has dependencies") => {
-                    attempts += 1;
-                    tokio::time::sleep(self.options.poll).await;
-                }
-                Err(e) => return Err(e.into()),
+        for resource in self.cfn.stack_resources(stack).await? {
+            if resource.logical_id == ACCESS_LOGS_BUCKET
+                && resource.resource_type == "AWS::S3::Bucket"
+                && !resource.physical_id.is_empty()
+            {
+                crate::upload::empty_bucket(&self.aws, &resource.physical_id).await?;
             }
         }
-        let started = tokio::time::Instant::now();
-        loop {
-            match self.cfn.describe_stack(stack).await? {
-                None => return Ok(true),
-                Some(state) if state.status == "DELETE_FAILED" => {
-                    let reason = state.status_reason.unwrap_or_else(|| "no reason given".into());
-                    return Err(AwsError::new(
-                        "cloudformation:DeleteStack",
-                        Some(stack),
-                        AwsErrorKind::Other,
-                        format!("the stack could not be deleted: {reason}; remove what blocks it and delete again"),
-                    )
-                    .into());
-                }
-                Some(state) => {
-                    observe(DeployEvent::Resource {
-                        stack: stack.to_string(),
-                        event: crate::cfn::StackEvent {
-                            event_id: format!("{stack}-{}", state.status),
-                            logical_id: stack.to_string(),
-                            resource_type: "AWS::CloudFormation::Stack".into(),
-                            status: state.status.clone(),
-                            reason: None,
-                        },
-                    });
-                }
-            }
-            if started.elapsed() > self.options.timeout {
-                return Err(DeployError::TimedOut {
-                    stack: stack.to_string(),
-                    status: "DELETE_IN_PROGRESS".into(),
-                    waited: started.elapsed(),
-                }
-                .into());
-            }
-            tokio::time::sleep(self.options.poll).await;
-        }
+        self.delete_stack(stack, observe).await
     }
 
     /// Removes the app's StackSet instances (ECR repositories with their
@@ -353,4 +291,219 @@ pub fn deploy_options(force: bool) -> DeployOptions {
 /// Whether a deploy outcome changed anything.
 pub fn changed(outcome: DeployOutcome) -> bool {
     outcome != DeployOutcome::UpToDate
+}
+
+/// Where the app's StackSet must have an instance, and what it must hold.
+pub struct StackSetTarget<'a> {
+    pub app: &'a str,
+    pub account: &'a str,
+    pub region: &'a str,
+    pub workloads: &'a [String],
+    pub tags: &'a IndexMap<String, String>,
+}
+
+/// Brings the app's StackSet to `target`: created when missing; its template
+/// updated when a workload's repository is missing from it, or when an
+/// instance missed an operation (a failed update leaves it `OUTDATED`: the
+/// template alone would say nothing is missing); an instance added for the
+/// region. Each operation waits its turn behind one already running. Makes
+/// no mutating call when all is in place.
+pub async fn converge_stack_set<A: StackSetApi>(
+    api: &A,
+    target: &StackSetTarget<'_>,
+    poll: Duration,
+    timeout: Duration,
+) -> Result<StackSetState, AwsError> {
+    let name = naming::app_stack_set(target.app);
+    let mut wanted: Vec<String> = target.workloads.to_vec();
+    let Some(state) = api.describe_stack_set(&name).await? else {
+        let template = infrastructure::stack_set_template(target.app, &wanted);
+        let admin = format!("arn:aws:iam::{}:role/{}", target.account, infrastructure::admin_role_name(target.app));
+        api.create_stack_set(
+            &name,
+            &template.to_string(),
+            &admin,
+            &infrastructure::execution_role_name(target.app),
+            target.tags,
+        )
+        .await?;
+        run_operation(api, &name, poll, timeout, || api.create_stack_instances(&name, target.account, target.region))
+            .await?;
+        return Ok(api.describe_stack_set(&name).await?.unwrap_or_default());
+    };
+    let deployed: serde_json::Value = serde_json::from_str(&state.template_body).unwrap_or_default();
+    let have = infrastructure::stack_set_workloads(&deployed);
+    let missing = wanted.iter().any(|w| !have.contains(w));
+    let out_of_sync = state.instances.iter().any(|i| i.needs_sync());
+    wanted.extend(have);
+    let mut changed = false;
+    if missing || out_of_sync {
+        let template = infrastructure::stack_set_template(target.app, &wanted).to_string();
+        run_operation(api, &name, poll, timeout, || api.update_stack_set(&name, &template)).await?;
+        changed = true;
+    }
+    if !state.instances.iter().any(|i| i.account == target.account && i.region == target.region) {
+        run_operation(api, &name, poll, timeout, || api.create_stack_instances(&name, target.account, target.region))
+            .await?;
+        changed = true;
+    }
+    Ok(if changed { api.describe_stack_set(&name).await?.unwrap_or_default() } else { state })
+}
+
+#[cfg(test)]
+mod tests {
+    //! StackSet convergence against a scripted StackSet API: the failures
+    //! (a concurrent operation, an instance left behind) moto cannot produce.
+    use super::*;
+    use crate::stackset::StackInstance;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Fake {
+        state: Mutex<Option<StackSetState>>,
+        /// How many more UpdateStackSet calls answer OperationInProgress.
+        busy: Mutex<u32>,
+        calls: Mutex<Vec<String>>,
+    }
+
+    impl Fake {
+        fn log(&self, call: &str) {
+            self.calls.lock().unwrap().push(call.into());
+        }
+        fn calls(&self) -> Vec<String> {
+            self.calls.lock().unwrap().clone()
+        }
+    }
+
+    impl StackSetApi for Fake {
+        async fn describe_stack_set(&self, _: &str) -> Result<Option<StackSetState>, AwsError> {
+            self.log("DescribeStackSet");
+            Ok(self.state.lock().unwrap().clone())
+        }
+        async fn create_stack_set(
+            &self,
+            _: &str,
+            template: &str,
+            _: &str,
+            _: &str,
+            _: &IndexMap<String, String>,
+        ) -> Result<(), AwsError> {
+            self.log("CreateStackSet");
+            *self.state.lock().unwrap() = Some(StackSetState { template_body: template.into(), instances: vec![] });
+            Ok(())
+        }
+        async fn update_stack_set(&self, name: &str, template: &str) -> Result<String, AwsError> {
+            self.log("UpdateStackSet");
+            let mut busy = self.busy.lock().unwrap();
+            if *busy > 0 {
+                *busy -= 1;
+                let mut err = AwsError::new(
+                    "cloudformation:UpdateStackSet",
+                    Some(name),
+                    AwsErrorKind::Other,
+                    "Another Operation on StackSet is in progress",
+                );
+                err.code = Some("OperationInProgressException".into());
+                return Err(err);
+            }
+            let mut state = self.state.lock().unwrap();
+            let state = state.as_mut().expect("a StackSet");
+            state.template_body = template.into();
+            for instance in &mut state.instances {
+                instance.status = "CURRENT".into();
+            }
+            Ok("op-update".into())
+        }
+        async fn create_stack_instances(&self, _: &str, account: &str, region: &str) -> Result<String, AwsError> {
+            self.log("CreateStackInstances");
+            let mut state = self.state.lock().unwrap();
+            state.as_mut().expect("a StackSet").instances.push(StackInstance {
+                account: account.into(),
+                region: region.into(),
+                stack_id: Some("stack-1".into()),
+                status: "CURRENT".into(),
+            });
+            Ok("op-instances".into())
+        }
+        async fn delete_stack_instances(&self, _: &str, _: &str, _: &str) -> Result<String, AwsError> {
+            unreachable!("not part of converging")
+        }
+        async fn delete_stack_set(&self, _: &str) -> Result<(), AwsError> {
+            unreachable!("not part of converging")
+        }
+        async fn operation_done(&self, _: &str, _: &str) -> Result<Option<Result<(), String>>, AwsError> {
+            self.log("DescribeStackSetOperation");
+            Ok(Some(Ok(())))
+        }
+    }
+
+    fn deployed(workloads: &[&str], instance_status: &str) -> Fake {
+        let workloads: Vec<String> = workloads.iter().map(|w| w.to_string()).collect();
+        Fake {
+            state: Mutex::new(Some(StackSetState {
+                template_body: infrastructure::stack_set_template("chat", &workloads).to_string(),
+                instances: vec![StackInstance {
+                    account: "123456789012".into(),
+                    region: "us-west-2".into(),
+                    stack_id: Some("stack-1".into()),
+                    status: instance_status.into(),
+                }],
+            })),
+            ..Default::default()
+        }
+    }
+
+    async fn converge(fake: &Fake, workloads: &[&str]) -> Result<StackSetState, AwsError> {
+        let workloads: Vec<String> = workloads.iter().map(|w| w.to_string()).collect();
+        let tags = IndexMap::new();
+        let target = StackSetTarget {
+            app: "chat",
+            account: "123456789012",
+            region: "us-west-2",
+            workloads: &workloads,
+            tags: &tags,
+        };
+        converge_stack_set(fake, &target, Duration::from_millis(1), Duration::from_secs(5)).await
+    }
+
+    fn mutating(fake: &Fake) -> Vec<String> {
+        fake.calls().into_iter().filter(|c| !c.starts_with("Describe")).collect()
+    }
+
+    #[tokio::test]
+    async fn in_place_is_left_alone() {
+        let fake = deployed(&["api", "frontend"], "CURRENT");
+        converge(&fake, &["api"]).await.unwrap();
+        assert_eq!(mutating(&fake), Vec::<String>::new());
+    }
+
+    #[tokio::test]
+    async fn an_update_waits_behind_a_running_operation() {
+        let fake = deployed(&["api"], "CURRENT");
+        *fake.busy.lock().unwrap() = 2;
+        let state = converge(&fake, &["api", "frontend"]).await.unwrap();
+        assert_eq!(mutating(&fake), ["UpdateStackSet", "UpdateStackSet", "UpdateStackSet"]);
+        let template: serde_json::Value = serde_json::from_str(&state.template_body).unwrap();
+        assert_eq!(infrastructure::stack_set_workloads(&template), ["api", "frontend"]);
+    }
+
+    /// A failed update leaves the template with the repository and the
+    /// instance without it: the instance's status, not the template, says
+    /// the update must run again.
+    #[tokio::test]
+    async fn an_instance_left_outdated_by_a_failed_operation_is_synced_again() {
+        let fake = deployed(&["api", "frontend"], "OUTDATED");
+        let state = converge(&fake, &["frontend"]).await.unwrap();
+        assert_eq!(mutating(&fake), ["UpdateStackSet"]);
+        assert!(state.instances.iter().all(|i| i.status == "CURRENT"), "{state:?}");
+    }
+
+    #[tokio::test]
+    async fn a_new_region_gets_an_instance() {
+        let fake = deployed(&["api"], "CURRENT");
+        fake.state.lock().unwrap().as_mut().unwrap().instances[0].region = "eu-west-1".into();
+        let state = converge(&fake, &["api"]).await.unwrap();
+        assert_eq!(mutating(&fake), ["CreateStackInstances"]);
+        assert_eq!(state.instances.len(), 2);
+    }
 }

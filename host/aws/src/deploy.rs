@@ -8,7 +8,7 @@
 //! behind that blocks the next deploy.
 
 use crate::cfn::{ChangeSetRequest, ChangeSetStatus, CloudFormationApi, StackEvent, StackState};
-use crate::error::AwsError;
+use crate::error::{AwsError, AwsErrorKind};
 use indexmap::IndexMap;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -116,6 +116,28 @@ impl ferry_core::Explain for DeployError {
     }
 }
 
+/// How long polls may fail in a row (throttling, 5xx, network) before a
+/// wait gives up on AWS.
+const TRANSIENT_DEADLINE: Duration = Duration::from_secs(300);
+
+/// An error worth polling again for: CloudFormation is still working,
+/// only this read failed.
+fn is_transient(e: &AwsError) -> bool {
+    matches!(e.kind, AwsErrorKind::Throttled | AwsErrorKind::Unreachable)
+        || e.code.as_deref().is_some_and(|c| {
+            matches!(
+                c,
+                "InternalFailure" | "InternalError" | "ServiceUnavailable" | "RequestTimeout" | "RequestExpired"
+            )
+        })
+}
+
+/// The wait after the `attempt`-th failed poll in a row: doubling from the
+/// poll interval, at most 30 s.
+fn backoff(poll: Duration, attempt: u32) -> Duration {
+    poll.saturating_mul(1 << attempt.min(6)).min(Duration::from_secs(30))
+}
+
 /// Deploys stacks through a [`CloudFormationApi`].
 pub struct Deployer<C> {
     api: C,
@@ -217,7 +239,14 @@ impl<C: CloudFormationApi> Deployer<C> {
     /// (true) or found nothing to change (false, and it is deleted).
     async fn change_set(&self, request: &ChangeSetRequest) -> Result<bool, DeployError> {
         let stack = &request.stack;
-        self.api.create_change_set(request).await?;
+        match self.api.create_change_set(request).await {
+            Ok(()) => {}
+            // `--force` asks for a change set even when the template is the
+            // deployed one: an endpoint may refuse it outright instead of
+            // answering with an empty change set. Either way: up to date.
+            Err(e) if crate::cfn::is_no_change(&e.message) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
         let started = tokio::time::Instant::now();
         loop {
             match self.api.describe_change_set(stack, &request.name).await? {
@@ -248,6 +277,36 @@ impl<C: CloudFormationApi> Deployer<C> {
         if create { self.api.delete_stack(stack).await } else { self.api.cancel_update(stack).await }
     }
 
+    /// Deletes a stack and waits until it is gone; `false` when there was
+    /// none. A deletion that fails is reported at once, with the resource.
+    pub async fn delete(
+        &self,
+        stack: &str,
+        observe: &mut (dyn FnMut(DeployEvent) + Send),
+    ) -> Result<bool, DeployError> {
+        let Some(state) = self.api.describe_stack(stack).await? else { return Ok(false) };
+        if state.in_progress() && state.status != "DELETE_IN_PROGRESS" {
+            return Err(DeployError::Busy { stack: stack.to_string(), status: state.status });
+        }
+        let mut seen: HashSet<String> = self.api.stack_events(stack).await?.into_iter().map(|e| e.event_id).collect();
+        // CloudFormation deletes asynchronously; an endpoint that deletes
+        // synchronously (moto) can refuse with a dependency error while
+        // resources of the same stack are still going: ask again, a few times.
+        let mut attempts = 0;
+        loop {
+            match self.api.delete_stack(stack).await {
+                Ok(()) => break,
+                Err(e) if attempts < 3 && e.message.contains("has dependencies") => {
+                    attempts += 1;
+                    tokio::time::sleep(self.options.poll).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.wait(stack, &mut seen, observe, |s| s.is_none()).await?;
+        Ok(true)
+    }
+
     /// Polls until `finished` holds for the stack's state, streaming new events.
     async fn wait(
         &self,
@@ -257,19 +316,48 @@ impl<C: CloudFormationApi> Deployer<C> {
         finished: impl Fn(Option<&StackState>) -> bool,
     ) -> Result<Option<StackState>, DeployError> {
         let started = tokio::time::Instant::now();
+        // CloudFormation carries on whatever happens to one poll: a throttled
+        // or failed read is retried with backoff until the stack settles, for
+        // as long as AWS keeps failing less than TRANSIENT_DEADLINE in a row.
+        let mut failing_since: Option<(tokio::time::Instant, u32)> = None;
         loop {
-            let state = self.api.describe_stack(stack).await?;
-            if state.is_some() {
-                let mut events = self.api.stack_events(stack).await?;
-                events.reverse();
-                for event in events {
-                    if seen.insert(event.event_id.clone()) {
-                        observe(DeployEvent::Resource { stack: stack.to_string(), event });
+            let polled = async {
+                let state = self.api.describe_stack(stack).await?;
+                let events = if state.is_some() { self.api.stack_events(stack).await? } else { Vec::new() };
+                Ok::<_, AwsError>((state, events))
+            }
+            .await;
+            let (state, mut events) = match polled {
+                Ok(polled) => {
+                    failing_since = None;
+                    polled
+                }
+                Err(e) if is_transient(&e) => {
+                    let (since, attempts) = failing_since.get_or_insert((tokio::time::Instant::now(), 0));
+                    *attempts += 1;
+                    if since.elapsed() > TRANSIENT_DEADLINE || started.elapsed() > self.options.timeout {
+                        return Err(e.into());
                     }
+                    tokio::time::sleep(backoff(self.options.poll, *attempts)).await;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            events.reverse();
+            for event in events {
+                if seen.insert(event.event_id.clone()) {
+                    observe(DeployEvent::Resource { stack: stack.to_string(), event });
                 }
             }
             if finished(state.as_ref()) {
                 return Ok(state);
+            }
+            // A deletion that failed stays failed: say so now, not after the timeout.
+            if let Some(state) = &state
+                && state.status == "DELETE_FAILED"
+            {
+                let failures = failures_of_last_operation(&self.api, stack).await;
+                return Err(self.deletion_failure(stack, state, &failures));
             }
             if started.elapsed() > self.options.timeout {
                 return Err(DeployError::TimedOut {
@@ -280,6 +368,13 @@ impl<C: CloudFormationApi> Deployer<C> {
             }
             tokio::time::sleep(self.options.poll).await;
         }
+    }
+
+    fn deletion_failure(&self, stack: &str, state: &StackState, failures: &[StackEvent]) -> DeployError {
+        let recovery = format!(
+            "remove or empty what blocks the resource (or retain it in the CloudFormation console), then delete {stack} again"
+        );
+        stack_failure(stack, state, failures.iter().find(|e| e.status == "DELETE_FAILED"), recovery)
     }
 
     fn failure(&self, stack: &str, state: &StackState, failures: &[StackEvent], create: bool) -> DeployError {
@@ -293,26 +388,32 @@ impl<C: CloudFormationApi> Deployer<C> {
             format!("the stack rolled back to its previous version; fix the cause and deploy {stack} again")
         };
         // The first failure is the cause; later ones are usually "cancelled".
-        match failures
+        let cause = failures
             .iter()
             .find(|e| !e.reason.as_deref().unwrap_or_default().contains("cancelled"))
-            .or(failures.first())
-        {
-            Some(event) => DeployError::ResourceFailed {
-                stack: stack.to_string(),
-                status: state.status.clone(),
-                logical_id: event.logical_id.clone(),
-                resource_type: event.resource_type.clone(),
-                reason: event.reason.clone().unwrap_or_else(|| "no reason given".into()),
-                recovery,
-            },
-            None => DeployError::Failed {
-                stack: stack.to_string(),
-                status: state.status.clone(),
-                reason: state.status_reason.clone(),
-                recovery,
-            },
-        }
+            .or(failures.first());
+        stack_failure(stack, state, cause, recovery)
+    }
+}
+
+/// The error for a stack that ended in `state`: the resource that caused it
+/// when one is known, else the stack's own reason.
+fn stack_failure(stack: &str, state: &StackState, cause: Option<&StackEvent>, recovery: String) -> DeployError {
+    match cause {
+        Some(event) => DeployError::ResourceFailed {
+            stack: stack.to_string(),
+            status: state.status.clone(),
+            logical_id: event.logical_id.clone(),
+            resource_type: event.resource_type.clone(),
+            reason: event.reason.clone().unwrap_or_else(|| "no reason given".into()),
+            recovery,
+        },
+        None => DeployError::Failed {
+            stack: stack.to_string(),
+            status: state.status.clone(),
+            reason: state.status_reason.clone(),
+            recovery,
+        },
     }
 }
 
@@ -339,7 +440,6 @@ mod tests {
     //! Failure paths an emulator cannot produce, against a scripted fake at
     //! the `CloudFormationApi` boundary.
     use super::*;
-    use crate::error::AwsErrorKind;
     use std::sync::Mutex;
 
     /// The message and the hint, as the binary prints them.
@@ -356,6 +456,11 @@ mod tests {
         after_execute: Option<(String, Vec<StackEvent>)>,
         change_set: Vec<ChangeSetStatus>,
         fail_create: Option<AwsError>,
+        /// Answers of the next DescribeStacks calls, in order: an error, or
+        /// `None` for the stack as it is.
+        describe_answers: Vec<Option<AwsError>>,
+        /// Status the stack reaches after DeleteStack (gone when `None`).
+        after_delete: Option<(String, Vec<StackEvent>)>,
         calls: Vec<String>,
     }
 
@@ -399,7 +504,13 @@ mod tests {
     impl CloudFormationApi for &Fake {
         async fn describe_stack(&self, _: &str) -> Result<Option<StackState>, AwsError> {
             self.log("DescribeStacks");
-            Ok(self.0.lock().unwrap().stack.clone())
+            let mut s = self.0.lock().unwrap();
+            if !s.describe_answers.is_empty()
+                && let Some(err) = s.describe_answers.remove(0)
+            {
+                return Err(err);
+            }
+            Ok(s.stack.clone())
         }
         async fn get_template(&self, _: &str) -> Result<String, AwsError> {
             self.log("GetTemplate");
@@ -444,7 +555,18 @@ mod tests {
         }
         async fn delete_stack(&self, _: &str) -> Result<(), AwsError> {
             self.log("DeleteStack");
-            self.0.lock().unwrap().stack = None;
+            let mut s = self.0.lock().unwrap();
+            match s.after_delete.clone() {
+                Some((status, events)) => {
+                    if let Some(stack) = s.stack.as_mut() {
+                        stack.status = status;
+                    }
+                    for e in events {
+                        s.events.insert(0, e);
+                    }
+                }
+                None => s.stack = None,
+            }
             Ok(())
         }
         async fn cancel_update(&self, _: &str) -> Result<(), AwsError> {
@@ -651,5 +773,82 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(run(&fake).await.0.unwrap(), DeployOutcome::UpToDate);
+    }
+
+    /// One throttled poll and one network error while CloudFormation works
+    /// do not fail the deploy: the wait polls again and sees it finish.
+    #[tokio::test]
+    async fn throttled_and_failed_polls_are_retried_until_the_stack_settles() {
+        let transient = |kind, message: &str| Some(AwsError::new("cloudformation:DescribeStacks", None, kind, message));
+        let fake = Fake::new(Script {
+            after_execute: Some(("CREATE_COMPLETE".into(), vec![])),
+            describe_answers: vec![
+                None,
+                transient(AwsErrorKind::Throttled, "Rate exceeded"),
+                transient(AwsErrorKind::Unreachable, "connection reset"),
+            ],
+            ..Default::default()
+        });
+        assert_eq!(run(&fake).await.0.unwrap(), DeployOutcome::Created);
+        let polls = fake.calls().iter().filter(|c| *c == "DescribeStacks").count();
+        assert_eq!(polls, 4, "the first look, two failed polls, one that saw the stack: {:?}", fake.calls());
+    }
+
+    /// A poll refused for good (access denied) is not retried.
+    #[tokio::test]
+    async fn a_poll_refused_for_good_fails_at_once() {
+        let denied = AwsError::new("cloudformation:DescribeStacks", None, AwsErrorKind::AccessDenied, "not allowed");
+        let fake = Fake::new(Script {
+            after_execute: Some(("CREATE_COMPLETE".into(), vec![])),
+            describe_answers: vec![None, Some(denied)],
+            ..Default::default()
+        });
+        let text = run(&fake).await.0.unwrap_err().to_string();
+        assert!(text.contains("not allowed"), "{text}");
+    }
+
+    /// DELETE_FAILED is final: reported at once with the resource that
+    /// blocked it, not polled until the timeout.
+    #[tokio::test]
+    async fn a_failed_deletion_names_the_resource_at_once() {
+        let fake = Fake::new(Script {
+            stack: Some(live_stack()),
+            after_delete: Some((
+                "DELETE_FAILED".into(),
+                vec![event("e9", "LogsBucket", "AWS::S3::Bucket", "DELETE_FAILED", Some("The bucket is not empty"))],
+            )),
+            ..Default::default()
+        });
+        let err = Deployer::new(&fake, options()).delete("chat-test-api", &mut |_| {}).await.unwrap_err();
+        match &err {
+            DeployError::ResourceFailed { logical_id, reason, status, .. } => {
+                assert_eq!((logical_id.as_str(), reason.as_str()), ("LogsBucket", "The bucket is not empty"));
+                assert_eq!(status, "DELETE_FAILED");
+            }
+            other => panic!("expected the failed resource, got {other:?}"),
+        }
+        let polls = fake.calls().iter().filter(|c| *c == "DescribeStacks").count();
+        assert_eq!(polls, 2, "one look before deleting, one poll that saw DELETE_FAILED: {:?}", fake.calls());
+    }
+
+    /// `--force` on an unchanged stack: CloudFormation refuses the change set
+    /// itself ("No updates are to be performed."), which is up to date too.
+    #[tokio::test]
+    async fn forced_change_set_refused_for_no_changes_is_up_to_date() {
+        let fake = Fake::new(Script {
+            stack: Some(live_stack()),
+            template: "{}".into(),
+            fail_create: Some(AwsError::new(
+                "cloudformation:CreateChangeSet",
+                Some("chat-test-api"),
+                AwsErrorKind::Other,
+                "No updates are to be performed.",
+            )),
+            ..Default::default()
+        });
+        let forced = DeployOptions { force: true, ..options() };
+        let outcome = Deployer::new(&fake, forced).deploy(&stack(), &mut |_| {}).await;
+        assert_eq!(outcome.unwrap(), DeployOutcome::UpToDate);
+        assert!(!fake.calls().iter().any(|c| c == "ExecuteChangeSet"), "{:?}", fake.calls());
     }
 }

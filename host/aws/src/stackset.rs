@@ -21,6 +21,16 @@ pub struct StackInstance {
     pub account: String,
     pub region: String,
     pub stack_id: Option<String>,
+    /// `CURRENT`, or `OUTDATED`/`INOPERABLE` after an operation failed on it.
+    pub status: String,
+}
+
+impl StackInstance {
+    /// The instance missed an operation: its stack may lack resources the
+    /// StackSet's template has.
+    pub fn needs_sync(&self) -> bool {
+        !self.status.is_empty() && self.status != "CURRENT"
+    }
 }
 
 /// The StackSet operations ferry uses.
@@ -75,6 +85,7 @@ impl StackSetApi for Cfn {
                     account: i.account().unwrap_or_default().to_string(),
                     region: i.region().unwrap_or_default().to_string(),
                     stack_id: i.stack_id().map(str::to_string),
+                    status: i.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
                 })
                 .collect(),
         }))
@@ -208,4 +219,34 @@ pub async fn wait_operation<A: StackSetApi>(
             None => tokio::time::sleep(poll).await,
         }
     }
+}
+
+/// Runs a StackSet operation (`start` returns its ID) and waits for it. One
+/// operation at a time runs on a StackSet: while another ferry's (or the
+/// console's) runs, CloudFormation answers `OperationInProgressException`;
+/// this waits its turn (doubling from `poll`, at most 30 s) until `timeout`.
+pub async fn run_operation<A: StackSetApi, F: Future<Output = Result<String, AwsError>>>(
+    api: &A,
+    name: &str,
+    poll: Duration,
+    timeout: Duration,
+    start: impl Fn() -> F,
+) -> Result<(), AwsError> {
+    let started = tokio::time::Instant::now();
+    let mut attempt = 0u32;
+    let operation = loop {
+        match start().await {
+            Ok(operation) => break operation,
+            Err(e) if is_operation_in_progress(&e) && started.elapsed() < timeout => {
+                attempt += 1;
+                tokio::time::sleep(poll.saturating_mul(1 << attempt.min(6)).min(Duration::from_secs(30))).await;
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    wait_operation(api, name, &operation, poll, timeout).await
+}
+
+fn is_operation_in_progress(e: &AwsError) -> bool {
+    e.code.as_deref() == Some("OperationInProgressException") || e.message.contains("OperationInProgress")
 }

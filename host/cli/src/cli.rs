@@ -81,6 +81,32 @@ pub enum SvcCommand {
     Logs(LogsArgs),
     /// Delete a service from one environment, or from all and its record.
     Delete(DeleteWorkload),
+    /// Rewrite a Request-Driven Web Service (App Runner) into an Express Web Service (ECS Express Mode).
+    Migrate(SvcMigrate),
+}
+
+#[derive(Debug, Args)]
+pub struct SvcMigrate {
+    /// Name of the Request-Driven Web Service.
+    #[arg(short, long)]
+    pub name: String,
+    /// The type to migrate to.
+    #[arg(long, default_value = "Express Web Service")]
+    pub to: String,
+    /// Print the plan and the new manifest; write nothing.
+    #[arg(long, conflicts_with = "deploy")]
+    pub dry_run: bool,
+    /// Deploy the Express service to this environment beside the App Runner
+    /// one, wait until it is healthy, then (asking first) delete the App Runner service.
+    #[arg(long, value_name = "ENV")]
+    pub deploy: Option<String>,
+    /// Application name (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    #[command(flatten)]
+    pub image: ImageFlags,
+    #[command(flatten)]
+    pub flags: DeployFlags,
 }
 
 #[derive(Debug, Subcommand)]

@@ -83,6 +83,26 @@ pub fn workload(args: WorkloadDeploy, cx: &CommandContext) -> Result<()> {
     })
 }
 
+/// One workload deployed as `svc deploy` deploys it, with `adjust` given
+/// the rendered template and parameters first: `svc migrate --deploy` keeps
+/// the old service's resources beside the new ones for a first pass.
+pub(super) async fn workload_adjusted(
+    ctx: &Ctx,
+    env: &EnvRecord,
+    name: &str,
+    image: &ImageFlags,
+    adjust: &dyn Fn(&mut serde_json::Value, &mut IndexMap<String, String>),
+) -> Result<DeployOutcome> {
+    let setup = EnvRenderSetup::load(&ctx.ws, &ctx.ws.app, &env.name)?;
+    render_for(ctx, &setup, env, name, None, false)?;
+    let names = [name.to_string()];
+    let shared = Shared::load(ctx, env, &names).await?;
+    let images = resolve_images(ctx, env, &shared, &names, image, 1).await?;
+    let mut rendered = render_for(ctx, &setup, env, name, images.get(name), true)?;
+    adjust(&mut rendered.stack.template, &mut rendered.stack.parameters);
+    deploy_workload(ctx, env, &shared, rendered, true).await
+}
+
 pub fn everything(args: DeployAll, cx: &CommandContext) -> Result<()> {
     let out = &cx.out;
     let ws = cx.workspace_to_act_on(args.app.as_deref())?;
@@ -333,6 +353,16 @@ async fn deploy_workload(
         deployable.parameters.insert(request.parameter.clone(), arn);
     }
     let outcome = run_stack(ctx, &deployable, rendered.descriptions, confirm_abort).await?;
+    if ctx.flags.force && outcome == DeployOutcome::UpToDate {
+        let forced = ctx.session.force_new_deployment(app, &env.name, &rendered.name).await.with_context(|| {
+            format!("the stack of `{}` is up to date; its new ECS deployment could not be started", rendered.name)
+        })?;
+        if let Some(service) = forced {
+            ctx.view
+                .emit(serde_json::json!({"event": "deployment_forced", "stack": deployable.name, "service": service}));
+            ctx.view.line(format!("{}: new deployment of {service} started (--force)", deployable.name));
+        }
+    }
     for (plan, objects) in &sites {
         upload_site(ctx, &deployable.name, plan, objects).await?;
     }

@@ -76,7 +76,18 @@ pub fn workload(args: WorkloadInit, noun: Noun, cx: &CommandContext) -> Result<(
     let ws = cx.workspace_to_act_on(args.app.as_deref())?;
     let registry = cx.registry()?;
     let plugins: Vec<_> = registry.list()?.into_iter().filter(|p| p.info.kind == noun.kind()).collect();
-    let types: Vec<String> = plugins.iter().flat_map(|p| p.info.manifest_types.clone()).collect();
+    let all_types: Vec<String> = plugins.iter().flat_map(|p| p.info.manifest_types.clone()).collect();
+    // Retired types are still rendered (existing manifests keep working),
+    // but not offered for new workloads.
+    let types: Vec<String> = all_types.iter().filter(|t| retired(t).is_none()).cloned().collect();
+    let offered_retired: Vec<&String> = all_types.iter().filter(|t| retired(t).is_some()).collect();
+    if args.kind.is_none() {
+        for kind in &offered_retired {
+            if let Some((why, instead)) = retired(kind) {
+                out.note(&format!("`{kind}` is not offered for new services: {why}; use `{instead}`"));
+            }
+        }
+    }
 
     let kind = match args.kind {
         Some(kind) => kind,
@@ -111,6 +122,14 @@ pub fn workload(args: WorkloadInit, noun: Noun, cx: &CommandContext) -> Result<(
         }
         Err(err) => return Err(err.into()),
     };
+    if let Some((why, instead)) = retired(&kind) {
+        out.warning(
+            &Problem::new(format!("`{kind}` is retired for new services"))
+                .warning()
+                .why(why)
+                .hint(format!("use `--type \"{instead}\"` (`ferry svc migrate` converts an existing {kind})")),
+        );
+    }
 
     let name = ask(args.name, "--name", &format!("Name of the {}", noun.word()), None)?;
     check_name(&name, noun.word())?;
@@ -182,6 +201,19 @@ pub fn workload(args: WorkloadInit, noun: Noun, cx: &CommandContext) -> Result<(
         if matches!(noun, Noun::Job) { "job" } else { "svc" }
     ));
     Ok(())
+}
+
+/// Manifest types ferry still renders but no longer offers for new
+/// workloads: (type, why, what to use instead).
+pub const RETIRED_TYPES: &[(&str, &str, &str)] = &[(
+    "Request-Driven Web Service",
+    "AWS App Runner stopped taking new customers on 2026-04-30, so an account new to App Runner cannot create one",
+    "Express Web Service",
+)];
+
+/// Why a manifest type is retired and what replaces it.
+pub fn retired(kind: &str) -> Option<(&'static str, &'static str)> {
+    RETIRED_TYPES.iter().find(|(k, _, _)| *k == kind).map(|(_, why, instead)| (*why, *instead))
 }
 
 /// Writes the manifest after checking the plugin accepts what its own

@@ -111,6 +111,9 @@ pub fn workload_show(args: ShowWorkload, family: Family, cx: &CommandContext) ->
             });
             if let Some(url) = endpoint(&session, &app, &env.name, &stack.parameters).await? {
                 entry["url"] = Value::String(url);
+            } else if let Some(url) = stack.outputs.get("ServiceURL") {
+                // Services with their own endpoint (App Runner, ECS Express Mode).
+                entry["url"] = Value::String(url.clone());
             }
             deployments.push(entry);
         }

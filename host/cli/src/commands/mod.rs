@@ -19,6 +19,7 @@ mod plugin_ls;
 mod plugin_new;
 mod plugin_trust;
 mod secret;
+mod svc_migrate;
 
 use crate::cli::{AppCommand, Cli, Command, EnvCommand, JobCommand, PluginCommand, SecretCommand, SvcCommand};
 use crate::context::CommandContext;
@@ -51,6 +52,7 @@ pub fn dispatch(cli: Cli, cx: &CommandContext) -> Result<()> {
         Command::Job(JobCommand::Show(args)) => inspect::workload_show(args, Family::Jobs, cx),
         Command::Svc(SvcCommand::Status(args)) => inspect::svc_status(args, cx),
         Command::Svc(SvcCommand::Logs(args)) | Command::Job(JobCommand::Logs(args)) => logs::run(args, cx),
+        Command::Svc(SvcCommand::Migrate(args)) => svc_migrate::run(args, cx),
         Command::Svc(SvcCommand::Delete(args)) | Command::Job(JobCommand::Delete(args)) => delete::workload(args, cx),
         Command::Deploy(args) => deploy::everything(args, cx),
         Command::Secret(SecretCommand::Init(args)) => secret::init(args, cx),
