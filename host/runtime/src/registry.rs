@@ -286,8 +286,8 @@ impl Registry {
                         ));
                     }
                     Some(native) => {
-                        let (runtime, origin) = (self.runtime.clone(), entry.origin.clone());
-                        Plugin::load_native(runtime, &entry.label, &native.path, &entry.wasm, &entry.sha256, origin)?
+                        let origin = entry.origin.clone();
+                        Plugin::load_native(&entry.label, &native.path, &entry.wasm, &entry.sha256, origin)?
                     }
                     None => Plugin::load(
                         self.runtime.clone(),
@@ -326,8 +326,22 @@ impl Registry {
 
     /// Every manifest type some plugin renders, sorted.
     pub fn manifest_types(&self) -> Vec<String> {
-        let mut types: Vec<String> =
-            self.entries.iter().filter_map(|e| self.info(e).ok()).flat_map(|info| info.manifest_types).collect();
+        self.manifest_types_where(|_| true)
+    }
+
+    /// Every manifest type a plugin of one of `kinds` renders, sorted.
+    pub fn manifest_types_of(&self, kinds: &[PluginKind]) -> Vec<String> {
+        self.manifest_types_where(|kind| kinds.contains(&kind))
+    }
+
+    fn manifest_types_where(&self, keep: impl Fn(PluginKind) -> bool) -> Vec<String> {
+        let mut types: Vec<String> = self
+            .entries
+            .iter()
+            .filter_map(|e| self.info(e).ok())
+            .filter(|info| keep(info.kind))
+            .flat_map(|info| info.manifest_types)
+            .collect();
         types.sort();
         types.dedup();
         types

@@ -4,10 +4,11 @@
 
 use crate::cli::WorkloadInit;
 use crate::output::Output;
-use crate::render;
+use crate::render::{self, Role};
 use anyhow::{Context, Result, bail};
 use ferry_core::error::did_you_mean;
 use ferry_core::{Problem, YamlDoc, naming};
+use ferry_render::ChooseError;
 use ferry_runtime::{Plugin, PluginKind};
 use std::path::{Path, PathBuf};
 
@@ -90,22 +91,25 @@ pub fn workload(args: WorkloadInit, noun: Noun, out: &Output) -> Result<()> {
             types.join(", ")
         ),
     };
-    let plugin: Plugin = match registry.for_manifest_type(&kind) {
-        Ok(plugin) if plugin.info().kind == noun.kind() => plugin,
-        Ok(plugin) => bail!(
-            "`{kind}` is a {} type, not a {} type\nhint: use `ferry {} init`",
-            plugin.info().kind,
+    let role = match noun {
+        Noun::Service => Role::Service,
+        Noun::Job => Role::Job,
+    };
+    let plugin: Plugin = match ferry_render::choose(&registry, &kind, role) {
+        Ok(plugin) => plugin,
+        Err(ChooseError::WrongKind { kind: other, .. }) => bail!(
+            "`{kind}` is a {other} type, not a {} type\nhint: use `ferry {} init`",
             noun.word(),
-            if plugin.info().kind == PluginKind::Job { "job" } else { "svc" }
+            if other == PluginKind::Job { "job" } else { "svc" }
         ),
-        Err(err) if err.is_unknown_type() => {
+        Err(ChooseError::Unknown { .. }) => {
             let hint = match did_you_mean(&kind, types.iter().map(String::as_str)) {
                 Some(best) => format!("did you mean `{best}`?"),
                 None => format!("{} types: {}", noun.word(), types.join(", ")),
             };
             bail!("unknown {} type `{kind}`\nhint: {hint}", noun.word())
         }
-        Err(err) => return Err(err.into()),
+        Err(ChooseError::Plugin(err)) => return Err(err.into()),
     };
 
     let name = ask(args.name, "--name", &format!("Name of the {}", noun.word()), None)?;
@@ -206,7 +210,7 @@ fn write_checked(plugin: &Plugin, dir: &Path, text: &str, out: &Output) -> Resul
 pub fn environment(name: Option<String>, app: Option<String>, out: &Output) -> Result<()> {
     let ws = super::workspace_to_act_on(app.as_deref())?;
     let registry = render::registry()?;
-    let plugin = registry.for_manifest_type("Environment")?;
+    let plugin = ferry_render::choose(&registry, "Environment", Role::Environment)?;
     let name = ask(name, "--name", "Name of the environment", Some("test".into()))?;
     check_name(&name, "environment")?;
     let dir = ws.copilot_dir.join("environments").join(&name);

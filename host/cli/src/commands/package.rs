@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 pub fn workloads(args: WorkloadPackage, out: &Output) -> Result<()> {
     let ws = super::workspace(args.app.as_deref())?;
     let registry = render::registry()?;
-    let setup = EnvRenderSetup::load(&ws, &ws.app, &args.env)?;
+    let setup = render::env_setup(&ws, &ws.app, &args.env)?;
     let image = ImageOptions { tag: args.tag.clone(), registry: args.registry.clone(), pushed: None };
     if args.tag.is_some() && args.registry.is_none() {
         out.note("note: --tag without --registry: ContainerImage is left for deploy to fill in");
@@ -54,7 +54,7 @@ pub fn workloads(args: WorkloadPackage, out: &Output) -> Result<()> {
 pub fn environment(args: EnvPackage, out: &Output) -> Result<()> {
     let ws = super::workspace(args.app.as_deref())?;
     let registry = render::registry()?;
-    let setup = EnvRenderSetup::load(&ws, &ws.app, &args.name)?;
+    let setup = render::env_setup(&ws, &ws.app, &args.name)?;
     let RenderedEnvironment { stack, warnings, .. } = render::render_environment(&ws, &registry, &setup)?;
     warn_all(out, &warnings);
     match &args.output_dir {
@@ -70,7 +70,7 @@ pub fn environment(args: EnvPackage, out: &Output) -> Result<()> {
 pub fn everything(args: PackageAll, out: &Output) -> Result<()> {
     let ws = super::workspace(args.app.as_deref())?;
     let registry = render::registry()?;
-    let setup = EnvRenderSetup::load(&ws, &ws.app, &args.env)?;
+    let setup = render::env_setup(&ws, &ws.app, &args.env)?;
     let names = ws.workload_names();
     let (env_result, results): (Result<RenderedEnvironment>, Vec<Result<RenderedWorkload>>) = rayon::join(
         || render::render_environment(&ws, &registry, &setup),
