@@ -49,10 +49,9 @@ fn a_service_typed_as_an_environment_is_refused_in_every_command_that_renders_it
     let line = line_of(ws.path(), FRONTEND, "type:");
     let out = ws.path().join("out");
     let out = out.to_str().unwrap();
-    for args in [
-        &["svc", "package", "-n", "frontend", "-e", "test"][..],
-        &["package", "-e", "test", "--output-dir", out][..],
-    ] {
+    for args in
+        [&["svc", "package", "-n", "frontend", "-e", "test"][..], &["package", "-e", "test", "--output-dir", out][..]]
+    {
         let stderr = fails(ws.path(), args);
         assert!(stderr.contains("`Environment` is an environment type, not a service or job type"), "{stderr}");
         assert!(stderr.contains(&format!("{FRONTEND}:{line}:1")), "{args:?}: {stderr}");

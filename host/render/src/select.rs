@@ -68,7 +68,7 @@ pub enum ChooseError {
         known: Vec<String>,
     },
     /// A plugin renders the type, but it is another kind of plugin.
-    #[error("`{manifest_type}` is {} {kind} type, not {} {} type", a(&kind.to_string()), a(role.word()), role.word())]
+    #[error("`{manifest_type}` is {} {kind} type, not {} {} type", a(.kind.as_str()), a(.role.word()), .role.word())]
     WrongKind {
         /// The manifest's `type:`.
         manifest_type: String,
@@ -129,7 +129,7 @@ pub fn plugin_for(registry: &Registry, manifest: &Manifest, role: Role) -> Resul
             };
             let why = format!(
                 "it is rendered by `{plugin}`, {} {kind} plugin, and this manifest is {} {}",
-                a(&kind.to_string()),
+                a(kind.as_str()),
                 a(role.word()),
                 role.word()
             );

@@ -104,8 +104,12 @@ pub fn render_workload(
             context.image = Some(ImageRef { uri: format!("{registry}/{repository}:{tag}"), digest: None });
         }
         let locate = |pointer: &str| effective.locate(pointer);
-        let subject =
-            Subject { manifest_json: effective.value.to_string(), locate: &locate, name: name.to_string(), plugin_role: "plugin" };
+        let subject = Subject {
+            manifest_json: effective.value.to_string(),
+            locate: &locate,
+            name: name.to_string(),
+            plugin_role: "plugin",
+        };
         let (output, warnings) = subject.validate_and_render(&plugin, &context)?;
         let plugin_name = &plugin.info().name;
         let stack = stack::workload_stack(stack::WorkloadStackInput {
@@ -163,10 +167,7 @@ pub fn render_environment(
         }
         let stack =
             stack::environment_stack(&setup.app, &setup.env, output.template, output.parameters, &IndexMap::new())
-                .map_err(|source| RenderError::Assemble {
-                    subject: format!("environment `{}`", setup.env),
-                    source,
-                })?;
+                .map_err(|source| RenderError::Assemble { subject: format!("environment `{}`", setup.env), source })?;
         Ok(RenderedEnvironment { stack, warnings, descriptions: output.descriptions.into_iter().collect() })
     })
 }

@@ -44,10 +44,8 @@ impl WasmBackend {
         wit_version: &str,
         kind: PluginKind,
     ) -> Result<WasmBackend, PluginErrorKind> {
-        let pre = runtime
-            .linker
-            .instantiate_pre(component)
-            .map_err(|e| PluginErrorKind::Instantiate(format!("{e:#}")))?;
+        let pre =
+            runtime.linker.instantiate_pre(component).map_err(|e| PluginErrorKind::Instantiate(format!("{e:#}")))?;
         let indices =
             Indices::new(wit_version, kind, &pre).map_err(|e| PluginErrorKind::Instantiate(format!("{e:#}")))?;
         Ok(WasmBackend { runtime, pre, indices })

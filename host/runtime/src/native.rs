@@ -119,7 +119,12 @@ impl NativeLibrary {
 
     /// One call: `op` with JSON `input`, returning the `ok` value of the
     /// answer read as `T` (`malformed` says what is wrong when it is not one).
-    fn call<T: serde::de::DeserializeOwned>(&self, op: &str, input: &str, malformed: &str) -> Result<T, PluginErrorKind> {
+    fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        op: &str,
+        input: &str,
+        malformed: &str,
+    ) -> Result<T, PluginErrorKind> {
         let mut len = 0usize;
         // SAFETY: the buffers are valid for their lengths; the SDK side
         // catches panics, so nothing unwinds across this call.
@@ -137,8 +142,9 @@ impl NativeLibrary {
             return Err(PluginErrorKind::BadOutput(format!("`{op}` answered something that is not a JSON object")));
         }
         match serde_json::from_value::<Answer<Value>>(answer) {
-            Ok(Answer::Ok(value)) => serde_json::from_value(value)
-                .map_err(|e| PluginErrorKind::BadOutput(format!("{malformed}: {e}"))),
+            Ok(Answer::Ok(value)) => {
+                serde_json::from_value(value).map_err(|e| PluginErrorKind::BadOutput(format!("{malformed}: {e}")))
+            }
             Ok(Answer::Error(message)) => Err(PluginErrorKind::NativeFailed { op: op.to_string(), message }),
             Err(_) => Err(PluginErrorKind::BadOutput(format!("`{op}` answered neither `ok` nor `error`"))),
         }
@@ -159,7 +165,11 @@ impl Backend for NativeLibrary {
             description: info.description,
             manifest_types: info.manifest_types,
             // Checked as text, like a component's: its size, then that it is JSON.
-            manifest_schema: if info.manifest_schema.is_null() { String::new() } else { info.manifest_schema.to_string() },
+            manifest_schema: if info.manifest_schema.is_null() {
+                String::new()
+            } else {
+                info.manifest_schema.to_string()
+            },
             manifest_template: info.manifest_template,
             documentation: info.documentation,
             host_steps: info.host_steps,

@@ -229,7 +229,8 @@ fn checked_info(
     let manifest_schema: Value = if raw.manifest_schema.trim().is_empty() {
         Value::Null
     } else {
-        serde_json::from_str(&raw.manifest_schema).map_err(|e| bad(format!("info() manifest schema is not JSON: {e}")))?
+        serde_json::from_str(&raw.manifest_schema)
+            .map_err(|e| bad(format!("info() manifest schema is not JSON: {e}")))?
     };
     if !(manifest_schema.is_null() || manifest_schema.is_object() || manifest_schema.is_boolean()) {
         return Err(bad("info() manifest schema is not a JSON Schema (an object or a boolean)".into()));
@@ -489,7 +490,10 @@ mod tests {
         let err = check(raw_info("{", PluginKind::Job), None).unwrap_err();
         assert!(err.to_string().contains("manifest schema is not JSON"), "{err}");
         let huge = format!(r#"{{"description":"{}"}}"#, "x".repeat(caps::SCHEMA_BYTES));
-        assert!(matches!(check(raw_info(&huge, PluginKind::Job), None).unwrap_err().kind, PluginErrorKind::TooLarge(_)));
+        assert!(matches!(
+            check(raw_info(&huge, PluginKind::Job), None).unwrap_err().kind,
+            PluginErrorKind::TooLarge(_)
+        ));
         let err = check(raw_info("{}", PluginKind::Job), Some(PluginKind::Service)).unwrap_err();
         assert!(err.to_string().contains("says kind `job` but the component exports the `service` interface"), "{err}");
         let mut unknown_step = raw_info("{}", PluginKind::Job);
@@ -501,14 +505,12 @@ mod tests {
     fn every_backends_render_is_checked_the_same_way() {
         let info = check(raw_info("{}", PluginKind::Service), None).unwrap();
         let rendered = |template: &str, host_steps| {
-            Ok(RawRendered {
-                template: template.into(),
-                parameters: "{}".into(),
-                descriptions: Vec::new(),
-                host_steps,
-            })
+            Ok(RawRendered { template: template.into(), parameters: "{}".into(), descriptions: Vec::new(), host_steps })
         };
-        assert!(matches!(checked_render(&info, rendered(r#"{"Resources":{}}"#, Vec::new())), Ok(RenderOutcome::Rendered(_))));
+        assert!(matches!(
+            checked_render(&info, rendered(r#"{"Resources":{}}"#, Vec::new())),
+            Ok(RenderOutcome::Rendered(_))
+        ));
         let err = checked_render(&info, rendered("[]", Vec::new())).unwrap_err();
         assert!(matches!(&err, PluginErrorKind::BadOutput(what) if what.contains("not a JSON object")), "{err:?}");
         let step = ferry_plugin_protocol::host_steps::HostStep::S3Upload(ferry_plugin_protocol::host_steps::S3Upload {

@@ -83,9 +83,13 @@ mod tests {
         };
         assert_eq!(rendered.descriptions, vec![("Queue".to_string(), "A queue".to_string())]);
         assert!(rendered.host_steps.is_empty() && rendered.parameters.is_empty());
-        let invalid: RenderOutcome = serde_json::from_str(r#"{"invalid": [{"severity": "error", "message": "no"}]}"#).unwrap();
+        let invalid: RenderOutcome =
+            serde_json::from_str(r#"{"invalid": [{"severity": "error", "message": "no"}]}"#).unwrap();
         assert_eq!(invalid, RenderOutcome::Invalid(vec![Diagnostic::error("", "no")]));
-        assert_eq!(serde_json::to_value(RenderOutcome::Rendered(Rendered::default())).unwrap()["rendered"]["hostSteps"], json!([]));
+        assert_eq!(
+            serde_json::to_value(RenderOutcome::Rendered(Rendered::default())).unwrap()["rendered"]["hostSteps"],
+            json!([])
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::cli::{EnvPackage, PackageAll, WorkloadPackage};
 use crate::output::Output;
-use crate::render::{self, EnvRenderSetup, ImageOptions, RenderedEnvironment, RenderedWorkload};
+use crate::render::{self, ImageOptions, RenderedEnvironment, RenderedWorkload};
 use anyhow::{Context, Result};
 use ferry_core::Problem;
 use ferry_core::stack::Stack;
