@@ -200,3 +200,32 @@ fn a_library_this_user_has_not_trusted_or_that_changed_is_refused() {
     );
     assert!(!message.contains(WARNING), "refused before loading: {message}");
 }
+
+/// A native plugin's answers pass the same checks as a component's: asking
+/// for a host step it never declared is refused, and its kind decides what
+/// it may render (a service plugin is no environment's).
+#[test]
+fn a_native_plugin_is_checked_like_a_component() {
+    let project = project();
+    let root = project.path();
+    assert!(install(root, &["--trust-native"]).status.success());
+
+    common::edit(root, "copilot/jobs/manifest.yml", "visibility_timeout: 60", "undeclared_upload: true");
+    let output = package(root);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains("plugin `native-sample` returned malformed output")
+            && message.contains("it asked for a `s3-upload` host step it did not declare in info() (declared: none)"),
+        "{message}"
+    );
+
+    let env = "copilot/environments/test/manifest.yml";
+    common::edit(root, env, "type: Environment", "type: Native Queue");
+    let line = common::line_of(root, env, "type:");
+    let output = ferry(root).args(["env", "package", "-n", "test"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(message.contains("`Native Queue` is a service type, not an environment type"), "{message}");
+    assert!(message.contains(&format!("{env}:{line}:1")), "{message}");
+}

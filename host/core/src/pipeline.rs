@@ -30,11 +30,9 @@ pub const BUILD_OUTPUT_DIR: &str = "infrastructure";
 /// Name of the build's output artifact.
 pub const BUILD_ARTIFACT: &str = "BuildOutput";
 /// Stack parameters the host declares on every pipeline stack.
+/// (The one list is the protocol's `host_owned::pipeline`.)
 pub mod parameters {
-    /// The app's artifact bucket (StackSet output `PipelineBucket`).
-    pub const ARTIFACT_BUCKET: &str = "ArtifactBucket";
-    /// The app's KMS key (StackSet output `KMSKeyARN`).
-    pub const ARTIFACT_KEY: &str = "ArtifactKeyARN";
+    pub use ferry_plugin_protocol::host_owned::pipeline::{ARTIFACT_BUCKET, ARTIFACT_KEY};
 }
 /// Tag Copilot puts on pipeline stacks besides `copilot-application`.
 pub const PIPELINE_TAG: &str = "copilot-pipeline";
@@ -604,7 +602,7 @@ pub fn render(input: RenderInput<'_>) -> Result<RenderedPipeline, Error> {
     let mut resources = section(&mut fragment, "Resources");
     let mut outputs = section(&mut fragment, "Outputs");
     let conditions = section(&mut fragment, "Conditions");
-    for host_owned in [PIPELINE_LOGICAL_ID, "PipelineRole", "BuildProject", "BuildProjectRole", "TestProjectRole"] {
+    for &host_owned in ferry_plugin_protocol::host_owned::pipeline::RESOURCES {
         if resources.contains_key(host_owned) {
             return Err(Problem::new(format!(
                 "the source plugin {provider} defines `{host_owned}`, which the host owns"

@@ -104,7 +104,7 @@ pub fn environment_stack(
     let mut template = check_fragment(fragment)?;
     let host_params = [
         (host_owned::APP_NAME, "Name of the application", app.to_string()),
-        ("EnvironmentName", "Name of the environment", env.to_string()),
+        (host_owned::environment::ENVIRONMENT_NAME, "Name of the environment", env.to_string()),
     ];
     let mut values = declare_host_parameters(&mut template, &host_params)?;
     add_plugin_values(&mut values, parameters, &template)?;

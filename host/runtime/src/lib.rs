@@ -6,6 +6,7 @@
 //! to call from many threads, each call in a fresh, sandboxed store.
 #![deny(missing_docs)]
 
+mod backend;
 mod cache;
 mod error;
 mod lock;

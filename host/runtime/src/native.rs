@@ -1,17 +1,22 @@
-//! Native plugins: a `cdylib` exporting the C ABI of `ferry_plugin_sdk::native`
-//! (the WIT's `info`/`validate`/`render` as JSON over three functions),
+//! Native plugins: a `cdylib` exporting the C ABI of
+//! `ferry_plugin_protocol::native` (the WIT's `info`/`validate`/`render` as
+//! JSON over three functions, in the protocol's own types),
 //! loaded with libloading. They run in ferry's own process with all of its
 //! permissions, so they are loaded only when `copilot/plugins.lock` marks
 //! them trusted, and every command that loads one says so on stderr.
 
+use crate::backend::Backend;
 use crate::error::PluginErrorKind;
+use crate::wit::{RawInfo, RawRenderError, RawRendered};
+use ferry_plugin_protocol::native::{self as abi, Answer};
+use ferry_plugin_protocol::{Diagnostic, PluginInfo, RenderOutcome};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// The native ABI version this host speaks (`ferry_plugin_abi_version()`).
-pub const NATIVE_ABI_VERSION: u32 = 1;
+pub const NATIVE_ABI_VERSION: u32 = abi::ABI_VERSION;
 
 /// What `PluginInfo::wit_version` says for a native plugin.
 pub(crate) const NATIVE_ABI_LABEL: &str = "native-1";
@@ -112,8 +117,14 @@ impl NativeLibrary {
         Ok(NativeLibrary { call, free, _library: library, _copy: None })
     }
 
-    /// One call: `op` with JSON `input`, returning the `ok` value of the answer.
-    pub(crate) fn call(&self, op: &str, input: &str) -> Result<Value, PluginErrorKind> {
+    /// One call: `op` with JSON `input`, returning the `ok` value of the
+    /// answer read as `T` (`malformed` says what is wrong when it is not one).
+    fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        op: &str,
+        input: &str,
+        malformed: &str,
+    ) -> Result<T, PluginErrorKind> {
         let mut len = 0usize;
         // SAFETY: the buffers are valid for their lengths; the SDK side
         // catches panics, so nothing unwinds across this call.
@@ -127,18 +138,65 @@ impl NativeLibrary {
         unsafe { (self.free)(ptr, len) };
         let answer: Value = serde_json::from_slice(&bytes)
             .map_err(|e| PluginErrorKind::BadOutput(format!("`{op}` answered something that is not JSON ({e})")))?;
-        match answer {
-            Value::Object(mut map) => {
-                if let Some(value) = map.remove("ok") {
-                    Ok(value)
-                } else if let Some(Value::String(message)) = map.remove("error") {
-                    Err(PluginErrorKind::NativeFailed { op: op.to_string(), message })
-                } else {
-                    Err(PluginErrorKind::BadOutput(format!("`{op}` answered neither `ok` nor `error`")))
-                }
-            }
-            _ => Err(PluginErrorKind::BadOutput(format!("`{op}` answered something that is not a JSON object"))),
+        if !answer.is_object() {
+            return Err(PluginErrorKind::BadOutput(format!("`{op}` answered something that is not a JSON object")));
         }
+        match serde_json::from_value::<Answer<Value>>(answer) {
+            Ok(Answer::Ok(value)) => {
+                serde_json::from_value(value).map_err(|e| PluginErrorKind::BadOutput(format!("{malformed}: {e}")))
+            }
+            Ok(Answer::Error(message)) => Err(PluginErrorKind::NativeFailed { op: op.to_string(), message }),
+            Err(_) => Err(PluginErrorKind::BadOutput(format!("`{op}` answered neither `ok` nor `error`"))),
+        }
+    }
+}
+
+impl Backend for NativeLibrary {
+    fn is_native(&self) -> bool {
+        true
+    }
+
+    fn info(&self) -> Result<RawInfo, PluginErrorKind> {
+        let info: PluginInfo = self.call(abi::INFO, "", "its info is not what the native ABI promises")?;
+        Ok(RawInfo {
+            name: info.name,
+            version: info.version,
+            kind: info.kind,
+            description: info.description,
+            manifest_types: info.manifest_types,
+            // Checked as text, like a component's: its size, then that it is JSON.
+            manifest_schema: if info.manifest_schema.is_null() {
+                String::new()
+            } else {
+                info.manifest_schema.to_string()
+            },
+            manifest_template: info.manifest_template,
+            documentation: info.documentation,
+            host_steps: info.host_steps,
+        })
+    }
+
+    fn validate(&self, manifest_json: &str) -> Result<Vec<Diagnostic>, PluginErrorKind> {
+        self.call(abi::VALIDATE, manifest_json, "its diagnostics are malformed")
+    }
+
+    fn render(
+        &self,
+        manifest_json: &str,
+        context_json: &str,
+    ) -> Result<Result<RawRendered, RawRenderError>, PluginErrorKind> {
+        let input = abi::render_input_json(manifest_json, context_json);
+        Ok(match self.call::<RenderOutcome>(abi::RENDER, &input, "its render answer is malformed")? {
+            // Checked as text, like a component's: sizes first, then the shapes.
+            RenderOutcome::Rendered(rendered) => Ok(RawRendered {
+                template: rendered.template.to_string(),
+                parameters: Value::Object(rendered.parameters).to_string(),
+                descriptions: rendered.descriptions,
+                host_steps: rendered.host_steps,
+            }),
+            RenderOutcome::Invalid(diagnostics) => Err(RawRenderError::Invalid(diagnostics)),
+            RenderOutcome::Failed(message) => Err(RawRenderError::Failed(message)),
+        })
     }
 }
 

@@ -1,55 +1,21 @@
-//! One loaded plugin: compiled once, pre-instantiated once, called in a fresh
-//! store every time.
+//! One loaded plugin: its backend (a sandboxed component or a trusted
+//! native library) and the one check every answer of either passes before
+//! the host believes it.
 
 use crate::Runtime;
+use crate::backend::{Backend, WasmBackend};
 use crate::error::{PluginError, PluginErrorKind};
 use crate::native::{self, NativeLibrary};
-use crate::sandbox::{self, State};
-use crate::wit::{self, Indices, RawRenderError, dispatch};
+use crate::wit::{self, RawInfo, RawRenderError, RawRendered};
 use serde_json::Value;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use wasmtime::component::{Component, Instance, InstancePre, types::ComponentItem};
-use wasmtime::{Store, Trap};
+use wasmtime::Trap;
+use wasmtime::component::{Component, types::ComponentItem};
 
-/// What a plugin produces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PluginKind {
-    /// Service types (`svc`).
-    Service,
-    /// Job types (`job`).
-    Job,
-    /// Release pipeline source providers.
-    PipelineProvider,
-    /// Environments.
-    Environment,
-}
-
-impl PluginKind {
-    const ALL: [PluginKind; 4] =
-        [PluginKind::Service, PluginKind::Job, PluginKind::PipelineProvider, PluginKind::Environment];
-
-    /// The kind named as `Display` writes it (`service`, `job`, ...).
-    pub fn parse(text: &str) -> Option<PluginKind> {
-        PluginKind::ALL.into_iter().find(|k| k.interface() == text)
-    }
-
-    fn interface(self) -> &'static str {
-        match self {
-            PluginKind::Service => "service",
-            PluginKind::Job => "job",
-            PluginKind::PipelineProvider => "pipeline-provider",
-            PluginKind::Environment => "environment",
-        }
-    }
-}
-
-impl fmt::Display for PluginKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.interface())
-    }
-}
+// The contract is the protocol's: one definition for SDK, runtime and native bridge.
+pub use ferry_plugin_protocol::{Diagnostic, PluginKind, RenderOutcome, Rendered, Severity};
 
 /// Where a plugin came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,7 +66,6 @@ pub struct PluginInfo {
     /// The plugin's own version.
     pub version: String,
     /// What it produces.
-    #[serde(with = "kind_serde")]
     pub kind: PluginKind,
     /// One line for `plugin ls`.
     pub description: String,
@@ -131,67 +96,6 @@ fn bundled() -> PluginOrigin {
     PluginOrigin::Bundled
 }
 
-mod kind_serde {
-    use super::PluginKind;
-    pub fn serialize<S: serde::Serializer>(kind: &PluginKind, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&kind.to_string())
-    }
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<PluginKind, D::Error> {
-        let text: String = serde::Deserialize::deserialize(d)?;
-        PluginKind::ALL
-            .into_iter()
-            .find(|k| k.to_string() == text)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown plugin kind {text}")))
-    }
-}
-
-/// How bad a diagnostic is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    /// Stops the command.
-    Error,
-    /// Shown, does not stop.
-    Warning,
-}
-
-/// A problem a plugin found in a manifest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
-    /// How bad.
-    pub severity: Severity,
-    /// JSON pointer into the manifest.
-    pub path: String,
-    /// What is wrong.
-    pub message: String,
-    /// What to do.
-    pub hint: Option<String>,
-}
-
-/// A plugin's CloudFormation fragment.
-#[derive(Debug, Clone)]
-pub struct Rendered {
-    /// The template fragment (a JSON object).
-    pub template: Value,
-    /// Parameter values.
-    pub parameters: serde_json::Map<String, Value>,
-    /// (logical id, description) of resources, for deploy progress.
-    pub descriptions: Vec<(String, String)>,
-    /// Host actions this render asks for, each of a kind the plugin declared
-    /// (the host still checks each against the stack before acting).
-    pub host_steps: Vec<ferry_plugin_protocol::host_steps::HostStep>,
-}
-
-/// The result of a render call that ran to completion.
-#[derive(Debug, Clone)]
-pub enum RenderOutcome {
-    /// A template.
-    Rendered(Rendered),
-    /// The manifest is wrong.
-    Invalid(Vec<Diagnostic>),
-    /// The plugin gave up for another reason.
-    Failed(String),
-}
-
 /// A loaded plugin. Cheap to clone; calls from many threads are fine.
 #[derive(Clone)]
 pub struct Plugin {
@@ -199,16 +103,8 @@ pub struct Plugin {
 }
 
 struct Inner {
-    runtime: Arc<Runtime>,
-    backend: Backend,
-    kind: PluginKind,
+    backend: Box<dyn Backend>,
     info: PluginInfo,
-}
-
-/// How calls reach the plugin: a sandboxed component or a trusted native library.
-enum Backend {
-    Wasm { pre: InstancePre<State>, indices: Arc<Indices> },
-    Native(NativeLibrary),
 }
 
 impl Plugin {
@@ -228,39 +124,13 @@ impl Plugin {
             .component(&runtime.engine, sha256, wasm)
             .map_err(|e| err(PluginErrorKind::Compile(format!("{e:#}"))))?;
         let (kind, wit_version) = detect_kind(&runtime, &component).map_err(err)?;
-        let pre = runtime
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| err(PluginErrorKind::Instantiate(format!("{e:#}"))))?;
-        let indices = Arc::new(
-            Indices::new(&wit_version, kind, &pre).map_err(|e| err(PluginErrorKind::Instantiate(format!("{e:#}"))))?,
-        );
-        let mut plugin = Plugin {
-            inner: Arc::new(Inner {
-                runtime: runtime.clone(),
-                backend: Backend::Wasm { pre: pre.clone(), indices: indices.clone() },
-                kind,
-                info: PluginInfo {
-                    name: label.to_string(),
-                    version: String::new(),
-                    kind,
-                    description: String::new(),
-                    manifest_types: Vec::new(),
-                    manifest_schema: Value::Null,
-                    manifest_template: String::new(),
-                    documentation: None,
-                    host_steps: Vec::new(),
-                    wit_version: wit_version.clone(),
-                    sha256: sha256.to_string(),
-                    origin: origin.clone(),
-                },
-            }),
-        };
-        let mut info = match runtime.cache.info(sha256).and_then(|json| serde_json::from_str::<PluginInfo>(&json).ok())
-        {
+        let mut backend = WasmBackend::new(runtime.clone(), label, &component, &wit_version, kind).map_err(err)?;
+        let cached = runtime.cache.info(sha256).and_then(|json| serde_json::from_str::<PluginInfo>(&json).ok());
+        let mut info = match cached {
             Some(info) => info,
             None => {
-                let info = plugin.call_info()?;
+                let raw = backend.info().map_err(err)?;
+                let info = checked_info(label, raw, Some(kind), wit_version.clone(), sha256, origin.clone())?;
                 if let Ok(json) = serde_json::to_string(&info) {
                     runtime.cache.store_info(sha256, &json);
                 }
@@ -271,14 +141,15 @@ impl Plugin {
         info.origin = origin;
         info.wit_version = wit_version;
         info.kind = kind;
-        plugin.inner = Arc::new(Inner { runtime, backend: Backend::Wasm { pre, indices }, kind, info });
-        Ok(plugin)
+        // Its log lines carry the name it told, once it has told it.
+        backend.log_as(&info.name);
+        Ok(Plugin { inner: Arc::new(Inner { backend: Box::new(backend), info }) })
     }
 
     /// Loads a native library from its bytes (already verified against the
     /// lock and marked trusted by the caller; `path` is where it is
     /// installed, for messages), warns that it is not sandboxed, and
-    /// asks its `info`.
+    /// asks its `info`, checked like a component's.
     pub(crate) fn load_native(
         runtime: Arc<Runtime>,
         label: &str,
@@ -290,43 +161,14 @@ impl Plugin {
         let err = |kind| PluginError::new(label, kind);
         native::warn_unsandboxed(&runtime, label, path);
         let library = NativeLibrary::open_verified(path, library).map_err(err)?;
-        let raw = library.call("info", "").map_err(err)?;
-        let info: NativeInfo = serde_json::from_value(raw).map_err(|e| {
-            err(PluginErrorKind::BadOutput(format!("its info is not what the native ABI promises: {e}")))
-        })?;
-        if info.name.trim().is_empty() {
-            return Err(err(PluginErrorKind::BadOutput("info() has an empty name".into())));
-        }
-        caps::info(
-            &info.name,
-            &info.version,
-            &info.description,
-            &info.manifest_types,
-            &info.manifest_template,
-            info.documentation.as_deref(),
-        )
-        .map_err(|what| err(PluginErrorKind::TooLarge(what)))?;
-        let info = PluginInfo {
-            name: info.name,
-            version: info.version,
-            kind: info.kind,
-            description: info.description,
-            manifest_types: info.manifest_types,
-            manifest_schema: info.manifest_schema,
-            manifest_template: info.manifest_template,
-            documentation: info.documentation,
-            // The native ABI has no host steps.
-            host_steps: Vec::new(),
-            wit_version: native::NATIVE_ABI_LABEL.to_string(),
-            sha256: sha256.to_string(),
-            origin,
-        };
-        Ok(Plugin { inner: Arc::new(Inner { runtime, backend: Backend::Native(library), kind: info.kind, info }) })
+        let raw = library.info().map_err(err)?;
+        let info = checked_info(label, raw, None, native::NATIVE_ABI_LABEL.to_string(), sha256, origin)?;
+        Ok(Plugin { inner: Arc::new(Inner { backend: Box::new(library), info }) })
     }
 
     /// True for a native (unsandboxed) plugin.
     pub fn is_native(&self) -> bool {
-        matches!(self.inner.backend, Backend::Native(_))
+        self.inner.backend.is_native()
     }
 
     /// Reads info from cache if known, without loading the component; used
@@ -340,222 +182,144 @@ impl Plugin {
         &self.inner.info
     }
 
-    fn name(&self) -> &str {
-        &self.inner.info.name
-    }
-
-    /// Runs `f` against a fresh instance, mapping traps to limit errors.
-    fn with_instance<R>(
-        &self,
-        f: impl FnOnce(&Indices, &mut Store<State>, &Instance) -> wasmtime::Result<R>,
-    ) -> Result<R, PluginError> {
-        let runtime = &self.inner.runtime;
-        let Backend::Wasm { pre, indices } = &self.inner.backend else {
-            return Err(PluginError::new(self.name(), PluginErrorKind::BadOutput("not a WebAssembly plugin".into())));
-        };
-        let mut store = sandbox::store(&runtime.engine, runtime.limits, runtime.epoch_ticks);
-        let result = (|| {
-            let instance = pre.instantiate(&mut store)?;
-            f(indices, &mut store, &instance)
-        })();
-        runtime.plugin_logs(self.name(), std::mem::take(&mut store.data_mut().logs));
-        result.map_err(|e| self.classify(e, &store))
-    }
-
-    fn classify(&self, error: wasmtime::Error, store: &Store<State>) -> PluginError {
-        let state = store.data();
-        let message = format!("{error:#}");
-        let kind = if state.limiter.hit {
-            PluginErrorKind::OutOfMemory { limit_bytes: state.limiter.max_bytes }
-        } else if let Some(at) = message.find("resource limit exceeded: ") {
-            let what = message[at + "resource limit exceeded: ".len()..].lines().next().unwrap_or_default();
-            let limits = &self.inner.runtime.limits;
-            PluginErrorKind::ResourceLimit {
-                what: what.to_string(),
-                limits: format!(
-                    "{} instances, {} memories, {} tables per call",
-                    limits.instances, limits.memories, limits.tables
-                ),
-            }
-        } else if matches!(error.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
-            PluginErrorKind::Timeout { limit_ms: self.inner.runtime.limits.time.as_millis() }
-        } else {
-            PluginErrorKind::Crashed { trap: trap_summary(&error), panic: panic_message(&state.stderr.contents()) }
-        };
-        PluginError::new(self.name(), kind)
-    }
-
-    fn call_info(&self) -> Result<PluginInfo, PluginError> {
-        let raw = self.with_instance(|indices, store, instance| dispatch!(indices, info, store, instance))?;
-        if raw.name.trim().is_empty() {
-            return Err(PluginError::new(self.name(), PluginErrorKind::BadOutput("info() has an empty name".into())));
-        }
-        caps::info(
-            &raw.name,
-            &raw.version,
-            &raw.description,
-            &raw.manifest_types,
-            &raw.manifest_template,
-            raw.documentation.as_deref(),
-        )
-        .map_err(|what| PluginError::new(self.name(), PluginErrorKind::TooLarge(what)))?;
-        if raw.manifest_schema.len() > caps::SCHEMA_BYTES {
-            let what =
-                format!("a manifest schema of {} bytes (at most {})", raw.manifest_schema.len(), caps::SCHEMA_BYTES);
-            return Err(PluginError::new(self.name(), PluginErrorKind::TooLarge(what)));
-        }
-        // From here on the plugin has told us its name: use it in errors.
-        let bad = |what: String| PluginError::new(raw.name.clone(), PluginErrorKind::BadOutput(what));
-        let manifest_schema: Value = if raw.manifest_schema.trim().is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&raw.manifest_schema)
-                .map_err(|e| bad(format!("info() manifest schema is not JSON: {e}")))?
-        };
-        let kind = raw.kind;
-        if kind != self.inner.kind {
-            return Err(bad(format!(
-                "info() says kind `{kind}` but the component exports the `{}` interface",
-                self.inner.kind
-            )));
-        }
-        Ok(PluginInfo {
-            name: raw.name,
-            version: raw.version,
-            kind,
-            description: raw.description,
-            manifest_types: raw.manifest_types,
-            manifest_schema,
-            manifest_template: raw.manifest_template,
-            documentation: raw.documentation,
-            host_steps: raw.host_steps,
-            wit_version: self.inner.info.wit_version.clone(),
-            sha256: self.inner.info.sha256.clone(),
-            origin: self.inner.info.origin.clone(),
-        })
+    fn error(&self, kind: PluginErrorKind) -> PluginError {
+        PluginError::new(&self.inner.info.name, kind)
     }
 
     /// Checks a manifest (effective manifest, JSON text).
     pub fn validate(&self, manifest_json: &str) -> Result<Vec<Diagnostic>, PluginError> {
-        if let Backend::Native(library) = &self.inner.backend {
-            let err = |kind| PluginError::new(self.name(), kind);
-            let raw = library.call("validate", manifest_json).map_err(err)?;
-            let diagnostics: Vec<NativeDiagnostic> = serde_json::from_value(raw)
-                .map_err(|e| err(PluginErrorKind::BadOutput(format!("its diagnostics are malformed: {e}"))))?;
-            let diagnostics: Vec<Diagnostic> = diagnostics.into_iter().map(Diagnostic::from).collect();
-            caps::diagnostics(&diagnostics).map_err(|what| err(PluginErrorKind::TooLarge(what)))?;
-            return Ok(diagnostics);
-        }
-        let diagnostics = self
-            .with_instance(|indices, store, instance| dispatch!(indices, validate, store, instance, manifest_json))?;
-        caps::diagnostics(&diagnostics)
-            .map_err(|what| PluginError::new(self.name(), PluginErrorKind::TooLarge(what)))?;
+        let diagnostics = self.inner.backend.validate(manifest_json).map_err(|kind| self.error(kind))?;
+        caps::diagnostics(&diagnostics).map_err(|what| self.error(PluginErrorKind::TooLarge(what)))?;
         Ok(diagnostics)
     }
 
     /// Renders a manifest with a render context (both JSON text).
     pub fn render(&self, manifest_json: &str, context_json: &str) -> Result<RenderOutcome, PluginError> {
-        if let Backend::Native(library) = &self.inner.backend {
-            return self.render_native(library, manifest_json, context_json);
-        }
-        let raw = self.with_instance(|indices, store, instance| {
-            dispatch!(indices, render, store, instance, manifest_json, context_json)
-        })?;
-        let bad = |what: String| PluginError::new(self.name(), PluginErrorKind::BadOutput(what));
-        let too_large = |what: String| PluginError::new(self.name(), PluginErrorKind::TooLarge(what));
-        match raw {
-            Ok(rendered) => {
-                caps::rendered(&rendered.template, &rendered.parameters, &rendered.descriptions).map_err(too_large)?;
-                let template: Value = serde_json::from_str(&rendered.template)
-                    .map_err(|e| bad(format!("its template is not JSON ({e})")))?;
-                if !template.is_object() {
-                    return Err(bad("its template is not a JSON object".into()));
-                }
-                let parameters = match serde_json::from_str::<Value>(&rendered.parameters) {
-                    Ok(Value::Object(map)) => map,
-                    Ok(_) => return Err(bad("its parameter values are not a JSON object".into())),
-                    Err(e) => return Err(bad(format!("its parameter values are not JSON ({e})"))),
-                };
-                let rules: usize = rendered
-                    .host_steps
-                    .iter()
-                    .map(|s| match s {
-                        ferry_plugin_protocol::host_steps::HostStep::S3Upload(u) => u.files.len(),
-                    })
-                    .sum();
-                if rendered.host_steps.len() > 16 || rules > 1000 {
-                    return Err(too_large(format!(
-                        "it asked for {} host steps with {rules} file rules (at most 16 steps and 1000 rules)",
-                        rendered.host_steps.len()
-                    )));
-                }
-                if let Some(step) =
-                    rendered.host_steps.iter().find(|s| !self.inner.info.host_steps.iter().any(|k| k == s.kind()))
-                {
-                    return Err(bad(format!(
-                        "it asked for a `{}` host step it did not declare in info() (declared: {})",
-                        step.kind(),
-                        if self.inner.info.host_steps.is_empty() {
-                            "none".to_string()
-                        } else {
-                            self.inner.info.host_steps.join(", ")
-                        }
-                    )));
-                }
-                Ok(RenderOutcome::Rendered(Rendered {
-                    template,
-                    parameters,
-                    descriptions: rendered.descriptions,
-                    host_steps: rendered.host_steps,
-                }))
-            }
-            Err(RawRenderError::Invalid(diagnostics)) => {
-                caps::diagnostics(&diagnostics).map_err(too_large)?;
-                Ok(RenderOutcome::Invalid(diagnostics))
-            }
-            Err(RawRenderError::Failed(message)) => {
-                caps::text("its failure message", &message, caps::MESSAGE_BYTES).map_err(too_large)?;
-                Ok(RenderOutcome::Failed(message))
-            }
-        }
+        let raw = self.inner.backend.render(manifest_json, context_json).map_err(|kind| self.error(kind))?;
+        checked_render(&self.inner.info, raw).map_err(|kind| self.error(kind))
     }
 }
 
-impl Plugin {
-    fn render_native(
-        &self,
-        library: &NativeLibrary,
-        manifest_json: &str,
-        context_json: &str,
-    ) -> Result<RenderOutcome, PluginError> {
-        let err = |kind| PluginError::new(self.name(), kind);
-        let bad = |what: String| err(PluginErrorKind::BadOutput(what));
-        let input = format!(r#"{{"manifest":{manifest_json},"context":{context_json}}}"#);
-        let raw = library.call("render", &input).map_err(err)?;
-        let answer: NativeRenderAnswer =
-            serde_json::from_value(raw).map_err(|e| bad(format!("its render answer is malformed: {e}")))?;
-        let too_large = |what: String| err(PluginErrorKind::TooLarge(what));
-        Ok(match answer {
-            NativeRenderAnswer::Rendered { template, parameters, descriptions } => {
-                if !template.is_object() {
-                    return Err(bad("its template is not a JSON object".into()));
-                }
-                let descriptions: Vec<(String, String)> = descriptions.into_iter().map(|[id, d]| (id, d)).collect();
-                let (template_text, parameters_text) =
-                    (template.to_string(), serde_json::Value::Object(parameters.clone()).to_string());
-                caps::rendered(&template_text, &parameters_text, &descriptions).map_err(too_large)?;
-                RenderOutcome::Rendered(Rendered { template, parameters, descriptions, host_steps: Vec::new() })
+/// What a plugin said about itself, checked the same way whatever its
+/// backend: sizes, a non-empty name, a manifest schema that is JSON, and a
+/// kind that agrees with what the plugin exports (when its shape says).
+fn checked_info(
+    label: &str,
+    raw: RawInfo,
+    exported: Option<PluginKind>,
+    wit_version: String,
+    sha256: &str,
+    origin: PluginOrigin,
+) -> Result<PluginInfo, PluginError> {
+    if raw.name.trim().is_empty() {
+        return Err(PluginError::new(label, PluginErrorKind::BadOutput("info() has an empty name".into())));
+    }
+    caps::info(
+        &raw.name,
+        &raw.version,
+        &raw.description,
+        &raw.manifest_types,
+        &raw.manifest_template,
+        raw.documentation.as_deref(),
+    )
+    .map_err(|what| PluginError::new(label, PluginErrorKind::TooLarge(what)))?;
+    if raw.manifest_schema.len() > caps::SCHEMA_BYTES {
+        let what = format!("a manifest schema of {} bytes (at most {})", raw.manifest_schema.len(), caps::SCHEMA_BYTES);
+        return Err(PluginError::new(label, PluginErrorKind::TooLarge(what)));
+    }
+    // From here on the plugin has told us its name: use it in errors.
+    let bad = |what: String| PluginError::new(raw.name.clone(), PluginErrorKind::BadOutput(what));
+    let manifest_schema: Value = if raw.manifest_schema.trim().is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&raw.manifest_schema)
+            .map_err(|e| bad(format!("info() manifest schema is not JSON: {e}")))?
+    };
+    if !(manifest_schema.is_null() || manifest_schema.is_object() || manifest_schema.is_boolean()) {
+        return Err(bad("info() manifest schema is not a JSON Schema (an object or a boolean)".into()));
+    }
+    let kind = raw.kind;
+    if let Some(exported) = exported
+        && kind != exported
+    {
+        return Err(bad(format!("info() says kind `{kind}` but the component exports the `{exported}` interface")));
+    }
+    if let Some(step) = raw.host_steps.iter().find(|k| *k != ferry_plugin_protocol::host_steps::S3_UPLOAD) {
+        return Err(bad(format!("info() declares a host step `{step}` this host does not know")));
+    }
+    Ok(PluginInfo {
+        name: raw.name,
+        version: raw.version,
+        kind,
+        description: raw.description,
+        manifest_types: raw.manifest_types,
+        manifest_schema,
+        manifest_template: raw.manifest_template,
+        documentation: raw.documentation,
+        host_steps: raw.host_steps,
+        wit_version,
+        sha256: sha256.to_string(),
+        origin,
+    })
+}
+
+/// What one render answered, checked the same way whatever the backend:
+/// sizes, a template and parameter values that are JSON objects, and host
+/// steps only of kinds the plugin declared.
+fn checked_render(
+    info: &PluginInfo,
+    raw: Result<RawRendered, RawRenderError>,
+) -> Result<RenderOutcome, PluginErrorKind> {
+    let too_large = PluginErrorKind::TooLarge;
+    let bad = PluginErrorKind::BadOutput;
+    match raw {
+        Ok(rendered) => {
+            caps::rendered(&rendered.template, &rendered.parameters, &rendered.descriptions).map_err(too_large)?;
+            let template: Value =
+                serde_json::from_str(&rendered.template).map_err(|e| bad(format!("its template is not JSON ({e})")))?;
+            if !template.is_object() {
+                return Err(bad("its template is not a JSON object".into()));
             }
-            NativeRenderAnswer::Invalid(diagnostics) => {
-                let diagnostics: Vec<Diagnostic> = diagnostics.into_iter().map(Diagnostic::from).collect();
-                caps::diagnostics(&diagnostics).map_err(too_large)?;
-                RenderOutcome::Invalid(diagnostics)
+            let parameters = match serde_json::from_str::<Value>(&rendered.parameters) {
+                Ok(Value::Object(map)) => map,
+                Ok(_) => return Err(bad("its parameter values are not a JSON object".into())),
+                Err(e) => return Err(bad(format!("its parameter values are not JSON ({e})"))),
+            };
+            let rules: usize = rendered
+                .host_steps
+                .iter()
+                .map(|s| match s {
+                    ferry_plugin_protocol::host_steps::HostStep::S3Upload(u) => u.files.len(),
+                })
+                .sum();
+            if rendered.host_steps.len() > 16 || rules > 1000 {
+                return Err(too_large(format!(
+                    "it asked for {} host steps with {rules} file rules (at most 16 steps and 1000 rules)",
+                    rendered.host_steps.len()
+                )));
             }
-            NativeRenderAnswer::Failed(message) => {
-                caps::text("its failure message", &message, caps::MESSAGE_BYTES).map_err(too_large)?;
-                RenderOutcome::Failed(message)
+            if let Some(step) = rendered.host_steps.iter().find(|s| !info.host_steps.iter().any(|k| k == s.kind())) {
+                return Err(bad(format!(
+                    "it asked for a `{}` host step it did not declare in info() (declared: {})",
+                    step.kind(),
+                    if info.host_steps.is_empty() { "none".to_string() } else { info.host_steps.join(", ") }
+                )));
             }
-        })
+            Ok(RenderOutcome::Rendered(Rendered {
+                template,
+                parameters,
+                descriptions: rendered.descriptions,
+                host_steps: rendered.host_steps,
+            }))
+        }
+        Err(RawRenderError::Invalid(diagnostics)) => {
+            caps::diagnostics(&diagnostics).map_err(too_large)?;
+            Ok(RenderOutcome::Invalid(diagnostics))
+        }
+        Err(RawRenderError::Failed(message)) => {
+            caps::text("its failure message", &message, caps::MESSAGE_BYTES).map_err(too_large)?;
+            Ok(RenderOutcome::Failed(message))
+        }
     }
 }
 
@@ -632,62 +396,6 @@ mod caps {
     }
 }
 
-/// `info` as the native ABI answers it.
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct NativeInfo {
-    name: String,
-    version: String,
-    #[serde(with = "kind_serde")]
-    kind: PluginKind,
-    #[serde(default)]
-    description: String,
-    manifest_types: Vec<String>,
-    #[serde(default)]
-    manifest_schema: Value,
-    #[serde(default)]
-    manifest_template: String,
-    #[serde(default)]
-    documentation: Option<String>,
-}
-
-/// A diagnostic as the native ABI answers it.
-#[derive(serde::Deserialize)]
-struct NativeDiagnostic {
-    severity: String,
-    #[serde(default)]
-    path: String,
-    message: String,
-    #[serde(default)]
-    hint: Option<String>,
-}
-
-impl From<NativeDiagnostic> for Diagnostic {
-    fn from(d: NativeDiagnostic) -> Self {
-        Diagnostic {
-            severity: if d.severity == "warning" { Severity::Warning } else { Severity::Error },
-            path: d.path,
-            message: d.message,
-            hint: d.hint,
-        }
-    }
-}
-
-/// `render` as the native ABI answers it.
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum NativeRenderAnswer {
-    Rendered {
-        template: Value,
-        #[serde(default)]
-        parameters: serde_json::Map<String, Value>,
-        #[serde(default)]
-        descriptions: Vec<[String; 2]>,
-    },
-    Invalid(Vec<NativeDiagnostic>),
-    Failed(String),
-}
-
 /// Finds which ferry interface the component exports and at which version.
 fn detect_kind(runtime: &Runtime, component: &Component) -> Result<(PluginKind, String), PluginErrorKind> {
     let ty = component.component_type();
@@ -700,7 +408,7 @@ fn detect_kind(runtime: &Runtime, component: &Component) -> Result<(PluginKind, 
     for name in &exported {
         let Some(rest) = name.strip_prefix(&format!("{}/", wit::PACKAGE)) else { continue };
         let Some((interface, version)) = rest.split_once('@') else { continue };
-        let Some(kind) = PluginKind::ALL.into_iter().find(|k| k.interface() == interface) else { continue };
+        let Some(kind) = PluginKind::parse(interface) else { continue };
         if !abi_supported(version) {
             return Err(PluginErrorKind::UnsupportedAbi { version: version.to_string() });
         }
@@ -716,7 +424,7 @@ fn abi_supported(version: &str) -> bool {
     wit::SUPPORTED.contains(&major_minor.join(".").as_str())
 }
 
-fn trap_summary(error: &wasmtime::Error) -> String {
+pub(crate) fn trap_summary(error: &wasmtime::Error) -> String {
     match error.downcast_ref::<Trap>() {
         Some(Trap::StackOverflow) => "stack overflow".into(),
         Some(Trap::UnreachableCodeReached) => "it aborted (wasm `unreachable`)".into(),
@@ -726,7 +434,7 @@ fn trap_summary(error: &wasmtime::Error) -> String {
 }
 
 /// The panic message from Rust's standard panic output, if the plugin printed one.
-fn panic_message(stderr: &[u8]) -> Option<String> {
+pub(crate) fn panic_message(stderr: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(stderr);
     let start = text.find("panicked at")?;
     let after = &text[start..];
@@ -754,6 +462,67 @@ mod tests {
         assert!(!abi_supported("9.0.0"));
         assert!(!abi_supported("1.1.0"));
         assert!(!abi_supported("0"));
+    }
+
+    fn raw_info(schema: &str, kind: PluginKind) -> RawInfo {
+        RawInfo {
+            name: "p".into(),
+            version: "1".into(),
+            kind,
+            description: String::new(),
+            manifest_types: vec!["T".into()],
+            manifest_schema: schema.into(),
+            manifest_template: String::new(),
+            documentation: None,
+            host_steps: Vec::new(),
+        }
+    }
+
+    fn check(raw: RawInfo, exported: Option<PluginKind>) -> Result<PluginInfo, PluginError> {
+        checked_info("label", raw, exported, "native-1".into(), "00", PluginOrigin::Bundled)
+    }
+
+    /// The one info check every backend's answer passes (a native library's
+    /// exports no interface, so only its own claims are checked).
+    #[test]
+    fn every_backends_info_is_checked_the_same_way() {
+        assert!(check(raw_info(r#"{"type":"object"}"#, PluginKind::Job), None).is_ok());
+        assert!(check(raw_info("", PluginKind::Job), None).unwrap().manifest_schema.is_null());
+        let err = check(raw_info(r#""a string""#, PluginKind::Job), None).unwrap_err();
+        assert!(err.to_string().contains("not a JSON Schema"), "{err}");
+        let err = check(raw_info("{", PluginKind::Job), None).unwrap_err();
+        assert!(err.to_string().contains("manifest schema is not JSON"), "{err}");
+        let huge = format!(r#"{{"description":"{}"}}"#, "x".repeat(caps::SCHEMA_BYTES));
+        assert!(matches!(
+            check(raw_info(&huge, PluginKind::Job), None).unwrap_err().kind,
+            PluginErrorKind::TooLarge(_)
+        ));
+        let err = check(raw_info("{}", PluginKind::Job), Some(PluginKind::Service)).unwrap_err();
+        assert!(err.to_string().contains("says kind `job` but the component exports the `service` interface"), "{err}");
+        let mut unknown_step = raw_info("{}", PluginKind::Job);
+        unknown_step.host_steps = vec!["rm-rf".into()];
+        assert!(check(unknown_step, None).unwrap_err().to_string().contains("host step `rm-rf`"));
+    }
+
+    #[test]
+    fn every_backends_render_is_checked_the_same_way() {
+        let info = check(raw_info("{}", PluginKind::Service), None).unwrap();
+        let rendered = |template: &str, host_steps| {
+            Ok(RawRendered { template: template.into(), parameters: "{}".into(), descriptions: Vec::new(), host_steps })
+        };
+        assert!(matches!(
+            checked_render(&info, rendered(r#"{"Resources":{}}"#, Vec::new())),
+            Ok(RenderOutcome::Rendered(_))
+        ));
+        let err = checked_render(&info, rendered("[]", Vec::new())).unwrap_err();
+        assert!(matches!(&err, PluginErrorKind::BadOutput(what) if what.contains("not a JSON object")), "{err:?}");
+        let step = ferry_plugin_protocol::host_steps::HostStep::S3Upload(ferry_plugin_protocol::host_steps::S3Upload {
+            bucket: "B".into(),
+            distribution: None,
+            files: Vec::new(),
+        });
+        let err = checked_render(&info, rendered("{}", vec![step])).unwrap_err();
+        assert!(matches!(&err, PluginErrorKind::BadOutput(what) if what.contains("did not declare")), "{err:?}");
     }
 
     #[test]

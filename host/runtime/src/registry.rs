@@ -334,8 +334,22 @@ impl Registry {
 
     /// Every manifest type some plugin renders, sorted.
     pub fn manifest_types(&self) -> Vec<String> {
-        let mut types: Vec<String> =
-            self.entries.iter().filter_map(|e| self.info(e).ok()).flat_map(|info| info.manifest_types).collect();
+        self.manifest_types_where(|_| true)
+    }
+
+    /// Every manifest type a plugin of one of `kinds` renders, sorted.
+    pub fn manifest_types_of(&self, kinds: &[PluginKind]) -> Vec<String> {
+        self.manifest_types_where(|kind| kinds.contains(&kind))
+    }
+
+    fn manifest_types_where(&self, keep: impl Fn(PluginKind) -> bool) -> Vec<String> {
+        let mut types: Vec<String> = self
+            .entries
+            .iter()
+            .filter_map(|e| self.info(e).ok())
+            .filter(|info| keep(info.kind))
+            .flat_map(|info| info.manifest_types)
+            .collect();
         types.sort();
         types.dedup();
         types

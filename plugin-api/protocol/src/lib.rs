@@ -5,8 +5,19 @@
 //! Both the host and the guest SDK use these types, so they cannot drift.
 //! Every field added later must be optional (`#[serde(default)]`) so that a
 //! plugin built against an older SDK still reads a newer host's context.
+//!
+//! The plugin contract itself lives here too, once for the SDK, the host's
+//! runtime and the native bridge: what a plugin is ([`PluginKind`],
+//! [`PluginInfo`]), what it says about a manifest ([`Diagnostic`],
+//! [`Severity`]), what a render returns ([`Rendered`], [`RenderOutcome`]),
+//! and the JSON envelope of the native ABI ([`native`]).
 
 use serde::{Deserialize, Serialize};
+
+pub mod contract;
+pub mod native;
+
+pub use contract::{Diagnostic, PluginInfo, PluginKind, RenderOutcome, Rendered, Severity};
 
 /// Everything a plugin may know besides its manifest. Rendering is a pure
 /// function of (plugin, manifest, context): anything that would need AWS
@@ -157,6 +168,40 @@ pub mod host_owned {
     pub const ADDONS_STACK: &str = "AddonsStack";
     /// Every parameter name the host owns.
     pub const PARAMETERS: &[&str] = &[APP_NAME, ENV_NAME, WORKLOAD_NAME, ADDONS_TEMPLATE_URL];
+    /// Every condition the host adds to a workload stack.
+    pub const CONDITIONS: &[&str] = &[HAS_ADDONS];
+    /// Every resource the host adds to a workload stack.
+    pub const RESOURCES: &[&str] = &[ADDONS_STACK];
+
+    /// What the host owns in an environment stack.
+    pub mod environment {
+        /// The environment's name (Copilot's parameter name for it).
+        pub const ENVIRONMENT_NAME: &str = "EnvironmentName";
+        /// Parameters the host declares on every environment stack.
+        pub const PARAMETERS: &[&str] = &[super::APP_NAME, ENVIRONMENT_NAME];
+    }
+
+    /// What the host owns in a pipeline stack: a source plugin's fragment
+    /// may reference these, never define them.
+    pub mod pipeline {
+        /// The `AWS::CodePipeline::Pipeline`.
+        pub const PIPELINE: &str = crate::pipeline::PIPELINE_LOGICAL_ID;
+        /// The pipeline's role.
+        pub const PIPELINE_ROLE: &str = "PipelineRole";
+        /// The CodeBuild project running the buildspec, and its role.
+        pub const BUILD_PROJECT: &str = "BuildProject";
+        pub const BUILD_PROJECT_ROLE: &str = "BuildProjectRole";
+        /// The role of the test-command projects.
+        pub const TEST_PROJECT_ROLE: &str = "TestProjectRole";
+        /// Every resource the host adds under a fixed logical ID.
+        pub const RESOURCES: &[&str] = &[PIPELINE, PIPELINE_ROLE, BUILD_PROJECT, BUILD_PROJECT_ROLE, TEST_PROJECT_ROLE];
+        /// The app's artifact bucket (StackSet output `PipelineBucket`).
+        pub const ARTIFACT_BUCKET: &str = "ArtifactBucket";
+        /// The app's KMS key (StackSet output `KMSKeyARN`).
+        pub const ARTIFACT_KEY: &str = "ArtifactKeyARN";
+        /// Parameters the host declares on every pipeline stack.
+        pub const PARAMETERS: &[&str] = &[ARTIFACT_BUCKET, ARTIFACT_KEY];
+    }
 }
 
 /// What a `pipeline-provider` plugin and the host agree on.

@@ -2,8 +2,8 @@
 //! Used only by [`export_plugin!`](crate::export_plugin).
 
 use crate::bindings::wit;
-use crate::{Diagnostic, Plugin, PluginKind, RenderError, Severity};
-use ferry_plugin_protocol::RenderContext;
+use crate::{Diagnostic, Plugin, PluginKind, Severity};
+use ferry_plugin_protocol::{RenderContext, RenderOutcome};
 use serde_json::Value;
 
 fn kind_to_wit(kind: PluginKind) -> wit::PluginKind {
@@ -28,17 +28,17 @@ fn diagnostic_to_wit(d: Diagnostic) -> wit::Diagnostic {
 }
 
 pub fn info<P: Plugin>(kind: PluginKind) -> wit::PluginInfo {
-    let info = P::info();
+    let info = crate::describe::<P>(kind);
     wit::PluginInfo {
         name: info.name,
         version: info.version,
-        kind: kind_to_wit(kind),
+        kind: kind_to_wit(info.kind),
         description: info.description,
         manifest_types: info.manifest_types,
         manifest_schema: info.manifest_schema.to_string(),
         manifest_template: info.manifest_template,
-        documentation: P::documentation(),
-        host_steps: P::declared_host_steps().into_iter().filter_map(host_step_kind_to_wit).collect(),
+        documentation: info.documentation,
+        host_steps: info.host_steps.iter().filter_map(|k| host_step_kind_to_wit(k)).collect(),
     }
 }
 
@@ -88,27 +88,21 @@ pub fn render<P: Plugin>(input: wit::RenderInput) -> Result<wit::Rendered, wit::
     let context: RenderContext = serde_json::from_str(&input.context).map_err(|e| {
         wit::RenderError::Failed(format!("the host sent a render context this plugin cannot read: {e}"))
     })?;
-    match P::render(&manifest, &context) {
-        Ok(rendered) => {
-            let descriptions = rendered
-                .template
-                .descriptions()
-                .map(|(logical_id, description)| wit::ResourceDescription {
-                    logical_id: logical_id.to_string(),
-                    description: description.to_string(),
-                })
-                .collect();
-            Ok(wit::Rendered {
-                template: rendered.template.to_json().to_string(),
-                parameters: Value::Object(rendered.parameters.into_iter().collect()).to_string(),
-                descriptions,
-                host_steps: P::host_steps(&manifest, &context).into_iter().map(host_step_to_wit).collect(),
-            })
-        }
-        Err(RenderError::Invalid(diagnostics)) => {
+    match crate::render_outcome::<P>(&manifest, &context) {
+        RenderOutcome::Rendered(rendered) => Ok(wit::Rendered {
+            template: rendered.template.to_string(),
+            parameters: Value::Object(rendered.parameters).to_string(),
+            descriptions: rendered
+                .descriptions
+                .into_iter()
+                .map(|(logical_id, description)| wit::ResourceDescription { logical_id, description })
+                .collect(),
+            host_steps: rendered.host_steps.into_iter().map(host_step_to_wit).collect(),
+        }),
+        RenderOutcome::Invalid(diagnostics) => {
             Err(wit::RenderError::Invalid(diagnostics.into_iter().map(diagnostic_to_wit).collect()))
         }
-        Err(RenderError::Failed(message)) => Err(wit::RenderError::Failed(message)),
+        RenderOutcome::Failed(message) => Err(wit::RenderError::Failed(message)),
     }
 }
 

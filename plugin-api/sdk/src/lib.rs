@@ -40,15 +40,11 @@ pub use serde_json::{Value, json};
 pub const WIT_VERSION: &str = "0.3.0";
 
 /// What a plugin produces; selects the WIT world it is exported as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PluginKind {
-    Service,
-    Job,
-    PipelineProvider,
-    Environment,
-}
+pub use ferry_plugin_protocol::PluginKind;
 
-/// Static description of a plugin.
+/// Static description of a plugin, as its author writes it; the export
+/// macros add the kind, documentation and declared host steps and send it
+/// as the protocol's [`protocol::PluginInfo`] (see [`describe`]).
 #[derive(Debug, Clone)]
 pub struct PluginInfo {
     pub name: String,
@@ -131,6 +127,39 @@ pub trait Plugin {
     }
 
     fn render(manifest: &Value, context: &RenderContext) -> Result<Rendered, RenderError>;
+}
+
+/// The protocol description of plugin `P` exported as `kind`: what both
+/// the WIT export and the native export answer to `info`.
+pub fn describe<P: Plugin>(kind: PluginKind) -> protocol::PluginInfo {
+    let info = P::info();
+    protocol::PluginInfo {
+        name: info.name,
+        version: info.version,
+        kind,
+        description: info.description,
+        manifest_types: info.manifest_types,
+        manifest_schema: info.manifest_schema,
+        manifest_template: info.manifest_template,
+        documentation: P::documentation(),
+        host_steps: P::declared_host_steps().into_iter().map(str::to_string).collect(),
+    }
+}
+
+/// What a render of plugin `P` answers, as the protocol's
+/// [`protocol::RenderOutcome`]: the template, its parameter values, the
+/// resource descriptions and the host steps asked for.
+pub fn render_outcome<P: Plugin>(manifest: &Value, context: &RenderContext) -> protocol::RenderOutcome {
+    match P::render(manifest, context) {
+        Ok(rendered) => protocol::RenderOutcome::Rendered(protocol::Rendered {
+            descriptions: rendered.template.descriptions().map(|(id, d)| (id.to_string(), d.to_string())).collect(),
+            template: rendered.template.to_json(),
+            parameters: rendered.parameters.into_iter().collect(),
+            host_steps: P::host_steps(manifest, context),
+        }),
+        Err(RenderError::Invalid(diagnostics)) => protocol::RenderOutcome::Invalid(diagnostics),
+        Err(RenderError::Failed(message)) => protocol::RenderOutcome::Failed(message),
+    }
 }
 
 /// Logs through the host (shown with `--verbose`); the only capability a

@@ -1,89 +1,35 @@
-//! The native plugin ABI: the same `info`/`validate`/`render` interface as the
-//! WIT, as three C functions passing JSON, for plugins built as a `cdylib`
-//! for the host and loaded with `dlopen`. Used only by
-//! [`export_native_plugin!`](crate::export_native_plugin).
-//!
-//! ```c
-//! uint32_t ferry_plugin_abi_version(void);            // NATIVE_ABI_VERSION
-//! uint8_t *ferry_plugin_call(const uint8_t *op, size_t op_len,
-//!                            const uint8_t *input, size_t input_len,
-//!                            size_t *out_len);          // UTF-8 JSON, never NULL
-//! void ferry_plugin_free(uint8_t *ptr, size_t len);   // frees what call returned
-//! ```
-//!
-//! `op` is `info`, `validate` or `render`. The answer is `{"ok": …}` or
-//! `{"error": "…"}` (a panic, an unknown op). `info` takes no input and
-//! answers the plugin's description; `validate` takes the manifest and
-//! answers a list of diagnostics; `render` takes `{"manifest": …,
-//! "context": …}` and answers `{"rendered": {"template", "parameters",
-//! "descriptions": [[logicalId, description]]}}`, `{"invalid": [diagnostics]}`
-//! or `{"failed": "…"}`.
+//! The native plugin ABI (`ferry_plugin_protocol::native`): the same
+//! `info`/`validate`/`render` interface as the WIT, as three C functions
+//! passing JSON, for plugins built as a `cdylib` for the host and loaded
+//! with `dlopen`. Used only by
+//! [`export_native_plugin!`](crate::export_native_plugin); every answer is
+//! one of the protocol's types, so the host reads what this writes.
 
-use crate::{Diagnostic, Plugin, PluginKind, RenderError, Severity};
+use crate::{Plugin, PluginKind, protocol};
 use ferry_plugin_protocol::RenderContext;
-use serde_json::{Value, json};
+use ferry_plugin_protocol::native::{self as abi, Answer, RenderInput};
+use serde_json::Value;
 
 /// Version of the native ABI (bumped on any incompatible change).
-pub const NATIVE_ABI_VERSION: u32 = 1;
+pub const NATIVE_ABI_VERSION: u32 = abi::ABI_VERSION;
 
-fn kind_name(kind: PluginKind) -> &'static str {
-    match kind {
-        PluginKind::Service => "service",
-        PluginKind::Job => "job",
-        PluginKind::PipelineProvider => "pipeline-provider",
-        PluginKind::Environment => "environment",
-    }
-}
-
-fn diagnostic_json(d: Diagnostic) -> Value {
-    json!({
-        "severity": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
-        "path": d.path,
-        "message": d.message,
-        "hint": d.hint,
-    })
-}
-
-fn info<P: Plugin>(kind: PluginKind) -> Value {
-    let info = P::info();
-    json!({
-        "name": info.name,
-        "version": info.version,
-        "kind": kind_name(kind),
-        "description": info.description,
-        "manifestTypes": info.manifest_types,
-        "manifestSchema": info.manifest_schema,
-        "manifestTemplate": info.manifest_template,
-        "documentation": P::documentation(),
-    })
+fn info<P: Plugin>(kind: PluginKind) -> Result<Value, String> {
+    serde_json::to_value(crate::describe::<P>(kind)).map_err(|e| format!("cannot encode its info: {e}"))
 }
 
 fn validate<P: Plugin>(input: &str) -> Result<Value, String> {
     let manifest: Value =
         serde_json::from_str(input).map_err(|e| format!("the host sent a manifest that is not JSON: {e}"))?;
-    Ok(Value::Array(P::validate(&manifest).into_iter().map(diagnostic_json).collect()))
+    serde_json::to_value(P::validate(&manifest)).map_err(|e| format!("cannot encode its diagnostics: {e}"))
 }
 
 fn render<P: Plugin>(input: &str) -> Result<Value, String> {
-    let mut input: Value =
+    let input: RenderInput<Value, Value> =
         serde_json::from_str(input).map_err(|e| format!("the host sent a render input that is not JSON: {e}"))?;
-    let manifest = input.get_mut("manifest").map(Value::take).unwrap_or(Value::Null);
-    let context: RenderContext = serde_json::from_value(input.get_mut("context").map(Value::take).unwrap_or_default())
+    let context: RenderContext = serde_json::from_value(input.context)
         .map_err(|e| format!("the host sent a render context this plugin cannot read: {e}"))?;
-    Ok(match P::render(&manifest, &context) {
-        Ok(rendered) => {
-            let descriptions: Vec<[&str; 2]> = rendered.template.descriptions().map(|(id, d)| [id, d]).collect();
-            json!({"rendered": {
-                "template": rendered.template.to_json(),
-                "parameters": Value::Object(rendered.parameters.into_iter().collect()),
-                "descriptions": descriptions,
-            }})
-        }
-        Err(RenderError::Invalid(diagnostics)) => {
-            json!({"invalid": diagnostics.into_iter().map(diagnostic_json).collect::<Vec<_>>()})
-        }
-        Err(RenderError::Failed(message)) => json!({"failed": message}),
-    })
+    let outcome: protocol::RenderOutcome = crate::render_outcome::<P>(&input.manifest, &context);
+    serde_json::to_value(outcome).map_err(|e| format!("cannot encode its render answer: {e}"))
 }
 
 fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
@@ -116,17 +62,19 @@ pub unsafe fn call<P: Plugin>(
     let op = String::from_utf8_lossy(bytes(op, op_len)).into_owned();
     let input = String::from_utf8_lossy(bytes(input, input_len)).into_owned();
     let answer = std::panic::catch_unwind(|| match op.as_str() {
-        "info" => Ok(info::<P>(kind)),
-        "validate" => validate::<P>(&input),
-        "render" => render::<P>(&input),
+        abi::INFO => info::<P>(kind),
+        abi::VALIDATE => validate::<P>(&input),
+        abi::RENDER => render::<P>(&input),
         other => Err(format!("unknown operation `{other}` (this plugin speaks native ABI {NATIVE_ABI_VERSION})")),
     });
     let envelope = match answer {
-        Ok(Ok(value)) => json!({"ok": value}),
-        Ok(Err(message)) => json!({"error": message}),
-        Err(payload) => json!({"error": format!("panicked: {}", panic_text(payload.as_ref()))}),
+        Ok(Ok(value)) => Answer::Ok(value),
+        Ok(Err(message)) => Answer::Error(message),
+        Err(payload) => Answer::Error(format!("panicked: {}", panic_text(payload.as_ref()))),
     };
-    let out = envelope.to_string().into_bytes().into_boxed_slice();
+    let envelope = serde_json::to_string(&envelope)
+        .unwrap_or_else(|e| format!(r#"{{"error":"cannot encode the answer: {}"}}"#, e.to_string().replace('"', "'")));
+    let out = envelope.into_bytes().into_boxed_slice();
     // SAFETY: the caller promises `out_len` is writable.
     unsafe { *out_len = out.len() };
     Box::into_raw(out) as *mut u8
@@ -204,7 +152,8 @@ macro_rules! __export_native {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{PluginInfo, Rendered, cfn};
+    use crate::{Diagnostic, PluginInfo, RenderError, Rendered, cfn};
+    use serde_json::json;
 
     struct Sample;
     impl Plugin for Sample {

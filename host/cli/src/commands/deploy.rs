@@ -68,7 +68,7 @@ pub fn workload(args: WorkloadDeploy, cx: &CommandContext) -> Result<()> {
         };
         let result = async {
             let env = ctx.session.require_env(&ctx.ws.app, &args.env).await?;
-            let setup = EnvRenderSetup::load(&ctx.ws, &ctx.ws.app, &env.name)?;
+            let setup = render::env_setup(&ctx.ws, &ctx.ws.app, &env.name)?;
             // A bad manifest stops the deploy before a (slow) image build.
             render_for(&ctx, &setup, &env, &args.name, None, false)?;
             let names = std::slice::from_ref(&args.name);
@@ -117,7 +117,7 @@ pub fn everything(args: DeployAll, cx: &CommandContext) -> Result<()> {
         });
         let result = async {
             let env = deploy_env(&ctx, &args.env, true).await?;
-            let setup = EnvRenderSetup::load(&ctx.ws, &ctx.ws.app, &env.name)?;
+            let setup = render::env_setup(&ctx.ws, &ctx.ws.app, &env.name)?;
             let names = ctx.ws.workload_names();
             // Render everything first: a bad manifest stops the deploy before
             // any image build or stack change; images are built before any
@@ -172,7 +172,7 @@ pub fn everything(args: DeployAll, cx: &CommandContext) -> Result<()> {
 async fn deploy_env(ctx: &Ctx, env: &str, confirm_abort: bool) -> Result<EnvRecord> {
     let app = ctx.ws.app.clone();
     let app_record = ctx.session.require_app(&app).await?;
-    let setup = EnvRenderSetup::load(&ctx.ws, &app, env)?;
+    let setup = render::env_setup(&ctx.ws, &app, env)?;
     let rendered = off_async(|| render::render_environment(&ctx.ws, &ctx.registry, &setup))?;
     let account = app_record.account.clone();
     let tags = app_tags(&app_record);
@@ -332,7 +332,11 @@ async fn deploy_workload(
                 ferry_core::upload::check_against_template(plan, &deployable.template).with_context(|| {
                     format!("refusing the upload `{}` asked for ({})", rendered.name, rendered.plugin)
                 })?;
-                let objects = ferry_core::upload::collect(plan, &ctx.ws.root)
+                // Reading and hashing the site's files is blocking work: off the async workers.
+                let (owned_plan, root) = (plan.clone(), ctx.ws.root.clone());
+                let objects = tokio::task::spawn_blocking(move || ferry_core::upload::collect(&owned_plan, &root))
+                    .await
+                    .map_err(|e| anyhow!("reading the files of `{}` stopped: {e}", rendered.name))?
                     .with_context(|| format!("cannot prepare the files of `{}`", rendered.name))?;
                 sites.push((plan.clone(), objects));
             }

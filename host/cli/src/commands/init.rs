@@ -5,10 +5,12 @@
 use crate::cli::WorkloadInit;
 use crate::context::CommandContext;
 use crate::output::Output;
+use crate::render::Role;
 use anyhow::{Context, Result, bail};
 use ferry_core::Failure;
 use ferry_core::error::did_you_mean;
 use ferry_core::{Problem, YamlDoc, naming};
+use ferry_render::ChooseError;
 use ferry_runtime::{Plugin, PluginKind};
 use std::path::{Path, PathBuf};
 
@@ -106,21 +108,25 @@ pub fn workload(args: WorkloadInit, noun: Noun, cx: &CommandContext) -> Result<(
                 .into());
         }
     };
-    let plugin: Plugin = match registry.for_manifest_type(&kind) {
-        Ok(plugin) if plugin.info().kind == noun.kind() => plugin,
-        Ok(plugin) => {
-            return Err(Failure::new(format!("`{kind}` is a {} type, not a {} type", plugin.info().kind, noun.word()))
-                .hint(format!("use `ferry {} init`", if plugin.info().kind == PluginKind::Job { "job" } else { "svc" }))
+    let role = match noun {
+        Noun::Service => Role::Service,
+        Noun::Job => Role::Job,
+    };
+    let plugin: Plugin = match ferry_render::choose(&registry, &kind, role) {
+        Ok(plugin) => plugin,
+        Err(ChooseError::WrongKind { kind: other, .. }) => {
+            return Err(Failure::new(format!("`{kind}` is a {other} type, not a {} type", noun.word()))
+                .hint(format!("use `ferry {} init`", if other == PluginKind::Job { "job" } else { "svc" }))
                 .into());
         }
-        Err(err) if err.is_unknown_type() => {
+        Err(ChooseError::Unknown { .. }) => {
             let hint = match did_you_mean(&kind, types.iter().map(String::as_str)) {
                 Some(best) => format!("did you mean `{best}`?"),
                 None => format!("{} types: {}", noun.word(), types.join(", ")),
             };
             return Err(Failure::new(format!("unknown {} type `{kind}`", noun.word())).hint(hint.to_string()).into());
         }
-        Err(err) => return Err(err.into()),
+        Err(ChooseError::Plugin(err)) => return Err(err.into()),
     };
     if let Some((why, instead)) = retired(&kind) {
         out.warning(
@@ -245,7 +251,7 @@ pub fn environment(name: Option<String>, app: Option<String>, cx: &CommandContex
     let out = &cx.out;
     let ws = cx.workspace_to_act_on(app.as_deref())?;
     let registry = cx.registry()?;
-    let plugin = registry.for_manifest_type("Environment")?;
+    let plugin = ferry_render::choose(&registry, "Environment", Role::Environment)?;
     let name = ask(name, "--name", "Name of the environment", Some("test".into()))?;
     check_name(&name, "environment")?;
     let dir = ws.copilot_dir.join("environments").join(&name);

@@ -4,7 +4,7 @@
 use crate::cli::{EnvPackage, PackageAll, WorkloadPackage};
 use crate::context::CommandContext;
 use crate::output::Output;
-use crate::render::{self, EnvRenderSetup, ImageOptions, RenderedEnvironment, RenderedWorkload};
+use crate::render::{self, ImageOptions, RenderedEnvironment, RenderedWorkload};
 use anyhow::{Context, Result};
 use ferry_core::Problem;
 use ferry_core::stack::Stack;
@@ -15,7 +15,7 @@ pub fn workloads(args: WorkloadPackage, cx: &CommandContext) -> Result<()> {
     let out = &cx.out;
     let ws = cx.workspace(args.app.as_deref())?;
     let registry = cx.registry()?;
-    let setup = EnvRenderSetup::load(&ws, &ws.app, &args.env)?;
+    let setup = render::env_setup(&ws, &ws.app, &args.env)?;
     let image = ImageOptions { tag: args.tag.clone(), registry: args.registry.clone(), pushed: None };
     if args.tag.is_some() && args.registry.is_none() {
         out.note("note: --tag without --registry: ContainerImage is left for deploy to fill in");
@@ -57,7 +57,7 @@ pub fn environment(args: EnvPackage, cx: &CommandContext) -> Result<()> {
     let out = &cx.out;
     let ws = cx.workspace(args.app.as_deref())?;
     let registry = cx.registry()?;
-    let setup = EnvRenderSetup::load(&ws, &ws.app, &args.name)?;
+    let setup = render::env_setup(&ws, &ws.app, &args.name)?;
     let RenderedEnvironment { stack, warnings, .. } = render::render_environment(&ws, &registry, &setup)?;
     warn_all(out, &warnings);
     match &args.output_dir {
@@ -74,7 +74,7 @@ pub fn everything(args: PackageAll, cx: &CommandContext) -> Result<()> {
     let out = &cx.out;
     let ws = cx.workspace(args.app.as_deref())?;
     let registry = cx.registry()?;
-    let setup = EnvRenderSetup::load(&ws, &ws.app, &args.env)?;
+    let setup = render::env_setup(&ws, &ws.app, &args.env)?;
     let names = ws.workload_names();
     let (env_result, results): (Result<RenderedEnvironment>, Vec<Result<RenderedWorkload>>) = rayon::join(
         || render::render_environment(&ws, &registry, &setup),

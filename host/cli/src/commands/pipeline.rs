@@ -15,12 +15,11 @@ use anyhow::{Context, Result, anyhow, bail};
 use ferry_aws::cfn::CloudFormationApi;
 use ferry_aws::deploy::Deployable;
 use ferry_aws::pipeline::{PipelineApi, PipelineState, Pipelines, connection_console_url, pipeline_console_url};
-use ferry_core::error::did_you_mean;
-use ferry_core::pipeline::{self as core_pipeline, PIPELINE_TAG, PipelineManifest, RenderedPipeline};
-use ferry_core::{Error as CoreError, Failure, Problem, Workspace, naming};
-use ferry_plugin_protocol::RenderContext;
+use ferry_core::pipeline::{self as core_pipeline, PIPELINE_TAG, RenderedPipeline};
+use ferry_core::{Failure, Problem, Workspace, naming};
 use ferry_plugin_protocol::pipeline::CONNECTION_OUTPUT;
-use ferry_runtime::{Plugin, PluginKind, Registry, RenderOutcome, Severity};
+use ferry_render::{provider_plugin, providers};
+use ferry_runtime::{Registry, Severity};
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -37,106 +36,14 @@ pub fn run(command: PipelineCommand, cx: &CommandContext) -> Result<()> {
     }
 }
 
-/// The installed source providers: (provider name, plugin name).
-fn providers(registry: &Registry) -> Result<Vec<(String, String)>> {
-    let mut found: Vec<(String, String)> = registry
-        .list()?
-        .into_iter()
-        .filter(|p| p.info.kind == PluginKind::PipelineProvider)
-        .flat_map(|p| p.info.manifest_types.iter().map(|t| (t.clone(), p.info.name.clone())).collect::<Vec<_>>())
-        .collect();
-    found.sort();
-    Ok(found)
-}
-
-/// The plugin serving `provider`: any installed `pipeline-provider` plugin
-/// that declares it, matched exactly, then ignoring case.
-fn provider_plugin(registry: &Registry, provider: &str) -> Result<Option<Plugin>> {
-    if let Ok(plugin) = registry.for_manifest_type(provider)
-        && plugin.info().kind == PluginKind::PipelineProvider
-    {
-        return Ok(Some(plugin));
-    }
-    let known = providers(registry)?;
-    match known.iter().find(|(t, _)| t.eq_ignore_ascii_case(provider)) {
-        Some((_, plugin)) => Ok(Some(registry.get(plugin)?)),
-        None => Ok(None),
-    }
-}
-
-/// The problem for a provider nobody serves, at `source.provider`.
-fn unknown_provider(registry: &Registry, m: &PipelineManifest, provider: &str) -> Result<Problem> {
-    let known = providers(registry)?;
-    let names: Vec<&str> = known.iter().map(|(t, _)| t.as_str()).collect();
-    let hint = match did_you_mean(provider, names.iter().copied()) {
-        Some(best) => format!("did you mean `{best}`? installed providers: {}", names.join(", ")),
-        None => format!("installed providers: {}", names.join(", ")),
-    };
-    Ok(m.problem("/source/provider", format!("unknown source provider `{provider}`"))
-        .why("no bundled or installed pipeline-provider plugin serves it")
-        .hint(hint))
-}
-
-/// A plugin diagnostic located in the manifest file.
-fn located(m: &PipelineManifest, d: ferry_runtime::Diagnostic) -> Problem {
-    let mut p = m.problem(&d.path, d.message).hint_opt(d.hint);
-    if d.severity == Severity::Warning {
-        p = p.warning();
-    }
-    p
-}
-
-/// Reads the pipeline, checks it against the workspace and its provider,
-/// and renders the stack; every problem found is reported together.
+/// The pipeline stack and its warnings, from the one render path.
 fn render_pipeline(
     ws: &Workspace,
     registry: &Registry,
     name: &str,
     region: Option<String>,
 ) -> Result<(RenderedPipeline, Vec<Problem>)> {
-    let m = ws.load_pipeline(name)?;
-    let mut problems = core_pipeline::check(ws, &m);
-    let plugin = match m.provider() {
-        Some(provider) => match provider_plugin(registry, provider)? {
-            Some(plugin) => Some(plugin),
-            None => {
-                problems.push(unknown_provider(registry, &m, provider)?);
-                None
-            }
-        },
-        None => None,
-    };
-    let manifest_json = m.doc.value.to_string();
-    if let Some(plugin) = &plugin {
-        problems.extend(plugin.validate(&manifest_json)?.into_iter().map(|d| located(&m, d)));
-    }
-    if problems.iter().any(|p| !p.warning) {
-        return Err(CoreError::Problems(problems).into());
-    }
-    // `check` reported a missing provider, so there is always one here.
-    let Some(plugin) = plugin else { bail!("the manifest names no source provider") };
-    let context = RenderContext { app: ws.app.clone(), name: m.name.clone(), region, ..RenderContext::default() };
-    let context_json = serde_json::to_string(&context)?;
-    let rendered = match plugin.render(&manifest_json, &context_json)? {
-        RenderOutcome::Rendered(r) => r,
-        RenderOutcome::Invalid(diagnostics) => {
-            problems.extend(diagnostics.into_iter().map(|d| located(&m, d)));
-            return Err(CoreError::Problems(problems).into());
-        }
-        RenderOutcome::Failed(message) => {
-            bail!("source plugin `{}` could not render pipeline {}: {message}", plugin.info().name, m.name)
-        }
-    };
-    let workloads = ws.workload_names();
-    let pipeline = core_pipeline::render(core_pipeline::RenderInput {
-        app: &ws.app,
-        manifest: &m,
-        workloads: &workloads,
-        fragment: rendered.template,
-        provider_parameters: rendered.parameters,
-        provider: format!("{} {}", plugin.info().name, plugin.info().version),
-    })?;
-    Ok((pipeline, problems))
+    ferry_render::render_pipeline(ws, registry, name, region).map_err(crate::render::lift)
 }
 
 /// The pipeline a command is about: `--name`, or the only one there is.

@@ -5,7 +5,9 @@
 
 use ferry_plugin_sdk::cfn::{self, Resource, Template};
 use ferry_plugin_sdk::schemars::JsonSchema;
-use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderError, Rendered, Value, json};
+use ferry_plugin_sdk::{
+    Diagnostic, HostStep, Plugin, PluginInfo, RenderContext, RenderError, Rendered, S3Upload, UploadRule, Value, json,
+};
 use serde::Deserialize;
 
 /// The manifest `type:` this plugin renders.
@@ -30,6 +32,10 @@ pub struct Manifest {
     /// Panics while rendering (a test hook).
     #[serde(default)]
     pub panic: bool,
+    /// Asks for an `s3-upload` host step it never declared (a test hook:
+    /// the host must refuse it, as it does a component's).
+    #[serde(default)]
+    pub undeclared_upload: bool,
     /// Per-environment overrides: ferry has already applied them.
     pub environments: Option<Value>,
 }
@@ -56,6 +62,20 @@ impl Plugin for NativeQueue {
                 "# A queue rendered by a native plugin.\nname: {{name}}\ntype: Native Queue\n\nvisibility_timeout: 30\n"
                     .into(),
         }
+    }
+
+    fn host_steps(manifest: &Value, _: &RenderContext) -> Vec<HostStep> {
+        if manifest["undeclared_upload"] != Value::Bool(true) {
+            return Vec::new();
+        }
+        let files = vec![UploadRule {
+            source: "site".into(),
+            destination: "/".into(),
+            recursive: true,
+            exclude: Vec::new(),
+            reinclude: Vec::new(),
+        }];
+        vec![HostStep::S3Upload(S3Upload { bucket: "Queue".into(), distribution: None, files })]
     }
 
     fn validate(manifest: &Value) -> Vec<Diagnostic> {

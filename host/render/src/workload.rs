@@ -1,0 +1,173 @@
+//! Services, jobs and environments: manifest, overrides for the
+//! environment, the plugin of the right kind, validate, render, and the
+//! stack assembled around the plugin's fragment.
+
+use crate::call::{Subject, off_async};
+use crate::select::{Role, plugin_for};
+use crate::{RenderError, process_env};
+use ferry_core::{Problem, Workspace, addons, capabilities, patches, stack};
+use ferry_plugin_protocol::host_steps::HostStep;
+use ferry_plugin_protocol::{EnvironmentCapabilities, ImageRef, RenderContext, WorkloadSummary};
+use ferry_runtime::Registry;
+use indexmap::IndexMap;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Everything a render needs that is the same for every workload of one env.
+pub struct EnvRenderSetup {
+    pub app: String,
+    pub env: String,
+    pub capabilities: EnvironmentCapabilities,
+    pub workloads: Vec<WorkloadSummary>,
+    pub app_domain: Option<String>,
+}
+
+impl EnvRenderSetup {
+    /// Loads the environment's manifest to learn what it offers workloads.
+    pub fn load(ws: &Workspace, app: &str, env: &str) -> Result<Self, RenderError> {
+        let env_manifest = ws.load_environment(env)?;
+        let effective = env_manifest.effective(app, env, &process_env)?;
+        let capabilities = capabilities::from_environment_manifest(&effective.value, ws.domain.as_deref());
+        Ok(EnvRenderSetup {
+            app: app.to_string(),
+            env: env.to_string(),
+            capabilities,
+            workloads: ws.workload_summaries(env)?,
+            app_domain: ws.domain.clone(),
+        })
+    }
+
+    fn context(&self, name: &str) -> RenderContext {
+        RenderContext {
+            app: self.app.clone(),
+            env: self.env.clone(),
+            name: name.to_string(),
+            app_domain: self.app_domain.clone(),
+            environment: self.capabilities.clone(),
+            workloads: self.workloads.clone(),
+            ..RenderContext::default()
+        }
+    }
+}
+
+/// The image a workload with `image.build` runs: `registry/repository:tag`
+/// (`svc package --tag`, `deploy --no-build`), or what ferry built and
+/// pushed, pinned by digest.
+#[derive(Default, Clone)]
+pub struct ImageOptions {
+    pub tag: Option<String>,
+    pub registry: Option<String>,
+    pub pushed: Option<ImageRef>,
+}
+
+/// A rendered workload: its stack and, when it has addons, their template.
+pub struct RenderedWorkload {
+    pub name: String,
+    /// Name and version of the plugin that rendered it.
+    pub plugin: String,
+    pub stack: stack::Stack,
+    pub addons_template: Option<Value>,
+    pub warnings: Vec<Problem>,
+    /// What each resource is, by logical ID (from the plugin), for deploy progress.
+    pub descriptions: HashMap<String, String>,
+    /// Host actions the plugin declared and asked for (checked at deploy).
+    pub host_steps: Vec<HostStep>,
+}
+
+/// A rendered environment stack.
+pub struct RenderedEnvironment {
+    pub stack: stack::Stack,
+    pub warnings: Vec<Problem>,
+    pub descriptions: HashMap<String, String>,
+}
+
+/// Renders one service or job for one environment.
+pub fn render_workload(
+    ws: &Workspace,
+    registry: &Registry,
+    setup: &EnvRenderSetup,
+    name: &str,
+    image: &ImageOptions,
+) -> Result<RenderedWorkload, RenderError> {
+    off_async(|| -> Result<RenderedWorkload, RenderError> {
+        let manifest = ws.load_workload(name)?;
+        let effective = manifest.effective(&setup.app, &setup.env, &process_env)?;
+        let plugin = plugin_for(registry, &manifest, Role::Workload)?;
+        let addons = addons::load(&manifest.dir)?;
+        let patches = patches::load(&manifest.dir)?;
+        let mut context = setup.context(name);
+        context.addons = addons.as_ref().map(|a| a.outputs.clone());
+        if let Some(pushed) = &image.pushed {
+            context.image = Some(pushed.clone());
+        } else if let (Some(tag), Some(registry)) = (&image.tag, &image.registry) {
+            let repository = ferry_core::naming::ecr_repository(&setup.app, name);
+            context.image = Some(ImageRef { uri: format!("{registry}/{repository}:{tag}"), digest: None });
+        }
+        let locate = |pointer: &str| effective.locate(pointer);
+        let subject = Subject {
+            manifest_json: effective.value.to_string(),
+            locate: &locate,
+            name: name.to_string(),
+            plugin_role: "plugin",
+        };
+        let (output, warnings) = subject.validate_and_render(&plugin, &context)?;
+        let plugin_name = &plugin.info().name;
+        let stack = stack::workload_stack(stack::WorkloadStackInput {
+            app: &setup.app,
+            env: &setup.env,
+            workload: name,
+            fragment: output.template,
+            parameters: output.parameters,
+            addons: addons.as_ref(),
+            addons_url: None,
+            patches: &patches,
+            extra_tags: &IndexMap::new(),
+        })
+        .map_err(|source| RenderError::Assemble {
+            subject: format!("`{name}` (rendered by plugin `{plugin_name}`)"),
+            source,
+        })?;
+        Ok(RenderedWorkload {
+            name: name.to_string(),
+            plugin: format!("{} {}", plugin.info().name, plugin.info().version),
+            stack,
+            addons_template: addons.map(|a| a.template),
+            warnings,
+            descriptions: output.descriptions.into_iter().collect(),
+            host_steps: output.host_steps,
+        })
+    })
+}
+
+/// Renders the environment stack.
+pub fn render_environment(
+    ws: &Workspace,
+    registry: &Registry,
+    setup: &EnvRenderSetup,
+) -> Result<RenderedEnvironment, RenderError> {
+    off_async(|| -> Result<RenderedEnvironment, RenderError> {
+        let manifest = ws.load_environment(&setup.env)?;
+        let effective = manifest.effective(&setup.app, &setup.env, &process_env)?;
+        let plugin = plugin_for(registry, &manifest, Role::Environment)?;
+        let context = setup.context(&setup.env);
+        let locate = |pointer: &str| effective.locate(pointer);
+        let subject = Subject {
+            manifest_json: effective.value.to_string(),
+            locate: &locate,
+            name: setup.env.clone(),
+            plugin_role: "plugin",
+        };
+        let (output, warnings) = subject.validate_and_render(&plugin, &context)?;
+        if let Some(step) = output.host_steps.first() {
+            return Err(RenderError::HostStepNotAllowed {
+                plugin: plugin.info().name.clone(),
+                step: step.kind().to_string(),
+                env: setup.env.clone(),
+            });
+        }
+        let stack =
+            stack::environment_stack(&setup.app, &setup.env, output.template, output.parameters, &IndexMap::new())
+                .map_err(|source| RenderError::Assemble { subject: format!("environment `{}`", setup.env), source })?;
+        Ok(RenderedEnvironment { stack, warnings, descriptions: output.descriptions.into_iter().collect() })
+    })
+}
