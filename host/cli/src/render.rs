@@ -47,6 +47,9 @@ pub struct EnvRenderSetup {
     pub capabilities: EnvironmentCapabilities,
     pub workloads: Vec<WorkloadSummary>,
     pub app_domain: Option<String>,
+    /// The load balancers workloads import with `http.alb`, by workload, as
+    /// deploy found them in the account (empty offline: `package`).
+    pub imported_albs: std::collections::HashMap<String, ferry_plugin_protocol::ImportedAlb>,
 }
 
 impl EnvRenderSetup {
@@ -61,6 +64,7 @@ impl EnvRenderSetup {
             capabilities,
             workloads: ws.workload_summaries(env)?,
             app_domain: ws.domain.clone(),
+            imported_albs: Default::default(),
         })
     }
 
@@ -72,6 +76,7 @@ impl EnvRenderSetup {
             app_domain: self.app_domain.clone(),
             environment: self.capabilities.clone(),
             workloads: self.workloads.clone(),
+            imported_alb: self.imported_albs.get(name).cloned(),
             ..RenderContext::default()
         }
     }

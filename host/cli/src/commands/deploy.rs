@@ -73,6 +73,7 @@ pub fn workload(args: WorkloadDeploy, out: &Output) -> Result<()> {
             let names = std::slice::from_ref(&args.name);
             let shared = Shared::load(&ctx, &env, names).await?;
             let images = resolve_images(&ctx, &env, &shared, names, &args.image, 1).await?;
+            let setup = with_imported_albs(&ctx, setup, names).await?;
             let rendered = render_for(&ctx, &setup, &env, &args.name, images.get(&args.name), true)?;
             deploy_workload(&ctx, &env, &shared, rendered, true).await
         }
@@ -113,6 +114,7 @@ pub fn everything(args: DeployAll, out: &Output) -> Result<()> {
             // concurrent deploys (concurrent StackSet updates would collide).
             let shared = Arc::new(Shared::load(&ctx, &env, &names).await?);
             let images = resolve_images(&ctx, &env, &shared, &names, &args.image, args.concurrency as usize).await?;
+            let setup = with_imported_albs(&ctx, setup, &names).await?;
             let mut rendered = Vec::new();
             for name in &names {
                 rendered.push(render_for(&ctx, &setup, &env, name, images.get(name), true)?);
@@ -211,6 +213,34 @@ fn render_for(
         );
     }
     Ok(rendered)
+}
+
+/// Looks up the load balancers the workloads in `names` import with
+/// `http.alb` (for this environment, overrides applied), so that their
+/// templates attach to its listeners as Copilot's do (see
+/// docs/architecture.md). A missing load balancer stops the deploy here.
+async fn with_imported_albs(ctx: &Ctx, mut setup: EnvRenderSetup, names: &[String]) -> Result<EnvRenderSetup> {
+    for name in names {
+        let manifest = ctx.ws.load_workload(name)?;
+        let effective = manifest.effective(&setup.app, &setup.env, &render::process_env)?;
+        let Some(alb) = effective.value.pointer("/http/alb").and_then(|v| v.as_str()) else { continue };
+        let found = ferry_aws::imported_alb::resolve(&ctx.session.aws, alb).await.with_context(|| {
+            format!("cannot attach `{name}` to the load balancer `{alb}` (http.alb in copilot/{name}/manifest.yml)")
+        })?;
+        setup.imported_albs.insert(
+            name.clone(),
+            ferry_plugin_protocol::ImportedAlb {
+                arn: found.arn,
+                name: found.name,
+                dns_name: found.dns_name,
+                hosted_zone_id: found.hosted_zone_id,
+                http_listener_arn: found.http_listener_arn,
+                https_listener_arn: found.https_listener_arn,
+                security_groups: found.security_groups,
+            },
+        );
+    }
+    Ok(setup)
 }
 
 /// Builds and pushes the images of the workloads in `names` that build theirs.

@@ -469,6 +469,104 @@ impl Listeners {
     pub fn environment(http: &str, https: Option<&str>) -> Self {
         Listeners { http: Some(cfn::env_import(http)), https: https.map(cfn::env_import), imported: false }
     }
+
+    /// The listeners on ports 80 and 443 of an imported load balancer, as
+    /// literal ARNs (as Copilot's template writes them).
+    pub fn imported(alb: &ImportedAlb) -> Self {
+        Listeners {
+            http: alb.http_listener_arn.as_deref().map(|a| json!(a)),
+            https: alb.https_listener_arn.as_deref().map(|a| json!(a)),
+            imported: true,
+        }
+    }
+}
+
+// ---- imported load balancer (`http.alb`) ------------------------------------
+
+pub use ferry_plugin_protocol::ImportedAlb;
+
+/// The load balancer `http.alb` names: what the host found in the account
+/// at deploy, or offline (`package`, where nothing is looked up) a stand-in
+/// with an HTTPS listener, an HTTP listener and one security group, all with
+/// zero IDs, so the template shows every resource a deploy renders.
+pub fn imported_alb(name_or_arn: &str, ctx: &crate::RenderContext) -> ImportedAlb {
+    if let Some(found) = &ctx.imported_alb {
+        return found.clone();
+    }
+    let name = match name_or_arn.split_once(":loadbalancer/app/") {
+        Some((_, rest)) => rest.split('/').next().unwrap_or(rest).to_string(),
+        None => name_or_arn.to_string(),
+    };
+    let region = ctx.region.clone().unwrap_or_else(|| "us-east-1".into());
+    let account = ctx.account_id.clone().unwrap_or_else(|| "000000000000".into());
+    let arn = format!("arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/app/{name}/0000000000000000");
+    let listener = |port: &str| {
+        format!("arn:aws:elasticloadbalancing:{region}:{account}:listener/app/{name}/0000000000000000/{port}")
+    };
+    ImportedAlb {
+        dns_name: format!("{name}-0000000000.{region}.elb.amazonaws.com"),
+        hosted_zone_id: "Z0000000000000000000".into(),
+        http_listener_arn: Some(listener("0000000000000080")),
+        https_listener_arn: Some(listener("0000000000000443")),
+        security_groups: vec!["sg-00000000000000000".into()],
+        arn,
+        name,
+    }
+}
+
+/// What only a workload on an imported load balancer has, with Copilot's
+/// logical IDs: ingress from each of the load balancer's security groups to
+/// the environment security group
+/// (`EnvironmentSecurityGroupIngressFromImportedALB[N]`), and, per hosted
+/// zone, alias records for the aliases that name one
+/// (`LoadBalancerDNSAlias<zone>`). `aliases` are (name, hosted zone) with
+/// `hosted_zone` the section's default zone.
+pub fn imported_alb_resources(
+    t: &mut Template,
+    alb: &ImportedAlb,
+    aliases: &[(String, Option<String>)],
+    hosted_zone: Option<&str>,
+) {
+    for (i, group) in alb.security_groups.iter().enumerate() {
+        t.resource(
+            &numbered_id("EnvironmentSecurityGroupIngressFromImportedALB", i),
+            Resource::new("AWS::EC2::SecurityGroupIngress")
+                .prop("GroupId", cfn::env_import("EnvironmentSecurityGroup"))
+                .prop("Description", "Ingress from the imported ALB")
+                .prop("SourceSecurityGroupId", group.as_str())
+                .prop("IpProtocol", "-1")
+                .describe(&format!("A rule letting the load balancer `{}` reach the tasks", alb.name)),
+        );
+    }
+    let mut zones: IndexMap<String, Vec<&str>> = IndexMap::new();
+    for (name, zone) in aliases {
+        if let Some(zone) = zone.as_deref().or(hosted_zone) {
+            zones.entry(zone.to_string()).or_default().push(name);
+        }
+    }
+    for (zone, names) in zones {
+        let records: Vec<Value> = names
+            .iter()
+            .map(|n| {
+                json!({
+                    "Name": n,
+                    "Type": "A",
+                    "AliasTarget": {"HostedZoneId": alb.hosted_zone_id, "DNSName": alb.dns_name},
+                })
+            })
+            .collect();
+        t.resource(
+            &format!("LoadBalancerDNSAlias{zone}"),
+            Resource::new("AWS::Route53::RecordSetGroup")
+                .prop("HostedZoneId", zone.as_str())
+                .prop(
+                    "Comment",
+                    cfn::sub(&format!("LoadBalancer aliases for service ${{WorkloadName}} in hosted zone {zone}")),
+                )
+                .prop("RecordSets", json!(records))
+                .describe(&format!("Alias records for the load balancer `{}` in hosted zone {zone}", alb.name)),
+        );
+    }
 }
 
 /// One routing rule: the main `http` section or one of `additional_rules`.
