@@ -11,7 +11,7 @@
 pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Resource, Template};
-use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, RoutingFields, Rule};
+use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, Rule};
 use ferry_plugin_sdk::workload::publish;
 use ferry_plugin_sdk::workload::render::ServiceOptions;
 use ferry_plugin_sdk::workload::{self, LoadBalancerMetrics, SecurityGroups, TaskRender, TaskSpec};
@@ -91,17 +91,9 @@ fn check_http(http: &Http, spec: &TaskSpec, context: Option<&RenderContext>, out
                 .with_hint("name an existing internal application load balancer, by name or ARN"),
         );
     }
-    let fields = RoutingFields {
-        path,
-        alias: http.alias.as_ref(),
-        healthcheck: http.healthcheck.as_ref(),
-        deregistration_delay: http.deregistration_delay,
-        target_container: http.target_container.as_deref(),
-        target_port: http.target_port,
-        allowed_source_ips: &http.allowed_source_ips,
-        version: http.version.as_deref(),
-    };
-    routing::check_routing(&fields, spec, out);
+    if let Some(fields) = http.routing_fields() {
+        routing::check_routing(&fields, spec, out);
+    }
     routing::check_additional_rules(&http.additional_rules, path, spec, out);
     let target = http.target_container.as_deref().unwrap_or(&spec.name);
     if target == spec.name && routing::target_port(spec, target, http.target_port).is_none() {

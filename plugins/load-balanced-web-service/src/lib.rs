@@ -8,7 +8,7 @@
 pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Parameter, Resource, Template};
-use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, RoutingFields, Rule};
+use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, Rule};
 use ferry_plugin_sdk::workload::nlb::{self, NlbRender};
 use ferry_plugin_sdk::workload::publish;
 use ferry_plugin_sdk::workload::render::ServiceOptions;
@@ -125,17 +125,9 @@ fn check_http(http: &Http, spec: &TaskSpec, context: Option<&RenderContext>, out
                 .with_hint("name an existing application load balancer, by name or ARN"),
         );
     }
-    let fields = RoutingFields {
-        path,
-        alias: http.alias.as_ref(),
-        healthcheck: http.healthcheck.as_ref(),
-        deregistration_delay: http.deregistration_delay,
-        target_container: http.target_container.as_deref(),
-        target_port: http.target_port,
-        allowed_source_ips: &http.allowed_source_ips,
-        version: http.version.as_deref(),
-    };
-    routing::check_routing(&fields, spec, out);
+    if let Some(fields) = http.routing_fields() {
+        routing::check_routing(&fields, spec, out);
+    }
     let aliases = http.alias.as_ref().map(|a| a.entries()).unwrap_or_default();
     // On an imported load balancer its own certificates decide the names.
     if let (Some(ctx), false, None) = (context, aliases.is_empty(), &http.alb) {

@@ -135,42 +135,15 @@ impl HttpHealthCheck {
     }
 }
 
-/// One entry of `http.additional_rules`: another path (and target) on the
-/// same load balancer, with its own target group and listener rules.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AdditionalRule {
-    /// Requests under this path reach the rule's target (required).
-    pub path: Option<String>,
-    pub alias: Option<Alias>,
-    pub hosted_zone: Option<String>,
-    pub healthcheck: Option<HttpHealthCheck>,
-    pub deregistration_delay: Option<Duration>,
-    pub target_container: Option<String>,
-    pub target_port: Option<u32>,
-    pub stickiness: Option<bool>,
-    #[serde(default)]
-    pub allowed_source_ips: Vec<String>,
-    pub redirect_to_https: Option<bool>,
-    /// `http1`, `http2` or `grpc`.
-    pub version: Option<String>,
+crate::http_routing! {
+    /// One entry of `http.additional_rules`: another path (and target) on the
+    /// same load balancer, with its own target group and listener rules.
+    pub struct AdditionalRule {
+        @path, @alias, @hosted_zone, @target, @redirect_to_https, @version,
+    }
 }
 
 impl AdditionalRule {
-    /// The fields [`check_routing_at`] checks; `None` without a path.
-    pub fn fields(&self) -> Option<RoutingFields<'_>> {
-        Some(RoutingFields {
-            path: self.path.as_deref()?,
-            alias: self.alias.as_ref(),
-            healthcheck: self.healthcheck.as_ref(),
-            deregistration_delay: self.deregistration_delay,
-            target_container: self.target_container.as_deref(),
-            target_port: self.target_port,
-            allowed_source_ips: &self.allowed_source_ips,
-            version: self.version.as_deref(),
-        })
-    }
-
     /// The rule to render; `https_default` is the main rule's `redirect_to_https`.
     pub fn rule<'a>(&'a self, spec: &TaskSpec, redirect_default: bool) -> Rule<'a> {
         let target_container = self.target_container.clone().unwrap_or_else(|| spec.name.clone());
@@ -196,7 +169,7 @@ pub fn check_additional_rules(rules: &[AdditionalRule], main_path: &str, spec: &
     let mut seen = vec![normalize_path(main_path)];
     for (i, rule) in rules.iter().enumerate() {
         let base = format!("/http/additional_rules/{i}");
-        let Some(fields) = rule.fields() else {
+        let Some(fields) = rule.routing_fields() else {
             out.push(
                 Diagnostic::error(&base, "missing required field `path`")
                     .with_hint("add `path: /api` (the path this rule routes)"),
