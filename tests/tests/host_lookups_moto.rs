@@ -1,10 +1,17 @@
-//! `http.alb` on moto, through the real `ferry` binary: an application load
-//! balancer created out of band (its own CloudFormation stack, not ferry's)
-//! is imported by name by a Load Balanced Web Service, and an internal one
-//! by ARN by a Backend Service. The host looks it up at deploy, the stacks attach rules
-//! to its HTTP listener with Copilot's `...ForImportedALB` logical IDs and
-//! priorities free on that listener, and a redeploy makes no mutating call.
-//! A load balancer that does not exist stops the deploy before any stack.
+//! What the host looks up in the account at deploy, on moto, through the
+//! real `ferry` binary (docs/architecture.md "Lookups the host makes at
+//! deploy").
+//!
+//! `http.alb`: an application load balancer created out of band (its own
+//! CloudFormation stack, not ferry's) is imported by name by a Load
+//! Balanced Web Service, and an internal one by ARN by a Backend Service.
+//! The stacks attach rules to their HTTP listeners with Copilot's
+//! `...ForImportedALB` logical IDs and priorities free on those listeners,
+//! and a redeploy makes no mutating call. A load balancer that does not
+//! exist stops the deploy before any stack.
+//!
+//! `network.vpc.placement.subnets.from_tags`: a subnet of the environment's
+//! VPC tagged out of band becomes the service's only subnet.
 
 mod common;
 
@@ -156,4 +163,57 @@ async fn services_attach_to_an_imported_alb_and_redeploy_without_mutating() {
     assert!(stderr.contains("no load balancer `no-such-alb`") && stderr.contains("http.alb"), "{stderr}");
     let ghost = cfn.describe_stacks().stack_name("chat-test-ghost").send().await;
     assert!(ghost.is_err(), "no stack is created for a service whose load balancer is missing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn placement_from_tags_selects_the_tagged_subnets_of_the_environment() {
+    let moto = Moto::start();
+    let ws = example_copy("chat");
+    let dir = ws.path();
+    run(&moto, dir, &["app", "init"]);
+    run(&moto, dir, &["env", "deploy", "-n", "test"]);
+
+    moto.export_env();
+    let aws = ferry_aws::AwsContext::load(None).await;
+    let cfn = aws.cloudformation();
+    let exports = cfn.list_exports().send().await.expect("ListExports");
+    let private = exports
+        .exports()
+        .iter()
+        .find(|e| e.name() == Some("chat-test-PrivateSubnets"))
+        .and_then(|e| e.value())
+        .expect("the environment exports its private subnets")
+        .to_string();
+    let tagged = private.split(',').nth(1).expect("two private subnets").to_string();
+    let tag = aws_sdk_ec2::types::Tag::builder().key("org").value("bi").build();
+    aws.ec2().create_tags().resources(&tagged).tags(tag).send().await.expect("CreateTags");
+
+    let ledger = "name: ledger\ntype: Backend Service\nimage:\n  location: public.ecr.aws/docker/library/redis:7\n  port: 6379\nnetwork:\n  vpc:\n    placement:\n      subnets:\n        from_tags:\n          org: bi\n";
+    let lost = ledger.replace("ledger", "lost").replace("org: bi", "org: nobody");
+    for (name, manifest) in [("ledger", ledger.to_string()), ("lost", lost)] {
+        std::fs::create_dir_all(dir.join("copilot").join(name)).unwrap();
+        std::fs::write(dir.join("copilot").join(name).join("manifest.yml"), manifest).unwrap();
+    }
+    let stream =
+        run(&moto, dir, &["svc", "deploy", "-n", "ledger", "-e", "test", "--tag", "v1", "--no-build", "--json"]);
+    assert_eq!(outcome(&stream), "created", "{stream}");
+    let template = cfn.get_template().stack_name("chat-test-ledger").send().await.expect("GetTemplate");
+    let body = template.template_body().unwrap_or_default();
+    let untagged = private.split(',').next().unwrap();
+    assert!(body.contains(&tagged) && !body.contains(untagged), "the tagged subnet only:\n{body}");
+
+    let stream =
+        run(&moto, dir, &["svc", "deploy", "-n", "ledger", "-e", "test", "--tag", "v1", "--no-build", "--json"]);
+    assert_eq!(outcome(&stream), "up to date", "{stream}");
+    assert_eq!(mutating(&stream), 0, "a no-op redeploy mutated: {stream}");
+
+    let out = ferry(dir)
+        .envs(moto.env())
+        .env("CI", "true")
+        .args(["svc", "deploy", "-n", "lost", "-e", "test", "--tag", "v1", "--no-build"])
+        .output()
+        .expect("run ferry");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "deploying onto untagged subnets succeeded");
+    assert!(stderr.contains("org=nobody") && stderr.contains("from_tags"), "{stderr}");
 }

@@ -22,6 +22,7 @@ pub mod pipeline;
 pub mod priorities;
 pub mod stackset;
 pub mod status;
+pub mod subnets;
 pub mod upload;
 
 pub use calls::ApiCalls;

@@ -50,6 +50,9 @@ pub struct EnvRenderSetup {
     /// The load balancers workloads import with `http.alb`, by workload, as
     /// deploy found them in the account (empty offline: `package`).
     pub imported_albs: std::collections::HashMap<String, ferry_plugin_protocol::ImportedAlb>,
+    /// The subnets `network.vpc.placement.subnets.from_tags` selects, by
+    /// workload, as deploy found them (empty offline).
+    pub placement_subnets: std::collections::HashMap<String, Vec<String>>,
 }
 
 impl EnvRenderSetup {
@@ -65,6 +68,7 @@ impl EnvRenderSetup {
             workloads: ws.workload_summaries(env)?,
             app_domain: ws.domain.clone(),
             imported_albs: Default::default(),
+            placement_subnets: Default::default(),
         })
     }
 
@@ -77,6 +81,7 @@ impl EnvRenderSetup {
             environment: self.capabilities.clone(),
             workloads: self.workloads.clone(),
             imported_alb: self.imported_albs.get(name).cloned(),
+            placement_subnets: self.placement_subnets.get(name).cloned(),
             ..RenderContext::default()
         }
     }

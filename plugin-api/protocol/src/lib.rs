@@ -49,6 +49,12 @@ pub struct RenderContext {
     /// lookup). `None` offline (`package`): the plugin renders placeholders.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imported_alb: Option<ImportedAlb>,
+    /// The subnets `network.vpc.placement.subnets.from_tags` selects: the
+    /// environment VPC's subnets carrying those tags, as the host found them
+    /// at deploy. `None` offline (`package`): the plugin uses the
+    /// environment's private subnets as a stand-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement_subnets: Option<Vec<String>>,
 }
 
 /// An existing application load balancer a workload attaches to

@@ -23,6 +23,9 @@ fn context_for(fixture: &str, manifest: &Value) -> RenderContext {
     };
     ctx.environment.internal_alb = fixture != "no-private-http";
     ctx.environment.internal_https_listener = matches!(fixture, "full" | "internal-http-alias" | "additional-rules");
+    if fixture == "placement-from-tags" {
+        ctx.placement_subnets = Some(vec!["subnet-0a1b2c3d4e5f60718".into(), "subnet-0f1e2d3c4b5a69788".into()]);
+    }
     if fixture == "imported-alb" {
         let arn = "arn:aws:elasticloadbalancing:us-west-2:123456789012:loadbalancer/app/shared/0123456789abcdef";
         ctx.environment.internal_alb = false;
@@ -517,4 +520,23 @@ fn imported_alb_renders_as_copilot_does() {
     assert!(!text.contains("InternalLoadBalancer") && !text.contains("InternalHTTP"), "{text}");
     let scaling = res.to_string();
     assert!(!scaling.contains("InternalHTTPListenerArn"));
+}
+
+/// `network.vpc.placement.subnets.from_tags`: the subnets the host found
+/// become the service's `Subnets` (no public IP, as for listed IDs);
+/// offline the environment's private subnets stand in.
+#[test]
+fn placement_from_tags_uses_the_subnets_deploy_found() {
+    let network = |name: &str| {
+        rendered(name)["template"]["Resources"]["Service"]["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]
+            .clone()
+    };
+    let found = network("placement-from-tags");
+    assert_eq!(found["Subnets"], json!(["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"]));
+    assert_eq!(found["AssignPublicIp"], "DISABLED");
+    let offline = network("placement-from-tags-offline");
+    assert_eq!(
+        offline["Subnets"],
+        json!({"Fn::Split": [",", {"Fn::ImportValue": {"Fn::Sub": "${AppName}-${EnvName}-PrivateSubnets"}}]})
+    );
 }

@@ -73,7 +73,7 @@ pub fn workload(args: WorkloadDeploy, out: &Output) -> Result<()> {
             let names = std::slice::from_ref(&args.name);
             let shared = Shared::load(&ctx, &env, names).await?;
             let images = resolve_images(&ctx, &env, &shared, names, &args.image, 1).await?;
-            let setup = with_imported_albs(&ctx, setup, names).await?;
+            let setup = with_lookups(&ctx, setup, names).await?;
             let rendered = render_for(&ctx, &setup, &env, &args.name, images.get(&args.name), true)?;
             deploy_workload(&ctx, &env, &shared, rendered, true).await
         }
@@ -114,7 +114,7 @@ pub fn everything(args: DeployAll, out: &Output) -> Result<()> {
             // concurrent deploys (concurrent StackSet updates would collide).
             let shared = Arc::new(Shared::load(&ctx, &env, &names).await?);
             let images = resolve_images(&ctx, &env, &shared, &names, &args.image, args.concurrency as usize).await?;
-            let setup = with_imported_albs(&ctx, setup, &names).await?;
+            let setup = with_lookups(&ctx, setup, &names).await?;
             let mut rendered = Vec::new();
             for name in &names {
                 rendered.push(render_for(&ctx, &setup, &env, name, images.get(name), true)?);
@@ -215,14 +215,48 @@ fn render_for(
     Ok(rendered)
 }
 
-/// Looks up the load balancers the workloads in `names` import with
-/// `http.alb` (for this environment, overrides applied), so that their
-/// templates attach to its listeners as Copilot's do (see
-/// docs/architecture.md). A missing load balancer stops the deploy here.
-async fn with_imported_albs(ctx: &Ctx, mut setup: EnvRenderSetup, names: &[String]) -> Result<EnvRenderSetup> {
+/// Looks up what the manifests of `names` (for this environment, overrides
+/// applied) name in the account, as Copilot's deploy step does (see
+/// docs/architecture.md "Lookups the host makes at deploy"): the load
+/// balancer of `http.alb`, the subnets `network.vpc.placement.subnets.from_tags`
+/// selects. Nothing found stops the deploy here, before any stack change.
+async fn with_lookups(ctx: &Ctx, mut setup: EnvRenderSetup, names: &[String]) -> Result<EnvRenderSetup> {
+    let mut vpc_id = None;
     for name in names {
         let manifest = ctx.ws.load_workload(name)?;
         let effective = manifest.effective(&setup.app, &setup.env, &render::process_env)?;
+        if let Some(tags) =
+            effective.value.pointer("/network/vpc/placement/subnets/from_tags").and_then(|t| t.as_object())
+        {
+            let tags: Vec<(String, Vec<String>)> = tags
+                .iter()
+                .map(|(k, v)| {
+                    let values = match v {
+                        serde_json::Value::Array(items) => items
+                            .iter()
+                            .map(|i| i.as_str().map(str::to_string).unwrap_or_else(|| i.to_string()))
+                            .collect(),
+                        serde_json::Value::String(s) => vec![s.clone()],
+                        other => vec![other.to_string()],
+                    };
+                    (k.clone(), values)
+                })
+                .collect();
+            if vpc_id.is_none() {
+                let stack = naming::environment_stack(&setup.app, &setup.env);
+                let outputs = ctx.session.cfn.describe_stack(&stack).await?.map(|s| s.outputs).unwrap_or_default();
+                vpc_id = Some(outputs.get("VpcId").cloned().ok_or_else(|| {
+                    anyhow!("the stack {stack} has no VpcId output\nhint: deploy the environment first (`ferry env deploy -n {}`)", setup.env)
+                })?);
+            }
+            let vpc = vpc_id.as_deref().unwrap_or_default();
+            let found = ferry_aws::subnets::from_tags(&ctx.session.aws, vpc, &tags).await.with_context(|| {
+                format!(
+                    "cannot place `{name}` (network.vpc.placement.subnets.from_tags in copilot/{name}/manifest.yml)"
+                )
+            })?;
+            setup.placement_subnets.insert(name.clone(), found);
+        }
         let Some(alb) = effective.value.pointer("/http/alb").and_then(|v| v.as_str()) else { continue };
         let found = ferry_aws::imported_alb::resolve(&ctx.session.aws, alb).await.with_context(|| {
             format!("cannot attach `{name}` to the load balancer `{alb}` (http.alb in copilot/{name}/manifest.yml)")
