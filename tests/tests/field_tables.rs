@@ -109,39 +109,44 @@ fn every_documented_copilot_field_is_accepted_and_rendered_by_the_ecs_plugins() 
             .into_iter()
             .filter(|(_, status)| !inventory::status_is_rendered(status))
             .map(|(l, _)| l)
-            .filter(|row| !KNOWN_GAPS.iter().any(|(p, field)| *p == plugin && row.starts_with(&format!("| `{field}`"))))
             .collect();
         assert!(not_rendered.is_empty(), "{rel} has rows not `rendered`: {not_rendered:#?}");
     }
 }
 
-/// Documented fields these plugins still refuse, by plugin. Kept honest by
-/// [`every_known_gap_is_still_refused_through_the_binary`]: rendering one
-/// makes that test fail until it is taken off this list.
-const KNOWN_GAPS: &[(&str, &str)] = &[("load-balanced-web-service", "http.alb"), ("backend-service", "http.alb")];
-
+/// `http.alb`, the last documented field the ECS plugins refused, renders
+/// offline through the binary: `package` looks nothing up and attaches the
+/// service to a stand-in of the imported load balancer with Copilot's
+/// `...ForImportedALB` logical IDs, and none of the environment's.
 #[test]
-fn every_known_gap_is_still_refused_through_the_binary() {
+fn http_alb_packages_offline_with_the_imported_load_balancer_ids() {
     let service = |kind: &str, name: &str, path: &str| {
         format!(
             "name: {name}\ntype: {kind}\nimage:\n  location: public.ecr.aws/nginx/nginx:1\n  port: 80\nhttp:\n  path: {path}\n  alb: my-imported-alb\n"
         )
     };
     let manifests = [
-        ("load-balanced-web-service", "web", service("Load Balanced Web Service", "web", "/")),
-        ("backend-service", "internal", service("Backend Service", "internal", "/internal")),
+        ("web", service("Load Balanced Web Service", "web", "/")),
+        ("internal", service("Backend Service", "internal", "/internal")),
     ];
-    assert_eq!(manifests.len(), KNOWN_GAPS.len(), "one refusal check per known gap");
-    for (plugin, name, manifest) in manifests {
+    for (name, manifest) in manifests {
         let ws = common::example_copy("chat");
         let dir = ws.path().join("copilot").join(name);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("manifest.yml"), manifest).unwrap();
-        let out = ferry(ws.path()).args(["svc", "package", "-n", name, "-e", "test"]).assert().failure();
-        let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-        assert!(
-            stderr.contains("not supported yet") && stderr.contains("alb"),
-            "{plugin}: `http.alb` is no longer refused; take it off KNOWN_GAPS and mark its FIELDS.md row rendered:\n{stderr}"
-        );
+        let out = ferry(ws.path()).args(["svc", "package", "-n", name, "-e", "test"]).assert().success();
+        let template: Value = serde_json::from_slice(&out.get_output().stdout).expect("stdout is the template JSON");
+        let resources = template["Resources"].as_object().unwrap();
+        for id in [
+            "TargetGroupForImportedALB",
+            "HTTPSListenerRuleForImportedALB",
+            "HTTPListenerRedirectRuleForImportedALB",
+            "EnvironmentSecurityGroupIngressFromImportedALB",
+        ] {
+            assert!(resources.contains_key(id), "{name}: no {id}");
+        }
+        let listener = resources["HTTPSListenerRuleForImportedALB"]["Properties"]["ListenerArn"].as_str().unwrap();
+        assert!(listener.contains(":listener/app/my-imported-alb/"), "{name}: {listener}");
+        assert!(!resources.contains_key("TargetGroup"), "{name}: the environment's target group ID");
     }
 }

@@ -70,6 +70,7 @@ impl AwsContext {
     client!(codepipeline, aws_sdk_codepipeline);
     client!(codestar_connections, aws_sdk_codestarconnections);
     client!(route53, aws_sdk_route53);
+    client!(ec2, aws_sdk_ec2);
 
     /// CloudFormation in another region (CloudFront's certificates live in
     /// us-east-1 whatever the environment's region).

@@ -15,12 +15,14 @@ pub mod deploy;
 pub mod domain;
 pub mod ecr;
 pub mod error;
+pub mod imported_alb;
 pub mod logs;
 pub mod metadata;
 pub mod pipeline;
 pub mod priorities;
 pub mod stackset;
 pub mod status;
+pub mod subnets;
 pub mod upload;
 
 pub use calls::ApiCalls;

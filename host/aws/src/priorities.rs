@@ -45,14 +45,46 @@ pub fn priority_rules(template: &Value) -> Vec<PriorityRule> {
             let props = &r["Properties"];
             let parameter = props["Priority"].get("Ref")?.as_str()?.to_string();
             parameters?.get(&parameter)?;
-            let catch_all = props["Conditions"].as_array().is_some_and(|conditions| {
-                conditions.iter().any(|c| {
-                    c["Field"] == "path-pattern" && c["PathPatternConfig"]["Values"].to_string().contains("\"/*\"")
-                })
-            });
+            let catch_all = matches_every_path(&props["Conditions"], template, None);
             Some(PriorityRule { logical_id: id.clone(), parameter, listener: props["ListenerArn"].clone(), catch_all })
         })
         .collect()
+}
+
+/// A rule's conditions match every path (`/*`). A path list chosen by
+/// `Fn::If` on a condition `Fn::Equals [Ref <parameter>, <value>]` (the
+/// main rule's `IsDefaultRootPath`) is decided with `parameters`; without
+/// them, either branch matching every path counts.
+fn matches_every_path(conditions: &Value, template: &Value, parameters: Option<&IndexMap<String, String>>) -> bool {
+    let Some(conditions) = conditions.as_array() else { return false };
+    conditions.iter().filter(|c| c["Field"] == "path-pattern").any(|c| {
+        let values = &c["PathPatternConfig"]["Values"];
+        let chosen = match (values.get("Fn::If").and_then(Value::as_array), parameters) {
+            (Some(branches), Some(parameters)) if branches.len() == 3 => {
+                match evaluate_equals(template, branches[0].as_str().unwrap_or_default(), parameters) {
+                    Some(true) => &branches[1],
+                    Some(false) => &branches[2],
+                    None => values,
+                }
+            }
+            _ => values,
+        };
+        chosen.to_string().contains("\"/*\"")
+    })
+}
+
+/// The template condition `name` when it is `Fn::Equals [Ref <p>, "<v>"]`
+/// (either order) and `p` has a value.
+fn evaluate_equals(template: &Value, name: &str, parameters: &IndexMap<String, String>) -> Option<bool> {
+    let operands = template["Conditions"][name].get("Fn::Equals")?.as_array()?;
+    let [a, b] = operands.as_slice() else { return None };
+    let (reference, literal) = match (a.get("Ref"), b.get("Ref")) {
+        (Some(r), None) => (r, b),
+        (None, Some(r)) => (r, a),
+        _ => return None,
+    };
+    let value = parameters.get(reference.as_str()?)?;
+    Some(literal.as_str().is_some_and(|l| l == value))
 }
 
 /// The listener ARN a template value stands for: a literal ARN, or an
@@ -106,7 +138,11 @@ pub async fn assign(
             Some(deployed) => {
                 parameters.insert(rule.parameter.clone(), deployed.clone());
             }
-            None => fresh.push(rule),
+            None => {
+                let conditions = &template["Resources"][&rule.logical_id]["Properties"]["Conditions"];
+                let catch_all = matches_every_path(conditions, template, Some(parameters));
+                fresh.push(PriorityRule { catch_all, ..rule })
+            }
         }
     }
     if fresh.is_empty() {
@@ -229,6 +265,26 @@ mod tests {
         let distinct: BTreeSet<u32> = picks.iter().copied().collect();
         assert_eq!(distinct.len(), 8, "every deploy got its own priority: {picks:?}");
         assert!(!distinct.contains(&1) && !distinct.contains(&2), "deployed priorities stay taken");
+    }
+
+    #[test]
+    fn the_main_rule_is_a_catch_all_only_on_the_root_path() {
+        let template = json!({
+            "Parameters": {"RulePath": {"Type": "String"}, "HTTPListenerRulePriority": {"Type": "Number"}},
+            "Conditions": {"IsDefaultRootPath": {"Fn::Equals": [{"Ref": "RulePath"}, "/"]}},
+            "Resources": {"HTTPListenerRule": {"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {
+                "ListenerArn": "arn:listener",
+                "Priority": {"Ref": "HTTPListenerRulePriority"},
+                "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": {"Fn::If": [
+                    "IsDefaultRootPath", ["/*"], [{"Ref": "RulePath"}, {"Fn::Sub": "${RulePath}/*"}]
+                ]}}}]
+            }}}
+        });
+        let conditions = &template["Resources"]["HTTPListenerRule"]["Properties"]["Conditions"];
+        let with = |path: &str| IndexMap::from([("RulePath".to_string(), path.to_string())]);
+        assert!(matches_every_path(conditions, &template, Some(&with("/"))));
+        assert!(!matches_every_path(conditions, &template, Some(&with("/internal"))));
+        assert!(matches_every_path(conditions, &template, None), "undecided without parameters");
     }
 
     #[test]

@@ -20,6 +20,12 @@ pub struct EnvRenderSetup {
     pub capabilities: EnvironmentCapabilities,
     pub workloads: Vec<WorkloadSummary>,
     pub app_domain: Option<String>,
+    /// The load balancers workloads import with `http.alb`, by workload, as
+    /// deploy found them in the account (empty offline: `package`).
+    pub imported_albs: std::collections::HashMap<String, ferry_plugin_protocol::ImportedAlb>,
+    /// The subnets `network.vpc.placement.subnets.from_tags` selects, by
+    /// workload, as deploy found them (empty offline).
+    pub placement_subnets: std::collections::HashMap<String, Vec<String>>,
 }
 
 impl EnvRenderSetup {
@@ -34,6 +40,8 @@ impl EnvRenderSetup {
             capabilities,
             workloads: ws.workload_summaries(env)?,
             app_domain: ws.domain.clone(),
+            imported_albs: Default::default(),
+            placement_subnets: Default::default(),
         })
     }
 
@@ -45,6 +53,8 @@ impl EnvRenderSetup {
             app_domain: self.app_domain.clone(),
             environment: self.capabilities.clone(),
             workloads: self.workloads.clone(),
+            imported_alb: self.imported_albs.get(name).cloned(),
+            placement_subnets: self.placement_subnets.get(name).cloned(),
             ..RenderContext::default()
         }
     }

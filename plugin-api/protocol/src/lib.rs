@@ -55,6 +55,49 @@ pub struct RenderContext {
     /// topic subscriptions and validation of references).
     #[serde(default)]
     pub workloads: Vec<WorkloadSummary>,
+    /// The load balancer the workload's `http.alb` names, as the host found
+    /// it in the account at deploy (Copilot's deploy step does the same
+    /// lookup). `None` offline (`package`): the plugin renders placeholders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported_alb: Option<ImportedAlb>,
+    /// The subnets `network.vpc.placement.subnets.from_tags` selects: the
+    /// environment VPC's subnets carrying those tags, as the host found them
+    /// at deploy. `None` offline (`package`): the plugin uses the
+    /// environment's private subnets as a stand-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement_subnets: Option<Vec<String>>,
+}
+
+/// An existing application load balancer a workload attaches to
+/// (`http.alb`), with what its template needs: the listeners on ports 80
+/// and 443, its DNS name and hosted zone (alias records), and its security
+/// groups (ingress to the environment's security group).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportedAlb {
+    /// The load balancer's ARN.
+    pub arn: String,
+    /// Its name.
+    pub name: String,
+    pub dns_name: String,
+    /// The load balancer's canonical hosted zone (for alias records).
+    pub hosted_zone_id: String,
+    /// The listener on port 80, if any.
+    #[serde(default)]
+    pub http_listener_arn: Option<String>,
+    /// The listener on port 443, if any.
+    #[serde(default)]
+    pub https_listener_arn: Option<String>,
+    #[serde(default)]
+    pub security_groups: Vec<String>,
+}
+
+impl ImportedAlb {
+    /// The `app/<name>/<id>` part of the ARN CloudWatch metrics use as the
+    /// `LoadBalancer` dimension.
+    pub fn full_name(&self) -> String {
+        self.arn.split_once(":loadbalancer/").map(|(_, rest)| rest.to_string()).unwrap_or_else(|| self.name.clone())
+    }
 }
 
 /// Facts about the environment a workload deploys into, read from the

@@ -11,7 +11,7 @@
 pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Resource, Template};
-use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, RoutingFields, Rule};
+use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, Rule};
 use ferry_plugin_sdk::workload::publish;
 use ferry_plugin_sdk::workload::render::ServiceOptions;
 use ferry_plugin_sdk::workload::{self, LoadBalancerMetrics, SecurityGroups, TaskRender, TaskSpec};
@@ -85,20 +85,15 @@ fn check_http(http: &Http, spec: &TaskSpec, context: Option<&RenderContext>, out
         );
         return;
     };
-    if http.alb.is_some() {
-        out.push(Diagnostic::unsupported("/http/alb", "http.alb (importing an existing load balancer)"));
+    if http.alb.as_deref().is_some_and(|a| a.trim().is_empty()) {
+        out.push(
+            Diagnostic::error("/http/alb", "`alb` is empty")
+                .with_hint("name an existing internal application load balancer, by name or ARN"),
+        );
     }
-    let fields = RoutingFields {
-        path,
-        alias: http.alias.as_ref(),
-        healthcheck: http.healthcheck.as_ref(),
-        deregistration_delay: http.deregistration_delay,
-        target_container: http.target_container.as_deref(),
-        target_port: http.target_port,
-        allowed_source_ips: &http.allowed_source_ips,
-        version: http.version.as_deref(),
-    };
-    routing::check_routing(&fields, spec, out);
+    if let Some(fields) = http.routing_fields() {
+        routing::check_routing(&fields, spec, out);
+    }
     routing::check_additional_rules(&http.additional_rules, path, spec, out);
     let target = http.target_container.as_deref().unwrap_or(&spec.name);
     if target == spec.name && routing::target_port(spec, target, http.target_port).is_none() {
@@ -117,7 +112,8 @@ fn check_http(http: &Http, spec: &TaskSpec, context: Option<&RenderContext>, out
     // No `http.private` needed: like Copilot's, the environment creates its
     // internal load balancer whenever a Backend Service routes through it.
     let env = &ctx.environment;
-    if http.alias.is_some() && !env.internal_https_listener {
+    // On an imported load balancer its own certificates decide the names.
+    if http.alias.is_some() && http.alb.is_none() && !env.internal_https_listener {
         out.push(
             Diagnostic::error(
                 "/http/alias",
@@ -154,9 +150,14 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     t.description = Some(format!("CloudFormation template for the {MANIFEST_TYPE} `{}`, rendered by ferry.", m.name));
     let mut values = IndexMap::new();
 
+    let imported = http.and_then(|h| h.alb.as_deref()).map(|alb| routing::imported_alb(alb, ctx));
     let mut extra_environment = Vec::new();
     if http.is_some() {
-        extra_environment.push(("COPILOT_LB_DNS".to_string(), cfn::env_import("InternalLoadBalancerDNS")));
+        let lb_dns = match &imported {
+            Some(alb) => json!(alb.dns_name),
+            None => cfn::env_import("InternalLoadBalancerDNS"),
+        };
+        extra_environment.push(("COPILOT_LB_DNS".to_string(), lb_dns));
     }
     if let Some(var) = m.publish.as_ref().and_then(publish::topic_arns_variable) {
         extra_environment.push(var);
@@ -186,7 +187,10 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
         Routing {
             service: &m.name,
             rules,
-            listeners: Listeners::environment(INTERNAL_HTTP_LISTENER, https.then_some(INTERNAL_HTTPS_LISTENER)),
+            listeners: match &imported {
+                Some(alb) => Listeners::imported(alb),
+                None => Listeners::environment(INTERNAL_HTTP_LISTENER, https.then_some(INTERNAL_HTTPS_LISTENER)),
+            },
         }
     });
     if let Some(routing) = &routing {
@@ -207,8 +211,11 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
         options.depends_on = routing.listener_rules(&mut t, &mut values);
         options.load_balancers = routing.service_load_balancers();
         options.health_check_grace_period = Some(routing.health_check_grace_period());
-        alias_records(&mut t, h, &aliases);
-        if deny_default_security_group(&spec) {
+        match &imported {
+            Some(alb) => routing::imported_alb_resources(&mut t, alb, &aliases, h.hosted_zone.as_deref()),
+            None => alias_records(&mut t, h, &aliases),
+        }
+        if imported.is_none() && deny_default_security_group(&spec) {
             service_group = Some(internal_lb_ingress(&mut t));
         }
     }
@@ -226,9 +233,13 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     {
         groups.push(group);
     }
+    let target_group = routing::target_group_id(0, imported.is_some());
     let metrics = routing.as_ref().map(|_| {
-        let lb = internal_lb_full_name();
-        let tg = cfn::get_att(routing::TARGET_GROUP, "TargetGroupFullName");
+        let lb = match &imported {
+            Some(alb) => json!(alb.full_name()),
+            None => internal_lb_full_name(),
+        };
+        let tg = cfn::get_att(&target_group, "TargetGroupFullName");
         LoadBalancerMetrics {
             resource_label: cfn::join("/", json!([lb.clone(), tg.clone()])),
             load_balancer: lb,
@@ -241,7 +252,7 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     // internal load balancer's DNS name (cfn-lint W6001); the service
     // knows it as COPILOT_LB_DNS.
     if routing.is_some() {
-        t.output("TargetGroupARN", cfn::ref_(routing::TARGET_GROUP), None);
+        t.output("TargetGroupARN", cfn::ref_(&target_group), None);
     }
     Rendered { template: t, parameters: values }
 }

@@ -1,10 +1,5 @@
 //! The "Backend Service" manifest, in Copilot's format.
 
-use ferry_plugin_sdk::workload::http::{AdditionalRule, Alias, HttpHealthCheck};
-use ferry_plugin_sdk::workload::*;
-use schemars::JsonSchema;
-use serde::Deserialize;
-
 ferry_plugin_sdk::workload_manifest! {
     pub struct Manifest {
         @name, @type, @image,
@@ -26,28 +21,13 @@ impl Manifest {
 /// `http: false` (no load balancer; the default) or the routing section.
 pub type HttpOrFalse = ferry_plugin_sdk::workload::HttpOrFalse<Http>;
 
-/// A Backend Service's `http`: the Load Balanced Web Service's routing
-/// fields on the internal load balancer, plus `alb` (import an existing one).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Http {
-    /// Requests under this path reach the service (`/` for all).
-    pub path: Option<String>,
-    /// An existing internal ALB (name or ARN) to attach to instead of the environment's.
-    pub alb: Option<String>,
-    /// HTTPS names of the service (the internal load balancer needs certificates).
-    pub alias: Option<Alias>,
-    /// A private hosted zone ID where the aliases' records are created.
-    pub hosted_zone: Option<String>,
-    pub healthcheck: Option<HttpHealthCheck>,
-    pub deregistration_delay: Option<Duration>,
-    pub target_container: Option<String>,
-    pub target_port: Option<u32>,
-    pub stickiness: Option<bool>,
-    #[serde(default)]
-    pub allowed_source_ips: Vec<String>,
-    /// `http1`, `http2` or `grpc`.
-    pub version: Option<String>,
-    #[serde(default)]
-    pub additional_rules: Vec<AdditionalRule>,
+ferry_plugin_sdk::http_routing! {
+    /// A Backend Service's `http`: the Load Balanced Web Service's routing
+    /// fields on the internal load balancer, plus `alb` (import an existing one).
+    pub struct Http {
+        @path,
+        /// An existing internal ALB (name or ARN) to attach to instead of the environment's.
+        pub alb: Option<String>,
+        @alias, @hosted_zone, @target, @version, @additional_rules,
+    }
 }

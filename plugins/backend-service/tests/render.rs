@@ -3,6 +3,7 @@
 //! behaviour each fixture exists for.
 
 use ferry_plugin_backend_service::BackendService;
+use ferry_plugin_sdk::protocol::ImportedAlb;
 use ferry_plugin_sdk::{Plugin, RenderContext, RenderError, Rendered, Value, json};
 use ferry_test_support::{load_yaml as load, plugin, stem};
 use std::path::{Path, PathBuf};
@@ -22,6 +23,22 @@ fn context_for(fixture: &str, manifest: &Value) -> RenderContext {
     };
     ctx.environment.internal_alb = fixture != "no-private-http";
     ctx.environment.internal_https_listener = matches!(fixture, "full" | "internal-http-alias" | "additional-rules");
+    if fixture == "placement-from-tags" {
+        ctx.placement_subnets = Some(vec!["subnet-0a1b2c3d4e5f60718".into(), "subnet-0f1e2d3c4b5a69788".into()]);
+    }
+    if fixture == "imported-alb" {
+        let arn = "arn:aws:elasticloadbalancing:us-west-2:123456789012:loadbalancer/app/shared/0123456789abcdef";
+        ctx.environment.internal_alb = false;
+        ctx.imported_alb = Some(ImportedAlb {
+            arn: arn.into(),
+            name: "shared".into(),
+            dns_name: "internal-shared-1234567890.us-west-2.elb.amazonaws.com".into(),
+            hosted_zone_id: "Z1H1FL5HABSF5".into(),
+            http_listener_arn: Some(format!("{}/0000000000000001", arn.replace(":loadbalancer/", ":listener/"))),
+            https_listener_arn: Some(format!("{}/0000000000000002", arn.replace(":loadbalancer/", ":listener/"))),
+            security_groups: vec!["sg-0123456789abcdef0".into()],
+        });
+    }
     ctx
 }
 
@@ -326,8 +343,8 @@ fn full_manifest_renders_every_section() {
 
 #[test]
 fn diagnostics_point_at_the_field() {
-    let d = diagnostics("unsupported");
-    assert!(has(&d, "/http/alb", "not supported yet: http.alb"), "/http/alb: {d:?}");
+    let d = diagnostics("alb-empty");
+    assert!(has(&d, "/http/alb", "`alb` is empty"), "/http/alb: {d:?}");
     assert!(has(&diagnostics("unknown-field"), "/http/helthcheck", "healthcheck"));
     assert!(has(&diagnostics("redirect-to-https"), "/http/redirect_to_https", "unknown field"));
     assert!(has(&diagnostics("wrong-type"), "/cpu", ""));
@@ -466,4 +483,60 @@ fn service_connect_tracing_and_rollback_alarm_names() {
     );
     assert!(res.get("CPURollbackAlarm").is_none());
     assert!(res["TaskRole"]["Properties"]["Policies"].to_string().contains("AWSDistroOpenTelemetryPolicy"));
+}
+
+/// `http.alb` on a Backend Service: Copilot's imported-ALB resources on the
+/// imported internal load balancer (HTTPS forward, HTTP redirect, ingress
+/// from its security group, an alias record in the private zone), and no
+/// import of the environment's internal load balancer.
+#[test]
+fn imported_alb_renders_as_copilot_does() {
+    let r = rendered("imported-alb");
+    let res = &r["template"]["Resources"];
+    let listener = |id: &str| {
+        format!(
+            "arn:aws:elasticloadbalancing:us-west-2:123456789012:listener/app/shared/0123456789abcdef/000000000000000{id}"
+        )
+    };
+    assert_eq!(res["HTTPSListenerRuleForImportedALB"]["Properties"]["ListenerArn"], listener("2"));
+    let redirect = &res["HTTPListenerRedirectRuleForImportedALB"]["Properties"];
+    assert_eq!(redirect["ListenerArn"], listener("1"));
+    assert_eq!(redirect["Actions"][0]["Type"], "redirect");
+    assert_eq!(
+        res["HTTPSListenerRuleForImportedALB"]["Properties"]["Conditions"][0],
+        json!({"Field": "host-header", "HostHeaderConfig": {"Values": ["api.internal.example.com"]}})
+    );
+    assert_eq!(
+        res["EnvironmentSecurityGroupIngressFromImportedALB"]["Properties"]["SourceSecurityGroupId"],
+        "sg-0123456789abcdef0"
+    );
+    let alias = &res["LoadBalancerDNSAliasZ0PRIVATEZONE"]["Properties"];
+    assert_eq!(
+        alias["RecordSets"][0]["AliasTarget"],
+        json!({"HostedZoneId": "Z1H1FL5HABSF5", "DNSName": "internal-shared-1234567890.us-west-2.elb.amazonaws.com"})
+    );
+    assert!(res.get("AliasRecord").is_none() && res.get("TargetGroup").is_none());
+    let text = r["template"].to_string();
+    assert!(!text.contains("InternalLoadBalancer") && !text.contains("InternalHTTP"), "{text}");
+    let scaling = res.to_string();
+    assert!(!scaling.contains("InternalHTTPListenerArn"));
+}
+
+/// `network.vpc.placement.subnets.from_tags`: the subnets the host found
+/// become the service's `Subnets` (no public IP, as for listed IDs);
+/// offline the environment's private subnets stand in.
+#[test]
+fn placement_from_tags_uses_the_subnets_deploy_found() {
+    let network = |name: &str| {
+        rendered(name)["template"]["Resources"]["Service"]["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]
+            .clone()
+    };
+    let found = network("placement-from-tags");
+    assert_eq!(found["Subnets"], json!(["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"]));
+    assert_eq!(found["AssignPublicIp"], "DISABLED");
+    let offline = network("placement-from-tags-offline");
+    assert_eq!(
+        offline["Subnets"],
+        json!({"Fn::Split": [",", {"Fn::ImportValue": {"Fn::Sub": "${AppName}-${EnvName}-PrivateSubnets"}}]})
+    );
 }

@@ -8,7 +8,7 @@
 pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Parameter, Resource, Template};
-use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, RoutingFields, Rule};
+use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, Rule};
 use ferry_plugin_sdk::workload::nlb::{self, NlbRender};
 use ferry_plugin_sdk::workload::publish;
 use ferry_plugin_sdk::workload::render::ServiceOptions;
@@ -119,22 +119,18 @@ fn check_http(http: &Http, spec: &TaskSpec, context: Option<&RenderContext>, out
         return;
     };
     routing::check_additional_rules(&http.additional_rules, path, spec, out);
-    if http.alb.is_some() {
-        out.push(Diagnostic::unsupported("/http/alb", "http.alb (importing an existing load balancer)"));
+    if http.alb.as_deref().is_some_and(|a| a.trim().is_empty()) {
+        out.push(
+            Diagnostic::error("/http/alb", "`alb` is empty")
+                .with_hint("name an existing application load balancer, by name or ARN"),
+        );
     }
-    let fields = RoutingFields {
-        path,
-        alias: http.alias.as_ref(),
-        healthcheck: http.healthcheck.as_ref(),
-        deregistration_delay: http.deregistration_delay,
-        target_container: http.target_container.as_deref(),
-        target_port: http.target_port,
-        allowed_source_ips: &http.allowed_source_ips,
-        version: http.version.as_deref(),
-    };
-    routing::check_routing(&fields, spec, out);
+    if let Some(fields) = http.routing_fields() {
+        routing::check_routing(&fields, spec, out);
+    }
     let aliases = http.alias.as_ref().map(|a| a.entries()).unwrap_or_default();
-    if let (Some(ctx), false) = (context, aliases.is_empty()) {
+    // On an imported load balancer its own certificates decide the names.
+    if let (Some(ctx), false, None) = (context, aliases.is_empty(), &http.alb) {
         check_aliases(http, &aliases, ctx, out);
     }
 }
@@ -219,9 +215,15 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     let mut t = Template::new();
     t.description = Some(format!("CloudFormation template for the {MANIFEST_TYPE} `{}`, rendered by ferry.", m.name));
     let mut values = IndexMap::new();
+    let imported = http.and_then(|h| h.alb.as_deref()).map(|alb| routing::imported_alb(alb, ctx));
+    // The load balancer's DNS name: the environment's export, or the imported one's.
+    let lb_dns = match &imported {
+        Some(alb) => json!(alb.dns_name),
+        None => cfn::env_import("PublicLoadBalancerDNS"),
+    };
     let mut extra_environment = Vec::new();
     if http.is_some() {
-        extra_environment.push(("COPILOT_LB_DNS".to_string(), cfn::env_import("PublicLoadBalancerDNS")));
+        extra_environment.push(("COPILOT_LB_DNS".to_string(), lb_dns.clone()));
     }
     extra_environment.extend(m.publish.as_ref().and_then(publish::topic_arns_variable));
     let task = TaskRender { spec: &spec, context: ctx, extra_environment };
@@ -250,7 +252,10 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
         Routing {
             service: &m.name,
             rules,
-            listeners: Listeners::environment("HTTPListenerArn", https.then_some("HTTPSListenerArn")),
+            listeners: match &imported {
+                Some(alb) => Listeners::imported(alb),
+                None => Listeners::environment("HTTPListenerArn", https.then_some("HTTPSListenerArn")),
+            },
         }
     });
     let listeners = m.nlb.as_ref().map(|n| nlb::resolve(n, &spec)).unwrap_or_default();
@@ -306,8 +311,11 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
         routing.target_groups(&mut t);
         depends_on = routing.listener_rules(&mut t, &mut values);
         load_balancers = routing.service_load_balancers();
-        // A records for aliases ferry can place.
-        for (i, (name, zone)) in aliases.iter().enumerate() {
+        if let Some(alb) = &imported {
+            routing::imported_alb_resources(&mut t, alb, &aliases, http.hosted_zone.as_deref());
+        }
+        // A records for aliases ferry can place on the environment's load balancer.
+        for (i, (name, zone)) in aliases.iter().enumerate().filter(|_| imported.is_none()) {
             let Some((key, zone)) = alias_zone(name, zone, http, ctx) else { continue };
             t.resource(
                 &logical_id("AliasRecord", i),
@@ -343,9 +351,13 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
         (None, None) => 60,
     };
     task.service(&mut t, ServiceOptions { load_balancers, health_check_grace_period: Some(grace_period), depends_on });
+    let target_group = routing::target_group_id(0, imported.is_some());
     let metrics = routing.as_ref().map(|_| {
-        let lb_full_name = cfn::env_import("PublicLoadBalancerFullName");
-        let tg_full_name = cfn::get_att(routing::TARGET_GROUP, "TargetGroupFullName");
+        let lb_full_name = match &imported {
+            Some(alb) => json!(alb.full_name()),
+            None => cfn::env_import("PublicLoadBalancerFullName"),
+        };
+        let tg_full_name = cfn::get_att(&target_group, "TargetGroupFullName");
         LoadBalancerMetrics {
             resource_label: cfn::join("/", json!([lb_full_name, tg_full_name])),
             load_balancer: lb_full_name.clone(),
@@ -355,7 +367,6 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     task.autoscaling(&mut t, metrics.as_ref());
 
     if routing.is_some() {
-        let lb_dns = cfn::env_import("PublicLoadBalancerDNS");
         let host = match aliases.first() {
             Some((name, _)) => json!(name),
             None => lb_dns.clone(),
@@ -375,7 +386,7 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
             ),
             None,
         );
-        t.output("TargetGroupARN", cfn::ref_(routing::TARGET_GROUP), None);
+        t.output("TargetGroupARN", cfn::ref_(&target_group), None);
     }
     Rendered { template: t, parameters: values }
 }

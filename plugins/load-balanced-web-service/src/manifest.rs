@@ -1,9 +1,5 @@
 //! The "Load Balanced Web Service" manifest, in Copilot's format.
 
-use ferry_plugin_sdk::workload::*;
-use schemars::JsonSchema;
-use serde::Deserialize;
-
 ferry_plugin_sdk::workload_manifest! {
     pub struct Manifest {
         @name, @type, @image,
@@ -18,28 +14,15 @@ ferry_plugin_sdk::workload_manifest! {
 /// `http: false` (no load balancer rule) or the routing section.
 pub type HttpOrFalse = ferry_plugin_sdk::workload::HttpOrFalse<Http>;
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Http {
-    /// Requests under this path reach the service (`/` for all).
-    pub path: Option<String>,
-    /// An existing public ALB (name or ARN) to attach to instead of the environment's.
-    pub alb: Option<String>,
-    pub alias: Option<Alias>,
-    /// Hosted zone ID where the aliases' A records are created.
-    pub hosted_zone: Option<String>,
-    pub healthcheck: Option<HttpHealthCheck>,
-    pub deregistration_delay: Option<Duration>,
-    pub target_container: Option<String>,
-    pub target_port: Option<u32>,
-    pub stickiness: Option<bool>,
-    #[serde(default)]
-    pub allowed_source_ips: Vec<String>,
-    pub redirect_to_https: Option<bool>,
-    /// `http1`, `http2` or `grpc`.
-    pub version: Option<String>,
-    #[serde(default)]
-    pub additional_rules: Vec<AdditionalRule>,
+ferry_plugin_sdk::http_routing! {
+    /// The routing section: the environment's public load balancer, or the
+    /// existing one `alb` names.
+    pub struct Http {
+        @path,
+        /// An existing public ALB (name or ARN) to attach to instead of the environment's.
+        pub alb: Option<String>,
+        @alias, @hosted_zone, @target, @redirect_to_https, @version, @additional_rules,
+    }
 }
 
 pub use ferry_plugin_sdk::workload::http::{

@@ -3,7 +3,7 @@
 //! behaviour each fixture exists for.
 
 use ferry_plugin_load_balanced_web_service::{Lbws, rule_priority};
-use ferry_plugin_sdk::protocol::{AddonsOutputs, ImageRef};
+use ferry_plugin_sdk::protocol::{AddonsOutputs, ImageRef, ImportedAlb};
 use ferry_plugin_sdk::{Plugin, RenderContext, RenderError, Rendered, Value, json};
 use std::path::{Path, PathBuf};
 
@@ -31,6 +31,19 @@ fn context_for(fixture: &str, manifest: &Value) -> RenderContext {
             https(&mut ctx)
         }
         "alias-no-domain" => ctx.environment.https_listener = true,
+        "imported-alb-http-only" => {
+            ctx.imported_alb = Some(ImportedAlb {
+                arn: "arn:aws:elasticloadbalancing:us-west-2:123456789012:loadbalancer/app/shared/50dc6c495c0c9188".into(),
+                name: "shared".into(),
+                dns_name: "shared-1234567890.us-west-2.elb.amazonaws.com".into(),
+                hosted_zone_id: "Z1H1FL5HABSF5".into(),
+                http_listener_arn: Some(
+                    "arn:aws:elasticloadbalancing:us-west-2:123456789012:listener/app/shared/50dc6c495c0c9188/f2f7dc8efc522ab2".into(),
+                ),
+                https_listener_arn: None,
+                security_groups: vec!["sg-0a1b2c3d4e5f60718".into(), "sg-0f1e2d3c4b5a69788".into()],
+            })
+        }
         "alias-not-delegated" => {
             ctx.environment.https_listener = true;
             ctx.app_domain = Some("example.com".into());
@@ -466,4 +479,84 @@ fn shared_families_render_on_a_web_service() {
     assert_eq!(td["ContainerDefinitions"][0]["LogConfiguration"]["LogDriver"], "awsfirelens");
     assert_eq!(td["ContainerDefinitions"][0]["PortMappings"][0]["Name"], "TargetPort");
     assert_eq!(td["Volumes"][0]["Name"], "assets");
+}
+
+/// Copilot's `imported-alb-resources.yml` and `lb-web/cf.yml` for
+/// `http.alb`: `TargetGroupForImportedALB[N]`, rules on the imported
+/// listeners by literal ARN (`HTTPSListenerRuleForImportedALB[N]` and
+/// `HTTPListenerRedirectRuleForImportedALB[N]` with HTTPS, else
+/// `HTTPListenerRuleForImportedALB[N]`), one
+/// `EnvironmentSecurityGroupIngressFromImportedALB[N]` per security group,
+/// `LoadBalancerDNSAlias<zone>` per hosted zone; nothing of the
+/// environment's load balancer.
+#[test]
+fn imported_alb_renders_as_copilot_does() {
+    let offline = rendered("imported-alb");
+    let res = &offline["template"]["Resources"];
+    for id in [
+        "TargetGroupForImportedALB",
+        "TargetGroupForImportedALB1",
+        "HTTPSListenerRuleForImportedALB",
+        "HTTPSListenerRuleForImportedALB1",
+        "HTTPListenerRedirectRuleForImportedALB",
+        "HTTPListenerRedirectRuleForImportedALB1",
+        "EnvironmentSecurityGroupIngressFromImportedALB",
+        "LoadBalancerDNSAliasZ0EXAMPLECOM",
+        "LoadBalancerDNSAliasZ0EXAMPLEORG",
+    ] {
+        assert!(res.get(id).is_some(), "{id} missing");
+    }
+    for id in ["TargetGroup", "HTTPSListenerRule", "HTTPListenerRuleWithDomain", "HTTPListenerRule", "AliasRecord"] {
+        assert!(res.get(id).is_none(), "{id} belongs to the environment's load balancer");
+    }
+    let text = offline["template"].to_string();
+    assert!(!text.contains("PublicLoadBalancer") && !text.contains("-HTTPListenerArn"), "{text}");
+    let https = &res["HTTPSListenerRuleForImportedALB"]["Properties"];
+    assert!(https["ListenerArn"].as_str().unwrap().contains(":listener/app/my-shared-alb/"));
+    assert_eq!(https["Actions"][0]["TargetGroupArn"], json!({"Ref": "TargetGroupForImportedALB"}));
+    assert_eq!(res["HTTPListenerRedirectRuleForImportedALB"]["Properties"]["Actions"][0]["Type"], "redirect");
+    let zone = &res["LoadBalancerDNSAliasZ0EXAMPLEORG"]["Properties"];
+    assert_eq!(zone["HostedZoneId"], "Z0EXAMPLEORG");
+    assert_eq!(zone["RecordSets"][0]["Name"], "www.example.org");
+    assert_eq!(zone["RecordSets"][0]["AliasTarget"]["DNSName"], "my-shared-alb-0000000000.us-east-1.elb.amazonaws.com");
+    let service = &res["Service"];
+    assert_eq!(
+        service["Properties"]["LoadBalancers"][1]["TargetGroupArn"],
+        json!({"Ref": "TargetGroupForImportedALB1"})
+    );
+    assert!(service["DependsOn"].to_string().contains("HTTPListenerRedirectRuleForImportedALB1"));
+    assert_eq!(offline["parameters"]["HTTPSEnabled"], "true");
+
+    let found = rendered("imported-alb-http-only");
+    let res = &found["template"]["Resources"];
+    let rule = &res["HTTPListenerRuleForImportedALB"]["Properties"];
+    assert_eq!(
+        rule["ListenerArn"],
+        "arn:aws:elasticloadbalancing:us-west-2:123456789012:listener/app/shared/50dc6c495c0c9188/f2f7dc8efc522ab2"
+    );
+    assert_eq!(rule["Actions"][0], json!({"Type": "forward", "TargetGroupArn": {"Ref": "TargetGroupForImportedALB"}}));
+    assert_eq!(rule["Priority"], json!({"Ref": "HTTPListenerRuleForImportedALBPriority"}));
+    assert!(res.get("HTTPSListenerRuleForImportedALB").is_none());
+    for (id, group) in [
+        ("EnvironmentSecurityGroupIngressFromImportedALB", "sg-0a1b2c3d4e5f60718"),
+        ("EnvironmentSecurityGroupIngressFromImportedALB1", "sg-0f1e2d3c4b5a69788"),
+    ] {
+        let p = &res[id]["Properties"];
+        assert_eq!(p["SourceSecurityGroupId"], group);
+        assert_eq!(p["IpProtocol"], "-1");
+        assert_eq!(
+            p["GroupId"],
+            json!({"Fn::ImportValue": {"Fn::Sub": "${AppName}-${EnvName}-EnvironmentSecurityGroup"}})
+        );
+    }
+    assert_eq!(found["parameters"]["HTTPSEnabled"], "false");
+    let containers = found["template"]["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"].to_string();
+    assert!(
+        containers.contains("shared-1234567890.us-west-2.elb.amazonaws.com"),
+        "COPILOT_LB_DNS is the imported DNS name"
+    );
+    assert_eq!(found["template"]["Outputs"]["TargetGroupARN"]["Value"], json!({"Ref": "TargetGroupForImportedALB"}));
+
+    let env = rendered("imported-alb-env");
+    assert!(env["template"]["Resources"].get("HTTPSListenerRuleForImportedALB").is_some());
 }

@@ -74,6 +74,7 @@ pub fn workload(args: WorkloadDeploy, cx: &CommandContext) -> Result<()> {
             let names = std::slice::from_ref(&args.name);
             let shared = Shared::load(&ctx, &env, names).await?;
             let images = resolve_images(&ctx, &env, &shared, names, &args.image, 1).await?;
+            let setup = with_lookups(&ctx, setup, names).await?;
             let rendered = render_for(&ctx, &setup, &env, &args.name, images.get(&args.name), true)?;
             deploy_workload(&ctx, &env, &shared, rendered, true).await
         }
@@ -93,11 +94,12 @@ pub(super) async fn workload_adjusted(
     image: &ImageFlags,
     adjust: &dyn Fn(&mut serde_json::Value, &mut IndexMap<String, String>),
 ) -> Result<DeployOutcome> {
-    let setup = EnvRenderSetup::load(&ctx.ws, &ctx.ws.app, &env.name)?;
+    let setup = render::env_setup(&ctx.ws, &ctx.ws.app, &env.name)?;
     render_for(ctx, &setup, env, name, None, false)?;
     let names = [name.to_string()];
     let shared = Shared::load(ctx, env, &names).await?;
     let images = resolve_images(ctx, env, &shared, &names, image, 1).await?;
+    let setup = with_lookups(ctx, setup, &names).await?;
     let mut rendered = render_for(ctx, &setup, env, name, images.get(name), true)?;
     adjust(&mut rendered.stack.template, &mut rendered.stack.parameters);
     deploy_workload(ctx, env, &shared, rendered, true).await
@@ -135,6 +137,7 @@ pub fn everything(args: DeployAll, cx: &CommandContext) -> Result<()> {
             // concurrent deploys (concurrent StackSet updates would collide).
             let shared = Arc::new(Shared::load(&ctx, &env, &names).await?);
             let images = resolve_images(&ctx, &env, &shared, &names, &args.image, args.concurrency as usize).await?;
+            let setup = with_lookups(&ctx, setup, &names).await?;
             let mut rendered = Vec::new();
             for name in &names {
                 rendered.push(render_for(&ctx, &setup, &env, name, images.get(name), true)?);
@@ -237,6 +240,69 @@ fn render_for(
         return Err(Failure::new(format!("`{name}` has no image to deploy")).hint(format!("set `image.build` (ferry builds and pushes it to {}/{}) or `image.location` in copilot/{name}/manifest.yml", env.registry_url, naming::ecr_repository(&ctx.ws.app, name))).into());
     }
     Ok(rendered)
+}
+
+/// Looks up what the manifests of `names` (for this environment, overrides
+/// applied) name in the account, as Copilot's deploy step does (see
+/// docs/architecture.md "Lookups the host makes at deploy"): the load
+/// balancer of `http.alb`, the subnets `network.vpc.placement.subnets.from_tags`
+/// selects. Nothing found stops the deploy here, before any stack change.
+async fn with_lookups(ctx: &Ctx, mut setup: EnvRenderSetup, names: &[String]) -> Result<EnvRenderSetup> {
+    let mut vpc_id = None;
+    for name in names {
+        let manifest = ctx.ws.load_workload(name)?;
+        let effective = manifest.effective(&setup.app, &setup.env, &render::process_env)?;
+        if let Some(tags) =
+            effective.value.pointer("/network/vpc/placement/subnets/from_tags").and_then(|t| t.as_object())
+        {
+            let tags: Vec<(String, Vec<String>)> = tags
+                .iter()
+                .map(|(k, v)| {
+                    let values = match v {
+                        serde_json::Value::Array(items) => items
+                            .iter()
+                            .map(|i| i.as_str().map(str::to_string).unwrap_or_else(|| i.to_string()))
+                            .collect(),
+                        serde_json::Value::String(s) => vec![s.clone()],
+                        other => vec![other.to_string()],
+                    };
+                    (k.clone(), values)
+                })
+                .collect();
+            if vpc_id.is_none() {
+                let stack = naming::environment_stack(&setup.app, &setup.env);
+                let outputs = ctx.session.cfn.describe_stack(&stack).await?.map(|s| s.outputs).unwrap_or_default();
+                vpc_id = Some(outputs.get("VpcId").cloned().ok_or_else(|| {
+                    Failure::new(format!("the stack {stack} has no VpcId output"))
+                        .hint(format!("deploy the environment first (`ferry env deploy -n {}`)", setup.env))
+                })?);
+            }
+            let vpc = vpc_id.as_deref().unwrap_or_default();
+            let found = ferry_aws::subnets::from_tags(&ctx.session.aws, vpc, &tags).await.with_context(|| {
+                format!(
+                    "cannot place `{name}` (network.vpc.placement.subnets.from_tags in copilot/{name}/manifest.yml)"
+                )
+            })?;
+            setup.placement_subnets.insert(name.clone(), found);
+        }
+        let Some(alb) = effective.value.pointer("/http/alb").and_then(|v| v.as_str()) else { continue };
+        let found = ferry_aws::imported_alb::resolve(&ctx.session.aws, alb).await.with_context(|| {
+            format!("cannot attach `{name}` to the load balancer `{alb}` (http.alb in copilot/{name}/manifest.yml)")
+        })?;
+        setup.imported_albs.insert(
+            name.clone(),
+            ferry_plugin_protocol::ImportedAlb {
+                arn: found.arn,
+                name: found.name,
+                dns_name: found.dns_name,
+                hosted_zone_id: found.hosted_zone_id,
+                http_listener_arn: found.http_listener_arn,
+                https_listener_arn: found.https_listener_arn,
+                security_groups: found.security_groups,
+            },
+        );
+    }
+    Ok(setup)
 }
 
 /// Builds and pushes the images of the workloads in `names` that build theirs.

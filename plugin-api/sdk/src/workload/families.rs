@@ -439,12 +439,17 @@ impl TaskRender<'_> {
         Some(config)
     }
 
-    /// `Subnets` of the service: the manifest's IDs, or the environment's
-    /// public or private subnets.
+    /// `Subnets` of the service: the manifest's IDs, the ones its tags
+    /// select (looked up by the host at deploy; offline the environment's
+    /// private subnets stand in), or the environment's public or private
+    /// subnets.
     pub fn service_subnets(&self) -> Value {
-        match self.placement_subnets() {
-            Some(SubnetSelection::Ids(ids)) => json!(ids),
-            Some(SubnetSelection::FromTags(_)) | None => cfn::split(",", cfn::env_import(self.subnets_export())),
+        match (self.placement_subnets(), &self.context.placement_subnets) {
+            (Some(SubnetSelection::Ids(ids)), _) => json!(ids),
+            (Some(SubnetSelection::FromTags(_)), Some(found)) => json!(found),
+            (Some(SubnetSelection::FromTags(_)), None) | (None, _) => {
+                cfn::split(",", cfn::env_import(self.subnets_export()))
+            }
         }
     }
 
@@ -692,18 +697,16 @@ pub(crate) fn check_families(spec: &TaskSpec, out: &mut Vec<Diagnostic>) {
                 .with_hint("list subnet IDs, or use `placement: private`"),
         );
     }
-    if let Some(SubnetSelection::FromTags(_)) =
+    if let Some(SubnetSelection::FromTags(tags)) =
         spec.network.as_ref().and_then(|n| n.vpc.as_ref()).and_then(|v| v.placement.as_ref()).and_then(|p| match p {
             Placement::Subnets(s) => Some(&s.subnets),
             _ => None,
         })
+        && tags.from_tags.is_empty()
     {
         out.push(
-            Diagnostic::unsupported(
-                "/network/vpc/placement/subnets/from_tags",
-                "network.vpc.placement.subnets.from_tags",
-            )
-            .with_hint("list the subnet IDs instead (selecting them by tag needs a host lookup ferry does not do yet)"),
+            Diagnostic::error("/network/vpc/placement/subnets/from_tags", "no tags to select subnets by")
+                .with_hint("add a tag such as `from_tags: {org: bi}`, or list subnet IDs"),
         );
     }
     for (i, rule) in spec.taskdef_overrides.iter().flatten().enumerate() {

@@ -185,3 +185,123 @@ macro_rules! __workload_manifest_field {
             $s $r }
     };
 }
+
+/// Declares an `http` routing section — the Load Balanced Web Service's and
+/// the Backend Service's `http`, or one of their `additional_rules` — with
+/// the routing fields they share named by `@field`, in the order listed
+/// (the "expected one of" hint), and anything else written as in a struct.
+/// Generates `routing_fields()`, what
+/// [`check_routing_at`](crate::workload::http::check_routing_at) checks
+/// (`None` without a `path`).
+///
+/// `@target` is the fields that say where and how requests reach the
+/// tasks: `healthcheck`, `deregistration_delay`, `target_container`,
+/// `target_port`, `stickiness`, `allowed_source_ips`.
+///
+/// ```ignore
+/// ferry_plugin_sdk::http_routing! {
+///     pub struct Http {
+///         @path,
+///         /// An existing ALB (name or ARN).
+///         pub alb: Option<String>,
+///         @alias, @hosted_zone, @target, @redirect_to_https, @version, @additional_rules,
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! http_routing {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident { $($body:tt)* }
+    ) => {
+        $crate::__http_routing_munch! { [$(#[$meta])* $name] [] $($body)* }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __http_routing_munch {
+    ([$(#[$meta:meta])* $name:ident] [$($fields:tt)*]) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq, ::serde::Deserialize, $crate::schemars::JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name { $($fields)* }
+
+        impl $name {
+            /// The routing fields every rule shares, for
+            /// [`check_routing_at`]($crate::workload::http::check_routing_at);
+            /// `None` without a path.
+            pub fn routing_fields(&self) -> Option<$crate::workload::http::RoutingFields<'_>> {
+                Some($crate::workload::http::RoutingFields {
+                    path: self.path.as_deref()?,
+                    alias: self.alias.as_ref(),
+                    healthcheck: self.healthcheck.as_ref(),
+                    deregistration_delay: self.deregistration_delay,
+                    target_container: self.target_container.as_deref(),
+                    target_port: self.target_port,
+                    allowed_source_ips: &self.allowed_source_ips,
+                    version: self.version.as_deref(),
+                })
+            }
+        }
+    };
+    ([$($head:tt)*] [$($fields:tt)*] $(#[$fmeta:meta])* pub $field:ident : $ty:ty $(, $($rest:tt)*)?) => {
+        $crate::__http_routing_munch! { [$($head)*] [$($fields)* $(#[$fmeta])* pub $field: $ty,] $($($rest)*)? }
+    };
+    ([$($head:tt)*] [$($fields:tt)*] @ $shared:ident $(, $($rest:tt)*)?) => {
+        $crate::__http_routing_field! { $shared [$($head)*] [$($fields)*] [$($($rest)*)?] }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __http_routing_field {
+    (@next $h:tt [$($f:tt)*] [$($r:tt)*]) => {
+        $crate::__http_routing_munch! { $h [$($f)*] $($r)* }
+    };
+    (path $h:tt [$($f:tt)*] $r:tt) => {
+        $crate::__http_routing_field! { @next $h [$($f)*
+            /// Requests under this path reach the service (`/` for all).
+            pub path: Option<String>,
+        ] $r }
+    };
+    (alias $h:tt [$($f:tt)*] $r:tt) => {
+        $crate::__http_routing_field! { @next $h [$($f)*
+            pub alias: Option<$crate::workload::http::Alias>,
+        ] $r }
+    };
+    (hosted_zone $h:tt [$($f:tt)*] $r:tt) => {
+        $crate::__http_routing_field! { @next $h [$($f)*
+            /// Hosted zone ID where the aliases' records are created.
+            pub hosted_zone: Option<String>,
+        ] $r }
+    };
+    (target $h:tt [$($f:tt)*] $r:tt) => {
+        $crate::__http_routing_field! { @next $h [$($f)*
+            pub healthcheck: Option<$crate::workload::http::HttpHealthCheck>,
+            pub deregistration_delay: Option<$crate::workload::Duration>,
+            pub target_container: Option<String>,
+            pub target_port: Option<u32>,
+            pub stickiness: Option<bool>,
+            #[serde(default)]
+            pub allowed_source_ips: Vec<String>,
+        ] $r }
+    };
+    (redirect_to_https $h:tt [$($f:tt)*] $r:tt) => {
+        $crate::__http_routing_field! { @next $h [$($f)*
+            pub redirect_to_https: Option<bool>,
+        ] $r }
+    };
+    (version $h:tt [$($f:tt)*] $r:tt) => {
+        $crate::__http_routing_field! { @next $h [$($f)*
+            /// `http1`, `http2` or `grpc`.
+            pub version: Option<String>,
+        ] $r }
+    };
+    (additional_rules $h:tt [$($f:tt)*] $r:tt) => {
+        $crate::__http_routing_field! { @next $h [$($f)*
+            #[serde(default)]
+            pub additional_rules: Vec<$crate::workload::http::AdditionalRule>,
+        ] $r }
+    };
+}

@@ -135,42 +135,15 @@ impl HttpHealthCheck {
     }
 }
 
-/// One entry of `http.additional_rules`: another path (and target) on the
-/// same load balancer, with its own target group and listener rules.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AdditionalRule {
-    /// Requests under this path reach the rule's target (required).
-    pub path: Option<String>,
-    pub alias: Option<Alias>,
-    pub hosted_zone: Option<String>,
-    pub healthcheck: Option<HttpHealthCheck>,
-    pub deregistration_delay: Option<Duration>,
-    pub target_container: Option<String>,
-    pub target_port: Option<u32>,
-    pub stickiness: Option<bool>,
-    #[serde(default)]
-    pub allowed_source_ips: Vec<String>,
-    pub redirect_to_https: Option<bool>,
-    /// `http1`, `http2` or `grpc`.
-    pub version: Option<String>,
+crate::http_routing! {
+    /// One entry of `http.additional_rules`: another path (and target) on the
+    /// same load balancer, with its own target group and listener rules.
+    pub struct AdditionalRule {
+        @path, @alias, @hosted_zone, @target, @redirect_to_https, @version,
+    }
 }
 
 impl AdditionalRule {
-    /// The fields [`check_routing_at`] checks; `None` without a path.
-    pub fn fields(&self) -> Option<RoutingFields<'_>> {
-        Some(RoutingFields {
-            path: self.path.as_deref()?,
-            alias: self.alias.as_ref(),
-            healthcheck: self.healthcheck.as_ref(),
-            deregistration_delay: self.deregistration_delay,
-            target_container: self.target_container.as_deref(),
-            target_port: self.target_port,
-            allowed_source_ips: &self.allowed_source_ips,
-            version: self.version.as_deref(),
-        })
-    }
-
     /// The rule to render; `https_default` is the main rule's `redirect_to_https`.
     pub fn rule<'a>(&'a self, spec: &TaskSpec, redirect_default: bool) -> Rule<'a> {
         let target_container = self.target_container.clone().unwrap_or_else(|| spec.name.clone());
@@ -196,7 +169,7 @@ pub fn check_additional_rules(rules: &[AdditionalRule], main_path: &str, spec: &
     let mut seen = vec![normalize_path(main_path)];
     for (i, rule) in rules.iter().enumerate() {
         let base = format!("/http/additional_rules/{i}");
-        let Some(fields) = rule.fields() else {
+        let Some(fields) = rule.routing_fields() else {
             out.push(
                 Diagnostic::error(&base, "missing required field `path`")
                     .with_hint("add `path: /api` (the path this rule routes)"),
@@ -468,6 +441,104 @@ impl Listeners {
     /// `HTTPSListenerArn` when it has one).
     pub fn environment(http: &str, https: Option<&str>) -> Self {
         Listeners { http: Some(cfn::env_import(http)), https: https.map(cfn::env_import), imported: false }
+    }
+
+    /// The listeners on ports 80 and 443 of an imported load balancer, as
+    /// literal ARNs (as Copilot's template writes them).
+    pub fn imported(alb: &ImportedAlb) -> Self {
+        Listeners {
+            http: alb.http_listener_arn.as_deref().map(|a| json!(a)),
+            https: alb.https_listener_arn.as_deref().map(|a| json!(a)),
+            imported: true,
+        }
+    }
+}
+
+// ---- imported load balancer (`http.alb`) ------------------------------------
+
+pub use ferry_plugin_protocol::ImportedAlb;
+
+/// The load balancer `http.alb` names: what the host found in the account
+/// at deploy, or offline (`package`, where nothing is looked up) a stand-in
+/// with an HTTPS listener, an HTTP listener and one security group, all with
+/// zero IDs, so the template shows every resource a deploy renders.
+pub fn imported_alb(name_or_arn: &str, ctx: &crate::RenderContext) -> ImportedAlb {
+    if let Some(found) = &ctx.imported_alb {
+        return found.clone();
+    }
+    let name = match name_or_arn.split_once(":loadbalancer/app/") {
+        Some((_, rest)) => rest.split('/').next().unwrap_or(rest).to_string(),
+        None => name_or_arn.to_string(),
+    };
+    let region = ctx.region.clone().unwrap_or_else(|| "us-east-1".into());
+    let account = ctx.account_id.clone().unwrap_or_else(|| "000000000000".into());
+    let arn = format!("arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/app/{name}/0000000000000000");
+    let listener = |port: &str| {
+        format!("arn:aws:elasticloadbalancing:{region}:{account}:listener/app/{name}/0000000000000000/{port}")
+    };
+    ImportedAlb {
+        dns_name: format!("{name}-0000000000.{region}.elb.amazonaws.com"),
+        hosted_zone_id: "Z0000000000000000000".into(),
+        http_listener_arn: Some(listener("0000000000000080")),
+        https_listener_arn: Some(listener("0000000000000443")),
+        security_groups: vec!["sg-00000000000000000".into()],
+        arn,
+        name,
+    }
+}
+
+/// What only a workload on an imported load balancer has, with Copilot's
+/// logical IDs: ingress from each of the load balancer's security groups to
+/// the environment security group
+/// (`EnvironmentSecurityGroupIngressFromImportedALB[N]`), and, per hosted
+/// zone, alias records for the aliases that name one
+/// (`LoadBalancerDNSAlias<zone>`). `aliases` are (name, hosted zone) with
+/// `hosted_zone` the section's default zone.
+pub fn imported_alb_resources(
+    t: &mut Template,
+    alb: &ImportedAlb,
+    aliases: &[(String, Option<String>)],
+    hosted_zone: Option<&str>,
+) {
+    for (i, group) in alb.security_groups.iter().enumerate() {
+        t.resource(
+            &numbered_id("EnvironmentSecurityGroupIngressFromImportedALB", i),
+            Resource::new("AWS::EC2::SecurityGroupIngress")
+                .prop("GroupId", cfn::env_import("EnvironmentSecurityGroup"))
+                .prop("Description", "Ingress from the imported ALB")
+                .prop("SourceSecurityGroupId", group.as_str())
+                .prop("IpProtocol", "-1")
+                .describe(&format!("A rule letting the load balancer `{}` reach the tasks", alb.name)),
+        );
+    }
+    let mut zones: IndexMap<String, Vec<&str>> = IndexMap::new();
+    for (name, zone) in aliases {
+        if let Some(zone) = zone.as_deref().or(hosted_zone) {
+            zones.entry(zone.to_string()).or_default().push(name);
+        }
+    }
+    for (zone, names) in zones {
+        let records: Vec<Value> = names
+            .iter()
+            .map(|n| {
+                json!({
+                    "Name": n,
+                    "Type": "A",
+                    "AliasTarget": {"HostedZoneId": alb.hosted_zone_id, "DNSName": alb.dns_name},
+                })
+            })
+            .collect();
+        t.resource(
+            &format!("LoadBalancerDNSAlias{zone}"),
+            Resource::new("AWS::Route53::RecordSetGroup")
+                .prop("HostedZoneId", zone.as_str())
+                .prop(
+                    "Comment",
+                    cfn::sub(&format!("LoadBalancer aliases for service ${{WorkloadName}} in hosted zone {zone}")),
+                )
+                .prop("RecordSets", json!(records))
+                .describe(&format!("Alias records for the load balancer `{}` in hosted zone {zone}", alb.name)),
+        );
     }
 }
 
