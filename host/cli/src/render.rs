@@ -47,6 +47,10 @@ pub struct EnvRenderSetup {
     pub capabilities: EnvironmentCapabilities,
     pub workloads: Vec<WorkloadSummary>,
     pub app_domain: Option<String>,
+    /// Zone IDs of the app's domain and of `<app>.<domain>`: read from AWS
+    /// at deploy (left unset offline).
+    pub domain_hosted_zone_id: Option<String>,
+    pub app_hosted_zone_id: Option<String>,
 }
 
 impl EnvRenderSetup {
@@ -61,6 +65,8 @@ impl EnvRenderSetup {
             capabilities,
             workloads: ws.workload_summaries(env)?,
             app_domain: ws.domain.clone(),
+            domain_hosted_zone_id: None,
+            app_hosted_zone_id: None,
         })
     }
 
@@ -70,6 +76,8 @@ impl EnvRenderSetup {
             env: self.env.clone(),
             name: name.to_string(),
             app_domain: self.app_domain.clone(),
+            domain_hosted_zone_id: self.domain_hosted_zone_id.clone(),
+            app_hosted_zone_id: self.app_hosted_zone_id.clone(),
             environment: self.capabilities.clone(),
             workloads: self.workloads.clone(),
             ..RenderContext::default()

@@ -131,7 +131,7 @@ pub fn delete(name: Option<String>, yes: bool, out: &Output) -> Result<()> {
         for env in &envs {
             let stack = naming::environment_stack(&app, &env.name);
             view.start(&stack, "deleting");
-            session.delete_stack(&stack, &mut |e| view.event(&e)).await?;
+            session.delete_environment_stack(&stack, &mut |e| view.event(&e)).await?;
             view.finish(&stack, "deleted", true);
         }
         view.start(&naming::app_stack_set(&app), "deleting");

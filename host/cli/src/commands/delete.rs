@@ -66,7 +66,7 @@ pub fn environment(name: String, app: Option<String>, yes: bool, out: &Output) -
         let stack = naming::environment_stack(&app, &name);
         let view = DeployView::new(false);
         view.start(&stack, "deleting");
-        session.delete_stack(&stack, &mut |e| view.event(&e)).await?;
+        session.delete_environment_stack(&stack, &mut |e| view.event(&e)).await?;
         view.finish(&stack, "deleted", true);
         session.meta.delete_env(&app, &name).await?;
         out.status("Deleted", &format!("environment {name}"));
