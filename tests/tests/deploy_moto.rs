@@ -135,6 +135,22 @@ async fn chat_lifecycle_on_moto() {
     assert_eq!(outcomes.len(), 4, "environment, two services and the job: {stream}");
     assert!(outcomes.iter().all(|e| e["outcome"] == "up to date"), "{stream}");
 
+    // --force on unchanged stacks is no error: the stacks stay as they are
+    // and each service starts a new ECS deployment of the same image, as
+    // Copilot's --force does (the scheduled job has no service to restart).
+    let stream = run(&moto, dir, &["deploy", "-e", "test", "--tag", "v1", "--no-build", "--force", "--json"]);
+    let outcomes: Vec<Value> = events(&stream).into_iter().filter(|e| e["event"] == "stack_finished").collect();
+    assert_eq!(outcomes.len(), 4, "{stream}");
+    assert!(outcomes.iter().all(|e| e["outcome"] == "up to date"), "{stream}");
+    let calls = api_calls(&stream);
+    assert_eq!(calls["by_operation"]["ECS:UpdateService"], 2, "one forced deployment per service: {calls}");
+    assert_eq!(calls["by_operation"]["CloudFormation:ExecuteChangeSet"], Value::Null, "no stack changed: {calls}");
+    let forced: Vec<Value> = events(&stream).into_iter().filter(|e| e["event"] == "deployment_forced").collect();
+    assert!(forced.iter().all(|e| e["service"].as_str().is_some_and(|s| s.starts_with("arn:aws:ecs:"))), "{stream}");
+    let mut forced: Vec<&str> = forced.iter().filter_map(|e| e["stack"].as_str()).collect();
+    forced.sort();
+    assert_eq!(forced, ["chat-test-api", "chat-test-frontend"], "{stream}");
+
     // A real change is deployed as an update.
     let stream =
         run(&moto, dir, &["svc", "deploy", "-n", "frontend", "-e", "test", "--tag", "v2", "--no-build", "--json"]);

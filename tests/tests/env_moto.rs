@@ -173,6 +173,22 @@ async fn environment_with_cdn_access_logs_and_rules_deploys_then_is_up_to_date()
     let finished = all.iter().find(|e| e["event"] == "stack_finished").expect("finished");
     assert_eq!(finished["outcome"], "up to date", "{stream}");
 
+    // Logs written meanwhile (a key overwritten, one deleted: versions and
+    // a delete marker) do not keep the bucket, or the stack, from going.
+    let bucket = physical("ELBAccessLogsBucket");
+    for body in ["first", "second"] {
+        let put = aws
+            .s3()
+            .put_object()
+            .bucket(&bucket)
+            .key("AWSLogs/123456789012/elb.log")
+            .body(body.as_bytes().to_vec().into());
+        put.send().await.expect("PutObject");
+    }
+    aws.s3().delete_object().bucket(&bucket).key("AWSLogs/123456789012/elb.log").send().await.expect("DeleteObject");
+
     run(&moto, dir, &["env", "delete", "-n", "test", "--yes"]);
+    let gone = aws.s3().head_bucket().bucket(&bucket).send().await;
+    assert!(gone.is_err(), "the access-logs bucket {bucket} outlived its environment");
     run(&moto, dir, &["app", "delete", "--yes"]);
 }

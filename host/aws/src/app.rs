@@ -13,6 +13,9 @@ use ferry_core::{infrastructure, naming};
 use indexmap::IndexMap;
 use std::time::Duration;
 
+/// Copilot's logical ID of the environment's load-balancer access-logs bucket.
+pub const ACCESS_LOGS_BUCKET: &str = "ELBAccessLogsBucket";
+
 /// One command's connection to AWS: clients, metadata store, deploy settings.
 pub struct Session {
     pub aws: AwsContext,
@@ -280,6 +283,28 @@ impl Session {
             }
             tokio::time::sleep(self.options.poll).await;
         }
+    }
+
+    /// Deletes an environment stack after emptying its access-logs bucket
+    /// (Copilot empties it with its `ELBAccessLogsBucketCleanerAction`
+    /// Lambda; CloudFormation cannot delete a bucket that holds objects).
+    pub async fn delete_environment_stack(
+        &self,
+        stack: &str,
+        observe: &mut (dyn FnMut(DeployEvent) + Send),
+    ) -> Result<bool, OpsError> {
+        if self.cfn.describe_stack(stack).await?.is_none() {
+            return Ok(false);
+        }
+        for resource in self.cfn.stack_resources(stack).await? {
+            if resource.logical_id == ACCESS_LOGS_BUCKET
+                && resource.resource_type == "AWS::S3::Bucket"
+                && !resource.physical_id.is_empty()
+            {
+                crate::upload::empty_bucket(&self.aws, &resource.physical_id).await?;
+            }
+        }
+        self.delete_stack(stack, observe).await
     }
 
     /// Removes the app's StackSet instances (ECR repositories with their

@@ -210,7 +210,14 @@ impl<C: CloudFormationApi> Deployer<C> {
     /// (true) or found nothing to change (false, and it is deleted).
     async fn change_set(&self, request: &ChangeSetRequest) -> Result<bool, DeployError> {
         let stack = &request.stack;
-        self.api.create_change_set(request).await?;
+        match self.api.create_change_set(request).await {
+            Ok(()) => {}
+            // `--force` asks for a change set even when the template is the
+            // deployed one: an endpoint may refuse it outright instead of
+            // answering with an empty change set. Either way: up to date.
+            Err(e) if crate::cfn::is_no_change(&e.message) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
         let started = tokio::time::Instant::now();
         loop {
             match self.api.describe_change_set(stack, &request.name).await? {
@@ -638,5 +645,26 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(run(&fake).await.0.unwrap(), DeployOutcome::UpToDate);
+    }
+
+    /// `--force` on an unchanged stack: CloudFormation refuses the change set
+    /// itself ("No updates are to be performed."), which is up to date too.
+    #[tokio::test]
+    async fn forced_change_set_refused_for_no_changes_is_up_to_date() {
+        let fake = Fake::new(Script {
+            stack: Some(live_stack()),
+            template: "{}".into(),
+            fail_create: Some(AwsError::new(
+                "cloudformation:CreateChangeSet",
+                Some("chat-test-api"),
+                AwsErrorKind::Other,
+                "No updates are to be performed.",
+            )),
+            ..Default::default()
+        });
+        let forced = DeployOptions { force: true, ..options() };
+        let outcome = Deployer::new(&fake, forced).deploy(&stack(), &mut |_| {}).await;
+        assert_eq!(outcome.unwrap(), DeployOutcome::UpToDate);
+        assert!(!fake.calls().iter().any(|c| c == "ExecuteChangeSet"), "{:?}", fake.calls());
     }
 }

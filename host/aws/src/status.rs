@@ -57,6 +57,37 @@ fn of_type<'a>(resources: &'a [StackResource], ty: &'a str) -> impl Iterator<Ite
 }
 
 impl Session {
+    /// `--force` on a service whose stack is up to date: a new ECS deployment
+    /// of the same task definition (Copilot's `svc deploy --force`). Returns
+    /// the service's ARN, or `None` when the stack has no ECS service (a
+    /// job, a static site, App Runner).
+    pub async fn force_new_deployment(&self, app: &str, env: &str, workload: &str) -> Result<Option<String>, AwsError> {
+        let stack = naming::workload_stack(app, env, workload);
+        let resources = self.cfn.stack_resources(&stack).await?;
+        let Some(service) = of_type(&resources, "AWS::ECS::Service").next() else { return Ok(None) };
+        let env_resources = self.cfn.stack_resources(&naming::environment_stack(app, env)).await?;
+        let cluster = of_type(&env_resources, "AWS::ECS::Cluster").next().ok_or_else(|| {
+            AwsError::new(
+                "ecs:UpdateService",
+                Some(&service.physical_id),
+                crate::AwsErrorKind::NotFound,
+                format!("environment stack {} has no ECS cluster", naming::environment_stack(app, env)),
+            )
+        })?;
+        let out = self
+            .aws
+            .ecs()
+            .update_service()
+            .cluster(&cluster.physical_id)
+            .service(&service.physical_id)
+            .force_new_deployment(true)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ecs:UpdateService", Some(&service.physical_id), e))?;
+        let arn = out.service().and_then(|s| s.service_arn()).unwrap_or(&service.physical_id);
+        Ok(Some(arn.to_string()))
+    }
+
     /// Collects the status of `<app>-<env>-<svc>`; `None` when it is not deployed.
     pub async fn service_status(&self, app: &str, env: &str, svc: &str) -> Result<Option<ServiceStatus>, AwsError> {
         use crate::cfn::CloudFormationApi;

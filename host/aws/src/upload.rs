@@ -106,6 +106,60 @@ pub async fn sync_site(
     Ok(report)
 }
 
+/// Deletes every object version and delete marker of a versioned `bucket`,
+/// so CloudFormation can delete it (a bucket with objects cannot be).
+/// Returns how many were deleted; a bucket already gone is empty.
+pub async fn empty_bucket(aws: &AwsContext, bucket: &str) -> Result<usize, AwsError> {
+    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    let s3 = aws.s3();
+    let mut deleted = 0;
+    loop {
+        // Each page is listed afresh: what was deleted no longer shows, and
+        // the listing never runs ahead of the deletions.
+        let page = match s3.list_object_versions().bucket(bucket).send().await {
+            Ok(page) => page,
+            Err(e) => {
+                let err = AwsError::from_sdk("s3:ListObjectVersions", Some(bucket), e);
+                return if err.kind == crate::AwsErrorKind::NotFound { Ok(deleted) } else { Err(err) };
+            }
+        };
+        let versions = page.versions().iter().map(|v| (v.key(), v.version_id()));
+        let markers = page.delete_markers().iter().map(|m| (m.key(), m.version_id()));
+        let ids = versions
+            .chain(markers)
+            .filter_map(|(key, version)| {
+                Some(ObjectIdentifier::builder().key(key?).set_version_id(version.map(String::from)))
+            })
+            .map(|id| id.build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| local("s3:DeleteObjects", bucket, e))?;
+        if ids.is_empty() {
+            return Ok(deleted);
+        }
+        let count = ids.len();
+        let delete = Delete::builder()
+            .set_objects(Some(ids))
+            .quiet(true)
+            .build()
+            .map_err(|e| local("s3:DeleteObjects", bucket, e))?;
+        let out = s3
+            .delete_objects()
+            .bucket(bucket)
+            .delete(delete)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("s3:DeleteObjects", Some(bucket), e))?;
+        if let Some(failed) = out.errors().first() {
+            return Err(local(
+                "s3:DeleteObjects",
+                &format!("s3://{bucket}/{}", failed.key().unwrap_or_default()),
+                failed.message().unwrap_or("refused"),
+            ));
+        }
+        deleted += count;
+    }
+}
+
 /// Current objects of the bucket and their ETags (quotes stripped).
 async fn list_etags(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<HashMap<String, String>, AwsError> {
     let mut live = HashMap::new();

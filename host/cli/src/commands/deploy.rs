@@ -332,6 +332,16 @@ async fn deploy_workload(
         deployable.parameters.insert(request.parameter.clone(), arn);
     }
     let outcome = run_stack(ctx, &deployable, rendered.descriptions, confirm_abort).await?;
+    if ctx.flags.force && outcome == DeployOutcome::UpToDate {
+        let forced = ctx.session.force_new_deployment(app, &env.name, &rendered.name).await.with_context(|| {
+            format!("the stack of `{}` is up to date; its new ECS deployment could not be started", rendered.name)
+        })?;
+        if let Some(service) = forced {
+            ctx.view
+                .emit(serde_json::json!({"event": "deployment_forced", "stack": deployable.name, "service": service}));
+            ctx.view.line(format!("{}: new deployment of {service} started (--force)", deployable.name));
+        }
+    }
     for (plan, objects) in &sites {
         upload_site(ctx, &deployable.name, plan, objects).await?;
     }
