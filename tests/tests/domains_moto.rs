@@ -170,7 +170,10 @@ async fn stack_resources(aws: &ferry_aws::AwsContext, stack: &str, kind: &str) -
         .iter()
         .filter(|r| r.resource_type() == Some(kind))
         .map(|r| {
-            (r.logical_resource_id().unwrap_or_default().to_string(), r.physical_resource_id().unwrap_or_default().to_string())
+            (
+                r.logical_resource_id().unwrap_or_default().to_string(),
+                r.physical_resource_id().unwrap_or_default().to_string(),
+            )
         })
         .collect()
 }
@@ -238,8 +241,12 @@ async fn environment_zone_certificate_and_https_for_an_app_domain() {
     assert_eq!(listener.certificates()[0].certificate_arn(), Some(certs[0].1.as_str()));
     assert!(has(&app_zone, "api.docs.example.com.", "A"), "{app_zone:?}");
     let stacks = aws.cloudformation().describe_stacks().stack_name("docs-test").send().await.unwrap();
-    let exports: Vec<String> = stacks.stacks()[0].outputs().iter().filter_map(|o| o.export_name().map(str::to_string)).collect();
-    assert!(exports.contains(&"docs-test-HostedZone".to_string()) && exports.contains(&"docs-test-SubDomain".to_string()), "{exports:?}");
+    let exports: Vec<String> =
+        stacks.stacks()[0].outputs().iter().filter_map(|o| o.export_name().map(str::to_string)).collect();
+    assert!(
+        exports.contains(&"docs-test-HostedZone".to_string()) && exports.contains(&"docs-test-SubDomain".to_string()),
+        "{exports:?}"
+    );
 
     // Nothing changed: nothing is written.
     let again = run(&moto, dir, &["env", "deploy", "-n", "test", "--json"]);

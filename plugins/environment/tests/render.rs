@@ -504,7 +504,10 @@ fn init_template_renders_once_filled_in() {
 fn an_app_domain_gives_the_environment_its_zone_delegation_and_certificate() {
     let (template, params) = render("app-domain").unwrap();
     assert_resource(&template, "EnvironmentHostedZone", "AWS::Route53::HostedZone", None);
-    assert_eq!(props(&template, "EnvironmentHostedZone")["Name"], json!({"Fn::Sub": "${EnvironmentName}.${AppName}.example.com"}));
+    assert_eq!(
+        props(&template, "EnvironmentHostedZone")["Name"],
+        json!({"Fn::Sub": "${EnvironmentName}.${AppName}.example.com"})
+    );
     // The NS delegation goes in the app's zone, whose ID the host reads from the roles stack.
     let ns = props(&template, "EnvironmentDomainDelegationRecordSet");
     assert_eq!(ns["Type"], "NS");
@@ -536,9 +539,18 @@ fn an_app_domain_gives_the_environment_its_zone_delegation_and_certificate() {
     assert_resource(&template, "PublicHTTPSLoadBalancerSecurityGroup", "AWS::EC2::SecurityGroup", Some("CreateALB"));
     // Copilot's exports, which workload templates import.
     let outputs = &template["Outputs"];
-    assert_eq!(outputs["EnvironmentHostedZone"]["Export"]["Name"], json!({"Fn::Sub": "${AppName}-${EnvironmentName}-HostedZone"}));
-    assert_eq!(outputs["EnvironmentSubdomain"]["Export"]["Name"], json!({"Fn::Sub": "${AppName}-${EnvironmentName}-SubDomain"}));
-    assert_eq!(outputs["HTTPSListenerArn"]["Export"]["Name"], json!({"Fn::Sub": "${AppName}-${EnvironmentName}-HTTPSListenerArn"}));
+    assert_eq!(
+        outputs["EnvironmentHostedZone"]["Export"]["Name"],
+        json!({"Fn::Sub": "${AppName}-${EnvironmentName}-HostedZone"})
+    );
+    assert_eq!(
+        outputs["EnvironmentSubdomain"]["Export"]["Name"],
+        json!({"Fn::Sub": "${AppName}-${EnvironmentName}-SubDomain"})
+    );
+    assert_eq!(
+        outputs["HTTPSListenerArn"]["Export"]["Name"],
+        json!({"Fn::Sub": "${AppName}-${EnvironmentName}-HTTPSListenerArn"})
+    );
 
     // Imported certificates win: no zone, no certificate (as Copilot).
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/manifests/https.yml");
