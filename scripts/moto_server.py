@@ -447,10 +447,13 @@ class AcmCertificate(ShimLifecycle, CloudFormationModel):
             zones = route53_backends[account_id]["aws"]
             described = cert.describe()["Certificate"]
             by_domain = {o["DomainName"]: o for o in described.get("DomainValidationOptions", [])}
+            written = set()
             for option in props.get("DomainValidationOptions") or []:
                 zone_id = option.get("HostedZoneId")
                 record = by_domain.get(option.get("DomainName"), {}).get("ResourceRecord")
-                if zone_id and record:
+                # `x` and `*.x` share one validation record: written once.
+                if zone_id and record and (zone_id, record["Name"]) not in written:
+                    written.add((zone_id, record["Name"]))
                     zone = zones.get_hosted_zone(zone_id)
                     zone.add_rrset(
                         {"Name": record["Name"], "Type": "CNAME", "TTL": 300, "ResourceRecords": [record["Value"]]}

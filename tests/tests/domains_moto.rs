@@ -162,3 +162,103 @@ async fn app_domain_static_site_alias_certificate_and_clean_delete() {
     let kinds: Vec<&str> = parent.iter().map(|(_, k, _)| k.as_str()).collect();
     assert_eq!(kinds, ["NS", "SOA"], "only the domain's own records are left: {parent:?}");
 }
+
+/// `(logical id, physical id)` of a stack's resources of `kind`.
+async fn stack_resources(aws: &ferry_aws::AwsContext, stack: &str, kind: &str) -> Vec<(String, String)> {
+    let out = aws.cloudformation().describe_stack_resources().stack_name(stack).send().await.unwrap();
+    out.stack_resources()
+        .iter()
+        .filter(|r| r.resource_type() == Some(kind))
+        .map(|r| {
+            (
+                r.logical_resource_id().unwrap_or_default().to_string(),
+                r.physical_resource_id().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+const WEB: &str = "name: web
+type: Load Balanced Web Service
+image:
+  location: public.ecr.aws/docker/library/nginx:1
+  port: 80
+http:
+  path: /
+  alias: api.docs.example.com
+";
+
+/// An environment of an app with a domain: its zone `<env>.<app>.<domain>`
+/// delegated from the app's zone, its certificate issued with DNS validation
+/// in the zone of each name, the public load balancer serving HTTPS with it
+/// and a web service's alias in the app's zone; a redeploy writes nothing;
+/// `app delete` leaves no zone, record, certificate or stack.
+#[tokio::test(flavor = "multi_thread")]
+async fn environment_zone_certificate_and_https_for_an_app_domain() {
+    let moto = Moto::start();
+    moto.export_env();
+    let aws = ferry_aws::AwsContext::load(None).await;
+    aws.route53().create_hosted_zone().name("example.com").caller_reference("root").send().await.unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let dir = ws.path();
+    run(&moto, dir, &["app", "init", "docs", "--domain", "example.com"]);
+    write(dir, "copilot/environments/test/manifest.yml", "name: test\ntype: Environment\n");
+    write(dir, "copilot/web/manifest.yml", WEB);
+    let env = run(&moto, dir, &["env", "deploy", "-n", "test", "--json"]);
+    assert_eq!(outcome(&env, "docs-test"), "created", "{env}");
+    let svc = run(&moto, dir, &["svc", "deploy", "-n", "web", "-e", "test", "--json"]);
+    assert_eq!(outcome(&svc, "docs-test-web"), "created", "{svc}");
+
+    // The environment's zone, delegated from the app's.
+    let env_zone = records(&aws, "test.docs.example.com").await.expect("the environment's zone");
+    let app_zone = records(&aws, "docs.example.com").await.unwrap();
+    let (_, _, delegated) = app_zone
+        .iter()
+        .find(|(n, k, _)| n == "test.docs.example.com." && k == "NS")
+        .unwrap_or_else(|| panic!("no NS delegation of the env zone: {app_zone:?}"));
+    let (_, _, served) = env_zone.iter().find(|(n, k, _)| n == "test.docs.example.com." && k == "NS").unwrap();
+    assert_eq!(delegated, served, "the delegation names the env zone's servers");
+    // Its certificate: issued, validated in the env zone and (for the alias) the app zone.
+    assert_eq!(certificates(&moto, "us-west-2"), [("test.docs.example.com".to_string(), "ISSUED".to_string())]);
+    let validation = |records: &[(String, String, Vec<String>)], name: &str| {
+        records.iter().any(|(n, k, v)| {
+            n.starts_with('_')
+                && n.ends_with(&format!(".{name}."))
+                && k == "CNAME"
+                && v.iter().any(|v| v.contains("acm-validations"))
+        })
+    };
+    assert!(validation(&env_zone, "test.docs.example.com"), "{env_zone:?}");
+    assert!(validation(&app_zone, "api.docs.example.com"), "{app_zone:?}");
+    // HTTPS on the public load balancer with that certificate; the alias in the app zone.
+    let certs = stack_resources(&aws, "docs-test", "AWS::CertificateManager::Certificate").await;
+    assert_eq!(certs.len(), 1, "{certs:?}");
+    let listeners = stack_resources(&aws, "docs-test", "AWS::ElasticLoadBalancingV2::Listener").await;
+    let (_, https) = listeners.iter().find(|(id, _)| id == "HTTPSListener").expect("an HTTPS listener");
+    let described = aws.elbv2().describe_listeners().listener_arns(https).send().await.unwrap();
+    let listener = &described.listeners()[0];
+    assert_eq!(listener.port(), Some(443));
+    assert_eq!(listener.certificates()[0].certificate_arn(), Some(certs[0].1.as_str()));
+    assert!(has(&app_zone, "api.docs.example.com.", "A"), "{app_zone:?}");
+    let stacks = aws.cloudformation().describe_stacks().stack_name("docs-test").send().await.unwrap();
+    let exports: Vec<String> =
+        stacks.stacks()[0].outputs().iter().filter_map(|o| o.export_name().map(str::to_string)).collect();
+    assert!(
+        exports.contains(&"docs-test-HostedZone".to_string()) && exports.contains(&"docs-test-SubDomain".to_string()),
+        "{exports:?}"
+    );
+
+    // Nothing changed: nothing is written.
+    let again = run(&moto, dir, &["env", "deploy", "-n", "test", "--json"]);
+    assert_eq!(outcome(&again, "docs-test"), "up to date", "{again}");
+    assert_eq!(event(&again, "api_calls")["mutating"], 0, "{again}");
+
+    run(&moto, dir, &["app", "delete", "--yes"]);
+    assert_eq!(live_stacks(&aws, "us-west-2").await, Vec::<String>::new());
+    assert_eq!(certificates(&moto, "us-west-2"), []);
+    assert!(records(&aws, "test.docs.example.com").await.is_none(), "the env zone is gone");
+    assert!(records(&aws, "docs.example.com").await.is_none(), "the app zone is gone");
+    let parent = records(&aws, "example.com").await.unwrap();
+    let kinds: Vec<&str> = parent.iter().map(|(_, k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["NS", "SOA"], "only the domain's own records are left: {parent:?}");
+}

@@ -209,8 +209,10 @@ impl Session {
         Ok(self.deployer().delete(stack, observe).await?)
     }
 
-    /// Deletes an environment stack after emptying its access-logs bucket
-    /// (Copilot empties it with its `ELBAccessLogsBucketCleanerAction`
+    /// Deletes an environment stack after removing the DNS validation
+    /// records its certificates left (see
+    /// [`crate::domain::delete_stack_validation_records`]) and emptying its
+    /// access-logs bucket (Copilot empties it with its `ELBAccessLogsBucketCleanerAction`
     /// Lambda; CloudFormation cannot delete a bucket that holds objects).
     pub async fn delete_environment_stack(
         &self,
@@ -220,6 +222,8 @@ impl Session {
         if self.cfn.describe_stack(stack).await?.is_none() {
             return Ok(false);
         }
+        // The validation records of its certificates, so its zone can go too.
+        crate::domain::delete_stack_validation_records(&self.aws, &self.cfn, stack).await?;
         for resource in self.cfn.stack_resources(stack).await? {
             if resource.logical_id == ACCESS_LOGS_BUCKET
                 && resource.resource_type == "AWS::S3::Bucket"

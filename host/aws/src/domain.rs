@@ -92,6 +92,38 @@ pub async fn zone_id(aws: &AwsContext, name: &str) -> Result<String, AwsError> {
         })
 }
 
+/// Route 53 zone IDs of an app's domain: the domain's own zone and
+/// `<app>.<domain>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppZones {
+    pub domain: String,
+    pub app: String,
+}
+
+/// The zones `app init --domain` recorded: the domain's zone ID from the
+/// app's record (`domainHostedZoneID`), the app zone's from the roles
+/// stack's `AppHostedZoneId` output. Read calls only.
+pub async fn app_zones(
+    cfn: &impl CloudFormationApi,
+    app: &crate::metadata::AppRecord,
+    domain: &str,
+) -> Result<AppZones, AwsError> {
+    let roles = ferry_core::naming::app_roles_stack(&app.name);
+    let outputs = cfn.describe_stack(&roles).await?.map(|s| s.outputs).unwrap_or_default();
+    match (outputs.get(APP_HOSTED_ZONE_OUTPUT), app.domain_hosted_zone_id.is_empty() || app.domain != domain) {
+        (Some(zone), false) => Ok(AppZones { domain: app.domain_hosted_zone_id.clone(), app: zone.clone() }),
+        _ => Err(AwsError::new(
+            "cloudformation:DescribeStacks",
+            Some(&roles),
+            AwsErrorKind::NotFound,
+            format!(
+                "application `{}` has no hosted zone for `{domain}` (the workspace names that domain); run `ferry app init {} --domain {domain}` to create and delegate it",
+                app.name, app.name
+            ),
+        )),
+    }
+}
+
 /// A certificate a workload template asks the host for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CertificateRequest {
@@ -241,11 +273,69 @@ pub async fn delete_certificate(
     Ok(true)
 }
 
+/// Before a stack with DNS-validated certificates is deleted: CloudFormation
+/// deletes a certificate but leaves the validation CNAMEs it wrote, and a
+/// zone holding records cannot be deleted. Removes, for every
+/// `AWS::CertificateManager::Certificate` of the deployed template, the
+/// validation records of each name in the zone its `DomainValidationOptions`
+/// names (a zone of the same stack, a parameter, or an ID), then every
+/// validation record left in the stack's own hosted zones (those of
+/// workload certificates validated there, such as an NLB's). The stack is
+/// going, so its certificates are no longer renewed. Returns how many
+/// records were removed.
+pub async fn delete_stack_validation_records(aws: &AwsContext, cfn: &Cfn, stack: &str) -> Result<usize, AwsError> {
+    let Some(state) = cfn.describe_stack(stack).await? else { return Ok(0) };
+    let template: Value = serde_json::from_str(&cfn.get_template(stack).await?).unwrap_or_default();
+    let resources = cfn.stack_resources(stack).await?;
+    let physical = |id: &str| {
+        resources.iter().find(|r| r.logical_id == id && !r.physical_id.is_empty()).map(|r| r.physical_id.clone())
+    };
+    let resolve = |zone: &Value| match zone {
+        Value::String(id) => Some(id.clone()),
+        Value::Object(o) => {
+            let name = o.get("Ref")?.as_str()?;
+            state.parameters.get(name).cloned().or_else(|| physical(name))
+        }
+        _ => None,
+    };
+    let mut removed = 0;
+    let certificates = template["Resources"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, r)| r["Type"] == "AWS::CertificateManager::Certificate");
+    for (_, certificate) in certificates {
+        for option in certificate["Properties"]["DomainValidationOptions"].as_array().into_iter().flatten() {
+            let (Some(name), Some(zone)) = (option["DomainName"].as_str(), resolve(&option["HostedZoneId"])) else {
+                continue;
+            };
+            if !zone.is_empty() {
+                removed += delete_validation_records(aws, &bare_zone_id(&zone), name).await?;
+            }
+        }
+    }
+    for zone in resources.iter().filter(|r| r.resource_type == "AWS::Route53::HostedZone" && !r.physical_id.is_empty())
+    {
+        removed += delete_records_where(aws, &bare_zone_id(&zone.physical_id), |_| true).await?;
+    }
+    Ok(removed)
+}
+
 /// Removes ACM's DNS validation CNAMEs for `domain` from `zone`
 /// (`_<token>.<domain>.` → `<token>.acm-validations.aws.`).
 pub async fn delete_validation_records(aws: &AwsContext, zone: &str, domain: &str) -> Result<usize, AwsError> {
-    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, RrType};
     let base = format!("{}.", domain.trim_start_matches("*.").trim_end_matches('.')).to_ascii_lowercase();
+    delete_records_where(aws, zone, |name| name.split_once('.').is_some_and(|(_, rest)| rest == base)).await
+}
+
+/// Removes the ACM validation CNAMEs of `zone` whose (lower-case) name
+/// passes `keep_name`.
+async fn delete_records_where(
+    aws: &AwsContext,
+    zone: &str,
+    keep_name: impl Fn(&str) -> bool,
+) -> Result<usize, AwsError> {
+    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, RrType};
     let route53 = aws.route53();
     let listed = route53
         .list_resource_record_sets()
@@ -260,7 +350,7 @@ pub async fn delete_validation_records(aws: &AwsContext, zone: &str, domain: &st
             let name = r.name().to_ascii_lowercase();
             r.r#type() == &RrType::Cname
                 && name.starts_with('_')
-                && name.split_once('.').is_some_and(|(_, rest)| rest == base)
+                && keep_name(&name)
                 && r.resource_records().iter().any(|v| v.value().contains("acm-validations.aws"))
         })
         .cloned()

@@ -26,9 +26,9 @@ pub fn from_environment_manifest(env: &Value, app_domain: Option<&str>) -> Envir
         _ => false,
     };
     EnvironmentCapabilities {
-        // Certificates for an app domain are not issued by ferry's environment
-        // yet, so HTTPS exists only with imported certificates.
-        https_listener: !public_certificates.is_empty(),
+        // As Copilot's `CreateHTTPSListener`: imported certificates, or the
+        // certificate the environment issues for the app's domain.
+        https_listener: !public_certificates.is_empty() || app_domain.is_some(),
         // As in Copilot, the environment creates its internal load balancer
         // whenever a Backend Service has `http` (`InternalALBWorkloads`), with
         // or without `http.private` in its manifest.
@@ -60,7 +60,8 @@ mod tests {
         let env =
             json!({"network": {"vpc": {"id": "vpc-1", "subnets": {"private": [{"id": "subnet-1"}]}}}, "cdn": true});
         let c = from_environment_manifest(&env, Some("example.com"));
-        assert!(c.imported_vpc && !c.public_subnets && c.cdn && c.dns_delegated && !c.https_listener);
+        assert!(c.imported_vpc && !c.public_subnets && c.cdn && c.dns_delegated);
+        assert!(c.https_listener, "the environment's own certificate for the app's domain");
         assert!(c.internal_alb, "created on demand for backends with http");
     }
 }

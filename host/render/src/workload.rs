@@ -26,6 +26,10 @@ pub struct EnvRenderSetup {
     /// The subnets `network.vpc.placement.subnets.from_tags` selects, by
     /// workload, as deploy found them (empty offline).
     pub placement_subnets: std::collections::HashMap<String, Vec<String>>,
+    /// Zone IDs of the app's domain and of `<app>.<domain>`: read from AWS
+    /// at deploy (left unset offline).
+    pub domain_hosted_zone_id: Option<String>,
+    pub app_hosted_zone_id: Option<String>,
 }
 
 impl EnvRenderSetup {
@@ -42,6 +46,8 @@ impl EnvRenderSetup {
             app_domain: ws.domain.clone(),
             imported_albs: Default::default(),
             placement_subnets: Default::default(),
+            domain_hosted_zone_id: None,
+            app_hosted_zone_id: None,
         })
     }
 
@@ -51,6 +57,8 @@ impl EnvRenderSetup {
             env: self.env.clone(),
             name: name.to_string(),
             app_domain: self.app_domain.clone(),
+            domain_hosted_zone_id: self.domain_hosted_zone_id.clone(),
+            app_hosted_zone_id: self.app_hosted_zone_id.clone(),
             environment: self.capabilities.clone(),
             workloads: self.workloads.clone(),
             imported_alb: self.imported_albs.get(name).cloned(),

@@ -41,6 +41,15 @@ pub struct RenderContext {
     /// The app's domain, when `app init --domain` recorded one.
     #[serde(default)]
     pub app_domain: Option<String>,
+    /// Route 53 zone IDs of the app's domain (`domainHostedZoneID` of the
+    /// app's record) and of `<app>.<domain>` (output `AppHostedZoneId` of the
+    /// app's roles stack), when the host has read them: at deploy, never
+    /// offline. The environment plugin delegates its zone and validates its
+    /// certificate in them.
+    #[serde(default)]
+    pub domain_hosted_zone_id: Option<String>,
+    #[serde(default)]
+    pub app_hosted_zone_id: Option<String>,
     /// What the target environment offers its workloads.
     #[serde(default)]
     pub environment: EnvironmentCapabilities,

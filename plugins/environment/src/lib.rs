@@ -481,7 +481,12 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     {
         access_logs_bucket(&mut t, settings);
     }
-    public_load_balancer(&mut t, m, &network, access_logs.as_ref());
+    let domain = environment_domain(&mut t, &mut params, m, ctx);
+    let certificates: Vec<Value> = match &domain {
+        Some(_) => vec![cfn::ref_(HTTPS_CERTIFICATE)],
+        None => m.public().certificates.iter().cloned().map(Value::String).collect(),
+    };
+    public_load_balancer(&mut t, m, &network, access_logs.as_ref(), &certificates);
     if m.cdn_enabled() {
         cdn(&mut t, m, ctx);
     }
@@ -491,6 +496,9 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
         app_runner_endpoint(&mut t, &network);
     }
     outputs(&mut t, &network, m, vpc.id.is_none());
+    if let (Some(_), Some(app_domain)) = (&domain, &ctx.app_domain) {
+        domain_outputs(&mut t, app_domain);
+    }
     Rendered { template: t, parameters: params }
 }
 
@@ -1008,9 +1016,15 @@ fn public_ingress(m: &Manifest, port: u16) -> Value {
     Value::Array(rules)
 }
 
-fn public_load_balancer(t: &mut Template, m: &Manifest, network: &Network, access_logs: Option<&AccessLogsConfig>) {
+fn public_load_balancer(
+    t: &mut Template,
+    m: &Manifest,
+    network: &Network,
+    access_logs: Option<&AccessLogsConfig>,
+    certificates: &[Value],
+) {
     let public = m.public();
-    let https = !public.certificates.is_empty();
+    let https = !certificates.is_empty();
     if m.public_ingress().cdn == Some(true) && !t.mappings.contains_key("RegionalConfigs") {
         regional_configs(t);
     }
@@ -1105,7 +1119,7 @@ fn public_load_balancer(t: &mut Template, m: &Manifest, network: &Network, acces
             "CreateALB",
             "PublicLoadBalancer",
             "DefaultHTTPTargetGroup",
-            &public.certificates,
+            certificates,
             public.ssl_policy.as_deref(),
             "A load balancer listener to route HTTPS traffic",
         );
@@ -1135,7 +1149,7 @@ fn https_listener(
     condition: &str,
     load_balancer: &str,
     target_group: &str,
-    certificates: &[String],
+    certificates: &[Value],
     ssl_policy: Option<&str>,
     description: &str,
 ) {
@@ -1161,6 +1175,123 @@ fn https_listener(
                 .describe("An additional certificate of the HTTPS listener"),
         );
     }
+}
+
+// ---- the environment's domain ---------------------------------------------
+
+/// Copilot's logical IDs for the environment's zone.
+const ENVIRONMENT_HOSTED_ZONE: &str = "EnvironmentHostedZone";
+/// ferry's own IDs: Copilot's `DelegateDNSAction` and `HTTPSCert` are
+/// Lambda-backed custom resources, and CloudFormation refuses to change the
+/// type of a resource in place, so the native resources take new names.
+const DELEGATION_RECORD: &str = "EnvironmentDomainDelegationRecordSet";
+const HTTPS_CERTIFICATE: &str = "HTTPSCertificate";
+/// Parameters with the zone IDs of the app's domain (host facts at deploy).
+const APP_ZONE_PARAMETER: &str = "AppHostedZoneID";
+const DOMAIN_ZONE_PARAMETER: &str = "DomainHostedZoneID";
+
+/// `<env>.<app>.<domain>`, delegated from `<app>.<domain>`, with the HTTPS
+/// certificate of the public load balancer, when the app has a domain and
+/// the manifest imports no public certificates (Copilot's `DelegateDNS`
+/// without `http.public.certificates`). Returns the environment's zone name.
+fn environment_domain(
+    t: &mut Template,
+    params: &mut indexmap::IndexMap<String, Value>,
+    m: &Manifest,
+    ctx: &RenderContext,
+) -> Option<String> {
+    let domain = ctx.app_domain.as_ref()?;
+    if !m.public().certificates.is_empty() {
+        return None;
+    }
+    let app_zone = format!("{}.{domain}", ctx.app);
+    let env_zone = format!("{}.{app_zone}", ctx.env);
+    t.parameter(
+        APP_ZONE_PARAMETER,
+        Parameter::string().description(&format!("ID of the hosted zone {app_zone} (the app's roles stack)")),
+    );
+    params.insert(APP_ZONE_PARAMETER.into(), json!(ctx.app_hosted_zone_id.clone().unwrap_or_default()));
+    t.resource(
+        ENVIRONMENT_HOSTED_ZONE,
+        Resource::new("AWS::Route53::HostedZone")
+            .prop(
+                "HostedZoneConfig",
+                json!({ "Comment": cfn::sub(&format!(
+                    "HostedZone for environment ${{EnvironmentName}} - ${{EnvironmentName}}.${{AppName}}.{domain}"
+                )) }),
+            )
+            .prop("Name", cfn::sub(&format!("${{EnvironmentName}}.${{AppName}}.{domain}")))
+            .describe("A Route 53 Hosted Zone for the environment's subdomain"),
+    );
+    t.resource(
+        DELEGATION_RECORD,
+        Resource::new("AWS::Route53::RecordSet")
+            .prop("HostedZoneId", cfn::ref_(APP_ZONE_PARAMETER))
+            .prop("Name", cfn::sub(&format!("${{EnvironmentName}}.${{AppName}}.{domain}.")))
+            .prop("Type", "NS")
+            .prop("TTL", 60)
+            .prop("ResourceRecords", cfn::get_att(ENVIRONMENT_HOSTED_ZONE, "NameServers"))
+            .describe("Delegates the environment's subdomain from the application's hosted zone"),
+    );
+    // What Copilot's certificate covers: the environment's name, its
+    // wildcard, and the aliases of the services behind the public load
+    // balancer that are under the app's domain.
+    let mut names = vec![format!("*.{env_zone}")];
+    let mut aliases: Vec<String> = ctx
+        .workloads
+        .iter()
+        .filter(|w| w.kind == LBWS && w.behind_env_alb)
+        .flat_map(|w| w.aliases.iter().map(|a| a.to_ascii_lowercase()))
+        .filter(|a| ferry_plugin_sdk::dns::is_within(a, domain))
+        .collect();
+    aliases.sort();
+    aliases.dedup();
+    names.extend(aliases.into_iter().filter(|a| a != &env_zone));
+    let mut needs_domain_zone = false;
+    let zone_of = |name: &str, needs_domain_zone: &mut bool| {
+        if ferry_plugin_sdk::dns::is_within(name, &env_zone) {
+            cfn::ref_(ENVIRONMENT_HOSTED_ZONE)
+        } else if ferry_plugin_sdk::dns::is_within(name, &app_zone) {
+            cfn::ref_(APP_ZONE_PARAMETER)
+        } else {
+            *needs_domain_zone = true;
+            cfn::ref_(DOMAIN_ZONE_PARAMETER)
+        }
+    };
+    let mut validation = vec![json!({ "DomainName": env_zone, "HostedZoneId": cfn::ref_(ENVIRONMENT_HOSTED_ZONE) })];
+    for name in &names {
+        validation.push(json!({ "DomainName": name, "HostedZoneId": zone_of(name, &mut needs_domain_zone) }));
+    }
+    if needs_domain_zone {
+        t.parameter(
+            DOMAIN_ZONE_PARAMETER,
+            Parameter::string().description(&format!("ID of the hosted zone {domain} (the app's record)")),
+        );
+        params.insert(DOMAIN_ZONE_PARAMETER.into(), json!(ctx.domain_hosted_zone_id.clone().unwrap_or_default()));
+    }
+    t.resource(
+        HTTPS_CERTIFICATE,
+        Resource::new("AWS::CertificateManager::Certificate")
+            // Validation records in the environment's zone answer only once
+            // the zone is delegated.
+            .depends_on(DELEGATION_RECORD)
+            .prop("DomainName", json!(env_zone))
+            .prop("SubjectAlternativeNames", json!(names))
+            .prop("ValidationMethod", "DNS")
+            .prop("DomainValidationOptions", Value::Array(validation))
+            .describe("An ACM certificate for the environment's domain, validated through DNS"),
+    );
+    Some(env_zone)
+}
+
+/// Copilot's outputs (and exports) of the environment's zone.
+fn domain_outputs(t: &mut Template, domain: &str) {
+    t.output("EnvironmentHostedZone", cfn::ref_(ENVIRONMENT_HOSTED_ZONE), export("HostedZone"));
+    t.output(
+        "EnvironmentSubdomain",
+        cfn::sub(&format!("${{EnvironmentName}}.${{AppName}}.{domain}")),
+        export("SubDomain"),
+    );
 }
 
 fn cdn(t: &mut Template, m: &Manifest, ctx: &RenderContext) {
@@ -1336,7 +1467,7 @@ fn internal_load_balancer(t: &mut Template, m: &Manifest, network: &Network) {
             "CreateInternalALB",
             "InternalLoadBalancer",
             "DefaultInternalHTTPTargetGroup",
-            &private.certificates,
+            &private.certificates.iter().cloned().map(Value::String).collect::<Vec<_>>(),
             private.ssl_policy.as_deref(),
             "An internal load balancer listener to route HTTPS traffic",
         );

@@ -36,7 +36,16 @@ fn context(fixture: &str) -> RenderContext {
         }
         _ => vec![frontend, api, workload("worker", "Worker Service", true)],
     };
-    RenderContext { app: "chat".into(), env: "test".into(), name: "test".into(), workloads, ..Default::default() }
+    let mut ctx =
+        RenderContext { app: "chat".into(), env: "test".into(), name: "test".into(), workloads, ..Default::default() };
+    if fixture == "app-domain" {
+        ctx.app_domain = Some("example.com".into());
+        ctx.domain_hosted_zone_id = Some("Z0DOMAIN".into());
+        ctx.app_hosted_zone_id = Some("Z0APP".into());
+        ctx.workloads[0].aliases =
+            vec!["www.example.com".into(), "api.chat.example.com".into(), "web.test.chat.example.com".into()];
+    }
+    ctx
 }
 
 fn render(fixture: &str) -> Result<(Value, Value), RenderError> {
@@ -489,4 +498,68 @@ fn init_template_renders_once_filled_in() {
     let manifest: Value = yaml_serde::from_str(&text).unwrap();
     assert!(Environment::validate(&manifest).is_empty());
     assert!(Environment::render(&manifest, &context("minimal")).is_ok());
+}
+
+#[test]
+fn an_app_domain_gives_the_environment_its_zone_delegation_and_certificate() {
+    let (template, params) = render("app-domain").unwrap();
+    assert_resource(&template, "EnvironmentHostedZone", "AWS::Route53::HostedZone", None);
+    assert_eq!(
+        props(&template, "EnvironmentHostedZone")["Name"],
+        json!({"Fn::Sub": "${EnvironmentName}.${AppName}.example.com"})
+    );
+    // The NS delegation goes in the app's zone, whose ID the host reads from the roles stack.
+    let ns = props(&template, "EnvironmentDomainDelegationRecordSet");
+    assert_eq!(ns["Type"], "NS");
+    assert_eq!(ns["HostedZoneId"], json!({"Ref": "AppHostedZoneID"}));
+    assert_eq!(ns["ResourceRecords"], json!({"Fn::GetAtt": ["EnvironmentHostedZone", "NameServers"]}));
+    assert_eq!(params["AppHostedZoneID"], "Z0APP");
+    assert_eq!(params["DomainHostedZoneID"], "Z0DOMAIN");
+    // What Copilot's HTTPSCert covers, each name validated in the zone it is in.
+    assert_resource(&template, "HTTPSCertificate", "AWS::CertificateManager::Certificate", None);
+    let cert = props(&template, "HTTPSCertificate");
+    assert_eq!(cert["DomainName"], "test.chat.example.com");
+    assert_eq!(
+        cert["SubjectAlternativeNames"],
+        json!(["*.test.chat.example.com", "api.chat.example.com", "web.test.chat.example.com", "www.example.com"])
+    );
+    let zone_of = |name: &str| {
+        cert["DomainValidationOptions"].as_array().unwrap().iter().find(|o| o["DomainName"] == name).unwrap()
+            ["HostedZoneId"]
+            .clone()
+    };
+    assert_eq!(zone_of("test.chat.example.com"), json!({"Ref": "EnvironmentHostedZone"}));
+    assert_eq!(zone_of("web.test.chat.example.com"), json!({"Ref": "EnvironmentHostedZone"}));
+    assert_eq!(zone_of("api.chat.example.com"), json!({"Ref": "AppHostedZoneID"}));
+    assert_eq!(zone_of("www.example.com"), json!({"Ref": "DomainHostedZoneID"}));
+    assert_eq!(template["Resources"]["HTTPSCertificate"]["DependsOn"], "EnvironmentDomainDelegationRecordSet");
+    // The public load balancer serves HTTPS with it.
+    let listener = props(&template, "HTTPSListener");
+    assert_eq!(listener["Certificates"], json!([{"CertificateArn": {"Ref": "HTTPSCertificate"}}]));
+    assert_resource(&template, "PublicHTTPSLoadBalancerSecurityGroup", "AWS::EC2::SecurityGroup", Some("CreateALB"));
+    // Copilot's exports, which workload templates import.
+    let outputs = &template["Outputs"];
+    assert_eq!(
+        outputs["EnvironmentHostedZone"]["Export"]["Name"],
+        json!({"Fn::Sub": "${AppName}-${EnvironmentName}-HostedZone"})
+    );
+    assert_eq!(
+        outputs["EnvironmentSubdomain"]["Export"]["Name"],
+        json!({"Fn::Sub": "${AppName}-${EnvironmentName}-SubDomain"})
+    );
+    assert_eq!(
+        outputs["HTTPSListenerArn"]["Export"]["Name"],
+        json!({"Fn::Sub": "${AppName}-${EnvironmentName}-HTTPSListenerArn"})
+    );
+
+    // Imported certificates win: no zone, no certificate (as Copilot).
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/manifests/https.yml");
+    let mut ctx = context("app-domain");
+    ctx.env = "prod".into();
+    let imported = Environment::render(&load(&path), &ctx).unwrap().template.to_json();
+    assert!(imported["Resources"].get("EnvironmentHostedZone").is_none());
+    assert!(imported["Resources"].get("HTTPSCertificate").is_none());
+    // Without a domain, nothing of it either.
+    let (plain, params) = render("minimal").unwrap();
+    assert!(plain["Resources"].get("EnvironmentHostedZone").is_none() && params.get("AppHostedZoneID").is_none());
 }

@@ -175,7 +175,14 @@ pub fn everything(args: DeployAll, cx: &CommandContext) -> Result<()> {
 async fn deploy_env(ctx: &Ctx, env: &str, confirm_abort: bool) -> Result<EnvRecord> {
     let app = ctx.ws.app.clone();
     let app_record = ctx.session.require_app(&app).await?;
-    let setup = render::env_setup(&ctx.ws, &app, env)?;
+    let mut setup = render::env_setup(&ctx.ws, &app, env)?;
+    if let Some(domain) = &setup.app_domain {
+        // The environment delegates its zone from the app's and validates its
+        // certificate in the app's zones: their IDs, as app init recorded them.
+        let zones = ferry_aws::domain::app_zones(&ctx.session.cfn, &app_record, domain).await?;
+        setup.domain_hosted_zone_id = Some(zones.domain);
+        setup.app_hosted_zone_id = Some(zones.app);
+    }
     let rendered = off_async(|| render::render_environment(&ctx.ws, &ctx.registry, &setup))?;
     let account = app_record.account.clone();
     let tags = app_tags(&app_record);
