@@ -31,18 +31,26 @@ pub(super) struct Ctx {
     pub(super) out: Output,
 }
 
+impl Ctx {
+    /// The deploy world of one command: its registry, an AWS session with
+    /// the command's `--force`, and the progress view.
+    pub(super) async fn new(cx: &CommandContext, ws: Workspace, flags: &DeployFlags) -> Result<Ctx> {
+        Ok(Ctx {
+            registry: cx.registry()?,
+            session: session(flags.force).await?,
+            view: DeployView::new(flags.json),
+            flags: flags.clone(),
+            out: cx.out.clone(),
+            ws,
+        })
+    }
+}
+
 pub fn env(args: EnvDeploy, cx: &CommandContext) -> Result<()> {
     let out = &cx.out;
     let ws = cx.workspace_to_act_on(args.app.as_deref())?;
     cx.block_on(async {
-        let ctx = Ctx {
-            registry: cx.registry()?,
-            session: session(args.flags.force).await?,
-            view: DeployView::new(args.flags.json),
-            flags: args.flags.clone(),
-            out: out.clone(),
-            ws,
-        };
+        let ctx = Ctx::new(cx, ws, &args.flags).await?;
         let result = deploy_env(&ctx, &args.name, true).await;
         report_calls(&ctx.session, out, ctx.flags.json);
         result.map(|_| ())
@@ -58,14 +66,7 @@ pub fn workload(args: WorkloadDeploy, cx: &CommandContext) -> Result<()> {
             .into());
     }
     cx.block_on(async {
-        let ctx = Ctx {
-            registry: cx.registry()?,
-            session: session(args.flags.force).await?,
-            view: DeployView::new(args.flags.json),
-            flags: args.flags.clone(),
-            out: out.clone(),
-            ws,
-        };
+        let ctx = Ctx::new(cx, ws, &args.flags).await?;
         let result = async {
             let env = ctx.session.require_env(&ctx.ws.app, &args.env).await?;
             let setup = render::env_setup(&ctx.ws, &ctx.ws.app, &env.name)?;
@@ -109,14 +110,7 @@ pub fn everything(args: DeployAll, cx: &CommandContext) -> Result<()> {
     let out = &cx.out;
     let ws = cx.workspace_to_act_on(args.app.as_deref())?;
     cx.block_on(async {
-        let ctx = Arc::new(Ctx {
-            registry: cx.registry()?,
-            session: session(args.flags.force).await?,
-            view: DeployView::new(args.flags.json),
-            flags: args.flags.clone(),
-            out: out.clone(),
-            ws,
-        });
+        let ctx = Arc::new(Ctx::new(cx, ws, &args.flags).await?);
         let result = async {
             let env = deploy_env(&ctx, &args.env, true).await?;
             let setup = render::env_setup(&ctx.ws, &ctx.ws.app, &env.name)?;

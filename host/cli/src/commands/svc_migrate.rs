@@ -7,11 +7,10 @@
 //! The rewrite is [`migrate`], a pure function over the manifest's JSON
 //! value, so its rules are tested without a workspace.
 
-use super::aws::{report_calls, session};
+use super::aws::report_calls;
 use super::deploy::{self, Ctx};
 use crate::cli::SvcMigrate;
 use crate::context::CommandContext;
-use crate::output::DeployView;
 use anyhow::{Context, Result};
 use ferry_aws::cfn::CloudFormationApi;
 use ferry_core::Failure;
@@ -353,14 +352,7 @@ fn deploy_beside(args: &SvcMigrate, env_name: &str, cx: &CommandContext) -> Resu
     let out = &cx.out;
     let ws = cx.workspace_to_act_on(args.app.as_deref())?;
     cx.block_on(async {
-        let ctx = Ctx {
-            registry: cx.registry()?,
-            session: session(args.flags.force).await?,
-            view: DeployView::new(args.flags.json),
-            flags: args.flags.clone(),
-            out: out.clone(),
-            ws,
-        };
+        let ctx = Ctx::new(cx, ws, &args.flags).await?;
         let result = async {
             let app = ctx.ws.app.clone();
             let env = ctx.session.require_env(&app, env_name).await?;
