@@ -18,7 +18,7 @@
 
 use crate::AwsContext;
 use crate::cfn::{Cfn, CloudFormationApi};
-use crate::deploy::{DeployEvent, DeployOptions, Deployable, Deployer};
+use crate::deploy::{DeployError, DeployEvent, DeployOptions, Deployable, Deployer};
 use crate::error::{AwsError, AwsErrorKind};
 use indexmap::IndexMap;
 use serde_json::{Value, json};
@@ -244,27 +244,12 @@ pub async fn delete_certificate(
     options: DeployOptions,
     workload_stack: &str,
     region: &str,
-) -> Result<bool, AwsError> {
+) -> Result<bool, DeployError> {
     let cfn = Cfn::new(aws.cloudformation_in(region));
     let name = certificate_stack_name(workload_stack);
     let Some(_) = cfn.describe_stack(&name).await? else { return Ok(false) };
     let template: Value = serde_json::from_str(&cfn.get_template(&name).await?).unwrap_or_default();
-    cfn.delete_stack(&name).await?;
-    let started = tokio::time::Instant::now();
-    while let Some(state) = cfn.describe_stack(&name).await? {
-        if state.status == "DELETE_COMPLETE" {
-            break;
-        }
-        if state.status == "DELETE_FAILED" || started.elapsed() > options.timeout {
-            return Err(AwsError::new(
-                "cloudformation:DeleteStack",
-                Some(&name),
-                AwsErrorKind::Other,
-                format!("the certificate stack is {}; delete it in us-east-1 and try again", state.status),
-            ));
-        }
-        tokio::time::sleep(options.poll).await;
-    }
+    Deployer::new(cfn, options).delete(&name, &mut |_| {}).await?;
     let certificate = &template["Resources"]["Certificate"]["Properties"];
     let domain = certificate["DomainName"].as_str().unwrap_or_default();
     if let Some(zone) = certificate["DomainValidationOptions"][0]["HostedZoneId"].as_str() {
