@@ -15,7 +15,7 @@
 
 mod common;
 
-use common::{example_copy, ferry};
+use common::{example_copy, fail_on_moto};
 use common::{json_events as events, run_on_moto as run};
 use ferry_test_support::Moto;
 use serde_json::Value;
@@ -152,14 +152,8 @@ async fn services_attach_to_an_imported_alb_and_redeploy_without_mutating() {
         assert_eq!(mutating(&stream), 0, "a no-op redeploy of {svc} mutated: {stream}");
     }
 
-    let out = ferry(dir)
-        .envs(moto.env())
-        .env("CI", "true")
-        .args(["svc", "deploy", "-n", "ghost", "-e", "test", "--tag", "v1", "--no-build"])
-        .output()
-        .expect("run ferry");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "deploying onto a missing load balancer succeeded");
+    let args = ["svc", "deploy", "-n", "ghost", "-e", "test", "--tag", "v1", "--no-build"];
+    let stderr = fail_on_moto(&moto, dir, &args, "deploying onto a missing load balancer");
     assert!(stderr.contains("no load balancer `no-such-alb`") && stderr.contains("http.alb"), "{stderr}");
     let ghost = cfn.describe_stacks().stack_name("chat-test-ghost").send().await;
     assert!(ghost.is_err(), "no stack is created for a service whose load balancer is missing");
@@ -207,13 +201,7 @@ async fn placement_from_tags_selects_the_tagged_subnets_of_the_environment() {
     assert_eq!(outcome(&stream), "up to date", "{stream}");
     assert_eq!(mutating(&stream), 0, "a no-op redeploy mutated: {stream}");
 
-    let out = ferry(dir)
-        .envs(moto.env())
-        .env("CI", "true")
-        .args(["svc", "deploy", "-n", "lost", "-e", "test", "--tag", "v1", "--no-build"])
-        .output()
-        .expect("run ferry");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "deploying onto untagged subnets succeeded");
+    let args = ["svc", "deploy", "-n", "lost", "-e", "test", "--tag", "v1", "--no-build"];
+    let stderr = fail_on_moto(&moto, dir, &args, "deploying onto untagged subnets");
     assert!(stderr.contains("org=nobody") && stderr.contains("from_tags"), "{stderr}");
 }

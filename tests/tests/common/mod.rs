@@ -80,6 +80,14 @@ pub fn run_on_moto(moto: &ferry_test_support::Moto, dir: &Path, args: &[&str]) -
     stdout
 }
 
+/// Runs ferry against the emulator, expecting it to fail; returns stderr.
+pub fn fail_on_moto(moto: &ferry_test_support::Moto, dir: &Path, args: &[&str], why: &str) -> String {
+    let output = ferry(dir).envs(moto.env()).env("CI", "true").args(args).output().expect("run ferry");
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(!output.status.success(), "ferry {} succeeded: {why}\nstderr:\n{stderr}", args.join(" "));
+    stderr
+}
+
 /// The JSON events of a `--json` event stream, one per line.
 pub fn json_events(stream: &str) -> Vec<serde_json::Value> {
     stream.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
