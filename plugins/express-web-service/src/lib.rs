@@ -159,14 +159,7 @@ pub fn check(m: &Manifest) -> Vec<Diagnostic> {
             );
         }
     }
-    for key in m.tags.keys() {
-        if key.starts_with("aws:") || key.starts_with("copilot-") {
-            out.push(
-                Diagnostic::error(pointer(["tags", key.as_str()]), format!("tag key `{key}` is reserved"))
-                    .with_hint("`aws:` tags belong to AWS and `copilot-` tags to ferry; choose another key"),
-            );
-        }
-    }
+    ferry_plugin_sdk::workload::validate::check_reserved_tags(m.tags.keys(), &mut out);
     if let Some(p) = &m.publish {
         publish::check_publish(p, &mut out);
     }

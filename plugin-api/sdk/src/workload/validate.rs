@@ -29,6 +29,19 @@ pub const LOG_RETENTION_DAYS: &[u32] =
 
 const DEPENDS_ON_CONDITIONS: &[&str] = &["start", "healthy", "complete", "success"];
 
+/// `tags` keys that AWS (`aws:`) or ferry (`copilot-`) reserve are refused
+/// at their key.
+pub fn check_reserved_tags<'a>(keys: impl IntoIterator<Item = &'a String>, out: &mut Vec<Diagnostic>) {
+    for key in keys {
+        if key.starts_with("aws:") || key.starts_with("copilot-") {
+            out.push(
+                Diagnostic::error(pointer(["tags", key.as_str()]), format!("tag key `{key}` is reserved"))
+                    .with_hint("`aws:` tags belong to AWS and `copilot-` tags to ferry; choose another key"),
+            );
+        }
+    }
+}
+
 /// The manifest's `type:` against the one the plugin renders.
 pub fn check_type(kind: &str, expected: &str) -> Option<Diagnostic> {
     (kind != expected).then(|| {
