@@ -16,6 +16,7 @@ pub mod domain;
 pub mod ecr;
 pub mod error;
 pub mod imported_alb;
+pub mod lease;
 pub mod logs;
 pub mod metadata;
 pub mod pipeline;

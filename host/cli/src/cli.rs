@@ -142,6 +142,10 @@ pub struct DeployFlags {
     /// Print events as JSON lines (one object per line) instead of progress.
     #[arg(long)]
     pub json: bool,
+    /// When another run is deploying the same environment, wait for it
+    /// instead of refusing.
+    #[arg(long)]
+    pub wait_for_lock: bool,
 }
 
 #[derive(Debug, Args)]

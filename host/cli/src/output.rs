@@ -259,6 +259,7 @@ fn explain(cause: &(dyn std::error::Error + 'static)) -> (Option<String>, Option
         ferry_core::Failure,
         ferry_core::upload::UploadError,
         ferry_aws::AwsError,
+        ferry_aws::lease::Held,
         ferry_aws::deploy::DeployError,
         ferry_aws::app::OpsError,
         ferry_runtime::PluginError,

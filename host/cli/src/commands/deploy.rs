@@ -12,6 +12,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use ferry_aws::app::Session;
 use ferry_aws::cfn::CloudFormationApi;
 use ferry_aws::deploy::{DeployEvent, DeployOutcome, Deployable};
+use ferry_aws::lease::{self, Holder, Lease, LeaseError, WhenHeld};
 use ferry_aws::metadata::{EnvRecord, WorkloadRecord};
 use ferry_core::{Failure, Workspace, naming};
 use ferry_plugin_protocol::ImageRef;
@@ -44,6 +45,42 @@ impl Ctx {
             ws,
         })
     }
+
+    /// Takes environment `env`'s deploy lease, so concurrent runs on one
+    /// environment go one after the other (`--wait-for-lock`) or the later
+    /// one refuses, naming the run it found.
+    pub(super) async fn lock(&self, env: &str) -> Result<Lease> {
+        let when_held = if self.flags.wait_for_lock { WhenHeld::Wait } else { WhenHeld::Refuse };
+        let command =
+            std::iter::once("ferry".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
+        let view = &self.view;
+        let on_wait = |holder: &Holder| {
+            view.emit(serde_json::json!({"event": "lock_waiting", "env": env, "holder": holder}));
+            view.line(format!("{:>12} for {} (environment `{env}`)", "Waiting", holder.describe()));
+        };
+        match lease::acquire(&self.session.aws, &self.ws.app, env, &command, when_held, &on_wait).await {
+            Ok(lease) => {
+                view.emit(serde_json::json!({"event": "lock_acquired", "env": env, "parameter": lease::parameter_name(&self.ws.app, env)}));
+                Ok(lease)
+            }
+            Err(LeaseError::Held(held)) => Err(anyhow::Error::new(held)),
+            Err(LeaseError::Aws(e)) => {
+                Err(anyhow::Error::new(e).context(format!("could not take the deploy lock of environment `{env}`")))
+            }
+        }
+    }
+
+    /// Gives the lease back; a failure to is only worth a line, since the
+    /// lease lapses by itself.
+    pub(super) async fn unlock(&self, lease: Lease) {
+        let lapses = lease.holder().expires_at;
+        if let Err(e) = lease.release().await {
+            self.view.line(format!(
+                "warning: the deploy lock was not released ({e}); it lapses by itself at {lapses} (Unix time)"
+            ));
+        }
+        self.view.emit(serde_json::json!({"event": "lock_released"}));
+    }
 }
 
 pub fn env(args: EnvDeploy, cx: &CommandContext) -> Result<()> {
@@ -51,7 +88,9 @@ pub fn env(args: EnvDeploy, cx: &CommandContext) -> Result<()> {
     let ws = cx.workspace_to_act_on(args.app.as_deref())?;
     cx.block_on(async {
         let ctx = Ctx::new(cx, ws, &args.flags).await?;
+        let lease = ctx.lock(&args.name).await?;
         let result = deploy_env(&ctx, &args.name, true).await;
+        ctx.unlock(lease).await;
         report_calls(&ctx.session, out, ctx.flags.json);
         result.map(|_| ())
     })
@@ -67,6 +106,7 @@ pub fn workload(args: WorkloadDeploy, cx: &CommandContext) -> Result<()> {
     }
     cx.block_on(async {
         let ctx = Ctx::new(cx, ws, &args.flags).await?;
+        let lease = ctx.lock(&args.env).await?;
         let result = async {
             let env = ctx.session.require_env(&ctx.ws.app, &args.env).await?;
             let setup = render::env_setup(&ctx.ws, &ctx.ws.app, &env.name)?;
@@ -80,6 +120,7 @@ pub fn workload(args: WorkloadDeploy, cx: &CommandContext) -> Result<()> {
             deploy_workload(&ctx, &env, &shared, rendered, true).await
         }
         .await;
+        ctx.unlock(lease).await;
         report_calls(&ctx.session, out, ctx.flags.json);
         result.map(|_| ())
     })
@@ -111,6 +152,7 @@ pub fn everything(args: DeployAll, cx: &CommandContext) -> Result<()> {
     let ws = cx.workspace_to_act_on(args.app.as_deref())?;
     cx.block_on(async {
         let ctx = Arc::new(Ctx::new(cx, ws, &args.flags).await?);
+        let lease = ctx.lock(&args.env).await?;
         let result = async {
             let env = deploy_env(&ctx, &args.env, true).await?;
             let setup = render::env_setup(&ctx.ws, &ctx.ws.app, &env.name)?;
@@ -160,6 +202,7 @@ pub fn everything(args: DeployAll, cx: &CommandContext) -> Result<()> {
             Ok(())
         }
         .await;
+        ctx.unlock(lease).await;
         report_calls(&ctx.session, out, ctx.flags.json);
         result
     })

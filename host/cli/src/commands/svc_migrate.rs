@@ -353,6 +353,7 @@ fn deploy_beside(args: &SvcMigrate, env_name: &str, cx: &CommandContext) -> Resu
     let ws = cx.workspace_to_act_on(args.app.as_deref())?;
     cx.block_on(async {
         let ctx = Ctx::new(cx, ws, &args.flags).await?;
+        let lease = ctx.lock(env_name).await?;
         let result = async {
             let app = ctx.ws.app.clone();
             let env = ctx.session.require_env(&app, env_name).await?;
@@ -397,6 +398,7 @@ fn deploy_beside(args: &SvcMigrate, env_name: &str, cx: &CommandContext) -> Resu
             Ok(())
         }
         .await;
+        ctx.unlock(lease).await;
         report_calls(&ctx.session, out, ctx.flags.json);
         result
     })
