@@ -43,6 +43,19 @@ impl Default for DeployOptions {
     }
 }
 
+/// What undoing an interrupted deploy did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Undo {
+    /// The change never reached CloudFormation.
+    NothingChanged,
+    /// The stack this deploy was creating is being deleted.
+    Deleting,
+    /// The update is cancelled; CloudFormation rolls it back.
+    Cancelled,
+    /// Too late to undo: the stack is in this status.
+    Left(String),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeployOutcome {
     UpToDate,
@@ -60,6 +73,13 @@ pub enum DeployEvent {
     ChangeSetCreated {
         stack: String,
         change_set: String,
+    },
+    /// The call that makes CloudFormation change the stack is about to be
+    /// sent (`CreateStack` / `ExecuteChangeSet`). From here an interrupt must
+    /// look at the stack, whether or not the answer came back.
+    Executing {
+        stack: String,
+        create: bool,
     },
     /// CloudFormation is now changing the stack; from here an interrupt must
     /// delete (a create) or cancel (an update).
@@ -208,12 +228,14 @@ impl<C: CloudFormationApi> Deployer<C> {
             description: stack.description.clone(),
         };
         if create {
+            observe(DeployEvent::Executing { stack: stack.name.clone(), create });
             self.api.create_stack(&request).await?;
         } else {
             if !self.change_set(&request).await? {
                 return Ok(DeployOutcome::UpToDate);
             }
             observe(DeployEvent::ChangeSetCreated { stack: stack.name.clone(), change_set: change_set.clone() });
+            observe(DeployEvent::Executing { stack: stack.name.clone(), create });
             self.api.execute_change_set(&stack.name, &change_set).await?;
         }
         observe(DeployEvent::Started { stack: stack.name.clone(), create });
@@ -271,10 +293,27 @@ impl<C: CloudFormationApi> Deployer<C> {
         }
     }
 
-    /// Undoes an interrupted deploy: deletes a stack being created, cancels
-    /// an update (CloudFormation then rolls it back).
-    pub async fn abort(&self, stack: &str, create: bool) -> Result<(), AwsError> {
-        if create { self.api.delete_stack(stack).await } else { self.api.cancel_update(stack).await }
+    /// Undoes an interrupted deploy after its [`DeployEvent::Executing`],
+    /// by what the stack really is (the interrupted call may or may not
+    /// have reached CloudFormation): a stack this deploy was creating is
+    /// deleted, an update in progress is cancelled (CloudFormation rolls it
+    /// back), anything else is left and said.
+    pub async fn undo(&self, stack: &str, create: bool) -> Result<Undo, AwsError> {
+        let Some(state) = self.api.describe_stack(stack).await? else { return Ok(Undo::NothingChanged) };
+        if create {
+            if state.status == "DELETE_IN_PROGRESS" || state.status == "DELETE_COMPLETE" {
+                return Ok(Undo::Deleting);
+            }
+            self.api.delete_stack(stack).await?;
+            return Ok(Undo::Deleting);
+        }
+        match state.status.as_str() {
+            "UPDATE_IN_PROGRESS" => {
+                self.api.cancel_update(stack).await?;
+                Ok(Undo::Cancelled)
+            }
+            status => Ok(Undo::Left(status.to_string())),
+        }
     }
 
     /// Deletes a stack and waits until it is gone; `false` when there was
@@ -741,11 +780,59 @@ mod tests {
 
     #[tokio::test]
     async fn interrupted_create_deletes_and_interrupted_update_cancels() {
+        let creating =
+            StackState { name: "chat-test-api".into(), status: "CREATE_IN_PROGRESS".into(), ..Default::default() };
+        let fake = Fake::new(Script { stack: Some(creating), ..Default::default() });
+        assert_eq!(Deployer::new(&fake, options()).undo("chat-test-api", true).await.unwrap(), Undo::Deleting);
+        assert_eq!(fake.calls(), ["DescribeStacks", "DeleteStack"]);
+
+        let updating =
+            StackState { name: "chat-test-api".into(), status: "UPDATE_IN_PROGRESS".into(), ..Default::default() };
+        let fake = Fake::new(Script { stack: Some(updating), ..Default::default() });
+        assert_eq!(Deployer::new(&fake, options()).undo("chat-test-api", false).await.unwrap(), Undo::Cancelled);
+        assert_eq!(fake.calls(), ["DescribeStacks", "CancelUpdateStack"]);
+    }
+
+    #[tokio::test]
+    async fn an_interrupt_before_the_execute_answer_looks_at_the_stack_instead_of_guessing() {
+        // The execute call never landed: the update is not running, nothing to cancel.
+        let fake = Fake::new(Script { stack: Some(live_stack()), ..Default::default() });
+        let undo = Deployer::new(&fake, options()).undo("chat-test-api", false).await.unwrap();
+        assert_eq!(undo, Undo::Left("UPDATE_COMPLETE".into()));
+        assert_eq!(fake.calls(), ["DescribeStacks"], "no mutating call for a change that did not start");
+        // A create whose CreateStack never landed: no stack, nothing changed.
         let fake = Fake::new(Script::default());
-        let deployer = Deployer::new(&fake, options());
-        deployer.abort("chat-test-api", true).await.unwrap();
-        deployer.abort("chat-test-api", false).await.unwrap();
-        assert_eq!(fake.calls(), ["DeleteStack", "CancelUpdateStack"]);
+        assert_eq!(Deployer::new(&fake, options()).undo("chat-test-api", true).await.unwrap(), Undo::NothingChanged);
+    }
+
+    #[tokio::test]
+    async fn the_execute_phase_is_announced_before_the_call_that_starts_it() {
+        // Today's regression: "started" came only after the call returned,
+        // so an interrupt in between said "nothing was changed".
+        let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let fake = Fake::new(Script {
+            stack: Some(live_stack()),
+            template: "{}".into(),
+            change_set: vec![ChangeSetStatus::Ready],
+            after_execute: Some(("UPDATE_COMPLETE".into(), vec![])),
+            ..Default::default()
+        });
+        let seen = order.clone();
+        let calls_at_executing = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let at = calls_at_executing.clone();
+        let fake_ref = &fake;
+        Deployer::new(fake_ref, options())
+            .deploy(&stack(), &mut |e| {
+                if matches!(e, DeployEvent::Executing { create: false, .. }) {
+                    *at.lock().unwrap() = Some(fake_ref.calls());
+                }
+                seen.lock().unwrap().push(format!("{e:?}"));
+            })
+            .await
+            .unwrap();
+        let before = calls_at_executing.lock().unwrap().clone().expect("Executing was observed");
+        assert!(!before.iter().any(|c| c == "ExecuteChangeSet"), "announced before ExecuteChangeSet: {before:?}");
+        assert!(fake.calls().iter().any(|c| c == "ExecuteChangeSet"));
     }
 
     #[tokio::test]

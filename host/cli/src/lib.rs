@@ -3,6 +3,7 @@
 //! runs one command, renders the result or the error. Everything
 //! substantial lives in the library crates.
 
+mod cancel;
 mod cli;
 mod commands;
 mod context;

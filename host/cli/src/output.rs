@@ -421,6 +421,9 @@ impl DeployView {
             DeployEvent::ChangeSetCreated { stack, change_set } => {
                 self.emit(serde_json::json!({"event": "change_set_created", "stack": stack, "change_set": change_set}));
             }
+            DeployEvent::Executing { stack, create } => {
+                self.emit(serde_json::json!({"event": "stack_execute_requested", "stack": stack, "create": create}));
+            }
             DeployEvent::Started { stack, create } => {
                 self.emit(serde_json::json!({"event": "stack_executing", "stack": stack, "create": create}));
             }

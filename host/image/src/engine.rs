@@ -59,6 +59,36 @@ pub struct Login {
     dir: tempfile::TempDir,
 }
 
+/// Registry credentials live in `<tmp>/ferry-registry-auth-<pid>-*`: the
+/// pid lets a later run (or this one, exiting on a second signal) find
+/// what a killed process left.
+const REGISTRY_CREDENTIALS_PREFIX: &str = "ferry-registry-auth-";
+
+/// Removes registry credential directories of process `pid`, or with
+/// `None`, of processes of this machine that are gone (a kill -9 runs no
+/// destructor). Best effort: what cannot be removed stays.
+pub fn sweep_registry_credentials(pid: Option<u32>) {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(owner) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(REGISTRY_CREDENTIALS_PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let remove = match pid {
+            Some(pid) => owner == pid,
+            None => cfg!(target_os = "linux") && !Path::new(&format!("/proc/{owner}")).exists(),
+        };
+        if remove {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// Finds the engine to build with. `choice` (from `--builder` or
 /// FERRY_BUILDER) is a name or a path and must work; otherwise docker with a
 /// reachable daemon, then podman, then buildah.
@@ -219,8 +249,10 @@ impl Engine {
         overridden: bool,
         sink: &LineSink,
     ) -> Result<Login, ImageError> {
-        let dir = tempfile::Builder::new().prefix("ferry-registry-auth").tempdir().map_err(|source| {
-            ImageError::Spawn { program: "a private directory for registry credentials".into(), source }
+        let prefix = format!("{REGISTRY_CREDENTIALS_PREFIX}{}-", std::process::id());
+        let dir = tempfile::Builder::new().prefix(&prefix).tempdir().map_err(|source| ImageError::Spawn {
+            program: "a private directory for registry credentials".into(),
+            source,
         })?;
         let login = Login { registry: registry.into(), insecure: is_loopback(registry), overridden, dir };
         let mut args = self.auth_args(&login, "login");
@@ -386,6 +418,22 @@ fn sanitize(reference: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_left_by_a_dead_process_are_swept_and_a_live_ones_only_on_its_own_exit() {
+        let tmp = std::env::temp_dir();
+        let dead = tmp.join(format!("{REGISTRY_CREDENTIALS_PREFIX}4000000007-x1"));
+        let own = tmp.join(format!("{REGISTRY_CREDENTIALS_PREFIX}{}-x2", std::process::id()));
+        for dir in [&dead, &own] {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join("config.json"), "{}").unwrap();
+        }
+        sweep_registry_credentials(None);
+        assert!(!dead.exists(), "a gone process's credentials are removed");
+        assert!(own.exists(), "a live process's are not");
+        sweep_registry_credentials(Some(std::process::id()));
+        assert!(!own.exists(), "and its own are removed when it exits on a signal");
+    }
 
     #[test]
     fn loopback_registries() {

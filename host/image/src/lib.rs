@@ -11,7 +11,7 @@
 mod engine;
 mod spec;
 
-pub use engine::{Engine, EngineKind, LineSink, Login, detect, is_loopback};
+pub use engine::{Engine, EngineKind, LineSink, Login, detect, is_loopback, sweep_registry_credentials};
 pub use spec::{BuildSpec, SpecError, source_tag, source_time, valid_tag};
 
 use std::fmt;

@@ -11,7 +11,7 @@ use crate::render::{self, EnvRenderSetup, ImageOptions, RenderedWorkload};
 use anyhow::{Context, Result, anyhow, bail};
 use ferry_aws::app::Session;
 use ferry_aws::cfn::CloudFormationApi;
-use ferry_aws::deploy::{DeployEvent, DeployOutcome, Deployable};
+use ferry_aws::deploy::{DeployEvent, DeployOutcome, Deployable, Undo};
 use ferry_aws::lease::{self, Holder, Lease, LeaseError, WhenHeld};
 use ferry_aws::metadata::{EnvRecord, WorkloadRecord};
 use ferry_core::{Failure, Workspace, naming};
@@ -30,12 +30,18 @@ pub(super) struct Ctx {
     pub(super) view: DeployView,
     pub(super) flags: DeployFlags,
     pub(super) out: Output,
+    /// While the command lives, Ctrl-C / SIGTERM cancel it instead of
+    /// killing it mid-change (held, never read).
+    #[allow(dead_code)]
+    pub(super) cancel: crate::cancel::Guard,
 }
 
 impl Ctx {
     /// The deploy world of one command: its registry, an AWS session with
     /// the command's `--force`, and the progress view.
     pub(super) async fn new(cx: &CommandContext, ws: Workspace, flags: &DeployFlags) -> Result<Ctx> {
+        // Registry credentials a killed earlier run left behind.
+        ferry_image::sweep_registry_credentials(None);
         Ok(Ctx {
             registry: cx.registry()?,
             session: session(flags.force).await?,
@@ -43,6 +49,7 @@ impl Ctx {
             flags: flags.clone(),
             out: cx.out.clone(),
             ws,
+            cancel: crate::cancel::guard(),
         })
     }
 
@@ -178,6 +185,9 @@ pub fn everything(args: DeployAll, cx: &CommandContext) -> Result<()> {
             for name in &names {
                 rendered.push(render_for(&ctx, &setup, &env, name, images.get(name), true)?);
             }
+            if crate::cancel::is_cancelled() {
+                return Err(interrupted_before_workloads(&env.name, &names));
+            }
             let limit = Arc::new(tokio::sync::Semaphore::new(args.concurrency as usize));
             let env = Arc::new(env);
             let mut tasks = tokio::task::JoinSet::new();
@@ -186,15 +196,39 @@ pub fn everything(args: DeployAll, cx: &CommandContext) -> Result<()> {
                 tasks.spawn(async move {
                     let _permit = limit.acquire_owned().await;
                     let name = r.name.clone();
+                    // Queued work does not start once the command is interrupted.
+                    if crate::cancel::is_cancelled() {
+                        return (name.clone(), Err(not_started(&name)));
+                    }
                     (name, deploy_workload(&ctx, &env, &shared, r, false).await)
                 });
             }
             let mut failed = Vec::new();
+            let mut never_started = Vec::new();
             while let Some(joined) = tasks.join_next().await {
                 let (name, result) = joined.map_err(|e| anyhow!("a deploy task failed: {e}"))?;
-                if let Err(e) = result {
-                    failed.push(format!("{name}: {}", crate::output::inline(&e)));
+                match result {
+                    Err(e) if e.downcast_ref::<NotStarted>().is_some() => never_started.push(name),
+                    Err(e) => failed.push(format!("{name}: {}", crate::output::inline(&e))),
+                    Ok(_) => {}
                 }
+            }
+            never_started.sort();
+            if crate::cancel::is_cancelled() {
+                let mut what = failed.clone();
+                if !never_started.is_empty() {
+                    what.push(format!("not started (nothing changed): {}", never_started.join(", ")));
+                }
+                ctx.view.emit(
+                    serde_json::json!({"event": "interrupted", "not_started": never_started, "interrupted": failed}),
+                );
+                return Err(Failure::new(format!(
+                    "interrupted; environment `{}` and the workloads not named here are deployed:\n{}",
+                    env.name,
+                    what.join("\n")
+                ))
+                .hint(format!("run `ferry deploy -e {}` again to finish", env.name))
+                .into());
             }
             if !failed.is_empty() {
                 bail!("{} of {} workloads failed to deploy:\n{}", failed.len(), names.len(), failed.join("\n"));
@@ -572,20 +606,25 @@ pub(super) async fn run_stack(
     if ctx.flags.diff && !show_diff(ctx, stack).await? {
         bail!("deploy of {} cancelled; nothing was changed", stack.name);
     }
+    if crate::cancel::is_cancelled() {
+        return Err(not_started(&stack.name));
+    }
     let view = &ctx.view;
     view.describe(&stack.name, descriptions);
     view.start(&stack.name, "deploying");
     let deployer = ctx.session.deployer();
     let phase = AtomicU8::new(NOT_STARTED);
     let mut observe = |event: DeployEvent| {
-        if let DeployEvent::Started { create, .. } = &event {
+        // Recorded before the call that starts the change is sent: an
+        // interrupt while it is in flight must look at the stack.
+        if let DeployEvent::Executing { create, .. } = &event {
             phase.store(if *create { CREATING } else { UPDATING }, Ordering::SeqCst);
         }
         view.event(&event);
     };
     let result = tokio::select! {
         result = deployer.deploy(stack, &mut observe) => result,
-        _ = tokio::signal::ctrl_c() => {
+        _ = crate::cancel::cancelled() => {
             view.finish(&stack.name, "interrupted", false);
             return Err(interrupted(ctx, stack, phase.load(Ordering::SeqCst), confirm_abort).await);
         }
@@ -606,6 +645,33 @@ pub(super) async fn run_stack(
         }
     }
 }
+
+/// Interrupted after the environment, before any workload started.
+fn interrupted_before_workloads(env: &str, names: &[String]) -> anyhow::Error {
+    Failure::new(format!(
+        "interrupted; environment `{env}` is deployed, no workload was started ({})",
+        names.join(", ")
+    ))
+    .hint(format!("run `ferry deploy -e {env}` again to finish"))
+    .into()
+}
+
+/// A stack that was not started because the command was interrupted first.
+fn not_started(stack: &str) -> anyhow::Error {
+    anyhow::Error::new(NotStarted(stack.to_string()))
+}
+
+/// Marks a stack the command never started (interrupted while it queued).
+#[derive(Debug)]
+pub(super) struct NotStarted(pub(super) String);
+
+impl std::fmt::Display for NotStarted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "interrupted before {} started; nothing was changed", self.0)
+    }
+}
+
+impl std::error::Error for NotStarted {}
 
 /// After Ctrl-C: a create is deleted, an update cancelled (after asking on a terminal).
 async fn interrupted(ctx: &Ctx, stack: &Deployable, phase: u8, confirm_abort: bool) -> anyhow::Error {
@@ -631,9 +697,13 @@ async fn interrupted(ctx: &Ctx, stack: &Deployable, phase: u8, confirm_abort: bo
             .hint(format!("follow it with `aws cloudformation describe-stacks --stack-name {}`", stack.name)),
         );
     }
-    match deployer.abort(&stack.name, create).await {
-        Ok(()) if create => anyhow!("interrupted: deleting the half-created stack {}", stack.name),
-        Ok(()) => anyhow!("interrupted: the update of {} is cancelled and rolls back", stack.name),
+    match deployer.undo(&stack.name, create).await {
+        Ok(Undo::NothingChanged) => {
+            anyhow!("interrupted before CloudFormation started changing {}; nothing was changed", stack.name)
+        }
+        Ok(Undo::Deleting) => anyhow!("interrupted: deleting the half-created stack {}", stack.name),
+        Ok(Undo::Cancelled) => anyhow!("interrupted: the update of {} is cancelled and rolls back", stack.name),
+        Ok(Undo::Left(status)) => anyhow!("interrupted: {} had already reached {status}", stack.name),
         Err(e) => anyhow::Error::from(Failure::new(format!("interrupted, and undoing the change failed: {e}")).hint(
             format!("{} it in the CloudFormation console", if create { "delete" } else { "cancel the update of" }),
         )),

@@ -401,6 +401,7 @@ fn deploy(args: PipelineDeploy, cx: &CommandContext) -> Result<()> {
             flags: args.flags.clone(),
             out: out.clone(),
             ws,
+            cancel: crate::cancel::guard(),
         };
         let result = async {
             run_stack(&ctx, &deployable, Default::default(), true).await?;
