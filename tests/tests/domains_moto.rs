@@ -262,3 +262,90 @@ async fn environment_zone_certificate_and_https_for_an_app_domain() {
     let kinds: Vec<&str> = parent.iter().map(|(_, k, _)| k.as_str()).collect();
     assert_eq!(kinds, ["NS", "SOA"], "only the domain's own records are left: {parent:?}");
 }
+
+const API: &str = "name: api
+type: Request-Driven Web Service
+image:
+  location: 123456789012.dkr.ecr.us-west-2.amazonaws.com/docs/api:1.0
+  port: 8080
+http:
+  alias: api.docs.example.com
+";
+
+/// `(alias, validation CNAMEs)` App Runner lists for a service.
+async fn custom_domains(aws: &ferry_aws::AwsContext, service: &str) -> (String, Vec<(String, Vec<(String, String)>)>) {
+    let out = aws.apprunner().describe_custom_domains().service_arn(service).send().await.unwrap();
+    let domains = out
+        .custom_domains()
+        .iter()
+        .map(|d| {
+            let records = d
+                .certificate_validation_records()
+                .iter()
+                .map(|r| (r.name().unwrap_or_default().to_string(), r.value().unwrap_or_default().to_string()))
+                .collect();
+            (d.domain_name().to_string(), records)
+        })
+        .collect();
+    (out.dns_target().to_string(), domains)
+}
+
+/// A Request-Driven Web Service's `http.alias`: after its stack deploys the
+/// host associates the alias with the App Runner service and writes the
+/// validation CNAME and the alias's CNAME to App Runner's target (TTL 60) in
+/// the app's zone; a redeploy writes nothing; `svc delete` disassociates it
+/// and removes both records before the service goes.
+#[tokio::test(flavor = "multi_thread")]
+async fn request_driven_alias_is_associated_with_its_records_and_undone_on_delete() {
+    let moto = Moto::start();
+    moto.export_env();
+    let aws = ferry_aws::AwsContext::load(None).await;
+    aws.route53().create_hosted_zone().name("example.com").caller_reference("root").send().await.unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let dir = ws.path();
+    run(&moto, dir, &["app", "init", "docs", "--domain", "example.com"]);
+    write(dir, "copilot/environments/test/manifest.yml", "name: test\ntype: Environment\n");
+    write(dir, "copilot/api/manifest.yml", API);
+    run(&moto, dir, &["env", "deploy", "-n", "test"]);
+    let first = run(&moto, dir, &["svc", "deploy", "-n", "api", "-e", "test", "--json"]);
+    assert_eq!(outcome(&first, "docs-test-api"), "created", "{first}");
+    let step = event(&first, "custom_domain");
+    assert_eq!(step["associated"], true, "{first}");
+    assert_eq!(step["records_written"], 2, "{first}");
+
+    let stacks = aws.cloudformation().describe_stacks().stack_name("docs-test-api").send().await.unwrap();
+    let outputs = stacks.stacks()[0].outputs();
+    let service = outputs.iter().find(|o| o.output_key() == Some("ServiceArn")).and_then(|o| o.output_value());
+    let service = service.expect("the ServiceArn output").to_string();
+    let (target, domains) = custom_domains(&aws, &service).await;
+    assert_eq!(domains.len(), 1, "{domains:?}");
+    let (domain, validation) = &domains[0];
+    assert_eq!(domain, "api.docs.example.com");
+    let zone_id = ferry_aws::domain::zone_id(&aws, "docs.example.com").await.unwrap();
+    let listed = aws.route53().list_resource_record_sets().hosted_zone_id(&zone_id).send().await.unwrap();
+    let cname = |name: &str| {
+        listed
+            .resource_record_sets()
+            .iter()
+            .find(|r| r.name().trim_end_matches('.') == name.trim_end_matches('.') && r.r#type().as_str() == "CNAME")
+            .map(|r| (r.ttl(), r.resource_records().iter().map(|v| v.value().to_string()).collect::<Vec<_>>()))
+    };
+    assert_eq!(cname("api.docs.example.com"), Some((Some(60), vec![target.clone()])), "{listed:?}");
+    for (name, value) in validation {
+        assert_eq!(cname(name), Some((Some(60), vec![value.clone()])), "{listed:?}");
+    }
+
+    // Everything in place: nothing is written.
+    let again = run(&moto, dir, &["svc", "deploy", "-n", "api", "-e", "test", "--json"]);
+    assert_eq!(outcome(&again, "docs-test-api"), "up to date", "{again}");
+    assert_eq!(event(&again, "custom_domain")["associated"], false, "{again}");
+    assert_eq!(event(&again, "api_calls")["mutating"], 0, "{again}");
+
+    run(&moto, dir, &["svc", "delete", "-n", "api", "--yes"]);
+    let zone = records(&aws, "docs.example.com").await.unwrap();
+    assert!(!zone.iter().any(|(_, k, _)| k == "CNAME"), "the alias and validation records are gone: {zone:?}");
+    assert!(aws.apprunner().describe_custom_domains().service_arn(&service).send().await.is_err(), "service gone");
+    run(&moto, dir, &["app", "delete", "--yes"]);
+    assert_eq!(live_stacks(&aws, "us-west-2").await, Vec::<String>::new());
+    assert!(records(&aws, "docs.example.com").await.is_none(), "the app zone is gone");
+}

@@ -3,6 +3,7 @@
 
 mod app;
 mod aws;
+mod custom_domain;
 mod delete;
 mod deploy;
 mod fetch;

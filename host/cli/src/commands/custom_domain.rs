@@ -1,0 +1,74 @@
+//! The host step of an App Runner custom domain (a Request-Driven Web
+//! Service's `http.alias`) in `svc deploy`: the plugin's request checked
+//! before the stack is touched, the association and its records after it
+//! deployed (see `ferry_aws::custom_domain`).
+
+use super::deploy::Ctx;
+use anyhow::Result;
+use ferry_aws::metadata::EnvRecord;
+use ferry_core::Failure;
+
+/// The App Runner custom domain a workload template asks for, once checked
+/// against the app's domain and zones and the template itself (nothing is
+/// touched yet: a bad request stops the deploy).
+pub(super) async fn checked(
+    ctx: &Ctx,
+    env: &EnvRecord,
+    workload: &str,
+    plugin: &str,
+    template: &serde_json::Value,
+) -> Result<Option<ferry_aws::custom_domain::CustomDomainRequest>> {
+    use ferry_aws::custom_domain as cd;
+    let refuse = |why: String| {
+        anyhow::Error::from(
+            Failure::new(format!("refusing the custom domain `{}` asked for ({}): {why}", workload, plugin))
+                .hint("a plugin may ask only for an alias in the application's own hosted zones"),
+        )
+    };
+    let Some(request) = cd::request(template).map_err(refuse)? else { return Ok(None) };
+    let mut zones = Vec::new();
+    if let Some(domain) = ctx.ws.domain.as_deref() {
+        for zone in cd::app_zone_names(domain, &ctx.ws.app, &env.name) {
+            if ferry_aws::domain::zone_id(&ctx.session.aws, &zone).await.is_ok() {
+                zones.push(zone);
+            }
+        }
+    }
+    cd::check_request(&request, ctx.ws.domain.as_deref(), &zones, template).map_err(refuse)?;
+    Ok(Some(request))
+}
+
+/// Associates an RDWS alias with its App Runner service once the stack is
+/// deployed, with its validation and alias records (nothing when in place).
+pub(super) async fn associate(
+    ctx: &Ctx,
+    stack: &str,
+    request: &ferry_aws::custom_domain::CustomDomainRequest,
+) -> Result<()> {
+    let options = ctx.session.options;
+    let done = ferry_aws::custom_domain::associate(
+        &ctx.session.aws,
+        &ctx.session.cfn,
+        stack,
+        request,
+        options.poll,
+        options.timeout,
+    )
+    .await
+    .map_err(|e| {
+        Failure::new(format!("the custom domain `{}` could not be associated with {stack}", request.alias))
+            .hint("the stack is deployed; run the deploy again to finish the association")
+            .because(e)
+    })?;
+    ctx.view.emit(serde_json::json!({
+        "event": "custom_domain", "stack": stack, "alias": request.alias,
+        "associated": done.associated, "dns_target": done.dns_target, "records_written": done.records_written,
+    }));
+    if done.associated || done.records_written > 0 {
+        ctx.view.line(format!(
+            "{stack}: custom domain {} → {} ({} records written)",
+            request.alias, done.dns_target, done.records_written
+        ));
+    }
+    Ok(())
+}
