@@ -1118,6 +1118,23 @@ def app_runner_custom_domains() -> None:
     DomainDispatcherApplication.__call__ = call
 
 
+def cloudfront_distribution_updates() -> None:
+    """An environment's distribution gets its viewer certificate and aliases
+    in a stack update once ferry has issued its us-east-1 certificate;
+    the shim kept a distribution unchanged on update, CloudFormation
+    updates it in place (UpdateDistribution)."""
+
+    def update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        props = cloudformation_json.get("Properties", {})
+        distribution = original_resource.distribution
+        reference = distribution.distribution_config.caller_reference
+        config = _api_distribution_config(props["DistributionConfig"], reference)
+        _cloudfront_backend(account_id).update_distribution(config, distribution.distribution_id, True)
+        return original_resource
+
+    CloudFrontDistribution.update_from_cloudformation_json = classmethod(update)
+
+
 if __name__ == "__main__":
     hosted_zones_like_cloudformation()
     drop_novalue_from_lists()
@@ -1130,6 +1147,7 @@ if __name__ == "__main__":
     load_balancer_type_from_template()
     change_sets_refresh_outputs()
     app_runner_custom_domains()
+    cloudfront_distribution_updates()
     from moto.server import main
 
     main(sys.argv[1:])

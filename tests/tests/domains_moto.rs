@@ -349,3 +349,71 @@ async fn request_driven_alias_is_associated_with_its_records_and_undone_on_delet
     assert_eq!(live_stacks(&aws, "us-west-2").await, Vec::<String>::new());
     assert!(records(&aws, "docs.example.com").await.is_none(), "the app zone is gone");
 }
+
+/// An environment with `cdn` in an app with a domain and no
+/// `cdn.certificate`: as Copilot replicates the environment's certificate
+/// to us-east-1, ferry issues one of the same names there (validated in the
+/// environment's zone, which exists once the stack made it) and the
+/// distribution serves it with the services' aliases; a redeploy writes
+/// nothing; `app delete` leaves no certificate, zone, record or stack.
+#[tokio::test(flavor = "multi_thread")]
+async fn environment_cdn_gets_a_us_east_1_certificate_of_its_names() {
+    let moto = Moto::start();
+    moto.export_env();
+    let aws = ferry_aws::AwsContext::load(None).await;
+    aws.route53().create_hosted_zone().name("example.com").caller_reference("root").send().await.unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let dir = ws.path();
+    run(&moto, dir, &["app", "init", "docs", "--domain", "example.com"]);
+    write(dir, "copilot/environments/test/manifest.yml", "name: test\ntype: Environment\ncdn: true\n");
+    write(dir, "copilot/web/manifest.yml", WEB);
+    let first = run(&moto, dir, &["env", "deploy", "-n", "test", "--json"]);
+    assert_eq!(outcome(&first, "docs-test-AliasCertificate"), "ready", "{first}");
+
+    let mut issued = certificates(&moto, "us-east-1");
+    issued.sort();
+    assert_eq!(issued, [("test.docs.example.com".to_string(), "ISSUED".to_string())]);
+    let stacks = aws.cloudformation().describe_stacks().stack_name("docs-test").send().await.unwrap();
+    let parameters = stacks.stacks()[0].parameters();
+    let arn = parameters.iter().find(|p| p.parameter_key() == Some("CDNCertificateArn"));
+    let arn = arn.and_then(|p| p.parameter_value()).unwrap_or_default().to_string();
+    assert!(arn.starts_with("arn:aws:acm:us-east-1:"), "{parameters:?}");
+    let described = aws
+        .cloudformation_in("us-east-1")
+        .get_template()
+        .stack_name("docs-test-AliasCertificate")
+        .send()
+        .await
+        .unwrap();
+    let template: Value = serde_json::from_str(described.template_body().unwrap()).unwrap();
+    let props = &template["Resources"]["Certificate"]["Properties"];
+    assert_eq!(
+        props["SubjectAlternativeNames"],
+        serde_json::json!(["*.test.docs.example.com", "api.docs.example.com"])
+    );
+    let env_zone = records(&aws, "test.docs.example.com").await.unwrap();
+    assert!(
+        env_zone.iter().any(|(n, k, _)| n.starts_with('_') && n.ends_with(".test.docs.example.com.") && k == "CNAME"),
+        "validated in the environment's zone: {env_zone:?}"
+    );
+    let distributions = stack_resources(&aws, "docs-test", "AWS::CloudFront::Distribution").await;
+    let (_, distribution) = distributions.first().expect("the environment's distribution");
+    let got = aws.cloudfront().get_distribution().id(distribution).send().await.unwrap();
+    let config = got.distribution().unwrap().distribution_config().unwrap();
+    let aliases: Vec<&str> =
+        config.aliases().map(|a| a.items().iter().map(String::as_str).collect()).unwrap_or_default();
+    assert_eq!(aliases, ["api.docs.example.com"]);
+
+    let again = run(&moto, dir, &["env", "deploy", "-n", "test", "--json"]);
+    assert_eq!(outcome(&again, "docs-test"), "up to date", "{again}");
+    assert_eq!(event(&again, "api_calls")["mutating"], 0, "{again}");
+
+    run(&moto, dir, &["app", "delete", "--yes"]);
+    assert_eq!(live_stacks(&aws, "us-west-2").await, Vec::<String>::new());
+    assert_eq!(live_stacks(&aws, "us-east-1").await, Vec::<String>::new());
+    assert_eq!(certificates(&moto, "us-east-1"), []);
+    assert!(records(&aws, "docs.example.com").await.is_none(), "the app zone is gone");
+    let parent = records(&aws, "example.com").await.unwrap();
+    let kinds: Vec<&str> = parent.iter().map(|(_, k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["NS", "SOA"], "only the domain's own records are left: {parent:?}");
+}

@@ -245,7 +245,10 @@ impl Session {
                 crate::upload::empty_bucket(&self.aws, &resource.physical_id).await?;
             }
         }
-        self.delete_stack(stack, observe).await
+        let deleted = self.delete_stack(stack, observe).await?;
+        // Its CloudFront certificate in us-east-1, once the distribution is gone.
+        self.delete_workload_companions(stack).await?;
+        Ok(deleted)
     }
 
     /// Removes the app's StackSet instances (ECR repositories with their

@@ -3,9 +3,9 @@
 
 mod app;
 mod aws;
-mod custom_domain;
 mod delete;
 mod deploy;
+mod domains;
 mod fetch;
 mod image;
 mod init;

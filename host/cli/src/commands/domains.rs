@@ -1,7 +1,8 @@
-//! The host step of an App Runner custom domain (a Request-Driven Web
-//! Service's `http.alias`) in `svc deploy`: the plugin's request checked
+//! Host steps of the domain path in deploys: an App Runner custom domain (a
+//! Request-Driven Web Service's `http.alias`), the plugin's request checked
 //! before the stack is touched, the association and its records after it
-//! deployed (see `ferry_aws::custom_domain`).
+//! deployed (see `ferry_aws::custom_domain`); an environment's CloudFront
+//! certificate in us-east-1 (`ferry:certificate` of the environment stack).
 
 use super::deploy::Ctx;
 use anyhow::Result;
@@ -71,4 +72,34 @@ pub(super) async fn associate(
         ));
     }
     Ok(())
+}
+
+/// The us-east-1 certificate an environment template asks for (its
+/// CloudFront distribution's, `ferry:certificate`), once checked against
+/// the app's domain and the template.
+pub(super) fn environment_certificate(
+    ctx: &Ctx,
+    env: &str,
+    template: &serde_json::Value,
+) -> Result<Option<ferry_aws::domain::CertificateRequest>> {
+    let Some(request) = ferry_aws::domain::certificate_request(template) else { return Ok(None) };
+    ferry_aws::domain::check_certificate_request(&request, ctx.ws.domain.as_deref(), template).map_err(|why| {
+        anyhow::Error::from(
+            Failure::new(format!("refusing the certificate environment `{env}` asked for: {why}"))
+                .hint("a plugin may ask only for certificates of the application's own domain"),
+        )
+    })?;
+    Ok(Some(request))
+}
+
+/// Whether every zone the certificate is validated in exists already (an
+/// environment's own zone appears with its first deploy).
+pub(super) async fn certificate_zones_exist(ctx: &Ctx, request: &ferry_aws::domain::CertificateRequest) -> bool {
+    let zones = std::iter::once(&request.hosted_zone).chain(request.subject_alternative_names.iter().map(|(_, z)| z));
+    for zone in zones {
+        if ferry_aws::domain::zone_id(&ctx.session.aws, zone).await.is_err() {
+            return false;
+        }
+    }
+    true
 }
