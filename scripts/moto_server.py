@@ -1118,6 +1118,70 @@ def app_runner_custom_domains() -> None:
     DomainDispatcherApplication.__call__ = call
 
 
+class AppRunnerVpcConnector(ShimLifecycle, CloudFormationModel):
+    """AWS::AppRunner::VpcConnector (a service placed in the environment's
+    subnets) as a record with the ARN CloudFormation returns."""
+
+    __module__ = "moto.apprunner.cloudformation"
+
+    CFN_TYPE = "AWS::AppRunner::VpcConnector"
+    NAME_PROPERTY = "VpcConnectorName"
+    ATTRIBUTES = ("VpcConnectorArn", "VpcConnectorRevision")
+
+    def __init__(self, arn: str):
+        self.arn = arn
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        return {"VpcConnectorArn": self.arn, "VpcConnectorRevision": 1}[attribute_name]
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        import uuid
+
+        name = cloudformation_json.get("Properties", {}).get("VpcConnectorName") or resource_name
+        return cls(f"arn:aws:apprunner:{region_name}:{account_id}:vpcconnector/{name}/1/{uuid.uuid4().hex}")
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        pass
+
+
+class AppRunnerVpcIngressConnection(ShimLifecycle, CloudFormationModel):
+    """AWS::AppRunner::VpcIngressConnection (`http.private`) as a record
+    with the attributes CloudFormation returns."""
+
+    __module__ = "moto.apprunner.cloudformation"
+
+    CFN_TYPE = "AWS::AppRunner::VpcIngressConnection"
+    NAME_PROPERTY = "VpcIngressConnectionName"
+    ATTRIBUTES = ("VpcIngressConnectionArn", "DomainName", "Status")
+
+    def __init__(self, arn: str, domain: str):
+        self.arn = arn
+        self.domain = domain
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        return {"VpcIngressConnectionArn": self.arn, "DomainName": self.domain, "Status": "AVAILABLE"}[attribute_name]
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        import uuid
+
+        token = uuid.uuid4().hex
+        arn = f"arn:aws:apprunner:{region_name}:{account_id}:vpcingressconnection/{resource_name}/{token}"
+        return cls(arn, f"{token[:10]}.{region_name}.awsapprunner.com")
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        pass
+
+
 def cloudfront_distribution_updates() -> None:
     """An environment's distribution gets its viewer certificate and aliases
     in a stack update once ferry has issued its us-east-1 certificate;

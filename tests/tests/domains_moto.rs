@@ -417,3 +417,101 @@ async fn environment_cdn_gets_a_us_east_1_certificate_of_its_names() {
     let kinds: Vec<&str> = parent.iter().map(|(_, k, _)| k.as_str()).collect();
     assert_eq!(kinds, ["NS", "SOA"], "only the domain's own records are left: {parent:?}");
 }
+
+const FULL_ENV: &str = "name: test
+type: Environment
+cdn: true
+http:
+  public:
+    access_logs: true
+network:
+  vpc:
+    security_group:
+      ingress:
+        - ip_protocol: tcp
+          ports: 5432
+          cidr: 10.0.0.0/16
+      egress:
+        - ip_protocol: -1
+          ports: 0-65535
+          cidr: 0.0.0.0/0
+";
+
+const PRIVATE_API: &str = "name: api
+type: Request-Driven Web Service
+image:
+  location: 123456789012.dkr.ecr.us-west-2.amazonaws.com/docs/api:1.0
+  port: 8080
+http:
+  alias: api.docs.example.com
+  private: true
+network:
+  vpc:
+    placement: private
+";
+
+/// Issue 15's acceptance on the emulator: an app with a domain; an
+/// environment with `cdn`, access logs and its own security-group rules; a
+/// load-balanced service and a private Request-Driven Web Service with
+/// aliases; a static site with an alias. Everything deploys, a second
+/// deploy of each makes no mutating call, and `app delete` leaves no stack
+/// (in the region or us-east-1), no certificate and no record beyond the
+/// domain zone's own NS and SOA.
+#[tokio::test(flavor = "multi_thread")]
+async fn app_delete_leaves_no_stack_certificate_or_record_behind() {
+    let moto = Moto::start();
+    moto.export_env();
+    let aws = ferry_aws::AwsContext::load(None).await;
+    aws.route53().create_hosted_zone().name("example.com").caller_reference("root").send().await.unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let dir = ws.path();
+    run(&moto, dir, &["app", "init", "docs", "--domain", "example.com"]);
+    write(dir, "copilot/environments/test/manifest.yml", FULL_ENV);
+    write(dir, "copilot/web/manifest.yml", WEB);
+    write(dir, "copilot/api/manifest.yml", PRIVATE_API);
+    write(
+        dir,
+        "copilot/www/manifest.yml",
+        "name: www\ntype: Static Site\nhttp:\n  alias: www.docs.example.com\nfiles:\n  - source: site\n",
+    );
+    write(dir, "site/index.html", "<h1>docs</h1>");
+    let deploys: [&[&str]; 4] = [
+        &["env", "deploy", "-n", "test", "--json"],
+        &["svc", "deploy", "-n", "web", "-e", "test", "--json"],
+        &["svc", "deploy", "-n", "api", "-e", "test", "--json"],
+        &["svc", "deploy", "-n", "www", "-e", "test", "--json"],
+    ];
+    for args in deploys {
+        run(&moto, dir, args);
+    }
+    // What is deployed: the certificates in both regions, the App Runner alias.
+    assert_eq!(certificates(&moto, "us-west-2").len(), 1, "the environment's");
+    let mut east: Vec<String> = certificates(&moto, "us-east-1").into_iter().map(|(d, _)| d).collect();
+    east.sort();
+    assert_eq!(east, ["test.docs.example.com", "www.docs.example.com"], "CloudFront's: the env's and the site's");
+    let app_zone = records(&aws, "docs.example.com").await.unwrap();
+    assert!(has(&app_zone, "api.docs.example.com.", "CNAME"), "{app_zone:?}");
+    assert!(has(&app_zone, "www.docs.example.com.", "A"), "{app_zone:?}");
+    let resources = stack_resources(&aws, "docs-test", "AWS::S3::Bucket").await;
+    assert!(resources.iter().any(|(id, _)| id == "ELBAccessLogsBucket"), "{resources:?}");
+    // The access-logs bucket holds logs by the time the app is deleted.
+    let (_, logs) = resources.iter().find(|(id, _)| id == "ELBAccessLogsBucket").unwrap();
+    aws.s3().put_object().bucket(logs).key("AWSLogs/elb.log").body(b"log".to_vec().into()).send().await.unwrap();
+
+    for args in deploys {
+        let again = run(&moto, dir, args);
+        assert_eq!(event(&again, "api_calls")["mutating"], 0, "{args:?}: {again}");
+    }
+
+    run(&moto, dir, &["app", "delete", "--yes"]);
+    assert_eq!(live_stacks(&aws, "us-west-2").await, Vec::<String>::new());
+    assert_eq!(live_stacks(&aws, "us-east-1").await, Vec::<String>::new());
+    assert_eq!(certificates(&moto, "us-west-2"), []);
+    assert_eq!(certificates(&moto, "us-east-1"), []);
+    for zone in ["test.docs.example.com", "docs.example.com"] {
+        assert!(records(&aws, zone).await.is_none(), "{zone} is gone");
+    }
+    let parent = records(&aws, "example.com").await.unwrap();
+    let kinds: Vec<&str> = parent.iter().map(|(_, k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["NS", "SOA"], "only the domain's own records are left: {parent:?}");
+}
