@@ -27,6 +27,9 @@ use std::time::Duration;
 pub const METADATA_KEY: &str = "ferry:app-runner-custom-domain";
 /// TTL of the records ferry writes for a custom domain (Copilot's).
 pub const RECORD_TTL: i64 = 60;
+/// How long App Runner may take to list the validation records of a new
+/// association (seconds in practice).
+const VALIDATION_RECORDS_WAIT: Duration = Duration::from_secs(300);
 
 /// A custom domain a workload template asks the host to associate.
 #[derive(Debug, Clone, PartialEq)]
@@ -257,7 +260,8 @@ fn service_arn_of(
 /// After `stack` deployed: associates the alias with its App Runner service
 /// (unless it already is) and writes the validation and alias CNAMEs in the
 /// zone where they differ. App Runner lists the validation records a few
-/// seconds after the association: polled every `poll` for up to `timeout`.
+/// seconds after the association: polled every `poll` for up to `timeout`
+/// (five minutes at most).
 pub async fn associate(
     aws: &AwsContext,
     cfn: &impl CloudFormationApi,
@@ -289,7 +293,9 @@ pub async fn associate(
             if !target.is_empty() {
                 dns_target = target;
             }
-            if records.as_ref().is_some_and(|r| !r.is_empty()) || started.elapsed() >= timeout {
+            if records.as_ref().is_some_and(|r| !r.is_empty())
+                || started.elapsed() >= timeout.min(VALIDATION_RECORDS_WAIT)
+            {
                 validation = records;
                 break;
             }
