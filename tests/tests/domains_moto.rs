@@ -341,6 +341,18 @@ async fn request_driven_alias_is_associated_with_its_records_and_undone_on_delet
     assert_eq!(event(&again, "custom_domain")["associated"], false, "{again}");
     assert_eq!(event(&again, "api_calls")["mutating"], 0, "{again}");
 
+    // A new alias: the former one is disassociated and its records removed.
+    write(dir, "copilot/api/manifest.yml", &API.replace("api.docs.example.com", "app.docs.example.com"));
+    let moved = run(&moto, dir, &["svc", "deploy", "-n", "api", "-e", "test", "--json"]);
+    assert_eq!(event(&moved, "custom_domain_removed")["alias"], "api.docs.example.com", "{moved}");
+    let (_, domains) = custom_domains(&aws, &service).await;
+    let names: Vec<&str> = domains.iter().map(|(d, _)| d.as_str()).collect();
+    assert_eq!(names, ["app.docs.example.com"]);
+    let zone = records(&aws, "docs.example.com").await.unwrap();
+    assert!(!has(&zone, "api.docs.example.com.", "CNAME") && has(&zone, "app.docs.example.com.", "CNAME"), "{zone:?}");
+    let cnames = zone.iter().filter(|(_, k, _)| k == "CNAME").count();
+    assert_eq!(cnames, 2, "the new alias and its validation record only: {zone:?}");
+
     run(&moto, dir, &["svc", "delete", "-n", "api", "--yes"]);
     let zone = records(&aws, "docs.example.com").await.unwrap();
     assert!(!zone.iter().any(|(_, k, _)| k == "CNAME"), "the alias and validation records are gone: {zone:?}");

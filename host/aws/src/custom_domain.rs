@@ -337,32 +337,51 @@ pub async fn associate(
     Ok(Association { associated, dns_target, records_written: missing.len() })
 }
 
+/// The custom domain the deployed `stack` holds: its request and the
+/// service's ARN (if the stack has it).
+pub async fn deployed(
+    cfn: &impl CloudFormationApi,
+    stack: &str,
+) -> Result<Option<(CustomDomainRequest, Option<String>)>, AwsError> {
+    let Some(state) = cfn.describe_stack(stack).await? else { return Ok(None) };
+    let template: Value = serde_json::from_str(&cfn.get_template(stack).await?).unwrap_or_default();
+    let Ok(Some(request)) = request(&template) else { return Ok(None) };
+    let service_arn = service_arn_of(&state.outputs, &request, stack).ok();
+    Ok(Some((request, service_arn)))
+}
+
 /// Before `stack` is deleted: if its deployed template asks for a custom
 /// domain, disassociates it from the service and removes the alias and
 /// validation CNAMEs from the zone. Returns whether there was a custom
 /// domain to undo.
 pub async fn disassociate(aws: &AwsContext, cfn: &impl CloudFormationApi, stack: &str) -> Result<bool, AwsError> {
-    let Some(state) = cfn.describe_stack(stack).await? else { return Ok(false) };
-    let template: Value = serde_json::from_str(&cfn.get_template(stack).await?).unwrap_or_default();
-    let Ok(Some(request)) = request(&template) else { return Ok(false) };
+    let Some((request, service_arn)) = deployed(cfn, stack).await? else { return Ok(false) };
+    undo(aws, &request, service_arn.as_deref()).await?;
+    Ok(true)
+}
+
+/// Disassociates `request.alias` from the service (if it still is) and
+/// removes its alias and validation CNAMEs from the zone: after a deploy
+/// that dropped or changed the alias, or before the stack is deleted.
+pub async fn undo(aws: &AwsContext, request: &CustomDomainRequest, service_arn: Option<&str>) -> Result<(), AwsError> {
     let mut records = Vec::new();
-    if let Ok(service_arn) = service_arn_of(&state.outputs, &request, stack) {
-        let (dns_target, validation) = describe(aws, &service_arn, &request.alias).await?;
+    if let Some(service_arn) = service_arn {
+        let (dns_target, validation) = describe(aws, service_arn, &request.alias).await?;
         if let Some(validation) = validation {
             records = validation;
             aws.apprunner()
                 .disassociate_custom_domain()
-                .service_arn(&service_arn)
+                .service_arn(service_arn)
                 .domain_name(bare(&request.alias))
                 .send()
                 .await
-                .map_err(|e| sdk_error("apprunner:DisassociateCustomDomain", &service_arn, e))?;
+                .map_err(|e| sdk_error("apprunner:DisassociateCustomDomain", service_arn, e))?;
         }
         if !dns_target.is_empty() {
             records.push(Cname { name: fqdn(&request.alias), value: dns_target });
         }
     }
-    let Ok(zone) = crate::domain::zone_id(aws, &request.hosted_zone).await else { return Ok(true) };
+    let Ok(zone) = crate::domain::zone_id(aws, &request.hosted_zone).await else { return Ok(()) };
     let stale: Vec<_> = zone_cnames(aws, &zone)
         .await?
         .into_iter()
@@ -383,7 +402,7 @@ pub async fn disassociate(aws: &AwsContext, cfn: &impl CloudFormationApi, stack:
             .collect::<Result<Vec<_>, _>>()?;
         change_records(aws, &zone, changes).await?;
     }
-    Ok(true)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -440,11 +440,10 @@ async fn deploy_workload(
         deployable.parameters.insert(request.parameter.clone(), arn);
     }
     let custom_domain =
-        super::domains::checked(ctx, env, &rendered.name, &rendered.plugin, &deployable.template).await?;
+        super::domains::checked(ctx, env, &deployable.name, &rendered.name, &rendered.plugin, &deployable.template)
+            .await?;
     let outcome = run_stack(ctx, &deployable, rendered.descriptions, confirm_abort).await?;
-    if let Some(request) = &custom_domain {
-        super::domains::associate(ctx, &deployable.name, request).await?;
-    }
+    super::domains::associate(ctx, &deployable.name, &custom_domain).await?;
     if ctx.flags.force && outcome == DeployOutcome::UpToDate {
         let forced = ctx.session.force_new_deployment(app, &env.name, &rendered.name).await.with_context(|| {
             format!("the stack of `{}` is up to date; its new ECS deployment could not be started", rendered.name)
