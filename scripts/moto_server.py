@@ -1023,6 +1023,182 @@ class AppRunnerService(ShimLifecycle, CloudFormationModel):
         pass
 
 
+# ---------------------------------------------------------------------------
+# App Runner custom domains (a Request-Driven Web Service's `http.alias`):
+# moto has no App Runner API. The services the AppRunnerService model above
+# creates are kept by ARN, and the custom-domain calls ferry's host step makes
+# (AssociateCustomDomain, DescribeCustomDomains, DisassociateCustomDomain:
+# JSON 1.0, `X-Amz-Target: AppRunner.<Operation>`) are answered here, before
+# moto's dispatcher, which knows no `apprunner` service. An association
+# lists one DNS validation CNAME at once (real App Runner lists it seconds
+# later) and deleting the service drops its associations, as in AWS.
+# ---------------------------------------------------------------------------
+_APP_RUNNER_SERVICES: dict = {}
+
+
+def _app_runner_dns_target(arn: str) -> str:
+    region, service_id = arn.split(":")[3], arn.rsplit("/", 1)[-1]
+    return f"{service_id[:10]}.{region}.awsapprunner.com"
+
+
+def _app_runner_custom_domain(domain: str, entry: dict) -> dict:
+    import hashlib
+
+    token = hashlib.md5(domain.encode()).hexdigest()
+    record = {
+        "Name": f"_{token}.{domain}.",
+        "Type": "CNAME",
+        "Value": f"_{token[::-1]}.mhbtsbpdnt.acm-validations.aws.",
+        "Status": "SUCCESS",
+    }
+    return {
+        "DomainName": domain,
+        "EnableWWWSubdomain": entry["www"],
+        "CertificateValidationRecords": [record],
+        "Status": "active",
+    }
+
+
+def _app_runner_call(operation: str, body: dict) -> tuple:
+    arn = body.get("ServiceArn", "")
+    domains = _APP_RUNNER_SERVICES.get(arn)
+    if domains is None:
+        return 400, {"__type": "ResourceNotFoundException", "Message": f"service {arn} does not exist"}
+    domain = (body.get("DomainName") or "").rstrip(".").lower()
+    answer = {"DNSTarget": _app_runner_dns_target(arn), "ServiceArn": arn}
+    if operation == "AssociateCustomDomain":
+        if domain in domains:
+            return 400, {"__type": "InvalidRequestException", "Message": f"{domain} is already associated"}
+        domains[domain] = {"www": bool(body.get("EnableWWWSubdomain", True))}
+        return 200, {**answer, "CustomDomain": {**_app_runner_custom_domain(domain, domains[domain]), "Status": "creating"}}
+    if operation == "DescribeCustomDomains":
+        listed = [_app_runner_custom_domain(d, e) for d, e in sorted(domains.items())]
+        return 200, {**answer, "CustomDomains": listed}
+    if operation == "DisassociateCustomDomain":
+        entry = domains.pop(domain, None)
+        if entry is None:
+            return 400, {"__type": "ResourceNotFoundException", "Message": f"{domain} is not associated"}
+        return 200, {**answer, "CustomDomain": {**_app_runner_custom_domain(domain, entry), "Status": "deleting"}}
+    return 400, {"__type": "InvalidActionException", "Message": f"the emulator does not serve AppRunner.{operation}"}
+
+
+def app_runner_custom_domains() -> None:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    create, delete = AppRunnerService.create_from_cloudformation_json, AppRunnerService.delete
+
+    def created(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        service = create.__func__(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        _APP_RUNNER_SERVICES.setdefault(service.arn, {})
+        return service
+
+    def deleted(self, account_id: str, region_name: str) -> None:
+        _APP_RUNNER_SERVICES.pop(self.arn, None)
+        delete(self, account_id, region_name)
+
+    AppRunnerService.create_from_cloudformation_json = classmethod(created)
+    AppRunnerService.delete = deleted
+
+    dispatch = DomainDispatcherApplication.__call__
+
+    def call(self, environ: dict, start_response: Any) -> Any:
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if not target.startswith("AppRunner."):
+            return dispatch(self, environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
+        status, answer = _app_runner_call(target.split(".", 1)[1], body)
+        payload = json.dumps(answer).encode()
+        start_response(
+            "200 OK" if status == 200 else "400 Bad Request",
+            [("Content-Type", "application/x-amz-json-1.0"), ("Content-Length", str(len(payload)))],
+        )
+        return [payload]
+
+    DomainDispatcherApplication.__call__ = call
+
+
+class AppRunnerVpcConnector(ShimLifecycle, CloudFormationModel):
+    """AWS::AppRunner::VpcConnector (a service placed in the environment's
+    subnets) as a record with the ARN CloudFormation returns."""
+
+    __module__ = "moto.apprunner.cloudformation"
+
+    CFN_TYPE = "AWS::AppRunner::VpcConnector"
+    NAME_PROPERTY = "VpcConnectorName"
+    ATTRIBUTES = ("VpcConnectorArn", "VpcConnectorRevision")
+
+    def __init__(self, arn: str):
+        self.arn = arn
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        return {"VpcConnectorArn": self.arn, "VpcConnectorRevision": 1}[attribute_name]
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        import uuid
+
+        name = cloudformation_json.get("Properties", {}).get("VpcConnectorName") or resource_name
+        return cls(f"arn:aws:apprunner:{region_name}:{account_id}:vpcconnector/{name}/1/{uuid.uuid4().hex}")
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        pass
+
+
+class AppRunnerVpcIngressConnection(ShimLifecycle, CloudFormationModel):
+    """AWS::AppRunner::VpcIngressConnection (`http.private`) as a record
+    with the attributes CloudFormation returns."""
+
+    __module__ = "moto.apprunner.cloudformation"
+
+    CFN_TYPE = "AWS::AppRunner::VpcIngressConnection"
+    NAME_PROPERTY = "VpcIngressConnectionName"
+    ATTRIBUTES = ("VpcIngressConnectionArn", "DomainName", "Status")
+
+    def __init__(self, arn: str, domain: str):
+        self.arn = arn
+        self.domain = domain
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        return {"VpcIngressConnectionArn": self.arn, "DomainName": self.domain, "Status": "AVAILABLE"}[attribute_name]
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        import uuid
+
+        token = uuid.uuid4().hex
+        arn = f"arn:aws:apprunner:{region_name}:{account_id}:vpcingressconnection/{resource_name}/{token}"
+        return cls(arn, f"{token[:10]}.{region_name}.awsapprunner.com")
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        pass
+
+
+def cloudfront_distribution_updates() -> None:
+    """An environment's distribution gets its viewer certificate and aliases
+    in a stack update once ferry has issued its us-east-1 certificate;
+    the shim kept a distribution unchanged on update, CloudFormation
+    updates it in place (UpdateDistribution)."""
+
+    def update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        props = cloudformation_json.get("Properties", {})
+        distribution = original_resource.distribution
+        reference = distribution.distribution_config.caller_reference
+        config = _api_distribution_config(props["DistributionConfig"], reference)
+        _cloudfront_backend(account_id).update_distribution(config, distribution.distribution_id, True)
+        return original_resource
+
+    CloudFrontDistribution.update_from_cloudformation_json = classmethod(update)
+
+
 if __name__ == "__main__":
     hosted_zones_like_cloudformation()
     drop_novalue_from_lists()
@@ -1034,6 +1210,8 @@ if __name__ == "__main__":
     security_group_egress_and_prefix_lists()
     load_balancer_type_from_template()
     change_sets_refresh_outputs()
+    app_runner_custom_domains()
+    cloudfront_distribution_updates()
     from moto.server import main
 
     main(sys.argv[1:])

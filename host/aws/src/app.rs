@@ -209,6 +209,19 @@ impl Session {
         Ok(self.deployer().delete(stack, observe).await?)
     }
 
+    /// Deletes a workload stack and waits until it is gone (a missing stack
+    /// is fine), first undoing what the host did beside it that
+    /// CloudFormation does not know: an RDWS alias's App Runner custom
+    /// domain and its records (see [`crate::custom_domain::disassociate`]).
+    pub async fn delete_workload_stack(
+        &self,
+        stack: &str,
+        observe: &mut (dyn FnMut(DeployEvent) + Send),
+    ) -> Result<bool, OpsError> {
+        crate::custom_domain::disassociate(&self.aws, &self.cfn, stack).await?;
+        self.delete_stack(stack, observe).await
+    }
+
     /// Deletes an environment stack after removing the DNS validation
     /// records its certificates left (see
     /// [`crate::domain::delete_stack_validation_records`]) and emptying its
@@ -232,7 +245,10 @@ impl Session {
                 crate::upload::empty_bucket(&self.aws, &resource.physical_id).await?;
             }
         }
-        self.delete_stack(stack, observe).await
+        let deleted = self.delete_stack(stack, observe).await?;
+        // Its CloudFront certificate in us-east-1, once the distribution is gone.
+        self.delete_workload_companions(stack).await?;
+        Ok(deleted)
     }
 
     /// Removes the app's StackSet instances (ECR repositories with their

@@ -71,6 +71,7 @@ impl AwsContext {
     client!(codestar_connections, aws_sdk_codestarconnections);
     client!(route53, aws_sdk_route53);
     client!(ec2, aws_sdk_ec2);
+    client!(apprunner, aws_sdk_apprunner);
 
     /// CloudFormation in another region (CloudFront's certificates live in
     /// us-east-1 whatever the environment's region).

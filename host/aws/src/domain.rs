@@ -131,6 +131,10 @@ pub struct CertificateRequest {
     pub domain_name: String,
     pub hosted_zone: String,
     pub parameter: String,
+    /// More names of the certificate, each with the zone it is validated
+    /// in (`subject_alternative_names: [{domain_name, hosted_zone}]`, an
+    /// environment's CloudFront certificate); none for a single alias.
+    pub subject_alternative_names: Vec<(String, String)>,
 }
 
 /// The request in `Metadata["ferry:certificate"]`, if any.
@@ -141,6 +145,13 @@ pub fn certificate_request(template: &Value) -> Option<CertificateRequest> {
         domain_name: m.get("domain_name")?.as_str()?.to_string(),
         hosted_zone: m.get("hosted_zone")?.as_str()?.to_string(),
         parameter: m.get("parameter")?.as_str()?.to_string(),
+        subject_alternative_names: m
+            .get("subject_alternative_names")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|n| Some((n.get("domain_name")?.as_str()?.to_string(), n.get("hosted_zone")?.as_str()?.to_string())))
+            .collect::<Option<Vec<_>>>()?,
     })
 }
 
@@ -167,11 +178,15 @@ pub fn check_certificate_request(
             request.region
         ));
     }
-    if !under(&request.hosted_zone, domain) {
-        return Err(format!("the zone `{}` is outside the application's domain `{domain}`", request.hosted_zone));
-    }
-    if !under(&request.domain_name, &request.hosted_zone) {
-        return Err(format!("`{}` is not a name in the zone `{}`", request.domain_name, request.hosted_zone));
+    let names = std::iter::once((&request.domain_name, &request.hosted_zone))
+        .chain(request.subject_alternative_names.iter().map(|(name, zone)| (name, zone)));
+    for (name, zone) in names {
+        if !under(zone, domain) {
+            return Err(format!("the zone `{zone}` is outside the application's domain `{domain}`"));
+        }
+        if !under(name, zone) {
+            return Err(format!("`{name}` is not a name in the zone `{zone}`"));
+        }
     }
     if template.pointer(&format!("/Parameters/{}", request.parameter)).is_none() {
         return Err(format!("the stack declares no parameter `{}` for the certificate's ARN", request.parameter));
@@ -187,7 +202,15 @@ pub fn certificate_stack_name(workload_stack: &str) -> String {
 /// The certificate stack's template: one DNS-validated certificate whose
 /// validation record CloudFormation writes in `zone_id`.
 pub fn certificate_template(request: &CertificateRequest, zone_id: &str) -> Value {
-    json!({
+    certificate_template_in(request, &|zone: &str| {
+        if zone == request.hosted_zone { zone_id.to_string() } else { String::new() }
+    })
+}
+
+/// The certificate stack's template, each name validated in the zone whose
+/// ID `zone_ids` gives for the name's zone.
+fn certificate_template_in(request: &CertificateRequest, zone_ids: &dyn Fn(&str) -> String) -> Value {
+    let mut template = json!({
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": format!("ferry: the certificate CloudFront serves {} with", request.domain_name),
         "Resources": {
@@ -196,12 +219,24 @@ pub fn certificate_template(request: &CertificateRequest, zone_id: &str) -> Valu
                 "Properties": {
                     "DomainName": request.domain_name,
                     "ValidationMethod": "DNS",
-                    "DomainValidationOptions": [{"DomainName": request.domain_name, "HostedZoneId": zone_id}],
+                    "DomainValidationOptions": [
+                        {"DomainName": request.domain_name, "HostedZoneId": zone_ids(&request.hosted_zone)}
+                    ],
                 },
             },
         },
         "Outputs": {"CertificateArn": {"Value": {"Ref": "Certificate"}}},
-    })
+    });
+    let properties = &mut template["Resources"]["Certificate"]["Properties"];
+    if !request.subject_alternative_names.is_empty() {
+        properties["SubjectAlternativeNames"] =
+            json!(request.subject_alternative_names.iter().map(|(name, _)| name).collect::<Vec<_>>());
+        let options = properties["DomainValidationOptions"].as_array_mut().expect("validation options");
+        for (name, zone) in &request.subject_alternative_names {
+            options.push(json!({"DomainName": name, "HostedZoneId": zone_ids(zone)}));
+        }
+    }
+    template
 }
 
 /// Deploys (or finds up to date) the certificate stack of `workload_stack`
@@ -214,10 +249,15 @@ pub async fn ensure_certificate(
     tags: &IndexMap<String, String>,
     observe: &mut (dyn FnMut(DeployEvent) + Send),
 ) -> Result<String, crate::deploy::DeployError> {
-    let zone = zone_id(aws, &request.hosted_zone).await?;
+    let mut zones = IndexMap::new();
+    for zone in std::iter::once(&request.hosted_zone).chain(request.subject_alternative_names.iter().map(|(_, z)| z)) {
+        if !zones.contains_key(zone) {
+            zones.insert(zone.clone(), zone_id(aws, zone).await?);
+        }
+    }
     let stack = Deployable {
         name: certificate_stack_name(workload_stack),
-        template: certificate_template(request, &zone),
+        template: certificate_template_in(request, &|zone: &str| zones.get(zone).cloned().unwrap_or_default()),
         parameters: IndexMap::new(),
         tags: tags.clone(),
         description: format!("certificate of {} for {workload_stack}", request.domain_name),
@@ -251,11 +291,25 @@ pub async fn delete_certificate(
     let template: Value = serde_json::from_str(&cfn.get_template(&name).await?).unwrap_or_default();
     Deployer::new(cfn, options).delete(&name, &mut |_| {}).await?;
     let certificate = &template["Resources"]["Certificate"]["Properties"];
-    let domain = certificate["DomainName"].as_str().unwrap_or_default();
-    if let Some(zone) = certificate["DomainValidationOptions"][0]["HostedZoneId"].as_str() {
-        delete_validation_records(aws, zone, domain).await?;
+    for option in certificate["DomainValidationOptions"].as_array().into_iter().flatten() {
+        let (Some(name), Some(zone)) = (option["DomainName"].as_str(), option["HostedZoneId"].as_str()) else {
+            continue;
+        };
+        // A zone deleted with its environment took its records along.
+        if !zone.is_empty() && zone_exists(aws, zone).await? {
+            delete_validation_records(aws, zone, name).await?;
+        }
     }
     Ok(true)
+}
+
+/// Whether the hosted zone with this ID exists.
+async fn zone_exists(aws: &AwsContext, zone: &str) -> Result<bool, AwsError> {
+    match aws.route53().get_hosted_zone().id(zone).send().await {
+        Ok(_) => Ok(true),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_hosted_zone()) => Ok(false),
+        Err(e) => Err(AwsError::from_sdk("route53:GetHostedZone", Some(zone), e)),
+    }
 }
 
 /// Before a stack with DNS-validated certificates is deleted: CloudFormation
@@ -413,7 +467,36 @@ mod certificate_request_tests {
             domain_name: domain_name.into(),
             hosted_zone: zone.into(),
             parameter: "AliasCertificateArn".into(),
+            subject_alternative_names: Vec::new(),
         }
+    }
+
+    #[test]
+    fn every_name_of_an_environments_cdn_certificate_is_checked_and_validated_in_its_zone() {
+        let template = json!({"Parameters": {"CDNCertificateArn": {"Type": "String"}}});
+        let t = json!({"Metadata": {"ferry:certificate": {
+            "region": "us-east-1", "domain_name": "test.chat.example.com", "hosted_zone": "test.chat.example.com.",
+            "parameter": "CDNCertificateArn", "subject_alternative_names": [
+                {"domain_name": "*.test.chat.example.com", "hosted_zone": "test.chat.example.com."},
+                {"domain_name": "api.chat.example.com", "hosted_zone": "chat.example.com."}]}}});
+        let mut r = certificate_request(&t).unwrap();
+        assert_eq!(check_certificate_request(&r, Some("example.com"), &template), Ok(()));
+        let ids = |zone: &str| if zone == "chat.example.com." { "ZAPP".to_string() } else { "ZENV".to_string() };
+        let c = certificate_template_in(&r, &ids);
+        let props = &c["Resources"]["Certificate"]["Properties"];
+        assert_eq!(props["SubjectAlternativeNames"], json!(["*.test.chat.example.com", "api.chat.example.com"]));
+        let zones: Vec<&str> = props["DomainValidationOptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["HostedZoneId"].as_str().unwrap())
+            .collect();
+        assert_eq!(zones, ["ZENV", "ZENV", "ZAPP"]);
+        r.subject_alternative_names.push(("www.victim.org".into(), "victim.org.".into()));
+        assert!(check_certificate_request(&r, Some("example.com"), &template).unwrap_err().contains("outside"));
+        r.subject_alternative_names.pop();
+        r.subject_alternative_names.push(("www.victim.org".into(), "chat.example.com.".into()));
+        assert!(check_certificate_request(&r, Some("example.com"), &template).unwrap_err().contains("not a name"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod app;
 pub mod calls;
 pub mod cfn;
 pub mod config;
+pub mod custom_domain;
 pub mod deploy;
 pub mod domain;
 pub mod ecr;

@@ -488,7 +488,7 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     };
     public_load_balancer(&mut t, m, &network, access_logs.as_ref(), &certificates);
     if m.cdn_enabled() {
-        cdn(&mut t, m, ctx);
+        cdn(&mut t, &mut params, m, ctx, domain.as_deref());
     }
     internal_load_balancer(&mut t, m, &network);
     efs(&mut t, &network);
@@ -1294,7 +1294,21 @@ fn domain_outputs(t: &mut Template, domain: &str) {
     );
 }
 
-fn cdn(t: &mut Template, m: &Manifest, ctx: &RenderContext) {
+/// Parameter with the ARN of the us-east-1 certificate ferry issues for
+/// the distribution (Copilot's `CertificateReplicator`), and the condition
+/// that it is filled.
+const CDN_CERTIFICATE_PARAMETER: &str = "CDNCertificateArn";
+const HAS_CDN_CERTIFICATE: &str = "HasCDNCertificate";
+/// Template metadata under which the environment asks the host for it.
+pub const CERTIFICATE_METADATA_KEY: &str = "ferry:certificate";
+
+fn cdn(
+    t: &mut Template,
+    params: &mut indexmap::IndexMap<String, Value>,
+    m: &Manifest,
+    ctx: &RenderContext,
+    env_zone: Option<&str>,
+) {
     let config = m.cdn.as_ref().map(Cdn::config).unwrap_or_default();
     let terminate_tls = config.terminate_tls == Some(true);
     let origin = "copilot-${AppName}-${EnvironmentName}-origin";
@@ -1372,12 +1386,97 @@ fn cdn(t: &mut Template, m: &Manifest, ctx: &RenderContext) {
             "SslSupportMethod": "sni-only"
         });
     }
+    if let (None, Some(env_zone), Some(domain)) = (&config.certificate, env_zone, ctx.app_domain.as_deref()) {
+        cdn_certificate(
+            t,
+            params,
+            &mut distribution,
+            ctx,
+            env_zone,
+            domain,
+            assets.as_ref().and_then(|a| a.alias.clone()),
+        );
+    }
     t.resource(
         "CloudFrontDistribution",
         Resource::new("AWS::CloudFront::Distribution")
             .condition("CreateALB")
             .prop("DistributionConfig", distribution)
             .describe("A CloudFront distribution for global content delivery in front of the public load balancer"),
+    );
+}
+
+/// Copilot replicates the environment's certificate to us-east-1 with its
+/// `CertificateReplicator` Lambda for a distribution of an environment with
+/// a domain and no `cdn.certificate`: ferry asks the host for a certificate
+/// of the same names there (`Metadata["ferry:certificate"]`, each name
+/// validated in its zone). The distribution serves it, with the aliases,
+/// once the host has filled `CDNCertificateArn`; until then (an offline
+/// `env package`, the first deploy, before the environment's zone exists)
+/// it has CloudFront's default certificate.
+fn cdn_certificate(
+    t: &mut Template,
+    params: &mut indexmap::IndexMap<String, Value>,
+    distribution: &mut Value,
+    ctx: &RenderContext,
+    env_zone: &str,
+    domain: &str,
+    static_alias: Option<String>,
+) {
+    let app_zone = format!("{}.{domain}", ctx.app);
+    let zone_of = |name: &str| {
+        let zone = if ferry_plugin_sdk::dns::is_within(name, env_zone) {
+            env_zone
+        } else if ferry_plugin_sdk::dns::is_within(name, &app_zone) {
+            &app_zone
+        } else {
+            domain
+        };
+        format!("{zone}.")
+    };
+    let mut aliases: Vec<String> = ctx
+        .workloads
+        .iter()
+        .filter(|w| w.kind == LBWS && w.behind_env_alb)
+        .flat_map(|w| w.aliases.iter().map(|a| a.to_ascii_lowercase()))
+        .chain(static_alias.map(|a| a.to_ascii_lowercase()))
+        .filter(|a| ferry_plugin_sdk::dns::is_within(a, domain))
+        .collect();
+    aliases.sort();
+    aliases.dedup();
+    let names: Vec<Value> = std::iter::once(format!("*.{env_zone}"))
+        .chain(aliases.iter().filter(|a| a.as_str() != env_zone).cloned())
+        .map(|name| json!({ "domain_name": name, "hosted_zone": zone_of(&name) }))
+        .collect();
+    t.metadata.insert(
+        CERTIFICATE_METADATA_KEY.into(),
+        json!({
+            "region": "us-east-1",
+            "domain_name": env_zone,
+            "hosted_zone": format!("{env_zone}."),
+            "parameter": CDN_CERTIFICATE_PARAMETER,
+            "subject_alternative_names": names,
+        }),
+    );
+    t.parameter(
+        CDN_CERTIFICATE_PARAMETER,
+        Parameter::string()
+            .default("")
+            .description("ARN of the us-east-1 certificate ferry issued for the distribution"),
+    );
+    params.insert(CDN_CERTIFICATE_PARAMETER.into(), json!(""));
+    t.condition(HAS_CDN_CERTIFICATE, cfn::not(cfn::equals(cfn::ref_(CDN_CERTIFICATE_PARAMETER), json!(""))));
+    if !aliases.is_empty() {
+        distribution["Aliases"] = cfn::if_(HAS_CDN_CERTIFICATE, json!(aliases), cfn::ref_("AWS::NoValue"));
+    }
+    distribution["ViewerCertificate"] = cfn::if_(
+        HAS_CDN_CERTIFICATE,
+        json!({
+            "AcmCertificateArn": cfn::ref_(CDN_CERTIFICATE_PARAMETER),
+            "MinimumProtocolVersion": "TLSv1",
+            "SslSupportMethod": "sni-only"
+        }),
+        cfn::ref_("AWS::NoValue"),
     );
 }
 

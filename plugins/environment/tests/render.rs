@@ -38,7 +38,7 @@ fn context(fixture: &str) -> RenderContext {
     };
     let mut ctx =
         RenderContext { app: "chat".into(), env: "test".into(), name: "test".into(), workloads, ..Default::default() };
-    if fixture == "app-domain" {
+    if fixture.starts_with("app-domain") {
         ctx.app_domain = Some("example.com".into());
         ctx.domain_hosted_zone_id = Some("Z0DOMAIN".into());
         ctx.app_hosted_zone_id = Some("Z0APP".into());
@@ -562,4 +562,40 @@ fn an_app_domain_gives_the_environment_its_zone_delegation_and_certificate() {
     // Without a domain, nothing of it either.
     let (plain, params) = render("minimal").unwrap();
     assert!(plain["Resources"].get("EnvironmentHostedZone").is_none() && params.get("AppHostedZoneID").is_none());
+}
+
+#[test]
+fn cdn_of_an_environment_with_a_domain_asks_for_a_us_east_1_certificate_of_its_names() {
+    let (template, params) = render("app-domain-cdn").unwrap();
+    let request = &template["Metadata"]["ferry:certificate"];
+    assert_eq!(request["region"], "us-east-1");
+    assert_eq!(request["domain_name"], "test.chat.example.com");
+    assert_eq!(request["hosted_zone"], "test.chat.example.com.");
+    assert_eq!(request["parameter"], "CDNCertificateArn");
+    // The names of the environment's own certificate, each in its zone.
+    assert_eq!(
+        request["subject_alternative_names"],
+        json!([
+            {"domain_name": "*.test.chat.example.com", "hosted_zone": "test.chat.example.com."},
+            {"domain_name": "api.chat.example.com", "hosted_zone": "chat.example.com."},
+            {"domain_name": "web.test.chat.example.com", "hosted_zone": "test.chat.example.com."},
+            {"domain_name": "www.example.com", "hosted_zone": "example.com."},
+        ])
+    );
+    // Empty until the host has issued it: the distribution then has CloudFront's own certificate.
+    assert_eq!(params["CDNCertificateArn"], "");
+    assert_eq!(template["Parameters"]["CDNCertificateArn"]["Default"], "");
+    let config = &props(&template, "CloudFrontDistribution")["DistributionConfig"];
+    assert_eq!(config["ViewerCertificate"]["Fn::If"][0], "HasCDNCertificate");
+    assert_eq!(config["ViewerCertificate"]["Fn::If"][1]["AcmCertificateArn"], json!({"Ref": "CDNCertificateArn"}));
+    assert_eq!(config["ViewerCertificate"]["Fn::If"][2], json!({"Ref": "AWS::NoValue"}));
+    assert_eq!(
+        config["Aliases"]["Fn::If"][1],
+        json!(["api.chat.example.com", "web.test.chat.example.com", "www.example.com"])
+    );
+    // Without a domain, or with `cdn.certificate`, nothing is asked for.
+    let (plain, _) = render("cdn").unwrap();
+    assert!(plain["Metadata"].get("ferry:certificate").is_none());
+    let (imported, _) = render("cdn-static-assets").unwrap();
+    assert!(imported["Metadata"].get("ferry:certificate").is_none());
 }

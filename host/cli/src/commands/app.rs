@@ -138,7 +138,7 @@ pub fn delete(name: Option<String>, yes: bool, cx: &CommandContext) -> Result<()
                 let stack = naming::workload_stack(&app, &env.name, &w.name);
                 if session.cfn.describe_stack(&stack).await?.is_some() {
                     view.start(&stack, "deleting");
-                    session.delete_stack(&stack, &mut |e| view.event(&e)).await?;
+                    session.delete_workload_stack(&stack, &mut |e| view.event(&e)).await?;
                     view.finish(&stack, "deleted", true);
                 }
                 session.delete_workload_companions(&stack).await?;

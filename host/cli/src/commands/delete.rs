@@ -30,7 +30,7 @@ pub fn workload(args: DeleteWorkload, cx: &CommandContext) -> Result<()> {
         for env in &envs {
             let stack = naming::workload_stack(&app, env, &args.name);
             view.start(&stack, "deleting");
-            let existed = session.delete_stack(&stack, &mut |e| view.event(&e)).await?;
+            let existed = session.delete_workload_stack(&stack, &mut |e| view.event(&e)).await?;
             session.delete_workload_companions(&stack).await?;
             view.finish(&stack, if existed { "deleted" } else { "was not deployed" }, true);
         }

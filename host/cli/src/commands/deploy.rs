@@ -260,14 +260,30 @@ async fn deploy_env(ctx: &Ctx, env: &str, confirm_abort: bool) -> Result<EnvReco
     ctx.session.ensure_regional(&app, &account, &[], &tags).await?;
     let mut stack = rendered.stack;
     stack.tags.extend(tags);
-    let deployable = Deployable {
+    let mut deployable = Deployable {
         name: stack.name.clone(),
         template: stack.template,
         parameters: stack.parameters,
         tags: stack.tags,
         description: format!("environment {env} of application {app}"),
     };
-    run_stack(ctx, &deployable, rendered.descriptions, confirm_abort).await?;
+    // CloudFront's certificate (us-east-1), validated in the environment's
+    // zone: issued first when the zone exists, else once the stack made it.
+    let cdn_certificate = super::domains::environment_certificate(ctx, env, &deployable.template)?;
+    if let Some(request) = &cdn_certificate
+        && super::domains::certificate_zones_exist(ctx, request).await
+    {
+        let arn = issue_certificate(ctx, &deployable, request).await?;
+        deployable.parameters.insert(request.parameter.clone(), arn);
+    }
+    run_stack(ctx, &deployable, rendered.descriptions.clone(), confirm_abort).await?;
+    if let Some(request) = &cdn_certificate
+        && deployable.parameters.get(&request.parameter).is_none_or(String::is_empty)
+    {
+        let arn = issue_certificate(ctx, &deployable, request).await?;
+        deployable.parameters.insert(request.parameter.clone(), arn);
+        run_stack(ctx, &deployable, rendered.descriptions, confirm_abort).await?;
+    }
     let outputs = ctx.session.cfn.describe_stack(&deployable.name).await?.map(|s| s.outputs).unwrap_or_default();
     let region = ctx.session.region.clone();
     let role = |output: &str, name: &str| {
@@ -500,7 +516,11 @@ async fn deploy_workload(
         let arn = issue_certificate(ctx, &deployable, &request).await?;
         deployable.parameters.insert(request.parameter.clone(), arn);
     }
+    let custom_domain =
+        super::domains::checked(ctx, env, &deployable.name, &rendered.name, &rendered.plugin, &deployable.template)
+            .await?;
     let outcome = run_stack(ctx, &deployable, rendered.descriptions, confirm_abort).await?;
+    super::domains::associate(ctx, &deployable.name, &custom_domain).await?;
     if ctx.flags.force && outcome == DeployOutcome::UpToDate {
         let forced = ctx.session.force_new_deployment(app, &env.name, &rendered.name).await.with_context(|| {
             format!("the stack of `{}` is up to date; its new ECS deployment could not be started", rendered.name)

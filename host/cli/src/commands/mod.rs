@@ -5,6 +5,7 @@ mod app;
 mod aws;
 mod delete;
 mod deploy;
+mod domains;
 mod fetch;
 mod image;
 mod init;
