@@ -146,10 +146,13 @@ fn fqdn(name: &str) -> String {
     format!("{}.", bare(name))
 }
 
-fn sdk_error<E, R>(action: &str, resource: &str, e: aws_sdk_cloudformation::error::SdkError<E, R>) -> AwsError
+fn sdk_error<E>(
+    action: &str,
+    resource: &str,
+    e: aws_sdk_cloudformation::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
+) -> AwsError
 where
     E: aws_sdk_cloudformation::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     AwsError::from_sdk(action, Some(resource), e)
 }
