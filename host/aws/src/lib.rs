@@ -15,6 +15,7 @@ pub mod deploy;
 pub mod domain;
 pub mod ecr;
 pub mod error;
+pub mod guard;
 pub mod imported_alb;
 pub mod logs;
 pub mod metadata;

@@ -142,6 +142,10 @@ pub struct DeployFlags {
     /// Print events as JSON lines (one object per line) instead of progress.
     #[arg(long)]
     pub json: bool,
+    /// Let the update remove or replace this resource (a logical ID) that holds
+    /// state or traffic; repeatable, or `all`. Without it such updates are refused.
+    #[arg(long = "allow-replacement", value_name = "LOGICAL_ID|all")]
+    pub allow_replacement: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -532,7 +532,7 @@ pub(super) async fn run_stack(
     let view = &ctx.view;
     view.describe(&stack.name, descriptions);
     view.start(&stack.name, "deploying");
-    let deployer = ctx.session.deployer();
+    let deployer = ctx.session.deployer().allow_replacement(allowed_replacements(ctx));
     let phase = AtomicU8::new(NOT_STARTED);
     let mut observe = |event: DeployEvent| {
         if let DeployEvent::Started { create, .. } = &event {
@@ -597,6 +597,10 @@ async fn interrupted(ctx: &Ctx, stack: &Deployable, phase: u8, confirm_abort: bo
     }
 }
 
+fn allowed_replacements(ctx: &Ctx) -> ferry_aws::guard::Allowed {
+    ferry_aws::guard::Allowed::from_flags(&ctx.flags.allow_replacement)
+}
+
 /// Prints the template and parameter diff against the deployed stack and
 /// asks whether to go on. False means stop.
 async fn show_diff(ctx: &Ctx, stack: &Deployable) -> Result<bool> {
@@ -618,10 +622,12 @@ async fn show_diff(ctx: &Ctx, stack: &Deployable) -> Result<bool> {
         out.status("Unchanged", &format!("{}: the template and parameters match the deployed stack", stack.name));
         return Ok(true);
     }
+    let guarded = ctx.session.deployer().allow_replacement(allowed_replacements(ctx)).preview(stack).await?;
     // The diff and its question are one block: deploys running at once
     // wait their turn, so no diff is cut by another.
     let _turn = out.turn();
     out.diff(&format!("{} (deployed)", stack.name), &format!("{} (new)", stack.name), &old, &new);
+    super::replacement_guard::show(&ctx.view, &stack.name, &guarded);
     if ctx.flags.yes {
         return Ok(true);
     }

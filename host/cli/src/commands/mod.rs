@@ -18,6 +18,7 @@ mod plugin_install;
 mod plugin_ls;
 mod plugin_new;
 mod plugin_trust;
+pub(crate) mod replacement_guard;
 mod secret;
 mod svc_migrate;
 
