@@ -21,6 +21,7 @@ pub mod logs;
 pub mod metadata;
 pub mod pipeline;
 pub mod priorities;
+pub mod service_deployments;
 pub mod stackset;
 pub mod status;
 pub mod subnets;

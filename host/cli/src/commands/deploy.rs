@@ -424,6 +424,9 @@ async fn deploy_workload(
         deployable.parameters.insert(request.parameter.clone(), arn);
     }
     let outcome = run_stack(ctx, &deployable, rendered.descriptions, confirm_abort).await?;
+    if outcome != DeployOutcome::UpToDate {
+        super::svc_rollback::follow_after_deploy(&ctx.session, &ctx.view, &deployable.name, &deployable.template).await?;
+    }
     if ctx.flags.force && outcome == DeployOutcome::UpToDate {
         let forced = ctx.session.force_new_deployment(app, &env.name, &rendered.name).await.with_context(|| {
             format!("the stack of `{}` is up to date; its new ECS deployment could not be started", rendered.name)
