@@ -461,7 +461,11 @@ mod tests {
         let Ending::RolledBack(d) = ending else { panic!("expected a rollback, got {ending:?}") };
         assert!(d.rollback_cause().contains("StopServiceDeployment request"), "{}", d.rollback_cause());
         let calls = ecs.calls();
-        assert_eq!(calls.iter().filter(|c| c.starts_with("StopServiceDeployment ROLLBACK us1")).count(), 1, "{calls:?}");
+        assert_eq!(
+            calls.iter().filter(|c| c.starts_with("StopServiceDeployment ROLLBACK us1")).count(),
+            1,
+            "{calls:?}"
+        );
         assert!(!calls.iter().any(|c| c.starts_with("UpdateService")), "{calls:?}");
     }
 
@@ -481,7 +485,10 @@ mod tests {
     #[test]
     fn service_arns_and_strategies() {
         let arn = "arn:aws:ecs:us-west-2:123456789012:service/chat-test-Cluster-Ab12/chat-test-web-Service-Cd34";
-        assert_eq!(split_service_arn(arn), Some(("chat-test-Cluster-Ab12".into(), "chat-test-web-Service-Cd34".into())));
+        assert_eq!(
+            split_service_arn(arn),
+            Some(("chat-test-Cluster-Ab12".into(), "chat-test-web-Service-Cd34".into()))
+        );
         assert_eq!(split_service_arn("chat-test-web"), None);
         let template = serde_json::json!({"Resources": {"Service": {"Type": "AWS::ECS::Service",
             "Properties": {"DeploymentConfiguration": {"Strategy": "CANARY"}}}}});

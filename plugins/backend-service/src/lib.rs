@@ -11,8 +11,8 @@
 pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Resource, Template};
-use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, Rule};
 use ferry_plugin_sdk::workload::deployment;
+use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, Rule};
 use ferry_plugin_sdk::workload::publish;
 use ferry_plugin_sdk::workload::render::ServiceOptions;
 use ferry_plugin_sdk::workload::{self, LoadBalancerMetrics, SecurityGroups, TaskRender, TaskSpec};

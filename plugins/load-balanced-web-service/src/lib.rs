@@ -8,8 +8,8 @@
 pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Parameter, Resource, Template};
-use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, Rule};
 use ferry_plugin_sdk::workload::deployment::{self, Strategy};
+use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, Rule};
 use ferry_plugin_sdk::workload::nlb::{self, NlbRender};
 use ferry_plugin_sdk::workload::publish;
 use ferry_plugin_sdk::workload::render::ServiceOptions;
@@ -95,8 +95,11 @@ pub fn check(m: &Manifest, context: Option<&RenderContext>) -> Vec<Diagnostic> {
     }
     if http_of(m).is_none() && Strategy::of(&spec).shifts_traffic() {
         out.push(
-            Diagnostic::error("/deployment/strategy", "a traffic-shifting strategy needs `http` (an Application Load Balancer route)")
-                .with_hint("route requests with `http.path`, or use `strategy: rolling` with `nlb`"),
+            Diagnostic::error(
+                "/deployment/strategy",
+                "a traffic-shifting strategy needs `http` (an Application Load Balancer route)",
+            )
+            .with_hint("route requests with `http.path`, or use `strategy: rolling` with `nlb`"),
         );
     }
     if let Some(n) = &m.nlb {
@@ -325,7 +328,8 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
         routing.target_groups(&mut t);
         depends_on = routing.listener_rules(&mut t, &mut values);
         load_balancers = routing.service_load_balancers();
-        let shift = deployment::render_traffic_shift(&spec, routing, &mut t, &mut values, &depends_on, &mut load_balancers);
+        let shift =
+            deployment::render_traffic_shift(&spec, routing, &mut t, &mut values, &depends_on, &mut load_balancers);
         depends_on.extend(shift);
         if let Some(alb) = &imported {
             routing::imported_alb_resources(&mut t, alb, &aliases, http.hosted_zone.as_deref());

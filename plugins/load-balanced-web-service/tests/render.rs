@@ -586,7 +586,10 @@ fn blue_green_renders_the_alternate_group_rules_and_role() {
     assert_eq!(weights[0]["Weight"], 100);
     assert_eq!(weights[1]["TargetGroupArn"], json!({"Ref": "AlternateTargetGroup"}));
     let test = &res["TestListenerRule"]["Properties"];
-    assert_eq!(test["Conditions"][0]["HttpHeaderConfig"], json!({"HttpHeaderName": "X-Ferry-Test", "Values": ["green"]}));
+    assert_eq!(
+        test["Conditions"][0]["HttpHeaderConfig"],
+        json!({"HttpHeaderName": "X-Ferry-Test", "Values": ["green"]})
+    );
     let order: Vec<&String> = r["template"]["Resources"].as_object().unwrap().keys().collect();
     let at = |id: &str| order.iter().position(|k| *k == id).unwrap();
     assert!(at("TestListenerRule") < at("HTTPListenerRule"), "the host gives the earlier rule the earlier priority");
@@ -594,7 +597,11 @@ fn blue_green_renders_the_alternate_group_rules_and_role() {
     let production_priority: u64 = r["parameters"]["HTTPListenerRulePriority"].as_str().unwrap().parse().unwrap();
     assert!(test_priority < production_priority);
     assert_eq!(res["Service"]["DependsOn"], json!(["HTTPListenerRule", "TestListenerRule"]));
-    assert!(res["InfrastructureRole"]["Properties"]["ManagedPolicyArns"].to_string().contains("AmazonECSInfrastructureRolePolicyForLoadBalancers"));
+    assert!(
+        res["InfrastructureRole"]["Properties"]["ManagedPolicyArns"]
+            .to_string()
+            .contains("AmazonECSInfrastructureRolePolicyForLoadBalancers")
+    );
 }
 
 #[test]

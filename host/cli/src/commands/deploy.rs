@@ -425,7 +425,8 @@ async fn deploy_workload(
     }
     let outcome = run_stack(ctx, &deployable, rendered.descriptions, confirm_abort).await?;
     if outcome != DeployOutcome::UpToDate {
-        super::svc_rollback::follow_after_deploy(&ctx.session, &ctx.view, &deployable.name, &deployable.template).await?;
+        super::svc_rollback::follow_after_deploy(&ctx.session, &ctx.view, &deployable.name, &deployable.template)
+            .await?;
     }
     if ctx.flags.force && outcome == DeployOutcome::UpToDate {
         let forced = ctx.session.force_new_deployment(app, &env.name, &rendered.name).await.with_context(|| {

@@ -108,15 +108,20 @@ pub(super) async fn follow_after_deploy(
     let Some((cluster, service)) = locate(session, stack).await? else { return Ok(()) };
     let ecs = Ecs::new(session.aws.ecs());
     view.emit(serde_json::json!({"event": "service_deployment_follow", "stack": stack, "strategy": strategy}));
-    let ending =
-        match deployments::follow(&ecs, &cluster, &service, POLL, FOLLOW_FOR, &mut |d| progress(view, stack, d)).await {
-            Ok(ending) => ending,
-            Err(e) => {
-                view.emit(serde_json::json!({"event": "service_deployment_unknown", "stack": stack, "reason": e.to_string()}));
-                view.line(format!("{:>12} {stack}: cannot follow the ECS deployment: {e}", ""));
-                return Ok(());
-            }
-        };
+    let ending = match deployments::follow(&ecs, &cluster, &service, POLL, FOLLOW_FOR, &mut |d| {
+        progress(view, stack, d)
+    })
+    .await
+    {
+        Ok(ending) => ending,
+        Err(e) => {
+            view.emit(
+                serde_json::json!({"event": "service_deployment_unknown", "stack": stack, "reason": e.to_string()}),
+            );
+            view.line(format!("{:>12} {stack}: cannot follow the ECS deployment: {e}", ""));
+            return Ok(());
+        }
+    };
     match ending {
         Ending::RolledBack(d) | Ending::Stopped(d) => {
             let cause = d.rollback_cause();

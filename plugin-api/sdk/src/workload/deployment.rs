@@ -142,33 +142,45 @@ pub fn check_deployment(spec: &TaskSpec, load_balanced: bool, out: &mut Vec<Diag
         out.push(
             Diagnostic::error(
                 "/deployment/strategy",
-                format!("`{}` moves traffic between two target groups, and this service has no load balancer", d.strategy.as_deref().unwrap_or_default()),
+                format!(
+                    "`{}` moves traffic between two target groups, and this service has no load balancer",
+                    d.strategy.as_deref().unwrap_or_default()
+                ),
             )
-            .with_hint("route requests through an Application Load Balancer with `http.path`, or use `strategy: rolling`"),
+            .with_hint(
+                "route requests through an Application Load Balancer with `http.path`, or use `strategy: rolling`",
+            ),
         );
     }
     if strategy.shifts_traffic() && d.rolling.as_deref() == Some("recreate") {
         out.push(
-            Diagnostic::error("/deployment/rolling", "`rolling: recreate` stops every task first, which a traffic-shifting strategy cannot do")
-                .with_hint("remove `rolling`, or use `strategy: rolling`"),
+            Diagnostic::error(
+                "/deployment/rolling",
+                "`rolling: recreate` stops every task first, which a traffic-shifting strategy cannot do",
+            )
+            .with_hint("remove `rolling`, or use `strategy: rolling`"),
         );
     }
-    let misplaced = [
-        ("canary", d.canary.is_some(), Strategy::Canary),
-        ("linear", d.linear.is_some(), Strategy::Linear),
-    ];
+    let misplaced =
+        [("canary", d.canary.is_some(), Strategy::Canary), ("linear", d.linear.is_some(), Strategy::Linear)];
     for (field, set, wanted) in misplaced {
         if set && strategy != wanted {
             out.push(
-                Diagnostic::error(pointer(["deployment", field]), format!("`{field}` only applies to `strategy: {field}`"))
-                    .with_hint(format!("set `strategy: {field}`, or remove `{field}`")),
+                Diagnostic::error(
+                    pointer(["deployment", field]),
+                    format!("`{field}` only applies to `strategy: {field}`"),
+                )
+                .with_hint(format!("set `strategy: {field}`, or remove `{field}`")),
             );
         }
     }
     if d.test_traffic.is_some() && !strategy.shifts_traffic() {
         out.push(
-            Diagnostic::error("/deployment/test_traffic", "test traffic needs a second target group, which `rolling` has not")
-                .with_hint("use `strategy: blue_green`, `canary` or `linear`, or remove `test_traffic`"),
+            Diagnostic::error(
+                "/deployment/test_traffic",
+                "test traffic needs a second target group, which `rolling` has not",
+            )
+            .with_hint("use `strategy: blue_green`, `canary` or `linear`, or remove `test_traffic`"),
         );
     }
     let mut bake = |path: String, d: Option<Duration>| {
@@ -196,7 +208,9 @@ pub fn check_deployment(spec: &TaskSpec, load_balanced: bool, out: &mut Vec<Diag
         );
     }
     if let Some(t) = &d.test_traffic {
-        let valid = |h: &str| !h.is_empty() && h.len() <= 40 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b));
+        let valid = |h: &str| {
+            !h.is_empty() && h.len() <= 40 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+        };
         match t.header.as_deref() {
             None => out.push(
                 Diagnostic::error("/deployment/test_traffic", "missing required field `header`")
@@ -225,14 +239,20 @@ pub fn check_routing_for_strategy(
     }
     if additional_rules > 0 {
         out.push(
-            Diagnostic::error("/http/additional_rules", "`additional_rules` cannot be combined with a traffic-shifting `deployment.strategy`")
-                .with_hint("ECS shifts one listener rule per service: route one path, or use `strategy: rolling`"),
+            Diagnostic::error(
+                "/http/additional_rules",
+                "`additional_rules` cannot be combined with a traffic-shifting `deployment.strategy`",
+            )
+            .with_hint("ECS shifts one listener rule per service: route one path, or use `strategy: rolling`"),
         );
     }
     if http_forwards_beside_https {
         out.push(
-            Diagnostic::error("/http/redirect_to_https", "with `redirect_to_https: false` two listener rules serve the service, and ECS shifts only one")
-                .with_hint("remove `redirect_to_https: false` (HTTP then redirects to HTTPS), or use `strategy: rolling`"),
+            Diagnostic::error(
+                "/http/redirect_to_https",
+                "with `redirect_to_https: false` two listener rules serve the service, and ECS shifts only one",
+            )
+            .with_hint("remove `redirect_to_https: false` (HTTP then redirects to HTTPS), or use `strategy: rolling`"),
         );
     }
 }
@@ -321,12 +341,16 @@ pub fn render_traffic_shift(
     if let Some(header) = test.and_then(|t| t.header.as_deref()) {
         let value = test.and_then(|t| t.value.clone()).unwrap_or_else(|| "true".into());
         let mut conditions = production_rule["Properties"]["Conditions"].as_array().cloned().unwrap_or_default();
-        conditions.insert(0, json!({"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": header, "Values": [value]}}));
+        conditions.insert(
+            0,
+            json!({"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": header, "Values": [value]}}),
+        );
         let parameter = format!("{TEST_LISTENER_RULE}{}", super::http::PRIORITY_PARAMETER_SUFFIX);
         t.parameter(
             &parameter,
-            Parameter::number()
-                .description(&format!("Priority of {TEST_LISTENER_RULE} on its listener (ferry picks a free one at deploy)")),
+            Parameter::number().description(&format!(
+                "Priority of {TEST_LISTENER_RULE} on its listener (ferry picks a free one at deploy)"
+            )),
         );
         // Fallback just ahead of the production rule, which it must precede.
         let production_priority = production_rule["Properties"]["Priority"]["Ref"]
@@ -342,7 +366,9 @@ pub fn render_traffic_shift(
                 .prop("Conditions", Value::Array(conditions))
                 .prop("ListenerArn", production_rule["Properties"]["ListenerArn"].clone())
                 .prop("Priority", cfn::ref_(&parameter))
-                .describe(&format!("A load balancer rule sending requests with the header {header} to the new revision")),
+                .describe(&format!(
+                    "A load balancer rule sending requests with the header {header} to the new revision"
+                )),
         );
         // Listed before the production rule: the host gives new specific
         // rules the lowest free priorities in template order.
@@ -359,7 +385,9 @@ pub fn render_traffic_shift(
             .prop("AssumeRolePolicyDocument", cfn::assume_role_policy("ecs.amazonaws.com"))
             .prop(
                 "ManagedPolicyArns",
-                json!([cfn::sub("arn:${AWS::Partition}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers")]),
+                json!([cfn::sub(
+                    "arn:${AWS::Partition}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
+                )]),
             )
             .describe("An IAM role ECS uses to shift traffic between the target groups"),
     );
