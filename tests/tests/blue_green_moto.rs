@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{json_events as events, run_on_moto as run};
+use common::{fail_on_moto, json_events as events, run_on_moto as run};
 use ferry_test_support::Moto;
 use serde_json::Value;
 
@@ -75,4 +75,9 @@ async fn a_blue_green_service_deploys_then_redeploys_without_mutating() {
     assert_eq!(outcomes.len(), 2, "environment and service: {stream}");
     assert!(outcomes.iter().all(|e| e["outcome"] == "up to date"), "{stream}");
     assert!(!stream.contains("service_deployment_follow"), "an unchanged stack starts no deployment to follow");
+
+    // A service that is not deployed has nothing to roll back.
+    let err = fail_on_moto(&moto, dir, &["svc", "rollback", "-n", "api", "-e", "test"], "api is not deployed");
+    assert!(err.contains("`api` has no ECS service in environment `test`"), "{err}");
+    assert!(err.contains("ferry svc deploy -n api -e test"), "{err}");
 }
