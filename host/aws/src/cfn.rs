@@ -2,6 +2,7 @@
 //! here, fakes in tests for failures an emulator cannot produce.
 
 use crate::error::{AwsError, AwsErrorKind};
+use crate::guard::ResourceChange;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, Tag};
 use indexmap::IndexMap;
 
@@ -80,6 +81,9 @@ pub trait CloudFormationApi {
     async fn create_stack(&self, request: &ChangeSetRequest) -> Result<(), AwsError>;
     async fn create_change_set(&self, request: &ChangeSetRequest) -> Result<(), AwsError>;
     async fn describe_change_set(&self, stack: &str, name: &str) -> Result<ChangeSetStatus, AwsError>;
+    /// Every resource change of a ready change set (all pages), for the
+    /// replacement guard ([`crate::guard`]).
+    async fn change_set_changes(&self, stack: &str, name: &str) -> Result<Vec<ResourceChange>, AwsError>;
     async fn execute_change_set(&self, stack: &str, name: &str) -> Result<(), AwsError>;
     async fn delete_change_set(&self, stack: &str, name: &str) -> Result<(), AwsError>;
     /// Events, newest first.
@@ -245,6 +249,47 @@ impl CloudFormationApi for Cfn {
             "FAILED" => ChangeSetStatus::Failed(reason),
             _ => ChangeSetStatus::Pending,
         })
+    }
+
+    async fn change_set_changes(&self, stack: &str, name: &str) -> Result<Vec<ResourceChange>, AwsError> {
+        let mut changes = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .describe_change_set()
+                .stack_name(stack)
+                .change_set_name(name)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("cloudformation:DescribeChangeSet", Some(stack), e))?;
+            for rc in out.changes().iter().filter_map(|c| c.resource_change()) {
+                changes.push(ResourceChange {
+                    logical_id: rc.logical_resource_id().unwrap_or_default().to_string(),
+                    resource_type: rc.resource_type().unwrap_or_default().to_string(),
+                    action: rc.action().map(|a| a.as_str().to_string()).unwrap_or_default(),
+                    replacement: rc.replacement().map(|r| r.as_str().to_string()),
+                    recreating: rc
+                        .details()
+                        .iter()
+                        .filter_map(|d| d.target())
+                        .filter_map(|t| {
+                            let how = t.requires_recreation()?.as_str().to_string();
+                            let name = t
+                                .name()
+                                .map(str::to_string)
+                                .or_else(|| t.attribute().map(|a| a.as_str().to_string()))?;
+                            (how != "Never").then_some((name, how))
+                        })
+                        .collect(),
+                });
+            }
+            match out.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => return Ok(changes),
+            }
+        }
     }
 
     async fn execute_change_set(&self, stack: &str, name: &str) -> Result<(), AwsError> {

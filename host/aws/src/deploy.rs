@@ -9,6 +9,7 @@
 
 use crate::cfn::{ChangeSetRequest, ChangeSetStatus, CloudFormationApi, StackEvent, StackState};
 use crate::error::{AwsError, AwsErrorKind};
+use crate::guard::{self, Allowed, GuardedChange};
 use indexmap::IndexMap;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -91,6 +92,12 @@ pub enum DeployEvent {
         stack: String,
         event: StackEvent,
     },
+    /// The change set removes or replaces resources that hold state or
+    /// traffic, all allowed by `--allow-replacement`: it runs anyway.
+    Replacing {
+        stack: String,
+        changes: Vec<GuardedChange>,
+    },
 }
 
 /// Why a deploy did not succeed.
@@ -119,6 +126,11 @@ pub enum DeployError {
         "the template of stack {stack} is {size} bytes, over CloudFormation's {MAX_TEMPLATE_BODY}-byte limit for inline templates"
     )]
     TemplateTooLarge { stack: String, size: usize },
+    #[error(
+        "the update of stack {stack} would remove or replace what holds state or traffic; nothing was changed:{}",
+        changes.iter().map(|c| format!("\n  - {c}")).collect::<String>()
+    )]
+    Refused { stack: String, changes: Vec<GuardedChange> },
 }
 
 impl ferry_core::Explain for DeployError {
@@ -132,6 +144,10 @@ impl ferry_core::Explain for DeployError {
                 "follow it with `ferry svc status`, or cancel it in the CloudFormation console".into()
             }
             DeployError::TemplateTooLarge { .. } => "split resources into addons (copilot/<name>/addons/)".into(),
+            DeployError::Refused { changes, .. } => format!(
+                "a replaced resource is a new one: the old one, its data and its address are deleted. If that is intended, deploy again with `{}` (or `--allow-replacement all`); otherwise undo the manifest change that causes it (`--diff` shows it)",
+                guard::allow_flags(changes)
+            ),
         })
     }
 }
@@ -162,11 +178,19 @@ fn backoff(poll: Duration, attempt: u32) -> Duration {
 pub struct Deployer<C> {
     api: C,
     options: DeployOptions,
+    allowed: Allowed,
 }
 
 impl<C: CloudFormationApi> Deployer<C> {
     pub fn new(api: C, options: DeployOptions) -> Self {
-        Deployer { api, options }
+        Deployer { api, options, allowed: Allowed::default() }
+    }
+
+    /// Lets the removals and replacements `allowed` names through the
+    /// replacement guard (by default every one is refused).
+    pub fn allow_replacement(mut self, allowed: Allowed) -> Self {
+        self.allowed = allowed;
+        self
     }
 
     pub fn api(&self) -> &C {
@@ -235,6 +259,15 @@ impl<C: CloudFormationApi> Deployer<C> {
                 return Ok(DeployOutcome::UpToDate);
             }
             observe(DeployEvent::ChangeSetCreated { stack: stack.name.clone(), change_set: change_set.clone() });
+            let guarded = guard::review(&self.api.change_set_changes(&stack.name, &change_set).await?, &self.allowed);
+            if guarded.iter().any(|c| !c.allowed) {
+                let _ = self.api.delete_change_set(&stack.name, &change_set).await;
+                let changes = guarded.into_iter().filter(|c| !c.allowed).collect();
+                return Err(DeployError::Refused { stack: stack.name.clone(), changes });
+            }
+            if !guarded.is_empty() {
+                observe(DeployEvent::Replacing { stack: stack.name.clone(), changes: guarded });
+            }
             observe(DeployEvent::Executing { stack: stack.name.clone(), create });
             self.api.execute_change_set(&stack.name, &change_set).await?;
         }
@@ -255,6 +288,31 @@ impl<C: CloudFormationApi> Deployer<C> {
                 create,
             )),
         }
+    }
+
+    /// The removals and replacements of state and traffic resources an
+    /// update of `stack` would make (`--diff`), allowed or not: a change set
+    /// is created, read and deleted. Empty for a stack not deployed yet.
+    pub async fn preview(&self, stack: &Deployable) -> Result<Vec<GuardedChange>, DeployError> {
+        let Some(live) = self.api.describe_stack(&stack.name).await? else { return Ok(Vec::new()) };
+        if live.in_progress() || live.status == "ROLLBACK_COMPLETE" {
+            return Ok(Vec::new());
+        }
+        let request = ChangeSetRequest {
+            stack: stack.name.clone(),
+            name: format!("ferry-diff-{}", unique_suffix()),
+            create: false,
+            template_body: serde_json::to_string(&stack.template).unwrap_or_default(),
+            parameters: stack.parameters.clone(),
+            tags: stack.tags.clone(),
+            description: stack.description.clone(),
+        };
+        if !self.change_set(&request).await? {
+            return Ok(Vec::new());
+        }
+        let changes = self.api.change_set_changes(&stack.name, &request.name).await;
+        self.api.delete_change_set(&stack.name, &request.name).await?;
+        Ok(guard::review(&changes?, &self.allowed))
     }
 
     /// Creates the update change set and waits until it is ready to execute
@@ -494,6 +552,8 @@ mod tests {
         /// Status the stack reaches after execute; with events appended.
         after_execute: Option<(String, Vec<StackEvent>)>,
         change_set: Vec<ChangeSetStatus>,
+        /// The resource changes the change set lists.
+        changes: Vec<crate::guard::ResourceChange>,
         fail_create: Option<AwsError>,
         /// Answers of the next DescribeStacks calls, in order: an error, or
         /// `None` for the stack as it is.
@@ -578,6 +638,10 @@ mod tests {
             self.log("DescribeChangeSet");
             let mut s = self.0.lock().unwrap();
             Ok(if s.change_set.len() > 1 { s.change_set.remove(0) } else { s.change_set[0].clone() })
+        }
+        async fn change_set_changes(&self, _: &str, _: &str) -> Result<Vec<crate::guard::ResourceChange>, AwsError> {
+            self.log("DescribeChangeSet");
+            Ok(self.0.lock().unwrap().changes.clone())
         }
         async fn execute_change_set(&self, _: &str, _: &str) -> Result<(), AwsError> {
             self.log("ExecuteChangeSet");
@@ -937,5 +1001,82 @@ mod tests {
         let outcome = Deployer::new(&fake, forced).deploy(&stack(), &mut |_| {}).await;
         assert_eq!(outcome.unwrap(), DeployOutcome::UpToDate);
         assert!(!fake.calls().iter().any(|c| c == "ExecuteChangeSet"), "{:?}", fake.calls());
+    }
+
+    fn recorded_changes(name: &str) -> Vec<crate::guard::ResourceChange> {
+        let path = format!("{}/tests/change-sets/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        crate::guard::changes_from_json(&serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap())
+    }
+
+    fn update_with(changes: Vec<crate::guard::ResourceChange>) -> Fake {
+        Fake::new(Script {
+            stack: Some(live_stack()),
+            template: "{}".into(),
+            change_set: vec![ChangeSetStatus::Ready],
+            changes,
+            after_execute: Some(("UPDATE_COMPLETE".into(), vec![])),
+            ..Default::default()
+        })
+    }
+
+    /// A replaced load balancer and a removed queue stop the update before
+    /// it runs: the change set is deleted, the error names both and the
+    /// hint the flags that let them through.
+    #[tokio::test]
+    async fn the_guard_refuses_a_replaced_alb_and_a_removed_queue() {
+        let fake = update_with([recorded_changes("alb-replaced"), recorded_changes("queue-removed")].concat());
+        let err = run(&fake).await.0.unwrap_err();
+        let text = with_hint(err);
+        assert!(text.contains("PublicLoadBalancer (AWS::ElasticLoadBalancingV2::LoadBalancer) replaced: changing Scheme requires a new resource"), "{text}");
+        assert!(text.contains("EventsQueue (AWS::SQS::Queue) removed"), "{text}");
+        assert!(!text.contains("EventsQueuePolicy"), "{text}");
+        assert!(text.contains("`--allow-replacement PublicLoadBalancer --allow-replacement EventsQueue`"), "{text}");
+        let calls = fake.calls();
+        assert!(calls.contains(&"DeleteChangeSet".to_string()), "{calls:?}");
+        assert!(!calls.contains(&"ExecuteChangeSet".to_string()), "{calls:?}");
+    }
+
+    #[tokio::test]
+    async fn allow_replacement_lets_the_update_run_and_says_so() {
+        let fake = update_with([recorded_changes("alb-replaced"), recorded_changes("queue-removed")].concat());
+        let allowed = Allowed::from_flags(&["PublicLoadBalancer".into(), "EventsQueue".into()]);
+        let mut events = Vec::new();
+        let outcome =
+            Deployer::new(&fake, options()).allow_replacement(allowed).deploy(&stack(), &mut |e| events.push(e)).await;
+        assert_eq!(outcome.unwrap(), DeployOutcome::Updated);
+        let replacing: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                DeployEvent::Replacing { changes, .. } => Some(changes.len()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(replacing, [2]);
+        // One allowed, one not: still refused.
+        let fake = update_with([recorded_changes("alb-replaced"), recorded_changes("queue-removed")].concat());
+        let only_alb = Allowed::from_flags(&["PublicLoadBalancer".into()]);
+        let err = Deployer::new(&fake, options()).allow_replacement(only_alb).deploy(&stack(), &mut |_| {}).await;
+        match err {
+            Err(DeployError::Refused { changes, .. }) => assert_eq!(changes[0].logical_id, "EventsQueue"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_replaced_task_definition_updates_without_a_word() {
+        let fake = update_with(recorded_changes("task-definition-replaced"));
+        let (result, events) = run(&fake).await;
+        assert_eq!(result.unwrap(), DeployOutcome::Updated);
+        assert!(!events.iter().any(|e| matches!(e, DeployEvent::Replacing { .. })), "{events:?}");
+    }
+
+    #[tokio::test]
+    async fn preview_lists_the_guarded_changes_and_deletes_its_change_set() {
+        let fake = update_with(recorded_changes("queue-removed"));
+        let listed = Deployer::new(&fake, options()).preview(&stack()).await.unwrap();
+        assert_eq!(listed.iter().map(|c| c.logical_id.as_str()).collect::<Vec<_>>(), ["EventsQueue"]);
+        let calls = fake.calls();
+        assert!(calls.contains(&"DeleteChangeSet".to_string()), "{calls:?}");
+        assert!(!calls.contains(&"ExecuteChangeSet".to_string()), "{calls:?}");
     }
 }

@@ -57,6 +57,11 @@ pub fn priority_rules(template: &Value) -> Vec<PriorityRule> {
 /// them, either branch matching every path counts.
 fn matches_every_path(conditions: &Value, template: &Value, parameters: Option<&IndexMap<String, String>>) -> bool {
     let Some(conditions) = conditions.as_array() else { return false };
+    // A rule that also asks for a header (a blue/green test rule) is
+    // narrower than the catch-all beside it: it goes first.
+    if conditions.iter().any(|c| c["Field"] == "http-header") {
+        return false;
+    }
     conditions.iter().filter(|c| c["Field"] == "path-pattern").any(|c| {
         let values = &c["PathPatternConfig"]["Values"];
         let chosen = match (values.get("Fn::If").and_then(Value::as_array), parameters) {
@@ -285,6 +290,18 @@ mod tests {
         assert!(matches_every_path(conditions, &template, Some(&with("/"))));
         assert!(!matches_every_path(conditions, &template, Some(&with("/internal"))));
         assert!(matches_every_path(conditions, &template, None), "undecided without parameters");
+    }
+
+    /// A blue/green test rule (header + the main rule's paths) is placed
+    /// before the catch-all production rule, or it would never match.
+    #[test]
+    fn a_header_rule_on_every_path_is_not_a_catch_all() {
+        let conditions = json!([
+            {"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Ferry-Test", "Values": ["true"]}},
+            {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}}
+        ]);
+        assert!(!matches_every_path(&conditions, &json!({}), None));
+        assert!(matches_every_path(&json!([conditions[1]]), &json!({}), None));
     }
 
     #[test]

@@ -83,6 +83,25 @@ pub enum SvcCommand {
     Delete(DeleteWorkload),
     /// Rewrite a Request-Driven Web Service (App Runner) into an Express Web Service (ECS Express Mode).
     Migrate(SvcMigrate),
+    /// Roll a service back: stop its ECS deployment in progress with rollback,
+    /// or return to the previous revision.
+    Rollback(SvcRollback),
+}
+
+#[derive(Debug, Args)]
+pub struct SvcRollback {
+    /// Name of the service.
+    #[arg(short, long)]
+    pub name: String,
+    /// Environment it runs in.
+    #[arg(short, long)]
+    pub env: String,
+    /// Application name (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// Print events as JSON lines.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +165,10 @@ pub struct DeployFlags {
     /// instead of refusing.
     #[arg(long)]
     pub wait_for_lock: bool,
+    /// Let the update remove or replace this resource (a logical ID) that holds
+    /// state or traffic; repeatable, or `all`. Without it such updates are refused.
+    #[arg(long = "allow-replacement", value_name = "LOGICAL_ID|all")]
+    pub allow_replacement: Vec<String>,
 }
 
 #[derive(Debug, Args)]

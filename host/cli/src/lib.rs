@@ -47,6 +47,7 @@ fn wants_json(command: &Command) -> bool {
         Command::Svc(SvcCommand::Ls(a)) | Command::Job(JobCommand::Ls(a)) | Command::Env(EnvCommand::Ls(a)) => a.json,
         Command::Svc(SvcCommand::Show(a)) | Command::Job(JobCommand::Show(a)) => a.json,
         Command::Svc(SvcCommand::Status(a)) => a.json,
+        Command::Svc(SvcCommand::Rollback(a)) => a.json,
         Command::Svc(SvcCommand::Logs(a)) | Command::Job(JobCommand::Logs(a)) => a.json,
         Command::Svc(_) | Command::Job(_) => false,
         Command::Env(EnvCommand::Deploy(a)) => a.flags.json,

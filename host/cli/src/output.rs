@@ -427,6 +427,9 @@ impl DeployView {
             DeployEvent::Started { stack, create } => {
                 self.emit(serde_json::json!({"event": "stack_executing", "stack": stack, "create": create}));
             }
+            DeployEvent::Replacing { stack, changes } => {
+                crate::commands::replacement_guard::show(self, stack, changes);
+            }
             DeployEvent::Resource { stack, event } => {
                 let description = self
                     .descriptions

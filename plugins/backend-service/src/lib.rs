@@ -11,6 +11,7 @@
 pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Resource, Template};
+use ferry_plugin_sdk::workload::deployment;
 use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, Rule};
 use ferry_plugin_sdk::workload::publish;
 use ferry_plugin_sdk::workload::render::ServiceOptions;
@@ -95,6 +96,7 @@ fn check_http(http: &Http, spec: &TaskSpec, context: Option<&RenderContext>, out
         routing::check_routing(&fields, spec, out);
     }
     routing::check_additional_rules(&http.additional_rules, path, spec, out);
+    deployment::check_routing_for_strategy(spec, http.additional_rules.len(), false, out);
     let target = http.target_container.as_deref().unwrap_or(&spec.name);
     if target == spec.name && routing::target_port(spec, target, http.target_port).is_none() {
         out.push(
@@ -210,6 +212,15 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
         routing.target_groups(&mut t);
         options.depends_on = routing.listener_rules(&mut t, &mut values);
         options.load_balancers = routing.service_load_balancers();
+        let shift = deployment::render_traffic_shift(
+            &spec,
+            routing,
+            &mut t,
+            &mut values,
+            &options.depends_on,
+            &mut options.load_balancers,
+        );
+        options.depends_on.extend(shift);
         options.health_check_grace_period = Some(routing.health_check_grace_period());
         match &imported {
             Some(alb) => routing::imported_alb_resources(&mut t, alb, &aliases, h.hosted_zone.as_deref()),

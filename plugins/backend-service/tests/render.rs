@@ -22,7 +22,8 @@ fn context_for(fixture: &str, manifest: &Value) -> RenderContext {
         ..Default::default()
     };
     ctx.environment.internal_alb = fixture != "no-private-http";
-    ctx.environment.internal_https_listener = matches!(fixture, "full" | "internal-http-alias" | "additional-rules");
+    ctx.environment.internal_https_listener =
+        matches!(fixture, "full" | "internal-http-alias" | "additional-rules" | "blue-green-alarms");
     if fixture == "placement-from-tags" {
         ctx.placement_subnets = Some(vec!["subnet-0a1b2c3d4e5f60718".into(), "subnet-0f1e2d3c4b5a69788".into()]);
     }

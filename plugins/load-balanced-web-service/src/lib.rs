@@ -8,6 +8,7 @@
 pub mod manifest;
 
 use ferry_plugin_sdk::cfn::{self, Parameter, Resource, Template};
+use ferry_plugin_sdk::workload::deployment::{self, Strategy};
 use ferry_plugin_sdk::workload::http::{self as routing, Listeners, Routing, Rule};
 use ferry_plugin_sdk::workload::nlb::{self, NlbRender};
 use ferry_plugin_sdk::workload::publish;
@@ -92,6 +93,15 @@ pub fn check(m: &Manifest, context: Option<&RenderContext>) -> Vec<Diagnostic> {
         (Some(HttpOrFalse::Http(http)), _) => check_http(http, &spec, context, &mut out),
         _ => {}
     }
+    if http_of(m).is_none() && Strategy::of(&spec).shifts_traffic() {
+        out.push(
+            Diagnostic::error(
+                "/deployment/strategy",
+                "a traffic-shifting strategy needs `http` (an Application Load Balancer route)",
+            )
+            .with_hint("route requests with `http.path`, or use `strategy: rolling` with `nlb`"),
+        );
+    }
     if let Some(n) = &m.nlb {
         nlb::check_nlb(n, &spec, &mut out);
         if let Some(ctx) = context
@@ -119,6 +129,13 @@ fn check_http(http: &Http, spec: &TaskSpec, context: Option<&RenderContext>, out
         return;
     };
     routing::check_additional_rules(&http.additional_rules, path, spec, out);
+    // With HTTPS and `redirect_to_https: false`, HTTP forwards too: two production rules.
+    let https = context.is_some_and(|c| match &http.alb {
+        Some(_) => c.imported_alb.as_ref().is_some_and(|a| a.https_listener_arn.is_some()),
+        None => c.environment.https_listener,
+    });
+    let http_forwards_too = https && http.redirect_to_https == Some(false) && http.alb.is_none();
+    deployment::check_routing_for_strategy(spec, http.additional_rules.len(), http_forwards_too, out);
     if http.alb.as_deref().is_some_and(|a| a.trim().is_empty()) {
         out.push(
             Diagnostic::error("/http/alb", "`alb` is empty")
@@ -311,6 +328,9 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
         routing.target_groups(&mut t);
         depends_on = routing.listener_rules(&mut t, &mut values);
         load_balancers = routing.service_load_balancers();
+        let shift =
+            deployment::render_traffic_shift(&spec, routing, &mut t, &mut values, &depends_on, &mut load_balancers);
+        depends_on.extend(shift);
         if let Some(alb) = &imported {
             routing::imported_alb_resources(&mut t, alb, &aliases, http.hosted_zone.as_deref());
         }

@@ -27,7 +27,8 @@ fn context_for(fixture: &str, manifest: &Value) -> RenderContext {
         ctx.app_domain = Some("example.com".into());
     };
     match fixture {
-        "aliases-https" | "healthcheck-path" | "full" | "alias-outside-domain" | "additional-rules" | "nlb-only" => {
+        "aliases-https" | "healthcheck-path" | "full" | "alias-outside-domain" | "additional-rules" | "nlb-only"
+        | "canary-alarms" => {
             https(&mut ctx)
         }
         "alias-no-domain" => ctx.environment.https_listener = true,
@@ -559,4 +560,76 @@ fn imported_alb_renders_as_copilot_does() {
 
     let env = rendered("imported-alb-env");
     assert!(env["template"]["Resources"].get("HTTPSListenerRuleForImportedALB").is_some());
+}
+
+/// Blue/green: a twin target group, the production rule a weighted forward
+/// to both, a header rule for test traffic listed before it, the role ECS
+/// shifts traffic with, all named in the service's AdvancedConfiguration.
+#[test]
+fn blue_green_renders_the_alternate_group_rules_and_role() {
+    let r = rendered("blue-green");
+    let res = &r["template"]["Resources"];
+    let svc = &res["Service"]["Properties"];
+    assert_eq!(svc["DeploymentConfiguration"]["Strategy"], "BLUE_GREEN");
+    assert_eq!(svc["DeploymentConfiguration"]["BakeTimeInMinutes"], 10);
+    assert_eq!(
+        svc["LoadBalancers"][0]["AdvancedConfiguration"],
+        json!({
+            "AlternateTargetGroupArn": {"Ref": "AlternateTargetGroup"},
+            "ProductionListenerRule": {"Ref": "HTTPListenerRule"},
+            "RoleArn": {"Fn::GetAtt": ["InfrastructureRole", "Arn"]},
+            "TestListenerRule": {"Ref": "TestListenerRule"},
+        })
+    );
+    assert_eq!(res["AlternateTargetGroup"]["Properties"], res["TargetGroup"]["Properties"]);
+    let weights = &res["HTTPListenerRule"]["Properties"]["Actions"][0]["ForwardConfig"]["TargetGroups"];
+    assert_eq!(weights[0]["Weight"], 100);
+    assert_eq!(weights[1]["TargetGroupArn"], json!({"Ref": "AlternateTargetGroup"}));
+    let test = &res["TestListenerRule"]["Properties"];
+    assert_eq!(
+        test["Conditions"][0]["HttpHeaderConfig"],
+        json!({"HttpHeaderName": "X-Ferry-Test", "Values": ["green"]})
+    );
+    let order: Vec<&String> = r["template"]["Resources"].as_object().unwrap().keys().collect();
+    let at = |id: &str| order.iter().position(|k| *k == id).unwrap();
+    assert!(at("TestListenerRule") < at("HTTPListenerRule"), "the host gives the earlier rule the earlier priority");
+    let test_priority: u64 = r["parameters"]["TestListenerRulePriority"].as_str().unwrap().parse().unwrap();
+    let production_priority: u64 = r["parameters"]["HTTPListenerRulePriority"].as_str().unwrap().parse().unwrap();
+    assert!(test_priority < production_priority);
+    assert_eq!(res["Service"]["DependsOn"], json!(["HTTPListenerRule", "TestListenerRule"]));
+    assert!(
+        res["InfrastructureRole"]["Properties"]["ManagedPolicyArns"]
+            .to_string()
+            .contains("AmazonECSInfrastructureRolePolicyForLoadBalancers")
+    );
+}
+
+#[test]
+fn canary_and_linear_compose_with_rollback_alarms() {
+    let canary = rendered("canary-alarms");
+    let res = &canary["template"]["Resources"];
+    let deployment = &res["Service"]["Properties"]["DeploymentConfiguration"];
+    assert_eq!(deployment["Strategy"], "CANARY");
+    assert_eq!(deployment["CanaryConfiguration"], json!({"CanaryPercent": 10.0, "CanaryBakeTimeInMinutes": 3}));
+    assert_eq!(deployment["Alarms"]["Rollback"], true);
+    assert!(res.get("CPURollbackAlarm").is_some());
+    assert_eq!(
+        res["Service"]["Properties"]["LoadBalancers"][0]["AdvancedConfiguration"]["ProductionListenerRule"],
+        json!({"Ref": "HTTPSListenerRule"}),
+        "on HTTPS the HTTPS rule carries production traffic (HTTP redirects)"
+    );
+    assert!(res.get("TestListenerRule").is_none(), "no test_traffic, no test rule");
+    let linear = rendered("linear");
+    let deployment = &linear["template"]["Resources"]["Service"]["Properties"]["DeploymentConfiguration"];
+    assert_eq!(deployment["LinearConfiguration"], json!({"StepPercent": 25.0, "StepBakeTimeInMinutes": 2}));
+    assert_eq!(deployment["Alarms"]["AlarmNames"], json!(["chat-test-web-5xx"]));
+    assert!(deployment.get("CanaryConfiguration").is_none());
+}
+
+#[test]
+fn rolling_stays_as_copilot_renders_it() {
+    let r = rendered("recreate");
+    let deployment = &r["template"]["Resources"]["Service"]["Properties"]["DeploymentConfiguration"];
+    assert!(deployment.get("Strategy").is_none(), "{deployment}");
+    assert!(r["template"]["Resources"].get("AlternateTargetGroup").is_none());
 }

@@ -521,6 +521,10 @@ async fn deploy_workload(
             .await?;
     let outcome = run_stack(ctx, &deployable, rendered.descriptions, confirm_abort).await?;
     super::domains::associate(ctx, &deployable.name, &custom_domain).await?;
+    if outcome != DeployOutcome::UpToDate {
+        super::svc_rollback::follow_after_deploy(&ctx.session, &ctx.view, &deployable.name, &deployable.template)
+            .await?;
+    }
     if ctx.flags.force && outcome == DeployOutcome::UpToDate {
         let forced = ctx.session.force_new_deployment(app, &env.name, &rendered.name).await.with_context(|| {
             format!("the stack of `{}` is up to date; its new ECS deployment could not be started", rendered.name)
@@ -632,7 +636,7 @@ pub(super) async fn run_stack(
     let view = &ctx.view;
     view.describe(&stack.name, descriptions);
     view.start(&stack.name, "deploying");
-    let deployer = ctx.session.deployer();
+    let deployer = ctx.session.deployer().allow_replacement(allowed_replacements(ctx));
     let phase = AtomicU8::new(NOT_STARTED);
     let mut observe = |event: DeployEvent| {
         // Recorded before the call that starts the change is sent: an
@@ -730,6 +734,10 @@ async fn interrupted(ctx: &Ctx, stack: &Deployable, phase: u8, confirm_abort: bo
     }
 }
 
+fn allowed_replacements(ctx: &Ctx) -> ferry_aws::guard::Allowed {
+    ferry_aws::guard::Allowed::from_flags(&ctx.flags.allow_replacement)
+}
+
 /// Prints the template and parameter diff against the deployed stack and
 /// asks whether to go on. False means stop.
 async fn show_diff(ctx: &Ctx, stack: &Deployable) -> Result<bool> {
@@ -751,10 +759,12 @@ async fn show_diff(ctx: &Ctx, stack: &Deployable) -> Result<bool> {
         out.status("Unchanged", &format!("{}: the template and parameters match the deployed stack", stack.name));
         return Ok(true);
     }
+    let guarded = ctx.session.deployer().allow_replacement(allowed_replacements(ctx)).preview(stack).await?;
     // The diff and its question are one block: deploys running at once
     // wait their turn, so no diff is cut by another.
     let _turn = out.turn();
     out.diff(&format!("{} (deployed)", stack.name), &format!("{} (new)", stack.name), &old, &new);
+    super::replacement_guard::show(&ctx.view, &stack.name, &guarded);
     if ctx.flags.yes {
         return Ok(true);
     }

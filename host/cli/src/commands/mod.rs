@@ -19,8 +19,10 @@ mod plugin_install;
 mod plugin_ls;
 mod plugin_new;
 mod plugin_trust;
+pub(crate) mod replacement_guard;
 mod secret;
 mod svc_migrate;
+mod svc_rollback;
 
 use crate::cli::{AppCommand, Cli, Command, EnvCommand, JobCommand, PluginCommand, SecretCommand, SvcCommand};
 use crate::context::CommandContext;
@@ -54,6 +56,7 @@ pub fn dispatch(cli: Cli, cx: &CommandContext) -> Result<()> {
         Command::Svc(SvcCommand::Status(args)) => inspect::svc_status(args, cx),
         Command::Svc(SvcCommand::Logs(args)) | Command::Job(JobCommand::Logs(args)) => logs::run(args, cx),
         Command::Svc(SvcCommand::Migrate(args)) => svc_migrate::run(args, cx),
+        Command::Svc(SvcCommand::Rollback(args)) => svc_rollback::run(args, cx),
         Command::Svc(SvcCommand::Delete(args)) | Command::Job(JobCommand::Delete(args)) => delete::workload(args, cx),
         Command::Deploy(args) => deploy::everything(args, cx),
         Command::Secret(SecretCommand::Init(args)) => secret::init(args, cx),

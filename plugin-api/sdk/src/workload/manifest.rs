@@ -348,6 +348,19 @@ pub struct Deployment {
     pub rolling: Option<String>,
     /// Alarms that roll a deployment back.
     pub rollback_alarms: Option<RollbackAlarms>,
+    /// How ECS moves traffic to a new revision: `rolling` (the default),
+    /// `blue_green`, `canary` or `linear` (the last three need a load balancer).
+    pub strategy: Option<String>,
+    /// How long ECS watches the new revision (and keeps the old one) before
+    /// the deployment is complete, in whole minutes (e.g. `10m`; at most `24h`).
+    pub bake_time: Option<super::Duration>,
+    /// `strategy: canary`: the share of traffic the new revision gets first.
+    pub canary: Option<super::deployment::Canary>,
+    /// `strategy: linear`: traffic moves in equal steps.
+    pub linear: Option<super::deployment::Linear>,
+    /// Requests carrying this header reach the new revision before any
+    /// production traffic does (blue/green, canary, linear).
+    pub test_traffic: Option<super::deployment::TestTraffic>,
 }
 
 /// `rollback_alarms: [alarm names]` or `{cpu_utilization, memory_utilization}`

@@ -7,6 +7,7 @@
 //! writes the shared top-level fields and `task_spec()`; the plugin then
 //! calls [`validate::check_task`] and the emitters in [`render`].
 
+pub mod deployment;
 pub mod either;
 pub mod families;
 pub mod fields;

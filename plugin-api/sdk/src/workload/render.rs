@@ -612,6 +612,7 @@ impl TaskRender<'_> {
         if let Some(alarms) = self.deployment_alarms() {
             deployment["Alarms"] = alarms;
         }
+        super::deployment::configure(spec, &mut deployment);
         let mut registry = serde_json::Map::new();
         registry.insert("RegistryArn".into(), cfn::get_att(ids::DISCOVERY_SERVICE, "Arn"));
         if spec.image.port.is_some() {

@@ -94,6 +94,7 @@ pub fn check_task_with(spec: &TaskSpec, checks: TaskChecks) -> Vec<Diagnostic> {
     check_size(spec, &platform, &mut out);
     check_count(spec, &platform, load_balanced, &mut out);
     check_queue_delay(spec, checks.queue, &mut out);
+    super::deployment::check_deployment(spec, load_balanced, &mut out);
     if let Some(rolling) = spec.deployment.as_ref().and_then(|d| d.rolling.as_ref())
         && rolling != "default"
         && rolling != "recreate"
