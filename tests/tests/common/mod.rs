@@ -2,6 +2,8 @@
 //! and one compile cache for the whole run.
 #![allow(dead_code)]
 
+pub mod state;
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
