@@ -16,8 +16,7 @@ fn main() {
 
     let mut code = String::from("/// Plugins embedded at build time.\npub static BUNDLED: &[BundledPlugin] = &[\n");
     for plugin in &built {
-        let wasm = std::fs::read(&plugin.path)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", plugin.path.display()));
+        let wasm = std::fs::read(&plugin.path).unwrap_or_else(|e| panic!("cannot read {}: {e}", plugin.path.display()));
         let made = ferry_runtime::precompile(&plugin.package, &wasm)
             .unwrap_or_else(|e| panic!("cannot precompile bundled plugin {}: {e}", plugin.package));
         let stem = plugin.package.replace('-', "_");

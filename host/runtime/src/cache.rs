@@ -346,7 +346,12 @@ mod tests {
         cache.component(&engine, b.sha256, b.wasm).unwrap();
         assert!(cache.read_entry(b"artifact", b.sha256, &path_b).is_some(), "recompiled and replaced");
         // Entries made with another user's key are not believed either.
-        let other = Cache::new(Some(dir.path().join("cache")), Some(dir.path().join("other-config")), &crate::engine_key(&engine), &|_| ());
+        let other = Cache::new(
+            Some(dir.path().join("cache")),
+            Some(dir.path().join("other-config")),
+            &crate::engine_key(&engine),
+            &|_| (),
+        );
         assert!(other.read_entry(b"artifact", a.sha256, &path_a).is_none());
         // Nor is the wrong digest for the right bytes.
         assert!(cache.component(&engine, b.sha256, a.wasm).is_ok());
@@ -365,7 +370,12 @@ mod tests {
         assert_eq!(mode(&dir.path().join("cache")), 0o700);
         assert_eq!(mode(&dir.path().join("config").join(KEY_FILE)), 0o600);
         std::fs::set_permissions(dir.path().join("cache"), std::fs::Permissions::from_mode(0o777)).unwrap();
-        let refused = Cache::new(Some(dir.path().join("cache")), Some(dir.path().join("config")), &crate::engine_key(&engine), &|_| ());
+        let refused = Cache::new(
+            Some(dir.path().join("cache")),
+            Some(dir.path().join("config")),
+            &crate::engine_key(&engine),
+            &|_| (),
+        );
         assert!(refused.dir.is_none(), "a world-writable cache is not used");
         let plugin = bundled(0);
         assert!(refused.component(&engine, plugin.sha256, plugin.wasm).is_ok(), "still compiles in memory");
@@ -374,7 +384,14 @@ mod tests {
         std::fs::set_permissions(dir.path().join("config").join(KEY_FILE), std::fs::Permissions::from_mode(0o644))
             .unwrap();
         assert!(
-            Cache::new(Some(dir.path().join("cache")), Some(dir.path().join("config")), &crate::engine_key(&engine), &|_| ()).dir.is_none()
+            Cache::new(
+                Some(dir.path().join("cache")),
+                Some(dir.path().join("config")),
+                &crate::engine_key(&engine),
+                &|_| ()
+            )
+            .dir
+            .is_none()
         );
     }
 
@@ -399,7 +416,12 @@ mod tests {
         let plugin = bundled(0);
         let file = tempfile::NamedTempFile::new().unwrap();
         // A cache "directory" under a file cannot be made.
-        let cache = Cache::new(Some(file.path().join("sub")), Some(file.path().join("key")), &crate::engine_key(&engine), &|_| ());
+        let cache = Cache::new(
+            Some(file.path().join("sub")),
+            Some(file.path().join("key")),
+            &crate::engine_key(&engine),
+            &|_| (),
+        );
         assert!(cache.component(&engine, plugin.sha256, plugin.wasm).is_ok());
         let cache = Cache::new(None, None, &crate::engine_key(&engine), &|_| ());
         assert!(cache.component(&engine, plugin.sha256, plugin.wasm).is_ok());

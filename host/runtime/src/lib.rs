@@ -24,8 +24,8 @@ pub use error::{PluginError, PluginErrorKind, RuntimeError};
 pub use lock::{LOCK_FILE, Lock, LockEntry, LockError, PLUGINS_DIR, check_relative_plugin_path};
 pub use native::{NATIVE_ABI_VERSION, is_native_library};
 pub use plugin::{Diagnostic, Plugin, PluginInfo, PluginKind, PluginOrigin, RenderOutcome, Rendered, Severity};
-pub use registry::{PluginSummary, Registry, WorkspacePluginsError};
 pub use registry::Precompiled;
+pub use registry::{PluginSummary, Registry, WorkspacePluginsError};
 pub use trust::{TRUST_FILE, TrustEntry, TrustError, TrustStore, canonical_workspace, config_dir};
 
 use std::path::PathBuf;
@@ -130,7 +130,8 @@ pub fn precompile(label: &str, wasm: &[u8]) -> Result<BuildArtifacts, PluginErro
     let runtime = Arc::new(runtime);
     let precompiled = runtime.engine.precompile_component(wasm).map_err(err)?;
     // SAFETY: these bytes were made just now, by this engine, from `wasm`.
-    let component = unsafe { wasmtime::component::Component::deserialize(&runtime.engine, &precompiled) }.map_err(err)?;
+    let component =
+        unsafe { wasmtime::component::Component::deserialize(&runtime.engine, &precompiled) }.map_err(err)?;
     let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(wasm));
     let plugin = Plugin::from_component(runtime.clone(), label, &component, &sha256, PluginOrigin::Bundled, None)?;
     let info_json = serde_json::to_string(plugin.info())
@@ -227,10 +228,7 @@ impl Runtime {
         })
     }
 
-    fn with_cache(
-        config: RuntimeConfig,
-        cache: impl FnOnce(&str) -> cache::Cache,
-    ) -> Result<Runtime, RuntimeError> {
+    fn with_cache(config: RuntimeConfig, cache: impl FnOnce(&str) -> cache::Cache) -> Result<Runtime, RuntimeError> {
         let engine = wasmtime::Engine::new(&engine_config()).map_err(|e| RuntimeError::Engine(e.to_string()))?;
         ENGINES.fetch_add(1, Ordering::SeqCst);
         let engine_key = engine_key(&engine);

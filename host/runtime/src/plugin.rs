@@ -139,9 +139,8 @@ impl Plugin {
         let err = |kind| PluginError::new(label, kind);
         let (kind, wit_version) = detect_kind(&runtime, component).map_err(err)?;
         let mut backend = WasmBackend::new(runtime.clone(), label, component, &wit_version, kind).map_err(err)?;
-        let cached = known.or_else(|| {
-            runtime.cache.info(sha256).and_then(|json| serde_json::from_str::<PluginInfo>(&json).ok())
-        });
+        let cached = known
+            .or_else(|| runtime.cache.info(sha256).and_then(|json| serde_json::from_str::<PluginInfo>(&json).ok()));
         let mut info = match cached {
             Some(info) => info,
             None => {

@@ -324,41 +324,41 @@ impl Registry {
     /// Loads `entry` once; every later call answers the same.
     fn loaded<'a>(&self, entry: &'a Entry) -> &'a Result<Plugin, PluginError> {
         entry.loaded.get_or_init(|| {
-                let plugin = match &entry.native {
-                    Some(native) if !native.trusted => {
-                        return Err(PluginError::new(
-                            &entry.label,
-                            PluginErrorKind::NativeUntrusted {
-                                path: native.path.display().to_string(),
-                                sha256: entry.sha256.clone(),
-                            },
-                        ));
-                    }
-                    Some(native) => {
-                        let (runtime, origin) = (self.runtime.clone(), entry.origin.clone());
-                        Plugin::load_native(runtime, &entry.label, &native.path, &entry.wasm, &entry.sha256, origin)?
-                    }
-                    None => match entry.precompiled.and_then(|pre| self.deserialize(entry, pre)) {
-                        Some(component) => Plugin::from_component(
-                            self.runtime.clone(),
-                            &entry.label,
-                            &component,
-                            &entry.sha256,
-                            entry.origin.clone(),
-                            self.embedded_info(entry),
-                        )?,
-                        None => Plugin::load(
-                            self.runtime.clone(),
-                            &entry.label,
-                            &entry.wasm,
-                            &entry.sha256,
-                            entry.origin.clone(),
-                        )?,
-                    },
-                };
-                check_expected(entry, plugin.info())?;
-                Ok(plugin)
-            })
+            let plugin = match &entry.native {
+                Some(native) if !native.trusted => {
+                    return Err(PluginError::new(
+                        &entry.label,
+                        PluginErrorKind::NativeUntrusted {
+                            path: native.path.display().to_string(),
+                            sha256: entry.sha256.clone(),
+                        },
+                    ));
+                }
+                Some(native) => {
+                    let (runtime, origin) = (self.runtime.clone(), entry.origin.clone());
+                    Plugin::load_native(runtime, &entry.label, &native.path, &entry.wasm, &entry.sha256, origin)?
+                }
+                None => match entry.precompiled.and_then(|pre| self.deserialize(entry, pre)) {
+                    Some(component) => Plugin::from_component(
+                        self.runtime.clone(),
+                        &entry.label,
+                        &component,
+                        &entry.sha256,
+                        entry.origin.clone(),
+                        self.embedded_info(entry),
+                    )?,
+                    None => Plugin::load(
+                        self.runtime.clone(),
+                        &entry.label,
+                        &entry.wasm,
+                        &entry.sha256,
+                        entry.origin.clone(),
+                    )?,
+                },
+            };
+            check_expected(entry, plugin.info())?;
+            Ok(plugin)
+        })
     }
 
     /// A bundled plugin's build-time machine code, when this engine can
@@ -721,7 +721,11 @@ mod tests {
 
     /// A registry of the bundled plugins as the binary adds them (with
     /// their build-time code and info), whose notices are kept.
-    fn precompiled_registry(cache: &Path, code: Option<&'static [u8]>, key: Option<&'static str>) -> (Registry, Arc<std::sync::Mutex<Vec<String>>>) {
+    fn precompiled_registry(
+        cache: &Path,
+        code: Option<&'static [u8]>,
+        key: Option<&'static str>,
+    ) -> (Registry, Arc<std::sync::Mutex<Vec<String>>>) {
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = seen.clone();
         let notices = crate::NoticeSink(Arc::new(move |notice| {
@@ -763,12 +767,15 @@ mod tests {
         assert!(cached.is_empty(), "nothing compiled, nothing cached: {cached:?}");
     }
 
+    /// Code and key to substitute, and what the debug line must say.
+    type Case = (Option<&'static [u8]>, Option<&'static str>, &'static str);
+
     #[test]
     fn precompiled_code_this_engine_cannot_use_falls_back_to_compiling_with_a_debug_line() {
         // Another engine's code (the key differs), and bytes that are not a
         // precompiled component at all under this engine's key.
         let this_key = ferry_bundled::BUNDLED[0].engine_key;
-        let cases: [(Option<&'static [u8]>, Option<&'static str>, &str); 3] = [
+        let cases: [Case; 3] = [
             (None, Some("wasmtime0.0.0-0123456789abcdef"), "made for engine wasmtime0.0.0-0123456789abcdef"),
             (Some(b"\0asm not machine code"), Some(this_key), "not a precompiled component"),
             (Some(ferry_bundled::BUNDLED[0].wasm), Some(this_key), "not a precompiled component"),
@@ -777,7 +784,8 @@ mod tests {
             let cache = tempfile::tempdir().unwrap();
             let (registry, debug) = precompiled_registry(cache.path(), code, key);
             let plugin = registry.for_manifest_type("Environment").unwrap();
-            let rendered = plugin.render(r#"{"name":"test","type":"Environment"}"#, r#"{"app":"chat","env":"test","name":"test"}"#);
+            let rendered = plugin
+                .render(r#"{"name":"test","type":"Environment"}"#, r#"{"app":"chat","env":"test","name":"test"}"#);
             assert!(matches!(rendered, Ok(crate::RenderOutcome::Rendered(_))), "{why}");
             assert_eq!(registry.runtime.compilations(), 1, "{why}: compiled instead");
             let lines = debug.lock().unwrap();
