@@ -1,11 +1,14 @@
-//! Builds every crate under `plugins/` for wasm32-wasip2 and embeds the
-//! components. Kept in its own small crate so a plugin change rebuilds and
+//! Builds every crate under `plugins/` for wasm32-wasip2, precompiles each
+//! component for this host with the runtime's own engine configuration
+//! (`ferry_runtime::precompile`), asks each its `info()`, and embeds all
+//! three. Kept in its own small crate so a plugin change rebuilds and
 //! relinks only this, not the runtime.
 
 use std::path::PathBuf;
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let root = ferry_wasm_build::workspace_root(&manifest_dir);
     let dirs = ferry_wasm_build::package_dirs(&root.join("plugins"));
     println!("cargo:rerun-if-changed={}", root.join("plugins").display());
@@ -13,14 +16,25 @@ fn main() {
 
     let mut code = String::from("/// Plugins embedded at build time.\npub static BUNDLED: &[BundledPlugin] = &[\n");
     for plugin in &built {
+        let wasm = std::fs::read(&plugin.path).unwrap_or_else(|e| panic!("cannot read {}: {e}", plugin.path.display()));
+        let made = ferry_runtime::precompile(&plugin.package, &wasm)
+            .unwrap_or_else(|e| panic!("cannot precompile bundled plugin {}: {e}", plugin.package));
+        let stem = plugin.package.replace('-', "_");
+        let cwasm = out_dir.join(format!("{stem}.cwasm"));
+        let info = out_dir.join(format!("{stem}.info.json"));
+        std::fs::write(&cwasm, &made.precompiled).expect("write precompiled plugin");
+        std::fs::write(&info, &made.info_json).expect("write plugin info");
         code.push_str(&format!(
-            "    BundledPlugin {{ package: {:?}, sha256: {:?}, wasm: include_bytes!({:?}) }},\n",
+            "    BundledPlugin {{ package: {:?}, sha256: {:?}, wasm: include_bytes!({:?}), \
+             precompiled: include_bytes!({:?}), engine_key: {:?}, info: include_str!({:?}) }},\n",
             plugin.package,
             plugin.sha256,
-            plugin.path.display().to_string()
+            plugin.path.display().to_string(),
+            cwasm.display().to_string(),
+            made.engine_key,
+            info.display().to_string(),
         ));
     }
     code.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("bundled.rs");
-    std::fs::write(&out, code).expect("write bundled.rs");
+    std::fs::write(out_dir.join("bundled.rs"), code).expect("write bundled.rs");
 }

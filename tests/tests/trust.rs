@@ -200,7 +200,7 @@ fn a_workspace_others_can_write_is_refused_for_running_plugins() {
     assert!(package(root, alice.path(), "api").status.success());
 }
 
-/// Cache entries of the bundled plugin called `name`, by its sha256.
+/// The cache entry of the plugin whose component has this sha256.
 fn artifact(cache: &Path, sha256: &str) -> PathBuf {
     std::fs::read_dir(cache)
         .unwrap()
@@ -221,6 +221,15 @@ fn a_swapped_compile_cache_entry_is_recompiled_not_run() {
     let cache_dir = cache.path().join("ferry-cache");
     let run =
         |args: &[&str]| ferry_as(root, alice.path()).env("FERRY_CACHE_DIR", &cache_dir).args(args).output().unwrap();
+    // Bundled plugins never touch the cache (they are precompiled into the
+    // binary): install copies of two, compiled and cached like any plugin.
+    for name in ["worker-service", "backend-service"] {
+        let bundled = ferry_bundled::BUNDLED.iter().find(|p| p.package == format!("ferry-plugin-{name}")).unwrap();
+        let file = cache.path().join(format!("{name}.wasm"));
+        std::fs::write(&file, bundled.wasm).unwrap();
+        let installed = run(&["plugin", "install", file.to_str().unwrap(), "--override-bundled"]);
+        assert!(installed.status.success(), "{}", stderr(&installed));
+    }
     let ls = run(&["plugin", "ls", "--json"]);
     assert!(ls.status.success(), "{}", stderr(&ls));
     let plugins: Value = serde_json::from_slice(&ls.stdout).unwrap();

@@ -1,4 +1,6 @@
-//! The plugins that ship inside the `ferry` binary.
+//! The plugins that ship inside the `ferry` binary, each with its machine
+//! code for this host and its `info()`, both made at build time: a first
+//! run neither compiles nor reads a cache.
 
 /// A plugin compiled into the binary.
 #[derive(Debug, Clone, Copy)]
@@ -7,8 +9,30 @@ pub struct BundledPlugin {
     pub package: &'static str,
     /// Hex sha256 of `wasm`, computed at build time so start-up need not hash.
     pub sha256: &'static str,
-    /// The WebAssembly component.
+    /// The WebAssembly component (compiled at run time only when the
+    /// precompiled code does not fit the engine).
     pub wasm: &'static [u8],
+    /// `Engine::precompile_component` of `wasm` under the runtime's engine
+    /// configuration.
+    pub precompiled: &'static [u8],
+    /// The engine key `precompiled` was made for.
+    pub engine_key: &'static str,
+    /// The plugin's checked `info()`, as JSON.
+    pub info: &'static str,
+}
+
+impl BundledPlugin {
+    /// The build-time artifacts in the runtime's terms.
+    pub fn precompiled(&self) -> ferry_runtime::Precompiled {
+        ferry_runtime::Precompiled { code: self.precompiled, engine_key: self.engine_key, info: self.info }
+    }
+}
+
+/// Adds every bundled plugin, precompiled, to `registry`.
+pub fn add_all(registry: &mut ferry_runtime::Registry) {
+    for plugin in BUNDLED {
+        registry.add_precompiled(plugin.package, plugin.wasm, plugin.sha256, plugin.precompiled());
+    }
 }
 
 include!(concat!(env!("OUT_DIR"), "/bundled.rs"));

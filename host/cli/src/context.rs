@@ -114,6 +114,7 @@ impl CommandContext {
         let sink = NoticeSink(Arc::new(move |notice: Notice| match notice {
             Notice::PluginLog { plugin, level, message } => out.plugin_log(&plugin, &level, &message),
             Notice::Warning(problem) => out.warning(&problem),
+            Notice::Debug(message) => out.debug(&message),
         }));
         let config = RuntimeConfig { notices: Some(sink), ..RuntimeConfig::default() };
         let runtime = Arc::new(Runtime::new(config).context("cannot start the plugin runtime")?);
@@ -141,9 +142,7 @@ impl CommandContext {
     pub fn bundled_registry(&self) -> Result<Registry> {
         let mut registry = Registry::new(self.plugin_runtime()?);
         REGISTRIES.fetch_add(1, Ordering::SeqCst);
-        for plugin in ferry_bundled::BUNDLED {
-            registry.add_bundled(plugin.package, plugin.wasm, plugin.sha256);
-        }
+        ferry_bundled::add_all(&mut registry);
         Ok(registry)
     }
 
@@ -154,6 +153,7 @@ impl CommandContext {
             self.out.debug_counters(&serde_json::json!({
                 "event": "debug_counters",
                 "engines": ferry_runtime::engines_created(),
+                "compilations": ferry_runtime::compilations(),
                 "tokio_runtimes": TOKIO_RUNTIMES.load(Ordering::SeqCst),
                 "registries": REGISTRIES.load(Ordering::SeqCst),
                 "workspace_discoveries": WORKSPACES.load(Ordering::SeqCst),

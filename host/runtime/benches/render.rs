@@ -11,9 +11,7 @@ const CONTEXT: &str = r#"{"app":"chat","env":"test","name":"frontend"}"#;
 fn registry(cache: &std::path::Path) -> Registry {
     let runtime = Runtime::new(RuntimeConfig { cache_dir: Some(cache.to_path_buf()), ..Default::default() }).unwrap();
     let mut registry = Registry::new(Arc::new(runtime));
-    for plugin in ferry_bundled::BUNDLED {
-        registry.add_bundled(plugin.package, plugin.wasm, plugin.sha256);
-    }
+    ferry_bundled::add_all(&mut registry);
     registry
 }
 

@@ -65,6 +65,7 @@ impl WasmBackend {
         f: impl FnOnce(&Indices, &mut Store<State>, &Instance) -> wasmtime::Result<R>,
     ) -> Result<R, PluginErrorKind> {
         let runtime = &self.runtime;
+        runtime.start_ticker();
         let mut store = sandbox::store(&runtime.engine, runtime.limits, runtime.epoch_ticks);
         let result = (|| {
             let instance = self.pre.instantiate(&mut store)?;

@@ -14,10 +14,10 @@
 
 use ferry_core::Problem;
 use sha2::{Digest, Sha256};
-use std::hash::Hash;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -25,14 +25,14 @@ const MAGIC: &[u8; 8] = b"FERRYCW2";
 
 /// The wasmtime this crate pins (`=48.0.8` in Cargo.toml); part of the cache
 /// key so an upgraded ferry never even tries an old artifact.
-const WASMTIME_VERSION: &str = "48.0.8";
+pub(crate) const WASMTIME_VERSION: &str = "48.0.8";
 
 /// File name of the cache key inside ferry's config directory.
 pub const KEY_FILE: &str = "cache-key";
 
 /// Feeds `Hash` input into sha256: unlike `DefaultHasher`, stable across
 /// Rust releases, so a toolchain update does not orphan the cache.
-struct StableHasher(Sha256);
+pub(crate) struct StableHasher(pub(crate) Sha256);
 
 impl std::hash::Hasher for StableHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -74,6 +74,8 @@ pub struct Cache {
     dir: Option<PathBuf>,
     key: Option<[u8; 32]>,
     engine_key: String,
+    /// Components this cache had to compile.
+    compiled: AtomicUsize,
 }
 
 /// Says once per process why the cache is not used.
@@ -90,10 +92,10 @@ impl Cache {
     /// A cache in `dir` keyed with the key file in `key_dir` (both created
     /// private when missing). Either missing or refused leaves a cache that
     /// stores nothing: slower, never unsafe.
-    pub fn new(dir: Option<PathBuf>, key_dir: Option<PathBuf>, engine: &Engine, warn: &dyn Fn(Problem)) -> Cache {
-        let mut hasher = StableHasher(Sha256::new());
-        engine.precompile_compatibility_hash().hash(&mut hasher);
-        let engine_key = format!("wasmtime{WASMTIME_VERSION}-{}", &hex::encode(hasher.0.finalize())[..16]);
+    /// `engine_key` names the engine's machine-code compatibility
+    /// ([`crate::engine_key`]).
+    pub fn new(dir: Option<PathBuf>, key_dir: Option<PathBuf>, engine_key: &str, warn: &dyn Fn(Problem)) -> Cache {
+        let engine_key = engine_key.to_string();
         let dir = dir.and_then(|dir| match private_dir(&dir) {
             Ok(()) => Some(dir),
             Err(why) => {
@@ -125,7 +127,12 @@ impl Cache {
             _ => None,
         };
         let dir = if key.is_some() { dir } else { None };
-        Cache { dir, key, engine_key }
+        Cache { dir, key, engine_key, compiled: AtomicUsize::new(0) }
+    }
+
+    /// A cache that stores nothing (the build script's precompiling runtime).
+    pub fn disabled() -> Cache {
+        Cache { dir: None, key: None, engine_key: String::new(), compiled: AtomicUsize::new(0) }
     }
 
     fn artifact_path(&self, sha256: &str) -> Option<PathBuf> {
@@ -183,13 +190,19 @@ impl Cache {
                 return Ok(component);
             }
         }
-        let component = Component::new(engine, wasm)?;
+        let component = crate::compile(engine, wasm)?;
+        self.compiled.fetch_add(1, Ordering::SeqCst);
         if let Some(path) = self.artifact_path(&actual)
             && let Ok(bytes) = component.serialize()
         {
             self.write_entry(b"artifact", &actual, &path, &bytes);
         }
         Ok(component)
+    }
+
+    /// How many components this cache compiled (a miss, or no cache).
+    pub fn compiled(&self) -> usize {
+        self.compiled.load(Ordering::SeqCst)
     }
 
     /// A cached `info()` result (JSON), if any.
@@ -275,9 +288,7 @@ mod tests {
     use super::*;
 
     fn engine() -> Engine {
-        let mut config = wasmtime::Config::new();
-        config.epoch_interruption(true);
-        Engine::new(&config).unwrap()
+        Engine::new(&crate::engine_config()).unwrap()
     }
 
     fn bundled(i: usize) -> &'static ferry_bundled::BundledPlugin {
@@ -285,7 +296,7 @@ mod tests {
     }
 
     fn cache(dir: &Path, engine: &Engine) -> Cache {
-        Cache::new(Some(dir.join("cache")), Some(dir.join("config")), engine, &|_| ())
+        Cache::new(Some(dir.join("cache")), Some(dir.join("config")), &crate::engine_key(engine), &|_| ())
     }
 
     #[test]
@@ -335,7 +346,12 @@ mod tests {
         cache.component(&engine, b.sha256, b.wasm).unwrap();
         assert!(cache.read_entry(b"artifact", b.sha256, &path_b).is_some(), "recompiled and replaced");
         // Entries made with another user's key are not believed either.
-        let other = Cache::new(Some(dir.path().join("cache")), Some(dir.path().join("other-config")), &engine, &|_| ());
+        let other = Cache::new(
+            Some(dir.path().join("cache")),
+            Some(dir.path().join("other-config")),
+            &crate::engine_key(&engine),
+            &|_| (),
+        );
         assert!(other.read_entry(b"artifact", a.sha256, &path_a).is_none());
         // Nor is the wrong digest for the right bytes.
         assert!(cache.component(&engine, b.sha256, a.wasm).is_ok());
@@ -354,7 +370,12 @@ mod tests {
         assert_eq!(mode(&dir.path().join("cache")), 0o700);
         assert_eq!(mode(&dir.path().join("config").join(KEY_FILE)), 0o600);
         std::fs::set_permissions(dir.path().join("cache"), std::fs::Permissions::from_mode(0o777)).unwrap();
-        let refused = Cache::new(Some(dir.path().join("cache")), Some(dir.path().join("config")), &engine, &|_| ());
+        let refused = Cache::new(
+            Some(dir.path().join("cache")),
+            Some(dir.path().join("config")),
+            &crate::engine_key(&engine),
+            &|_| (),
+        );
         assert!(refused.dir.is_none(), "a world-writable cache is not used");
         let plugin = bundled(0);
         assert!(refused.component(&engine, plugin.sha256, plugin.wasm).is_ok(), "still compiles in memory");
@@ -363,7 +384,14 @@ mod tests {
         std::fs::set_permissions(dir.path().join("config").join(KEY_FILE), std::fs::Permissions::from_mode(0o644))
             .unwrap();
         assert!(
-            Cache::new(Some(dir.path().join("cache")), Some(dir.path().join("config")), &engine, &|_| ()).dir.is_none()
+            Cache::new(
+                Some(dir.path().join("cache")),
+                Some(dir.path().join("config")),
+                &crate::engine_key(&engine),
+                &|_| ()
+            )
+            .dir
+            .is_none()
         );
     }
 
@@ -388,9 +416,14 @@ mod tests {
         let plugin = bundled(0);
         let file = tempfile::NamedTempFile::new().unwrap();
         // A cache "directory" under a file cannot be made.
-        let cache = Cache::new(Some(file.path().join("sub")), Some(file.path().join("key")), &engine, &|_| ());
+        let cache = Cache::new(
+            Some(file.path().join("sub")),
+            Some(file.path().join("key")),
+            &crate::engine_key(&engine),
+            &|_| (),
+        );
         assert!(cache.component(&engine, plugin.sha256, plugin.wasm).is_ok());
-        let cache = Cache::new(None, None, &engine, &|_| ());
+        let cache = Cache::new(None, None, &crate::engine_key(&engine), &|_| ());
         assert!(cache.component(&engine, plugin.sha256, plugin.wasm).is_ok());
         assert!(cache.info(plugin.sha256).is_none());
     }

@@ -1,7 +1,10 @@
 //! The plugin runtime: the only crate that names wasmtime types.
 //!
 //! One [`Runtime`] per process holds the engine, the epoch ticker that
-//! enforces time limits, and the on-disk compile cache. A [`Registry`] knows
+//! enforces time limits (started by the first plugin call), and the on-disk
+//! compile cache for plugins that are not bundled. Bundled plugins arrive
+//! precompiled from the build (see [`precompile`]) and are never compiled
+//! at run time unless this engine cannot load their machine code. A [`Registry`] knows
 //! every plugin and loads each lazily; a [`Plugin`] is cheap to clone and safe
 //! to call from many threads, each call in a fresh, sandboxed store.
 #![deny(missing_docs)]
@@ -21,6 +24,7 @@ pub use error::{PluginError, PluginErrorKind, RuntimeError};
 pub use lock::{LOCK_FILE, Lock, LockEntry, LockError, PLUGINS_DIR, check_relative_plugin_path};
 pub use native::{NATIVE_ABI_VERSION, is_native_library};
 pub use plugin::{Diagnostic, Plugin, PluginInfo, PluginKind, PluginOrigin, RenderOutcome, Rendered, Severity};
+pub use registry::Precompiled;
 pub use registry::{PluginSummary, Registry, WorkspacePluginsError};
 pub use trust::{TRUST_FILE, TrustEntry, TrustError, TrustStore, canonical_workspace, config_dir};
 
@@ -44,6 +48,9 @@ pub enum Notice {
     },
     /// A warning, with its why and hint as data.
     Warning(ferry_core::Problem),
+    /// Something only worth showing when asked for detail (`--verbose`),
+    /// e.g. that a bundled plugin's precompiled code did not fit this engine.
+    Debug(String),
 }
 
 /// Where a [`Runtime`] sends its [`Notice`]s.
@@ -62,6 +69,74 @@ static ENGINES: AtomicUsize = AtomicUsize::new(0);
 /// How many wasmtime engines this process has made (one per [`Runtime`]).
 pub fn engines_created() -> usize {
     ENGINES.load(Ordering::SeqCst)
+}
+
+/// Components compiled (Cranelift) by this process so far.
+static COMPILATIONS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many components this process compiled with Cranelift: 0 when every
+/// plugin used came precompiled (bundled) or from the compile cache.
+pub fn compilations() -> usize {
+    COMPILATIONS.load(Ordering::SeqCst)
+}
+
+/// Compiles a component, counted in [`compilations`].
+pub(crate) fn compile(engine: &wasmtime::Engine, wasm: &[u8]) -> wasmtime::Result<wasmtime::component::Component> {
+    COMPILATIONS.fetch_add(1, Ordering::SeqCst);
+    wasmtime::component::Component::new(engine, wasm)
+}
+
+/// The one wasmtime configuration of ferry: the run-time engine and the
+/// build script that precompiles bundled plugins both use exactly this, so
+/// the machine code made at build time loads at run time.
+pub(crate) fn engine_config() -> wasmtime::Config {
+    let mut wasm = wasmtime::Config::new();
+    wasm.epoch_interruption(true);
+    wasm.wasm_component_model(true);
+    wasm.max_wasm_stack(1 << 20);
+    wasm
+}
+
+/// Names an engine's machine-code compatibility: the wasmtime version this
+/// crate pins plus a stable digest of `precompile_compatibility_hash`
+/// (compiler settings, CPU features, tunables). Equal keys, loadable code.
+pub(crate) fn engine_key(engine: &wasmtime::Engine) -> String {
+    use sha2::Digest;
+    use std::hash::Hash;
+    let mut hasher = cache::StableHasher(sha2::Sha256::new());
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    format!("wasmtime{}-{}", cache::WASMTIME_VERSION, &hex::encode(hasher.0.finalize())[..16])
+}
+
+/// A bundled plugin made ready at build time: its machine code for this
+/// host and its `info()`, asked once of the plugin itself.
+#[derive(Debug, Clone)]
+pub struct BuildArtifacts {
+    /// `Engine::precompile_component` output under [`engine_config`].
+    pub precompiled: Vec<u8>,
+    /// The engine key the code is for (see [`Precompiled::engine_key`]).
+    pub engine_key: String,
+    /// The plugin's checked `info()`, as JSON.
+    pub info_json: String,
+}
+
+/// Precompiles `wasm` with ferry's engine configuration and asks its
+/// `info()` (checked as at run time): what `host/bundled`'s build script
+/// embeds for each bundled plugin. Uses no cache and starts no thread.
+pub fn precompile(label: &str, wasm: &[u8]) -> Result<BuildArtifacts, PluginError> {
+    let err = |e: wasmtime::Error| PluginError::new(label, PluginErrorKind::Compile(format!("{e:#}")));
+    let runtime = Runtime::with_cache(RuntimeConfig::default(), |_| cache::Cache::disabled())
+        .map_err(|e| PluginError::new(label, PluginErrorKind::Compile(e.to_string())))?;
+    let runtime = Arc::new(runtime);
+    let precompiled = runtime.engine.precompile_component(wasm).map_err(err)?;
+    // SAFETY: these bytes were made just now, by this engine, from `wasm`.
+    let component =
+        unsafe { wasmtime::component::Component::deserialize(&runtime.engine, &precompiled) }.map_err(err)?;
+    let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(wasm));
+    let plugin = Plugin::from_component(runtime.clone(), label, &component, &sha256, PluginOrigin::Bundled, None)?;
+    let info_json = serde_json::to_string(plugin.info())
+        .map_err(|e| PluginError::new(label, PluginErrorKind::BadOutput(format!("info() does not serialise: {e}"))))?;
+    Ok(BuildArtifacts { precompiled, engine_key: engine_key(&runtime.engine), info_json })
 }
 
 /// Resource limits for one plugin call.
@@ -115,10 +190,15 @@ pub struct RuntimeConfig {
 /// The wasmtime engine and everything shared by all plugins of a process.
 pub struct Runtime {
     pub(crate) engine: wasmtime::Engine,
+    /// [`engine_key`] of `engine`, computed once.
+    pub(crate) engine_key: String,
     pub(crate) cache: cache::Cache,
     pub(crate) limits: Limits,
     pub(crate) epoch_ticks: u64,
     pub(crate) linker: Arc<wasmtime::component::Linker<sandbox::State>>,
+    /// The epoch thread, started by the first call (a command that renders
+    /// nothing never starts it).
+    ticker: std::sync::Once,
     notices: Option<NoticeSink>,
 }
 
@@ -126,18 +206,53 @@ pub struct Runtime {
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 impl Runtime {
-    /// Creates the engine, starts the epoch ticker and opens the cache.
+    /// Creates the engine and opens the cache; the epoch ticker starts with
+    /// the first plugin call.
     pub fn new(config: RuntimeConfig) -> Result<Runtime, RuntimeError> {
-        let mut wasm = wasmtime::Config::new();
-        wasm.epoch_interruption(true);
-        wasm.wasm_component_model(true);
-        wasm.max_wasm_stack(1 << 20);
-        let engine = wasmtime::Engine::new(&wasm).map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        let cache_dir = std::env::var_os("FERRY_CACHE_DIR")
+            .map(PathBuf::from)
+            .or(config.cache_dir.clone())
+            .or_else(|| dirs::cache_dir().map(|d| d.join("ferry").join("plugins")));
+        let key_dir = std::env::var_os("FERRY_CONFIG_DIR")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or(config.config_dir.clone())
+            .or_else(trust::config_dir);
+        let notices = config.notices.clone();
+        Runtime::with_cache(config, |key| {
+            cache::Cache::new(cache_dir, key_dir, key, &|warning| {
+                if let Some(sink) = &notices {
+                    (sink.0)(Notice::Warning(warning));
+                }
+            })
+        })
+    }
+
+    fn with_cache(config: RuntimeConfig, cache: impl FnOnce(&str) -> cache::Cache) -> Result<Runtime, RuntimeError> {
+        let engine = wasmtime::Engine::new(&engine_config()).map_err(|e| RuntimeError::Engine(e.to_string()))?;
         ENGINES.fetch_add(1, Ordering::SeqCst);
-        let ticker = engine.weak();
-        std::thread::Builder::new()
-            .name("ferry-epoch".into())
-            .spawn(move || {
+        let engine_key = engine_key(&engine);
+        let cache = cache(&engine_key);
+        let linker = sandbox::linker(&engine).map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        let epoch_ticks = (config.limits.time.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+        Ok(Runtime {
+            engine,
+            engine_key,
+            cache,
+            limits: config.limits,
+            epoch_ticks,
+            linker: Arc::new(linker),
+            ticker: std::sync::Once::new(),
+            notices: config.notices,
+        })
+    }
+
+    /// Starts the epoch thread that enforces time limits, once per runtime,
+    /// before the first call. It ends when the engine is dropped.
+    pub(crate) fn start_ticker(&self) {
+        self.ticker.call_once(|| {
+            let ticker = self.engine.weak();
+            let spawned = std::thread::Builder::new().name("ferry-epoch".into()).spawn(move || {
                 while let Some(engine) = ticker.upgrade() {
                     drop(engine);
                     std::thread::sleep(EPOCH_TICK);
@@ -146,26 +261,18 @@ impl Runtime {
                         None => break,
                     }
                 }
-            })
-            .map_err(|e| RuntimeError::Engine(format!("cannot start the epoch thread: {e}")))?;
-        let cache_dir = std::env::var_os("FERRY_CACHE_DIR")
-            .map(PathBuf::from)
-            .or(config.cache_dir)
-            .or_else(|| dirs::cache_dir().map(|d| d.join("ferry").join("plugins")));
-        let key_dir = std::env::var_os("FERRY_CONFIG_DIR")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or(config.config_dir)
-            .or_else(trust::config_dir);
-        let notices = config.notices;
-        let cache = cache::Cache::new(cache_dir, key_dir, &engine, &|warning| {
-            if let Some(sink) = &notices {
-                (sink.0)(Notice::Warning(warning));
+            });
+            if let Err(e) = spawned {
+                // Without it a call could run past its time limit, never
+                // wrongly stop: say so and carry on.
+                self.notify(Notice::Warning(
+                    ferry_core::Problem::new(format!(
+                        "cannot start the plugin time-limit thread ({e}); plugin calls run without a time limit"
+                    ))
+                    .warning(),
+                ));
             }
         });
-        let linker = sandbox::linker(&engine).map_err(|e| RuntimeError::Engine(e.to_string()))?;
-        let epoch_ticks = (config.limits.time.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
-        Ok(Runtime { engine, cache, limits: config.limits, epoch_ticks, linker: Arc::new(linker), notices })
     }
 
     /// Hands a notice to the sink, if there is one.
@@ -180,6 +287,12 @@ impl Runtime {
         for (level, message) in logs {
             self.notify(Notice::PluginLog { plugin: plugin.to_string(), level, message });
         }
+    }
+
+    /// How many components this runtime compiled with Cranelift (see
+    /// [`compilations`] for the whole process).
+    pub fn compilations(&self) -> usize {
+        self.cache.compiled()
     }
 
     /// The limits every call runs under.

@@ -118,14 +118,29 @@ impl Plugin {
         sha256: &str,
         origin: PluginOrigin,
     ) -> Result<Plugin, PluginError> {
-        let err = |kind| PluginError::new(label, kind);
         let component = runtime
             .cache
             .component(&runtime.engine, sha256, wasm)
-            .map_err(|e| err(PluginErrorKind::Compile(format!("{e:#}"))))?;
-        let (kind, wit_version) = detect_kind(&runtime, &component).map_err(err)?;
-        let mut backend = WasmBackend::new(runtime.clone(), label, &component, &wit_version, kind).map_err(err)?;
-        let cached = runtime.cache.info(sha256).and_then(|json| serde_json::from_str::<PluginInfo>(&json).ok());
+            .map_err(|e| PluginError::new(label, PluginErrorKind::Compile(format!("{e:#}"))))?;
+        Plugin::from_component(runtime, label, &component, sha256, origin, None)
+    }
+
+    /// Checks the ABI of a compiled component, pre-instantiates it and
+    /// takes its info: `known` (embedded at build time), else the cache's,
+    /// else asked of the plugin (and cached).
+    pub(crate) fn from_component(
+        runtime: Arc<Runtime>,
+        label: &str,
+        component: &Component,
+        sha256: &str,
+        origin: PluginOrigin,
+        known: Option<PluginInfo>,
+    ) -> Result<Plugin, PluginError> {
+        let err = |kind| PluginError::new(label, kind);
+        let (kind, wit_version) = detect_kind(&runtime, component).map_err(err)?;
+        let mut backend = WasmBackend::new(runtime.clone(), label, component, &wit_version, kind).map_err(err)?;
+        let cached = known
+            .or_else(|| runtime.cache.info(sha256).and_then(|json| serde_json::from_str::<PluginInfo>(&json).ok()));
         let mut info = match cached {
             Some(info) => info,
             None => {

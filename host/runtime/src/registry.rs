@@ -23,7 +23,25 @@ struct Entry {
     native: Option<NativeEntry>,
     /// What the lock says the plugin is: its own `info()` must agree.
     expected: Option<Expected>,
+    /// A bundled plugin's machine code and info, made at build time.
+    precompiled: Option<Precompiled>,
+    /// Its info once known without loading it (embedded, cached, or a
+    /// native plugin's lock entry): routing asks it many times a run.
+    info: OnceLock<PluginInfo>,
     loaded: OnceLock<Result<Plugin, PluginError>>,
+}
+
+/// A bundled plugin's build-time artifacts (see [`crate::precompile`]),
+/// embedded in the binary next to its wasm.
+#[derive(Debug, Clone, Copy)]
+pub struct Precompiled {
+    /// Machine code from `Engine::precompile_component`.
+    pub code: &'static [u8],
+    /// The engine key it was made for: the run-time engine loads it only
+    /// when its own key is the same (else it compiles the wasm).
+    pub engine_key: &'static str,
+    /// The plugin's checked `info()`, as JSON.
+    pub info: &'static str,
 }
 
 struct NativeEntry {
@@ -145,8 +163,20 @@ impl Registry {
         Registry { runtime, entries: Vec::new() }
     }
 
-    /// Adds a plugin embedded in the binary (its sha256 computed at build time).
+    /// Adds a plugin embedded in the binary (its sha256 computed at build
+    /// time), compiled (or loaded from the compile cache) when first used.
     pub fn add_bundled(&mut self, package: &str, wasm: &'static [u8], sha256: &'static str) {
+        self.add_embedded(package, wasm, sha256, None);
+    }
+
+    /// Adds a bundled plugin with its build-time machine code and info:
+    /// routing reads the info, and using it deserializes the code (no
+    /// compile, no cache) when this engine can run it.
+    pub fn add_precompiled(&mut self, package: &str, wasm: &'static [u8], sha256: &'static str, pre: Precompiled) {
+        self.add_embedded(package, wasm, sha256, Some(pre));
+    }
+
+    fn add_embedded(&mut self, package: &str, wasm: &'static [u8], sha256: &'static str, pre: Option<Precompiled>) {
         self.entries.push(Entry {
             label: package.strip_prefix("ferry-plugin-").unwrap_or(package).to_string(),
             origin: PluginOrigin::Bundled,
@@ -155,6 +185,8 @@ impl Registry {
             overrides_bundled: false,
             native: None,
             expected: None,
+            precompiled: pre,
+            info: OnceLock::new(),
             loaded: OnceLock::new(),
         });
     }
@@ -181,6 +213,8 @@ impl Registry {
             overrides_bundled,
             native: None,
             expected: None,
+            precompiled: None,
+            info: OnceLock::new(),
             loaded: OnceLock::new(),
         });
         sha256
@@ -206,6 +240,8 @@ impl Registry {
             overrides_bundled,
             native: Some(NativeEntry { path: path.to_path_buf(), trusted: true }),
             expected: None,
+            precompiled: None,
+            info: OnceLock::new(),
             loaded: OnceLock::new(),
         });
         sha256
@@ -273,6 +309,8 @@ impl Registry {
                 expected: Some(Expected::from_lock(entry)),
                 sha256,
                 wasm: Cow::Owned(wasm),
+                precompiled: None,
+                info: OnceLock::new(),
                 loaded: OnceLock::new(),
             });
         }
@@ -280,23 +318,35 @@ impl Registry {
     }
 
     fn load(&self, entry: &Entry) -> Result<Plugin, PluginError> {
-        entry
-            .loaded
-            .get_or_init(|| {
-                let plugin = match &entry.native {
-                    Some(native) if !native.trusted => {
-                        return Err(PluginError::new(
-                            &entry.label,
-                            PluginErrorKind::NativeUntrusted {
-                                path: native.path.display().to_string(),
-                                sha256: entry.sha256.clone(),
-                            },
-                        ));
-                    }
-                    Some(native) => {
-                        let (runtime, origin) = (self.runtime.clone(), entry.origin.clone());
-                        Plugin::load_native(runtime, &entry.label, &native.path, &entry.wasm, &entry.sha256, origin)?
-                    }
+        self.loaded(entry).clone()
+    }
+
+    /// Loads `entry` once; every later call answers the same.
+    fn loaded<'a>(&self, entry: &'a Entry) -> &'a Result<Plugin, PluginError> {
+        entry.loaded.get_or_init(|| {
+            let plugin = match &entry.native {
+                Some(native) if !native.trusted => {
+                    return Err(PluginError::new(
+                        &entry.label,
+                        PluginErrorKind::NativeUntrusted {
+                            path: native.path.display().to_string(),
+                            sha256: entry.sha256.clone(),
+                        },
+                    ));
+                }
+                Some(native) => {
+                    let (runtime, origin) = (self.runtime.clone(), entry.origin.clone());
+                    Plugin::load_native(runtime, &entry.label, &native.path, &entry.wasm, &entry.sha256, origin)?
+                }
+                None => match entry.precompiled.and_then(|pre| self.deserialize(entry, pre)) {
+                    Some(component) => Plugin::from_component(
+                        self.runtime.clone(),
+                        &entry.label,
+                        &component,
+                        &entry.sha256,
+                        entry.origin.clone(),
+                        self.embedded_info(entry),
+                    )?,
                     None => Plugin::load(
                         self.runtime.clone(),
                         &entry.label,
@@ -304,32 +354,74 @@ impl Registry {
                         &entry.sha256,
                         entry.origin.clone(),
                     )?,
-                };
-                check_expected(entry, plugin.info())?;
-                Ok(plugin)
-            })
-            .clone()
+                },
+            };
+            check_expected(entry, plugin.info())?;
+            Ok(plugin)
+        })
     }
 
-    /// Info without loading when the cache knows it; a native plugin is
-    /// described by its lock entry and never opened for this.
-    fn info(&self, entry: &Entry) -> Result<PluginInfo, PluginError> {
+    /// A bundled plugin's build-time machine code, when this engine can
+    /// run it; otherwise one debug line and `None` (the caller compiles).
+    fn deserialize(&self, entry: &Entry, pre: Precompiled) -> Option<wasmtime::component::Component> {
+        let runtime = &self.runtime;
+        let why = if pre.engine_key != runtime.engine_key {
+            format!("it was made for engine {}, this one is {}", pre.engine_key, runtime.engine_key)
+        } else if wasmtime::Engine::detect_precompiled(pre.code) != Some(wasmtime::Precompiled::Component) {
+            "it is not a precompiled component".to_string()
+        } else {
+            // SAFETY: these bytes are part of this binary, written by its own
+            // build script with `Engine::precompile_component` under the same
+            // `engine_config()`, and the key says this engine is compatible
+            // (wasmtime checks its own header again).
+            match unsafe { wasmtime::component::Component::deserialize(&runtime.engine, pre.code) } {
+                Ok(component) => return Some(component),
+                Err(e) => format!("{e:#}"),
+            }
+        };
+        runtime.notify(crate::Notice::Debug(format!(
+            "bundled plugin `{}`: not using its precompiled code ({why}); compiling it",
+            entry.label
+        )));
+        None
+    }
+
+    /// The info a bundled plugin's build recorded, if any.
+    fn embedded_info(&self, entry: &Entry) -> Option<PluginInfo> {
+        let mut info: PluginInfo = serde_json::from_str(entry.precompiled?.info).ok()?;
+        info.sha256 = entry.sha256.clone();
+        info.origin = entry.origin.clone();
+        Some(info)
+    }
+
+    /// Info without loading when known (embedded at build time, cached, or
+    /// a native plugin's lock entry, which is never opened for this);
+    /// remembered, as routing asks for it once per manifest.
+    fn info<'a>(&'a self, entry: &'a Entry) -> Result<&'a PluginInfo, PluginError> {
         if let Some(Ok(plugin)) = entry.loaded.get() {
-            return Ok(plugin.info().clone());
+            return Ok(plugin.info());
+        }
+        if let Some(info) = entry.info.get() {
+            return Ok(info);
         }
         if entry.native.is_some() {
             if let Some(expected) = &entry.expected {
-                return Ok(expected.info(&entry.sha256, &entry.origin));
+                return Ok(entry.info.get_or_init(|| expected.info(&entry.sha256, &entry.origin)));
             }
-            return Ok(self.load(entry)?.info().clone());
+            return self.loaded(entry).as_ref().map(Plugin::info).map_err(Clone::clone);
         }
-        if let Some(mut info) = Plugin::cached_info(&self.runtime, &entry.sha256) {
-            info.sha256 = entry.sha256.clone();
-            info.origin = entry.origin.clone();
+        let known = self.embedded_info(entry).or_else(|| {
+            Plugin::cached_info(&self.runtime, &entry.sha256).map(|mut info| {
+                info.sha256 = entry.sha256.clone();
+                info.origin = entry.origin.clone();
+                info
+            })
+        });
+        if let Some(info) = known {
             check_expected(entry, &info)?;
-            return Ok(info);
+            return Ok(entry.info.get_or_init(|| info));
         }
-        Ok(self.load(entry)?.info().clone())
+        self.loaded(entry).as_ref().map(Plugin::info).map_err(Clone::clone)
     }
 
     /// Every manifest type some plugin renders, sorted.
@@ -348,7 +440,7 @@ impl Registry {
             .iter()
             .filter_map(|e| self.info(e).ok())
             .filter(|info| keep(info.kind))
-            .flat_map(|info| info.manifest_types)
+            .flat_map(|info| info.manifest_types.iter().cloned())
             .collect();
         types.sort();
         types.dedup();
@@ -363,7 +455,7 @@ impl Registry {
         for entry in &self.entries {
             let info = self.info(entry)?;
             if info.manifest_types.iter().any(|t| t == manifest_type) {
-                found.push((entry, info.name));
+                found.push((entry, info.name.clone()));
             }
         }
         let overriding: Vec<&(&Entry, String)> = found.iter().filter(|(e, _)| e.overrides_bundled).collect();
@@ -408,7 +500,7 @@ impl Registry {
         for entry in &self.entries {
             let info = self.info(entry)?;
             if info.manifest_types.iter().any(|t| t == manifest_type) {
-                claims.push((info.name, entry.origin.clone()));
+                claims.push((info.name.clone(), entry.origin.clone()));
             }
         }
         Ok(claims)
@@ -422,7 +514,7 @@ impl Registry {
             if info.name == name {
                 return self.load(entry);
             }
-            known.push(info.name);
+            known.push(info.name.clone());
         }
         Err(PluginError::new(name, PluginErrorKind::UnknownPlugin { known }))
     }
@@ -433,7 +525,7 @@ impl Registry {
         self.entries
             .iter()
             .map(|e| {
-                let info = if e.native.is_some() { self.info(e)? } else { self.load(e)?.info().clone() };
+                let info = if e.native.is_some() { self.info(e)?.clone() } else { self.load(e)?.info().clone() };
                 Ok(PluginSummary {
                     info,
                     size_bytes: e.wasm.len(),
@@ -625,6 +717,82 @@ mod tests {
         registry.add_locked(&copilot, &lock).unwrap();
         let err = registry.get("not-env").err().unwrap();
         assert!(err.to_string().contains("says name `environment`"), "{err}");
+    }
+
+    /// A registry of the bundled plugins as the binary adds them (with
+    /// their build-time code and info), whose notices are kept.
+    fn precompiled_registry(
+        cache: &Path,
+        code: Option<&'static [u8]>,
+        key: Option<&'static str>,
+    ) -> (Registry, Arc<std::sync::Mutex<Vec<String>>>) {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let notices = crate::NoticeSink(Arc::new(move |notice| {
+            if let crate::Notice::Debug(line) = notice {
+                sink.lock().unwrap().push(line);
+            }
+        }));
+        let runtime = Runtime::new(RuntimeConfig {
+            cache_dir: Some(cache.to_path_buf()),
+            notices: Some(notices),
+            ..Default::default()
+        });
+        let mut registry = Registry::new(Arc::new(runtime.unwrap()));
+        for plugin in ferry_bundled::BUNDLED {
+            let pre = Precompiled {
+                code: code.unwrap_or(plugin.precompiled),
+                engine_key: key.unwrap_or(plugin.engine_key),
+                info: plugin.info,
+            };
+            registry.add_precompiled(plugin.package, plugin.wasm, plugin.sha256, pre);
+        }
+        (registry, seen)
+    }
+
+    #[test]
+    fn bundled_plugins_route_and_render_from_build_time_code_without_compiling() {
+        let cache = tempfile::tempdir().unwrap();
+        let (registry, debug) = precompiled_registry(cache.path(), None, None);
+        assert!(registry.manifest_types().contains(&"Load Balanced Web Service".to_string()));
+        let plugin = registry.for_manifest_type("Load Balanced Web Service").unwrap();
+        assert_eq!(plugin.info().name, "load-balanced-web-service");
+        let context = r#"{"app":"chat","env":"test","name":"web"}"#;
+        let manifest = r#"{"name":"web","type":"Load Balanced Web Service","http":{"path":"/"},"image":{"location":"nginx","port":80}}"#;
+        assert!(matches!(plugin.render(manifest, context), Ok(crate::RenderOutcome::Rendered(_))));
+        assert_eq!(registry.runtime.compilations(), 0, "no Cranelift for bundled plugins");
+        assert_eq!(loaded(&registry), 1, "routing read the embedded info; only the one plugin used was loaded");
+        assert!(debug.lock().unwrap().is_empty(), "{:?}", debug.lock().unwrap());
+        let cached: Vec<_> = std::fs::read_dir(cache.path()).unwrap().collect();
+        assert!(cached.is_empty(), "nothing compiled, nothing cached: {cached:?}");
+    }
+
+    /// Code and key to substitute, and what the debug line must say.
+    type Case = (Option<&'static [u8]>, Option<&'static str>, &'static str);
+
+    #[test]
+    fn precompiled_code_this_engine_cannot_use_falls_back_to_compiling_with_a_debug_line() {
+        // Another engine's code (the key differs), and bytes that are not a
+        // precompiled component at all under this engine's key.
+        let this_key = ferry_bundled::BUNDLED[0].engine_key;
+        let cases: [Case; 3] = [
+            (None, Some("wasmtime0.0.0-0123456789abcdef"), "made for engine wasmtime0.0.0-0123456789abcdef"),
+            (Some(b"\0asm not machine code"), Some(this_key), "not a precompiled component"),
+            (Some(ferry_bundled::BUNDLED[0].wasm), Some(this_key), "not a precompiled component"),
+        ];
+        for (code, key, why) in cases {
+            let cache = tempfile::tempdir().unwrap();
+            let (registry, debug) = precompiled_registry(cache.path(), code, key);
+            let plugin = registry.for_manifest_type("Environment").unwrap();
+            let rendered = plugin
+                .render(r#"{"name":"test","type":"Environment"}"#, r#"{"app":"chat","env":"test","name":"test"}"#);
+            assert!(matches!(rendered, Ok(crate::RenderOutcome::Rendered(_))), "{why}");
+            assert_eq!(registry.runtime.compilations(), 1, "{why}: compiled instead");
+            let lines = debug.lock().unwrap();
+            assert_eq!(lines.len(), 1, "{lines:?}");
+            assert!(lines[0].contains("bundled plugin `environment`") && lines[0].contains(why), "{lines:?}");
+            assert!(lines[0].ends_with("compiling it"), "{lines:?}");
+        }
     }
 
     #[test]

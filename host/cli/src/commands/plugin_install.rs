@@ -60,9 +60,7 @@ pub fn install(args: PluginInstall, cx: &CommandContext) -> Result<()> {
     let mut lock = Lock::load(&ws.copilot_dir)?;
     let previous = lock.remove(&info.name);
     let mut others = Registry::new(runtime);
-    for plugin in ferry_bundled::BUNDLED {
-        others.add_bundled(plugin.package, plugin.wasm, plugin.sha256);
-    }
+    ferry_bundled::add_all(&mut others);
     others.add_locked(&ws.copilot_dir, &lock)?;
     let mut overridden = Vec::new();
     for manifest_type in &info.manifest_types {
