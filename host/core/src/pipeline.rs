@@ -32,7 +32,9 @@ pub const BUILD_ARTIFACT: &str = "BuildOutput";
 /// Stack parameters the host declares on every pipeline stack.
 /// (The one list is the protocol's `host_owned::pipeline`.)
 pub mod parameters {
-    pub use ferry_plugin_protocol::host_owned::pipeline::{ARTIFACT_BUCKET, ARTIFACT_KEY};
+    pub use ferry_plugin_protocol::host_owned::pipeline::{
+        ARTIFACT_BUCKET, ARTIFACT_KEY, FERRY_BINARY_KEY, FERRY_BINARY_SHA256,
+    };
 }
 /// Tag Copilot puts on pipeline stacks besides `copilot-application`.
 pub const PIPELINE_TAG: &str = "copilot-pipeline";
@@ -602,13 +604,20 @@ pub fn render(input: RenderInput<'_>) -> Result<RenderedPipeline, Error> {
     let mut resources = section(&mut fragment, "Resources");
     let mut outputs = section(&mut fragment, "Outputs");
     let conditions = section(&mut fragment, "Conditions");
-    for &host_owned in ferry_plugin_protocol::host_owned::pipeline::RESOURCES {
-        if resources.contains_key(host_owned) {
-            return Err(Problem::new(format!(
-                "the source plugin {provider} defines `{host_owned}`, which the host owns"
-            ))
-            .hint("report this to the plugin's author")
-            .into());
+    let host_owned = ferry_plugin_protocol::host_owned::pipeline::RESOURCES
+        .iter()
+        .map(|id| (id, &resources))
+        .chain(ferry_plugin_protocol::host_owned::pipeline::PARAMETERS.iter().map(|id| (id, &params)));
+    for (&host_owned, section) in host_owned {
+        if section.contains_key(host_owned) {
+            return Err(manifest
+                .problem(
+                    "/source/provider",
+                    format!("the source plugin {provider} defines `{host_owned}`, which the host owns"),
+                )
+                .why("the host renders the build project, test commands, roles and artifact store of every pipeline")
+                .hint("report this to the plugin's author, or choose another provider")
+                .into());
         }
     }
     params.insert(
@@ -618,6 +627,14 @@ pub fn render(input: RenderInput<'_>) -> Result<RenderedPipeline, Error> {
     params.insert(
         parameters::ARTIFACT_KEY.into(),
         json!({"Type": "String", "Description": "The application's KMS key for artifacts (StackSet output KMSKeyARN)"}),
+    );
+    params.insert(
+        parameters::FERRY_BINARY_KEY.into(),
+        json!({"Type": "String", "Description": "Key of the ferry binary in the artifact bucket (uploaded by pipeline deploy)"}),
+    );
+    params.insert(
+        parameters::FERRY_BINARY_SHA256.into(),
+        json!({"Type": "String", "Description": "sha256 of that binary, checked by the buildspec before it runs"}),
     );
 
     let spec = &manifest.spec;
@@ -650,6 +667,17 @@ pub fn render(input: RenderInput<'_>) -> Result<RenderedPipeline, Error> {
             sub(&format!("arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/copilot/applications/{app}/*"))
         ]
     }));
+    // `svc package --upload-assets` reads the app's regional resources
+    // (repositories, bucket) as `svc deploy` does.
+    build_statements.push(json!({
+        "Sid": "ReadAppStacks",
+        "Effect": "Allow",
+        "Action": [
+            "cloudformation:DescribeStacks", "cloudformation:DescribeStackSet", "cloudformation:ListStackInstances",
+            "cloudformation:DescribeStackInstance"
+        ],
+        "Resource": "*"
+    }));
     build_statements.extend(source.build_role_statements.iter().cloned());
     let mut build_policies = vec![policy("Build", build_statements)];
     if let Some(extra) = &spec.build.additional_policy {
@@ -672,6 +700,9 @@ pub fn render(input: RenderInput<'_>) -> Result<RenderedPipeline, Error> {
                 variable("FERRY_PIPELINE", name.as_str()),
                 variable("FERRY_ENVIRONMENTS", envs.join(" ")),
                 variable("AWS_ACCOUNT_ID", json!({"Ref": "AWS::AccountId"})),
+                variable("FERRY_ARTIFACT_BUCKET", json!({"Ref": parameters::ARTIFACT_BUCKET})),
+                variable("FERRY_BINARY_KEY", json!({"Ref": parameters::FERRY_BINARY_KEY})),
+                variable("FERRY_BINARY_SHA256", json!({"Ref": parameters::FERRY_BINARY_SHA256})),
             ],
         ),
     );
@@ -931,6 +962,8 @@ pub fn render(input: RenderInput<'_>) -> Result<RenderedPipeline, Error> {
     let mut stack_parameters: IndexMap<String, String> = IndexMap::new();
     stack_parameters.insert(parameters::ARTIFACT_BUCKET.into(), String::new());
     stack_parameters.insert(parameters::ARTIFACT_KEY.into(), String::new());
+    stack_parameters.insert(parameters::FERRY_BINARY_KEY.into(), String::new());
+    stack_parameters.insert(parameters::FERRY_BINARY_SHA256.into(), String::new());
     for (k, v) in provider_parameters {
         stack_parameters.insert(k, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
     }

