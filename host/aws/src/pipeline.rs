@@ -152,19 +152,6 @@ pub fn pipeline_console_url(region: &str, name: &str) -> String {
     format!("https://{region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/{name}/view?region={region}")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn connection_url_names_region_account_and_id() {
-        assert_eq!(
-            connection_console_url("arn:aws:codestar-connections:us-west-2:123456789012:connection/abc-123"),
-            "https://us-west-2.console.aws.amazon.com/codesuite/settings/123456789012/us-west-2/connections/abc-123?region=us-west-2"
-        );
-    }
-}
-
 /// Where `pipeline deploy` keeps a ferry binary in the app's artifact
 /// bucket: by version and sha256, so a second deploy of the same binary
 /// finds it there and uploads nothing.
@@ -194,4 +181,17 @@ pub async fn upload_once(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body:
         .await
         .map_err(|e| AwsError::from_sdk("s3:PutObject", Some(&at), e))?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_url_names_region_account_and_id() {
+        assert_eq!(
+            connection_console_url("arn:aws:codestar-connections:us-west-2:123456789012:connection/abc-123"),
+            "https://us-west-2.console.aws.amazon.com/codesuite/settings/123456789012/us-west-2/connections/abc-123?region=us-west-2"
+        );
+    }
 }
