@@ -202,3 +202,89 @@ pub fn render(input: RenderInput<'_>) -> Result<RenderedPipeline, Error> {
         source,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::Workspace;
+
+    /// A workspace with one environment and one service, and a pipeline manifest.
+    fn workspace(manifest: &str) -> (tempfile::TempDir, Workspace) {
+        let dir = tempfile::tempdir().unwrap();
+        let copilot = dir.path().join("copilot");
+        std::fs::create_dir_all(copilot.join("environments/test")).unwrap();
+        std::fs::create_dir_all(copilot.join("api")).unwrap();
+        std::fs::create_dir_all(copilot.join("pipelines/release")).unwrap();
+        std::fs::write(copilot.join(".workspace"), "application: chat\n").unwrap();
+        std::fs::write(copilot.join("environments/test/manifest.yml"), "name: test\ntype: Environment\n").unwrap();
+        std::fs::write(copilot.join("api/manifest.yml"), "name: api\ntype: Backend Service\n").unwrap();
+        std::fs::write(copilot.join("pipelines/release/manifest.yml"), manifest).unwrap();
+        let ws = Workspace::open(dir.path()).unwrap();
+        (dir, ws)
+    }
+
+    const MANIFEST: &str =
+        "name: release\nsource:\n  provider: Acme\n  properties: {repository: x}\nstages:\n  - name: test\n";
+
+    fn fragment(resources: Value, parameters: Value) -> Value {
+        json!({
+            "Parameters": parameters,
+            "Resources": resources,
+            "Metadata": {(ferry_plugin_protocol::pipeline::SOURCE_METADATA): {
+                "action": {"Name": "Source"}, "repository": "x", "branch": "main"
+            }}
+        })
+    }
+
+    fn render_with(ws: &Workspace, fragment: Value) -> Result<RenderedPipeline, Error> {
+        let m = ws.load_pipeline("release").unwrap();
+        let (problems, checked) = crate::pipeline::check(ws, &m);
+        assert!(problems.is_empty(), "{problems:?}");
+        let checked = checked.expect("a manifest without problems is checked");
+        render(RenderInput {
+            app: "chat",
+            pipeline: &checked,
+            fragment,
+            provider_parameters: Map::new(),
+            provider: "acme 1.0.0".into(),
+        })
+    }
+
+    #[test]
+    fn a_provider_defining_a_host_owned_id_is_refused_at_the_provider_line() {
+        let (_dir, ws) = workspace(MANIFEST);
+        let ok = render_with(
+            &ws,
+            fragment(json!({"Connection": {"Type": "AWS::CodeStarConnections::Connection"}}), json!({})),
+        );
+        assert!(ok.is_ok(), "{:?}", ok.err());
+        for (resources, parameters, id) in [
+            (json!({"BuildProject": {"Type": "AWS::CodeBuild::Project"}}), json!({}), "BuildProject"),
+            (json!({"TestProjectRole": {"Type": "AWS::IAM::Role"}}), json!({}), "TestProjectRole"),
+            (json!({}), json!({"ArtifactBucket": {"Type": "String"}}), "ArtifactBucket"),
+            (json!({}), json!({"FerryBinarySha256": {"Type": "String"}}), "FerryBinarySha256"),
+        ] {
+            let Err(Error::Problems(problems)) = render_with(&ws, fragment(resources, parameters)) else {
+                panic!("{id} was not refused");
+            };
+            let p = &problems[0];
+            assert!(p.what.contains(&format!("defines `{id}`, which the host owns")), "{}", p.what);
+            let at = p.location.as_ref().expect("located");
+            assert_eq!((at.line, at.column), (3, 3), "at `source.provider`: {at}");
+            assert!(at.file.ends_with("copilot/pipelines/release/manifest.yml"));
+        }
+    }
+
+    #[test]
+    fn a_cycle_is_never_checked() {
+        let cyclic = format!(
+            "{MANIFEST}    deployments:\n      api: {{depends_on: [test]}}\n      test: {{depends_on: [api]}}\n"
+        );
+        let (_dir, ws) = workspace(&cyclic);
+        let m = ws.load_pipeline("release").unwrap();
+        let (problems, checked) = crate::pipeline::check(&ws, &m);
+        assert!(checked.is_none(), "no CheckedPipeline, so nothing can render it");
+        let cycle = problems.iter().find(|p| p.what.contains("has a cycle")).expect("the cycle is reported");
+        assert_eq!(cycle.location.as_ref().map(|l| l.line), Some(8), "{cycle:?}");
+    }
+}
