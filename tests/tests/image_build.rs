@@ -327,3 +327,66 @@ async fn deploy_builds_and_pushes_every_service_with_buildah() {
     let calls = again.iter().rev().find(|e| e["event"] == "api_calls").expect("api_calls");
     assert_eq!(calls["mutating"], 0, "an unchanged redeploy mutated: {calls}");
 }
+
+/// A sidecar with `image.build` is built and pushed to the workload's
+/// repository under Copilot's `<sidecar>-<tag>` tags, and its container in
+/// the deployed task definition runs that image pinned by digest.
+#[tokio::test(flavor = "multi_thread")]
+async fn sidecar_images_are_built_pushed_and_pinned() {
+    let (setup, aws, ws) = Setup::start().await;
+    let dir = ws.path();
+    std::fs::copy("/bin/busybox", dir.join("frontend/busybox")).expect("busybox-static is installed");
+    let manifest = dir.join("copilot/frontend/manifest.yml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        format!("{text}\nsidecars:\n  proxy:\n    port: 9090\n    image:\n      build:\n        dockerfile: frontend/Dockerfile\n        context: frontend\n"),
+    )
+    .unwrap();
+    setup.ok(dir, &["app", "init"]);
+    setup.ok(dir, &["env", "deploy", "-n", "test"]);
+    let (stream, stderr) = setup.ok(dir, &["svc", "deploy", "-n", "frontend", "-e", "test", "--tag", "v1", "--json"]);
+    assert!(stderr.contains("[frontend/proxy] STEP 1/"), "the sidecar's build output is prefixed:\n{stderr}");
+    let digest = setup.registry.manifest_digest("chat/frontend", "proxy-v1").expect("the sidecar's tag was pushed");
+    let pushed = events(&stream)
+        .into_iter()
+        .find(|e| e["event"] == "image_pushed" && e["sidecar"] == "proxy")
+        .unwrap_or_else(|| panic!("the sidecar was pushed: {stream}"));
+    assert_eq!(pushed["digest"], digest.as_str());
+    assert!(setup.registry.manifest_digest("chat/frontend", "v1").is_some(), "the main image too");
+
+    let resources =
+        aws.cloudformation().list_stack_resources().stack_name(STACK).send().await.expect("ListStackResources");
+    let arn = resources
+        .stack_resource_summaries()
+        .iter()
+        .find(|r| r.resource_type() == Some("AWS::ECS::TaskDefinition"))
+        .and_then(|r| r.physical_resource_id())
+        .expect("a task definition")
+        .to_string();
+    let td = aws.ecs().describe_task_definition().task_definition(&arn).send().await.expect("DescribeTaskDefinition");
+    let containers = td.task_definition().expect("task definition").container_definitions();
+    let proxy = containers.iter().find(|c| c.name() == Some("proxy")).expect("the proxy container");
+    assert_eq!(proxy.image(), Some(format!("{}/chat/frontend@{digest}", setup.registry.address()).as_str()));
+}
+
+/// `svc package --tag --registry` names a built sidecar's image as deploy
+/// pushes it, `<registry>/<app>/<svc>:<sidecar>-<tag>`, offline.
+#[test]
+fn package_names_sidecar_images_by_tag() {
+    let ws = example_copy("chat");
+    let dir = ws.path();
+    let manifest = dir.join("copilot/frontend/manifest.yml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, format!("{text}\nsidecars:\n  proxy:\n    image:\n      build: frontend/Dockerfile\n"))
+        .unwrap();
+    let registry = "123456789012.dkr.ecr.us-west-2.amazonaws.com";
+    let out = ferry(dir)
+        .args(["svc", "package", "-n", "frontend", "-e", "test", "--tag", "v7", "--registry", registry])
+        .assert()
+        .success();
+    let template: Value = serde_json::from_slice(&out.get_output().stdout).expect("template JSON");
+    let containers = &template["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"];
+    let proxy = containers.as_array().unwrap().iter().find(|c| c["Name"] == "proxy").expect("proxy container");
+    assert_eq!(proxy["Image"], format!("{registry}/chat/frontend:proxy-v7").as_str());
+}

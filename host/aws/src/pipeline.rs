@@ -152,6 +152,37 @@ pub fn pipeline_console_url(region: &str, name: &str) -> String {
     format!("https://{region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/{name}/view?region={region}")
 }
 
+/// Where `pipeline deploy` keeps a ferry binary in the app's artifact
+/// bucket: by version and sha256, so a second deploy of the same binary
+/// finds it there and uploads nothing.
+pub fn ferry_binary_key(version: &str, sha256: &str) -> String {
+    format!("ferry/{version}/{sha256}/ferry")
+}
+
+/// The sha256 (hex) of a binary, as `sha256sum` prints it.
+pub fn sha256_hex(body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(body))
+}
+
+/// Puts `body` at `s3://bucket/key` unless an object is already there
+/// (keys name their content); true when it uploaded.
+pub async fn upload_once(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>) -> Result<bool, AwsError> {
+    let at = format!("s3://{bucket}/{key}");
+    if s3.head_object().bucket(bucket).key(key).send().await.is_ok() {
+        return Ok(false);
+    }
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(body.into())
+        .content_type("application/octet-stream")
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("s3:PutObject", Some(&at), e))?;
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

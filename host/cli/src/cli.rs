@@ -420,6 +420,14 @@ pub struct WorkloadPackage {
     /// Render every workload of the workspace, in parallel (needs --output-dir).
     #[arg(long, requires = "output_dir")]
     pub all: bool,
+    /// Build and push images and upload addons to the app's artifact bucket
+    /// exactly as `svc deploy` does, and write templates that reference them
+    /// (what a release pipeline's build runs); needs AWS credentials.
+    #[arg(long, conflicts_with = "registry")]
+    pub upload_assets: bool,
+    /// Container engine for --upload-assets: docker, podman or buildah, or a path.
+    #[arg(long, env = "FERRY_BUILDER", requires = "upload_assets")]
+    pub builder: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -665,6 +673,11 @@ pub struct PipelineDeploy {
     pub name: Option<String>,
     #[arg(short, long)]
     pub app: Option<String>,
+    /// The ferry binary the pipeline's build runs, uploaded to the app's
+    /// artifact bucket (default: this one; give a Linux build for the
+    /// CodeBuild image's architecture when deploying from another system).
+    #[arg(long, value_name = "PATH")]
+    pub ferry_binary: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub flags: DeployFlags,
 }

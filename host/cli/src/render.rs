@@ -8,7 +8,7 @@ use ferry_core::Workspace;
 use ferry_runtime::Registry;
 
 pub use ferry_render::{
-    EnvRenderSetup, ImageOptions, RenderError, RenderedEnvironment, RenderedWorkload, Role, process_env,
+    EnvRenderSetup, ImageOptions, PushedImages, RenderError, RenderedEnvironment, RenderedWorkload, Role, process_env,
 };
 
 /// A render error as the printer takes it: a manifest or plugin error as

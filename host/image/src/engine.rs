@@ -1,7 +1,7 @@
 //! The engines: finding one that works, and driving its build, login and
 //! push as child processes with their output streamed and remembered.
 
-use crate::{BuildSpec, ImageError, Probe};
+use crate::{ImageBuild, ImageError, Probe};
 use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -197,7 +197,7 @@ impl Engine {
     pub async fn build(
         &self,
         service: &str,
-        spec: &BuildSpec,
+        spec: &ImageBuild,
         references: &[String],
         timestamp: i64,
         sink: &LineSink,

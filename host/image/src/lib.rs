@@ -1,5 +1,5 @@
 //! Workload images for ferry: what a manifest's `image.build` asks for
-//! ([`BuildSpec`]), built with whichever container engine is installed
+//! ([`ImageBuild`], [`WorkloadBuilds`]), built with whichever container engine is installed
 //! (docker with a reachable daemon, then podman, then buildah — see
 //! [`detect`]), logged in to a registry with a password ferry got from ECR,
 //! and pushed so that the deploy can pin the image by its digest.
@@ -12,7 +12,9 @@ mod engine;
 mod spec;
 
 pub use engine::{Engine, EngineKind, LineSink, Login, detect, is_loopback, sweep_registry_credentials};
-pub use spec::{BuildSpec, SpecError, source_tag, source_time, valid_tag};
+pub use spec::{
+    ImageBuild, SpecError, WorkloadBuilds, built_sidecars, sidecar_tag, source_tag, source_time, valid_tag,
+};
 
 use std::fmt;
 

@@ -7,9 +7,10 @@ use indexmap::IndexMap;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// One image build.
+/// One image build: the one typed reading of `image.build` that `svc deploy`,
+/// `package --upload-assets` and the pipeline's buildspec share.
 #[derive(Debug, Clone, PartialEq)]
-pub struct BuildSpec {
+pub struct ImageBuild {
     pub dockerfile: PathBuf,
     pub context: PathBuf,
     pub target: Option<String>,
@@ -34,11 +35,67 @@ impl SpecError {
     }
 }
 
-impl BuildSpec {
-    /// The build the manifest asks for, or `None` when it names an image
-    /// (`image.location`) or has none.
-    pub fn from_manifest(root: &Path, manifest: &Value) -> Result<Option<BuildSpec>, SpecError> {
+/// Every image a workload's (effective) manifest builds: the main
+/// container's `image.build` and each sidecar's `sidecars.<name>.image.build`.
+/// Copilot pushes them all to the workload's ECR repository, sidecars under
+/// tags prefixed with their name ([`sidecar_tag`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WorkloadBuilds {
+    pub main: Option<ImageBuild>,
+    pub sidecars: IndexMap<String, ImageBuild>,
+}
+
+impl WorkloadBuilds {
+    /// The builds of an effective manifest; `image.location` (of the main
+    /// container or of a sidecar) wins over `build`: that image is deployed as written.
+    pub fn from_manifest(root: &Path, manifest: &Value) -> Result<WorkloadBuilds, SpecError> {
+        let located = |image: Option<&Value>| image.and_then(|i| i.get("location")).is_some_and(|v| !v.is_null());
+        let main = if located(manifest.get("image")) { None } else { ImageBuild::from_manifest(root, manifest)? };
+        let mut sidecars = IndexMap::new();
+        for name in built_sidecars(manifest) {
+            let at = format!("/sidecars/{}/image/build", name.replace('~', "~0").replace('/', "~1"));
+            let build = &manifest["sidecars"][name.as_str()]["image"]["build"];
+            sidecars.insert(name, ImageBuild::read(root, build, &at, manifest)?);
+        }
+        Ok(WorkloadBuilds { main, sidecars })
+    }
+
+    /// True when nothing is built.
+    pub fn is_empty(&self) -> bool {
+        self.main.is_none() && self.sidecars.is_empty()
+    }
+}
+
+/// Names of the sidecars an effective manifest builds (`image.build` set,
+/// no `image.location`), in manifest order.
+pub fn built_sidecars(manifest: &Value) -> Vec<String> {
+    let Some(Value::Object(list)) = manifest.get("sidecars") else { return Vec::new() };
+    list.iter()
+        .filter(|(_, sidecar)| {
+            let image = sidecar.get("image");
+            let set = |key: &str| image.and_then(|i| i.get(key)).is_some_and(|v| !v.is_null());
+            set("build") && !set("location")
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// The tag a sidecar's image gets for `tag`, as Copilot names them
+/// (`<sidecar>-<tag>`, in the workload's repository).
+pub fn sidecar_tag(sidecar: &str, tag: &str) -> String {
+    format!("{sidecar}-{tag}")
+}
+
+impl ImageBuild {
+    /// The main container's build, or `None` when the manifest has no `image.build`.
+    pub fn from_manifest(root: &Path, manifest: &Value) -> Result<Option<ImageBuild>, SpecError> {
         let Some(build) = manifest.pointer("/image/build") else { return Ok(None) };
+        ImageBuild::read(root, build, "/image/build", manifest).map(Some)
+    }
+
+    /// Reads one `build` value found at JSON pointer `at`; `manifest` gives the
+    /// workload's `platform`, which every image of the task shares.
+    pub fn read(root: &Path, build: &Value, at: &str, manifest: &Value) -> Result<ImageBuild, SpecError> {
         let (dockerfile, context, target, args, cache_from) = match build {
             Value::String(path) => (Some(path.as_str()), None, None, IndexMap::new(), Vec::new()),
             Value::Object(map) => {
@@ -47,7 +104,7 @@ impl BuildSpec {
                         None | Some(Value::Null) => Ok(None),
                         Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.as_str())),
                         Some(_) => Err(SpecError::new(
-                            &format!("/image/build/{key}"),
+                            &format!("{at}/{key}"),
                             format!("`image.build.{key}` must be a non-empty string"),
                             None,
                         )),
@@ -64,7 +121,7 @@ impl BuildSpec {
                                 Value::Bool(b) => b.to_string(),
                                 _ => {
                                     return Err(SpecError::new(
-                                        &format!("/image/build/args/{key}"),
+                                        &format!("{at}/args/{key}"),
                                         format!("build argument `{key}` must be a string, number or boolean"),
                                         None,
                                     ));
@@ -75,7 +132,7 @@ impl BuildSpec {
                     }
                     Some(_) => {
                         return Err(SpecError::new(
-                            "/image/build/args",
+                            &format!("{at}/args"),
                             "`image.build.args` must be a map of names to values",
                             Some("e.g. `args: {GO_VERSION: \"1.22\"}`"),
                         ));
@@ -90,7 +147,7 @@ impl BuildSpec {
                         .map(|(i, v)| {
                             v.as_str().map(str::to_string).ok_or_else(|| {
                                 SpecError::new(
-                                    &format!("/image/build/cache_from/{i}"),
+                                    &format!("{at}/cache_from/{i}"),
                                     "`image.build.cache_from` entries must be image references",
                                     None,
                                 )
@@ -99,7 +156,7 @@ impl BuildSpec {
                         .collect::<Result<_, _>>()?,
                     Some(_) => {
                         return Err(SpecError::new(
-                            "/image/build/cache_from",
+                            &format!("{at}/cache_from"),
                             "`image.build.cache_from` must be a list of image references",
                             None,
                         ));
@@ -109,14 +166,15 @@ impl BuildSpec {
             }
             _ => {
                 return Err(SpecError::new(
-                    "/image/build",
+                    at,
                     "`image.build` must be a Dockerfile path or a map",
                     Some("e.g. `build: api/Dockerfile`, or `build: {dockerfile: api/Dockerfile, context: .}`"),
                 ));
             }
         };
-        let pointer = if build.is_string() { "/image/build" } else { "/image/build/dockerfile" };
-        let context_pointer = if build.is_string() { "/image/build" } else { "/image/build/context" };
+        let (file_at, context_at) = (format!("{at}/dockerfile"), format!("{at}/context"));
+        let pointer = if build.is_string() { at } else { file_at.as_str() };
+        let context_pointer = if build.is_string() { at } else { context_at.as_str() };
         if let Some(d) = dockerfile {
             stays_inside(d, pointer, "dockerfile")?;
         }
@@ -135,7 +193,7 @@ impl BuildSpec {
             (None, Some(c)) => (root.join(c).join("Dockerfile"), root.join(c)),
             (None, None) => {
                 return Err(SpecError::new(
-                    "/image/build",
+                    at,
                     "`image.build` names neither a Dockerfile nor a context",
                     Some("add `dockerfile: <path>` or `context: <dir>`"),
                 ));
@@ -159,14 +217,14 @@ impl BuildSpec {
         // Links are followed by the engine: the real paths must stay inside too.
         real_inside(root, &dockerfile, pointer)?;
         real_inside(root, &context, context_pointer)?;
-        Ok(Some(BuildSpec {
+        Ok(ImageBuild {
             dockerfile,
             context,
             target: target.map(str::to_string),
             args,
             cache_from,
             platform: platform(manifest)?,
-        }))
+        })
     }
 }
 
@@ -324,7 +382,7 @@ mod tests {
     #[test]
     fn string_form_builds_in_the_dockerfiles_directory() {
         let dir = root();
-        let spec = BuildSpec::from_manifest(
+        let spec = ImageBuild::from_manifest(
             dir.path(),
             &json!({"image": {"build": "api/Dockerfile"}, "platform": "linux/x86_64"}),
         )
@@ -342,7 +400,7 @@ mod tests {
             "dockerfile": "api/src/Dockerfile.prod", "context": ".", "target": "runtime",
             "args": {"VERSION": "1.2", "DEBUG": false, "N": 3}, "cache_from": ["a/b:c"]}},
             "platform": {"osfamily": "linux", "architecture": "arm64"}});
-        let spec = BuildSpec::from_manifest(dir.path(), &manifest).unwrap().unwrap();
+        let spec = ImageBuild::from_manifest(dir.path(), &manifest).unwrap().unwrap();
         assert_eq!(spec.dockerfile, dir.path().join("api/src/Dockerfile.prod"));
         assert_eq!(spec.context, dir.path().join("."));
         assert_eq!(spec.target.as_deref(), Some("runtime"));
@@ -353,14 +411,39 @@ mod tests {
         assert_eq!(spec.cache_from, ["a/b:c"]);
         assert_eq!(spec.platform.as_deref(), Some("linux/arm64"));
         let only_context = json!({"image": {"build": {"context": "api"}}});
-        let spec = BuildSpec::from_manifest(dir.path(), &only_context).unwrap().unwrap();
+        let spec = ImageBuild::from_manifest(dir.path(), &only_context).unwrap().unwrap();
         assert_eq!(spec.dockerfile, dir.path().join("api/Dockerfile"));
+    }
+
+    #[test]
+    fn sidecar_builds_are_read_like_the_main_one() {
+        let dir = root();
+        let manifest = json!({
+            "image": {"location": "nginx"},
+            "platform": "linux/arm64",
+            "sidecars": {
+                "proxy": {"image": {"build": {"dockerfile": "api/src/Dockerfile.prod", "args": {"A": 1}}}},
+                "logs": {"image": "fluent/fluent-bit"},
+                "named": {"image": {"build": "api/Dockerfile", "location": "x/y"}}
+            }
+        });
+        let builds = WorkloadBuilds::from_manifest(dir.path(), &manifest).unwrap();
+        assert_eq!(builds.main, None, "image.location wins");
+        assert_eq!(builds.sidecars.keys().collect::<Vec<_>>(), ["proxy"]);
+        let proxy = &builds.sidecars["proxy"];
+        assert_eq!(proxy.context, dir.path().join("api/src"));
+        assert_eq!(proxy.args["A"], "1");
+        assert_eq!(proxy.platform.as_deref(), Some("linux/arm64"), "sidecars share the task's platform");
+        assert_eq!(sidecar_tag("proxy", "abc1234"), "proxy-abc1234");
+        let bad = json!({"sidecars": {"a/b": {"image": {"build": {"dockerfile": "nope"}}}}});
+        let err = WorkloadBuilds::from_manifest(dir.path(), &bad).unwrap_err();
+        assert_eq!(err.pointer, "/sidecars/a~1b/image/build/dockerfile");
     }
 
     #[test]
     fn location_is_not_a_build() {
         let dir = root();
-        assert_eq!(BuildSpec::from_manifest(dir.path(), &json!({"image": {"location": "nginx"}})).unwrap(), None);
+        assert_eq!(ImageBuild::from_manifest(dir.path(), &json!({"image": {"location": "nginx"}})).unwrap(), None);
     }
 
     #[test]
@@ -377,7 +460,7 @@ mod tests {
             (json!({"image": {"build": {"context": "api/Dockerfile"}}}), "/image/build/dockerfile", "does not exist"),
         ];
         for (manifest, pointer, text) in cases {
-            let err = BuildSpec::from_manifest(dir.path(), &manifest).unwrap_err();
+            let err = ImageBuild::from_manifest(dir.path(), &manifest).unwrap_err();
             assert_eq!(err.pointer, pointer, "{manifest}");
             assert!(err.message.contains(text), "{manifest}: {}", err.message);
         }
@@ -401,19 +484,19 @@ mod tests {
             ),
         ];
         for (manifest, pointer, text) in cases {
-            let err = BuildSpec::from_manifest(dir.path(), &manifest).unwrap_err();
+            let err = ImageBuild::from_manifest(dir.path(), &manifest).unwrap_err();
             assert_eq!(err.pointer, pointer, "{manifest}");
             assert!(err.message.contains(text), "{manifest}: {}", err.message);
             assert!(err.hint.as_deref().unwrap_or("").contains("stay inside"), "{manifest}");
         }
         // `..` that stays inside is fine.
         let ok = json!({"image": {"build": {"dockerfile": "api/src/../Dockerfile", "context": "api/src/.."}}});
-        assert!(BuildSpec::from_manifest(dir.path(), &ok).is_ok());
+        assert!(ImageBuild::from_manifest(dir.path(), &ok).is_ok());
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink(outside.path(), dir.path().join("elsewhere")).unwrap();
-            let err =
-                BuildSpec::from_manifest(dir.path(), &json!({"image": {"build": "elsewhere/Dockerfile"}})).unwrap_err();
+            let err = ImageBuild::from_manifest(dir.path(), &json!({"image": {"build": "elsewhere/Dockerfile"}}))
+                .unwrap_err();
             assert!(err.message.contains("through a symbolic link"), "{}", err.message);
         }
     }

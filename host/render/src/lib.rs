@@ -21,7 +21,8 @@ pub use error::RenderError;
 pub use pipeline::{provider_plugin, providers, render_pipeline};
 pub use select::{ChooseError, Role, choose, plugin_for};
 pub use workload::{
-    EnvRenderSetup, ImageOptions, RenderedEnvironment, RenderedWorkload, render_environment, render_workload,
+    EnvRenderSetup, ImageOptions, PushedImages, RenderedEnvironment, RenderedWorkload, render_environment,
+    render_workload,
 };
 
 /// Reads `${VAR}` values from the process environment.

@@ -61,7 +61,7 @@ pub fn render_pipeline(
 ) -> Result<(RenderedPipeline, Vec<Problem>), RenderError> {
     off_async(|| -> Result<(RenderedPipeline, Vec<Problem>), RenderError> {
         let m = ws.load_pipeline(name)?;
-        let mut problems = core_pipeline::check(ws, &m);
+        let (mut problems, checked) = core_pipeline::check(ws, &m);
         let plugin = match m.provider() {
             Some(provider) => match provider_plugin(registry, provider)? {
                 Some(plugin) => Some(plugin),
@@ -89,12 +89,16 @@ pub fn render_pipeline(
             return Err(ferry_core::Error::problem(problem).into());
         };
         let context = RenderContext { app: ws.app.clone(), name: m.name.clone(), region, ..RenderContext::default() };
+        // Only a manifest without problems was checked, and `stop_on_errors` passed.
+        let Some(checked) = checked else {
+            return Err(
+                ferry_core::Error::problem(m.problem("", "the pipeline manifest did not pass its checks")).into()
+            );
+        };
         let (rendered, problems) = subject.render(&plugin, &context, problems)?;
-        let workloads = ws.workload_names();
         let pipeline = core_pipeline::render(core_pipeline::RenderInput {
             app: &ws.app,
-            manifest: &m,
-            workloads: &workloads,
+            pipeline: &checked,
             fragment: rendered.template,
             provider_parameters: rendered.parameters,
             provider: format!("{} {}", plugin.info().name, plugin.info().version),

@@ -75,7 +75,15 @@ impl EnvRenderSetup {
 pub struct ImageOptions {
     pub tag: Option<String>,
     pub registry: Option<String>,
-    pub pushed: Option<ImageRef>,
+    pub pushed: Option<PushedImages>,
+}
+
+/// What ferry built and pushed for one workload, pinned by digest: the
+/// main container's image and each building sidecar's, by sidecar name.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct PushedImages {
+    pub main: Option<ImageRef>,
+    pub sidecars: std::collections::BTreeMap<String, ImageRef>,
 }
 
 /// A rendered workload: its stack and, when it has addons, their template.
@@ -116,10 +124,15 @@ pub fn render_workload(
         let mut context = setup.context(name);
         context.addons = addons.as_ref().map(|a| a.outputs.clone());
         if let Some(pushed) = &image.pushed {
-            context.image = Some(pushed.clone());
+            context.image = pushed.main.clone();
+            context.sidecar_images = pushed.sidecars.clone();
         } else if let (Some(tag), Some(registry)) = (&image.tag, &image.registry) {
             let repository = ferry_core::naming::ecr_repository(&setup.app, name);
             context.image = Some(ImageRef { uri: format!("{registry}/{repository}:{tag}"), digest: None });
+            for sidecar in ferry_image::built_sidecars(&effective.value) {
+                let uri = format!("{registry}/{repository}:{}", ferry_image::sidecar_tag(&sidecar, tag));
+                context.sidecar_images.insert(sidecar, ImageRef { uri, digest: None });
+            }
         }
         let locate = |pointer: &str| effective.locate(pointer);
         let subject = Subject {

@@ -57,6 +57,11 @@ pub struct RenderContext {
     /// template takes it through the `ContainerImage` parameter.
     #[serde(default)]
     pub image: Option<ImageRef>,
+    /// The images of sidecars with `image.build`, by sidecar name, when the
+    /// host knows them (built and pushed by digest, or `--tag`/`--registry`).
+    /// A built sidecar missing here runs `<repository>:<sidecar>-latest`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub sidecar_images: std::collections::BTreeMap<String, ImageRef>,
     /// Outputs of the workload's addons stack, classified by the host.
     #[serde(default)]
     pub addons: Option<AddonsOutputs>,
@@ -251,8 +256,13 @@ pub mod host_owned {
         pub const ARTIFACT_BUCKET: &str = "ArtifactBucket";
         /// The app's KMS key (StackSet output `KMSKeyARN`).
         pub const ARTIFACT_KEY: &str = "ArtifactKeyARN";
+        /// The artifact-bucket key of the ferry binary the buildspec runs
+        /// (`pipeline deploy` uploads it there once per version and digest).
+        pub const FERRY_BINARY_KEY: &str = "FerryBinaryKey";
+        /// Its sha256, which the buildspec checks before running it.
+        pub const FERRY_BINARY_SHA256: &str = "FerryBinarySha256";
         /// Parameters the host declares on every pipeline stack.
-        pub const PARAMETERS: &[&str] = &[ARTIFACT_BUCKET, ARTIFACT_KEY];
+        pub const PARAMETERS: &[&str] = &[ARTIFACT_BUCKET, ARTIFACT_KEY, FERRY_BINARY_KEY, FERRY_BINARY_SHA256];
     }
 }
 

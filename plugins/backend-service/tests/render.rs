@@ -541,3 +541,42 @@ fn placement_from_tags_uses_the_subnets_deploy_found() {
         json!({"Fn::Split": [",", {"Fn::ImportValue": {"Fn::Sub": "${AppName}-${EnvName}-PrivateSubnets"}}]})
     );
 }
+
+/// `sidecars.<name>.image.build` renders the image the host built and
+/// pushed (pinned by digest); offline, Copilot's `<sidecar>-latest` tag in
+/// the workload's repository. `build` with `location` is refused.
+#[test]
+fn sidecar_image_build_runs_the_image_the_host_pushed() {
+    let manifest = json!({
+        "name": "api", "type": "Backend Service",
+        "image": {"location": "public.ecr.aws/docker/library/redis:7", "port": 6379},
+        "sidecars": {"proxy": {"image": {"build": {"dockerfile": "proxy/Dockerfile"}}, "port": 80}}
+    });
+    let mut ctx = context_for("sidecar-build", &manifest);
+    let image = |r: &Rendered| {
+        let containers =
+            r.template.to_json()["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"].clone();
+        containers.as_array().unwrap().iter().find(|c| c["Name"] == "proxy").expect("proxy container")["Image"].clone()
+    };
+    let offline = BackendService::render(&manifest, &ctx).expect("renders offline");
+    assert_eq!(
+        image(&offline),
+        json!({"Fn::Sub": "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/chat/api:proxy-latest"})
+    );
+    let pinned = "123456789012.dkr.ecr.us-west-2.amazonaws.com/chat/api@sha256:0123";
+    ctx.sidecar_images.insert(
+        "proxy".into(),
+        ferry_plugin_sdk::protocol::ImageRef { uri: pinned.into(), digest: Some("sha256:0123".into()) },
+    );
+    assert_eq!(image(&BackendService::render(&manifest, &ctx).unwrap()), json!(pinned));
+
+    let mut both = manifest.clone();
+    both["sidecars"]["proxy"]["image"]["location"] = json!("nginx");
+    match BackendService::render(&both, &ctx) {
+        Err(RenderError::Invalid(d)) => assert!(
+            d.iter().any(|d| d.path == "/sidecars/proxy/image" && d.message.contains("both `build` and `location`")),
+            "{d:?}"
+        ),
+        other => panic!("expected a diagnostic, got {other:?}"),
+    }
+}

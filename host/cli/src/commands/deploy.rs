@@ -7,7 +7,7 @@ use super::image;
 use crate::cli::{DeployAll, DeployFlags, EnvDeploy, ImageFlags, WorkloadDeploy};
 use crate::context::CommandContext;
 use crate::output::{DeployView, Output};
-use crate::render::{self, EnvRenderSetup, ImageOptions, RenderedWorkload};
+use crate::render::{self, EnvRenderSetup, ImageOptions, PushedImages, RenderedWorkload};
 use anyhow::{Context, Result, anyhow, bail};
 use ferry_aws::app::Session;
 use ferry_aws::cfn::CloudFormationApi;
@@ -15,7 +15,6 @@ use ferry_aws::deploy::{DeployEvent, DeployOutcome, Deployable, Undo};
 use ferry_aws::lease::{self, Holder, Lease, LeaseError, WhenHeld};
 use ferry_aws::metadata::{EnvRecord, WorkloadRecord};
 use ferry_core::{Failure, Workspace, naming};
-use ferry_plugin_protocol::ImageRef;
 use ferry_runtime::Registry;
 use indexmap::IndexMap;
 use std::collections::HashMap;
@@ -319,12 +318,12 @@ fn app_tags(app: &ferry_aws::metadata::AppRecord) -> IndexMap<String, String> {
 /// Renders a workload for an environment with the image ferry built for it
 /// (`None` for workloads that name theirs). `complete` requires an image:
 /// the first, checking render of a deploy runs before images are built.
-fn render_for(
+pub(super) fn render_for(
     ctx: &Ctx,
     setup: &EnvRenderSetup,
     env: &EnvRecord,
     name: &str,
-    image: Option<&ImageRef>,
+    image: Option<&PushedImages>,
     complete: bool,
 ) -> Result<RenderedWorkload> {
     let options = ImageOptions { pushed: image.cloned(), ..ImageOptions::default() };
@@ -341,7 +340,7 @@ fn render_for(
 /// docs/architecture.md "Lookups the host makes at deploy"): the load
 /// balancer of `http.alb`, the subnets `network.vpc.placement.subnets.from_tags`
 /// selects. Nothing found stops the deploy here, before any stack change.
-async fn with_lookups(ctx: &Ctx, mut setup: EnvRenderSetup, names: &[String]) -> Result<EnvRenderSetup> {
+pub(super) async fn with_lookups(ctx: &Ctx, mut setup: EnvRenderSetup, names: &[String]) -> Result<EnvRenderSetup> {
     let mut vpc_id = None;
     for name in names {
         let manifest = ctx.ws.load_workload(name)?;
@@ -400,34 +399,55 @@ async fn with_lookups(ctx: &Ctx, mut setup: EnvRenderSetup, names: &[String]) ->
 }
 
 /// Builds and pushes the images of the workloads in `names` that build theirs.
-async fn resolve_images(
+pub(super) async fn resolve_images(
     ctx: &Ctx,
     env: &EnvRecord,
     shared: &Shared,
     names: &[String],
     flags: &ImageFlags,
     concurrency: usize,
-) -> Result<HashMap<String, ImageRef>> {
+) -> Result<HashMap<String, PushedImages>> {
     image::resolve(&ctx.ws, &ctx.session, env, names, flags, concurrency, &shared.tags, &ctx.view, &ctx.out).await
 }
 
 /// What every workload deploy of one command needs from AWS, read once:
 /// the app's tags, its regional resources (with every deployed workload's
 /// repository), and the records ferry keeps fields of.
-struct Shared {
+pub(super) struct Shared {
     tags: IndexMap<String, String>,
     bucket: Option<String>,
     records: HashMap<String, WorkloadRecord>,
 }
 
 impl Shared {
-    async fn load(ctx: &Ctx, env: &EnvRecord, names: &[String]) -> Result<Shared> {
+    pub(super) async fn load(ctx: &Ctx, env: &EnvRecord, names: &[String]) -> Result<Shared> {
         let app = &ctx.ws.app;
         let tags = app_tags(&ctx.session.require_app(app).await?);
         let regional = ctx.session.ensure_regional(app, &env.account_id, names, &tags).await?;
         let records = ctx.session.meta.workloads(app).await?.into_iter().map(|w| (w.name.clone(), w)).collect();
         Ok(Shared { tags, bucket: regional.bucket, records })
     }
+}
+
+/// Uploads a workload's addons template (if it has one) to the app's
+/// artifact bucket and points the stack's `AddonsTemplateURL` at it.
+pub(super) async fn upload_addons(
+    ctx: &Ctx,
+    shared: &Shared,
+    name: &str,
+    addons: Option<&serde_json::Value>,
+    parameters: &mut IndexMap<String, String>,
+) -> Result<()> {
+    let Some(addons) = addons else { return Ok(()) };
+    let bucket = shared.bucket.as_ref().ok_or_else(|| {
+        anyhow::Error::from(
+            Failure::new(format!("`{name}` has addons, and the app's artifact bucket is not known"))
+                .hint("run `ferry app init` again to repair the app's regional resources"),
+        )
+    })?;
+    let url = ctx.session.upload_template(bucket, name, addons).await?;
+    parameters.insert("AddonsTemplateURL".into(), url);
+    Ok(())
 }
 
 /// Deploys one rendered workload and records it.
@@ -442,16 +462,7 @@ async fn deploy_workload(
     let kind = ctx.ws.load_workload(&rendered.name)?.kind.clone();
     let mut stack = rendered.stack;
     stack.tags.extend(shared.tags.clone());
-    if let Some(addons) = &rendered.addons_template {
-        let bucket = shared.bucket.as_ref().ok_or_else(|| {
-            anyhow::Error::from(
-                Failure::new(format!("`{}` has addons, and the app's artifact bucket is not known", rendered.name))
-                    .hint("run `ferry app init` again to repair the app's regional resources"),
-            )
-        })?;
-        let url = ctx.session.upload_template(bucket, &rendered.name, addons).await?;
-        stack.parameters.insert("AddonsTemplateURL".into(), url);
-    }
+    upload_addons(ctx, shared, &rendered.name, rendered.addons_template.as_ref(), &mut stack.parameters).await?;
     let mut deployable = Deployable {
         name: stack.name.clone(),
         template: stack.template,

@@ -5,14 +5,14 @@
 
 use crate::cli::ImageFlags;
 use crate::output::{DeployView, Output};
-use crate::render::process_env;
+use crate::render::{PushedImages, process_env};
 use anyhow::{Context, Result, anyhow, bail};
 use ferry_aws::app::Session;
 use ferry_aws::ecr::Ecr;
 use ferry_aws::metadata::EnvRecord;
 use ferry_core::Failure;
 use ferry_core::{Error as CoreError, Workspace, naming};
-use ferry_image::{BuildSpec, Engine, LineSink, Login};
+use ferry_image::{Engine, ImageBuild, LineSink, Login, WorkloadBuilds, sidecar_tag};
 use ferry_plugin_protocol::ImageRef;
 use indexmap::IndexMap;
 use std::collections::HashMap;
@@ -23,8 +23,10 @@ use std::time::Instant;
 /// registry: for tests and air-gapped mirrors. ECR still issues the login.
 pub const REGISTRY_OVERRIDE: &str = "FERRY_ECR_REGISTRY";
 
-/// The image each workload in `names` that builds its own will run, by name.
-/// Workloads with `image.location` (or no image) are left out.
+/// The images each workload in `names` builds (its main container's and its
+/// sidecars'), by workload name. Workloads that build nothing are left out.
+/// Sidecar images go to the workload's repository under `<sidecar>-<tag>`
+/// tags, as Copilot pushes them.
 #[allow(clippy::too_many_arguments)]
 pub async fn resolve(
     ws: &Workspace,
@@ -36,11 +38,16 @@ pub async fn resolve(
     app_tags: &IndexMap<String, String>,
     view: &DeployView,
     out: &Output,
-) -> Result<HashMap<String, ImageRef>> {
-    let mut jobs = Vec::new();
+) -> Result<HashMap<String, PushedImages>> {
+    // One build job per image: (workload, sidecar or None for the main container, build).
+    let mut jobs: Vec<(String, Option<String>, ImageBuild)> = Vec::new();
     for name in names {
-        if let Some(spec) = build_spec(ws, &env.name, name)? {
-            jobs.push((name.clone(), spec));
+        let builds = workload_builds(ws, &env.name, name)?;
+        if let Some(main) = builds.main {
+            jobs.push((name.clone(), None, main));
+        }
+        for (sidecar, build) in builds.sidecars {
+            jobs.push((name.clone(), Some(sidecar), build));
         }
     }
     if jobs.is_empty() {
@@ -55,13 +62,19 @@ pub async fn resolve(
     }
     if flags.no_build {
         let tag = flags.tag.as_deref().ok_or_else(|| anyhow!("--no-build needs --tag"))?;
-        return Ok(jobs
-            .into_iter()
-            .map(|(name, _)| {
-                let uri = format!("{}/{}:{tag}", env.registry_url, naming::ecr_repository(&ws.app, &name));
-                (name, ImageRef { uri, digest: None })
-            })
-            .collect());
+        let mut images: HashMap<String, PushedImages> = HashMap::new();
+        for (name, sidecar, _) in jobs {
+            let repository = format!("{}/{}", env.registry_url, naming::ecr_repository(&ws.app, &name));
+            let entry = images.entry(name).or_default();
+            match sidecar {
+                None => entry.main = Some(ImageRef { uri: format!("{repository}:{tag}"), digest: None }),
+                Some(s) => {
+                    let uri = format!("{repository}:{}", sidecar_tag(&s, tag));
+                    entry.sidecars.insert(s, ImageRef { uri, digest: None });
+                }
+            }
+        }
+        return Ok(images);
     }
     let mut tags: Vec<String> = ferry_image::source_tag(&ws.root).into_iter().collect();
     if let Some(tag) = &flags.tag
@@ -97,7 +110,7 @@ pub async fn resolve(
             .with_context(|| format!("cannot log in to {registry} with ECR's authorization token"))?,
     );
 
-    let building: Vec<String> = jobs.iter().map(|(n, _)| n.clone()).collect();
+    let building: Vec<String> = jobs.iter().map(|(n, s, _)| label(n, s.as_deref())).collect();
     out.status(
         "Building",
         &format!(
@@ -115,16 +128,23 @@ pub async fn resolve(
     let builds = if engine.kind == ferry_image::EngineKind::Docker { concurrency.max(1) } else { 1 };
     let limit = Arc::new(tokio::sync::Semaphore::new(builds));
     let mut tasks = tokio::task::JoinSet::new();
-    for (name, spec) in jobs {
+    for (name, sidecar, spec) in jobs {
         let repository = naming::ecr_repository(&ws.app, &name);
         let uri = format!("{registry}/{repository}");
-        let (engine, limit, tags, sink) = (engine.clone(), limit.clone(), tags.clone(), sink(out, &name));
+        let shown = label(&name, sidecar.as_deref());
+        let (engine, limit, tags, sink) = (engine.clone(), limit.clone(), tags.clone(), sink(out, &shown));
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
             let started = Instant::now();
-            let references: Vec<String> = tags.iter().map(|t| format!("{uri}:{t}")).collect();
-            let result = engine.build(&name, &spec, &references, timestamp, &sink).await.map_err(anyhow::Error::new);
-            (name, uri, references, started, result)
+            let references: Vec<String> = tags
+                .iter()
+                .map(|t| match &sidecar {
+                    None => format!("{uri}:{t}"),
+                    Some(s) => format!("{uri}:{}", sidecar_tag(s, t)),
+                })
+                .collect();
+            let result = engine.build(&shown, &spec, &references, timestamp, &sink).await.map_err(anyhow::Error::new);
+            ((name, sidecar), uri, references, started, result)
         });
     }
     let mut built = Vec::new();
@@ -154,20 +174,24 @@ pub async fn resolve(
     // hand-made app) is created.
     let mut repo_tags = app_tags.clone();
     repo_tags.insert(naming::tags::APPLICATION.to_string(), ws.app.clone());
-    for (name, ..) in &built {
-        ecr.ensure_repository(&naming::ecr_repository(&ws.app, name), &repo_tags).await?;
+    let mut repositories: Vec<String> =
+        built.iter().map(|((name, _), ..)| naming::ecr_repository(&ws.app, name)).collect();
+    repositories.dedup();
+    for repository in &repositories {
+        ecr.ensure_repository(repository, &repo_tags).await?;
     }
     let limit = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut pushes = tokio::task::JoinSet::new();
     for (name, uri, references, started) in built {
-        let (engine, login, limit, sink) = (engine.clone(), login.clone(), limit.clone(), sink(out, &name));
+        let shown = label(&name.0, name.1.as_deref());
+        let (engine, login, limit, sink) = (engine.clone(), login.clone(), limit.clone(), sink(out, &shown));
         pushes.spawn(async move {
             let _permit = limit.acquire_owned().await;
             let result = push_all(&engine, &login, &references, &sink).await;
             (name, uri, references, started, result)
         });
     }
-    let mut images = HashMap::new();
+    let mut images: HashMap<String, PushedImages> = HashMap::new();
     let mut failed = Vec::new();
     while let Some(joined) = pushes.join_next().await {
         let (name, uri, references, started, result) = joined.map_err(|e| anyhow!("an image push task failed: {e}"))?;
@@ -179,12 +203,20 @@ pub async fn resolve(
             }
         };
         let pinned = format!("{uri}@{digest}");
+        let (name, sidecar) = name;
         view.emit(serde_json::json!({
-            "event": "image_pushed", "workload": name, "image": pinned, "digest": digest, "tags": references,
-            "engine": engine.name(), "seconds": started.elapsed().as_secs_f64(),
+            "event": "image_pushed", "workload": name, "sidecar": sidecar, "image": pinned, "digest": digest,
+            "tags": references, "engine": engine.name(), "seconds": started.elapsed().as_secs_f64(),
         }));
-        out.status("Pushed", &format!("{name}: {pinned}"));
-        images.insert(name, ImageRef { uri: pinned, digest: Some(digest) });
+        out.status("Pushed", &format!("{}: {pinned}", label(&name, sidecar.as_deref())));
+        let image = ImageRef { uri: pinned, digest: Some(digest) };
+        let entry = images.entry(name).or_default();
+        match sidecar {
+            None => entry.main = Some(image),
+            Some(s) => {
+                entry.sidecars.insert(s, image);
+            }
+        }
     }
     if let Some(first) = failed.into_iter().next() {
         return Err(first);
@@ -211,17 +243,21 @@ async fn push_all(engine: &Engine, login: &Login, references: &[String], sink: &
     digest.ok_or_else(|| anyhow!("no tag to push"))
 }
 
-/// The build a workload's manifest asks for in `env`, with bad values
-/// reported at their file:line:col.
-fn build_spec(ws: &Workspace, env: &str, name: &str) -> Result<Option<BuildSpec>> {
+/// The builds a workload's manifest asks for in `env` (overrides applied),
+/// with bad values reported at their file:line:col.
+pub(crate) fn workload_builds(ws: &Workspace, env: &str, name: &str) -> Result<WorkloadBuilds> {
     let manifest = ws.load_workload(name)?;
     let effective = manifest.effective(&ws.app, env, &process_env)?;
-    // `image.location` wins: that image is deployed as written.
-    if effective.value.pointer("/image/location").is_some_and(|v| !v.is_null()) {
-        return Ok(None);
-    }
-    BuildSpec::from_manifest(&ws.root, &effective.value)
+    WorkloadBuilds::from_manifest(&ws.root, &effective.value)
         .map_err(|e| CoreError::problem(effective.problem(&e.pointer, &e.message, e.hint, false)).into())
+}
+
+/// How an image is named in output: the workload, or `workload/sidecar`.
+fn label(name: &str, sidecar: Option<&str>) -> String {
+    match sidecar {
+        None => name.to_string(),
+        Some(s) => format!("{name}/{s}"),
+    }
 }
 
 /// Engine output lines, through the printer: prefixed with the service they

@@ -2,6 +2,7 @@
 //! plugin verb (`plugin_<verb>.rs`); each gets the command's [`Context`].
 
 mod app;
+mod assets;
 mod aws;
 mod delete;
 mod deploy;

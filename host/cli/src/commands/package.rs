@@ -17,15 +17,20 @@ pub fn workloads(args: WorkloadPackage, cx: &CommandContext) -> Result<()> {
     let registry = cx.registry()?;
     let setup = render::env_setup(&ws, &ws.app, &args.env)?;
     let image = ImageOptions { tag: args.tag.clone(), registry: args.registry.clone(), pushed: None };
-    if args.tag.is_some() && args.registry.is_none() {
+    if args.tag.is_some() && args.registry.is_none() && !args.upload_assets {
         out.note("note: --tag without --registry: ContainerImage is left for deploy to fill in");
     }
     let names = match &args.name {
         Some(name) => vec![name.clone()],
         None => ws.workload_names(),
     };
-    let results: Vec<Result<RenderedWorkload>> =
-        names.par_iter().map(|name| render::render_workload(&ws, &registry, &setup, name, &image)).collect();
+    let results: Vec<Result<RenderedWorkload>> = if args.upload_assets {
+        let flags = crate::cli::ImageFlags { tag: args.tag.clone(), builder: args.builder.clone(), no_build: false };
+        let rendered = cx.block_on(super::assets::render_with_assets(cx, ws.clone(), &args.env, &names, &flags))?;
+        rendered.into_iter().map(Ok).collect()
+    } else {
+        names.par_iter().map(|name| render::render_workload(&ws, &registry, &setup, name, &image)).collect()
+    };
     let mut rendered = Vec::new();
     let mut failures = Vec::new();
     for (name, result) in names.iter().zip(results) {

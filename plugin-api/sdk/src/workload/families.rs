@@ -168,10 +168,23 @@ impl TaskRender<'_> {
         self.firelens().map(|l| l.secrets.values().chain(l.secret_options.values()).collect()).unwrap_or_default()
     }
 
-    /// The image of a sidecar written as a map: its `location` (a `build`
-    /// is refused by validation until the host builds sidecar images).
-    pub(crate) fn sidecar_built_image(&self, _name: &str, args: &SidecarImageArgs) -> Value {
-        args.location.as_ref().map(|l| json!(l)).unwrap_or(Value::Null)
+    /// The image of a sidecar written as a map: its `location`, or for a
+    /// `build` the image the host built and pushed (pinned by digest), else
+    /// Copilot's `<sidecar>-latest` tag in the workload's ECR repository.
+    pub(crate) fn sidecar_built_image(&self, name: &str, args: &SidecarImageArgs) -> Value {
+        if let Some(location) = &args.location {
+            return json!(location);
+        }
+        if args.build.is_none() {
+            return Value::Null;
+        }
+        match self.context.sidecar_images.get(name) {
+            Some(image) => json!(image.uri),
+            None => cfn::sub(&format!(
+                "${{AWS::AccountId}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{}/{}:{name}-latest",
+                self.context.app, self.spec.name
+            )),
+        }
     }
 
     /// `Volumes` of the task definition.

@@ -517,9 +517,14 @@ fn check_sidecars(spec: &TaskSpec, out: &mut Vec<Diagnostic>) {
                     .with_hint("add `image: <image URI>`"),
             ),
             Some(SidecarImage::Build(args)) => match (&args.build, &args.location) {
-                (Some(_), _) => {
-                    out.push(Diagnostic::unsupported(format!("{base}/image/build"), "sidecars.image.build"))
-                }
+                (Some(_), Some(_)) => out.push(
+                    Diagnostic::error(
+                        format!("{base}/image"),
+                        format!("sidecar `{name}` sets both `build` and `location`"),
+                    )
+                    .with_hint("keep `build` (the host builds and pushes it) or `location` (an existing image)"),
+                ),
+                (Some(_), None) => {}
                 (None, Some(l)) if l.trim().is_empty() => {
                     out.push(Diagnostic::error(format!("{base}/image/location"), "empty image URI"))
                 }
