@@ -47,6 +47,10 @@ fn kill_after(moto: &Moto, dir: &std::path::Path, args: &[&str], after: Duration
     }
     let _ = child.kill(); // SIGKILL
     let _ = child.wait();
+    // The emulator runs a stack operation inside its request: one in flight
+    // at the kill is let finish (real CloudFormation would show the stack
+    // IN_PROGRESS, which the rerun waits out).
+    std::thread::sleep(Duration::from_secs(2));
     true
 }
 
