@@ -49,7 +49,7 @@ fn kill_after(moto: &Moto, dir: &std::path::Path, args: &[&str], after: Duration
     let _ = child.wait();
     // The emulator runs a stack operation inside its request: one in flight
     // at the kill is let finish (real CloudFormation would show the stack
-    // IN_PROGRESS, which the rerun waits out).
+    // IN_PROGRESS, and the rerun would refuse it as busy until it settles).
     std::thread::sleep(Duration::from_secs(2));
     true
 }
