@@ -3,7 +3,8 @@
 # (FERRY_FAULT_RUNS, default 201), kill -9 at random points then a rerun
 # (FERRY_KILL_RUNS, default 50), concurrent deploy pairs
 # (FERRY_CONCURRENT_PAIRS, default 20). Each harness prints its figures;
-# CI runs the same harnesses bounded (3 / 2 / 1).
+# CI runs the fault and concurrency harnesses bounded (3 / 1); the kill
+# harness only here, while its finding (see kill_moto.rs) is open.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
@@ -11,6 +12,6 @@ export FERRY_CFN_LINT="$PWD/.venv/bin/cfn-lint"
 export FERRY_FAULT_RUNS=${FERRY_FAULT_RUNS:-201} FERRY_KILL_RUNS=${FERRY_KILL_RUNS:-50}
 export FERRY_CONCURRENT_PAIRS=${FERRY_CONCURRENT_PAIRS:-20}
 cargo build --quiet -p ferry
-cargo nextest run --no-fail-fast --no-capture -p ferry-tests \
+cargo nextest run --no-fail-fast --no-capture --run-ignored all -p ferry-tests \
   --test faults_moto --test kill_moto --test lease_moto -E 'not test(a_run_refuses)' 2>&1 |
   grep -E '^(fault injection|kill -9|concurrent deploys)|PASS|FAIL|Summary'

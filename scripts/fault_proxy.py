@@ -122,12 +122,7 @@ def make_handler(upstream, faults):
                 connection.close()
             if fault == "truncate" and len(data) > 8:
                 faults.count("truncate")
-                self.send_response(response.status)
-                for k, v in response.getheaders():
-                    if k.lower() not in HOP_BY_HOP and k.lower() != "content-length":
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
+                self.head_of(response, len(data))
                 self.wfile.write(data[: len(data) // 2])
                 self.wfile.flush()
                 self.close_connection = True
@@ -138,14 +133,18 @@ def make_handler(upstream, faults):
                 return
             if fault is None:
                 faults.count("forwarded")
+            self.head_of(response, len(data))
+            if self.command != "HEAD":
+                self.wfile.write(data)
+
+        def head_of(self, response, length):
+            """The upstream's status and headers, announcing `length` bytes."""
             self.send_response(response.status)
             for k, v in response.getheaders():
                 if k.lower() not in HOP_BY_HOP and k.lower() != "content-length":
                     self.send_header(k, v)
-            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Content-Length", str(length))
             self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
 
         def reply(self, status, body, content_type):
             self.send_response(status)

@@ -17,7 +17,7 @@
 
 mod common;
 
-use common::state::{DELETE, DEPLOY, check_deleted, check_deployed};
+use common::state::{DELETE, DEPLOY, check_deleted, check_deployed, settle};
 use common::{edit, example_copy, run_on_moto};
 use ferry_test_support::Moto;
 use std::path::Path;
@@ -94,11 +94,9 @@ async fn faulty_run(moto: &Moto, proxy: &Proxy, dir: &Path, args: &[&str], what:
         tally.succeeded += 1;
     } else {
         assert!(stderr.contains("error"), "{what} failed without saying why:\n{stderr}");
-        // Converges without faults. The emulator runs a stack operation
-        // inside its request, so one the proxy still forwarded when ferry
-        // gave up is let finish first (real CloudFormation would show the
-        // stack IN_PROGRESS instead).
-        std::thread::sleep(std::time::Duration::from_secs(2));
+        // Converges without faults, once what the emulator still runs of
+        // an abandoned call has finished (see `settle`).
+        settle().await;
         let rerun = common::ferry(dir).envs(moto.env()).env("CI", "true").args(args).output().expect("rerun");
         assert!(
             rerun.status.success(),

@@ -68,3 +68,30 @@ pub async fn check_deleted(what: &str) {
     let app = aws.ssm().get_parameter().name("/copilot/applications/chat").send().await;
     assert!(app.is_err(), "after {what}: the app record is left");
 }
+
+/// Waits until the emulator's stacks stop changing: moto runs a stack
+/// operation inside its request, so one still in flight when a run was
+/// killed (or when the SDK gave up on a slow answer) goes on after it. Real
+/// CloudFormation would show that stack IN_PROGRESS and a rerun would say
+/// it is busy; the harnesses wait it out, as a user would, before the rerun.
+pub async fn settle() {
+    let cfn = ferry_aws::AwsContext::load(None).await.cloudformation();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut previous: Option<Vec<(String, String)>> = None;
+    while std::time::Instant::now() < deadline {
+        let mut now = Vec::new();
+        if let Ok(listed) = cfn.list_stacks().send().await {
+            for s in listed.stack_summaries() {
+                let status = s.stack_status().map(|st| st.as_str().to_string()).unwrap_or_default();
+                now.push((s.stack_id().unwrap_or_default().to_string(), status));
+            }
+        }
+        now.sort();
+        let busy = now.iter().any(|(_, st)| st.ends_with("_IN_PROGRESS") && st != "REVIEW_IN_PROGRESS");
+        if !busy && previous.as_ref() == Some(&now) {
+            return;
+        }
+        previous = Some(now);
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    }
+}
