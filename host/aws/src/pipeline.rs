@@ -36,9 +36,39 @@ pub struct PipelineState {
     pub stages: Vec<StageState>,
 }
 
-/// The calls `pipeline status` and `pipeline deploy` make besides CloudFormation.
+/// A deployed pipeline stack of an app, as `pipeline ls` and `show` list it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PipelineStack {
+    /// The pipeline's name (its `copilot-pipeline` tag, else the stack name's tail).
+    pub name: String,
+    pub stack: String,
+    pub status: String,
+    pub outputs: indexmap::IndexMap<String, String>,
+}
+
+/// One stage of a pipeline's definition, as CodePipeline holds it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StageDefinition {
+    pub name: String,
+    pub actions: Vec<ActionDefinition>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ActionDefinition {
+    pub name: String,
+    pub category: Option<String>,
+    pub provider: Option<String>,
+    pub run_order: Option<i32>,
+}
+
+/// Every AWS read the pipeline commands make.
 #[allow(async_fn_in_trait)]
 pub trait PipelineApi {
+    /// CloudFormation `DescribeStacks`: the app's pipeline stacks, named
+    /// `pipeline-<app>-*` and tagged with the app, sorted by pipeline name.
+    async fn pipeline_stacks(&self, app: &str) -> Result<Vec<PipelineStack>, AwsError>;
+    /// CodePipeline `GetPipeline`: the stages and actions of `name`.
+    async fn pipeline_definition(&self, name: &str) -> Result<Vec<StageDefinition>, AwsError>;
     /// CodePipeline `GetPipelineState`.
     async fn pipeline_state(&self, name: &str) -> Result<PipelineState, AwsError>;
     /// CodeStar Connections `GetConnection`: `PENDING`, `AVAILABLE` or `ERROR`.
@@ -51,6 +81,7 @@ pub trait PipelineApi {
 pub struct Pipelines {
     pub codepipeline: aws_sdk_codepipeline::Client,
     pub connections: aws_sdk_codestarconnections::Client,
+    pub cloudformation: aws_sdk_cloudformation::Client,
 }
 
 fn time(t: Option<&aws_smithy_types::DateTime>) -> Option<String> {
@@ -58,6 +89,88 @@ fn time(t: Option<&aws_smithy_types::DateTime>) -> Option<String> {
 }
 
 impl PipelineApi for Pipelines {
+    async fn pipeline_stacks(&self, app: &str) -> Result<Vec<PipelineStack>, AwsError> {
+        let prefix = format!("pipeline-{app}-");
+        let mut token: Option<String> = None;
+        let mut found = Vec::new();
+        loop {
+            let page = self
+                .cloudformation
+                .describe_stacks()
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("cloudformation:DescribeStacks", None, e))?;
+            for stack in page.stacks() {
+                let stack_name = stack.stack_name().unwrap_or_default();
+                let tags: indexmap::IndexMap<&str, &str> =
+                    stack.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())).collect();
+                if !stack_name.starts_with(&prefix) || tags.get(ferry_core::naming::tags::APPLICATION) != Some(&app) {
+                    continue;
+                }
+                let status = stack.stack_status().map(|s| s.as_str().to_string()).unwrap_or_default();
+                if status == "DELETE_COMPLETE" {
+                    continue;
+                }
+                found.push(PipelineStack {
+                    name: tags
+                        .get(ferry_core::pipeline::PIPELINE_TAG)
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| stack_name[prefix.len()..].to_string()),
+                    stack: stack_name.to_string(),
+                    status,
+                    outputs: stack
+                        .outputs()
+                        .iter()
+                        .map(|o| {
+                            (
+                                o.output_key().unwrap_or_default().to_string(),
+                                o.output_value().unwrap_or_default().to_string(),
+                            )
+                        })
+                        .collect(),
+                });
+            }
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        found.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(found)
+    }
+
+    async fn pipeline_definition(&self, name: &str) -> Result<Vec<StageDefinition>, AwsError> {
+        let described = self
+            .codepipeline
+            .get_pipeline()
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("codepipeline:GetPipeline", Some(name), e))?;
+        Ok(described
+            .pipeline()
+            .map(|d| {
+                d.stages()
+                    .iter()
+                    .map(|s| StageDefinition {
+                        name: s.name().to_string(),
+                        actions: s
+                            .actions()
+                            .iter()
+                            .map(|a| ActionDefinition {
+                                name: a.name().to_string(),
+                                category: a.action_type_id().map(|t| t.category().as_str().to_string()),
+                                provider: a.action_type_id().map(|t| t.provider().to_string()),
+                                run_order: a.run_order(),
+                            })
+                            .collect(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     async fn pipeline_state(&self, name: &str) -> Result<PipelineState, AwsError> {
         let out = self
             .codepipeline

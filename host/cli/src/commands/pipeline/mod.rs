@@ -15,8 +15,8 @@ mod status;
 use crate::cli::PipelineCommand;
 use crate::context::CommandContext;
 use anyhow::{Context, Result};
-use ferry_aws::pipeline::Pipelines;
-use ferry_core::pipeline::{PIPELINE_TAG, RenderedPipeline};
+use ferry_aws::pipeline::{PipelineApi, Pipelines};
+use ferry_core::pipeline::RenderedPipeline;
 use ferry_core::{Failure, Problem, Workspace, naming};
 use ferry_runtime::Registry;
 
@@ -59,67 +59,19 @@ pub(super) fn pick(ws: &Workspace, name: Option<String>) -> Result<String> {
 }
 
 pub(super) fn pipelines_api(session: &ferry_aws::app::Session) -> Pipelines {
-    Pipelines { codepipeline: session.aws.codepipeline(), connections: session.aws.codestar_connections() }
+    Pipelines {
+        codepipeline: session.aws.codepipeline(),
+        connections: session.aws.codestar_connections(),
+        cloudformation: session.cfn.client().clone(),
+    }
 }
 
 /// A deployed pipeline stack, as `ls` and `show` see it.
-pub(super) struct Deployed {
-    pub(super) name: String,
-    pub(super) stack: String,
-    pub(super) status: String,
-    pub(super) outputs: indexmap::IndexMap<String, String>,
-}
+pub(super) type Deployed = ferry_aws::pipeline::PipelineStack;
 
 /// The app's pipeline stacks: named `pipeline-<app>-*` and tagged with the app.
 pub(super) async fn deployed(session: &ferry_aws::app::Session, app: &str) -> Result<Vec<Deployed>> {
-    let client = session.cfn.client();
-    let prefix = format!("pipeline-{app}-");
-    let mut token: Option<String> = None;
-    let mut found = Vec::new();
-    loop {
-        let page = client
-            .describe_stacks()
-            .set_next_token(token.clone())
-            .send()
-            .await
-            .map_err(|e| ferry_aws::AwsError::from_sdk("cloudformation:DescribeStacks", None, e))?;
-        for stack in page.stacks() {
-            let stack_name = stack.stack_name().unwrap_or_default();
-            let tags: indexmap::IndexMap<&str, &str> =
-                stack.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())).collect();
-            if !stack_name.starts_with(&prefix) || tags.get(naming::tags::APPLICATION) != Some(&app) {
-                continue;
-            }
-            let status = stack.stack_status().map(|s| s.as_str().to_string()).unwrap_or_default();
-            if status == "DELETE_COMPLETE" {
-                continue;
-            }
-            found.push(Deployed {
-                name: tags
-                    .get(PIPELINE_TAG)
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| stack_name[prefix.len()..].to_string()),
-                stack: stack_name.to_string(),
-                status,
-                outputs: stack
-                    .outputs()
-                    .iter()
-                    .map(|o| {
-                        (
-                            o.output_key().unwrap_or_default().to_string(),
-                            o.output_value().unwrap_or_default().to_string(),
-                        )
-                    })
-                    .collect(),
-            });
-        }
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
-    found.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(found)
+    Ok(pipelines_api(session).pipeline_stacks(app).await?)
 }
 
 /// The deployed pipeline `name` of `app`, or an error listing what is deployed.
@@ -176,6 +128,12 @@ mod tests {
     }
 
     impl PipelineApi for Recorded {
+        async fn pipeline_stacks(&self, _app: &str) -> Result<Vec<ferry_aws::pipeline::PipelineStack>, AwsError> {
+            Ok(Vec::new())
+        }
+        async fn pipeline_definition(&self, name: &str) -> Result<Vec<ferry_aws::pipeline::StageDefinition>, AwsError> {
+            Err(AwsError::new("codepipeline:GetPipeline", Some(name), AwsErrorKind::NotFound, "not recorded"))
+        }
         async fn pipeline_state(&self, name: &str) -> Result<PipelineState, AwsError> {
             let r = &self.state;
             if r["pipelineName"] != name {

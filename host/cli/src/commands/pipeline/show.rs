@@ -1,12 +1,12 @@
 //! `pipeline show`: a deployed pipeline's source, stack and stages.
 
-use super::{name_or_only, require_deployed};
+use super::{name_or_only, pipelines_api, require_deployed};
 use crate::cli::PipelineName;
 use crate::commands::aws::session;
 use crate::context::CommandContext;
 use anyhow::Result;
 use ferry_aws::cfn::CloudFormationApi;
-use ferry_aws::pipeline::pipeline_console_url;
+use ferry_aws::pipeline::{PipelineApi, pipeline_console_url};
 use ferry_plugin_protocol::pipeline::CONNECTION_OUTPUT;
 use serde_json::{Value, json};
 
@@ -21,30 +21,18 @@ pub(super) fn show(args: PipelineName, cx: &CommandContext) -> Result<()> {
         let template: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
         let source = template["Metadata"]["Source"].clone();
         let pipeline_name = p.outputs.get("PipelineName").cloned().unwrap_or_else(|| p.stack.clone());
-        let described = session
-            .aws
-            .codepipeline()
-            .get_pipeline()
-            .name(&pipeline_name)
-            .send()
-            .await
-            .map_err(|e| ferry_aws::AwsError::from_sdk("codepipeline:GetPipeline", Some(&pipeline_name), e))?;
-        let stages: Vec<Value> = described
-            .pipeline()
-            .map(|d| {
-                d.stages()
-                    .iter()
-                    .map(|s| {
-                        json!({
-                            "name": s.name(),
-                            "actions": s.actions().iter().map(|a| {
-                                json!({"name": a.name(), "category": a.action_type_id().map(|t| t.category().as_str().to_string()), "provider": a.action_type_id().map(|t| t.provider().to_string()), "run_order": a.run_order()})
-                            }).collect::<Vec<_>>()
-                        })
-                    })
-                    .collect()
+        let definition = pipelines_api(&session).pipeline_definition(&pipeline_name).await?;
+        let stages: Vec<Value> = definition
+            .iter()
+            .map(|s| {
+                json!({
+                    "name": s.name,
+                    "actions": s.actions.iter().map(|a| {
+                        json!({"name": a.name, "category": a.category, "provider": a.provider, "run_order": a.run_order})
+                    }).collect::<Vec<_>>()
+                })
             })
-            .unwrap_or_default();
+            .collect();
         let connection = p.outputs.get(CONNECTION_OUTPUT).cloned();
         if args.json {
             out.json(&json!({
