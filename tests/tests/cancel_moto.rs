@@ -12,12 +12,7 @@ use std::process::Stdio;
 /// soon as the first workload stack's change is requested, and returns
 /// (success, the JSON events, stderr).
 fn deploy_and_signal(moto: &Moto, dir: &std::path::Path, signal: &str) -> (bool, Vec<serde_json::Value>, String) {
-    let mut child = std::process::Command::new(common::ferry_bin())
-        .current_dir(dir)
-        .env("FERRY_CACHE_DIR", common::workspace_root().join("target/test-plugin-cache"))
-        .env("FERRY_COLOR", "never")
-        .env("CI", "true")
-        .envs(moto.env())
+    let mut child = common::ferry_on_moto_process(moto, dir)
         .args(["deploy", "-e", "test", "--tag", "v1", "--no-build", "--json", "--concurrency", "1"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -27,12 +27,7 @@ impl Points {
 /// Starts `args`, kills it with SIGKILL after `after`; true when the kill
 /// landed before the run ended by itself.
 fn kill_after(moto: &Moto, dir: &std::path::Path, args: &[&str], after: Duration) -> bool {
-    let mut child = std::process::Command::new(common::ferry_bin())
-        .current_dir(dir)
-        .env("FERRY_CACHE_DIR", common::workspace_root().join("target/test-plugin-cache"))
-        .env("FERRY_COLOR", "never")
-        .env("CI", "true")
-        .envs(moto.env())
+    let mut child = common::ferry_on_moto_process(moto, dir)
         .args(args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

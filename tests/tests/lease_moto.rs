@@ -96,15 +96,9 @@ async fn concurrent_deploys_of_one_environment_run_one_after_the_other() {
         let start = Instant::now();
         let runs: Vec<_> = (0..2)
             .map(|_| {
-                // The environment `common::ferry` gives, on a plain Command: the
-                // test reads stdout line by line while the run goes on.
-                let mut child = std::process::Command::new(common::ferry_bin());
+                // The test reads stdout line by line while the run goes on.
+                let mut child = common::ferry_on_moto_process(&moto, dir);
                 child
-                    .current_dir(dir)
-                    .env("FERRY_CACHE_DIR", common::workspace_root().join("target/test-plugin-cache"))
-                    .env("FERRY_COLOR", "never")
-                    .env("CI", "true")
-                    .envs(moto.env())
                     .args(["env", "deploy", "-n", "test", "--json", "--wait-for-lock"])
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped());

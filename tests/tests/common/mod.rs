@@ -38,6 +38,20 @@ pub fn ferry(dir: &Path) -> Command {
     cmd
 }
 
+/// The environment [`ferry`] and [`run_on_moto`] give, on a plain
+/// `std::process::Command`: for tests that read a run's output while it
+/// goes on, or signal and kill it.
+pub fn ferry_on_moto_process(moto: &ferry_test_support::Moto, dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(ferry_bin());
+    cmd.current_dir(dir)
+        .env("FERRY_CACHE_DIR", workspace_root().join("target/test-plugin-cache"))
+        .env("FERRY_COLOR", "never")
+        .env_remove("RUST_BACKTRACE")
+        .env("CI", "true")
+        .envs(moto.env());
+    cmd
+}
+
 /// Copies `examples/<name>` into a temp dir so a test may edit it.
 pub fn example_copy(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
