@@ -19,9 +19,13 @@ pub struct StackState {
 }
 
 impl StackState {
-    /// Still changing: another deploy (or a rollback) is running.
+    /// Still changing: another deploy (or a rollback) is running. Every
+    /// settled status ends in `_COMPLETE` or `_FAILED`; anything else (the
+    /// `_IN_PROGRESS` family, or a status this build does not know, such as
+    /// an emulator's `CREATE_PENDING`) is taken as still changing, so no
+    /// deploy judges a stack that is not finished.
     pub fn in_progress(&self) -> bool {
-        self.status.ends_with("_IN_PROGRESS")
+        !(self.status.ends_with("_COMPLETE") || self.status.ends_with("_FAILED"))
     }
 }
 

@@ -71,6 +71,12 @@ pub enum DeployEvent {
     DeletingFailedStack {
         stack: String,
     },
+    /// The stack is in the middle of an operation this run did not start
+    /// (`status`): the deploy waits for it to settle before going on.
+    WaitingForOther {
+        stack: String,
+        status: String,
+    },
     ChangeSetCreated {
         stack: String,
         change_set: String,
@@ -105,8 +111,6 @@ pub enum DeployEvent {
 pub enum DeployError {
     #[error(transparent)]
     Aws(#[from] AwsError),
-    #[error("stack {stack} is busy ({status}): another deploy or a rollback is running")]
-    Busy { stack: String, status: String },
     #[error("the change set for stack {stack} failed: {reason}")]
     ChangeSetFailed { stack: String, reason: String },
     #[error("stack {stack} failed ({status}): resource {logical_id} ({resource_type}) failed: {reason}")]
@@ -137,7 +141,6 @@ impl ferry_core::Explain for DeployError {
     fn hint(&self) -> Option<String> {
         Some(match self {
             DeployError::Aws(e) => return e.hint_text(),
-            DeployError::Busy { .. } => "wait for it to finish (`ferry svc status`), then deploy again".into(),
             DeployError::ChangeSetFailed { .. } => "fix the template or parameters; the stack was not changed".into(),
             DeployError::ResourceFailed { recovery, .. } | DeployError::Failed { recovery, .. } => recovery.clone(),
             DeployError::TimedOut { .. } => {
@@ -216,13 +219,16 @@ impl<C: CloudFormationApi> Deployer<C> {
         observe: &mut (dyn FnMut(DeployEvent) + Send),
     ) -> Result<DeployOutcome, DeployError> {
         let mut live = self.api.describe_stack(&stack.name).await?;
+        if let Some(state) = &live
+            && state.in_progress()
+            && state.status != "REVIEW_IN_PROGRESS"
+        {
+            live = self.wait_for_other(&stack.name, &state.status, observe).await?;
+        }
         if let Some(state) = &live {
             // A create that failed, or a create change set never executed,
             // leaves a stack without resources that can only be deleted.
             let husk = state.status == "ROLLBACK_COMPLETE" || state.status == "REVIEW_IN_PROGRESS";
-            if state.in_progress() && !husk {
-                return Err(DeployError::Busy { stack: stack.name.clone(), status: state.status.clone() });
-            }
             if husk {
                 observe(DeployEvent::DeletingFailedStack { stack: stack.name.clone() });
                 self.api.delete_stack(&stack.name).await?;
@@ -382,8 +388,11 @@ impl<C: CloudFormationApi> Deployer<C> {
         observe: &mut (dyn FnMut(DeployEvent) + Send),
     ) -> Result<bool, DeployError> {
         let Some(state) = self.api.describe_stack(stack).await? else { return Ok(false) };
-        if state.in_progress() && state.status != "DELETE_IN_PROGRESS" {
-            return Err(DeployError::Busy { stack: stack.to_string(), status: state.status });
+        if state.in_progress()
+            && state.status != "DELETE_IN_PROGRESS"
+            && self.wait_for_other(stack, &state.status, observe).await?.is_none()
+        {
+            return Ok(false);
         }
         let mut seen: HashSet<String> = self.api.stack_events(stack).await?.into_iter().map(|e| e.event_id).collect();
         // CloudFormation deletes asynchronously; an endpoint that deletes
@@ -402,6 +411,23 @@ impl<C: CloudFormationApi> Deployer<C> {
         }
         self.wait(stack, &mut seen, observe, |s| s.is_none()).await?;
         Ok(true)
+    }
+
+    /// Waits out an operation this run did not start (one a killed or
+    /// timed-out run left going, or someone else's in the console) before
+    /// judging the stack: deploying on top of it is refused by
+    /// CloudFormation, and a stack still being created is not up to date.
+    /// Only its new events are streamed; the deploy timeout bounds the wait.
+    async fn wait_for_other(
+        &self,
+        stack: &str,
+        status: &str,
+        observe: &mut (dyn FnMut(DeployEvent) + Send),
+    ) -> Result<Option<StackState>, DeployError> {
+        observe(DeployEvent::WaitingForOther { stack: stack.to_string(), status: status.to_string() });
+        let mut seen: HashSet<String> = self.api.stack_events(stack).await?.into_iter().map(|e| e.event_id).collect();
+        self.wait(stack, &mut seen, observe, |s| s.is_none_or(|s| !s.in_progress() || s.status == "REVIEW_IN_PROGRESS"))
+            .await
     }
 
     /// Polls until `finished` holds for the stack's state, streaming new events.
@@ -558,6 +584,9 @@ mod tests {
         /// Answers of the next DescribeStacks calls, in order: an error, or
         /// `None` for the stack as it is.
         describe_answers: Vec<Option<AwsError>>,
+        /// Statuses the stack shows at the next DescribeStacks calls, in
+        /// order (an operation of someone else's running its course).
+        describe_statuses: Vec<String>,
         /// Status the stack reaches after DeleteStack (gone when `None`).
         after_delete: Option<(String, Vec<StackEvent>)>,
         calls: Vec<String>,
@@ -608,6 +637,12 @@ mod tests {
                 && let Some(err) = s.describe_answers.remove(0)
             {
                 return Err(err);
+            }
+            if !s.describe_statuses.is_empty() {
+                let status = s.describe_statuses.remove(0);
+                if let Some(stack) = s.stack.as_mut() {
+                    stack.status = status;
+                }
             }
             Ok(s.stack.clone())
         }
@@ -778,14 +813,79 @@ mod tests {
         assert!(!calls.iter().any(|c| c == "ExecuteChangeSet" || c == "DeleteStack"), "{calls:?}");
     }
 
+    /// The stack as an earlier, killed run left it: `status` now, then
+    /// `later` at the following reads, with this deploy's template.
+    fn left_by_another_run(status: &str, later: &[&str]) -> Fake {
+        let live = StackState {
+            name: "chat-test-api".into(),
+            status: status.into(),
+            parameters: stack().parameters,
+            tags: stack().tags,
+            ..Default::default()
+        };
+        Fake::new(Script {
+            stack: Some(live),
+            template: stack().template.to_string(),
+            describe_statuses: std::iter::once(status).chain(later.iter().copied()).map(String::from).collect(),
+            ..Default::default()
+        })
+    }
+
     #[tokio::test]
-    async fn busy_stack_is_refused_without_changes() {
-        let busy =
-            StackState { name: "chat-test-api".into(), status: "UPDATE_IN_PROGRESS".into(), ..Default::default() };
-        let fake = Fake::new(Script { stack: Some(busy), ..Default::default() });
-        let (result, _) = run(&fake).await;
-        assert!(matches!(result, Err(DeployError::Busy { .. })));
-        assert_eq!(fake.calls(), ["DescribeStacks"]);
+    async fn an_operation_this_run_did_not_start_is_waited_out_before_the_stack_is_judged() {
+        let fake = left_by_another_run("UPDATE_IN_PROGRESS", &["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"]);
+        let (result, events) = run(&fake).await;
+        assert_eq!(result.unwrap(), DeployOutcome::UpToDate);
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, DeployEvent::WaitingForOther { status, .. } if status == "UPDATE_IN_PROGRESS")),
+            "{events:?}"
+        );
+        let calls = fake.calls();
+        assert!(calls.iter().all(|c| !MUTATING.contains(&c.as_str())), "{calls:?}");
+        assert_eq!(calls.last().map(String::as_str), Some("GetTemplate"), "judged only once settled: {calls:?}");
+    }
+
+    /// moto shows a stack it is still creating as `CREATE_PENDING`, with
+    /// its full template: taken for settled, it passed for up to date while
+    /// its resources did not exist yet (issue 18's kill -9 finding).
+    #[tokio::test]
+    async fn a_status_this_build_does_not_know_counts_as_still_changing() {
+        let fake = left_by_another_run("CREATE_PENDING", &["CREATE_IN_PROGRESS", "CREATE_COMPLETE"]);
+        let (result, events) = run(&fake).await;
+        assert_eq!(result.unwrap(), DeployOutcome::UpToDate);
+        assert!(
+            matches!(events.first(), Some(DeployEvent::WaitingForOther { status, .. }) if status == "CREATE_PENDING")
+        );
+        let calls = fake.calls();
+        let judged = calls.iter().position(|c| c == "GetTemplate").expect("judged after all");
+        assert_eq!(calls.iter().filter(|c| *c == "DescribeStacks").count(), 3, "{calls:?}");
+        assert!(calls[..judged].iter().filter(|c| *c == "DescribeStacks").count() == 3, "{calls:?}");
+    }
+
+    #[tokio::test]
+    async fn a_create_another_run_left_that_rolls_back_is_deleted_and_made_again() {
+        let fake = left_by_another_run("CREATE_IN_PROGRESS", &["ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"]);
+        fake.0.lock().unwrap().after_execute = Some(("CREATE_COMPLETE".into(), vec![]));
+        let (result, events) = run(&fake).await;
+        assert_eq!(result.unwrap(), DeployOutcome::Created);
+        assert!(events.iter().any(|e| matches!(e, DeployEvent::DeletingFailedStack { .. })), "{events:?}");
+        let calls = fake.calls();
+        let deleted = calls.iter().position(|c| c == "DeleteStack").expect("the husk is deleted");
+        assert!(calls[deleted..].contains(&"CreateStack".to_string()), "{calls:?}");
+    }
+
+    #[tokio::test]
+    async fn an_operation_that_never_settles_times_out_without_a_change() {
+        let fake = left_by_another_run("UPDATE_IN_PROGRESS", &[]);
+        let mut options = options();
+        options.timeout = Duration::from_millis(40);
+        options.poll = Duration::from_millis(5);
+        let result = Deployer::new(&fake, options).deploy(&stack(), &mut |_| {}).await;
+        let text = result.unwrap_err().to_string();
+        assert!(text.contains("still UPDATE_IN_PROGRESS"), "{text}");
+        assert!(fake.calls().iter().all(|c| !MUTATING.contains(&c.as_str())), "{:?}", fake.calls());
     }
 
     #[tokio::test]

@@ -418,6 +418,13 @@ impl DeployView {
                 self.emit(serde_json::json!({"event": "deleting_failed_stack", "stack": stack}));
                 self.line(format!("{WARNING}{:>12}{WARNING:#} {stack}: left by a failed create", "Deleting"));
             }
+            DeployEvent::WaitingForOther { stack, status } => {
+                self.emit(serde_json::json!({"event": "waiting_for_stack", "stack": stack, "status": status}));
+                self.line(format!(
+                    "{WARNING}{:>12}{WARNING:#} {stack}: {status}, an operation this run did not start; going on when it settles",
+                    "Waiting"
+                ));
+            }
             DeployEvent::ChangeSetCreated { stack, change_set } => {
                 self.emit(serde_json::json!({"event": "change_set_created", "stack": stack, "change_set": change_set}));
             }
