@@ -683,6 +683,105 @@ def stack_deletion_in_dependency_order() -> None:
 
 
 # ---------------------------------------------------------------------------
+# Stack operations seen from outside as CloudFormation shows them. moto runs
+# a stack operation inside its request; a client that gave up on the answer
+# (a timeout, a killed process) polls while it still runs in another thread:
+# - a stack being deleted must read DELETE_IN_PROGRESS until its resources
+#   are gone (moto drops it first, so the environment's delete started while
+#   a workload's resources were still going, and failed on them);
+# - a delete that fails leaves the stack DELETE_FAILED with its exports and
+#   remaining resources, and a later DeleteStack retries (moto lost the stack
+#   and kept its exports as ghosts);
+# - a create refused for an export another stack holds ends ROLLBACK_COMPLETE
+#   (moto left a CREATE_PENDING stack without resources forever).
+# ---------------------------------------------------------------------------
+def stack_operations_like_cloudformation() -> None:
+    from moto.cloudformation import models
+    from moto.cloudformation.exceptions import ValidationError
+
+    backend_class = models.CloudFormationBackend
+    original_create = backend_class.create_stack
+
+    def create_stack(self, name, template, parameters, *args, **kwargs):
+        try:
+            return original_create(self, name, template, parameters, *args, **kwargs)
+        except ValidationError as refused:
+            stack = next((s for s in self.stacks.values() if s.name == name and s.status == "CREATE_PENDING"), None)
+            if stack is None or "Export names must be unique" not in str(refused):
+                raise
+            stack._add_stack_event("CREATE_IN_PROGRESS", resource_status_reason="User Initiated")
+            stack._add_stack_event("CREATE_FAILED", resource_status_reason=str(getattr(refused, "message", refused)))
+            stack._add_stack_event("ROLLBACK_IN_PROGRESS", resource_status_reason="The following resource(s) failed to create: exports.")
+            stack._add_stack_event("ROLLBACK_COMPLETE")
+            stack.status = "ROLLBACK_COMPLETE"
+            return stack
+
+    def delete_stack(self, name_or_stack_id: str) -> None:
+        if name_or_stack_id not in self.stacks:
+            for stack in list(self.stacks.values()):
+                if stack.name == name_or_stack_id:
+                    delete_stack(self, stack.stack_id)
+            return
+        stack = self.stacks[name_or_stack_id]
+        if stack.status == "DELETE_IN_PROGRESS":
+            return  # a repeated request while the first one runs
+        stack.status = "DELETE_IN_PROGRESS"
+        try:
+            stack.delete()
+        except Exception as failed:
+            reason = getattr(failed, "message", None) or str(failed) or type(failed).__name__
+            stack._add_stack_event("DELETE_FAILED", resource_status_reason=f"The following resource(s) failed to delete: {reason}")
+            stack.status = "DELETE_FAILED"
+            # A nested stack's failure fails its parent's delete in turn.
+            raise
+        self.stacks.pop(name_or_stack_id, None)
+        self.deleted_stacks[stack.stack_id] = stack
+        for export in stack.exports:
+            self.exports.pop(export.name, None)
+
+    backend_class.create_stack = create_stack
+    backend_class.delete_stack = delete_stack
+
+    from moto.cloudformation import responses
+    from moto.core.responses import EmptyResult
+
+    original_response = responses.CloudFormationResponse.delete_stack
+
+    def delete_stack_response(self):
+        # DeleteStack only starts the deletion: its failure is the stack's
+        # DELETE_FAILED status and events, never the call's answer.
+        try:
+            return original_response(self)
+        except Exception:
+            return EmptyResult()
+
+    responses.CloudFormationResponse.delete_stack = delete_stack_response
+
+
+# ---------------------------------------------------------------------------
+# An environment's network deleted with its stack: moto's CloudFormation
+# models of route tables and their subnet associations have no delete, so
+# they outlived the stack and the VPC's own deletion failed on them ("has
+# dependencies"). CloudFormation deletes both (associations first).
+# ---------------------------------------------------------------------------
+def route_tables_deleted_with_their_stack() -> None:
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.route_tables import RouteTable
+    from moto.ec2.models.subnets import SubnetRouteTableAssociation
+
+    def delete_route_table(self, account_id: str, region_name: str) -> None:
+        backend = ec2_backends[account_id][region_name]
+        if self.id in backend.route_tables:
+            backend.delete_route_table(self.id)
+
+    def delete_association(self, account_id: str, region_name: str) -> None:
+        ec2_backends[account_id][region_name].subnet_associations.pop(f"{self.route_table_id}:{self.subnet_id}", None)
+
+    RouteTable.delete = delete_route_table
+    SubnetRouteTableAssociation.delete = delete_association
+
+
+# ---------------------------------------------------------------------------
 # ECS workload field families (storage.volumes with managed EFS): moto's
 # AWS::EFS::AccessPoint model creates the access point but answers neither
 # `Ref` with its ID nor `Fn::GetAtt ... Arn`, which the workload's task role
@@ -1207,6 +1306,8 @@ if __name__ == "__main__":
     nested_stack_outputs()
     conditional_exports()
     stack_deletion_in_dependency_order()
+    stack_operations_like_cloudformation()
+    route_tables_deleted_with_their_stack()
     security_group_egress_and_prefix_lists()
     load_balancer_type_from_template()
     change_sets_refresh_outputs()

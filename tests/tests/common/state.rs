@@ -87,7 +87,9 @@ pub async fn settle() {
             }
         }
         now.sort();
-        let busy = now.iter().any(|(_, st)| st.ends_with("_IN_PROGRESS") && st != "REVIEW_IN_PROGRESS");
+        let busy = now
+            .iter()
+            .any(|(_, st)| !(st.ends_with("_COMPLETE") || st.ends_with("_FAILED") || st == "REVIEW_IN_PROGRESS"));
         if !busy && previous.as_ref() == Some(&now) {
             return;
         }
