@@ -742,6 +742,20 @@ def stack_operations_like_cloudformation() -> None:
     backend_class.create_stack = create_stack
     backend_class.delete_stack = delete_stack
 
+    # Outputs exist once a create succeeded. moto computes them on demand
+    # from the resource map, which for a stack still being created (or one
+    # rolled back) creates the missing resources inside the read: a
+    # DescribeStacks racing the create failed with a 500 ("Role ... already
+    # exists") and could leave duplicates behind.
+    not_created = {"CREATE_PENDING", "CREATE_IN_PROGRESS", "CREATE_FAILED", "ROLLBACK_IN_PROGRESS",
+                   "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "REVIEW_IN_PROGRESS"}
+    original_outputs = models.Stack.outputs
+
+    def outputs(self):
+        return None if self.status in not_created else original_outputs.fget(self)
+
+    models.Stack.outputs = property(outputs)
+
     from moto.cloudformation import responses
     from moto.core.responses import EmptyResult
 

@@ -24,9 +24,9 @@ impl Points {
     }
 }
 
-/// Starts `args`, kills it with SIGKILL after `after`; true when the kill
-/// landed before the run ended by itself.
-fn kill_after(moto: &Moto, dir: &std::path::Path, args: &[&str], after: Duration) -> bool {
+/// Starts `args`, kills it with SIGKILL after `after`; `None` when the kill
+/// landed before the run ended by itself, else how long the run took.
+fn kill_after(moto: &Moto, dir: &std::path::Path, args: &[&str], after: Duration) -> Option<Duration> {
     let mut child = common::ferry_on_moto_process(moto, dir)
         .args(args)
         .stdout(std::process::Stdio::null())
@@ -36,13 +36,13 @@ fn kill_after(moto: &Moto, dir: &std::path::Path, args: &[&str], after: Duration
     let start = Instant::now();
     while start.elapsed() < after {
         if child.try_wait().expect("try_wait").is_some() {
-            return false;
+            return Some(start.elapsed());
         }
         std::thread::sleep(Duration::from_millis(10));
     }
     let _ = child.kill(); // SIGKILL
     let _ = child.wait();
-    true
+    None
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -58,6 +58,9 @@ async fn a_run_killed_at_any_point_converges_on_rerun() {
     run_on_moto(&moto, dir, &["app", "init"]);
     edit(dir, "copilot/api/manifest.yml", "variables:\n", "variables:\n  KILL_RUN: \"0\"\n");
     let (mut killed, mut finished_first) = (0, 0);
+    // Kill points fall inside a run: the bounds start wide and shrink to
+    // the longest run seen finishing by itself (a loaded machine is slower).
+    let (mut deploy_bound, mut delete_bound) = (6_000u64, 3_000u64);
     for run in 1..=runs {
         // Every fifth run kills an app delete; the others a deploy with a change.
         let delete = run % 5 == 0;
@@ -69,12 +72,17 @@ async fn a_run_killed_at_any_point_converges_on_rerun() {
             let end = at + text[at..].find('"').expect("quote");
             std::fs::write(&manifest, format!("{}{run}{}", &text[..at], &text[end..])).expect("write");
         }
-        let after = Duration::from_millis(points.next_ms(if delete { 3_000 } else { 6_000 }));
-        if kill_after(&moto, dir, args, after) {
-            settle().await;
-            killed += 1;
-        } else {
-            finished_first += 1;
+        let bound = if delete { &mut delete_bound } else { &mut deploy_bound };
+        let after = Duration::from_millis(points.next_ms(*bound));
+        match kill_after(&moto, dir, args, after) {
+            None => {
+                settle().await;
+                killed += 1;
+            }
+            Some(took) => {
+                finished_first += 1;
+                *bound = (took.as_millis() as u64).clamp(200, *bound);
+            }
         }
         // The rerun converges, whatever the killed run left (a half-made
         // change set, a stack mid-update, its lease, registry credentials).
