@@ -91,11 +91,10 @@ fn every_type_and_lifecycle_writes_copilots_layout_and_lints_clean() {
     let out = root.join("out");
     let output = ferry(root).args(["svc", "package", "-n", "api", "-e", "test", "--output-dir"]).arg(&out).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let addons = std::fs::read_to_string(out.join("api.addons.test.yml"))
-        .or_else(|_| std::fs::read_to_string(out.join("api-test.addons.json")))
-        .unwrap_or_default();
-    let listing: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert!(addons.contains("mybucketBucket") || !listing.is_empty(), "{listing:?}");
+    let addons = std::fs::read_to_string(out.join("api.addons.stack.json")).expect("the addons stack is written");
+    for id in ["mybucketBucket", "mytable", "myclusterDBCluster", "envbucketAccessPolicy", "envtableAccessPolicy"] {
+        assert!(addons.contains(&format!("\"{id}\"")), "the addons stack lacks {id}");
+    }
 }
 
 #[test]
@@ -103,29 +102,29 @@ fn bad_flags_are_refused_with_what_where_why_and_a_hint() {
     let ws = workspace();
     let root = ws.path();
     // A DynamoDB table without a partition key: the plugin's diagnostic, at its flag.
-    let err = refused(root, &["-n", "t1", "-t", "DynamoDB", "-w", "api", "-l", "workload"]);
+    let err = refused(root, &["-n", "tab1", "-t", "DynamoDB", "-w", "api", "-l", "workload"]);
     assert!(err.contains("--partition-key") && err.contains("`dynamodb` storage plugin"), "{err}");
     assert!(err.contains("--partition-key id:S"), "the hint shows the form: {err}");
     // A flag of another storage type.
-    let err = refused(root, &["-n", "b1", "-t", "S3", "-w", "api", "--engine", "MySQL"]);
+    let err = refused(root, &["-n", "bk1", "-t", "S3", "-w", "api", "--engine", "MySQL"]);
     assert!(err.contains("--engine does not apply"), "{err}");
     // An unknown type: the offered ones, with a suggestion.
-    let err = refused(root, &["-n", "b1", "-t", "s3", "-w", "api"]);
+    let err = refused(root, &["-n", "bk1", "-t", "s3", "-w", "api"]);
     assert!(err.contains("unknown storage type `s3`") && err.contains("did you mean `S3`?"), "{err}");
     // A workload that is not there.
-    let err = refused(root, &["-n", "b1", "-t", "S3", "-w", "apj", "-l", "workload"]);
+    let err = refused(root, &["-n", "bk1", "-t", "S3", "-w", "apj", "-l", "workload"]);
     assert!(err.contains("--workload `apj`") && err.contains("did you mean `api`?"), "{err}");
     // A lifecycle that is neither.
-    let err = refused(root, &["-n", "b1", "-t", "S3", "-w", "api", "-l", "forever"]);
+    let err = refused(root, &["-n", "bk1", "-t", "S3", "-w", "api", "-l", "forever"]);
     assert!(err.contains("--lifecycle `forever`") && err.contains("--lifecycle workload"), "{err}");
     // Aurora Serverless v1 is gone.
     let err = refused(root, &["-n", "c1", "-t", "Aurora", "-w", "api", "--serverless-version", "v1"]);
     assert!(err.contains("end of life"), "{err}");
     // Without a terminal, a missing flag is named.
-    let err = refused(root, &["-n", "b1", "-w", "api"]);
+    let err = refused(root, &["-n", "bk1", "-w", "api"]);
     assert!(err.contains("--storage-type is required") && err.contains("Aurora, DynamoDB, S3"), "{err}");
     // A second init of the same storage does not overwrite the first.
-    ok(root, &["-n", "b2", "-t", "S3", "-w", "api", "-l", "workload"]);
-    let err = refused(root, &["-n", "b2", "-t", "S3", "-w", "api", "-l", "workload"]);
+    ok(root, &["-n", "bk2", "-t", "S3", "-w", "api", "-l", "workload"]);
+    let err = refused(root, &["-n", "bk2", "-t", "S3", "-w", "api", "-l", "workload"]);
     assert!(err.contains("already exists"), "{err}");
 }
