@@ -312,7 +312,23 @@ fn parse_lifecycle(text: &str) -> Result<Lifecycle> {
 /// The template as a YAML addons file (long-form intrinsics, which
 /// CloudFormation and ferry's addons loader read as written).
 fn to_yaml(template: &Value) -> Result<String> {
-    Ok(yaml_serde::to_string(template)?)
+    let text = yaml_serde::to_string(template)?;
+    // A YAML 1.1 reader takes a bare `2012-10-17` for a date, not the
+    // string CloudFormation wants: quote date-like scalars, as Copilot does.
+    let quoted: Vec<String> = text
+        .lines()
+        .map(|line| match line.rsplit_once(": ") {
+            Some((key, value)) if is_date(value) => format!("{key}: '{value}'"),
+            _ => line.to_string(),
+        })
+        .collect();
+    Ok(quoted.join("\n") + "\n")
+}
+
+fn is_date(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    bytes.len() == 10
+        && bytes.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() })
 }
 
 /// `addons.parameters.yml` with `parameters` added to what it holds; a
@@ -341,4 +357,16 @@ fn merged_parameters(path: &Path, parameters: &Map<String, Value>, out: &crate::
     let mut doc = Map::new();
     doc.insert("Parameters".into(), Value::Object(existing));
     to_yaml(&Value::Object(doc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_like_values_are_quoted_for_yaml_1_1_readers() {
+        let yaml = to_yaml(&serde_json::json!({"AWSTemplateFormatVersion": "2010-09-09", "V": {"Version": "2012-10-17"}, "N": "2012-10"})).unwrap();
+        assert!(yaml.contains("AWSTemplateFormatVersion: '2010-09-09'") && yaml.contains("Version: '2012-10-17'"), "{yaml}");
+        assert!(yaml.contains("N: 2012-10\n"), "{yaml}");
+    }
 }
