@@ -51,11 +51,58 @@ fn every_type_and_lifecycle_writes_copilots_layout_and_lints_clean() {
     ok(root, &["-n", "my-bucket", "-t", "S3", "-w", "api", "-l", "workload"]);
     ok(
         root,
-        &["-t", "DynamoDB", "-n", "my-table", "-w", "api", "-l", "workload", "--partition-key", "Email:S", "--sort-key", "UserId:N", "--lsi", "Points:N"],
+        &[
+            "-t",
+            "DynamoDB",
+            "-n",
+            "my-table",
+            "-w",
+            "api",
+            "-l",
+            "workload",
+            "--partition-key",
+            "Email:S",
+            "--sort-key",
+            "UserId:N",
+            "--lsi",
+            "Points:N",
+        ],
     );
-    ok(root, &["-n", "my-cluster", "-t", "Aurora", "-w", "api", "-l", "workload", "--engine", "MySQL", "--initial-db", "testdb"]);
+    ok(
+        root,
+        &[
+            "-n",
+            "my-cluster",
+            "-t",
+            "Aurora",
+            "-w",
+            "api",
+            "-l",
+            "workload",
+            "--engine",
+            "MySQL",
+            "--initial-db",
+            "testdb",
+        ],
+    );
     ok(root, &["-n", "env-bucket", "-t", "S3", "-w", "api", "-l", "environment"]);
-    ok(root, &["-n", "env-table", "-t", "DynamoDB", "-w", "api", "-l", "environment", "--partition-key", "id:S", "--no-sort", "--no-lsi"]);
+    ok(
+        root,
+        &[
+            "-n",
+            "env-table",
+            "-t",
+            "DynamoDB",
+            "-w",
+            "api",
+            "-l",
+            "environment",
+            "--partition-key",
+            "id:S",
+            "--no-sort",
+            "--no-lsi",
+        ],
+    );
     ok(root, &["-n", "env-cluster", "-t", "Aurora", "-w", "api", "-l", "environment"]);
     // The access file alone, for a workload of another workspace.
     ok(root, &["-n", "env-bucket", "-t", "S3", "--add-ingress-from", "worker"]);
@@ -89,7 +136,8 @@ fn every_type_and_lifecycle_writes_copilots_layout_and_lints_clean() {
     // The workload's addons (three storages, one access policy) load as one
     // nested stack: `svc package` renders them.
     let out = root.join("out");
-    let output = ferry(root).args(["svc", "package", "-n", "api", "-e", "test", "--output-dir"]).arg(&out).output().unwrap();
+    let output =
+        ferry(root).args(["svc", "package", "-n", "api", "-e", "test", "--output-dir"]).arg(&out).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let addons = std::fs::read_to_string(out.join("api.addons.stack.json")).expect("the addons stack is written");
     for id in ["mybucketBucket", "mytable", "myclusterDBCluster", "envbucketAccessPolicy", "envtableAccessPolicy"] {

@@ -63,7 +63,24 @@ async fn storage_addons_deploy_with_their_workload_and_redeploy_idle() {
     run(
         &moto,
         dir,
-        &["storage", "init", "-n", "my-table", "-t", "DynamoDB", "-w", "api", "-l", "workload", "--partition-key", "id:S", "--sort-key", "at:N", "--lsi", "status:S"],
+        &[
+            "storage",
+            "init",
+            "-n",
+            "my-table",
+            "-t",
+            "DynamoDB",
+            "-w",
+            "api",
+            "-l",
+            "workload",
+            "--partition-key",
+            "id:S",
+            "--sort-key",
+            "at:N",
+            "--lsi",
+            "status:S",
+        ],
     );
     run(&moto, dir, &["storage", "init", "-n", "my-cluster", "-t", "Aurora", "-w", "api", "-l", "workload"]);
     run(&moto, dir, &["storage", "init", "-n", "shared", "-t", "S3", "-w", "api", "-l", "environment"]);
@@ -74,8 +91,12 @@ async fn storage_addons_deploy_with_their_workload_and_redeploy_idle() {
         .create_stack()
         .stack_name("sto-test-shared-storage")
         .template_body(env_addon)
-        .parameters(aws_sdk_cloudformation::types::Parameter::builder().parameter_key("App").parameter_value("sto").build())
-        .parameters(aws_sdk_cloudformation::types::Parameter::builder().parameter_key("Env").parameter_value("test").build())
+        .parameters(
+            aws_sdk_cloudformation::types::Parameter::builder().parameter_key("App").parameter_value("sto").build(),
+        )
+        .parameters(
+            aws_sdk_cloudformation::types::Parameter::builder().parameter_key("Env").parameter_value("test").build(),
+        )
         .send()
         .await
         .expect("the environment addon deploys");

@@ -82,11 +82,15 @@ fn a_scaffolded_storage_plugin_builds_installs_and_is_offered_by_storage_init() 
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--partition-key does not apply") && stderr.contains("`sqs-queue` storage plugin"), "{stderr}");
+    assert!(
+        stderr.contains("--partition-key does not apply") && stderr.contains("`sqs-queue` storage plugin"),
+        "{stderr}"
+    );
 
     // The workload packages with the plugin's addon as its nested stack.
     let out = root.join("out");
-    let output = ferry(root).args(["svc", "package", "-n", "api", "-e", "test", "--output-dir"]).arg(&out).output().unwrap();
+    let output =
+        ferry(root).args(["svc", "package", "-n", "api", "-e", "test", "--output-dir"]).arg(&out).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let addons = std::fs::read_to_string(out.join("api.addons.stack.json")).unwrap();
     assert!(addons.contains("\"jobsQueue\"") && addons.contains("\"eventsAccessPolicy\""), "{addons}");

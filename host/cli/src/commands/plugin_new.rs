@@ -117,7 +117,10 @@ pub fn run(args: PluginNew, cx: &CommandContext) -> Result<()> {
             &format!("storage plugin `{}` for storage type `{manifest_type}` in {}", args.name, out.path(&dir)),
         );
     } else {
-        out.status("Created", &format!("{kind} plugin `{}` for `type: {manifest_type}` in {}", args.name, out.path(&dir)));
+        out.status(
+            "Created",
+            &format!("{kind} plugin `{}` for `type: {manifest_type}` in {}", args.name, out.path(&dir)),
+        );
     }
     match &sdk {
         Some(sdk) => out.note(&format!("ferry-plugin-sdk: path dependency on {}", sdk.display())),
@@ -195,7 +198,8 @@ mod tests {
 
     #[test]
     fn templates_have_no_unfilled_placeholders_after_filling() {
-        for text in [CARGO_TOML, LIB_RS, TEMPLATE_YML, RENDER_TEST, README, STORAGE_LIB_RS, STORAGE_RENDER_TEST, STORAGE_README]
+        for text in
+            [CARGO_TOML, LIB_RS, TEMPLATE_YML, RENDER_TEST, README, STORAGE_LIB_RS, STORAGE_RENDER_TEST, STORAGE_README]
         {
             let filled = [
                 "@@NAME@@",

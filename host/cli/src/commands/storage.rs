@@ -19,8 +19,8 @@ use crate::context::CommandContext;
 use anyhow::{Context, Result};
 use ferry_core::Failure;
 use ferry_core::error::did_you_mean;
-use ferry_plugin_protocol::storage::{Lifecycle, StorageAnswers, StoragePart, StorageTarget};
 use ferry_plugin_protocol::RenderContext;
+use ferry_plugin_protocol::storage::{Lifecycle, StorageAnswers, StoragePart, StorageTarget};
 use ferry_runtime::{Plugin, PluginKind, RenderOutcome, Severity};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
@@ -171,12 +171,9 @@ pub fn init(args: StorageInit, cx: &CommandContext) -> Result<()> {
     let plugin_name = plugin.info().name.clone();
     let refused = |d: &ferry_runtime::Diagnostic| -> anyhow::Error {
         let flag = d.path.trim_start_matches('/');
-        let mut failure = Failure::new(if flag.is_empty() {
-            d.message.clone()
-        } else {
-            format!("--{flag}: {}", d.message)
-        })
-        .why(format!("the `{plugin_name}` storage plugin ({storage_type}) refuses it"));
+        let mut failure =
+            Failure::new(if flag.is_empty() { d.message.clone() } else { format!("--{flag}: {}", d.message) })
+                .why(format!("the `{plugin_name}` storage plugin ({storage_type}) refuses it"));
         if let Some(hint) = &d.hint {
             failure = failure.hint(hint.clone());
         }
@@ -218,7 +215,8 @@ pub fn init(args: StorageInit, cx: &CommandContext) -> Result<()> {
                 return Err(Failure::new(format!("the `{plugin_name}` storage plugin failed: {message}")).into());
             }
         };
-        let has_resources = rendered.template.get("Resources").and_then(Value::as_object).is_some_and(|r| !r.is_empty());
+        let has_resources =
+            rendered.template.get("Resources").and_then(Value::as_object).is_some_and(|r| !r.is_empty());
         if !has_resources {
             continue;
         }
@@ -366,7 +364,10 @@ mod tests {
     #[test]
     fn date_like_values_are_quoted_for_yaml_1_1_readers() {
         let yaml = to_yaml(&serde_json::json!({"AWSTemplateFormatVersion": "2010-09-09", "V": {"Version": "2012-10-17"}, "N": "2012-10"})).unwrap();
-        assert!(yaml.contains("AWSTemplateFormatVersion: '2010-09-09'") && yaml.contains("Version: '2012-10-17'"), "{yaml}");
+        assert!(
+            yaml.contains("AWSTemplateFormatVersion: '2010-09-09'") && yaml.contains("Version: '2012-10-17'"),
+            "{yaml}"
+        );
         assert!(yaml.contains("N: 2012-10\n"), "{yaml}");
     }
 }
