@@ -12,6 +12,9 @@ use ferry_plugin_sdk::{Diagnostic, Plugin, PluginInfo, RenderContext, RenderErro
 /// The storage type this plugin offers.
 pub const STORAGE_TYPE: &str = "Aurora";
 
+/// Copilot writes a VPC-connector variant for App Runner services.
+const REQUEST_DRIVEN: &str = "Request-Driven Web Service";
+
 /// The answers this type takes besides name, lifecycle and workload.
 const FLAGS: &[&str] = &["engine", "initial-db", "parameter-group"];
 
@@ -37,6 +40,16 @@ impl Plugin for AuroraStorage {
         let answers = storage::answers(manifest, FLAGS)?;
         let cluster = Cluster::from_answers(&answers)?;
         let target = storage::target(context);
+        if target.workload_type.as_deref() == Some(REQUEST_DRIVEN) {
+            return Err(RenderError::Invalid(vec![storage::bad(
+                "workload",
+                format!(
+                    "`{}` is a {REQUEST_DRIVEN}: this Aurora storage does not reach one",
+                    answers.workload.as_deref().unwrap_or_default()
+                ),
+                "App Runner reaches a database through a VPC connector, which this storage type does not write; attach the cluster to an ECS service or job instead",
+            )]));
+        }
         Ok(match (target.part, target.lifecycle) {
             (StoragePart::Addon, Lifecycle::Workload) => {
                 Rendered { template: cluster.template(false, &target.environments), ..Default::default() }

@@ -76,3 +76,13 @@ fn bad_answers_are_diagnosed_at_their_flags() {
         other => panic!("expected diagnostics, got {other:?}"),
     }
 }
+
+#[test]
+fn a_request_driven_web_service_is_refused_at_the_workload_flag() {
+    let mut ctx = context(StoragePart::Addon, Lifecycle::Workload);
+    ctx.storage.as_mut().unwrap().workload_type = Some("Request-Driven Web Service".into());
+    match AuroraStorage::render(&answers("workload", "MySQL"), &ctx) {
+        Err(RenderError::Invalid(d)) => assert_eq!(d[0].path, "/workload"),
+        other => panic!("expected a diagnostic, got {other:?}"),
+    }
+}

@@ -135,7 +135,7 @@ pub fn init(args: StorageInit, cx: &CommandContext) -> Result<()> {
                 let items = ["workload", "environment"];
                 let choice = dialoguer::Select::new()
                     .with_prompt(format!("Do you want the storage to be created and deleted with the {workload} service or job, or with each environment?"))
-                    .items(&items)
+                    .items(items)
                     .default(0)
                     .interact()?;
                 parse_lifecycle(items[choice])?
