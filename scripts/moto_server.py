@@ -1312,6 +1312,173 @@ def cloudfront_distribution_updates() -> None:
     CloudFrontDistribution.update_from_cloudformation_json = classmethod(update)
 
 
+# ---------------------------------------------------------------------------
+# Storage addons (`ferry storage init`, Aurora): CloudFormation names an
+# unnamed AWS::RDS::DBInstance/DBCluster/DBSubnetGroup within RDS's rules
+# (at most 63 lowercase letters, digits and single hyphens). moto names it
+# `<stack>-<logical id>-<suffix>`, too long inside a nested addons stack,
+# and its RDS backend then refuses the name.
+# ---------------------------------------------------------------------------
+def rds_names_like_cloudformation() -> None:
+    import re
+
+    from moto.cloudformation import parsing
+
+    generate = parsing.generate_resource_name
+    rds_types = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::RDS::DBSubnetGroup")
+
+    def generate_resource_name(resource_type: str, stack_name: str, logical_id: str) -> str:
+        name = generate(resource_type, stack_name, logical_id)
+        if resource_type not in rds_types:
+            return name
+        suffix = name.rsplit("-", 1)[-1].lower()
+        prefix = re.sub(r"-+", "-", f"{stack_name}-{logical_id}".lower())[: 62 - len(suffix)].strip("-")
+        return f"{prefix}-{suffix}"
+
+    parsing.generate_resource_name = generate_resource_name
+
+
+# Aurora storage: moto has no CloudFormation model of AWS::RDS::DBCluster,
+# and its AWS::RDS::DBInstance model drops `DBClusterIdentifier` (an Aurora
+# writer instance then asks for a stand-alone engine version moto lacks).
+# This model keeps the cluster in moto's RDS backend (DescribeDBClusters
+# answers) and cluster members are created as members. Credentials from a
+# `{{resolve:secretsmanager:...}}` reference are not resolved by moto: the
+# cluster gets placeholder ones.
+class RdsDbCluster(ShimLifecycle, CloudFormationModel):
+    __module__ = "moto.rds.cloudformation"
+
+    CFN_TYPE = "AWS::RDS::DBCluster"
+    NAME_PROPERTY = "DBClusterIdentifier"
+    ATTRIBUTES = ("Endpoint.Address", "Endpoint.Port", "ReadEndpoint.Address", "DBClusterArn")
+
+    def __init__(self, cluster: Any, account_id: str, region_name: str):
+        self.cluster = cluster
+        self.account_id = account_id
+        self.region_name = region_name
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.cluster.db_cluster_identifier
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name == "Endpoint.Address":
+            return self.cluster.endpoint
+        if attribute_name == "Endpoint.Port":
+            return str(self.cluster.port)
+        if attribute_name == "ReadEndpoint.Address":
+            return self.cluster.reader_endpoint
+        if attribute_name == "DBClusterArn":
+            return self.cluster.db_cluster_arn
+        raise KeyError(attribute_name)
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        from moto.rds.models import rds_backends
+
+        props = cloudformation_json.get("Properties", {})
+        cluster = rds_backends[account_id][region_name].create_db_cluster(
+            {
+                "db_cluster_identifier": (props.get("DBClusterIdentifier") or resource_name).lower(),
+                "engine": props.get("Engine"),
+                "engine_version": props.get("EngineVersion"),
+                "master_username": "placeholder",
+                "master_user_password": "placeholder-password",
+                "database_name": props.get("DatabaseName"),
+                "port": props.get("Port"),
+                "vpc_security_group_ids": props.get("VpcSecurityGroupIds", []),
+            }
+        )
+        return cls(cluster, account_id, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.rds.models import rds_backends
+
+        backend = rds_backends[account_id][region_name]
+        for db in [d for d in backend.databases.values() if d.db_cluster_identifier == self.physical_resource_id]:
+            backend.delete_db_instance(db.db_instance_identifier)
+        backend.delete_db_cluster(cluster_identifier=self.physical_resource_id)
+
+
+class SecretsManagerSecret(ShimLifecycle, CloudFormationModel):
+    """AWS::SecretsManager::Secret over moto's secretsmanager backend (the
+    Aurora storage's credentials): `GenerateSecretString` yields its
+    template's JSON with a generated field, as Secrets Manager does. Ref is
+    the secret's ARN."""
+
+    __module__ = "moto.secretsmanager.cloudformation"
+
+    CFN_TYPE = "AWS::SecretsManager::Secret"
+    NAME_PROPERTY = "Name"
+    ATTRIBUTES = ("Id",)
+
+    def __init__(self, arn: str):
+        self.arn = arn
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name == "Id":
+            return self.arn
+        raise KeyError(attribute_name)
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        import secrets
+
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        props = cloudformation_json.get("Properties", {})
+        value = props.get("SecretString")
+        generate = props.get("GenerateSecretString")
+        if value is None and generate:
+            document = json.loads(generate.get("SecretStringTemplate") or "{}")
+            document[generate.get("GenerateStringKey", "password")] = secrets.token_hex(8)
+            value = json.dumps(document)
+        created = secretsmanager_backends[account_id][region_name].create_secret(
+            name=props.get("Name") or resource_name,
+            secret_string=value or secrets.token_hex(8),
+            secret_binary=None,
+            description=props.get("Description"),
+            tags=props.get("Tags"),
+            kms_key_id=props.get("KmsKeyId"),
+            client_request_token=None,
+            replica_regions=[],
+            force_overwrite=False,
+        )
+        return cls(json.loads(created)["ARN"] if isinstance(created, str) else created["ARN"])
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        secretsmanager_backends[account_id][region_name].delete_secret(self.arn, None, True)
+
+
+def rds_cluster_members_from_templates() -> None:
+    from moto.rds.models import DBInstance, rds_backends
+
+    original = DBInstance.create_from_cloudformation_json.__func__
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = cloudformation_json.get("Properties", {})
+        cluster = props.get("DBClusterIdentifier")
+        if not cluster:
+            return original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        return rds_backends[account_id][region_name].create_db_instance(
+            {
+                "db_instance_identifier": resource_name.replace("_", "-"),
+                "db_instance_class": props.get("DBInstanceClass"),
+                "engine": props.get("Engine"),
+                "db_cluster_identifier": cluster,
+                "availability_zone": props.get("AvailabilityZone"),
+            }
+        )
+
+    DBInstance.create_from_cloudformation_json = classmethod(create)
+
+
 if __name__ == "__main__":
     hosted_zones_like_cloudformation()
     drop_novalue_from_lists()
@@ -1327,6 +1494,8 @@ if __name__ == "__main__":
     change_sets_refresh_outputs()
     app_runner_custom_domains()
     cloudfront_distribution_updates()
+    rds_names_like_cloudformation()
+    rds_cluster_members_from_templates()
     from moto.server import main
 
     main(sys.argv[1:])

@@ -33,7 +33,7 @@ fn scaffolded() -> (&'static Path, &'static Path) {
         assert_eq!(built["name"], "queue-processor");
         assert_eq!(built["kind"], "service");
         assert_eq!(built["manifestTypes"], serde_json::json!([TYPE]));
-        assert_eq!(built["witVersion"], "0.3.0", "new plugins target the newest ABI");
+        assert_eq!(built["witVersion"], "0.4.0", "new plugins target the newest ABI");
         let wasm = PathBuf::from(built["path"].as_str().unwrap());
         let size = built["sizeBytes"].as_u64().unwrap();
         assert_eq!(std::fs::metadata(&wasm).unwrap().len(), size);
@@ -128,7 +128,7 @@ fn new_build_install_init_package_passes_cfn_lint(wasm: &Path) {
     assert_eq!(mine["bundled"], false);
     assert_eq!(mine["sha256"], installed["sha256"]);
     assert_eq!(mine["source"], wasm.canonicalize().unwrap().display().to_string());
-    assert_eq!(mine["witVersion"], "0.3.0");
+    assert_eq!(mine["witVersion"], "0.4.0");
 
     // Remove: gone from the lock and the directory, and the type with it.
     ferry(root).args(["plugin", "remove", "queue-processor"]).assert().success();

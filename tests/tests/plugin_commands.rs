@@ -17,7 +17,7 @@ fn plugin_ls_json_lists_bundled_plugins_with_digests() {
         assert_eq!(sha.len(), 64, "{p}");
         assert!(sha.chars().all(|c| c.is_ascii_hexdigit()));
         assert_eq!(p["bundled"], true);
-        assert_eq!(p["witVersion"], "0.3.0");
+        assert_eq!(p["witVersion"], "0.4.0");
         assert!(p["manifestTypes"].as_array().is_some_and(|t| !t.is_empty()));
     }
 }

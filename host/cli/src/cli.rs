@@ -61,6 +61,9 @@ pub enum Command {
     /// Release pipelines: init, package, deploy, ls, show, status, delete.
     #[command(subcommand)]
     Pipeline(PipelineCommand),
+    /// Storage: init (S3, DynamoDB, Aurora or a plugin's storage type, as addons).
+    #[command(subcommand)]
+    Storage(StorageCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -559,6 +562,8 @@ pub enum PluginKindArg {
     Job,
     PipelineProvider,
     Environment,
+    /// A storage type offered by `storage init` (plugin ABI 0.4).
+    Storage,
 }
 
 #[derive(Debug, Args)]
@@ -716,4 +721,68 @@ pub struct PipelineDelete {
     /// Do not ask for confirmation.
     #[arg(long)]
     pub yes: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StorageCommand {
+    /// Add a storage resource as a workload addon (copilot/<workload>/addons/) or an
+    /// environment addon (copilot/environments/addons/): S3, DynamoDB, Aurora, or any
+    /// installed storage plugin's type.
+    Init(StorageInit),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+ferry storage init -n my-bucket -t S3 -w frontend -l workload\n  \
+ferry storage init -t DynamoDB -n my-table -w frontend --partition-key Email:S --sort-key UserId:N --no-lsi\n  \
+ferry storage init -n my-cluster -t Aurora -w frontend -l environment --engine PostgreSQL")]
+pub struct StorageInit {
+    /// Name of the storage resource to create.
+    #[arg(short = 'n', long)]
+    pub name: Option<String>,
+    /// Type of storage to add: "DynamoDB", "S3", "Aurora", or a storage plugin's type.
+    #[arg(short = 't', long = "storage-type")]
+    pub storage_type: Option<String>,
+    /// Name of the service or job that accesses the storage resource.
+    #[arg(short = 'w', long)]
+    pub workload: Option<String>,
+    /// Whether the storage is created and deleted with a workload or with each environment:
+    /// "workload" or "environment".
+    #[arg(short = 'l', long)]
+    pub lifecycle: Option<String>,
+    /// The workload that needs access to an environment storage resource: writes only its
+    /// access file. Use with --name and --storage-type (and --engine for Aurora).
+    #[arg(long = "add-ingress-from")]
+    pub add_ingress_from: Option<String>,
+    /// DynamoDB: partition key, as '<keyName>:<dataType>' (S, N or B).
+    #[arg(long = "partition-key", help_heading = "DynamoDB Flags")]
+    pub partition_key: Option<String>,
+    /// DynamoDB, optional: sort key, as '<keyName>:<dataType>'.
+    #[arg(long = "sort-key", help_heading = "DynamoDB Flags")]
+    pub sort_key: Option<String>,
+    /// DynamoDB, optional: no sort key.
+    #[arg(long = "no-sort", help_heading = "DynamoDB Flags")]
+    pub no_sort: bool,
+    /// DynamoDB, optional: attribute to use as an alternate sort key (local secondary
+    /// index), as '<keyName>:<dataType>'; up to 5 times.
+    #[arg(long = "lsi", help_heading = "DynamoDB Flags")]
+    pub lsi: Vec<String>,
+    /// DynamoDB, optional: no alternate sort keys.
+    #[arg(long = "no-lsi", help_heading = "DynamoDB Flags")]
+    pub no_lsi: bool,
+    /// Aurora: the database engine, "MySQL" or "PostgreSQL" (default PostgreSQL).
+    #[arg(long, help_heading = "Aurora Serverless Flags")]
+    pub engine: Option<String>,
+    /// Aurora: the initial database to create in the cluster.
+    #[arg(long = "initial-db", help_heading = "Aurora Serverless Flags")]
+    pub initial_db: Option<String>,
+    /// Aurora, optional: an existing DB cluster parameter group to use.
+    #[arg(long = "parameter-group", help_heading = "Aurora Serverless Flags")]
+    pub parameter_group: Option<String>,
+    /// Aurora, optional: the Aurora Serverless version; only "v2" (v1 has reached its end of life).
+    #[arg(long = "serverless-version", help_heading = "Aurora Serverless Flags")]
+    pub serverless_version: Option<String>,
+    /// Application name (default: the workspace's).
+    #[arg(short = 'a', long)]
+    pub app: Option<String>,
 }

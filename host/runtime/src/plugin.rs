@@ -473,7 +473,8 @@ mod tests {
         assert!(abi_supported("0.1.7"));
         assert!(abi_supported("0.2.0"));
         assert!(abi_supported("0.3.0"));
-        assert!(!abi_supported("0.4.0"), "a newer minor is refused");
+        assert!(abi_supported("0.4.0"));
+        assert!(!abi_supported("0.5.0"), "a newer minor is refused");
         assert!(!abi_supported("9.0.0"));
         assert!(!abi_supported("1.1.0"));
         assert!(!abi_supported("0"));

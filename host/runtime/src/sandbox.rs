@@ -155,6 +155,7 @@ pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<State>> {
     wit::v0_1::add_to_linker(&mut linker)?;
     wit::v0_2::add_to_linker(&mut linker)?;
     wit::v0_3::add_to_linker(&mut linker)?;
+    wit::v0_4::add_to_linker(&mut linker)?;
     Ok(linker)
 }
 

@@ -19,21 +19,29 @@ pub enum PluginKind {
     PipelineProvider,
     /// Environments.
     Environment,
+    /// Storage types of `storage init` (plugin ABI 0.4 and later).
+    Storage,
 }
 
 impl PluginKind {
     /// Every kind.
-    pub const ALL: [PluginKind; 4] =
-        [PluginKind::Service, PluginKind::Job, PluginKind::PipelineProvider, PluginKind::Environment];
+    pub const ALL: [PluginKind; 5] = [
+        PluginKind::Service,
+        PluginKind::Job,
+        PluginKind::PipelineProvider,
+        PluginKind::Environment,
+        PluginKind::Storage,
+    ];
 
     /// The kind's name: `service`, `job`, `pipeline-provider`,
-    /// `environment` (also the name of its WIT interface).
+    /// `environment`, `storage` (also the name of its WIT interface).
     pub fn as_str(self) -> &'static str {
         match self {
             PluginKind::Service => "service",
             PluginKind::Job => "job",
             PluginKind::PipelineProvider => "pipeline-provider",
             PluginKind::Environment => "environment",
+            PluginKind::Storage => "storage",
         }
     }
 

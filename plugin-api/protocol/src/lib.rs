@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod contract;
 pub mod native;
+pub mod storage;
 
 pub use contract::{Diagnostic, PluginInfo, PluginKind, RenderOutcome, Rendered, Severity};
 
@@ -80,6 +81,10 @@ pub struct RenderContext {
     /// environment's private subnets as a stand-in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement_subnets: Option<Vec<String>>,
+    /// For a storage plugin (ABI 0.4 and later): the file to render and
+    /// the workload or environment it attaches to. `None` for other kinds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<storage::StorageTarget>,
 }
 
 /// An existing application load balancer a workload attaches to

@@ -12,6 +12,7 @@ fn kind_to_wit(kind: PluginKind) -> wit::PluginKind {
         PluginKind::Job => wit::PluginKind::Job,
         PluginKind::PipelineProvider => wit::PluginKind::PipelineProvider,
         PluginKind::Environment => wit::PluginKind::Environment,
+        PluginKind::Storage => wit::PluginKind::Storage,
     }
 }
 
@@ -107,7 +108,8 @@ pub fn render<P: Plugin>(input: wit::RenderInput) -> Result<wit::Rendered, wit::
 }
 
 /// Exports a [`Plugin`] implementation as a WebAssembly component of the
-/// given kind: `service`, `job`, `environment` or `pipeline_provider`.
+/// given kind: `service`, `job`, `environment`, `pipeline_provider` or
+/// `storage`.
 #[macro_export]
 macro_rules! export_plugin {
     ($plugin:ty, service) => {
@@ -118,6 +120,9 @@ macro_rules! export_plugin {
     };
     ($plugin:ty, environment) => {
         $crate::__export_world!($plugin, environment, environment, Environment, __ferry_export_environment);
+    };
+    ($plugin:ty, storage) => {
+        $crate::__export_world!($plugin, storage, storage, Storage, __ferry_export_storage);
     };
     ($plugin:ty, pipeline_provider) => {
         $crate::__export_world!(

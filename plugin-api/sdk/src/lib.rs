@@ -19,6 +19,7 @@ pub mod diag;
 pub mod dns;
 pub mod manifest;
 pub mod pipeline;
+pub mod storage;
 pub mod workload;
 
 #[doc(hidden)]
@@ -37,7 +38,7 @@ pub use schemars;
 pub use serde_json::{Value, json};
 
 /// The version of the plugin ABI (WIT package `ferry:plugin`) this SDK targets.
-pub const WIT_VERSION: &str = "0.3.0";
+pub const WIT_VERSION: &str = "0.4.0";
 
 /// What a plugin produces; selects the WIT world it is exported as.
 pub use ferry_plugin_protocol::PluginKind;

@@ -74,3 +74,19 @@ pub fn lint_all(templates: &[(String, Value)]) {
         panic!("{report}");
     }
 }
+
+/// A storage plugin's render (an addons file and its `addons.parameters.yml`
+/// values, which fill the addon's parameters beyond App/Env/Name): asserts
+/// each resource has a description and each parameter value a declaration,
+/// and returns the snapshot value.
+pub fn storage_snapshot(name: &str, rendered: &Rendered) -> Value {
+    let template = rendered.template.to_json();
+    for key in rendered.parameters.keys() {
+        assert!(template["Parameters"].get(key).is_some(), "{name}: value for undeclared parameter {key}");
+    }
+    let described: Vec<&str> = rendered.template.descriptions().map(|(id, _)| id).collect();
+    for id in template["Resources"].as_object().map(|o| o.keys()).into_iter().flatten() {
+        assert!(described.contains(&id.as_str()), "{name}: resource {id} has no description");
+    }
+    json!({"template": template, "parameters": rendered.parameters})
+}

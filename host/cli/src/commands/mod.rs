@@ -22,10 +22,13 @@ mod plugin_new;
 mod plugin_trust;
 pub(crate) mod replacement_guard;
 mod secret;
+mod storage;
 mod svc_migrate;
 mod svc_rollback;
 
-use crate::cli::{AppCommand, Cli, Command, EnvCommand, JobCommand, PluginCommand, SecretCommand, SvcCommand};
+use crate::cli::{
+    AppCommand, Cli, Command, EnvCommand, JobCommand, PluginCommand, SecretCommand, StorageCommand, SvcCommand,
+};
 use crate::context::CommandContext;
 use anyhow::Result;
 use inspect::Family;
@@ -70,6 +73,7 @@ pub fn dispatch(cli: Cli, cx: &CommandContext) -> Result<()> {
         Command::Plugin(PluginCommand::Remove { name }) => plugin_install::remove(&name, cx),
         Command::Plugin(PluginCommand::Trust { name }) => plugin_trust::trust(&name, cx),
         Command::Plugin(PluginCommand::Untrust { name }) => plugin_trust::untrust(&name, cx),
+        Command::Storage(StorageCommand::Init(args)) => storage::init(args, cx),
     }
 }
 

@@ -11,6 +11,10 @@ const LIB_RS: &str = include_str!("../../templates/plugin/lib.rs.in");
 const TEMPLATE_YML: &str = include_str!("../../templates/plugin/template.yml.in");
 const RENDER_TEST: &str = include_str!("../../templates/plugin/render_test.rs.in");
 const README: &str = include_str!("../../templates/plugin/README.md.in");
+/// A storage plugin (ABI 0.4) answers `storage init` instead of rendering a manifest.
+const STORAGE_LIB_RS: &str = include_str!("../../templates/plugin/lib_storage.rs.in");
+const STORAGE_RENDER_TEST: &str = include_str!("../../templates/plugin/render_test_storage.rs.in");
+const STORAGE_README: &str = include_str!("../../templates/plugin/README_storage.md.in");
 const GITIGNORE: &str = include_str!("../../templates/plugin/gitignore.in");
 /// ferry's own formatting, so the scaffold is `cargo fmt`-clean as written.
 const RUSTFMT: &str = include_str!("../../templates/plugin/rustfmt.toml.in");
@@ -59,6 +63,7 @@ pub fn run(args: PluginNew, cx: &CommandContext) -> Result<()> {
         PluginKindArg::Job => ("job", "job", "job", "job"),
         PluginKindArg::Environment => ("environment", "environment", "environment", "env"),
         PluginKindArg::PipelineProvider => ("pipeline-provider", "pipeline_provider", "pipeline", "pipeline"),
+        PluginKindArg::Storage => ("storage", "storage", "storage", "storage"),
     };
     let crate_name = args.name.replace('-', "_");
     let fill = |text: &str| {
@@ -72,15 +77,26 @@ pub fn run(args: PluginNew, cx: &CommandContext) -> Result<()> {
             .replace("@@NOUN@@", noun)
             .replace("@@SDK_DEPENDENCY@@", &sdk_dependency)
     };
-    let files: [(&str, String); 7] = [
-        ("Cargo.toml", fill(CARGO_TOML)),
-        ("src/lib.rs", fill(LIB_RS)),
-        ("src/template.yml", fill(TEMPLATE_YML)),
-        ("tests/render.rs", fill(RENDER_TEST)),
-        ("README.md", fill(README)),
-        (".gitignore", GITIGNORE.to_string()),
-        ("rustfmt.toml", RUSTFMT.to_string()),
-    ];
+    let files: Vec<(&str, String)> = if args.kind == PluginKindArg::Storage {
+        vec![
+            ("Cargo.toml", fill(CARGO_TOML)),
+            ("src/lib.rs", fill(STORAGE_LIB_RS)),
+            ("tests/render.rs", fill(STORAGE_RENDER_TEST)),
+            ("README.md", fill(STORAGE_README)),
+            (".gitignore", GITIGNORE.to_string()),
+            ("rustfmt.toml", RUSTFMT.to_string()),
+        ]
+    } else {
+        vec![
+            ("Cargo.toml", fill(CARGO_TOML)),
+            ("src/lib.rs", fill(LIB_RS)),
+            ("src/template.yml", fill(TEMPLATE_YML)),
+            ("tests/render.rs", fill(RENDER_TEST)),
+            ("README.md", fill(README)),
+            (".gitignore", GITIGNORE.to_string()),
+            ("rustfmt.toml", RUSTFMT.to_string()),
+        ]
+    };
     for (file, text) in &files {
         let path = dir.join(file);
         if let Some(parent) = path.parent() {
@@ -95,7 +111,17 @@ pub fn run(args: PluginNew, cx: &CommandContext) -> Result<()> {
     {
         std::fs::copy(&lock, dir.join("Cargo.lock")).with_context(|| format!("cannot copy {}", lock.display()))?;
     }
-    out.status("Created", &format!("{kind} plugin `{}` for `type: {manifest_type}` in {}", args.name, out.path(&dir)));
+    if args.kind == PluginKindArg::Storage {
+        out.status(
+            "Created",
+            &format!("storage plugin `{}` for storage type `{manifest_type}` in {}", args.name, out.path(&dir)),
+        );
+    } else {
+        out.status(
+            "Created",
+            &format!("{kind} plugin `{}` for `type: {manifest_type}` in {}", args.name, out.path(&dir)),
+        );
+    }
     match &sdk {
         Some(sdk) => out.note(&format!("ferry-plugin-sdk: path dependency on {}", sdk.display())),
         None => out.note(&format!(
@@ -172,7 +198,9 @@ mod tests {
 
     #[test]
     fn templates_have_no_unfilled_placeholders_after_filling() {
-        for text in [CARGO_TOML, LIB_RS, TEMPLATE_YML, RENDER_TEST, README] {
+        for text in
+            [CARGO_TOML, LIB_RS, TEMPLATE_YML, RENDER_TEST, README, STORAGE_LIB_RS, STORAGE_RENDER_TEST, STORAGE_README]
+        {
             let filled = [
                 "@@NAME@@",
                 "@@CRATE@@",

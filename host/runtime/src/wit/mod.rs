@@ -35,9 +35,20 @@ pub enum RawRenderError {
 }
 
 /// The calls of one ABI version, written once for every version module: each
-/// has the same shape (`service`, `job`, … and `types`), only the types differ.
+/// has the same shape (`types` and one interface per kind), only the types
+/// and the kinds differ. Called with the kinds the version has, as
+/// `Variant module` pairs (the variant of both `PluginKind`s, the module of
+/// its exported interface).
 macro_rules! abi_calls {
     () => {
+        $crate::wit::abi_calls!(
+            Service service,
+            Job job,
+            PipelineProvider pipeline_provider,
+            Environment environment
+        );
+    };
+    ($($kind:ident $module:ident),+ $(,)?) => {
         use crate::plugin::{Diagnostic, PluginKind, Severity};
         use crate::sandbox::State;
         use crate::wit::{RawInfo, RawRenderError, RawRendered};
@@ -47,56 +58,42 @@ macro_rules! abi_calls {
         /// Export indices of whichever kind the component is, resolved once
         /// per plugin so a call only instantiates and looks up by index.
         pub enum Indices {
-            Service(service::GuestIndices),
-            Job(job::GuestIndices),
-            PipelineProvider(pipeline_provider::GuestIndices),
-            Environment(environment::GuestIndices),
+            $($kind($module::GuestIndices),)+
         }
 
         enum Exports {
-            Service(service::Guest),
-            Job(job::Guest),
-            PipelineProvider(pipeline_provider::Guest),
-            Environment(environment::Guest),
+            $($kind($module::Guest),)+
         }
 
         impl Indices {
             pub fn new(kind: PluginKind, pre: &InstancePre<State>) -> wasmtime::Result<Indices> {
+                #[allow(unreachable_patterns)]
                 Ok(match kind {
-                    PluginKind::Service => Indices::Service(service::GuestIndices::new(pre)?),
-                    PluginKind::Job => Indices::Job(job::GuestIndices::new(pre)?),
-                    PluginKind::PipelineProvider => {
-                        Indices::PipelineProvider(pipeline_provider::GuestIndices::new(pre)?)
+                    $(PluginKind::$kind => Indices::$kind($module::GuestIndices::new(pre)?),)+
+                    other => {
+                        return Err(wasmtime::Error::msg(format!(
+                            "plugin kind `{other}` is not part of this plugin API version"
+                        )));
                     }
-                    PluginKind::Environment => Indices::Environment(environment::GuestIndices::new(pre)?),
                 })
             }
 
             fn load(&self, store: &mut Store<State>, instance: &Instance) -> wasmtime::Result<Exports> {
                 Ok(match self {
-                    Indices::Service(i) => Exports::Service(i.load(&mut *store, instance)?),
-                    Indices::Job(i) => Exports::Job(i.load(&mut *store, instance)?),
-                    Indices::PipelineProvider(i) => Exports::PipelineProvider(i.load(&mut *store, instance)?),
-                    Indices::Environment(i) => Exports::Environment(i.load(&mut *store, instance)?),
+                    $(Indices::$kind(i) => Exports::$kind(i.load(&mut *store, instance)?),)+
                 })
             }
 
             pub fn info(&self, store: &mut Store<State>, instance: &Instance) -> wasmtime::Result<RawInfo> {
                 let exports = self.load(store, instance)?;
                 let raw = match &exports {
-                    Exports::Service(g) => g.call_info(&mut *store)?,
-                    Exports::Job(g) => g.call_info(&mut *store)?,
-                    Exports::PipelineProvider(g) => g.call_info(&mut *store)?,
-                    Exports::Environment(g) => g.call_info(&mut *store)?,
+                    $(Exports::$kind(g) => g.call_info(&mut *store)?,)+
                 };
                 Ok(RawInfo {
                     documentation: documentation(&raw),
                     host_steps: declared_host_steps(&raw),
                     kind: match raw.kind {
-                        types::PluginKind::Service => PluginKind::Service,
-                        types::PluginKind::Job => PluginKind::Job,
-                        types::PluginKind::PipelineProvider => PluginKind::PipelineProvider,
-                        types::PluginKind::Environment => PluginKind::Environment,
+                        $(types::PluginKind::$kind => PluginKind::$kind,)+
                     },
                     name: raw.name,
                     version: raw.version,
@@ -115,10 +112,7 @@ macro_rules! abi_calls {
             ) -> wasmtime::Result<Vec<Diagnostic>> {
                 let exports = self.load(store, instance)?;
                 let raw = match &exports {
-                    Exports::Service(g) => g.call_validate(&mut *store, manifest)?,
-                    Exports::Job(g) => g.call_validate(&mut *store, manifest)?,
-                    Exports::PipelineProvider(g) => g.call_validate(&mut *store, manifest)?,
-                    Exports::Environment(g) => g.call_validate(&mut *store, manifest)?,
+                    $(Exports::$kind(g) => g.call_validate(&mut *store, manifest)?,)+
                 };
                 Ok(raw.into_iter().map(convert_diagnostic).collect())
             }
@@ -133,10 +127,7 @@ macro_rules! abi_calls {
                 let exports = self.load(store, instance)?;
                 let input = types::RenderInput { manifest: manifest.to_string(), context: context.to_string() };
                 let raw = match &exports {
-                    Exports::Service(g) => g.call_render(&mut *store, &input)?,
-                    Exports::Job(g) => g.call_render(&mut *store, &input)?,
-                    Exports::PipelineProvider(g) => g.call_render(&mut *store, &input)?,
-                    Exports::Environment(g) => g.call_render(&mut *store, &input)?,
+                    $(Exports::$kind(g) => g.call_render(&mut *store, &input)?,)+
                 };
                 Ok(match raw {
                     Ok(r) => Ok(RawRendered {
@@ -189,9 +180,10 @@ pub(crate) use abi_calls;
 pub mod v0_1;
 pub mod v0_2;
 pub mod v0_3;
+pub mod v0_4;
 
 /// ABI versions this host accepts, as `major.minor` (any patch), oldest first.
-pub const SUPPORTED: &[&str] = &["0.1", "0.2", "0.3"];
+pub const SUPPORTED: &[&str] = &["0.1", "0.2", "0.3", "0.4"];
 
 /// The WIT package plugins export from.
 pub const PACKAGE: &str = "ferry:plugin";
@@ -201,6 +193,7 @@ pub enum Indices {
     V0_1(v0_1::Indices),
     V0_2(v0_2::Indices),
     V0_3(v0_3::Indices),
+    V0_4(v0_4::Indices),
 }
 
 impl Indices {
@@ -215,6 +208,7 @@ impl Indices {
             ["0", "1"] => Ok(Indices::V0_1(v0_1::Indices::new(kind, pre)?)),
             ["0", "2"] => Ok(Indices::V0_2(v0_2::Indices::new(kind, pre)?)),
             ["0", "3"] => Ok(Indices::V0_3(v0_3::Indices::new(kind, pre)?)),
+            ["0", "4"] => Ok(Indices::V0_4(v0_4::Indices::new(kind, pre)?)),
             _ => Err(wasmtime::Error::msg(format!("no bindings for plugin API {version}"))),
         }
     }
@@ -227,6 +221,7 @@ macro_rules! dispatch {
             $crate::wit::Indices::V0_1(i) => i.$method($($arg),*),
             $crate::wit::Indices::V0_2(i) => i.$method($($arg),*),
             $crate::wit::Indices::V0_3(i) => i.$method($($arg),*),
+            $crate::wit::Indices::V0_4(i) => i.$method($($arg),*),
         }
     };
 }
