@@ -1199,6 +1199,79 @@ def cloudfront_distribution_updates() -> None:
     CloudFrontDistribution.update_from_cloudformation_json = classmethod(update)
 
 
+# ---------------------------------------------------------------------------
+# Adopting Copilot's stacks (`ferry adopt`): Copilot's custom resources are
+# Lambda-backed, and moto runs no Lambda. Tests stand them in with types
+# named `Custom::FerryStandIn...`: created at once, answering any attribute
+# from the property of that name, and recording every delete (what a
+# Lambda's delete handler would run on) as the SSM parameter
+# /ferry-test/custom-resource-deletes/<stack>/<logical ID>, which the test
+# reads. And CloudFormation keeps a resource with `DeletionPolicy: Retain`
+# when an update removes it from the template (moto deleted it).
+# ---------------------------------------------------------------------------
+STAND_IN_PREFIX = "Custom::FerryStandIn"
+STAND_IN_DELETES = "/ferry-test/custom-resource-deletes"
+
+
+class CustomResourceStandIn(ShimLifecycle, CloudFormationModel):
+    """A custom resource whose handler is this model: it records deletes."""
+
+    __module__ = "moto.cloudformation.standin"
+    CFN_TYPE = STAND_IN_PREFIX
+
+    def __init__(self, logical_id: str, stack_id: str, properties: dict):
+        self.logical_id = logical_id
+        self.stack_name = stack_id.split("/")[1] if "/" in stack_id else stack_id
+        self.properties = properties
+
+    @property
+    def physical_resource_id(self) -> str:
+        return f"{self.stack_name}-{self.logical_id}"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        return cls(kwargs["LogicalId"], kwargs.get("StackId", ""), cloudformation_json.get("Properties", {}))
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return True
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        return str(self.properties.get(attribute_name, "stand-in"))
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.ssm.models import ssm_backends
+
+        name = f"{STAND_IN_DELETES}/{self.stack_name}/{self.logical_id}"
+        ssm_backends[account_id][region_name].put_parameter(
+            name, "", "the delete handler ran", "String", "", None, True, [], "text", None, None
+        )
+
+
+def custom_resource_stand_ins() -> None:
+    from moto.cloudformation import parsing
+
+    original_class = parsing.resource_class_from_type
+
+    def resource_class_from_type(resource_type: str):
+        if resource_type.startswith(STAND_IN_PREFIX):
+            return CustomResourceStandIn
+        return original_class(resource_type)
+
+    parsing.resource_class_from_type = resource_class_from_type
+
+    original_delete = parsing.ResourceMap._delete_resource
+
+    def delete_resource(self, parsed_resource: Any, resource_json: dict) -> None:
+        # A stack deletion already skips retained resources; an update that
+        # drops one from the template lets it go the same way.
+        if resource_json.get("DeletionPolicy") == "Retain":
+            return
+        original_delete(self, parsed_resource, resource_json)
+
+    parsing.ResourceMap._delete_resource = delete_resource
+
+
 if __name__ == "__main__":
     hosted_zones_like_cloudformation()
     drop_novalue_from_lists()
@@ -1212,6 +1285,7 @@ if __name__ == "__main__":
     change_sets_refresh_outputs()
     app_runner_custom_domains()
     cloudfront_distribution_updates()
+    custom_resource_stand_ins()
     from moto.server import main
 
     main(sys.argv[1:])
