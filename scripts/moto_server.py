@@ -1265,11 +1265,61 @@ def custom_resource_stand_ins() -> None:
     def delete_resource(self, parsed_resource: Any, resource_json: dict) -> None:
         # A stack deletion already skips retained resources; an update that
         # drops one from the template lets it go the same way.
-        if resource_json.get("DeletionPolicy") == "Retain":
+        if resource_json.get("DeletionPolicy") == "Retain" or parsed_resource is None:
+            # (A resource moto does not model, a wait-condition handle, has nothing to delete.)
             return
         original_delete(self, parsed_resource, resource_json)
 
     parsing.ResourceMap._delete_resource = delete_resource
+
+    # A change of only `Metadata`, `DeletionPolicy` or `UpdateReplacePolicy`
+    # makes CloudFormation call no resource handler (adoption's first step
+    # is one); moto updated (and for some types recreated) the resource.
+    original_diff = parsing.ResourceMap.build_resource_diff
+    bookkeeping = ("Metadata", "DeletionPolicy", "UpdateReplacePolicy")
+
+    def build_resource_diff(self, other_template: dict, parameters: Any = None) -> dict:
+        diff = original_diff(self, other_template, parameters)
+        old, new = self._resource_json_map, other_template["Resources"]
+        changed = [p for p in (parameters or {}) if self.input_parameters.get(p) != parameters[p]]
+
+        def only_bookkeeping(name: str) -> bool:
+            strip = lambda r: {k: v for k, v in r.items() if k not in bookkeeping}
+            if old[name] == new[name] or strip(old[name]) != strip(new[name]):
+                return False
+            referenced = parsing.get_references_from_template(new[name])
+            return not any(p in referenced for p in changed)
+
+        diff["Modify"] = [name for name in diff["Modify"] if not only_bookkeeping(name)]
+        return diff
+
+    parsing.ResourceMap.build_resource_diff = build_resource_diff
+
+    # A model without update support (the load balancer's, among others)
+    # dropped the resource from the stack on any change to it; CloudFormation
+    # updates it in place. Keep it as it is instead.
+    original_update = parsing.parse_and_update_resource
+
+    def parse_and_update_resource(logical_id, resource_json, resources_map, account_id, region_name):
+        updated = original_update(logical_id, resource_json, resources_map, account_id, region_name)
+        if updated is None:
+            return resources_map._parsed_resources.get(logical_id)
+        return updated
+
+    parsing.parse_and_update_resource = parse_and_update_resource
+
+    # Executing an update change set applies its tags to the stack (ferry
+    # marks an adopted stack with one); moto kept the old ones.
+    from moto.cloudformation import models as cfn_models
+
+    original_apply = cfn_models.ChangeSet.apply
+
+    def apply(self) -> None:
+        original_apply(self)
+        if self.tags is not None and self.change_set_type != "CREATE":
+            self.stack.tags = self.tags
+
+    cfn_models.ChangeSet.apply = apply
 
 
 if __name__ == "__main__":

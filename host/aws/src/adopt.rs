@@ -170,7 +170,9 @@ pub async fn delete_leftovers(aws: &crate::AwsContext, leftovers: &mut [Leftover
             Ok(_) => leftover.deleted = true,
             Err(e) => {
                 let err = AwsError::from_sdk("logs:DeleteLogGroup", Some(&leftover.physical_id), e);
-                if err.kind != crate::error::AwsErrorKind::NotFound {
+                let gone = err.kind == crate::error::AwsErrorKind::NotFound
+                    || err.code.as_deref() == Some("ResourceNotFoundException");
+                if !gone {
                     return Err(err);
                 }
             }

@@ -157,7 +157,14 @@ impl Template {
     fn new(description: &'static str, parameters: &[&str], stand_in: bool) -> Template {
         Template {
             description,
-            parameters: parameters.iter().map(|p| (p.to_string(), json!({"Type": "String"}))).collect(),
+            // Copilot declares counts and ports as numbers.
+            parameters: parameters
+                .iter()
+                .map(|p| {
+                    let number = matches!(*p, "TaskCount" | "ContainerPort" | "TargetPort" | "LogRetention");
+                    (p.to_string(), json!({"Type": if number { "Number" } else { "String" }}))
+                })
+                .collect(),
             conditions: Map::new(),
             resources: Map::new(),
             outputs: Map::new(),

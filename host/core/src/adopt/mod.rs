@@ -434,12 +434,19 @@ fn retiring(old: &Map<String, Value>, new: &Map<String, Value>) -> BTreeSet<Stri
     }
 }
 
+/// A resource the first step adds: a change to policies and metadata alone
+/// is no update to CloudFormation, a new resource is (a wait-condition
+/// handle is free and does nothing). ferry's template drops it again.
+pub const MARKER_RESOURCE: &str = "FerryAdoptionMarker";
+
 /// Copilot's template for the first step of adoption: unchanged except
 /// `DeletionPolicy: Retain` and `UpdateReplacePolicy: Retain` on the
-/// retiring resources, and `Metadata["ferry:adoption"]` naming them.
+/// retiring resources, `Metadata["ferry:adoption"]` naming them, and the
+/// [`MARKER_RESOURCE`] that makes it an update.
 pub fn with_retained_helpers(copilot: &Value, retired: &[&str]) -> Value {
     let mut template = copilot.clone();
     if let Some(resources) = template.get_mut("Resources").and_then(Value::as_object_mut) {
+        resources.insert(MARKER_RESOURCE.into(), json!({"Type": "AWS::CloudFormation::WaitConditionHandle"}));
         for id in retired {
             if let Some(Value::Object(resource)) = resources.get_mut(*id) {
                 resource.insert("DeletionPolicy".into(), json!("Retain"));
