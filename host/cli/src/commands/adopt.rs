@@ -108,7 +108,7 @@ pub fn run(args: AdoptArgs, cx: &CommandContext) -> Result<()> {
 /// Plans environment `env`; unless `--plan`, refuses or asks, then runs step
 /// 1 under the lease. `Some(leftovers)` when step 2 is to follow.
 async fn plan_and_retain(ctx: &Ctx, env: &str, args: &AdoptArgs) -> Result<Option<Vec<Leftover>>> {
-    let planned = plan_environment(ctx, env).await?;
+    let planned = plan_environment(ctx, env, args.env.is_some()).await?;
     for p in &planned {
         show(ctx, p);
     }
@@ -184,10 +184,14 @@ async fn retain(ctx: &Ctx, step: &Deployable) -> Result<()> {
 
 /// Reads and compares every deployed stack of environment `env`: the
 /// environment's, then each workload's of the workspace.
-async fn plan_environment(ctx: &Ctx, env: &str) -> Result<Vec<Planned>> {
+async fn plan_environment(ctx: &Ctx, env: &str, named: bool) -> Result<Vec<Planned>> {
     let app = ctx.ws.app.clone();
     let env_stack = naming::environment_stack(&app, env);
     let Some(live_env) = live_adopt::read(&ctx.session.cfn, &env_stack).await? else {
+        if !named {
+            ctx.view.line(format!("{:>12} environment `{env}`: not deployed", "Skipping"));
+            return Ok(Vec::new());
+        }
         return Err(Failure::new(format!("environment `{env}` has no stack {env_stack} to adopt"))
             .hint("`ferry adopt` takes over what Copilot deployed; deploy a new environment with `ferry env deploy`")
             .into());

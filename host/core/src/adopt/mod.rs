@@ -120,9 +120,10 @@ pub enum Origin {
 }
 
 /// Reads who deployed a stack: Copilot tags its stacks `copilot-application`
-/// (ferry does too, for compatibility), and its templates carry
-/// `aws:copilot:description` resource metadata, a top-level `Metadata.Version`
-/// and Lambda-backed custom resources, none of which ferry writes.
+/// (ferry does too, for compatibility), and its templates carry a top-level
+/// `Metadata.Version` and `aws:copilot:description` resource metadata, which
+/// ferry never writes. (A custom resource alone says nothing: a ferry
+/// stack may have one through `cfn.patches.yml`.)
 pub fn origin(tags: &IndexMap<String, String>, template: &Value) -> Origin {
     if !tags.contains_key(crate::naming::tags::APPLICATION) {
         return Origin::Ferry;
@@ -134,8 +135,7 @@ pub fn origin(tags: &IndexMap<String, String>, template: &Value) -> Origin {
     let version = metadata.and_then(|m| m.get("Version")).and_then(Value::as_str).map(str::to_string);
     let resources = resources(template);
     let described = resources.values().any(|r| r.pointer("/Metadata/aws:copilot:description").is_some());
-    let custom = resources.values().any(|r| is_custom_resource(type_of(r)));
-    if version.is_some() || described || custom { Origin::Copilot { version } } else { Origin::Ferry }
+    if version.is_some() || described { Origin::Copilot { version } } else { Origin::Ferry }
 }
 
 /// What ferry's template does to one resource of Copilot's.

@@ -168,6 +168,10 @@ fn origin_tells_copilot_half_adopted_and_ferry_apart() {
     let mut old = copilot.clone();
     old.as_object_mut().unwrap().remove("Metadata");
     assert_eq!(origin(&tags(), &old), Origin::Copilot { version: None });
+    // A ferry stack with a custom resource (added by cfn.patches.yml) is ferry's.
+    let mut patched = ferry_service();
+    patched["Resources"]["Seed"] = json!({"Type": "Custom::Seed", "Properties": {"ServiceToken": "arn"}});
+    assert_eq!(origin(&tags(), &patched), Origin::Ferry);
 }
 
 #[test]
