@@ -1479,6 +1479,129 @@ def rds_cluster_members_from_templates() -> None:
     DBInstance.create_from_cloudformation_json = classmethod(create)
 
 
+# ---------------------------------------------------------------------------
+# Adopting Copilot's stacks (`ferry adopt`): Copilot's custom resources are
+# Lambda-backed, and moto runs no Lambda. Tests stand them in with types
+# named `Custom::FerryStandIn...`: created at once, answering any attribute
+# from the property of that name, and recording every delete (what a
+# Lambda's delete handler would run on) as the SSM parameter
+# /ferry-test/custom-resource-deletes/<stack>/<logical ID>, which the test
+# reads. And CloudFormation keeps a resource with `DeletionPolicy: Retain`
+# when an update removes it from the template (moto deleted it).
+# ---------------------------------------------------------------------------
+STAND_IN_PREFIX = "Custom::FerryStandIn"
+STAND_IN_DELETES = "/ferry-test/custom-resource-deletes"
+
+
+class CustomResourceStandIn(ShimLifecycle, CloudFormationModel):
+    """A custom resource whose handler is this model: it records deletes."""
+
+    __module__ = "moto.cloudformation.standin"
+    CFN_TYPE = STAND_IN_PREFIX
+
+    def __init__(self, logical_id: str, stack_id: str, properties: dict):
+        self.logical_id = logical_id
+        self.stack_name = stack_id.split("/")[1] if "/" in stack_id else stack_id
+        self.properties = properties
+
+    @property
+    def physical_resource_id(self) -> str:
+        return f"{self.stack_name}-{self.logical_id}"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        return cls(kwargs["LogicalId"], kwargs.get("StackId", ""), cloudformation_json.get("Properties", {}))
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return True
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        return str(self.properties.get(attribute_name, "stand-in"))
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.ssm.models import ssm_backends
+
+        name = f"{STAND_IN_DELETES}/{self.stack_name}/{self.logical_id}"
+        ssm_backends[account_id][region_name].put_parameter(
+            name, "", "the delete handler ran", "String", "", None, True, [], "text", None, None
+        )
+
+
+def custom_resource_stand_ins() -> None:
+    from moto.cloudformation import parsing
+
+    original_class = parsing.resource_class_from_type
+
+    def resource_class_from_type(resource_type: str):
+        if resource_type.startswith(STAND_IN_PREFIX):
+            return CustomResourceStandIn
+        return original_class(resource_type)
+
+    parsing.resource_class_from_type = resource_class_from_type
+
+    original_delete = parsing.ResourceMap._delete_resource
+
+    def delete_resource(self, parsed_resource: Any, resource_json: dict) -> None:
+        # A stack deletion already skips retained resources; an update that
+        # drops one from the template lets it go the same way.
+        if resource_json.get("DeletionPolicy") == "Retain" or parsed_resource is None:
+            # (A resource moto does not model, a wait-condition handle, has nothing to delete.)
+            return
+        original_delete(self, parsed_resource, resource_json)
+
+    parsing.ResourceMap._delete_resource = delete_resource
+
+    # A change of only `Metadata`, `DeletionPolicy` or `UpdateReplacePolicy`
+    # makes CloudFormation call no resource handler (adoption's first step
+    # is one); moto updated (and for some types recreated) the resource.
+    original_diff = parsing.ResourceMap.build_resource_diff
+    bookkeeping = ("Metadata", "DeletionPolicy", "UpdateReplacePolicy")
+
+    def build_resource_diff(self, other_template: dict, parameters: Any = None) -> dict:
+        diff = original_diff(self, other_template, parameters)
+        old, new = self._resource_json_map, other_template["Resources"]
+        changed = [p for p in (parameters or {}) if self.input_parameters.get(p) != parameters[p]]
+
+        def only_bookkeeping(name: str) -> bool:
+            strip = lambda r: {k: v for k, v in r.items() if k not in bookkeeping}
+            if old[name] == new[name] or strip(old[name]) != strip(new[name]):
+                return False
+            referenced = parsing.get_references_from_template(new[name])
+            return not any(p in referenced for p in changed)
+
+        diff["Modify"] = [name for name in diff["Modify"] if not only_bookkeeping(name)]
+        return diff
+
+    parsing.ResourceMap.build_resource_diff = build_resource_diff
+
+    # A model without update support (the load balancer's, among others)
+    # dropped the resource from the stack on any change to it; CloudFormation
+    # updates it in place. Keep it as it is instead.
+    original_update = parsing.parse_and_update_resource
+
+    def parse_and_update_resource(logical_id, resource_json, resources_map, account_id, region_name):
+        updated = original_update(logical_id, resource_json, resources_map, account_id, region_name)
+        if updated is None:
+            return resources_map._parsed_resources.get(logical_id)
+        return updated
+
+    parsing.parse_and_update_resource = parse_and_update_resource
+
+    # Executing an update change set applies its tags to the stack (ferry
+    # marks an adopted stack with one); moto kept the old ones.
+    from moto.cloudformation import models as cfn_models
+
+    original_apply = cfn_models.ChangeSet.apply
+
+    def apply(self) -> None:
+        original_apply(self)
+        if self.tags is not None and self.change_set_type != "CREATE":
+            self.stack.tags = self.tags
+
+    cfn_models.ChangeSet.apply = apply
+
+
 if __name__ == "__main__":
     hosted_zones_like_cloudformation()
     drop_novalue_from_lists()
@@ -1496,6 +1619,7 @@ if __name__ == "__main__":
     cloudfront_distribution_updates()
     rds_names_like_cloudformation()
     rds_cluster_members_from_templates()
+    custom_resource_stand_ins()
     from moto.server import main
 
     main(sys.argv[1:])

@@ -131,6 +131,11 @@ pub enum DeployError {
     )]
     TemplateTooLarge { stack: String, size: usize },
     #[error(
+        "stack {stack} was deployed by Copilot{} and ferry has not adopted it; nothing was changed",
+        version.as_deref().map(|v| format!(" {v}")).unwrap_or_default()
+    )]
+    NotAdopted { stack: String, version: Option<String> },
+    #[error(
         "the update of stack {stack} would remove or replace what holds state or traffic; nothing was changed:{}",
         changes.iter().map(|c| format!("\n  - {c}")).collect::<String>()
     )]
@@ -147,6 +152,7 @@ impl ferry_core::Explain for DeployError {
                 "follow it with `ferry svc status`, or cancel it in the CloudFormation console".into()
             }
             DeployError::TemplateTooLarge { .. } => "split resources into addons (copilot/<name>/addons/)".into(),
+            DeployError::NotAdopted { .. } => "its custom resources would run their delete handlers and its resources could be replaced: run `ferry adopt --plan` to see what taking it over changes, then `ferry adopt`".into(),
             DeployError::Refused { changes, .. } => format!(
                 "a replaced resource is a new one: the old one, its data and its address are deleted. If that is intended, deploy again with `{}` (or `--allow-replacement all`); otherwise undo the manifest change that causes it (`--diff` shows it)",
                 guard::allow_flags(changes)
@@ -182,11 +188,12 @@ pub struct Deployer<C> {
     api: C,
     options: DeployOptions,
     allowed: Allowed,
+    adopting: bool,
 }
 
 impl<C: CloudFormationApi> Deployer<C> {
     pub fn new(api: C, options: DeployOptions) -> Self {
-        Deployer { api, options, allowed: Allowed::default() }
+        Deployer { api, options, allowed: Allowed::default(), adopting: false }
     }
 
     /// Lets the removals and replacements `allowed` names through the
@@ -202,15 +209,21 @@ impl<C: CloudFormationApi> Deployer<C> {
 
     /// True when the live stack already has this template, parameters and
     /// tags: read calls only, so an unchanged redeploy mutates nothing.
-    async fn up_to_date(&self, live: &StackState, stack: &Deployable) -> Result<bool, DeployError> {
+    fn up_to_date(live: &StackState, body: &str, stack: &Deployable) -> bool {
         // The live stack also lists parameters left to their template
         // defaults; those are covered by comparing the templates.
         let parameters_match = stack.parameters.iter().all(|(k, v)| live.parameters.get(k) == Some(v));
         if !parameters_match || live.tags != stack.tags {
-            return Ok(false);
+            return false;
         }
-        let body = self.api.get_template(&stack.name).await?;
-        Ok(serde_json::from_str::<Value>(&body).is_ok_and(|deployed| deployed == stack.template))
+        serde_json::from_str::<Value>(body).is_ok_and(|deployed| deployed == stack.template)
+    }
+
+    /// Lets this deployer update a stack Copilot deployed (the first step
+    /// of `ferry adopt`); without it such an update is refused.
+    pub fn adopting(mut self) -> Self {
+        self.adopting = true;
+        self
     }
 
     pub async fn deploy(
@@ -225,6 +238,8 @@ impl<C: CloudFormationApi> Deployer<C> {
         {
             live = self.wait_for_other(&stack.name, &state.status, observe).await?;
         }
+        let adjusted;
+        let mut stack = stack;
         if let Some(state) = &live {
             // A create that failed, or a create change set never executed,
             // leaves a stack without resources that can only be deleted.
@@ -234,8 +249,24 @@ impl<C: CloudFormationApi> Deployer<C> {
                 self.api.delete_stack(&stack.name).await?;
                 self.wait(&stack.name, &mut HashSet::new(), observe, |s| s.is_none()).await?;
                 live = None;
-            } else if !self.options.force && self.up_to_date(state, stack).await? {
-                return Ok(DeployOutcome::UpToDate);
+            } else {
+                let body = self.api.get_template(&stack.name).await?;
+                // A stack Copilot deployed is updated only through `ferry adopt`.
+                if !self.adopting {
+                    match crate::adopt::before_update(state, &body, stack) {
+                        Err(version) => {
+                            return Err(DeployError::NotAdopted { stack: stack.name.clone(), version });
+                        }
+                        Ok(Some(kept)) => {
+                            adjusted = kept;
+                            stack = &adjusted;
+                        }
+                        Ok(None) => {}
+                    }
+                }
+                if !self.options.force && Self::up_to_date(state, &body, stack) {
+                    return Ok(DeployOutcome::UpToDate);
+                }
             }
         }
         let body = serde_json::to_string(&stack.template).unwrap_or_default();

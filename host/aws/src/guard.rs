@@ -11,6 +11,7 @@
 //! let through (it depends on values only known while the update runs, and
 //! refusing it would block most listener and service updates).
 
+use ferry_core::adopt::{Holds, holds};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -71,39 +72,16 @@ impl std::fmt::Display for GuardedChange {
     }
 }
 
-/// Resource types that hold data: removing or replacing one loses it.
-const STATEFUL: &[&str] = &[
-    "AWS::EFS::FileSystem",
-    "AWS::S3::Bucket",
-    "AWS::DynamoDB::Table",
-    "AWS::DynamoDB::GlobalTable",
-    "AWS::RDS::DBInstance",
-    "AWS::RDS::DBCluster",
-    "AWS::SQS::Queue",
-    "AWS::SNS::Topic",
-    "AWS::Logs::LogGroup",
-    "AWS::KMS::Key",
-    "AWS::Route53::HostedZone",
-];
-
-/// Resource types that carry traffic: replacing one changes an address or
-/// drops connections.
-const TRAFFIC: &[&str] = &[
-    "AWS::EC2::VPC",
-    "AWS::EC2::Subnet",
-    "AWS::ElasticLoadBalancingV2::LoadBalancer",
-    "AWS::ElasticLoadBalancingV2::Listener",
-    "AWS::ECS::Service",
-];
-
 /// True for a type whose removal or replacement the guard stops.
+/// The lists of what holds state or traffic are `ferry_core::adopt`'s, shared
+/// with `ferry adopt`.
 pub fn is_guarded(resource_type: &str) -> bool {
-    STATEFUL.contains(&resource_type) || TRAFFIC.contains(&resource_type)
+    holds(resource_type) != Holds::Nothing
 }
 
 /// True for a type that holds data.
 pub fn is_stateful(resource_type: &str) -> bool {
-    STATEFUL.contains(&resource_type)
+    holds(resource_type) == Holds::State
 }
 
 /// What `--allow-replacement` lets through: logical IDs, or everything.

@@ -7,6 +7,7 @@
 //! official SDK, so failure paths the emulator cannot produce are tested
 //! against fakes at that boundary.
 
+pub mod adopt;
 pub mod app;
 pub mod calls;
 pub mod cfn;

@@ -64,6 +64,31 @@ pub enum Command {
     /// Storage: init (S3, DynamoDB, Aurora or a plugin's storage type, as addons).
     #[command(subcommand)]
     Storage(StorageCommand),
+    /// Take over the stacks Copilot deployed for this app, in place: plan
+    /// (--plan), then retire Copilot's helpers without running their delete
+    /// handlers and deploy ferry's templates.
+    Adopt(AdoptArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    /// Only this environment (and its services and jobs) [default: every
+    /// environment of the workspace Copilot deployed].
+    #[arg(short, long)]
+    pub env: Option<String>,
+    /// Application name (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// Only read and compare: per stack, the resources kept, replaced,
+    /// removed and added, and the custom resources to retire. Changes nothing.
+    #[arg(long)]
+    pub plan: bool,
+    /// Do not ask before changing the stacks.
+    #[arg(long)]
+    pub yes: bool,
+    /// Print JSON lines (one object per stack, then deploy events).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -64,5 +64,6 @@ fn wants_json(command: &Command) -> bool {
         Command::Pipeline(PipelineCommand::Show(a) | PipelineCommand::Status(a)) => a.json,
         Command::Pipeline(_) => false,
         Command::Storage(_) => false,
+        Command::Adopt(a) => a.json,
     }
 }

@@ -4,6 +4,7 @@
 //! plugin output into complete CloudFormation stacks.
 
 pub mod addons;
+pub mod adopt;
 pub mod capabilities;
 pub mod cfn_yaml;
 pub mod effective;

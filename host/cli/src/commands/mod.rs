@@ -1,6 +1,7 @@
 //! The commands: one module per noun (`app.rs`, `deploy.rs`, ...) or per
 //! plugin verb (`plugin_<verb>.rs`); each gets the command's [`Context`].
 
+mod adopt;
 mod app;
 mod assets;
 mod aws;
@@ -67,6 +68,7 @@ pub fn dispatch(cli: Cli, cx: &CommandContext) -> Result<()> {
         Command::Plugin(PluginCommand::Ls { json }) => plugin_ls::run(json, cx),
         Command::Plugin(PluginCommand::Inspect { name, json }) => plugin_inspect::run(&name, json, cx),
         Command::Pipeline(command) => pipeline::run(command, cx),
+        Command::Adopt(args) => adopt::run(args, cx),
         Command::Plugin(PluginCommand::New(args)) => plugin_new::run(args, cx),
         Command::Plugin(PluginCommand::Build(args)) => plugin_build::run(args, cx),
         Command::Plugin(PluginCommand::Install(args)) => plugin_install::install(args, cx),

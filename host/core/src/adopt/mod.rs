@@ -1,0 +1,490 @@
+//! Taking over stacks Copilot deployed (`ferry adopt`): which stacks are
+//! Copilot's, what ferry's template would do to each resource of Copilot's
+//! (kept, replaced, removed, added), and which of Copilot's helpers (its
+//! Lambda-backed custom resources and the functions, roles and log groups
+//! only they use) retire.
+//!
+//! Retiring a custom resource by removing it from the template runs its
+//! Lambda's delete handler: Copilot's environment controller would rewrite
+//! the environment stack, its DNS delegation handler would remove records
+//! from the parent zone. So adoption first redeploys Copilot's own template
+//! with `DeletionPolicy: Retain` on the helpers ([`with_retained_helpers`]):
+//! a retained resource leaves the stack without CloudFormation calling
+//! anything.
+//!
+//! Everything here is a pure function of templates; the AWS side (change
+//! sets, the replacement guard) is `ferry_aws::adopt`.
+
+mod create_only;
+
+pub use create_only::create_only;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeSet, HashSet};
+
+/// Stack tag ferry writes on a stack it adopted from Copilot (value:
+/// `copilot` and Copilot's template version when known). Later deploys keep
+/// it, so adoption stays visible on the stack.
+pub const ADOPTED_TAG: &str = "ferry:adopted-from";
+
+/// Top-level template metadata ferry adds to Copilot's template in the first
+/// step of adoption: the helpers it retained. A stack with it is half
+/// adopted and safe for `ferry deploy` (nothing a delete handler could do).
+pub const ADOPTION_METADATA: &str = "ferry:adoption";
+
+/// The parameters Copilot's environment controller maintains on the
+/// environment stack: which workloads need the load balancers, EFS, NAT
+/// gateways, the App Runner endpoint. Whatever they enable exists because
+/// of them.
+pub const CONTROLLER_PARAMETERS: &[&str] =
+    &["ALBWorkloads", "InternalALBWorkloads", "EFSWorkloads", "NATWorkloads", "AppRunnerPrivateWorkloads"];
+
+/// What a resource holds, for deciding what may not be replaced or removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Holds {
+    /// Data: replacing or removing it loses it.
+    State,
+    /// An address or connections: replacing it changes a DNS name or drops
+    /// connections.
+    Traffic,
+    Nothing,
+}
+
+/// Resource types that hold data.
+const STATEFUL: &[&str] = &[
+    "AWS::EFS::FileSystem",
+    "AWS::S3::Bucket",
+    "AWS::DynamoDB::Table",
+    "AWS::DynamoDB::GlobalTable",
+    "AWS::RDS::DBInstance",
+    "AWS::RDS::DBCluster",
+    "AWS::SQS::Queue",
+    "AWS::SNS::Topic",
+    "AWS::Logs::LogGroup",
+    "AWS::KMS::Key",
+    "AWS::Route53::HostedZone",
+    "AWS::ECR::Repository",
+];
+
+/// Resource types that carry traffic.
+const TRAFFIC: &[&str] = &[
+    "AWS::EC2::VPC",
+    "AWS::EC2::Subnet",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer",
+    "AWS::ElasticLoadBalancingV2::Listener",
+    "AWS::ECS::Service",
+];
+
+/// What a resource of `resource_type` holds.
+pub fn holds(resource_type: &str) -> Holds {
+    if STATEFUL.contains(&resource_type) {
+        Holds::State
+    } else if TRAFFIC.contains(&resource_type) {
+        Holds::Traffic
+    } else {
+        Holds::Nothing
+    }
+}
+
+/// A Lambda-backed (or SNS-backed) custom resource: removing it calls its
+/// handler.
+pub fn is_custom_resource(resource_type: &str) -> bool {
+    resource_type == "AWS::CloudFormation::CustomResource" || resource_type.starts_with("Custom::")
+}
+
+/// Types that may retire with the custom resources they serve.
+const HELPER_TYPES: &[&str] = &[
+    "AWS::Lambda::Function",
+    "AWS::Lambda::Permission",
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::Logs::LogGroup",
+];
+
+/// Who deployed a stack, by its tags and template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "origin")]
+pub enum Origin {
+    /// Copilot, and ferry has not touched it: `ferry deploy` must not
+    /// update it before `ferry adopt`.
+    Copilot { version: Option<String> },
+    /// Copilot's template with ferry's retained helpers (the first step of
+    /// adoption ran): safe to deploy.
+    Adopting,
+    /// ferry's own template (adopted or not), or not a Copilot app's stack.
+    Ferry,
+}
+
+/// Reads who deployed a stack: Copilot tags its stacks `copilot-application`
+/// (ferry does too, for compatibility), and its templates carry a top-level
+/// `Metadata.Version` and `aws:copilot:description` resource metadata, which
+/// ferry never writes. (A custom resource alone says nothing: a ferry
+/// stack may have one through `cfn.patches.yml`.)
+pub fn origin(tags: &IndexMap<String, String>, template: &Value) -> Origin {
+    if !tags.contains_key(crate::naming::tags::APPLICATION) {
+        return Origin::Ferry;
+    }
+    let metadata = template.get("Metadata");
+    if metadata.and_then(|m| m.get(ADOPTION_METADATA)).is_some() {
+        return Origin::Adopting;
+    }
+    let version = metadata.and_then(|m| m.get("Version")).and_then(Value::as_str).map(str::to_string);
+    let resources = resources(template);
+    let described = resources.values().any(|r| r.pointer("/Metadata/aws:copilot:description").is_some());
+    if version.is_some() || described { Origin::Copilot { version } } else { Origin::Ferry }
+}
+
+/// What ferry's template does to one resource of Copilot's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fate {
+    /// Same logical ID, same type, same create-only properties: updated in place.
+    Kept,
+    /// A new resource replaces the deployed one.
+    Replaced,
+    /// Deleted, with what it holds.
+    Removed,
+    /// New in ferry's template.
+    Added,
+    /// One of Copilot's helpers: retained (no handler runs), then removed
+    /// from the stack; ferry deletes what is left of it.
+    Retired,
+}
+
+/// One resource's fate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResourcePlan {
+    pub logical_id: String,
+    pub resource_type: String,
+    pub fate: Fate,
+    pub holds: Holds,
+    /// For a replacement: the properties that force it (`Type` when the type changes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub properties: Vec<String>,
+}
+
+impl ResourcePlan {
+    /// Replaced or removed while holding state or traffic.
+    pub fn is_blocking(&self) -> bool {
+        matches!(self.fate, Fate::Replaced | Fate::Removed) && self.holds != Holds::Nothing
+    }
+}
+
+impl std::fmt::Display for ResourcePlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let verb = match self.fate {
+            Fate::Kept => "kept",
+            Fate::Replaced => "replaced",
+            Fate::Removed => "removed",
+            Fate::Added => "added",
+            Fate::Retired => "retired",
+        };
+        write!(f, "{} ({}) {verb}", self.logical_id, self.resource_type)?;
+        if !self.properties.is_empty() {
+            write!(f, ": changing {} requires a new resource", self.properties.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// The comparison of one stack's templates.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StackPlan {
+    /// Every resource of either template, Copilot's order first.
+    pub resources: Vec<ResourcePlan>,
+}
+
+impl StackPlan {
+    pub fn count(&self, fate: Fate) -> usize {
+        self.resources.iter().filter(|r| r.fate == fate).count()
+    }
+
+    /// The logical IDs with this fate.
+    pub fn ids(&self, fate: Fate) -> Vec<&str> {
+        self.resources.iter().filter(|r| r.fate == fate).map(|r| r.logical_id.as_str()).collect()
+    }
+
+    /// Replacements and removals of what holds state or traffic: adoption
+    /// refuses while there is one.
+    pub fn blocking(&self) -> Vec<&ResourcePlan> {
+        self.resources.iter().filter(|r| r.is_blocking()).collect()
+    }
+
+    /// The retiring custom resources and helpers.
+    pub fn retired(&self) -> Vec<&str> {
+        self.ids(Fate::Retired)
+    }
+}
+
+fn resources(template: &Value) -> Map<String, Value> {
+    template.get("Resources").and_then(Value::as_object).cloned().unwrap_or_default()
+}
+
+fn type_of(resource: &Value) -> &str {
+    resource.get("Type").and_then(Value::as_str).unwrap_or_default()
+}
+
+/// Compares Copilot's deployed template with ferry's. `deployed` lists the
+/// logical IDs the live stack has (a resource whose condition is false in
+/// Copilot's template is not there to replace or remove); `None` takes every
+/// resource of Copilot's template as deployed.
+pub fn compare(copilot: &Value, ferry: &Value, deployed: Option<&HashSet<String>>) -> StackPlan {
+    let old = resources(copilot);
+    let new = resources(ferry);
+    let retired = retiring(&old, &new);
+    let is_live = |id: &str| deployed.is_none_or(|live| live.contains(id));
+    let mut plan = StackPlan::default();
+    for (id, resource) in &old {
+        let resource_type = type_of(resource).to_string();
+        let (fate, properties) = if retired.contains(id) {
+            (Fate::Retired, Vec::new())
+        } else {
+            match new.get(id) {
+                None => (Fate::Removed, Vec::new()),
+                Some(theirs) if type_of(theirs) != resource_type => (Fate::Replaced, vec!["Type".to_string()]),
+                Some(theirs) => {
+                    let forced = forcing_properties(&resource_type, resource, theirs);
+                    if forced.is_empty() { (Fate::Kept, forced) } else { (Fate::Replaced, forced) }
+                }
+            }
+        };
+        let fate = match fate {
+            // Not deployed (its condition is false): nothing to lose.
+            Fate::Removed | Fate::Retired if !is_live(id) => continue,
+            Fate::Replaced | Fate::Kept if !is_live(id) => Fate::Added,
+            fate => fate,
+        };
+        let holds = holds(&resource_type);
+        let properties = if fate == Fate::Replaced { properties } else { Vec::new() };
+        plan.resources.push(ResourcePlan { logical_id: id.clone(), resource_type, fate, holds, properties });
+    }
+    for (id, resource) in &new {
+        if !old.contains_key(id) {
+            let resource_type = type_of(resource).to_string();
+            let holds = holds(&resource_type);
+            plan.resources.push(ResourcePlan {
+                logical_id: id.clone(),
+                resource_type,
+                fate: Fate::Added,
+                holds,
+                properties: Vec::new(),
+            });
+        }
+    }
+    plan
+}
+
+/// The create-only properties whose values differ between the two
+/// definitions of one resource.
+fn forcing_properties(resource_type: &str, old: &Value, new: &Value) -> Vec<String> {
+    let property = |r: &Value, name: &str| r.get("Properties").and_then(|p| p.get(name)).map(normalized);
+    create_only(resource_type)
+        .iter()
+        .filter(|name| property(old, name) != property(new, name))
+        .map(|name| name.to_string())
+        .collect()
+}
+
+/// One spelling per meaning for comparing property values: scalars as
+/// strings (`80` and `"80"` are one port), `Fn::Sub` of a lone `${X}` as
+/// `Ref X`, and `Fn::GetAtt` as a list.
+fn normalized(value: &Value) -> Value {
+    match value {
+        Value::Number(n) => Value::String(n.to_string()),
+        Value::Bool(b) => Value::String(b.to_string()),
+        Value::Array(items) => Value::Array(items.iter().map(normalized).collect()),
+        Value::Object(map) => {
+            if let (1, Some(Value::String(text))) = (map.len(), map.get("Fn::Sub"))
+                && let Some(name) = text.strip_prefix("${").and_then(|t| t.strip_suffix('}'))
+                && !name.contains(['$', '{', '}', '.'])
+            {
+                return json!({"Ref": name});
+            }
+            if let (1, Some(Value::String(dotted))) = (map.len(), map.get("Fn::GetAtt"))
+                && let Some((resource, attribute)) = dotted.split_once('.')
+            {
+                return json!({"Fn::GetAtt": [resource, attribute]});
+            }
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), normalized(v))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// The logical IDs a value refers to: `Ref`, `Fn::GetAtt`, and `${X}` /
+/// `${X.Attr}` in `Fn::Sub`.
+fn references(value: &Value, into: &mut BTreeSet<String>) {
+    match value {
+        Value::Array(items) => items.iter().for_each(|v| references(v, into)),
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("Ref", Value::String(name)) => {
+                        into.insert(name.clone());
+                    }
+                    ("Fn::GetAtt", Value::String(dotted)) => {
+                        into.insert(dotted.split('.').next().unwrap_or_default().to_string());
+                    }
+                    ("Fn::GetAtt", Value::Array(parts)) => {
+                        if let Some(Value::String(name)) = parts.first() {
+                            into.insert(name.clone());
+                        }
+                    }
+                    ("Fn::Sub", sub) => {
+                        let text = match sub {
+                            Value::String(t) => Some(t.as_str()),
+                            Value::Array(parts) => parts.first().and_then(Value::as_str),
+                            _ => None,
+                        };
+                        for name in text.map(sub_names).unwrap_or_default() {
+                            into.insert(name);
+                        }
+                        if let Value::Array(parts) = sub {
+                            parts.iter().skip(1).for_each(|v| references(v, into));
+                        }
+                    }
+                    _ => references(inner, into),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The names `${...}` in a `Fn::Sub` string refers to (`${!Literal}` is not one).
+fn sub_names(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        rest = &rest[start + 2..];
+        let Some(end) = rest.find('}') else { break };
+        let name = &rest[..end];
+        if !name.starts_with('!') {
+            names.push(name.split('.').next().unwrap_or_default().to_string());
+        }
+        rest = &rest[end + 1..];
+    }
+    names
+}
+
+/// What each resource of a template refers to (properties, `DependsOn`,
+/// `Condition`-free).
+fn reference_graph(resources: &Map<String, Value>) -> IndexMap<String, BTreeSet<String>> {
+    resources
+        .iter()
+        .map(|(id, r)| {
+            let mut refs = BTreeSet::new();
+            if let Some(p) = r.get("Properties") {
+                references(p, &mut refs);
+            }
+            match r.get("DependsOn") {
+                Some(Value::String(d)) => {
+                    refs.insert(d.clone());
+                }
+                Some(Value::Array(ds)) => refs.extend(ds.iter().filter_map(Value::as_str).map(str::to_string)),
+                _ => {}
+            }
+            refs.retain(|name| resources.contains_key(name) && name != id);
+            (id.clone(), refs)
+        })
+        .collect()
+}
+
+/// Copilot's custom resources that ferry's template drops, and the helpers
+/// (functions, roles, policies, log groups) that only they, or each other,
+/// use: nothing else in the stack refers to them.
+fn retiring(old: &Map<String, Value>, new: &Map<String, Value>) -> BTreeSet<String> {
+    let graph = reference_graph(old);
+    let mut retired: BTreeSet<String> = old
+        .iter()
+        .filter(|(id, r)| is_custom_resource(type_of(r)) && !new.contains_key(*id))
+        .map(|(id, _)| id.clone())
+        .collect();
+    loop {
+        let before = retired.len();
+        for (id, resource) in old {
+            if retired.contains(id) || new.contains_key(id) || !HELPER_TYPES.contains(&type_of(resource)) {
+                continue;
+            }
+            let referrers: Vec<&String> = graph.iter().filter(|(_, refs)| refs.contains(id)).map(|(r, _)| r).collect();
+            let used_by_retired = referrers.iter().any(|r| retired.contains(*r));
+            let serves_retired = graph[id].iter().any(|r| retired.contains(r));
+            // A log group or permission naming this function goes with it.
+            let goes_with_it = |r: &String| {
+                matches!(type_of(&old[r.as_str()]), "AWS::Logs::LogGroup" | "AWS::Lambda::Permission")
+                    && !new.contains_key(r)
+                    && graph[r].iter().all(|x| x == id || retired.contains(x))
+            };
+            let only_retired_use_it = referrers.iter().all(|r| retired.contains(*r) || goes_with_it(r));
+            // A log group or permission that names a retiring function
+            // (`/aws/lambda/${Function}`) serves it even though nothing refers
+            // to the log group; everything it refers to must be retiring too.
+            let attached = serves_retired && graph[id].iter().all(|r| retired.contains(r));
+            if only_retired_use_it && (used_by_retired || attached) {
+                retired.insert(id.clone());
+            }
+        }
+        if retired.len() == before {
+            return retired;
+        }
+    }
+}
+
+/// A resource the first step adds: a change to policies and metadata alone
+/// is no update to CloudFormation, a new resource is (a wait-condition
+/// handle is free and does nothing). ferry's template drops it again.
+pub const MARKER_RESOURCE: &str = "FerryAdoptionMarker";
+
+/// Copilot's template for the first step of adoption: unchanged except
+/// `DeletionPolicy: Retain` and `UpdateReplacePolicy: Retain` on the
+/// retiring resources, `Metadata["ferry:adoption"]` naming them, and the
+/// [`MARKER_RESOURCE`] that makes it an update.
+pub fn with_retained_helpers(copilot: &Value, retired: &[&str]) -> Value {
+    let mut template = copilot.clone();
+    if let Some(resources) = template.get_mut("Resources").and_then(Value::as_object_mut) {
+        resources.insert(MARKER_RESOURCE.into(), json!({"Type": "AWS::CloudFormation::WaitConditionHandle"}));
+        for id in retired {
+            if let Some(Value::Object(resource)) = resources.get_mut(*id) {
+                resource.insert("DeletionPolicy".into(), json!("Retain"));
+                resource.insert("UpdateReplacePolicy".into(), json!("Retain"));
+            }
+        }
+    }
+    if let Value::Object(root) = &mut template {
+        let metadata = root.entry("Metadata").or_insert_with(|| json!({}));
+        if let Value::Object(metadata) = metadata {
+            metadata.insert(ADOPTION_METADATA.into(), json!({ "retained": retired }));
+        }
+    }
+    template
+}
+
+/// The environment-controller parameters for ferry's environment stack: the
+/// workloads the deployed stack lists (what the controller set) together
+/// with those ferry's workspace lists, so nothing the controller created
+/// goes away. Copilot keeps them as a sorted, comma-separated list.
+pub fn controller_parameters(
+    live: &IndexMap<String, String>,
+    ferry: &IndexMap<String, String>,
+) -> IndexMap<String, String> {
+    let split = |v: Option<&String>| -> BTreeSet<String> {
+        v.map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    CONTROLLER_PARAMETERS
+        .iter()
+        .filter(|name| live.contains_key(**name) || ferry.contains_key(**name))
+        .map(|name| {
+            let mut names = split(live.get(*name));
+            names.extend(split(ferry.get(*name)));
+            (name.to_string(), names.into_iter().collect::<Vec<_>>().join(","))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

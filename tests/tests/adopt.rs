@@ -1,0 +1,157 @@
+//! `ferry adopt`'s comparison on the templates Copilot deploys for a small
+//! app (an environment, a Load Balanced Web Service, a Backend Service, a
+//! Worker Service and a Scheduled Job, shaped by `copilot_shapes` from the
+//! workspace's manifests) against what ferry renders for the same
+//! manifests (`ferry package`): nothing that holds state or traffic is
+//! replaced or removed, and Copilot's helpers retire.
+
+mod common;
+#[path = "copilot_shapes/mod.rs"]
+mod copilot;
+
+use common::ferry;
+use ferry_core::adopt::{self, Fate, Holds, StackPlan};
+use serde_json::Value;
+use std::collections::HashSet;
+use std::path::Path;
+
+pub const WORKSPACE: &[(&str, &str)] = &[
+    ("copilot/.workspace", "application: shop\n"),
+    ("copilot/environments/test/manifest.yml", "name: test\ntype: Environment\n"),
+    (
+        "copilot/web/manifest.yml",
+        "name: web\ntype: Load Balanced Web Service\nimage:\n  location: public.ecr.aws/nginx/nginx:stable\n  port: 80\nhttp:\n  path: /\ncpu: 256\nmemory: 512\ncount: 1\n",
+    ),
+    (
+        "copilot/api/manifest.yml",
+        "name: api\ntype: Backend Service\nimage:\n  location: public.ecr.aws/nginx/nginx:stable\n  port: 8080\ncpu: 256\nmemory: 512\ncount: 1\npublish:\n  topics:\n    - name: orders\n",
+    ),
+    (
+        "copilot/jobs/manifest.yml",
+        "name: jobs\ntype: Worker Service\nimage:\n  location: public.ecr.aws/nginx/nginx:stable\nsubscribe:\n  topics:\n    - name: orders\n      service: api\n",
+    ),
+    (
+        "copilot/report/manifest.yml",
+        "name: report\ntype: Scheduled Job\nimage:\n  location: public.ecr.aws/nginx/nginx:stable\non:\n  schedule: \"@daily\"\n",
+    ),
+];
+
+fn workspace() -> tempfile::TempDir {
+    let ws = tempfile::tempdir().unwrap();
+    for (path, text) in WORKSPACE {
+        let file = ws.path().join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+    ws
+}
+
+/// ferry's template of `file` (`<name>.stack.json`) for environment `test`.
+fn packaged(dir: &Path, out: &Path, file: &str) -> Value {
+    if !out.join(file).exists() {
+        let status = ferry(dir).args(["package", "-e", "test", "--output-dir"]).arg(out).output().unwrap();
+        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    }
+    serde_json::from_str(&std::fs::read_to_string(out.join(file)).unwrap()).unwrap()
+}
+
+/// The resources of `template` CloudFormation creates with `parameters`:
+/// those without a condition, or whose `Fn::Not [Fn::Equals [Ref P, ""]]`
+/// holds (the only conditions the shapes use).
+fn deployed(template: &Value, parameters: &[(String, String)]) -> HashSet<String> {
+    let value = |p: &str| parameters.iter().find(|(k, _)| k == p).map(|(_, v)| v.as_str()).unwrap_or_default();
+    let holds = |condition: &str| {
+        let c = &template["Conditions"][condition]["Fn::Not"][0]["Fn::Equals"][0]["Ref"];
+        !value(c.as_str().unwrap_or_default()).is_empty()
+    };
+    template["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r.get("Condition").and_then(Value::as_str).is_none_or(holds))
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
+fn plan(copilot: &(Value, Vec<(String, String)>), ferry: &Value) -> StackPlan {
+    adopt::compare(&copilot.0, ferry, Some(&deployed(&copilot.0, &copilot.1)))
+}
+
+#[test]
+fn adopting_a_small_copilot_app_replaces_and_removes_nothing_that_holds_state_or_traffic() {
+    let ws = workspace();
+    let out = tempfile::tempdir().unwrap();
+    let app = copilot::App::from_workspace(ws.path(), "test");
+    let mut stacks =
+        vec![("shop-test".to_string(), copilot::environment(&app, false), "test.env.stack.json".to_string())];
+    for w in &app.workloads {
+        stacks.push((
+            format!("shop-test-{}", w.name),
+            copilot::workload(&app, w, false),
+            format!("{}-test.stack.json", w.name),
+        ));
+    }
+    assert_eq!(stacks.len(), 5, "environment, LBWS, Backend, Worker, Scheduled Job");
+    for (stack, copilot, file) in &stacks {
+        let ferry = packaged(ws.path(), out.path(), file);
+        let plan = plan(copilot, &ferry);
+        let shown: Vec<String> =
+            plan.resources.iter().filter(|r| r.fate != Fate::Kept).map(|r| r.to_string()).collect();
+        assert!(plan.blocking().is_empty(), "{stack}: {:?}\n{shown:#?}", plan.blocking());
+        // Whatever else is replaced or removed holds nothing.
+        for r in plan.resources.iter().filter(|r| matches!(r.fate, Fate::Replaced | Fate::Removed)) {
+            assert_eq!(r.holds, Holds::Nothing, "{stack}: {r}");
+        }
+        // What holds state or traffic in Copilot's stack is kept, in place.
+        let guarded: Vec<&str> = plan
+            .resources
+            .iter()
+            .filter(|r| r.holds != Holds::Nothing && r.fate != Fate::Added)
+            .map(|r| r.logical_id.as_str())
+            .collect();
+        assert!(!guarded.is_empty(), "{stack}: the shape holds state or traffic");
+        for id in guarded {
+            let kept = plan.resources.iter().find(|r| r.logical_id == id).unwrap();
+            assert_eq!(kept.fate, Fate::Kept, "{stack}: {kept}");
+        }
+        if stack != "shop-test" {
+            let retired = plan.retired();
+            for helper in ["EnvControllerAction", "EnvControllerFunction", "EnvControllerRole"] {
+                assert!(retired.contains(&helper), "{stack}: {helper} retires: {retired:?}");
+            }
+        }
+        println!("{stack}:\n  {}", shown.join("\n  "));
+    }
+    // The service behind the load balancer also retires the rule-priority helper.
+    let web = &stacks.iter().find(|(s, ..)| s == "shop-test-web").unwrap().1;
+    let retired = plan(web, &packaged(ws.path(), out.path(), "web-test.stack.json"));
+    for helper in ["HTTPRulePriorityAction", "RulePriorityFunction", "RulePriorityFunctionRole"] {
+        assert!(retired.retired().contains(&helper), "{helper}: {:?}", retired.retired());
+    }
+    // Counted: the five stacks keep the VPC, subnets, load balancer, listener,
+    // services, log groups, topic and queue.
+    let kept_guarded: usize = stacks
+        .iter()
+        .map(|(_, c, f)| plan(c, &packaged(ws.path(), out.path(), f)))
+        .map(|p| p.resources.iter().filter(|r| r.fate == Fate::Kept && r.holds != Holds::Nothing).count())
+        .sum();
+    assert!(kept_guarded >= 14, "{kept_guarded}");
+}
+
+#[test]
+fn a_template_that_would_replace_the_load_balancer_is_refused_naming_the_property() {
+    let ws = workspace();
+    let out = tempfile::tempdir().unwrap();
+    let app = copilot::App::from_workspace(ws.path(), "test");
+    let (mut template, parameters) = copilot::environment(&app, false);
+    template["Resources"]["PublicLoadBalancer"]["Properties"]["Scheme"] = "internal".into();
+    let ferry = packaged(ws.path(), out.path(), "test.env.stack.json");
+    let plan = plan(&(template, parameters), &ferry);
+    let refused: Vec<String> = plan.blocking().iter().map(|r| r.to_string()).collect();
+    assert_eq!(
+        refused,
+        [
+            "PublicLoadBalancer (AWS::ElasticLoadBalancingV2::LoadBalancer) replaced: changing Scheme requires a new resource"
+        ]
+    );
+}
