@@ -63,5 +63,6 @@ fn wants_json(command: &Command) -> bool {
         Command::Pipeline(PipelineCommand::Ls(a)) => a.json,
         Command::Pipeline(PipelineCommand::Show(a) | PipelineCommand::Status(a)) => a.json,
         Command::Pipeline(_) => false,
+        Command::Run(_) | Command::Init(_) => false,
     }
 }

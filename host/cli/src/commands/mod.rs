@@ -10,6 +10,7 @@ mod domains;
 mod fetch;
 mod image;
 mod init;
+mod init_all;
 mod inspect;
 mod logs;
 mod package;
@@ -21,11 +22,14 @@ mod plugin_ls;
 mod plugin_new;
 mod plugin_trust;
 pub(crate) mod replacement_guard;
+mod run_local;
 mod secret;
 mod svc_migrate;
 mod svc_rollback;
 
-use crate::cli::{AppCommand, Cli, Command, EnvCommand, JobCommand, PluginCommand, SecretCommand, SvcCommand};
+use crate::cli::{
+    AppCommand, Cli, Command, EnvCommand, JobCommand, PluginCommand, RunCommand, SecretCommand, SvcCommand,
+};
 use crate::context::CommandContext;
 use anyhow::Result;
 use inspect::Family;
@@ -70,6 +74,8 @@ pub fn dispatch(cli: Cli, cx: &CommandContext) -> Result<()> {
         Command::Plugin(PluginCommand::Remove { name }) => plugin_install::remove(&name, cx),
         Command::Plugin(PluginCommand::Trust { name }) => plugin_trust::trust(&name, cx),
         Command::Plugin(PluginCommand::Untrust { name }) => plugin_trust::untrust(&name, cx),
+        Command::Run(RunCommand::Local(args)) => run_local::run(args, cx),
+        Command::Init(args) => init_all::run(args, cx),
     }
 }
 
