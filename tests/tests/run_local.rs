@@ -29,9 +29,7 @@ struct LocalEngine {
 
 impl LocalEngine {
     fn new() -> Option<LocalEngine> {
-        if which("podman").is_none() {
-            return None;
-        }
+        which("podman")?;
         let dir = tempfile::tempdir().expect("tempdir");
         let wrapper = dir.path().join("bin/crun");
         std::fs::create_dir_all(wrapper.parent().unwrap()).unwrap();
@@ -235,4 +233,86 @@ async fn runs_the_chat_api_locally_and_ctrl_c_removes_its_containers() {
     assert!(ok, "{left}");
     assert_eq!(left.trim(), "", "containers left after Ctrl-C:\n{left}");
     assert!(http_get(port, "/").is_none(), "the port is closed");
+}
+
+/// Deployed first (images prebuilt: `--no-build`), the service's task role
+/// is assumed through STS and its temporary credentials reach the
+/// container; `--watch` rebuilds and restarts on a change to the sources
+/// (not on one under `copilot/`); SIGTERM removes everything too.
+#[tokio::test(flavor = "multi_thread")]
+async fn task_role_credentials_and_watch_rebuild_then_sigterm_cleans_up() {
+    let Some(engine) = LocalEngine::new() else {
+        eprintln!("\n\n*** SKIPPED: no podman on this machine: `run local` cannot be tested here ***\n\n");
+        return;
+    };
+    let moto = Moto::start();
+    moto.export_env();
+    put_secret("DB_PASSWORD", "hunter2-local").await;
+    let ws = example_copy("chat");
+    let dir = ws.path();
+    std::fs::copy("/bin/busybox", dir.join("api/busybox")).expect("busybox-static is installed");
+    for args in [
+        &["app", "init"][..],
+        &["env", "deploy", "-n", "test"],
+        &["svc", "deploy", "-n", "api", "-e", "test", "--tag", "v1", "--no-build"],
+    ] {
+        common::run_on_moto(&moto, dir, args);
+    }
+    let port = free_port();
+    let port_override = format!("{port}:8080");
+    let mut child = start_run(
+        &moto,
+        &engine,
+        dir,
+        &["run", "local", "-n", "api", "-e", "test", "--watch", "--port-override", &port_override],
+    );
+    let stderr = collect(&mut child);
+    let serves = |needle: &str, within: Duration| {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some((_, body)) = http_get(port, "/")
+                && body.contains(needle)
+            {
+                return;
+            }
+            assert!(child_alive(&stderr), "ferry ended");
+            assert!(Instant::now() < deadline, "port {port} never served {needle:?}\n{}", stderr.lock().unwrap());
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    };
+    serves("chat api", Duration::from_secs(300));
+    let text = stderr.lock().unwrap().clone();
+    assert!(text.contains("Assumed") && text.contains("the task role arn:aws:iam::123456789012:role/"), "{text}");
+    let (ok, env) = engine.podman(&[
+        "inspect",
+        "--format",
+        "{{range .Config.Env}}{{println .}}{{end}}",
+        "ferry-local-chat-api-api",
+    ]);
+    assert!(ok, "{env}");
+    assert!(env.lines().any(|l| l.starts_with("AWS_SESSION_TOKEN=") && l.len() > "AWS_SESSION_TOKEN=".len()), "{env}");
+    assert!(!env.lines().any(|l| l == "AWS_ACCESS_KEY_ID=testing"), "the role's keys, not the caller's:\n{env}");
+
+    // A change under copilot/ is not a source change; one in api/www is.
+    std::fs::write(dir.join("copilot/api/notes.txt"), "not a source\n").unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(!stderr.lock().unwrap().contains("Changed"), "{}", stderr.lock().unwrap());
+    std::fs::write(dir.join("api/www/index.html"), "<h1>chat api v2</h1>\n").unwrap();
+    serves("chat api v2", Duration::from_secs(300));
+    assert!(stderr.lock().unwrap().contains("rebuilding and restarting"), "{}", stderr.lock().unwrap());
+
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = wait_exit(&mut child, Duration::from_secs(60))
+        .unwrap_or_else(|| panic!("ferry did not stop within 60 s of SIGTERM\n{}", stderr.lock().unwrap()));
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(status.success(), "{status}\n{}", stderr.lock().unwrap());
+    let (ok, left) = engine.podman(&["ps", "-a", "--format", "{{.Names}}"]);
+    assert!(ok, "{left}");
+    assert_eq!(left.trim(), "", "containers left after SIGTERM:\n{left}");
+}
+
+/// False once the collected stderr shows ferry's final error line.
+fn child_alive(stderr: &Arc<Mutex<String>>) -> bool {
+    !stderr.lock().unwrap().lines().any(|l| l.starts_with("error:"))
 }

@@ -783,7 +783,7 @@ pub struct InitAll {
     #[arg(short, long)]
     pub name: Option<String>,
     /// Type of the service or job, e.g. "Load Balanced Web Service", "Backend Service", "Scheduled Job".
-    #[arg(short = 't', long = "type")]
+    #[arg(short = 't', long = "type", value_name = "TYPE")]
     pub kind: Option<String>,
     /// Path to the Dockerfile (relative to this directory).
     #[arg(short, long, conflicts_with = "image")]

@@ -728,6 +728,10 @@ mod tests {
     #[test]
     fn containers_ports_and_overrides_of_a_manifest() {
         let dir = tempfile::tempdir().unwrap();
+        for d in ["api", "logs"] {
+            std::fs::create_dir_all(dir.path().join(d)).unwrap();
+            std::fs::write(dir.path().join(d).join("Dockerfile"), "FROM scratch\n").unwrap();
+        }
         let manifest = json!({
             "name": "api",
             "image": {"build": "api/Dockerfile", "port": 8080},
