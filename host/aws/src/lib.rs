@@ -24,6 +24,7 @@ pub mod logs;
 pub mod metadata;
 pub mod pipeline;
 pub mod priorities;
+pub mod run_local;
 pub mod service_deployments;
 pub mod stackset;
 pub mod status;

@@ -61,6 +61,13 @@ pub enum Command {
     /// Release pipelines: init, package, deploy, ls, show, status, delete.
     #[command(subcommand)]
     Pipeline(PipelineCommand),
+    /// Run a workload on this machine: local.
+    #[command(subcommand)]
+    Run(RunCommand),
+    /// From a directory with a Dockerfile to a deployed service: create the
+    /// application, write the service's manifest, and (with --deploy) deploy
+    /// it to a `test` environment. Prompts on a terminal; flags only otherwise.
+    Init(InitAll),
     /// Storage: init (S3, DynamoDB, Aurora or a plugin's storage type, as addons).
     #[command(subcommand)]
     Storage(StorageCommand),
@@ -810,4 +817,93 @@ pub struct StorageInit {
     /// Application name (default: the workspace's).
     #[arg(short = 'a', long)]
     pub app: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunCommand {
+    /// Run a service's containers (and its sidecars) on this machine with
+    /// podman or docker: the manifest's variables for the environment, its
+    /// secrets read from SSM, Copilot's COPILOT_* variables and AWS
+    /// credentials; one network namespace, as in an ECS task. Ctrl-C stops
+    /// and removes every container it started.
+    Local(RunLocal),
+}
+
+#[derive(Debug, Args)]
+pub struct RunLocal {
+    /// Name of the service or job.
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Name of the environment whose overrides, secrets and task role are used
+    /// (default: the workspace's only environment).
+    #[arg(short, long)]
+    pub env: Option<String>,
+    /// Name of the application (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// Override a variable passed to the containers: [container]:KEY=VALUE
+    /// (without a container, every container); comma-separated or repeated.
+    #[arg(long, value_delimiter = ',', value_name = "[CONTAINER:]KEY=VALUE")]
+    pub env_var_override: Vec<String>,
+    /// Publish a container port on another local port: <host port>:<container port>,
+    /// e.g. 5000:80 binds localhost:5000 to the service's port 80; comma-separated or repeated.
+    #[arg(long, value_delimiter = ',', value_name = "HOST:CONTAINER")]
+    pub port_override: Vec<String>,
+    /// Watch the workspace and rebuild and restart the containers when a file
+    /// changes (`.git` and `copilot/` are ignored).
+    #[arg(long)]
+    pub watch: bool,
+    /// Give the containers temporary credentials of the deployed service's task
+    /// role (STS AssumeRole) instead of your own; `--use-task-role=false` to turn off.
+    #[arg(long, num_args = 0..=1, default_value_t = true, default_missing_value = "true", require_equals = true, action = clap::ArgAction::Set)]
+    pub use_task_role: bool,
+    /// Proxy outbound requests to the environment's VPC (not supported by ferry yet: refused).
+    #[arg(long)]
+    pub proxy: bool,
+    /// Network for --proxy (CIDR).
+    #[arg(long, default_value = "172.20.0.0/16", value_name = "CIDR")]
+    pub proxy_network: String,
+    /// Container engine: docker or podman, or a path to one [default: the first that works].
+    #[arg(long, env = "FERRY_BUILDER")]
+    pub builder: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitAll {
+    /// Name of the application (default: the workspace's, if there is one).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// Name of the service or job.
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Type of the service or job, e.g. "Load Balanced Web Service", "Backend Service", "Scheduled Job".
+    #[arg(short = 't', long = "type", value_name = "TYPE")]
+    pub kind: Option<String>,
+    /// Path to the Dockerfile (relative to this directory).
+    #[arg(short, long, conflicts_with = "image")]
+    pub dockerfile: Option<String>,
+    /// The location of an existing image to run instead of building one.
+    #[arg(short, long)]
+    pub image: Option<String>,
+    /// The port the service listens on (default: the Dockerfile's EXPOSE).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Schedule of a job: "0 * * * *", @daily, @every 1h30m, rate(10 minutes), cron(...), none.
+    #[arg(long)]
+    pub schedule: Option<String>,
+    /// Jobs: how many times to retry a failed run.
+    #[arg(long)]
+    pub retries: Option<u32>,
+    /// Jobs: the total time a run may take, retries included, e.g. 2h, 1h30m, 900s.
+    #[arg(long)]
+    pub timeout: Option<String>,
+    /// Deploy to a `test` environment (created when missing) without asking.
+    #[arg(long)]
+    pub deploy: bool,
+    /// Extra tag for the image ferry builds (see `svc deploy --tag`).
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Container engine to build with: docker, podman or buildah, or a path to one.
+    #[arg(long, env = "FERRY_BUILDER")]
+    pub builder: Option<String>,
 }

@@ -65,5 +65,6 @@ fn wants_json(command: &Command) -> bool {
         Command::Pipeline(_) => false,
         Command::Storage(_) => false,
         Command::Adopt(a) => a.json,
+        Command::Run(_) | Command::Init(_) => false,
     }
 }

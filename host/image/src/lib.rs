@@ -9,9 +9,11 @@
 //! kept so a failure shows the engine's own words.
 
 mod engine;
+mod run;
 mod spec;
 
 pub use engine::{Engine, EngineKind, LineSink, Login, detect, is_loopback, sweep_registry_credentials};
+pub use run::{ContainerSpec, Network, RUN_LOCAL_LABEL};
 pub use spec::{
     ImageBuild, SpecError, WorkloadBuilds, built_sidecars, sidecar_tag, source_tag, source_time, valid_tag,
 };

@@ -38,7 +38,7 @@ impl Noun {
 use super::interactive;
 
 /// The value of a flag, asked for on a terminal, else an error naming the flag.
-fn ask(value: Option<String>, flag: &str, prompt: &str, default: Option<String>) -> Result<String> {
+pub(super) fn ask(value: Option<String>, flag: &str, prompt: &str, default: Option<String>) -> Result<String> {
     if let Some(value) = value {
         return Ok(value);
     }

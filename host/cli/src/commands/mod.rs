@@ -11,6 +11,7 @@ mod domains;
 mod fetch;
 mod image;
 mod init;
+mod init_all;
 mod inspect;
 mod logs;
 mod package;
@@ -22,13 +23,14 @@ mod plugin_ls;
 mod plugin_new;
 mod plugin_trust;
 pub(crate) mod replacement_guard;
+mod run_local;
 mod secret;
 mod storage;
 mod svc_migrate;
 mod svc_rollback;
 
 use crate::cli::{
-    AppCommand, Cli, Command, EnvCommand, JobCommand, PluginCommand, SecretCommand, StorageCommand, SvcCommand,
+    AppCommand, Cli, Command, EnvCommand, JobCommand, PluginCommand, RunCommand, SecretCommand, StorageCommand, SvcCommand,
 };
 use crate::context::CommandContext;
 use anyhow::Result;
@@ -76,6 +78,8 @@ pub fn dispatch(cli: Cli, cx: &CommandContext) -> Result<()> {
         Command::Plugin(PluginCommand::Trust { name }) => plugin_trust::trust(&name, cx),
         Command::Plugin(PluginCommand::Untrust { name }) => plugin_trust::untrust(&name, cx),
         Command::Storage(StorageCommand::Init(args)) => storage::init(args, cx),
+        Command::Run(RunCommand::Local(args)) => run_local::run(args, cx),
+        Command::Init(args) => init_all::run(args, cx),
     }
 }
 
