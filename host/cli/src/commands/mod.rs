@@ -7,12 +7,15 @@ mod aws;
 mod delete;
 mod deploy;
 mod domains;
+mod exec;
 mod fetch;
 mod image;
 mod init;
 mod inspect;
+mod job_run;
 mod logs;
 mod package;
+mod pause;
 mod pipeline;
 mod plugin_build;
 mod plugin_inspect;
@@ -24,8 +27,13 @@ pub(crate) mod replacement_guard;
 mod secret;
 mod svc_migrate;
 mod svc_rollback;
+mod task;
 
-use crate::cli::{AppCommand, Cli, Command, EnvCommand, JobCommand, PluginCommand, SecretCommand, SvcCommand};
+pub(crate) use task::exit_code;
+
+use crate::cli::{
+    AppCommand, Cli, Command, EnvCommand, JobCommand, PluginCommand, SecretCommand, SvcCommand, TaskCommand,
+};
 use crate::context::CommandContext;
 use anyhow::Result;
 use inspect::Family;
@@ -70,6 +78,13 @@ pub fn dispatch(cli: Cli, cx: &CommandContext) -> Result<()> {
         Command::Plugin(PluginCommand::Remove { name }) => plugin_install::remove(&name, cx),
         Command::Plugin(PluginCommand::Trust { name }) => plugin_trust::trust(&name, cx),
         Command::Plugin(PluginCommand::Untrust { name }) => plugin_trust::untrust(&name, cx),
+        Command::Task(TaskCommand::Run(args)) => task::run(*args, cx),
+        Command::Task(TaskCommand::Exec(args)) => task::exec(args, cx),
+        Command::Task(TaskCommand::Delete(args)) => task::delete(args, cx),
+        Command::Job(JobCommand::Run(args)) => job_run::run(args, cx),
+        Command::Svc(SvcCommand::Exec(args)) => exec::svc(args, cx),
+        Command::Svc(SvcCommand::Pause(args)) => pause::pause(args, cx),
+        Command::Svc(SvcCommand::Resume(args)) => pause::resume(args, cx),
     }
 }
 
