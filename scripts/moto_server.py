@@ -1314,6 +1314,11 @@ def ecs_exec_and_app_runner_pause() -> None:
 
         container_init(self, task_def)
         self.runtime_id = f"{uuid.uuid4().hex}-{uuid.uuid4().int % 10**10}"
+        # ECS's Container shape has `cpu` and `memory` as strings; moto keeps
+        # a template's numbers, which strict SDKs refuse to read.
+        for field in ("cpu", "memory"):
+            if getattr(self, field, None) is not None:
+                setattr(self, field, str(getattr(self, field)))
 
     ecs_models.Container.__init__ = container
 

@@ -83,7 +83,7 @@ pub fn run(args: JobRun, cx: &CommandContext) -> Result<()> {
                         view.line(format!("{:>12} stopped following; the execution goes on", "Note"));
                         return Ok(());
                     }
-                    _ = tokio::time::sleep(POLL) => {}
+                    _ = tokio::time::sleep(poll(session_ref)) => {}
                 }
                 if start > now_ms() + FOLLOW_FOR.as_millis() as i64 {
                     break job_run::Execution { arn: execution.clone(), status: "RUNNING".into(), error: None, cause: None };
@@ -103,6 +103,11 @@ pub fn run(args: JobRun, cx: &CommandContext) -> Result<()> {
         report_calls(&session, out, args.json);
         result
     })
+}
+
+/// How often ECS or Step Functions is asked: quickly against a local emulator.
+fn poll(session: &ferry_aws::app::Session) -> Duration {
+    session.options.poll.min(POLL)
 }
 
 fn now_ms() -> i64 {

@@ -38,15 +38,22 @@ fn act(name: &str, env: &str, app: Option<String>, json: bool, action: Action, c
                 if action == Action::Pause { "Pausing" } else { "Resuming" },
                 &format!("{name} in {env} ({arn})"),
             );
-            let status =
-                pause::run(&AppRunner::new(session.aws.apprunner()), &arn, action, POLL, WAIT).await.map_err(|e| {
-                    Failure::new(format!("cannot {} service `{name}` in `{env}`", action.verb()))
-                        .hint(match action {
-                            Action::Pause => "only a running service can be paused; `ferry svc show` tells its state",
-                            Action::Resume => "only a paused service can be resumed",
-                        })
-                        .because(e)
-                })?;
+            let status = pause::run(
+                &AppRunner::new(session.aws.apprunner()),
+                &arn,
+                action,
+                session.options.poll.min(POLL),
+                WAIT,
+            )
+            .await
+            .map_err(|e| {
+                Failure::new(format!("cannot {} service `{name}` in `{env}`", action.verb()))
+                    .hint(match action {
+                        Action::Pause => "only a running service can be paused; `ferry svc show` tells its state",
+                        Action::Resume => "only a paused service can be resumed",
+                    })
+                    .because(e)
+            })?;
             if json {
                 cx.out.json(&serde_json::json!({"service": name, "env": env, "service_arn": arn, "status": status}));
             } else {

@@ -200,7 +200,7 @@ pub fn run(args: TaskRun, cx: &CommandContext) -> Result<()> {
             for arn in &arns {
                 view.emit(serde_json::json!({"event": "task_started", "group": group, "task": arn, "cluster": placement.cluster}));
             }
-            let tasks = task::wait_started(&api, &placement.cluster, &arns, POLL, START_WAIT).await?;
+            let tasks = task::wait_started(&api, &placement.cluster, &arns, poll(&session), START_WAIT).await?;
             for t in &tasks {
                 view.emit(serde_json::json!({"event": "task_status", "task": t.arn, "status": t.last_status}));
                 view.line(format!("{:>12} task {} of {group}: {}", "Started", t.id(), t.last_status.to_lowercase()));
@@ -262,7 +262,7 @@ async fn follow(
             print_new(events);
         }
         if stopped {
-            break task::wait_stopped(api, cluster, arns, POLL, FOLLOW_FOR, &mut |_| {}).await?;
+            break task::wait_stopped(api, cluster, arns, poll(session), FOLLOW_FOR, &mut |_| {}).await?;
         }
         let tasks: Vec<TaskState> = api.describe_tasks(cluster, arns).await?;
         if !tasks.is_empty() && tasks.iter().all(TaskState::stopped) {
@@ -275,7 +275,7 @@ async fn follow(
                 view.line(format!("{:>12} stopped following; the tasks keep running (`ferry task delete -n {group}` stops them)", "Note"));
                 return Ok(());
             }
-            _ = tokio::time::sleep(POLL) => {}
+            _ = tokio::time::sleep(poll(session)) => {}
         }
     };
     view.emit(serde_json::json!({"event": "tasks_stopped", "group": group, "exit_code": ending.exit_code, "detail": ending.detail, "tasks": ending.tasks}));
@@ -291,6 +291,11 @@ async fn follow(
     }
     view.line(format!("{:>12} every task of {group} exited with code 0", "Stopped"));
     Ok(())
+}
+
+/// How often ECS or Step Functions is asked: quickly against a local emulator.
+fn poll(session: &ferry_aws::app::Session) -> Duration {
+    session.options.poll.min(POLL)
 }
 
 fn now_ms() -> i64 {
