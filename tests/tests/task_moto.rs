@@ -58,6 +58,41 @@ fn task_progression(moto: &Moto, transition: Value) {
     assert!(response.starts_with("HTTP/1.") && response.contains(" 20"), "{response}");
 }
 
+/// The lines a child prints on stdout, as they come.
+fn lines_of(stdout: std::process::ChildStdout) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
+/// Waits (at most 2 minutes) for a JSON event of a child's stream.
+fn wait_for_event(lines: &std::sync::mpsc::Receiver<String>, name: &str, child: &mut std::process::Child) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut seen = Vec::new();
+    loop {
+        match lines.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())) {
+            Ok(line) => {
+                if let Ok(event) = serde_json::from_str::<Value>(&line)
+                    && event["event"] == name
+                {
+                    return event;
+                }
+                seen.push(line);
+            }
+            Err(_) => {
+                let _ = child.kill();
+                let mut err = String::new();
+                let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+                panic!("no {name} event:\n{}\nstderr:\n{err}", seen.join("\n"));
+            }
+        }
+    }
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
 }
@@ -430,9 +465,76 @@ async fn job_run_starts_the_jobs_state_machine() {
     let listed = aws_json(&moto, "states", "AWSStepFunctions.ListExecutions", &json!({"stateMachineArn": machine}));
     assert_eq!(listed["executions"].as_array().unwrap().len(), 2, "{listed}");
 
+    // --follow: the job's log lines while it runs, then its end (here an
+    // execution stopped from outside: ferry fails with what happened).
+    let mut child = ferry_on_moto_process(&moto, dir)
+        .args(["job", "run", "-n", "nightly", "-e", "test", "--follow", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = lines_of(child.stdout.take().unwrap());
+    let started = wait_for_event(&lines, "execution_started", &mut child);
+    aws_json(
+        &moto,
+        "logs",
+        "Logs_20140328.CreateLogStream",
+        &json!({"logGroupName": "/copilot/shop-test-nightly", "logStreamName": "copilot/nightly/run1"}),
+    );
+    aws_json(
+        &moto,
+        "logs",
+        "Logs_20140328.PutLogEvents",
+        &json!({"logGroupName": "/copilot/shop-test-nightly", "logStreamName": "copilot/nightly/run1",
+                "logEvents": [{"timestamp": now_ms(), "message": "report written"}]}),
+    );
+    let logged = wait_for_event(&lines, "log", &mut child);
+    assert_eq!(logged["message"], "report written");
+    aws_json(&moto, "states", "AWSStepFunctions.StopExecution", &json!({"executionArn": started["execution"]}));
+    let status = child.wait().unwrap();
+    let rest: Vec<String> = lines.try_iter().collect();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert_eq!(json_event(&rest.join("\n"), "execution_finished")["status"], "ABORTED");
+    assert!(stderr.contains("job `nightly` aborted"), "{stderr}");
+
     run(&moto, dir, &["svc", "deploy", "-n", "api", "-e", "test"]);
     let stderr = fail_on_moto(&moto, dir, &["job", "run", "-n", "api", "-e", "test"], "a service has no state machine");
     assert!(stderr.contains("`api` has no state machine to start"), "{stderr}");
+
+    // --generate-cmd: a task run command filled from the service's task definition.
+    let generated = run(&moto, dir, &["task", "run", "--generate-cmd", "shop/test/api"]);
+    assert!(generated.starts_with("ferry task run \\\n  --task-group-name api"), "{generated}");
+    assert!(generated.contains("--image public.ecr.aws/docker/library/nginx:1"), "{generated}");
+    assert!(generated.trim_end().ends_with("--app shop --env test"), "{generated}");
+}
+
+/// `--default`: the default cluster and the default VPC's subnets and
+/// security group; no application needed, and a clear hint without a
+/// `default` cluster.
+#[tokio::test(flavor = "multi_thread")]
+async fn task_run_default_uses_the_default_cluster_and_vpc() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let image = "public.ecr.aws/docker/library/busybox:1";
+    let stderr =
+        fail_on_moto(&moto, dir, &["task", "run", "-n", "probe", "--default", "--image", image], "no default cluster");
+    assert!(stderr.contains("aws ecs create-cluster"), "{stderr}");
+    aws_json(&moto, "ecs", "AmazonEC2ContainerServiceV20141113.CreateCluster", &json!({"clusterName": "default"}));
+    let stream =
+        run(&moto, dir, &["task", "run", "-n", "probe", "--default", "--image", image, "--count", "2", "--json"]);
+    let started: Vec<Value> =
+        common::json_events(&stream).into_iter().filter(|e| e["event"] == "task_started").collect();
+    assert_eq!(started.len(), 2, "{stream}");
+    assert_eq!(started[0]["cluster"], "default");
+    // Not in an environment: the stack carries the group's tag only, and its App/Env are empty.
+    moto.export_env();
+    let aws = ferry_aws::AwsContext::load(None).await;
+    let described = aws.cloudformation().describe_stacks().stack_name("task-probe").send().await.unwrap();
+    let tags: Vec<&str> = described.stacks()[0].tags().iter().filter_map(|t| t.key()).collect();
+    assert_eq!(tags, ["copilot-task"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
