@@ -1602,6 +1602,211 @@ def custom_resource_stand_ins() -> None:
     cfn_models.ChangeSet.apply = apply
 
 
+# ---------------------------------------------------------------------------
+# ECS Exec and App Runner pause/resume (`task exec`, `svc exec`, `svc pause`,
+# `svc resume`): moto has no ecs:ExecuteCommand and keeps neither a
+# service's nor a task's `enableExecuteCommand`, nor a container's
+# `runtimeId` (what Session Manager's target names). This keeps the flag
+# from the template (service) and from RunTask (task), gives containers a
+# runtime ID, and answers ExecuteCommand as ECS does: a Session Manager
+# session for a running task that has exec enabled, refused otherwise. App
+# Runner's PauseService, ResumeService and DescribeService are answered on
+# the services the AppRunnerService model above keeps (pausing is immediate
+# here; App Runner takes a minute).
+# ---------------------------------------------------------------------------
+_APP_RUNNER_STATUS: dict = {}
+
+
+def _exec_task_flag() -> Any:
+    import threading
+
+    holder = getattr(_exec_task_flag, "holder", None)
+    if holder is None:
+        holder = threading.local()
+        _exec_task_flag.holder = holder
+    return holder
+
+
+def _ecs_execute_command(region: str, body: dict) -> tuple:
+    import uuid
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ecs.models import ecs_backends
+
+    backend = ecs_backends[DEFAULT_ACCOUNT_ID][region]
+    cluster = (body.get("cluster") or "default").rsplit("/", 1)[-1]
+    wanted = body.get("task", "").rsplit("/", 1)[-1]
+    task = next((t for arn, t in backend.tasks.get(cluster, {}).items() if arn.endswith("/" + wanted)), None)
+    if task is None or not wanted:
+        return 400, {"__type": "InvalidParameterException", "message": f"task {wanted} was not found in cluster {cluster}"}
+    if task.last_status != "RUNNING":
+        return 400, {"__type": "InvalidParameterException", "message": "The execute command failed because the task is not running."}
+    if not getattr(task, "enable_execute_command", False):
+        return 400, {
+            "__type": "InvalidParameterException",
+            "message": "The execute command failed because execute command was not enabled when the task was run "
+            "or the execute command agent isn't running. Wait and try again or run a new task with execute "
+            "command enabled and try again.",
+        }
+    names = [c.name for c in task.containers]
+    container = body.get("container") or (names[0] if len(names) == 1 else None)
+    if container not in names:
+        return 400, {"__type": "InvalidParameterException", "message": f"container {body.get('container')} is not in the task (it has {names})"}
+    if not body.get("interactive"):
+        return 400, {"__type": "InvalidParameterException", "message": "Interactive is the only mode supported currently."}
+    session = f"ecs-execute-command-{uuid.uuid4().hex[:17]}"
+    return 200, {
+        "clusterArn": task.cluster_arn,
+        "containerArn": next(c.container_arn for c in task.containers if c.name == container),
+        "containerName": container,
+        "interactive": True,
+        "taskArn": task.task_arn,
+        "session": {
+            "sessionId": session,
+            "streamUrl": f"wss://ssmmessages.{region}.amazonaws.com/v1/data-channel/{session}?role=publish_subscribe",
+            "tokenValue": uuid.uuid4().hex,
+        },
+    }
+
+
+def _app_runner_pause_resume(operation: str, body: dict) -> tuple:
+    arn = body.get("ServiceArn", "")
+    if arn not in _APP_RUNNER_SERVICES:
+        return 400, {"__type": "ResourceNotFoundException", "Message": f"service {arn} does not exist"}
+    status = _APP_RUNNER_STATUS.get(arn, "RUNNING")
+    if operation == "PauseService":
+        if status != "RUNNING":
+            return 400, {"__type": "InvalidStateException", "Message": f"You can't pause a service in the {status} state."}
+        status = "PAUSED"
+    elif operation == "ResumeService":
+        if status != "PAUSED":
+            return 400, {"__type": "InvalidStateException", "Message": f"You can't resume a service in the {status} state."}
+        status = "RUNNING"
+    _APP_RUNNER_STATUS[arn] = status
+    name, service_id = arn.split("/")[-2], arn.rsplit("/", 1)[-1]
+    service = {
+        "ServiceName": name,
+        "ServiceId": service_id,
+        "ServiceArn": arn,
+        "ServiceUrl": _app_runner_dns_target(arn),
+        "Status": status,
+        "CreatedAt": 1767225600,
+        "UpdatedAt": 1767225600,
+        "SourceConfiguration": {},
+        "InstanceConfiguration": {},
+        "AutoScalingConfigurationSummary": {},
+        "NetworkConfiguration": {},
+    }
+    answer = {"Service": service}
+    if operation != "DescribeService":
+        import uuid
+
+        answer["OperationId"] = uuid.uuid4().hex
+    return 200, answer
+
+
+def ecs_exec_and_app_runner_pause() -> None:
+    from moto.ecs import models as ecs_models
+    from moto.ecs.responses import EC2ContainerServiceResponse
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    container_init = ecs_models.Container.__init__
+
+    def container(self, task_def) -> None:
+        import uuid
+
+        container_init(self, task_def)
+        self.runtime_id = f"{uuid.uuid4().hex}-{uuid.uuid4().int % 10**10}"
+        # ECS's Container shape has `cpu` and `memory` as strings; moto keeps
+        # a template's numbers, which strict SDKs refuse to read.
+        for field in ("cpu", "memory"):
+            if getattr(self, field, None) is not None:
+                setattr(self, field, str(getattr(self, field)))
+
+    ecs_models.Container.__init__ = container
+
+    # A Fargate task definition may size only the task (Copilot's task
+    # template does): moto adds up container memory and fails on none.
+    calc = ecs_models.EC2ContainerServiceBackend._calculate_task_resource_requirements
+    sized = ("Memory", "MemoryReservation", "memory", "memoryReservation")
+
+    def requirements(task_definition) -> dict:
+        saved = task_definition.container_definitions
+        task_definition.container_definitions = [c if any(k in c for k in sized) else {**c, "memory": 0} for c in saved]
+        try:
+            return calc(task_definition)
+        finally:
+            task_definition.container_definitions = saved
+
+    ecs_models.EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(requirements)
+
+    task_init = ecs_models.Task.__init__
+
+    def task(self, *args, **kwargs) -> None:
+        task_init(self, *args, **kwargs)
+        self.enable_execute_command = bool(getattr(_exec_task_flag(), "enabled", False))
+
+    ecs_models.Task.__init__ = task
+
+    run_task = EC2ContainerServiceResponse.run_task
+
+    def run(self):
+        _exec_task_flag().enabled = bool(self._get_param("enableExecuteCommand", False))
+        try:
+            return run_task(self)
+        finally:
+            _exec_task_flag().enabled = False
+
+    EC2ContainerServiceResponse.run_task = run
+
+    def exec_flag(value: Any) -> bool:
+        return value is True or str(value).lower() == "true"
+
+    create, update = ecs_models.Service.create_from_cloudformation_json, ecs_models.Service.update_from_cloudformation_json
+
+    def created(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        service = create.__func__(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        service.enable_execute_command = exec_flag(cloudformation_json.get("Properties", {}).get("EnableExecuteCommand"))
+        return service
+
+    def updated(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        service = update.__func__(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+        service.enable_execute_command = exec_flag(cloudformation_json.get("Properties", {}).get("EnableExecuteCommand"))
+        return service
+
+    ecs_models.Service.create_from_cloudformation_json = classmethod(created)
+    ecs_models.Service.update_from_cloudformation_json = classmethod(updated)
+
+    global _app_runner_call
+    other_app_runner_calls = _app_runner_call
+
+    def app_runner_call(operation: str, body: dict) -> tuple:
+        if operation in ("PauseService", "ResumeService", "DescribeService"):
+            return _app_runner_pause_resume(operation, body)
+        return other_app_runner_calls(operation, body)
+
+    _app_runner_call = app_runner_call
+
+    dispatch = DomainDispatcherApplication.__call__
+
+    def call(self, environ: dict, start_response: Any) -> Any:
+        if environ.get("HTTP_X_AMZ_TARGET", "") != "AmazonEC2ContainerServiceV20141113.ExecuteCommand":
+            return dispatch(self, environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
+        scope = environ.get("HTTP_AUTHORIZATION", "").split("Credential=", 1)[-1].split("/")
+        region = scope[2] if len(scope) > 3 else "us-east-1"
+        status, answer = _ecs_execute_command(region, body)
+        payload = json.dumps(answer).encode()
+        start_response(
+            "200 OK" if status == 200 else "400 Bad Request",
+            [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(payload)))],
+        )
+        return [payload]
+
+    DomainDispatcherApplication.__call__ = call
+
+
 if __name__ == "__main__":
     hosted_zones_like_cloudformation()
     drop_novalue_from_lists()
@@ -1620,6 +1825,7 @@ if __name__ == "__main__":
     rds_names_like_cloudformation()
     rds_cluster_members_from_templates()
     custom_resource_stand_ins()
+    ecs_exec_and_app_runner_pause()
     from moto.server import main
 
     main(sys.argv[1:])

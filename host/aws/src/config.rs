@@ -72,6 +72,7 @@ impl AwsContext {
     client!(route53, aws_sdk_route53);
     client!(ec2, aws_sdk_ec2);
     client!(apprunner, aws_sdk_apprunner);
+    client!(sfn, aws_sdk_sfn);
 
     /// CloudFormation in another region (CloudFront's certificates live in
     /// us-east-1 whatever the environment's region).

@@ -61,6 +61,9 @@ pub enum Command {
     /// Release pipelines: init, package, deploy, ls, show, status, delete.
     #[command(subcommand)]
     Pipeline(PipelineCommand),
+    /// One-off tasks: run, exec, delete.
+    #[command(subcommand)]
+    Task(TaskCommand),
     /// Run a workload on this machine: local.
     #[command(subcommand)]
     Run(RunCommand),
@@ -121,6 +124,13 @@ pub enum SvcCommand {
     /// Roll a service back: stop its ECS deployment in progress with rollback,
     /// or return to the previous revision.
     Rollback(SvcRollback),
+    /// Run a command in a running container of a service (ECS Exec, through
+    /// the Session Manager plugin); needs `exec: true` in its manifest.
+    Exec(SvcExec),
+    /// Pause a Request-Driven Web Service's App Runner service in an environment.
+    Pause(SvcPause),
+    /// Resume a paused Request-Driven Web Service.
+    Resume(SvcResume),
 }
 
 #[derive(Debug, Args)]
@@ -179,6 +189,8 @@ pub enum JobCommand {
     Logs(LogsArgs),
     /// Delete a job from one environment, or from all and its record.
     Delete(DeleteWorkload),
+    /// Run a Scheduled Job now: start its Step Functions state machine.
+    Run(JobRun),
 }
 
 /// How a deploy behaves; shared by every deploy command.
@@ -906,4 +918,230 @@ pub struct InitAll {
     /// Container engine to build with: docker, podman or buildah, or a path to one.
     #[arg(long, env = "FERRY_BUILDER")]
     pub builder: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// Run one-off tasks: the task group's stack (`task-<group>`: ECR repository,
+    /// log group, task definition, roles), the image built or given, then the tasks.
+    Run(Box<TaskRun>),
+    /// Run a command in a running container of a one-off task (ECS Exec).
+    Exec(TaskExec),
+    /// Stop a task group's running tasks and delete its stack and images.
+    Delete(TaskDelete),
+}
+
+#[derive(Debug, Args)]
+pub struct TaskRun {
+    /// The group name of the task: tasks of one group share their stack,
+    /// ECR repository, log group and task definition [default: the directory's name].
+    #[arg(short = 'n', long = "task-group-name")]
+    pub group: Option<String>,
+    /// Path to the Docker build context [default: the Dockerfile's directory].
+    #[arg(long, conflicts_with = "image")]
+    pub build_context: Option<String>,
+    /// Path to the Dockerfile to build [default: Dockerfile].
+    #[arg(long, conflicts_with = "image")]
+    pub dockerfile: Option<String>,
+    /// An existing image to run instead of building one.
+    #[arg(short, long)]
+    pub image: Option<String>,
+    /// The image tag to push in addition to `latest`.
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Container engine to build with: docker, podman or buildah, or a path.
+    #[arg(long, env = "FERRY_BUILDER")]
+    pub builder: Option<String>,
+    /// Name of the application (defaults to the workspace's).
+    #[arg(short, long, conflicts_with_all = ["default", "subnets"])]
+    pub app: Option<String>,
+    /// The short name or full ARN of the cluster to run the tasks in.
+    #[arg(long, conflicts_with_all = ["env", "default"])]
+    pub cluster: Option<String>,
+    /// Run the tasks in the default cluster and the default VPC's subnets.
+    #[arg(long, conflicts_with_all = ["env", "subnets"])]
+    pub default: bool,
+    /// Name of the environment to run the tasks in (its cluster, public subnets and security group).
+    #[arg(short, long, conflicts_with = "subnets")]
+    pub env: Option<String>,
+    /// Additional security group IDs for the tasks (repeatable or comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub security_groups: Vec<String>,
+    /// The subnet IDs for the tasks (repeatable or comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub subnets: Vec<String>,
+    /// Grant the tasks' execution role access to the --secrets without asking.
+    #[arg(long)]
+    pub acknowledge_secrets_access: bool,
+    /// The command passed to the container, overriding the image's (split as a shell would).
+    #[arg(long)]
+    pub command: Option<String>,
+    /// The number of tasks to start.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub count: u32,
+    /// CPU units for each task.
+    #[arg(long, default_value_t = 256)]
+    pub cpu: u32,
+    /// The entrypoint of the container, overriding the image's.
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    /// A file of VARIABLE=VALUE lines for the container; --env-vars win over it.
+    #[arg(long)]
+    pub env_file: Option<PathBuf>,
+    /// Environment variables of the container: key=value,key=value.
+    #[arg(long, value_delimiter = ',')]
+    pub env_vars: Vec<String>,
+    /// The ARN of the role the container agent uses (pulling the image, reading secrets).
+    #[arg(long)]
+    pub execution_role: Option<String>,
+    /// Memory of each task, in MiB.
+    #[arg(long, default_value_t = 512)]
+    pub memory: u32,
+    /// Architecture of the task: X86_64 or ARM64 (with --platform-os).
+    #[arg(long, requires = "platform_os")]
+    pub platform_arch: Option<String>,
+    /// Operating system of the task, e.g. LINUX or WINDOWS_SERVER_2022_CORE (with --platform-arch).
+    #[arg(long, requires = "platform_arch")]
+    pub platform_os: Option<String>,
+    /// Tags for the task group's stack: key=value,key=value.
+    #[arg(long, value_delimiter = ',')]
+    pub resource_tags: Vec<String>,
+    /// Secrets of the container: VARIABLE=<SSM parameter name or ARN, or Secrets Manager ARN>, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub secrets: Vec<String>,
+    /// The ARN of the role the tasks use to call AWS.
+    #[arg(long)]
+    pub task_role: Option<String>,
+    /// Stream the tasks' logs until they stop; ferry then exits with their exit code.
+    #[arg(long)]
+    pub follow: bool,
+    /// Print a `ferry task run` command with every flag filled from a deployed
+    /// service or job (`<app>/<env>/<name>`) or an ECS service (`<cluster>/<service>`).
+    #[arg(long, value_name = "APP/ENV/NAME|CLUSTER/SERVICE")]
+    pub generate_cmd: Option<String>,
+    /// Print events as JSON lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TaskExec {
+    /// Name of the task group.
+    #[arg(short, long)]
+    pub name: String,
+    /// Name of the environment the tasks run in.
+    #[arg(short, long, conflicts_with = "default")]
+    pub env: Option<String>,
+    /// Name of the application (defaults to the workspace's).
+    #[arg(short, long, conflicts_with = "default")]
+    pub app: Option<String>,
+    /// The tasks run in the default cluster.
+    #[arg(long)]
+    pub default: bool,
+    /// The command to run in the container.
+    #[arg(short, long, default_value = "/bin/bash")]
+    pub command: String,
+    /// ID (or a prefix of it) of the task to exec in [default: the first running one].
+    #[arg(long)]
+    pub task_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TaskDelete {
+    /// Name of the task group.
+    #[arg(short, long)]
+    pub name: String,
+    /// Name of the environment the tasks ran in.
+    #[arg(short, long, conflicts_with = "default")]
+    pub env: Option<String>,
+    /// Name of the application (defaults to the workspace's).
+    #[arg(short, long, conflicts_with = "default")]
+    pub app: Option<String>,
+    /// The tasks ran in the default cluster.
+    #[arg(long)]
+    pub default: bool,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SvcExec {
+    /// Name of the service.
+    #[arg(short, long)]
+    pub name: String,
+    /// Name of the environment.
+    #[arg(short, long)]
+    pub env: String,
+    /// Name of the application (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// The command to run in the container.
+    #[arg(short, long, default_value = "/bin/bash")]
+    pub command: String,
+    /// The container to exec in [default: the service's main container].
+    #[arg(long)]
+    pub container: Option<String>,
+    /// ID (or a prefix of it) of the task to exec in [default: the first running one].
+    #[arg(long)]
+    pub task_id: Option<String>,
+    /// Accepted for Copilot's scripts (it updates the Session Manager plugin);
+    /// ferry never installs software: it names the plugin when it is missing.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SvcPause {
+    /// Name of the Request-Driven Web Service.
+    #[arg(short, long)]
+    pub name: String,
+    /// Name of the environment.
+    #[arg(short, long)]
+    pub env: String,
+    /// Name of the application (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SvcResume {
+    /// Name of the Request-Driven Web Service.
+    #[arg(short, long)]
+    pub name: String,
+    /// Name of the environment.
+    #[arg(short, long)]
+    pub env: String,
+    /// Name of the application (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JobRun {
+    /// Name of the job.
+    #[arg(short, long)]
+    pub name: String,
+    /// Name of the environment.
+    #[arg(short, long)]
+    pub env: String,
+    /// Name of the application (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// Follow the execution (and print the job's logs) until it ends; ferry
+    /// fails when the execution does.
+    #[arg(long)]
+    pub follow: bool,
+    /// Print events as JSON lines.
+    #[arg(long)]
+    pub json: bool,
 }

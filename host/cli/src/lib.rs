@@ -11,7 +11,7 @@ mod output;
 mod render;
 
 use clap::Parser;
-use cli::{AppCommand, Command, EnvCommand, JobCommand, PipelineCommand, PluginCommand, SvcCommand};
+use cli::{AppCommand, Command, EnvCommand, JobCommand, PipelineCommand, PluginCommand, SvcCommand, TaskCommand};
 use std::process::ExitCode;
 
 /// Runs ferry with the process's arguments and returns its exit code.
@@ -30,7 +30,8 @@ pub fn run() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             cx.out.error(&err);
-            ExitCode::from(1)
+            // A followed one-off task passes its container's exit code on.
+            ExitCode::from(commands::exit_code(&err))
         }
     };
     cx.report_counters();
@@ -49,6 +50,11 @@ fn wants_json(command: &Command) -> bool {
         Command::Svc(SvcCommand::Status(a)) => a.json,
         Command::Svc(SvcCommand::Rollback(a)) => a.json,
         Command::Svc(SvcCommand::Logs(a)) | Command::Job(JobCommand::Logs(a)) => a.json,
+        Command::Svc(SvcCommand::Pause(a)) => a.json,
+        Command::Svc(SvcCommand::Resume(a)) => a.json,
+        Command::Job(JobCommand::Run(a)) => a.json,
+        Command::Task(TaskCommand::Run(a)) => a.json,
+        Command::Task(_) => false,
         Command::Svc(_) | Command::Job(_) => false,
         Command::Env(EnvCommand::Deploy(a)) => a.flags.json,
         Command::Env(EnvCommand::Show { json, .. }) => *json,

@@ -8,13 +8,16 @@ mod aws;
 mod delete;
 mod deploy;
 mod domains;
+mod exec;
 mod fetch;
 mod image;
 mod init;
 mod init_all;
 mod inspect;
+mod job_run;
 mod logs;
 mod package;
+mod pause;
 mod pipeline;
 mod plugin_build;
 mod plugin_inspect;
@@ -28,9 +31,13 @@ mod secret;
 mod storage;
 mod svc_migrate;
 mod svc_rollback;
+mod task;
+
+pub(crate) use task::exit_code;
 
 use crate::cli::{
     AppCommand, Cli, Command, EnvCommand, JobCommand, PluginCommand, RunCommand, SecretCommand, StorageCommand, SvcCommand,
+    TaskCommand,
 };
 use crate::context::CommandContext;
 use anyhow::Result;
@@ -80,6 +87,13 @@ pub fn dispatch(cli: Cli, cx: &CommandContext) -> Result<()> {
         Command::Storage(StorageCommand::Init(args)) => storage::init(args, cx),
         Command::Run(RunCommand::Local(args)) => run_local::run(args, cx),
         Command::Init(args) => init_all::run(args, cx),
+        Command::Task(TaskCommand::Run(args)) => task::run(*args, cx),
+        Command::Task(TaskCommand::Exec(args)) => task::exec(args, cx),
+        Command::Task(TaskCommand::Delete(args)) => task::delete(args, cx),
+        Command::Job(JobCommand::Run(args)) => job_run::run(args, cx),
+        Command::Svc(SvcCommand::Exec(args)) => exec::svc(args, cx),
+        Command::Svc(SvcCommand::Pause(args)) => pause::pause(args, cx),
+        Command::Svc(SvcCommand::Resume(args)) => pause::resume(args, cx),
     }
 }
 
