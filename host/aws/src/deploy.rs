@@ -179,11 +179,26 @@ pub struct Deployer<C> {
     api: C,
     options: DeployOptions,
     allowed: Allowed,
+    no_rollback: bool,
+    detach: bool,
 }
 
 impl<C: CloudFormationApi> Deployer<C> {
     pub fn new(api: C, options: DeployOptions) -> Self {
-        Deployer { api, options, allowed: Allowed::default() }
+        Deployer { api, options, allowed: Allowed::default(), no_rollback: false, detach: false }
+    }
+
+    /// `--no-rollback`: a failed create or update is left as it is.
+    pub fn no_rollback(mut self, no_rollback: bool) -> Self {
+        self.no_rollback = no_rollback;
+        self
+    }
+
+    /// `--detach`: return once CloudFormation has started the change,
+    /// with the outcome it is heading for, without waiting for it to finish.
+    pub fn detach(mut self, detach: bool) -> Self {
+        self.detach = detach;
+        self
     }
 
     /// Lets the removals and replacements `allowed` names through the
@@ -250,6 +265,7 @@ impl<C: CloudFormationApi> Deployer<C> {
             parameters: stack.parameters.clone(),
             tags: stack.tags.clone(),
             description: stack.description.clone(),
+            disable_rollback: self.no_rollback,
         };
         if create {
             observe(DeployEvent::Executing { stack: stack.name.clone(), create });
@@ -269,9 +285,16 @@ impl<C: CloudFormationApi> Deployer<C> {
                 observe(DeployEvent::Replacing { stack: stack.name.clone(), changes: guarded });
             }
             observe(DeployEvent::Executing { stack: stack.name.clone(), create });
-            self.api.execute_change_set(&stack.name, &change_set).await?;
+            if self.no_rollback {
+                self.api.execute_change_set_without_rollback(&stack.name, &change_set).await?;
+            } else {
+                self.api.execute_change_set(&stack.name, &change_set).await?;
+            }
         }
         observe(DeployEvent::Started { stack: stack.name.clone(), create });
+        if self.detach {
+            return Ok(if create { DeployOutcome::Created } else { DeployOutcome::Updated });
+        }
         let done = self
             .wait(&stack.name, &mut seen, observe, |s| {
                 s.is_some_and(|s| !s.in_progress() && s.status != "REVIEW_IN_PROGRESS")
@@ -306,6 +329,7 @@ impl<C: CloudFormationApi> Deployer<C> {
             parameters: stack.parameters.clone(),
             tags: stack.tags.clone(),
             description: stack.description.clone(),
+            disable_rollback: false,
         };
         if !self.change_set(&request).await? {
             return Ok(Vec::new());
