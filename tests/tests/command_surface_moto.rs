@@ -158,7 +158,10 @@ async fn copilot_flags_and_upgrades_on_the_emulator() {
     let group = ferry_aws::logs::log_group("surf", "test", "web");
     let logs = aws.logs();
     let _ = logs.create_log_group().log_group_name(&group).send().await;
-    let base: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+    // Recent events (CloudWatch refuses old ones), on a whole minute ten minutes ago.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let base: i64 = (now / 60_000 - 10) * 60_000;
+    let (start, end) = (rfc3339(base), rfc3339(base + 30_000));
     for (stream, offset, message) in [
         ("copilot/web/aaaa1111", 0, "first from aaaa"),
         ("copilot/web/bbbb2222", 1_000, "first from bbbb"),
@@ -181,16 +184,37 @@ async fn copilot_flags_and_upgrades_on_the_emulator() {
             .expect("PutLogEvents");
     }
     let messages = |args: &[&str]| -> Vec<String> {
-        let mut all = vec!["svc", "logs", "-n", "web", "-e", "test", "--json", "--start-time", "2026-01-01T00:00:00Z"];
+        let mut all = vec!["svc", "logs", "-n", "web", "-e", "test", "--json", "--start-time", &start];
         all.extend_from_slice(args);
         run(&moto, dir, &all).lines().map(|l| json(l)["message"].as_str().unwrap_or_default().to_string()).collect()
     };
     assert_eq!(messages(&[]), ["first from aaaa", "first from bbbb", "sidecar of aaaa", "late from aaaa"]);
     assert_eq!(messages(&["--tasks", "aaaa"]), ["first from aaaa", "sidecar of aaaa", "late from aaaa"]);
     assert_eq!(messages(&["--tasks", "aaaa", "--container", "web"]), ["first from aaaa", "late from aaaa"]);
-    assert_eq!(
-        messages(&["--end-time", "2026-01-01T00:00:30Z"]),
-        ["first from aaaa", "first from bbbb", "sidecar of aaaa"]
-    );
+    assert_eq!(messages(&["--end-time", &end]), ["first from aaaa", "first from bbbb", "sidecar of aaaa"]);
     assert_eq!(messages(&["--limit", "1"]), ["late from aaaa"]);
+}
+
+/// `ms` since the epoch as an RFC 3339 UTC time (whole seconds).
+fn rfc3339(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem / 60 % 60, rem % 60)
+}
+
+#[test]
+fn rfc3339_of_known_times() {
+    assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    assert_eq!(rfc3339(1_709_164_800_000), "2024-02-29T00:00:00Z");
+    assert_eq!(rfc3339(1_136_214_245_000), "2006-01-02T15:04:05Z");
 }
