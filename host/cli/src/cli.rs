@@ -675,7 +675,7 @@ pub struct WorkloadPackage {
 pub enum EnvCommand {
     /// Write a commented manifest for a new environment (copilot/environments/<name>/manifest.yml);
     /// an environment that has one keeps it.
-    Init(EnvInit),
+    Init(Box<EnvInit>),
     /// Write the CloudFormation template and parameters of an environment (offline).
     Package(EnvPackage),
     /// Deploy an environment (creates it the first time).

@@ -47,7 +47,7 @@ pub fn dispatch(cli: Cli, cx: &CommandContext) -> Result<()> {
         }
         Command::Svc(SvcCommand::Init(args)) => init::service(args, cx),
         Command::Job(JobCommand::Init(args)) => init::job(args, cx),
-        Command::Env(EnvCommand::Init(args)) => init::environment_with(args, cx),
+        Command::Env(EnvCommand::Init(args)) => init::environment_with(*args, cx),
         Command::Env(EnvCommand::Package(args)) => package::environment(args, cx),
         Command::Package(args) => package::everything(args, cx),
         Command::App(AppCommand::Init { name, domain, resource_tags, permissions_boundary: _ }) => {
