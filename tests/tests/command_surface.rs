@@ -461,3 +461,37 @@ fn logs_time_flags_are_checked_before_aws_is_called() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--start-time `yesterday` is not an RFC 3339 time"), "{stderr}");
 }
+
+#[test]
+fn svc_init_sources_and_ingress_type_reach_the_manifest() {
+    let ws = example_copy("chat");
+    ferry(ws.path())
+        .env("CI", "true")
+        .args(["svc", "init", "-n", "site", "-t", "Static Site", "--sources", "dist,public/index.html"])
+        .assert()
+        .success();
+    let m = yaml(&std::fs::read_to_string(ws.path().join("copilot/site/manifest.yml")).unwrap());
+    assert_eq!(m["files"][0]["source"], "dist");
+    assert_eq!(m["files"][1]["source"], "public/index.html");
+    assert_eq!(m["files"].as_array().unwrap().len(), 2, "the template's example source is replaced");
+
+    ferry(ws.path())
+        .env("CI", "true")
+        .args([
+            "svc",
+            "init",
+            "-n",
+            "inside",
+            "-t",
+            "Request-Driven Web Service",
+            "--image",
+            "public.ecr.aws/nginx/nginx:latest",
+        ])
+        .args(["--port", "80", "--ingress-type", "Environment"])
+        .assert()
+        .success();
+    let m = yaml(&std::fs::read_to_string(ws.path().join("copilot/inside/manifest.yml")).unwrap());
+    assert_eq!(m["http"]["private"], true, "reachable from the environment only");
+    let out = ferry(ws.path()).args(["svc", "package", "-n", "inside", "-e", "test"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
