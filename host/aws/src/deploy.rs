@@ -640,7 +640,7 @@ mod tests {
             Ok(self.0.lock().unwrap().template.clone())
         }
         async fn create_stack(&self, r: &ChangeSetRequest) -> Result<(), AwsError> {
-            self.log("CreateStack");
+            self.log(if r.disable_rollback { "CreateStack(DisableRollback)" } else { "CreateStack" });
             let mut s = self.0.lock().unwrap();
             if let Some(err) = s.fail_create.clone() {
                 return Err(err);
@@ -669,6 +669,11 @@ mod tests {
         }
         async fn execute_change_set(&self, _: &str, _: &str) -> Result<(), AwsError> {
             self.log("ExecuteChangeSet");
+            self.apply_outcome();
+            Ok(())
+        }
+        async fn execute_change_set_without_rollback(&self, _: &str, _: &str) -> Result<(), AwsError> {
+            self.log("ExecuteChangeSet(DisableRollback)");
             self.apply_outcome();
             Ok(())
         }
@@ -841,6 +846,42 @@ mod tests {
 
     fn live_stack() -> StackState {
         StackState { name: "chat-test-api".into(), status: "UPDATE_COMPLETE".into(), ..Default::default() }
+    }
+
+    #[tokio::test]
+    async fn no_rollback_reaches_create_and_execute_and_detach_returns_once_started() {
+        // A create still in progress: with --detach the deploy returns at once
+        // (waiting would time out), and --no-rollback went with the call.
+        let fake =
+            Fake::new(Script { after_execute: Some(("CREATE_IN_PROGRESS".into(), vec![])), ..Default::default() });
+        let result = Deployer::new(&fake, options()).no_rollback(true).detach(true).deploy(&stack(), &mut |_| {}).await;
+        assert_eq!(result.unwrap(), DeployOutcome::Created);
+        assert!(fake.calls().contains(&"CreateStack(DisableRollback)".to_string()), "{:?}", fake.calls());
+
+        let fake = Fake::new(Script {
+            stack: Some(live_stack()),
+            template: "{}".into(),
+            change_set: vec![ChangeSetStatus::Ready],
+            after_execute: Some(("UPDATE_IN_PROGRESS".into(), vec![])),
+            ..Default::default()
+        });
+        let result = Deployer::new(&fake, options()).no_rollback(true).detach(true).deploy(&stack(), &mut |_| {}).await;
+        assert_eq!(result.unwrap(), DeployOutcome::Updated);
+        let calls = fake.calls();
+        assert!(calls.contains(&"ExecuteChangeSet(DisableRollback)".to_string()), "{calls:?}");
+        assert!(!calls.contains(&"ExecuteChangeSet".to_string()), "{calls:?}");
+
+        // Without the flags: the plain calls, and the deploy waits for the end.
+        let fake = Fake::new(Script {
+            stack: Some(live_stack()),
+            template: "{}".into(),
+            change_set: vec![ChangeSetStatus::Ready],
+            after_execute: Some(("UPDATE_COMPLETE".into(), vec![])),
+            ..Default::default()
+        });
+        let (result, _) = run(&fake).await;
+        assert_eq!(result.unwrap(), DeployOutcome::Updated);
+        assert!(fake.calls().contains(&"ExecuteChangeSet".to_string()));
     }
 
     #[tokio::test]
