@@ -74,6 +74,8 @@ pub struct ChangeSetRequest {
     pub parameters: IndexMap<String, String>,
     pub tags: IndexMap<String, String>,
     pub description: String,
+    /// Leave a failed create or update as it is (`--no-rollback`).
+    pub disable_rollback: bool,
 }
 
 /// The CloudFormation operations ferry uses.
@@ -89,6 +91,11 @@ pub trait CloudFormationApi {
     /// replacement guard ([`crate::guard`]).
     async fn change_set_changes(&self, stack: &str, name: &str) -> Result<Vec<ResourceChange>, AwsError>;
     async fn execute_change_set(&self, stack: &str, name: &str) -> Result<(), AwsError>;
+    /// Executes a change set and leaves the stack as it is if the update
+    /// fails (`--no-rollback`); an API without that option executes it as usual.
+    async fn execute_change_set_without_rollback(&self, stack: &str, name: &str) -> Result<(), AwsError> {
+        self.execute_change_set(stack, name).await
+    }
     async fn delete_change_set(&self, stack: &str, name: &str) -> Result<(), AwsError>;
     /// Events, newest first.
     async fn stack_events(&self, stack: &str) -> Result<Vec<StackEvent>, AwsError>;
@@ -199,6 +206,9 @@ impl CloudFormationApi for Cfn {
             .capabilities(Capability::CapabilityIam)
             .capabilities(Capability::CapabilityNamedIam)
             .capabilities(Capability::CapabilityAutoExpand);
+        if r.disable_rollback {
+            call = call.disable_rollback(true);
+        }
         for (k, v) in &r.parameters {
             call = call.parameters(Parameter::builder().parameter_key(k).parameter_value(v).build());
         }
@@ -301,6 +311,18 @@ impl CloudFormationApi for Cfn {
             .execute_change_set()
             .stack_name(stack)
             .change_set_name(name)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("cloudformation:ExecuteChangeSet", Some(stack), e))?;
+        Ok(())
+    }
+
+    async fn execute_change_set_without_rollback(&self, stack: &str, name: &str) -> Result<(), AwsError> {
+        self.client
+            .execute_change_set()
+            .stack_name(stack)
+            .change_set_name(name)
+            .disable_rollback(true)
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("cloudformation:ExecuteChangeSet", Some(stack), e))?;

@@ -189,11 +189,26 @@ pub struct Deployer<C> {
     options: DeployOptions,
     allowed: Allowed,
     adopting: bool,
+    no_rollback: bool,
+    detach: bool,
 }
 
 impl<C: CloudFormationApi> Deployer<C> {
     pub fn new(api: C, options: DeployOptions) -> Self {
-        Deployer { api, options, allowed: Allowed::default(), adopting: false }
+        Deployer { api, options, allowed: Allowed::default(), adopting: false, no_rollback: false, detach: false }
+    }
+
+    /// `--no-rollback`: a failed create or update is left as it is.
+    pub fn no_rollback(mut self, no_rollback: bool) -> Self {
+        self.no_rollback = no_rollback;
+        self
+    }
+
+    /// `--detach`: return once CloudFormation has started the change,
+    /// with the outcome it is heading for, without waiting for it to finish.
+    pub fn detach(mut self, detach: bool) -> Self {
+        self.detach = detach;
+        self
     }
 
     /// Lets the removals and replacements `allowed` names through the
@@ -287,6 +302,7 @@ impl<C: CloudFormationApi> Deployer<C> {
             parameters: stack.parameters.clone(),
             tags: stack.tags.clone(),
             description: stack.description.clone(),
+            disable_rollback: self.no_rollback,
         };
         if create {
             observe(DeployEvent::Executing { stack: stack.name.clone(), create });
@@ -306,9 +322,16 @@ impl<C: CloudFormationApi> Deployer<C> {
                 observe(DeployEvent::Replacing { stack: stack.name.clone(), changes: guarded });
             }
             observe(DeployEvent::Executing { stack: stack.name.clone(), create });
-            self.api.execute_change_set(&stack.name, &change_set).await?;
+            if self.no_rollback {
+                self.api.execute_change_set_without_rollback(&stack.name, &change_set).await?;
+            } else {
+                self.api.execute_change_set(&stack.name, &change_set).await?;
+            }
         }
         observe(DeployEvent::Started { stack: stack.name.clone(), create });
+        if self.detach {
+            return Ok(if create { DeployOutcome::Created } else { DeployOutcome::Updated });
+        }
         let done = self
             .wait(&stack.name, &mut seen, observe, |s| {
                 s.is_some_and(|s| !s.in_progress() && s.status != "REVIEW_IN_PROGRESS")
@@ -343,6 +366,7 @@ impl<C: CloudFormationApi> Deployer<C> {
             parameters: stack.parameters.clone(),
             tags: stack.tags.clone(),
             description: stack.description.clone(),
+            disable_rollback: false,
         };
         if !self.change_set(&request).await? {
             return Ok(Vec::new());
@@ -682,7 +706,7 @@ mod tests {
             Ok(self.0.lock().unwrap().template.clone())
         }
         async fn create_stack(&self, r: &ChangeSetRequest) -> Result<(), AwsError> {
-            self.log("CreateStack");
+            self.log(if r.disable_rollback { "CreateStack(DisableRollback)" } else { "CreateStack" });
             let mut s = self.0.lock().unwrap();
             if let Some(err) = s.fail_create.clone() {
                 return Err(err);
@@ -711,6 +735,11 @@ mod tests {
         }
         async fn execute_change_set(&self, _: &str, _: &str) -> Result<(), AwsError> {
             self.log("ExecuteChangeSet");
+            self.apply_outcome();
+            Ok(())
+        }
+        async fn execute_change_set_without_rollback(&self, _: &str, _: &str) -> Result<(), AwsError> {
+            self.log("ExecuteChangeSet(DisableRollback)");
             self.apply_outcome();
             Ok(())
         }
@@ -948,6 +977,42 @@ mod tests {
 
     fn live_stack() -> StackState {
         StackState { name: "chat-test-api".into(), status: "UPDATE_COMPLETE".into(), ..Default::default() }
+    }
+
+    #[tokio::test]
+    async fn no_rollback_reaches_create_and_execute_and_detach_returns_once_started() {
+        // A create still in progress: with --detach the deploy returns at once
+        // (waiting would time out), and --no-rollback went with the call.
+        let fake =
+            Fake::new(Script { after_execute: Some(("CREATE_IN_PROGRESS".into(), vec![])), ..Default::default() });
+        let result = Deployer::new(&fake, options()).no_rollback(true).detach(true).deploy(&stack(), &mut |_| {}).await;
+        assert_eq!(result.unwrap(), DeployOutcome::Created);
+        assert!(fake.calls().contains(&"CreateStack(DisableRollback)".to_string()), "{:?}", fake.calls());
+
+        let fake = Fake::new(Script {
+            stack: Some(live_stack()),
+            template: "{}".into(),
+            change_set: vec![ChangeSetStatus::Ready],
+            after_execute: Some(("UPDATE_IN_PROGRESS".into(), vec![])),
+            ..Default::default()
+        });
+        let result = Deployer::new(&fake, options()).no_rollback(true).detach(true).deploy(&stack(), &mut |_| {}).await;
+        assert_eq!(result.unwrap(), DeployOutcome::Updated);
+        let calls = fake.calls();
+        assert!(calls.contains(&"ExecuteChangeSet(DisableRollback)".to_string()), "{calls:?}");
+        assert!(!calls.contains(&"ExecuteChangeSet".to_string()), "{calls:?}");
+
+        // Without the flags: the plain calls, and the deploy waits for the end.
+        let fake = Fake::new(Script {
+            stack: Some(live_stack()),
+            template: "{}".into(),
+            change_set: vec![ChangeSetStatus::Ready],
+            after_execute: Some(("UPDATE_COMPLETE".into(), vec![])),
+            ..Default::default()
+        });
+        let (result, _) = run(&fake).await;
+        assert_eq!(result.unwrap(), DeployOutcome::Updated);
+        assert!(fake.calls().contains(&"ExecuteChangeSet".to_string()));
     }
 
     #[tokio::test]

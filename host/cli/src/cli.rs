@@ -58,7 +58,7 @@ pub enum Command {
     /// Plugins: ls, inspect, new, build, install, remove, trust, untrust.
     #[command(subcommand)]
     Plugin(PluginCommand),
-    /// Release pipelines: init, package, deploy, ls, show, status, delete.
+    /// Release pipelines: init, package, deploy, ls, show, status, delete, override.
     #[command(subcommand)]
     Pipeline(PipelineCommand),
     /// One-off tasks: run, exec, delete.
@@ -78,6 +78,15 @@ pub enum Command {
     /// (--plan), then retire Copilot's helpers without running their delete
     /// handlers and deploy ferry's templates.
     Adopt(AdoptArgs),
+    /// Print the shell completion script for bash, zsh, fish or powershell.
+    #[command(
+        after_help = "Examples:\n  source <(ferry completion bash)\n  ferry completion zsh > \"${fpath[1]}/_ferry\"\n  ferry completion fish > ~/.config/fish/completions/ferry.fish"
+    )]
+    Completion(CompletionArgs),
+    /// Print ferry's version and the platform it was built for.
+    Version(VersionArgs),
+    /// Print the documentation's address (and open it in a browser on a terminal).
+    Docs(DocsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -101,10 +110,64 @@ pub struct AdoptArgs {
     pub json: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DocsArgs {
+    /// Only print the address, never open a browser.
+    #[arg(long)]
+    pub print: bool,
+}
+
+/// Copilot's `--allow-downgrade`: accepted with a note (ferry compares
+/// templates, not versions).
+#[derive(Debug, Args, Clone, Default)]
+pub struct AllowDowngrade {
+    /// Copilot's flag to let an older version update what a newer one
+    /// deployed; ferry compares templates, not versions, so it has no effect.
+    #[arg(long)]
+    pub allow_downgrade: bool,
+}
+
+/// `svc|job|env|pipeline override`: scaffold the YAML patch file ferry applies.
+#[derive(Debug, Args)]
+pub struct OverrideArgs {
+    /// Name of the service, job, environment or pipeline.
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Environment whose template the resource list comes from (services and jobs).
+    #[arg(short, long)]
+    pub env: Option<String>,
+    /// Application name (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// Infrastructure-as-code tool: `yamlpatch` (the default; `cdk` is not supported by ferry).
+    #[arg(long, default_value = "yamlpatch")]
+    pub tool: String,
+    /// Copilot's language of a CDK override; ferry has no CDK overrides.
+    #[arg(long)]
+    pub cdk_language: Option<String>,
+    /// Write the skeleton without the resource list (ferry never asks).
+    #[arg(long)]
+    pub skip_resources: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum SvcCommand {
     /// Write a commented manifest for a new service (copilot/<name>/manifest.yml).
-    Init(WorkloadInit),
+    Init(SvcInit),
     /// Write the CloudFormation template and parameters of a service (offline).
     Package(WorkloadPackage),
     /// Deploy a service to an environment.
@@ -131,6 +194,8 @@ pub enum SvcCommand {
     Pause(SvcPause),
     /// Resume a paused Request-Driven Web Service.
     Resume(SvcResume),
+    /// Write the service's overrides/cfn.patches.yml skeleton (YAML patches applied at package time).
+    Override(OverrideArgs),
 }
 
 #[derive(Debug, Args)]
@@ -176,7 +241,7 @@ pub struct SvcMigrate {
 #[derive(Debug, Subcommand)]
 pub enum JobCommand {
     /// Write a commented manifest for a new job (copilot/<name>/manifest.yml).
-    Init(WorkloadInit),
+    Init(JobInit),
     /// Write the CloudFormation template and parameters of a job (offline).
     Package(WorkloadPackage),
     /// Deploy a job to an environment.
@@ -191,10 +256,12 @@ pub enum JobCommand {
     Delete(DeleteWorkload),
     /// Run a Scheduled Job now: start its Step Functions state machine.
     Run(JobRun),
+    /// Write the job's overrides/cfn.patches.yml skeleton (YAML patches applied at package time).
+    Override(OverrideArgs),
 }
 
 /// How a deploy behaves; shared by every deploy command.
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct DeployFlags {
     /// Deploy even when nothing changed.
     #[arg(long)]
@@ -216,6 +283,21 @@ pub struct DeployFlags {
     /// state or traffic; repeatable, or `all`. Without it such updates are refused.
     #[arg(long = "allow-replacement", value_name = "LOGICAL_ID|all")]
     pub allow_replacement: Vec<String>,
+    /// Show the template diff and deploy without asking (--diff --yes).
+    #[arg(long)]
+    pub diff_yes: bool,
+    /// Start the change and return without waiting for CloudFormation to finish.
+    #[arg(long)]
+    pub detach: bool,
+    /// Leave a failed stack as it is instead of rolling it back (not for production:
+    /// the next deploy may need a manual rollback first).
+    #[arg(long)]
+    pub no_rollback: bool,
+    /// Extra tags on the deployed stacks: key=value,key=value.
+    #[arg(long, value_delimiter = ',', value_name = "KEY=VALUE")]
+    pub resource_tags: Vec<String>,
+    #[command(flatten)]
+    pub downgrade: AllowDowngrade,
 }
 
 #[derive(Debug, Args)]
@@ -257,6 +339,26 @@ pub struct DeployAll {
     /// Environment to deploy (and deploy every workload to).
     #[arg(short, long)]
     pub env: String,
+    /// Only these services or jobs (comma-separated or repeated), each with an
+    /// optional priority `name/N`: lower numbers deploy first. Without it, every
+    /// workload of the workspace, after the environment.
+    #[arg(short, long, value_delimiter = ',')]
+    pub name: Vec<String>,
+    /// Every workload of the workspace (with --name: in addition to the priorities given).
+    #[arg(long)]
+    pub all: bool,
+    /// Deploy the environment first: the default without --name/--all;
+    /// `--deploy-env=false` skips it.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub deploy_env: Option<bool>,
+    /// Write the environment's manifest (default configuration) when it has none.
+    #[arg(long)]
+    pub init_env: bool,
+    /// Copilot registers workloads first; ferry needs no registration (accepted with a note).
+    #[arg(long)]
+    pub init_wkld: bool,
+    #[command(flatten)]
+    pub credentials: CredentialFlags,
     /// Application name (defaults to the workspace's).
     #[arg(short, long)]
     pub app: Option<String>,
@@ -269,6 +371,26 @@ pub struct DeployAll {
     pub flags: DeployFlags,
 }
 
+/// AWS credentials for this run (Copilot's environment-account flags).
+#[derive(Debug, Args, Clone, Default)]
+pub struct CredentialFlags {
+    /// Named AWS profile to use.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// AWS region to use.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// AWS access key ID to use (with --aws-secret-access-key).
+    #[arg(long, requires = "aws_secret_access_key")]
+    pub aws_access_key_id: Option<String>,
+    /// AWS secret access key to use (visible in your shell history: prefer a profile).
+    #[arg(long, requires = "aws_access_key_id")]
+    pub aws_secret_access_key: Option<String>,
+    /// AWS session token of temporary credentials.
+    #[arg(long, requires = "aws_access_key_id")]
+    pub aws_session_token: Option<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Application name (defaults to the workspace's).
@@ -277,6 +399,9 @@ pub struct ListArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Only those of this workspace (without it: every one recorded in AWS).
+    #[arg(long)]
+    pub local: bool,
 }
 
 #[derive(Debug, Args)]
@@ -290,6 +415,13 @@ pub struct ShowWorkload {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Print the manifest as it applies to this environment (its
+    /// `environments.<env>` overrides merged) instead of the summary.
+    #[arg(long, value_name = "ENV")]
+    pub manifest: Option<String>,
+    /// Also list the resources of each deployed stack.
+    #[arg(long)]
+    pub resources: bool,
 }
 
 #[derive(Debug, Args)]
@@ -331,6 +463,30 @@ pub struct LogsArgs {
     /// Print one JSON object per event.
     #[arg(long)]
     pub json: bool,
+    /// Only events at or after this time (RFC 3339, e.g. 2026-01-02T15:04:05Z).
+    #[arg(long, conflicts_with = "since")]
+    pub start_time: Option<String>,
+    /// Only events before this time (RFC 3339).
+    #[arg(long, conflicts_with = "follow")]
+    pub end_time: Option<String>,
+    /// Only events of these task IDs (comma-separated; a prefix is enough).
+    #[arg(long, value_delimiter = ',')]
+    pub tasks: Vec<String>,
+    /// Only events of this container.
+    #[arg(long)]
+    pub container: Option<String>,
+    /// Read this log group instead of the workload's.
+    #[arg(long)]
+    pub log_group: Option<String>,
+    /// Copilot's logs of the last stopped task (accepted with a note: pass --tasks).
+    #[arg(short, long)]
+    pub previous: bool,
+    /// Also the log events of the job's state machine executions.
+    #[arg(long)]
+    pub include_state_machine: bool,
+    /// Copilot's logs of the last N job executions (accepted with a note: ferry reads by time).
+    #[arg(long)]
+    pub last: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -361,6 +517,10 @@ pub enum AppCommand {
         /// Tags for every stack of the app: key=value,key=value.
         #[arg(long, value_delimiter = ',')]
         resource_tags: Vec<String>,
+        /// IAM policy (name or ARN) to set as permissions boundary of the app's
+        /// roles (accepted with a note: not applied yet).
+        #[arg(long)]
+        permissions_boundary: Option<String>,
     },
     /// List applications in this account and region.
     Ls {
@@ -376,6 +536,13 @@ pub enum AppCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Redeploy the application's roles stack and StackSet with this ferry's
+    /// templates, or say there is nothing to upgrade.
+    Upgrade {
+        /// Application name (defaults to the workspace's).
+        #[arg(short, long)]
+        name: Option<String>,
     },
     /// Delete the application: every workload and environment stack, the
     /// StackSet, the roles stack and every /copilot/ parameter of it.
@@ -444,6 +611,74 @@ pub struct WorkloadInit {
     pub app: Option<String>,
 }
 
+/// `svc init`: Copilot's flags, turned into [`WorkloadInit`] and manifest edits.
+#[derive(Debug, Args)]
+pub struct SvcInit {
+    /// Name of the service.
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Service type, e.g. "Load Balanced Web Service" (see `ferry plugin ls`).
+    #[arg(short = 't', long = "svc-type", visible_alias = "type")]
+    pub kind: Option<String>,
+    /// Dockerfile to build the image from.
+    #[arg(short, long, conflicts_with = "image")]
+    pub dockerfile: Option<String>,
+    /// Existing image to run instead of building one.
+    #[arg(short, long)]
+    pub image: Option<String>,
+    /// Port the container listens on (default: the Dockerfile's EXPOSE).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Request-Driven Web Service: who may reach it, `Internet` or `Environment` (only the VPC).
+    #[arg(long, value_parser = ["Internet", "Environment"])]
+    pub ingress_type: Option<String>,
+    /// Worker Service: SNS topics to subscribe to, `service:topic` (repeatable or comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub subscribe_topics: Vec<String>,
+    /// Worker Service: subscribe to no topic.
+    #[arg(long, conflicts_with = "subscribe_topics")]
+    pub no_subscribe: bool,
+    /// Static Site: files or directories to upload (repeatable or comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub sources: Vec<String>,
+    /// Application name (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    #[command(flatten)]
+    pub downgrade: AllowDowngrade,
+}
+
+/// `job init`: Copilot's flags, turned into [`WorkloadInit`] and manifest edits.
+#[derive(Debug, Args)]
+pub struct JobInit {
+    /// Name of the job.
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Job type, e.g. "Scheduled Job".
+    #[arg(short = 't', long = "job-type", visible_alias = "type")]
+    pub kind: Option<String>,
+    /// Dockerfile to build the image from.
+    #[arg(short, long, conflicts_with = "image")]
+    pub dockerfile: Option<String>,
+    /// Existing image to run instead of building one.
+    #[arg(short, long)]
+    pub image: Option<String>,
+    /// When the job runs: @daily, @every 5m, a cron expression, rate(...) or none.
+    #[arg(short, long)]
+    pub schedule: Option<String>,
+    /// Times to retry a failed run.
+    #[arg(long)]
+    pub retries: Option<u32>,
+    /// Time limit of a run, retries included, e.g. 1h30m or 900s.
+    #[arg(long)]
+    pub timeout: Option<String>,
+    /// Application name (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    #[command(flatten)]
+    pub downgrade: AllowDowngrade,
+}
+
 #[derive(Debug, Args)]
 pub struct WorkloadPackage {
     /// Name of the service or job.
@@ -475,19 +710,19 @@ pub struct WorkloadPackage {
     /// Container engine for --upload-assets: docker, podman or buildah, or a path.
     #[arg(long, env = "FERRY_BUILDER", requires = "upload_assets")]
     pub builder: Option<String>,
+    /// Print the diff against the deployed stack and exit: 0 when there is
+    /// none, 1 when there are changes, 2 on error.
+    #[arg(long, conflicts_with_all = ["all", "output_dir"])]
+    pub diff: bool,
+    #[command(flatten)]
+    pub downgrade: AllowDowngrade,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum EnvCommand {
-    /// Write a commented manifest for a new environment (copilot/environments/<name>/manifest.yml).
-    Init {
-        /// Name of the environment.
-        #[arg(short, long)]
-        name: Option<String>,
-        /// Application name (defaults to the workspace's).
-        #[arg(short, long)]
-        app: Option<String>,
-    },
+    /// Write a commented manifest for a new environment (copilot/environments/<name>/manifest.yml);
+    /// an environment that has one keeps it.
+    Init(Box<EnvInit>),
     /// Write the CloudFormation template and parameters of an environment (offline).
     Package(EnvPackage),
     /// Deploy an environment (creates it the first time).
@@ -495,17 +730,11 @@ pub enum EnvCommand {
     /// List the app's environments.
     Ls(ListArgs),
     /// Show an environment: region, account, stack status and outputs.
-    Show {
-        /// Name of the environment.
-        #[arg(short, long)]
-        name: String,
-        /// Application name (defaults to the workspace's).
-        #[arg(short, long)]
-        app: Option<String>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Show(EnvShow),
+    /// Redeploy environments with this ferry's templates, or say there is nothing to upgrade.
+    Upgrade(EnvUpgrade),
+    /// Write the environments' overrides/cfn.patches.yml skeleton (YAML patches applied at package time).
+    Override(OverrideArgs),
     /// Delete an environment (its workloads must be deleted first).
     Delete {
         /// Name of the environment.
@@ -518,6 +747,93 @@ pub enum EnvCommand {
         #[arg(long)]
         yes: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct EnvShow {
+    /// Name of the environment.
+    #[arg(short, long)]
+    pub name: String,
+    /// Application name (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Print the environment's manifest instead of the summary.
+    #[arg(long)]
+    pub manifest: bool,
+    /// Also list the stack's resources.
+    #[arg(long)]
+    pub resources: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvUpgrade {
+    /// Name of the environment.
+    #[arg(short, long, required_unless_present = "all", conflicts_with = "all")]
+    pub name: Option<String>,
+    /// Every environment of the workspace.
+    #[arg(long)]
+    pub all: bool,
+    /// Application name (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// Print events as JSON lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvInit {
+    /// Name of the environment.
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Application name (defaults to the workspace's).
+    #[arg(short, long)]
+    pub app: Option<String>,
+    /// Use the default network configuration without asking.
+    #[arg(long, conflicts_with_all = ["import_vpc_id", "override_vpc_cidr", "override_az_names", "override_public_cidrs", "override_private_cidrs", "internal_alb_subnets"])]
+    pub default_config: bool,
+    /// Import this VPC instead of creating one.
+    #[arg(long, help_heading = "Import existing resources")]
+    pub import_vpc_id: Option<String>,
+    /// Public subnets of the imported VPC (comma-separated).
+    #[arg(long, value_delimiter = ',', requires = "import_vpc_id", help_heading = "Import existing resources")]
+    pub import_public_subnets: Vec<String>,
+    /// Private subnets of the imported VPC (comma-separated).
+    #[arg(long, value_delimiter = ',', requires = "import_vpc_id", help_heading = "Import existing resources")]
+    pub import_private_subnets: Vec<String>,
+    /// ACM certificates for the public load balancer (comma-separated ARNs).
+    #[arg(long, value_delimiter = ',', help_heading = "Import existing resources")]
+    pub import_cert_arns: Vec<String>,
+    /// CIDR of the VPC ferry creates [default: 10.0.0.0/16].
+    #[arg(long, conflicts_with = "import_vpc_id", help_heading = "Configure default resources")]
+    pub override_vpc_cidr: Option<String>,
+    /// Availability zones of the subnets ferry creates (comma-separated).
+    #[arg(long, value_delimiter = ',', conflicts_with = "import_vpc_id", help_heading = "Configure default resources")]
+    pub override_az_names: Vec<String>,
+    /// CIDRs of the public subnets [default: 10.0.0.0/24,10.0.1.0/24].
+    #[arg(long, value_delimiter = ',', conflicts_with = "import_vpc_id", help_heading = "Configure default resources")]
+    pub override_public_cidrs: Vec<String>,
+    /// CIDRs of the private subnets [default: 10.0.2.0/24,10.0.3.0/24].
+    #[arg(long, value_delimiter = ',', conflicts_with = "import_vpc_id", help_heading = "Configure default resources")]
+    pub override_private_cidrs: Vec<String>,
+    /// Subnets of the internal load balancer (default: the private subnets).
+    #[arg(long, value_delimiter = ',', help_heading = "Configure default resources")]
+    pub internal_alb_subnets: Vec<String>,
+    /// Let the VPC reach the internal load balancer on ports 80 and 443.
+    #[arg(long, help_heading = "Configure default resources")]
+    pub internal_alb_allow_vpc_ingress: bool,
+    /// Turn on CloudWatch Container Insights.
+    #[arg(long, help_heading = "Telemetry")]
+    pub container_insights: bool,
+    /// Copilot's credentials of the environment's account: `env init` only writes
+    /// the manifest, so they are accepted with a note (`env deploy` uses your AWS setup).
+    #[command(flatten)]
+    pub credentials: CredentialFlags,
+    #[command(flatten)]
+    pub downgrade: AllowDowngrade,
 }
 
 #[derive(Debug, Args)]
@@ -543,6 +859,18 @@ pub struct EnvPackage {
     /// Write files here instead of printing the template.
     #[arg(long)]
     pub output_dir: Option<PathBuf>,
+    /// Print the diff against the deployed stack and exit: 0 when there is
+    /// none, 1 when there are changes, 2 on error.
+    #[arg(long, conflicts_with = "output_dir")]
+    pub diff: bool,
+    /// Copilot's forced update; packaging changes nothing (accepted with a note).
+    #[arg(long)]
+    pub force: bool,
+    /// Copilot's asset upload; an environment stack has no assets in ferry (accepted with a note).
+    #[arg(long)]
+    pub upload_assets: bool,
+    #[command(flatten)]
+    pub downgrade: AllowDowngrade,
 }
 
 #[derive(Debug, Args)]
@@ -674,11 +1002,13 @@ pub enum PipelineCommand {
     /// List the app's deployed pipelines.
     Ls(PipelineLs),
     /// Show a pipeline: source, stages and actions.
-    Show(PipelineName),
+    Show(PipelineShow),
     /// What each stage and action of a pipeline is doing.
     Status(PipelineName),
     /// Delete a pipeline's stack.
     Delete(PipelineDelete),
+    /// Write the pipeline's overrides/cfn.patches.yml skeleton (YAML patches applied at package time).
+    Override(OverrideArgs),
 }
 
 #[derive(Debug, Args)]
@@ -687,8 +1017,12 @@ pub struct PipelineInit {
     #[arg(short, long)]
     pub name: Option<String>,
     /// Repository URL (default: the `origin` remote of the git repository).
-    #[arg(long)]
+    #[arg(short, long)]
     pub url: Option<String>,
+    /// What the pipeline deploys: `Workloads` (ferry's pipelines deploy the
+    /// workloads; `Environments` is refused with a note).
+    #[arg(short, long, default_value = "Workloads")]
+    pub pipeline_type: String,
     /// Branch the pipeline follows (default: the checked-out branch, else main).
     #[arg(short = 'b', long)]
     pub git_branch: Option<String>,
@@ -739,6 +1073,9 @@ pub struct PipelineLs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Only the pipelines of this workspace.
+    #[arg(long)]
+    pub local: bool,
 }
 
 #[derive(Debug, Args)]
@@ -755,6 +1092,15 @@ pub struct PipelineName {
 }
 
 #[derive(Debug, Args)]
+pub struct PipelineShow {
+    #[command(flatten)]
+    pub pipeline: PipelineName,
+    /// Also list the stack's resources.
+    #[arg(long)]
+    pub resources: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct PipelineDelete {
     /// Name of the pipeline (default: the only one of the workspace).
     #[arg(short, long)]
@@ -765,6 +1111,10 @@ pub struct PipelineDelete {
     /// Do not ask for confirmation.
     #[arg(long)]
     pub yes: bool,
+    /// Copilot's deletion of a source secret; ferry's pipelines use connections
+    /// and keep no secret (accepted with a note).
+    #[arg(long)]
+    pub delete_secret: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -28,6 +28,9 @@ pub fn run() -> ExitCode {
     let cx = context::CommandContext::new(out);
     let code = match commands::dispatch(cli, &cx) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.downcast_ref::<commands::compat::Exit>().is_some() => {
+            ExitCode::from(err.downcast_ref::<commands::compat::Exit>().map_or(1, |e| e.0))
+        }
         Err(err) => {
             cx.out.error(&err);
             // A followed one-off task passes its container's exit code on.
@@ -57,7 +60,10 @@ fn wants_json(command: &Command) -> bool {
         Command::Task(_) => false,
         Command::Svc(_) | Command::Job(_) => false,
         Command::Env(EnvCommand::Deploy(a)) => a.flags.json,
-        Command::Env(EnvCommand::Show { json, .. }) => *json,
+        Command::Env(EnvCommand::Show(a)) => a.json,
+        Command::Env(EnvCommand::Upgrade(a)) => a.json,
+        Command::Version(a) => a.json,
+        Command::Completion(_) | Command::Docs(_) => false,
         Command::Env(_) => false,
         Command::Deploy(a) => a.flags.json,
         Command::Secret(_) | Command::Package(_) => false,
@@ -67,7 +73,8 @@ fn wants_json(command: &Command) -> bool {
         Command::Plugin(_) => false,
         Command::Pipeline(PipelineCommand::Deploy(a)) => a.flags.json,
         Command::Pipeline(PipelineCommand::Ls(a)) => a.json,
-        Command::Pipeline(PipelineCommand::Show(a) | PipelineCommand::Status(a)) => a.json,
+        Command::Pipeline(PipelineCommand::Show(a)) => a.pipeline.json,
+        Command::Pipeline(PipelineCommand::Status(a)) => a.json,
         Command::Pipeline(_) => false,
         Command::Storage(_) => false,
         Command::Adopt(a) => a.json,

@@ -96,13 +96,18 @@ pub fn render_pipeline(
             );
         };
         let (rendered, problems) = subject.render(&plugin, &context, problems)?;
-        let pipeline = core_pipeline::render(core_pipeline::RenderInput {
+        let mut pipeline = core_pipeline::render(core_pipeline::RenderInput {
             app: &ws.app,
             pipeline: &checked,
             fragment: rendered.template,
             provider_parameters: rendered.parameters,
             provider: format!("{} {}", plugin.info().name, plugin.info().version),
         })?;
+        // `copilot/pipelines/<name>/overrides/cfn.patches.yml`, as `pipeline override` writes it.
+        if !m.legacy {
+            let patches = ferry_core::patches::load(&m.dir)?;
+            ferry_core::patches::apply(&mut pipeline.stack.template, &patches)?;
+        }
         Ok((pipeline, problems))
     })
 }

@@ -196,9 +196,13 @@ pub fn render_environment(
                 env: setup.env.clone(),
             });
         }
-        let stack =
+        let mut stack =
             stack::environment_stack(&setup.app, &setup.env, output.template, output.parameters, &IndexMap::new())
                 .map_err(|source| RenderError::Assemble { subject: format!("environment `{}`", setup.env), source })?;
+        // `copilot/environments/overrides/cfn.patches.yml` (Copilot's layout:
+        // one file for every environment), as `env override` writes it.
+        let patches = patches::load(&ws.copilot_dir.join("environments"))?;
+        patches::apply(&mut stack.template, &patches)?;
         Ok(RenderedEnvironment { stack, warnings, descriptions: output.descriptions.into_iter().collect() })
     })
 }

@@ -27,6 +27,7 @@ pub(super) async fn render_with_assets(
         json: false,
         wait_for_lock: false,
         allow_replacement: Vec::new(),
+        ..DeployFlags::default()
     };
     let ctx = Ctx::new(cx, ws, &flags).await?;
     let env = ctx.session.require_env(&ctx.ws.app, env).await?;

@@ -39,6 +39,15 @@ impl Ctx {
     /// The deploy world of one command: its registry, an AWS session with
     /// the command's `--force`, and the progress view.
     pub(super) async fn new(cx: &CommandContext, ws: Workspace, flags: &DeployFlags) -> Result<Ctx> {
+        let mut flags = flags.clone();
+        // Copilot's `--diff-yes`: the diff, and no question after it.
+        if flags.diff_yes {
+            flags.diff = true;
+            flags.yes = true;
+        }
+        // Checked before anything is touched.
+        super::compat::parse_tags("--resource-tags", &flags.resource_tags)?;
+        let flags = &flags;
         // Registry credentials a killed earlier run left behind.
         ferry_image::sweep_registry_credentials(None);
         Ok(Ctx {
@@ -153,16 +162,66 @@ pub(super) async fn workload_adjusted(
     deploy_workload(ctx, env, &shared, rendered, true).await
 }
 
+/// `deploy -n a/1 -n b/2 -n c/1 [--all]`: the workloads in groups deployed
+/// one after the other, lowest priority number first (names without one
+/// deploy after the numbered ones); `--all` adds every other workload as a
+/// last group. Without names: every workload, one group.
+fn deploy_groups(ws: &Workspace, names: &[String], all: bool) -> Result<Vec<Vec<String>>> {
+    let known = ws.workload_names();
+    if names.is_empty() {
+        return Ok(vec![known]);
+    }
+    let mut by_priority: std::collections::BTreeMap<u32, Vec<String>> = std::collections::BTreeMap::new();
+    for entry in names {
+        let (name, priority) = match entry.split_once('/') {
+            Some((name, n)) => (
+                name,
+                n.parse::<u32>().map_err(|_| {
+                    Failure::new(format!("--name `{entry}`: `{n}` is not a priority number"))
+                        .hint("--name api/1 --name worker/2 (lower numbers deploy first)")
+                })?,
+            ),
+            None => (entry.as_str(), u32::MAX),
+        };
+        if !known.iter().any(|k| k == name) {
+            return Err(Failure::new(format!("no service or job named `{name}` in this workspace"))
+                .hint(format!("workloads here: {}", known.join(", ")))
+                .into());
+        }
+        by_priority.entry(priority).or_default().push(name.to_string());
+    }
+    let mut groups: Vec<Vec<String>> = by_priority.into_values().collect();
+    if all {
+        let named: Vec<&String> = groups.iter().flatten().collect();
+        let rest: Vec<String> = known.iter().filter(|k| !named.contains(k)).cloned().collect();
+        if !rest.is_empty() {
+            groups.push(rest);
+        }
+    }
+    Ok(groups)
+}
+
 pub fn everything(args: DeployAll, cx: &CommandContext) -> Result<()> {
     let out = &cx.out;
     let ws = cx.workspace_to_act_on(args.app.as_deref())?;
+    let groups = deploy_groups(&ws, &args.name, args.all)?;
+    // Copilot deploys the environment only when asked (--deploy-env); ferry's
+    // own `deploy -e ENV` (no names) always did.
+    let with_env = args.deploy_env.unwrap_or(args.name.is_empty() && !args.all);
+    if args.init_env && !ws.copilot_dir.join("environments").join(&args.env).join("manifest.yml").is_file() {
+        super::init::environment(Some(args.env.clone()), args.app.clone(), cx)?;
+    }
     cx.block_on(async {
         let ctx = Arc::new(Ctx::new(cx, ws, &args.flags).await?);
         let lease = ctx.lock(&args.env).await?;
         let result = async {
-            let env = deploy_env(&ctx, &args.env, true).await?;
+            let env = if with_env || (args.init_env && ctx.session.require_env(&ctx.ws.app, &args.env).await.is_err()) {
+                deploy_env(&ctx, &args.env, true).await?
+            } else {
+                ctx.session.require_env(&ctx.ws.app, &args.env).await?
+            };
             let setup = render::env_setup(&ctx.ws, &ctx.ws.app, &env.name)?;
-            let names = ctx.ws.workload_names();
+            let names: Vec<String> = groups.iter().flatten().cloned().collect();
             // Render everything first: a bad manifest stops the deploy before
             // any image build or stack change; images are built before any
             // workload stack changes too.
@@ -180,57 +239,59 @@ pub fn everything(args: DeployAll, cx: &CommandContext) -> Result<()> {
             let shared = Arc::new(Shared::load(&ctx, &env, &names).await?);
             let images = resolve_images(&ctx, &env, &shared, &names, &args.image, args.concurrency as usize).await?;
             let setup = with_lookups(&ctx, setup, &names).await?;
-            let mut rendered = Vec::new();
+            let mut rendered = HashMap::new();
             for name in &names {
-                rendered.push(render_for(&ctx, &setup, &env, name, images.get(name), true)?);
+                rendered.insert(name.clone(), render_for(&ctx, &setup, &env, name, images.get(name), true)?);
             }
             if crate::cancel::is_cancelled() {
                 return Err(interrupted_before_workloads(&env.name, &names));
             }
             let limit = Arc::new(tokio::sync::Semaphore::new(args.concurrency as usize));
             let env = Arc::new(env);
-            let mut tasks = tokio::task::JoinSet::new();
-            for r in rendered {
-                let (ctx, env, shared, limit) = (ctx.clone(), env.clone(), shared.clone(), limit.clone());
-                tasks.spawn(async move {
-                    let _permit = limit.acquire_owned().await;
-                    let name = r.name.clone();
-                    // Queued work does not start once the command is interrupted.
-                    if crate::cancel::is_cancelled() {
-                        return (name.clone(), Err(not_started(&name)));
+            for group in &groups {
+                let mut tasks = tokio::task::JoinSet::new();
+                for r in group.iter().filter_map(|name| rendered.remove(name)) {
+                    let (ctx, env, shared, limit) = (ctx.clone(), env.clone(), shared.clone(), limit.clone());
+                    tasks.spawn(async move {
+                        let _permit = limit.acquire_owned().await;
+                        let name = r.name.clone();
+                        // Queued work does not start once the command is interrupted.
+                        if crate::cancel::is_cancelled() {
+                            return (name.clone(), Err(not_started(&name)));
+                        }
+                        (name, deploy_workload(&ctx, &env, &shared, r, false).await)
+                    });
+                }
+                let mut failed = Vec::new();
+                let mut never_started = Vec::new();
+                while let Some(joined) = tasks.join_next().await {
+                    let (name, result) = joined.map_err(|e| anyhow!("a deploy task failed: {e}"))?;
+                    match result {
+                        Err(e) if e.downcast_ref::<NotStarted>().is_some() => never_started.push(name),
+                        Err(e) => failed.push(format!("{name}: {}", crate::output::inline(&e))),
+                        Ok(_) => {}
                     }
-                    (name, deploy_workload(&ctx, &env, &shared, r, false).await)
-                });
-            }
-            let mut failed = Vec::new();
-            let mut never_started = Vec::new();
-            while let Some(joined) = tasks.join_next().await {
-                let (name, result) = joined.map_err(|e| anyhow!("a deploy task failed: {e}"))?;
-                match result {
-                    Err(e) if e.downcast_ref::<NotStarted>().is_some() => never_started.push(name),
-                    Err(e) => failed.push(format!("{name}: {}", crate::output::inline(&e))),
-                    Ok(_) => {}
                 }
-            }
-            never_started.sort();
-            if crate::cancel::is_cancelled() {
-                let mut what = failed.clone();
-                if !never_started.is_empty() {
-                    what.push(format!("not started (nothing changed): {}", never_started.join(", ")));
-                }
-                ctx.view.emit(
+                never_started.sort();
+                if crate::cancel::is_cancelled() {
+                    let mut what = failed.clone();
+                    if !never_started.is_empty() {
+                        what.push(format!("not started (nothing changed): {}", never_started.join(", ")));
+                    }
+                    ctx.view.emit(
                     serde_json::json!({"event": "interrupted", "not_started": never_started, "interrupted": failed}),
                 );
-                return Err(Failure::new(format!(
-                    "interrupted; environment `{}` and the workloads not named here are deployed:\n{}",
-                    env.name,
-                    what.join("\n")
-                ))
-                .hint(format!("run `ferry deploy -e {}` again to finish", env.name))
-                .into());
-            }
-            if !failed.is_empty() {
-                bail!("{} of {} workloads failed to deploy:\n{}", failed.len(), names.len(), failed.join("\n"));
+                    return Err(Failure::new(format!(
+                        "interrupted; environment `{}` and the workloads not named here are deployed:\n{}",
+                        env.name,
+                        what.join("\n")
+                    ))
+                    .hint(format!("run `ferry deploy -e {}` again to finish", env.name))
+                    .into());
+                }
+                if !failed.is_empty() {
+                    bail!("{} of {} workloads failed to deploy:\n{}", failed.len(), names.len(), failed.join("\n"));
+                }
             }
             Ok(())
         }
@@ -243,6 +304,11 @@ pub fn everything(args: DeployAll, cx: &CommandContext) -> Result<()> {
 
 /// Renders and deploys the environment stack, then records it in Copilot's layout.
 async fn deploy_env(ctx: &Ctx, env: &str, confirm_abort: bool) -> Result<EnvRecord> {
+    Ok(deploy_env_outcome(ctx, env, confirm_abort).await?.0)
+}
+
+/// [`deploy_env`], also saying whether the stack changed (`env upgrade`).
+pub(super) async fn deploy_env_outcome(ctx: &Ctx, env: &str, confirm_abort: bool) -> Result<(EnvRecord, bool)> {
     let app = ctx.ws.app.clone();
     let app_record = ctx.session.require_app(&app).await?;
     let mut setup = render::env_setup(&ctx.ws, &app, env)?;
@@ -275,13 +341,14 @@ async fn deploy_env(ctx: &Ctx, env: &str, confirm_abort: bool) -> Result<EnvReco
         let arn = issue_certificate(ctx, &deployable, request).await?;
         deployable.parameters.insert(request.parameter.clone(), arn);
     }
-    run_stack(ctx, &deployable, rendered.descriptions.clone(), confirm_abort).await?;
+    let mut changed =
+        run_stack(ctx, &deployable, rendered.descriptions.clone(), confirm_abort).await? != DeployOutcome::UpToDate;
     if let Some(request) = &cdn_certificate
         && deployable.parameters.get(&request.parameter).is_none_or(String::is_empty)
     {
         let arn = issue_certificate(ctx, &deployable, request).await?;
         deployable.parameters.insert(request.parameter.clone(), arn);
-        run_stack(ctx, &deployable, rendered.descriptions, confirm_abort).await?;
+        changed |= run_stack(ctx, &deployable, rendered.descriptions, confirm_abort).await? != DeployOutcome::UpToDate;
     }
     let outputs = ctx.session.cfn.describe_stack(&deployable.name).await?.map(|s| s.outputs).unwrap_or_default();
     let region = ctx.session.region.clone();
@@ -300,7 +367,7 @@ async fn deploy_env(ctx: &Ctx, env: &str, confirm_abort: bool) -> Result<EnvReco
         extra: ctx.session.require_env(&app, env).await.map(|r| r.extra).unwrap_or_default(),
     };
     ctx.session.meta.put_env(&record).await?;
-    Ok(record)
+    Ok((record, changed))
 }
 
 /// Runs a plugin call on a thread of its own, outside the async runtime:
@@ -532,7 +599,7 @@ async fn deploy_workload(
             .await?;
     let outcome = run_stack(ctx, &deployable, rendered.descriptions, confirm_abort).await?;
     super::domains::associate(ctx, &deployable.name, &custom_domain).await?;
-    if outcome != DeployOutcome::UpToDate {
+    if outcome != DeployOutcome::UpToDate && !ctx.flags.detach {
         super::svc_rollback::follow_after_deploy(&ctx.session, &ctx.view, &deployable.name, &deployable.template)
             .await?;
     }
@@ -644,10 +711,24 @@ pub(super) async fn run_stack(
     if crate::cancel::is_cancelled() {
         return Err(not_started(&stack.name));
     }
+    let tagged;
+    let stack = if ctx.flags.resource_tags.is_empty() {
+        stack
+    } else {
+        let mut with_tags = stack.clone();
+        with_tags.tags.extend(super::compat::parse_tags("--resource-tags", &ctx.flags.resource_tags)?);
+        tagged = with_tags;
+        &tagged
+    };
     let view = &ctx.view;
     view.describe(&stack.name, descriptions);
     view.start(&stack.name, "deploying");
-    let deployer = ctx.session.deployer().allow_replacement(allowed_replacements(ctx));
+    let deployer = ctx
+        .session
+        .deployer()
+        .allow_replacement(allowed_replacements(ctx))
+        .no_rollback(ctx.flags.no_rollback)
+        .detach(ctx.flags.detach);
     let phase = AtomicU8::new(NOT_STARTED);
     let mut observe = |event: DeployEvent| {
         // Recorded before the call that starts the change is sent: an
@@ -668,6 +749,8 @@ pub(super) async fn run_stack(
         Ok(outcome) => {
             let label = match outcome {
                 DeployOutcome::UpToDate => "up to date",
+                DeployOutcome::Created if ctx.flags.detach => "creating (detached)",
+                DeployOutcome::Updated if ctx.flags.detach => "updating (detached)",
                 DeployOutcome::Created => "created",
                 DeployOutcome::Updated => "updated",
             };

@@ -2,7 +2,7 @@
 //! plugin's template. Every prompt has a flag; without a terminal a missing
 //! flag is an error that names it.
 
-use crate::cli::WorkloadInit;
+use crate::cli::{EnvInit, JobInit, SvcInit, WorkloadInit};
 use crate::context::CommandContext;
 use crate::output::Output;
 use crate::render::Role;
@@ -73,7 +73,135 @@ fn exposed_port(dockerfile: &Path) -> Option<u16> {
     })
 }
 
+/// A service or job from ferry's own flags (what the one-command `init` builds on).
+#[allow(dead_code)]
 pub fn workload(args: WorkloadInit, noun: Noun, cx: &CommandContext) -> Result<()> {
+    workload_edited(args, noun, &|_, text| Ok(text), cx)
+}
+
+/// `svc init` with Copilot's flags: the manifest edits they stand for.
+pub fn service(args: SvcInit, cx: &CommandContext) -> Result<()> {
+    let SvcInit { name, kind, dockerfile, image, port, ingress_type, subscribe_topics, sources, app, .. } = args;
+    let mut topics = Vec::new();
+    for topic in &subscribe_topics {
+        let Some((service, topic_name)) = topic.split_once(':').filter(|(s, t)| !s.is_empty() && !t.is_empty()) else {
+            return Err(Failure::new(format!("--subscribe-topics `{topic}` is not `service:topic`"))
+                .hint("--subscribe-topics api:orders,api:refunds")
+                .into());
+        };
+        topics.push(format!("    - name: {topic_name}\n      service: {service}"));
+    }
+    let edit = move |kind: &str, mut text: String| -> Result<String> {
+        if ingress_type.as_deref() == Some("Environment") {
+            if kind != "Request-Driven Web Service" {
+                bail!("--ingress-type is for a Request-Driven Web Service, not a {kind}");
+            }
+            text = insert_under(&text, "http", &["  private: true".to_string()]);
+        }
+        if !topics.is_empty() {
+            if kind != "Worker Service" {
+                bail!("--subscribe-topics is for a Worker Service, not a {kind}");
+            }
+            let mut lines = vec!["  topics:".to_string()];
+            lines.extend(topics.iter().cloned());
+            text = insert_under(&text, "subscribe", &lines);
+        }
+        if !sources.is_empty() {
+            if kind != "Static Site" {
+                bail!("--sources is for a Static Site, not a {kind}");
+            }
+            let mut block = String::from("files:\n");
+            for source in &sources {
+                block.push_str(&format!("  - source: {}\n", yaml_scalar(source)));
+            }
+            text = set_block(&text, "files", &block);
+        }
+        Ok(text)
+    };
+    let args = WorkloadInit { name, kind, dockerfile, image, port, schedule: None, app };
+    workload_edited(args, Noun::Service, &edit, cx)
+}
+
+/// `job init` with Copilot's flags: `--retries` and `--timeout` become the
+/// manifest's `retries` and `timeout`.
+pub fn job(args: JobInit, cx: &CommandContext) -> Result<()> {
+    let JobInit { name, kind, dockerfile, image, schedule, retries, timeout, app, .. } = args;
+    let edit = move |_: &str, mut text: String| -> Result<String> {
+        if let Some(retries) = retries {
+            text = set_block(&text, "retries", &format!("retries: {retries}\n"));
+        }
+        if let Some(timeout) = &timeout {
+            text = set_block(&text, "timeout", &format!("timeout: {}\n", yaml_scalar(timeout)));
+        }
+        Ok(text)
+    };
+    let args = WorkloadInit { name, kind, dockerfile, image, port: None, schedule, app };
+    workload_edited(args, Noun::Job, &edit, cx)
+}
+
+/// A plain YAML scalar, quoted when it would not read back as the same string.
+fn yaml_scalar(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c))
+        && value.parse::<f64>().is_err()
+        && !matches!(value, "true" | "false" | "yes" | "no" | "null" | "on" | "off");
+    if plain { value.to_string() } else { serde_json::to_string(value).unwrap_or_default() }
+}
+
+/// Replaces the top-level `key:` block of a manifest (its line and the
+/// indented lines under it) with `block`, or appends `block` when there is none.
+pub(crate) fn set_block(text: &str, key: &str, block: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let head = format!("{key}:");
+    let Some(start) = lines.iter().position(|l| *l == head || l.starts_with(&format!("{head} "))) else {
+        let mut out = text.trim_end().to_string();
+        out.push_str("\n\n");
+        out.push_str(block);
+        return out;
+    };
+    let mut end = start + 1;
+    while end < lines.len() && (lines[end].is_empty() || lines[end].starts_with([' ', '\t'])) {
+        end += 1;
+    }
+    // Blank lines before the next section stay with it.
+    while end > start + 1 && lines[end - 1].is_empty() {
+        end -= 1;
+    }
+    let mut out: Vec<String> = lines[..start].iter().map(|l| l.to_string()).collect();
+    out.extend(block.trim_end().lines().map(str::to_string));
+    out.extend(lines[end..].iter().map(|l| l.to_string()));
+    out.join("\n") + "\n"
+}
+
+/// Adds `lines` right under the top-level `key:` line, or appends `key:` with them.
+pub(crate) fn insert_under(text: &str, key: &str, lines: &[String]) -> String {
+    let head = format!("{key}:");
+    let mut all: Vec<String> = text.lines().map(str::to_string).collect();
+    match all.iter().position(|l| *l == head) {
+        Some(at) => {
+            for (i, line) in lines.iter().enumerate() {
+                all.insert(at + 1 + i, line.clone());
+            }
+            all.join("\n") + "\n"
+        }
+        None => {
+            let mut out = text.trim_end().to_string();
+            out.push_str(&format!("\n\n{head}\n"));
+            for line in lines {
+                out.push_str(line);
+                out.push('\n');
+            }
+            out
+        }
+    }
+}
+
+fn workload_edited(
+    args: WorkloadInit,
+    noun: Noun,
+    edit: &dyn Fn(&str, String) -> Result<String>,
+    cx: &CommandContext,
+) -> Result<()> {
     let out = &cx.out;
     let ws = cx.workspace_to_act_on(args.app.as_deref())?;
     let registry = cx.registry()?;
@@ -200,6 +328,7 @@ pub fn workload(args: WorkloadInit, noun: Noun, cx: &CommandContext) -> Result<(
         )?;
         text = text.replace("{{schedule}}", &schedule);
     }
+    let text = edit(&kind, text)?;
     write_checked(&plugin, &dir, &text, out)?;
     out.status("Wrote", &format!("{} ({kind})", out.path(&dir.join("manifest.yml"))));
     out.note(&format!(
@@ -248,17 +377,138 @@ fn write_checked(plugin: &Plugin, dir: &Path, text: &str, out: &Output) -> Resul
 }
 
 pub fn environment(name: Option<String>, app: Option<String>, cx: &CommandContext) -> Result<()> {
+    let args = EnvInit {
+        name,
+        app,
+        default_config: true,
+        import_vpc_id: None,
+        import_public_subnets: Vec::new(),
+        import_private_subnets: Vec::new(),
+        import_cert_arns: Vec::new(),
+        override_vpc_cidr: None,
+        override_az_names: Vec::new(),
+        override_public_cidrs: Vec::new(),
+        override_private_cidrs: Vec::new(),
+        internal_alb_subnets: Vec::new(),
+        internal_alb_allow_vpc_ingress: false,
+        container_insights: false,
+        credentials: Default::default(),
+        downgrade: Default::default(),
+    };
+    environment_with(args, cx)
+}
+
+/// The `network`, `http` and `observability` sections Copilot's `env init`
+/// flags stand for, written into the plugin's template.
+fn environment_sections(args: &EnvInit, mut text: String) -> Result<String> {
+    let list = |items: &[String], field: &str, indent: &str| -> String {
+        items.iter().map(|i| format!("{indent}- {field}: {}\n", yaml_scalar(i))).collect()
+    };
+    if let Some(vpc) = &args.import_vpc_id {
+        if args.import_public_subnets.is_empty() && args.import_private_subnets.is_empty() {
+            return Err(Failure::new("--import-vpc-id needs the subnets to use")
+                .hint("pass --import-public-subnets and/or --import-private-subnets")
+                .into());
+        }
+        let mut block = format!("network:\n  vpc:\n    id: {}\n    subnets:\n", yaml_scalar(vpc));
+        if !args.import_public_subnets.is_empty() {
+            block.push_str("      public:\n");
+            block.push_str(&list(&args.import_public_subnets, "id", "        "));
+        }
+        if !args.import_private_subnets.is_empty() {
+            block.push_str("      private:\n");
+            block.push_str(&list(&args.import_private_subnets, "id", "        "));
+        }
+        text = set_block(&text, "network", &block);
+    } else if args.override_vpc_cidr.is_some()
+        || !args.override_az_names.is_empty()
+        || !args.override_public_cidrs.is_empty()
+        || !args.override_private_cidrs.is_empty()
+    {
+        let or_default = |given: &[String], default: [&str; 2]| -> Vec<String> {
+            if given.is_empty() { default.iter().map(|s| s.to_string()).collect() } else { given.to_vec() }
+        };
+        let public = or_default(&args.override_public_cidrs, ["10.0.0.0/24", "10.0.1.0/24"]);
+        let private = or_default(&args.override_private_cidrs, ["10.0.2.0/24", "10.0.3.0/24"]);
+        let azs = &args.override_az_names;
+        if !azs.is_empty() && (azs.len() != public.len() || azs.len() != private.len()) {
+            return Err(Failure::new(format!(
+                "--override-az-names has {} zones for {} public and {} private subnets",
+                azs.len(),
+                public.len(),
+                private.len()
+            ))
+            .hint("give one availability zone per subnet CIDR, in the same order")
+            .into());
+        }
+        let subnets = |cidrs: &[String]| -> String {
+            cidrs
+                .iter()
+                .enumerate()
+                .map(|(i, cidr)| match azs.get(i) {
+                    Some(az) => format!("        - cidr: {cidr}\n          az: {}\n", yaml_scalar(az)),
+                    None => format!("        - cidr: {cidr}\n"),
+                })
+                .collect()
+        };
+        let cidr = args.override_vpc_cidr.clone().unwrap_or_else(|| "10.0.0.0/16".into());
+        let block = format!(
+            "network:\n  vpc:\n    cidr: {cidr}\n    subnets:\n      public:\n{}      private:\n{}",
+            subnets(&public),
+            subnets(&private)
+        );
+        text = set_block(&text, "network", &block);
+    }
+    if !args.import_cert_arns.is_empty() || !args.internal_alb_subnets.is_empty() || args.internal_alb_allow_vpc_ingress
+    {
+        let mut block = String::from("http:\n");
+        if !args.import_cert_arns.is_empty() {
+            block.push_str("  public:\n    certificates:\n");
+            for arn in &args.import_cert_arns {
+                block.push_str(&format!("      - {}\n", yaml_scalar(arn)));
+            }
+        }
+        if !args.internal_alb_subnets.is_empty() || args.internal_alb_allow_vpc_ingress {
+            block.push_str("  private:\n");
+            if !args.internal_alb_subnets.is_empty() {
+                block.push_str("    subnets:\n");
+                for subnet in &args.internal_alb_subnets {
+                    block.push_str(&format!("      - {}\n", yaml_scalar(subnet)));
+                }
+            }
+            if args.internal_alb_allow_vpc_ingress {
+                block.push_str("    ingress:\n      vpc: true\n");
+            }
+        }
+        text = set_block(&text, "http", &block);
+    }
+    if args.container_insights {
+        text = set_block(&text, "observability", "observability:\n  container_insights: true\n");
+    }
+    Ok(text)
+}
+
+/// `env init`: writes the manifest, shaped by Copilot's flags. An
+/// environment that already has one keeps it and the command goes on (as
+/// Copilot does), so a script that runs `env init` every time keeps working.
+pub fn environment_with(args: EnvInit, cx: &CommandContext) -> Result<()> {
     let out = &cx.out;
-    let ws = cx.workspace_to_act_on(app.as_deref())?;
-    let registry = cx.registry()?;
-    let plugin = ferry_render::choose(&registry, "Environment", Role::Environment)?;
-    let name = ask(name, "--name", "Name of the environment", Some("test".into()))?;
+    let ws = cx.workspace_to_act_on(args.app.as_deref())?;
+    let name = ask(args.name.clone(), "--name", "Name of the environment", Some("test".into()))?;
     check_name(&name, "environment")?;
     let dir = ws.copilot_dir.join("environments").join(&name);
     if dir.join("manifest.yml").exists() {
-        bail!("environment {name} already has a manifest at {}", out.path(&dir.join("manifest.yml")));
+        out.status(
+            "Kept",
+            &format!("{} (environment {name} already has a manifest)", out.path(&dir.join("manifest.yml"))),
+        );
+        out.note(&format!("next: ferry env deploy -n {name}"));
+        return Ok(());
     }
+    let registry = cx.registry()?;
+    let plugin = ferry_render::choose(&registry, "Environment", Role::Environment)?;
     let text = plugin.info().manifest_template.replace("{{name}}", &name);
+    let text = environment_sections(&args, text)?;
     write_checked(&plugin, &dir, &text, out)?;
     out.status("Wrote", &out.path(&dir.join("manifest.yml")));
     out.note(&format!("next: ferry env package -n {name}"));

@@ -2,7 +2,7 @@
 //! `svc status`. Each has `--json`.
 
 use super::aws::session;
-use crate::cli::{ListArgs, ShowWorkload, StatusArgs};
+use crate::cli::{EnvShow, ListArgs, ShowWorkload, StatusArgs};
 use crate::context::CommandContext;
 use anyhow::Result;
 use ferry_aws::cfn::CloudFormationApi;
@@ -35,7 +35,11 @@ pub fn env_ls(args: ListArgs, cx: &CommandContext) -> Result<()> {
     cx.block_on(async {
         let session = session(false).await?;
         session.require_app(&app).await?;
-        let envs = session.meta.envs(&app).await?;
+        let mut envs = session.meta.envs(&app).await?;
+        if args.local {
+            let here = cx.workspace(None)?.environment_names();
+            envs.retain(|e| here.contains(&e.name));
+        }
         if args.json {
             out.json(&json!({ "environments": envs }));
         } else {
@@ -47,17 +51,58 @@ pub fn env_ls(args: ListArgs, cx: &CommandContext) -> Result<()> {
     })
 }
 
-pub fn env_show(name: String, app: Option<String>, json: bool, cx: &CommandContext) -> Result<()> {
+/// The resources of a deployed stack, as JSON rows.
+async fn resources_of(session: &ferry_aws::app::Session, stack: &str) -> Result<Vec<Value>> {
+    Ok(session
+        .cfn
+        .stack_resources(stack)
+        .await?
+        .into_iter()
+        .map(|r| json!({"logical_id": r.logical_id, "type": r.resource_type, "physical_id": r.physical_id, "status": r.status}))
+        .collect())
+}
+
+fn resource_table(out: &crate::output::Output, resources: &[Value]) {
+    let cell = |r: &Value, k: &str| r[k].as_str().unwrap_or_default().to_string();
+    let rows = resources
+        .iter()
+        .map(|r| vec![cell(r, "logical_id"), cell(r, "type"), cell(r, "physical_id")])
+        .collect::<Vec<_>>();
+    out.table(&["Resource", "Type", "Physical ID"], &rows);
+}
+
+pub fn env_show(args: EnvShow, cx: &CommandContext) -> Result<()> {
+    let EnvShow { name, app, json, manifest, resources } = args;
     let out = &cx.out;
+    if manifest {
+        let ws = cx.workspace(app.as_deref())?;
+        let path = ws.copilot_dir.join("environments").join(&name).join("manifest.yml");
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Failure::new(format!("environment `{name}` has no manifest here ({e})"))
+                .hint(format!("`ferry env init -n {name}` writes one"))
+        })?;
+        out.data(&text);
+        return Ok(());
+    }
     let app = cx.app_name(app)?;
     cx.block_on(async {
         let session = session(false).await?;
         let record = session.require_env(&app, &name).await?;
         let stack = session.cfn.describe_stack(&naming::environment_stack(&app, &name)).await?;
         let status = stack.as_ref().map(|s| s.status.clone()).unwrap_or_else(|| "NOT_DEPLOYED".into());
+        let deployed = stack.is_some();
         let outputs = stack.map(|s| s.outputs).unwrap_or_default();
+        let listed = if resources && deployed {
+            resources_of(&session, &naming::environment_stack(&app, &name)).await?
+        } else {
+            Vec::new()
+        };
         if json {
-            out.json(&json!({ "environment": record, "stack_status": status, "outputs": outputs }));
+            let mut value = json!({ "environment": record, "stack_status": status, "outputs": outputs });
+            if resources {
+                value["resources"] = Value::Array(listed);
+            }
+            out.json(&value);
             return Ok(());
         }
         out.data(&format!(
@@ -68,6 +113,10 @@ pub fn env_show(name: String, app: Option<String>, json: bool, cx: &CommandConte
         ));
         let rows = outputs.iter().map(|(k, v)| vec![k.clone(), v.clone()]).collect::<Vec<_>>();
         out.table(&["Output", "Value"], &rows);
+        if resources {
+            out.data("");
+            resource_table(out, &listed);
+        }
         Ok(())
     })
 }
@@ -78,8 +127,12 @@ pub fn workload_ls(args: ListArgs, family: Family, cx: &CommandContext) -> Resul
     cx.block_on(async {
         let session = session(false).await?;
         session.require_app(&app).await?;
-        let list: Vec<WorkloadRecord> =
+        let mut list: Vec<WorkloadRecord> =
             session.meta.workloads(&app).await?.into_iter().filter(|w| family.holds(w)).collect();
+        if args.local {
+            let here = cx.workspace(None)?.workload_names();
+            list.retain(|w| here.contains(&w.name));
+        }
         if args.json {
             let key = if family == Family::Jobs { "jobs" } else { "services" };
             out.json(&json!({ key: list }));
@@ -91,8 +144,20 @@ pub fn workload_ls(args: ListArgs, family: Family, cx: &CommandContext) -> Resul
     })
 }
 
+/// `--manifest ENV`: the manifest as it applies to that environment.
+fn print_effective_manifest(args: &ShowWorkload, env: &str, cx: &CommandContext) -> Result<()> {
+    let ws = cx.workspace(args.app.as_deref())?;
+    let manifest = ws.load_workload(&args.name)?;
+    let effective = manifest.effective(&ws.app, env, &ferry_render::process_env)?;
+    cx.out.data(&yaml_serde::to_string(&effective.value)?);
+    Ok(())
+}
+
 pub fn workload_show(args: ShowWorkload, family: Family, cx: &CommandContext) -> Result<()> {
     let out = &cx.out;
+    if let Some(env) = &args.manifest {
+        return print_effective_manifest(&args, env, cx);
+    }
     let app = cx.app_name(args.app)?;
     cx.block_on(async {
         let session = session(false).await?;
@@ -115,6 +180,9 @@ pub fn workload_show(args: ShowWorkload, family: Family, cx: &CommandContext) ->
                 // Services with their own endpoint (App Runner, ECS Express Mode).
                 entry["url"] = Value::String(url.clone());
             }
+            if args.resources {
+                entry["resources"] = Value::Array(resources_of(&session, &stack_name).await?);
+            }
             deployments.push(entry);
         }
         if args.json {
@@ -135,6 +203,12 @@ pub fn workload_show(args: ShowWorkload, family: Family, cx: &CommandContext) ->
             })
             .collect::<Vec<_>>();
         out.table(&["Environment", "Stack status", "URL"], &rows);
+        if args.resources {
+            for d in &deployments {
+                out.data(&format!("\nResources in {}", d["environment"].as_str().unwrap_or_default()));
+                resource_table(out, d["resources"].as_array().map(Vec::as_slice).unwrap_or_default());
+            }
+        }
         Ok(())
     })
 }

@@ -5,6 +5,8 @@ mod adopt;
 mod app;
 mod assets;
 mod aws;
+pub(crate) mod compat;
+mod completion;
 mod delete;
 mod deploy;
 mod domains;
@@ -16,6 +18,7 @@ mod init_all;
 mod inspect;
 mod job_run;
 mod logs;
+pub(crate) mod override_;
 mod package;
 mod pause;
 mod pipeline;
@@ -32,6 +35,8 @@ mod storage;
 mod svc_migrate;
 mod svc_rollback;
 mod task;
+mod upgrade;
+mod version;
 
 pub(crate) use task::exit_code;
 
@@ -45,22 +50,36 @@ use inspect::Family;
 use std::io::IsTerminal;
 
 pub fn dispatch(cli: Cli, cx: &CommandContext) -> Result<()> {
+    compat::print_notes(&cx.out, &cli.command);
+    if let Command::Deploy(args) = &cli.command {
+        compat::apply_credentials(&args.credentials);
+    }
     match cli.command {
         Command::Svc(SvcCommand::Package(args)) | Command::Job(JobCommand::Package(args)) => {
             package::workloads(args, cx)
         }
-        Command::Svc(SvcCommand::Init(args)) => init::workload(args, init::Noun::Service, cx),
-        Command::Job(JobCommand::Init(args)) => init::workload(args, init::Noun::Job, cx),
-        Command::Env(EnvCommand::Init { name, app }) => init::environment(name, app, cx),
+        Command::Svc(SvcCommand::Init(args)) => init::service(args, cx),
+        Command::Job(JobCommand::Init(args)) => init::job(args, cx),
+        Command::Env(EnvCommand::Init(args)) => init::environment_with(*args, cx),
         Command::Env(EnvCommand::Package(args)) => package::environment(args, cx),
         Command::Package(args) => package::everything(args, cx),
-        Command::App(AppCommand::Init { name, domain, resource_tags }) => app::init(name, domain, resource_tags, cx),
+        Command::App(AppCommand::Init { name, domain, resource_tags, permissions_boundary: _ }) => {
+            app::init(name, domain, resource_tags, cx)
+        }
+        Command::App(AppCommand::Upgrade { name }) => upgrade::app(name, cx),
+        Command::Env(EnvCommand::Upgrade(args)) => upgrade::env(args, cx),
+        Command::Svc(SvcCommand::Override(args)) => override_::run(args, override_::Target::Service, cx),
+        Command::Job(JobCommand::Override(args)) => override_::run(args, override_::Target::Job, cx),
+        Command::Env(EnvCommand::Override(args)) => override_::run(args, override_::Target::Environment, cx),
+        Command::Completion(args) => completion::run(args, cx),
+        Command::Version(args) => version::version(args, cx),
+        Command::Docs(args) => version::docs(args, cx),
         Command::App(AppCommand::Ls { json }) => app::ls(json, cx),
         Command::App(AppCommand::Show { name, json }) => app::show(name, json, cx),
         Command::App(AppCommand::Delete { name, yes }) => app::delete(name, yes, cx),
         Command::Env(EnvCommand::Deploy(args)) => deploy::env(args, cx),
         Command::Env(EnvCommand::Ls(args)) => inspect::env_ls(args, cx),
-        Command::Env(EnvCommand::Show { name, app, json }) => inspect::env_show(name, app, json, cx),
+        Command::Env(EnvCommand::Show(args)) => inspect::env_show(args, cx),
         Command::Env(EnvCommand::Delete { name, app, yes }) => delete::environment(name, app, yes, cx),
         Command::Svc(SvcCommand::Deploy(args)) | Command::Job(JobCommand::Deploy(args)) => deploy::workload(args, cx),
         Command::Svc(SvcCommand::Ls(args)) => inspect::workload_ls(args, Family::Services, cx),

@@ -42,6 +42,16 @@ pub fn workloads(args: WorkloadPackage, cx: &CommandContext) -> Result<()> {
     for r in &rendered {
         warn_all(out, &r.warnings);
     }
+    if args.diff {
+        if let Some(failure) = failures.into_iter().next() {
+            out.error(&failure);
+            return Err(super::compat::Exit(2).into());
+        }
+        return match rendered.first() {
+            Some(r) => diff_against_deployed(cx, &r.stack),
+            None => Ok(()),
+        };
+    }
     match &args.output_dir {
         Some(dir) => {
             for r in &rendered {
@@ -65,6 +75,9 @@ pub fn environment(args: EnvPackage, cx: &CommandContext) -> Result<()> {
     let setup = render::env_setup(&ws, &ws.app, &args.name)?;
     let RenderedEnvironment { stack, warnings, .. } = render::render_environment(&ws, &registry, &setup)?;
     warn_all(out, &warnings);
+    if args.diff {
+        return diff_against_deployed(cx, &stack);
+    }
     match &args.output_dir {
         Some(dir) => write_stack(out, dir, &format!("{}.env", args.name), &stack),
         None => {
@@ -104,6 +117,43 @@ pub fn everything(args: PackageAll, cx: &CommandContext) -> Result<()> {
         }
     }
     finish(out, failures)
+}
+
+/// `package --diff`: prints the difference between the deployed template and
+/// this one, and exits as Copilot does: 0 when there is none, 1 when there
+/// are changes, 2 when the diff could not be made.
+fn diff_against_deployed(cx: &CommandContext, stack: &Stack) -> Result<()> {
+    use ferry_aws::cfn::CloudFormationApi;
+    let out = &cx.out;
+    let deployed = cx.block_on(async {
+        let session = super::aws::session(false).await?;
+        match session.cfn.describe_stack(&stack.name).await? {
+            Some(_) => Ok(Some(session.cfn.get_template(&stack.name).await?)),
+            None => Ok(None),
+        }
+    });
+    let deployed = match deployed {
+        Ok(deployed) => deployed,
+        Err(e) => {
+            out.error(&e.context(format!("cannot read the deployed template of stack {}", stack.name)));
+            return Err(super::compat::Exit(2).into());
+        }
+    };
+    let old = match &deployed {
+        Some(body) => match serde_json::from_str::<serde_json::Value>(body) {
+            Ok(value) => pretty(&value),
+            Err(_) => body.clone(),
+        },
+        None => String::new(),
+    };
+    let new = pretty(&stack.template);
+    if old == new {
+        out.status("No changes", &format!("stack {} is deployed with this template", stack.name));
+        return Ok(());
+    }
+    let old_label = if deployed.is_some() { format!("{} (deployed)", stack.name) } else { "(not deployed)".into() };
+    out.diff(&old_label, &format!("{} (this workspace)", stack.name), &old, &new);
+    Err(super::compat::Exit(1).into())
 }
 
 fn warn_all(out: &Output, warnings: &[Problem]) {

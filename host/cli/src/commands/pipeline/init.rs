@@ -72,6 +72,11 @@ artifacts:
 
 pub(super) fn init(args: PipelineInit, cx: &CommandContext) -> Result<()> {
     let out = &cx.out;
+    if !args.pipeline_type.eq_ignore_ascii_case("workloads") {
+        return Err(Failure::new(format!("--pipeline-type {} is not supported by ferry", args.pipeline_type))
+            .hint("ferry's pipelines deploy the workloads (`Workloads`); deploy environments with `ferry env deploy`")
+            .into());
+    }
     let ws = cx.workspace_to_act_on(args.app.as_deref())?;
     let registry = cx.registry()?;
     let url = match args.url.or_else(|| git(&ws.root, &["remote", "get-url", "origin"])) {

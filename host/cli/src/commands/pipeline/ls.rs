@@ -13,7 +13,11 @@ pub(super) fn ls(args: PipelineLs, cx: &CommandContext) -> Result<()> {
     cx.block_on(async {
         let session = session(false).await?;
         session.require_app(&app).await?;
-        let pipelines = deployed(&session, &app).await?;
+        let mut pipelines = deployed(&session, &app).await?;
+        if args.local {
+            let here = cx.workspace(None)?.pipeline_names();
+            pipelines.retain(|p| here.contains(&p.name));
+        }
         if args.json {
             let list: Vec<Value> = pipelines
                 .iter()

@@ -30,6 +30,7 @@ pub fn run(command: PipelineCommand, cx: &CommandContext) -> Result<()> {
         PipelineCommand::Show(args) => show::show(args, out),
         PipelineCommand::Status(args) => status::status(args, out),
         PipelineCommand::Delete(args) => delete::delete(args, out),
+        PipelineCommand::Override(args) => super::override_::run(args, super::override_::Target::Pipeline, out),
     }
 }
 

@@ -1,7 +1,7 @@
 //! `pipeline show`: a deployed pipeline's source, stack and stages.
 
 use super::{name_or_only, pipelines_api, require_deployed};
-use crate::cli::PipelineName;
+use crate::cli::PipelineShow;
 use crate::commands::aws::session;
 use crate::context::CommandContext;
 use anyhow::Result;
@@ -10,7 +10,8 @@ use ferry_aws::pipeline::{PipelineApi, pipeline_console_url};
 use ferry_plugin_protocol::pipeline::CONNECTION_OUTPUT;
 use serde_json::{Value, json};
 
-pub(super) fn show(args: PipelineName, cx: &CommandContext) -> Result<()> {
+pub(super) fn show(args: PipelineShow, cx: &CommandContext) -> Result<()> {
+    let PipelineShow { pipeline: args, resources } = args;
     let out = &cx.out;
     let app = cx.app_name(args.app)?;
     let name = name_or_only(cx, args.name)?;
@@ -34,12 +35,27 @@ pub(super) fn show(args: PipelineName, cx: &CommandContext) -> Result<()> {
             })
             .collect();
         let connection = p.outputs.get(CONNECTION_OUTPUT).cloned();
+        let listed: Vec<Value> = if resources {
+            session
+                .cfn
+                .stack_resources(&p.stack)
+                .await?
+                .into_iter()
+                .map(|r| json!({"logical_id": r.logical_id, "type": r.resource_type, "physical_id": r.physical_id, "status": r.status}))
+                .collect()
+        } else {
+            Vec::new()
+        };
         if args.json {
-            out.json(&json!({
+            let mut value = json!({
                 "name": name, "application": app, "stack": p.stack, "stack_status": p.status,
                 "pipeline": pipeline_name, "source": source, "connection": connection, "stages": stages,
                 "url": pipeline_console_url(&session.region, &pipeline_name)
-            }));
+            });
+            if resources {
+                value["resources"] = Value::Array(listed);
+            }
+            out.json(&value);
             return Ok(());
         }
         let mut text = format!(
@@ -62,6 +78,17 @@ pub(super) fn show(args: PipelineName, cx: &CommandContext) -> Result<()> {
                     action["run_order"],
                     action["name"].as_str().unwrap_or_default(),
                     action["provider"].as_str().unwrap_or_default()
+                ));
+            }
+        }
+        if resources {
+            text.push_str("Resources\n");
+            for r in &listed {
+                text.push_str(&format!(
+                    "  {:<40} {:<40} {}\n",
+                    r["logical_id"].as_str().unwrap_or_default(),
+                    r["type"].as_str().unwrap_or_default(),
+                    r["physical_id"].as_str().unwrap_or_default()
                 ));
             }
         }
