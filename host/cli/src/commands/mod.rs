@@ -41,8 +41,8 @@ mod version;
 pub(crate) use task::exit_code;
 
 use crate::cli::{
-    AppCommand, Cli, Command, EnvCommand, JobCommand, PluginCommand, RunCommand, SecretCommand, StorageCommand, SvcCommand,
-    TaskCommand,
+    AppCommand, Cli, Command, EnvCommand, JobCommand, PluginCommand, RunCommand, SecretCommand, StorageCommand,
+    SvcCommand, TaskCommand,
 };
 use crate::context::CommandContext;
 use anyhow::Result;
