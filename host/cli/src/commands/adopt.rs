@@ -13,7 +13,7 @@
 
 use super::aws::report_calls;
 use super::deploy::{self, Ctx};
-use crate::cli::{AdoptArgs, DeployAll, DeployFlags, ImageFlags};
+use crate::cli::{AdoptArgs, CredentialFlags, DeployAll, DeployFlags, ImageFlags};
 use crate::context::CommandContext;
 use crate::render;
 use anyhow::{Result, anyhow};
@@ -70,6 +70,7 @@ pub fn run(args: AdoptArgs, cx: &CommandContext) -> Result<()> {
         json: args.json,
         wait_for_lock: false,
         allow_replacement: Vec::new(),
+        ..DeployFlags::default()
     };
     for env in envs {
         let retired = cx.block_on(async {
@@ -83,6 +84,12 @@ pub fn run(args: AdoptArgs, cx: &CommandContext) -> Result<()> {
         // the lease again; every stack is safe to deploy from here on).
         let all = DeployAll {
             env: env.clone(),
+            name: Vec::new(),
+            all: false,
+            deploy_env: None,
+            init_env: false,
+            init_wkld: false,
+            credentials: CredentialFlags::default(),
             app: args.app.clone(),
             image: ImageFlags { tag: None, builder: None, no_build: false },
             concurrency: 4,
