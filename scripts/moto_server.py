@@ -686,12 +686,6 @@ def stack_deletion_in_dependency_order() -> None:
 # Stack operations seen from outside as CloudFormation shows them. moto runs
 # a stack operation inside its request; a client that gave up on the answer
 # (a timeout, a killed process) polls while it still runs in another thread:
-# - a stack being deleted must read DELETE_IN_PROGRESS until its resources
-#   are gone (moto drops it first, so the environment's delete started while
-#   a workload's resources were still going, and failed on them);
-# - a delete that fails leaves the stack DELETE_FAILED with its exports and
-#   remaining resources, and a later DeleteStack retries (moto lost the stack
-#   and kept its exports as ghosts);
 # - a create refused for an export another stack holds ends ROLLBACK_COMPLETE
 #   (moto left a CREATE_PENDING stack without resources forever).
 # ---------------------------------------------------------------------------
@@ -716,31 +710,7 @@ def stack_operations_like_cloudformation() -> None:
             stack.status = "ROLLBACK_COMPLETE"
             return stack
 
-    def delete_stack(self, name_or_stack_id: str) -> None:
-        if name_or_stack_id not in self.stacks:
-            for stack in list(self.stacks.values()):
-                if stack.name == name_or_stack_id:
-                    delete_stack(self, stack.stack_id)
-            return
-        stack = self.stacks[name_or_stack_id]
-        if stack.status == "DELETE_IN_PROGRESS":
-            return  # a repeated request while the first one runs
-        stack.status = "DELETE_IN_PROGRESS"
-        try:
-            stack.delete()
-        except Exception as failed:
-            reason = getattr(failed, "message", None) or str(failed) or type(failed).__name__
-            stack._add_stack_event("DELETE_FAILED", resource_status_reason=f"The following resource(s) failed to delete: {reason}")
-            stack.status = "DELETE_FAILED"
-            # A nested stack's failure fails its parent's delete in turn.
-            raise
-        self.stacks.pop(name_or_stack_id, None)
-        self.deleted_stacks[stack.stack_id] = stack
-        for export in stack.exports:
-            self.exports.pop(export.name, None)
-
     backend_class.create_stack = create_stack
-    backend_class.delete_stack = delete_stack
 
     # Outputs exist once a create succeeded. moto computes them on demand
     # from the resource map, which for a stack still being created (or one
@@ -755,21 +725,6 @@ def stack_operations_like_cloudformation() -> None:
         return None if self.status in not_created else original_outputs.fget(self)
 
     models.Stack.outputs = property(outputs)
-
-    from moto.cloudformation import responses
-    from moto.core.responses import EmptyResult
-
-    original_response = responses.CloudFormationResponse.delete_stack
-
-    def delete_stack_response(self):
-        # DeleteStack only starts the deletion: its failure is the stack's
-        # DELETE_FAILED status and events, never the call's answer.
-        try:
-            return original_response(self)
-        except Exception:
-            return EmptyResult()
-
-    responses.CloudFormationResponse.delete_stack = delete_stack_response
 
 
 # ---------------------------------------------------------------------------

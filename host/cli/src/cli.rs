@@ -1303,7 +1303,7 @@ pub struct TaskRun {
     #[arg(long, env = "FERRY_BUILDER")]
     pub builder: Option<String>,
     /// Name of the application (defaults to the workspace's).
-    #[arg(short, long, conflicts_with_all = ["default", "subnets"])]
+    #[arg(long, conflicts_with_all = ["default", "subnets"])]
     pub app: Option<String>,
     /// The short name or full ARN of the cluster to run the tasks in.
     #[arg(long, conflicts_with_all = ["env", "default"])]
@@ -1312,7 +1312,7 @@ pub struct TaskRun {
     #[arg(long, conflicts_with_all = ["env", "subnets"])]
     pub default: bool,
     /// Name of the environment to run the tasks in (its cluster, public subnets and security group).
-    #[arg(short, long, conflicts_with = "subnets")]
+    #[arg(long, conflicts_with = "subnets")]
     pub env: Option<String>,
     /// Additional security group IDs for the tasks (repeatable or comma-separated).
     #[arg(long, value_delimiter = ',')]
