@@ -326,52 +326,10 @@ fn ecs_tasks_trust() -> Value {
     json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 }
 
-/// `--command "python migrate.py --dry-run"` → the container's command, split
-/// as a shell would (single and double quotes group words).
+/// Splits `--command`/`--entrypoint` as a shell would, by the rules the
+/// plugins apply to a manifest's `command`.
 pub fn split_command(text: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut quote: Option<char> = None;
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some('"'), '\\') => {
-                if let Some(next) = chars.next() {
-                    word.push(next);
-                }
-            }
-            (Some(_), c) => word.push(c),
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                in_word = true;
-            }
-            (None, '\\') => {
-                if let Some(next) = chars.next() {
-                    word.push(next);
-                    in_word = true;
-                }
-            }
-            (None, c) if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            (None, c) => {
-                word.push(c);
-                in_word = true;
-            }
-        }
-    }
-    if let Some(q) = quote {
-        return Err(format!("`{text}` has an unclosed {q}"));
-    }
-    if in_word {
-        words.push(word);
-    }
-    Ok(words)
+    ferry_plugin_protocol::shell::split_words(text).map_err(|why| format!("`{text}`: {why}"))
 }
 
 /// Where and how many tasks to start.

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod contract;
 pub mod native;
+pub mod shell;
 pub mod storage;
 
 pub use contract::{Diagnostic, PluginInfo, PluginKind, RenderOutcome, Rendered, Severity};

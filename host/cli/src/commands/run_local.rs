@@ -222,52 +222,10 @@ fn words(value: Option<&Value>) -> Option<Vec<String>> {
         Value::Array(items) => {
             Some(items.iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect())
         }
-        Value::String(text) => Some(split_words(text)),
+        // The plugin refused an unsplittable command at render time.
+        Value::String(text) => ferry_plugin_protocol::shell::split_words(text).ok(),
         _ => None,
     }
-}
-
-fn split_words(text: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut current = String::new();
-    let mut quote: Option<char> = None;
-    let mut started = false;
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some('"'), '\\') => {
-                if let Some(next) = chars.next() {
-                    current.push(next);
-                }
-            }
-            (Some(_), c) => current.push(c),
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                started = true;
-            }
-            (None, '\\') => {
-                if let Some(next) = chars.next() {
-                    current.push(next);
-                    started = true;
-                }
-            }
-            (None, c) if c.is_whitespace() => {
-                if started || !current.is_empty() {
-                    words.push(std::mem::take(&mut current));
-                    started = false;
-                }
-            }
-            (None, c) => {
-                current.push(c);
-                started = true;
-            }
-        }
-    }
-    if started || !current.is_empty() {
-        words.push(current);
-    }
-    words
 }
 
 fn parse_var_override(text: &str) -> Result<VarOverride> {
@@ -777,12 +735,6 @@ mod tests {
         );
         assert!(parse_var_override("NOVALUE").is_err());
         assert!(parse_var_override(":K=V").is_err());
-    }
-
-    #[test]
-    fn shell_words() {
-        assert_eq!(split_words(r#"a "b c" 'd e' f\ g """#), ["a", "b c", "d e", "f g", ""]);
-        assert!(split_words("   ").is_empty());
     }
 
     #[tokio::test]
