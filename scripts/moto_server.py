@@ -572,6 +572,189 @@ def stack_set_instances_like_aws() -> None:
     models.StackInstance.to_dict = to_dict
 
 
+# ---------------------------------------------------------------------------
+# UpdateStackSet reaches the instances. In AWS an update changes every
+# instance's stack to the new template; an instance whose stack update fails
+# (e.g. an ECR repository that already exists outside the StackSet) is left
+# OUTDATED and the operation FAILED. moto only stored the new template, so a
+# workload added to the app never got its repository from the StackSet.
+# ---------------------------------------------------------------------------
+def stack_set_updates_reach_their_instances() -> None:
+    from moto.cloudformation import models
+
+    original_update = models.StackSet.update
+
+    def update(self, template, description, parameters, tags, admin_role, execution_role, accounts, regions,
+               operation_id):
+        operation = original_update(self, template, description, parameters, tags, admin_role, execution_role,
+                                    accounts, regions, operation_id)
+        if self.permission_model != "SELF_MANAGED" or not template:
+            return operation
+        failed = 0
+        for instance in self.stack_instances:
+            stack = getattr(instance, "stack", None)
+            if stack is None:
+                continue
+            backend = models.cloudformation_backends[instance.account_id][instance.region_name]
+            before = (stack.template, stack.resource_map._template, dict(stack.resource_map._resource_json_map))
+            try:
+                backend.update_stack(stack.stack_id, template, None, [], None)
+                instance.template = template
+                instance.shim_status = ("CURRENT", None)
+            except Exception as refused:  # the instance's update failed: CloudFormation rolled it back
+                # Rolled back: the stack keeps its template and resources.
+                stack.template, stack.resource_map._template, stack.resource_map._resource_json_map = before
+                for logical in [k for k in stack.resource_map._parsed_resources if k not in before[2]]:
+                    if not logical.startswith("AWS::"):
+                        stack.resource_map._parsed_resources.pop(logical, None)
+                stack._add_stack_event("UPDATE_FAILED", resource_status_reason=str(getattr(refused, "message", refused)))
+                stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+                stack.status = "UPDATE_ROLLBACK_COMPLETE"
+                instance.shim_status = ("OUTDATED", str(getattr(refused, "message", refused)))
+                failed += 1
+        if failed:
+            operation["Status"] = "FAILED"
+        return operation
+
+    models.StackSet.update = update
+
+    original_to_dict = models.StackInstance.to_dict
+
+    def to_dict(self):
+        out = original_to_dict(self)
+        status, reason = getattr(self, "shim_status", ("CURRENT", None))
+        out["Status"] = status
+        out["StackInstanceStatus"] = {"DetailedStatus": "SUCCEEDED" if status == "CURRENT" else "FAILED"}
+        if reason:
+            out["StatusReason"] = reason
+        return out
+
+    models.StackInstance.to_dict = to_dict
+
+
+# ---------------------------------------------------------------------------
+# Resource import (ChangeSetType IMPORT): an existing resource is brought
+# under a stack without being created again. moto took IMPORT for CREATE (a
+# second stack of the same name). Here an import change set updates the
+# existing stack to its template, and each logical ID of ResourcesToImport
+# binds to the live resource it names; the stack ends IMPORT_COMPLETE. Only
+# AWS::ECR::Repository is modelled (what ferry imports into the app's
+# StackSet instance); any other type is refused as CloudFormation refuses an
+# unsupported one.
+# ---------------------------------------------------------------------------
+def resource_import_change_sets() -> None:
+    import threading
+
+    from moto.cloudformation import models, parsing
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.responses import CloudFormationResponse
+
+    request = threading.local()
+    binding: dict = {}  # (stack_id, logical ID) -> the live model
+
+    def live_resource(resource_type: str, identifier: dict, account_id: str, region: str) -> Any:
+        if resource_type != "AWS::ECR::Repository":
+            raise ValidationError(message=f"ResourceType {resource_type} is not supported for import here")
+        from moto.ecr.models import ecr_backends
+
+        name = identifier.get("RepositoryName", "")
+        repository = ecr_backends[account_id][region].repositories.get(name)
+        if repository is None:
+            raise ValidationError(
+                message=f"Resource of type '{resource_type}' with identifier '{{RepositoryName={name}}}' does not exist."
+            )
+        return repository
+
+    def identifier_of(item: dict) -> dict:
+        value = item.get("ResourceIdentifier") or {}
+        if isinstance(value, dict) and "entry" in value:
+            value = value["entry"]
+        if isinstance(value, list):
+            return {e.get("key") or e.get("Key"): e.get("value") or e.get("Value") for e in value}
+        return dict(value)
+
+    original_response = CloudFormationResponse.create_change_set
+
+    def create_change_set_response(self):
+        request.imports = self._get_param("ResourcesToImport", []) if self._get_param("ChangeSetType") == "IMPORT" else None
+        try:
+            return original_response(self)
+        finally:
+            request.imports = None
+
+    CloudFormationResponse.create_change_set = create_change_set_response
+
+    backend_class = models.CloudFormationBackend
+    original_create = backend_class.create_change_set
+
+    def create_change_set(self, stack_name, change_set_name, template, parameters, description, change_set_type,
+                          *args, **kwargs):
+        if change_set_type != "IMPORT":
+            return original_create(self, stack_name, change_set_name, template, parameters, description,
+                                   change_set_type, *args, **kwargs)
+        stack = next((s for s in self.stacks.values() if stack_name in (s.name, s.stack_id)), None)
+        if stack is None:
+            raise ValidationError(message=f"Stack [{stack_name}] does not exist")
+        imports = getattr(request, "imports", None) or []
+        if not imports:
+            raise ValidationError(message="ResourcesToImport must name at least one resource")
+        change_set_id, stack_id = original_create(self, stack.name, change_set_name, template, parameters,
+                                                  description, "UPDATE", *args, **kwargs)
+        change_set = self.change_sets[change_set_id]
+        resources = (getattr(change_set, "template_dict", None) or {}).get("Resources", {})
+        found = {}
+        try:
+            for item in imports:
+                logical = item.get("LogicalResourceId", "")
+                if logical not in resources or "DeletionPolicy" not in resources[logical]:
+                    raise ValidationError(
+                        message=f"The template must declare {logical} with a DeletionPolicy to import it"
+                    )
+                found[logical] = live_resource(item.get("ResourceType", ""), identifier_of(item), self.account_id,
+                                               self.region_name)
+        except ValidationError:
+            self.change_sets.pop(change_set_id, None)
+            raise
+        change_set.change_set_type = "IMPORT"
+        change_set.shim_imports = found
+        return change_set_id, stack_id
+
+    backend_class.create_change_set = create_change_set
+
+    original_execute = backend_class.execute_change_set
+
+    def execute_change_set(self, change_set_name, stack_name=None):
+        change_set = self.change_sets.get(change_set_name) or next(
+            (c for c in self.change_sets.values() if c.change_set_name == change_set_name), None
+        )
+        imports = getattr(change_set, "shim_imports", None)
+        if not imports:
+            return original_execute(self, change_set_name, stack_name)
+        for logical, model in imports.items():
+            binding[(change_set.stack_id, logical)] = model
+        try:
+            original_execute(self, change_set_name, stack_name)
+        finally:
+            for logical in imports:
+                binding.pop((change_set.stack_id, logical), None)
+        stack = self.stacks[change_set.stack_id]
+        stack._add_stack_event("IMPORT_COMPLETE")
+
+    backend_class.execute_change_set = execute_change_set
+
+    original_parse = parsing.parse_and_create_resource
+
+    def parse_and_create_resource(logical_id, resource_json, resources_map, account_id, region_name):
+        bound = binding.get((getattr(resources_map, "stack_id", None), logical_id))
+        if bound is not None:
+            bound.cf_resource_type = resource_json["Type"]
+            bound.logical_resource_id = logical_id
+            return bound
+        return original_parse(logical_id, resource_json, resources_map, account_id, region_name)
+
+    parsing.parse_and_create_resource = parse_and_create_resource
+
+
 def nested_stack_outputs() -> None:
     """`!GetAtt Nested.Outputs.Name` reads an output of a nested stack (how
     workload templates read their addons' outputs); moto has no attribute
@@ -687,7 +870,9 @@ def stack_deletion_in_dependency_order() -> None:
 # a stack operation inside its request; a client that gave up on the answer
 # (a timeout, a killed process) polls while it still runs in another thread:
 # - a create refused for an export another stack holds ends ROLLBACK_COMPLETE
-#   (moto left a CREATE_PENDING stack without resources forever).
+#   (moto left a CREATE_PENDING stack without resources forever);
+# - a deleted stack's exports go with it, even when moto failed to delete
+#   one of its resources.
 # ---------------------------------------------------------------------------
 def stack_operations_like_cloudformation() -> None:
     from moto.cloudformation import models
@@ -725,6 +910,24 @@ def stack_operations_like_cloudformation() -> None:
         return None if self.status in not_created else original_outputs.fget(self)
 
     models.Stack.outputs = property(outputs)
+
+    # A deleted stack's exports go with it. moto drops the stack first and
+    # its exports only after every resource was deleted: a resource moto
+    # could not delete (some IAM models) left the exports of a stack that
+    # no longer exists, and the next create of that stack was refused
+    # ("Export names must be unique") forever.
+    original_delete = backend_class.delete_stack
+
+    def delete_stack(self, name_or_stack_id):
+        ids = {s.stack_id for s in self.stacks.values() if name_or_stack_id in (s.stack_id, s.name)}
+        try:
+            original_delete(self, name_or_stack_id)
+        finally:
+            gone = {i for i in ids if i not in self.stacks}
+            for name in [n for n, e in self.exports.items() if e.exporting_stack_id in gone]:
+                self.exports.pop(name, None)
+
+    backend_class.delete_stack = delete_stack
 
 
 # ---------------------------------------------------------------------------
@@ -1767,6 +1970,8 @@ if __name__ == "__main__":
     drop_novalue_from_lists()
     efs_access_point_attributes()
     stack_set_instances_like_aws()
+    stack_set_updates_reach_their_instances()
+    resource_import_change_sets()
     nested_stack_outputs()
     conditional_exports()
     stack_deletion_in_dependency_order()
