@@ -3,8 +3,7 @@
 # (FERRY_FAULT_RUNS, default 201), kill -9 at random points then a rerun
 # (FERRY_KILL_RUNS, default 50), concurrent deploy pairs
 # (FERRY_CONCURRENT_PAIRS, default 20). Each harness prints its figures;
-# CI runs the fault and concurrency harnesses bounded (3 / 1); the kill
-# harness only here, while its finding (see kill_moto.rs) is open.
+# CI runs each bounded (3 fault runs, 2 kills, 1 pair).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null

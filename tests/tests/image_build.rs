@@ -169,9 +169,14 @@ async fn builds_pushes_and_deploys_by_digest() {
     assert_eq!(image, pinned);
     assert_eq!(task_definition_image(&aws).await, pinned);
     assert!(events.iter().any(|e| e["event"] == "stack_finished" && e["outcome"] == "created"), "{stream}");
-    // moto has no repository made by the StackSet: ferry created it.
+    // The repository is the app's StackSet's (ferry never makes one itself).
     let repos = aws.ecr().describe_repositories().repository_names("chat/frontend").send().await.expect("repository");
     assert_eq!(repos.repositories().len(), 1);
+    let cfn = aws.cloudformation();
+    let instances = cfn.list_stack_instances().stack_set_name("chat-infrastructure").send().await.expect("instances");
+    let stack = instances.summaries()[0].stack_id().expect("instance stack").to_string();
+    let held = cfn.describe_stack_resource().stack_name(stack).logical_resource_id("ECRRepoFrontend").send().await;
+    assert!(held.is_ok_and(|r| r.stack_resource_detail().and_then(|d| d.physical_resource_id()) == Some("chat/frontend")));
 
     // 3. Unchanged tree: every step from the engine's cache, the same digest, no stack change.
     let started = Instant::now();

@@ -2,8 +2,8 @@
 //! a rerun of the same command, which must converge: the stacks, the
 //! Copilot records and the deploy lease end as a clean run leaves them.
 //!
-//! `bench/consistency.sh` runs 50 and prints the figures; it is kept out
-//! of CI (ignored) while its finding is open. The kill points come from a fixed seed (`FERRY_KILL_SEED`).
+//! CI runs 2; `bench/consistency.sh` runs 50 and prints the figures. The
+//! kill points come from a fixed seed (`FERRY_KILL_SEED`).
 
 mod common;
 
@@ -46,7 +46,6 @@ fn kill_after(moto: &Moto, dir: &std::path::Path, args: &[&str], after: Duration
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "open finding of issue 18: a first deploy killed while the environment stack is created leaves a state the rerun takes for up to date (its listener missing); run with bench/consistency.sh"]
 async fn a_run_killed_at_any_point_converges_on_rerun() {
     let runs: u32 = std::env::var("FERRY_KILL_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(2);
     let seed: u64 = std::env::var("FERRY_KILL_SEED").ok().and_then(|r| r.parse().ok()).unwrap_or(0x5eed);

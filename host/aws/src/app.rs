@@ -4,7 +4,7 @@
 //! addons templates, and tearing everything down again.
 
 use crate::AwsContext;
-use crate::cfn::{Cfn, CloudFormationApi};
+use crate::cfn::{Cfn, CloudFormationApi, ResourceImport};
 use crate::deploy::{DeployError, DeployEvent, DeployOptions, DeployOutcome, Deployable, Deployer};
 use crate::error::{AwsError, AwsErrorKind};
 use crate::metadata::{AppRecord, EnvRecord, MetadataStore, ParameterStore, Ssm};
@@ -155,13 +155,12 @@ impl Session {
         workloads: &[String],
         tags: &IndexMap<String, String>,
     ) -> Result<Regional, OpsError> {
-        let state = converge_stack_set(
-            &self.cfn,
-            &StackSetTarget { app, account, region: &self.region, workloads, tags },
-            self.options.poll,
-            self.options.timeout,
-        )
-        .await?;
+        let target = StackSetTarget { app, account, region: &self.region, workloads, tags };
+        let outside = self.repositories_outside_stack_set(&target).await?;
+        if !outside.is_empty() {
+            self.import_repositories(&target, &outside).await?;
+        }
+        let state = converge_stack_set(&self.cfn, &target, self.options.poll, self.options.timeout).await?;
         let instance = state.instances.iter().find(|i| i.account == account && i.region == self.region);
         let mut regional = Regional::default();
         if let Some(stack_id) = instance.and_then(|i| i.stack_id.as_deref())
@@ -171,6 +170,99 @@ impl Session {
             regional.kms_key = stack.outputs.get("KMSKeyARN").cloned();
         }
         Ok(regional)
+    }
+
+    /// Workloads whose ECR repository exists although this region's StackSet
+    /// instance does not hold it (made by hand, or by an older ferry that
+    /// created missing repositories itself): adding them to the StackSet
+    /// would fail with "already exists". Read calls only, and none beyond
+    /// the StackSet's own when every workload is in place.
+    async fn repositories_outside_stack_set(&self, target: &StackSetTarget<'_>) -> Result<Vec<String>, AwsError> {
+        let state = self.cfn.describe_stack_set(&naming::app_stack_set(target.app)).await?;
+        let instance = state.as_ref().and_then(|s| {
+            s.instances.iter().find(|i| i.account == target.account && i.region == target.region).cloned()
+        });
+        let have = state
+            .as_ref()
+            .map(|s| infrastructure::stack_set_workloads(&serde_json::from_str(&s.template_body).unwrap_or_default()))
+            .unwrap_or_default();
+        let in_sync = instance.as_ref().is_some_and(|i| !i.needs_sync());
+        let mut candidates: Vec<String> = target.workloads.iter().filter(|w| !have.contains(w)).cloned().collect();
+        if !in_sync {
+            candidates.extend(have);
+        }
+        candidates.sort();
+        candidates.dedup();
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let held = match instance.as_ref().and_then(|i| i.stack_id.as_deref()) {
+            Some(stack) => crate::adopt::parse_template(&self.cfn.get_template(stack).await?)
+                .map(|t| t["Resources"].as_object().map(|r| r.keys().cloned().collect::<Vec<_>>()).unwrap_or_default())
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let ecr = crate::ecr::Ecr::new(self.aws.ecr());
+        let mut outside = Vec::new();
+        for workload in candidates {
+            if !held.contains(&naming::logical_id("ECRRepo", &workload))
+                && ecr.exists(&naming::ecr_repository(target.app, &workload)).await?
+            {
+                outside.push(workload);
+            }
+        }
+        Ok(outside)
+    }
+
+    /// Brings existing repositories into this region's StackSet instance
+    /// with an `IMPORT` change set (images kept), so the StackSet's update
+    /// then finds them in place. The instance is made first if the region
+    /// has none.
+    async fn import_repositories(&self, target: &StackSetTarget<'_>, outside: &[String]) -> Result<(), OpsError> {
+        let name = naming::app_stack_set(target.app);
+        let here = |s: &StackSetState| s.instances.iter().any(|i| i.account == target.account && i.region == target.region);
+        let mut state = self.cfn.describe_stack_set(&name).await?.unwrap_or_default();
+        if !here(&state) {
+            let inside: Vec<String> = target.workloads.iter().filter(|w| !outside.contains(w)).cloned().collect();
+            let first = StackSetTarget { workloads: &inside, ..*target };
+            state = converge_stack_set(&self.cfn, &first, self.options.poll, self.options.timeout).await?;
+        }
+        let stack = state
+            .instances
+            .iter()
+            .find(|i| i.account == target.account && i.region == target.region)
+            .and_then(|i| i.stack_id.clone())
+            .ok_or_else(|| {
+                AwsError::new(
+                    "cloudformation:ListStackInstances",
+                    Some(&name),
+                    AwsErrorKind::NotFound,
+                    format!("the StackSet has no stack instance in {} to import repositories into", target.region),
+                )
+            })?;
+        let mut template = crate::adopt::parse_template(&self.cfn.get_template(&stack).await?).map_err(|why| {
+            AwsError::new("cloudformation:GetTemplate", Some(&stack), AwsErrorKind::Other, why)
+        })?;
+        let wanted = infrastructure::stack_set_template(target.app, outside);
+        let mut imports = Vec::new();
+        for workload in outside {
+            let id = naming::logical_id("ECRRepo", workload);
+            let mut resource = wanted["Resources"][&id].clone();
+            // An import needs a DeletionPolicy; the StackSet's next update
+            // sets the resource to its usual shape.
+            resource["DeletionPolicy"] = "Retain".into();
+            template["Resources"][&id] = resource;
+            imports.push(ResourceImport {
+                logical_id: id,
+                resource_type: "AWS::ECR::Repository".into(),
+                identifier: IndexMap::from([(
+                    "RepositoryName".to_string(),
+                    naming::ecr_repository(target.app, workload),
+                )]),
+            });
+        }
+        self.deployer().import(&stack, &template, &imports, &mut |_| {}).await?;
+        Ok(())
     }
 
     /// Stores an addons template where its nested stack can read it: under a

@@ -25,8 +25,21 @@ impl StackState {
     /// an emulator's `CREATE_PENDING`) is taken as still changing, so no
     /// deploy judges a stack that is not finished.
     pub fn in_progress(&self) -> bool {
-        !(self.status.ends_with("_COMPLETE") || self.status.ends_with("_FAILED"))
+        !settled(&self.status)
     }
+
+    /// Something is running on the stack: in progress, except the
+    /// `REVIEW_IN_PROGRESS` of a create change set never executed, which
+    /// nothing will ever finish.
+    pub fn busy(&self) -> bool {
+        self.in_progress() && self.status != "REVIEW_IN_PROGRESS"
+    }
+}
+
+/// A stack status nothing is changing any more: every settled status ends in
+/// `_COMPLETE` or `_FAILED`.
+pub fn settled(status: &str) -> bool {
+    status.ends_with("_COMPLETE") || status.ends_with("_FAILED")
 }
 
 /// One stack event.
@@ -78,6 +91,15 @@ pub struct ChangeSetRequest {
     pub disable_rollback: bool,
 }
 
+/// An existing resource a change set brings under a stack (`IMPORT`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceImport {
+    pub logical_id: String,
+    pub resource_type: String,
+    /// The resource's primary identifier, e.g. `RepositoryName` → `chat/api`.
+    pub identifier: IndexMap<String, String>,
+}
+
 /// The CloudFormation operations ferry uses.
 #[allow(async_fn_in_trait)]
 pub trait CloudFormationApi {
@@ -86,6 +108,21 @@ pub trait CloudFormationApi {
     /// Creates a new stack directly (see [`crate::deploy`] for why creates skip change sets).
     async fn create_stack(&self, request: &ChangeSetRequest) -> Result<(), AwsError>;
     async fn create_change_set(&self, request: &ChangeSetRequest) -> Result<(), AwsError>;
+    /// An `IMPORT` change set: `request`'s template is the stack's own plus
+    /// the `imports`, which must exist already.
+    async fn create_import_change_set(
+        &self,
+        request: &ChangeSetRequest,
+        imports: &[ResourceImport],
+    ) -> Result<(), AwsError> {
+        let _ = imports;
+        Err(AwsError::new(
+            "cloudformation:CreateChangeSet",
+            Some(&request.stack),
+            AwsErrorKind::Invalid,
+            "this CloudFormation API imports no resources",
+        ))
+    }
     async fn describe_change_set(&self, stack: &str, name: &str) -> Result<ChangeSetStatus, AwsError>;
     /// Every resource change of a ready change set (all pages), for the
     /// replacement guard ([`crate::guard`]).
@@ -236,6 +273,40 @@ impl CloudFormationApi for Cfn {
         }
         for (k, v) in &r.tags {
             call = call.tags(Tag::builder().key(k).value(v).build());
+        }
+        call.send().await.map_err(|e| AwsError::from_sdk("cloudformation:CreateChangeSet", Some(&r.stack), e))?;
+        Ok(())
+    }
+
+    async fn create_import_change_set(
+        &self,
+        r: &ChangeSetRequest,
+        imports: &[ResourceImport],
+    ) -> Result<(), AwsError> {
+        let mut call = self
+            .client
+            .create_change_set()
+            .stack_name(&r.stack)
+            .change_set_name(&r.name)
+            .change_set_type(ChangeSetType::Import)
+            .template_body(&r.template_body)
+            .description(&r.description)
+            .capabilities(Capability::CapabilityIam)
+            .capabilities(Capability::CapabilityNamedIam);
+        for (k, v) in &r.parameters {
+            call = call.parameters(Parameter::builder().parameter_key(k).parameter_value(v).build());
+        }
+        for import in imports {
+            let mut item = aws_sdk_cloudformation::types::ResourceToImport::builder()
+                .resource_type(&import.resource_type)
+                .logical_resource_id(&import.logical_id);
+            for (k, v) in &import.identifier {
+                item = item.resource_identifier(k, v);
+            }
+            let item = item.build().map_err(|e| {
+                AwsError::new("cloudformation:CreateChangeSet", Some(&r.stack), AwsErrorKind::Invalid, e.to_string())
+            })?;
+            call = call.resources_to_import(item);
         }
         call.send().await.map_err(|e| AwsError::from_sdk("cloudformation:CreateChangeSet", Some(&r.stack), e))?;
         Ok(())

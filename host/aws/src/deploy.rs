@@ -7,7 +7,7 @@
 //! round trips, and an interrupted one leaves a `REVIEW_IN_PROGRESS` husk
 //! behind that blocks the next deploy.
 
-use crate::cfn::{ChangeSetRequest, ChangeSetStatus, CloudFormationApi, StackEvent, StackState};
+use crate::cfn::{ChangeSetRequest, ChangeSetStatus, CloudFormationApi, ResourceImport, StackEvent, StackState};
 use crate::error::{AwsError, AwsErrorKind};
 use crate::guard::{self, Allowed, GuardedChange};
 use indexmap::IndexMap;
@@ -248,8 +248,7 @@ impl<C: CloudFormationApi> Deployer<C> {
     ) -> Result<DeployOutcome, DeployError> {
         let mut live = self.api.describe_stack(&stack.name).await?;
         if let Some(state) = &live
-            && state.in_progress()
-            && state.status != "REVIEW_IN_PROGRESS"
+            && state.busy()
         {
             live = self.wait_for_other(&stack.name, &state.status, observe).await?;
         }
@@ -308,7 +307,7 @@ impl<C: CloudFormationApi> Deployer<C> {
             observe(DeployEvent::Executing { stack: stack.name.clone(), create });
             self.api.create_stack(&request).await?;
         } else {
-            if !self.change_set(&request).await? {
+            if !self.change_set(&request, &[]).await? {
                 return Ok(DeployOutcome::UpToDate);
             }
             observe(DeployEvent::ChangeSetCreated { stack: stack.name.clone(), change_set: change_set.clone() });
@@ -332,11 +331,7 @@ impl<C: CloudFormationApi> Deployer<C> {
         if self.detach {
             return Ok(if create { DeployOutcome::Created } else { DeployOutcome::Updated });
         }
-        let done = self
-            .wait(&stack.name, &mut seen, observe, |s| {
-                s.is_some_and(|s| !s.in_progress() && s.status != "REVIEW_IN_PROGRESS")
-            })
-            .await?;
+        let done = self.wait(&stack.name, &mut seen, observe, |s| s.is_some_and(|s| !s.in_progress())).await?;
         let state = done.unwrap_or_default();
         match state.status.as_str() {
             "CREATE_COMPLETE" => Ok(DeployOutcome::Created),
@@ -348,6 +343,60 @@ impl<C: CloudFormationApi> Deployer<C> {
                 create,
             )),
         }
+    }
+
+    /// Brings existing resources under a deployed stack without creating
+    /// them (an `IMPORT` change set): `template` is the stack's own template
+    /// with the `imports` added, each with a `DeletionPolicy`. The stack
+    /// keeps its parameters and tags.
+    pub async fn import(
+        &self,
+        stack: &str,
+        template: &Value,
+        imports: &[ResourceImport],
+        observe: &mut (dyn FnMut(DeployEvent) + Send),
+    ) -> Result<(), DeployError> {
+        let Some(mut live) = self.api.describe_stack(stack).await? else {
+            return Err(DeployError::Failed {
+                stack: stack.to_string(),
+                status: "missing".into(),
+                reason: Some("there is no stack to import resources into".into()),
+                recovery: "deploy again: the stack is created first".into(),
+            });
+        };
+        if live.busy() {
+            live = self.wait_for_other(stack, &live.status, observe).await?.unwrap_or_default();
+        }
+        let mut seen: HashSet<String> = self.api.stack_events(stack).await?.into_iter().map(|e| e.event_id).collect();
+        let request = ChangeSetRequest {
+            stack: stack.to_string(),
+            name: format!("ferry-import-{}", unique_suffix()),
+            create: false,
+            template_body: serde_json::to_string(template).unwrap_or_default(),
+            parameters: live.parameters.clone(),
+            tags: live.tags.clone(),
+            description: String::new(),
+            disable_rollback: false,
+        };
+        if !self.change_set(&request, imports).await? {
+            return Ok(());
+        }
+        observe(DeployEvent::Executing { stack: stack.to_string(), create: false });
+        self.api.execute_change_set(stack, &request.name).await?;
+        observe(DeployEvent::Started { stack: stack.to_string(), create: false });
+        let done = self.wait(stack, &mut seen, observe, |s| s.is_some_and(|s| !s.in_progress())).await?;
+        let state = done.unwrap_or_default();
+        if state.status == "IMPORT_COMPLETE" {
+            return Ok(());
+        }
+        let failures = failures_of_last_operation(&self.api, stack).await;
+        let cause = failures.iter().find(|e| e.status.ends_with("_FAILED"));
+        Err(stack_failure(
+            stack,
+            &state,
+            cause,
+            format!("nothing was imported into {stack}; the resources are unchanged: fix the cause and deploy again"),
+        ))
     }
 
     /// The removals and replacements of state and traffic resources an
@@ -368,7 +417,7 @@ impl<C: CloudFormationApi> Deployer<C> {
             description: stack.description.clone(),
             disable_rollback: false,
         };
-        if !self.change_set(&request).await? {
+        if !self.change_set(&request, &[]).await? {
             return Ok(Vec::new());
         }
         let changes = self.api.change_set_changes(&stack.name, &request.name).await;
@@ -378,9 +427,14 @@ impl<C: CloudFormationApi> Deployer<C> {
 
     /// Creates the update change set and waits until it is ready to execute
     /// (true) or found nothing to change (false, and it is deleted).
-    async fn change_set(&self, request: &ChangeSetRequest) -> Result<bool, DeployError> {
+    async fn change_set(&self, request: &ChangeSetRequest, imports: &[ResourceImport]) -> Result<bool, DeployError> {
         let stack = &request.stack;
-        match self.api.create_change_set(request).await {
+        let created = if imports.is_empty() {
+            self.api.create_change_set(request).await
+        } else {
+            self.api.create_import_change_set(request, imports).await
+        };
+        match created {
             Ok(()) => {}
             // `--force` asks for a change set even when the template is the
             // deployed one: an endpoint may refuse it outright instead of
@@ -481,8 +535,7 @@ impl<C: CloudFormationApi> Deployer<C> {
     ) -> Result<Option<StackState>, DeployError> {
         observe(DeployEvent::WaitingForOther { stack: stack.to_string(), status: status.to_string() });
         let mut seen: HashSet<String> = self.api.stack_events(stack).await?.into_iter().map(|e| e.event_id).collect();
-        self.wait(stack, &mut seen, observe, |s| s.is_none_or(|s| !s.in_progress() || s.status == "REVIEW_IN_PROGRESS"))
-            .await
+        self.wait(stack, &mut seen, observe, |s| s.is_none_or(|s| !s.busy())).await
     }
 
     /// Polls until `finished` holds for the stack's state, streaming new events.

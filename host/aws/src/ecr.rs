@@ -1,9 +1,9 @@
-//! ECR for image pushes: the workload's repository (created when missing)
-//! and registry credentials from `GetAuthorizationToken`, so pushing needs
-//! no `aws` CLI and no credential helper.
+//! ECR for image pushes: whether a workload's repository exists (only the
+//! app's StackSet creates them, as Copilot's does) and registry credentials
+//! from `GetAuthorizationToken`, so pushing needs no `aws` CLI and no
+//! credential helper.
 
 use crate::error::{AwsError, AwsErrorKind};
-use indexmap::IndexMap;
 
 /// ECR through the official SDK.
 pub struct Ecr {
@@ -33,28 +33,13 @@ impl Ecr {
         Ecr { client }
     }
 
-    /// The repository's URI (`<registry>/<name>`). The app's StackSet
-    /// normally made it; a missing one is created with `tags`.
-    pub async fn ensure_repository(&self, name: &str, tags: &IndexMap<String, String>) -> Result<String, AwsError> {
+    /// Whether repository `name` exists.
+    pub async fn exists(&self, name: &str) -> Result<bool, AwsError> {
         match self.client.describe_repositories().repository_names(name).send().await {
-            Ok(out) => {
-                if let Some(uri) = out.repositories().first().and_then(|r| r.repository_uri()) {
-                    return Ok(uri.to_string());
-                }
-            }
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_repository_not_found_exception()) => {}
-            Err(e) => return Err(AwsError::from_sdk("ecr:DescribeRepositories", Some(name), e)),
+            Ok(out) => Ok(!out.repositories().is_empty()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_repository_not_found_exception()) => Ok(false),
+            Err(e) => Err(AwsError::from_sdk("ecr:DescribeRepositories", Some(name), e)),
         }
-        let mut create = self.client.create_repository().repository_name(name);
-        for (key, value) in tags {
-            create = create.tags(aws_sdk_ecr::types::Tag::builder().key(key).value(value).build().map_err(|e| {
-                AwsError::new("ecr:CreateRepository", Some(name), AwsErrorKind::Invalid, e.to_string())
-            })?);
-        }
-        let out = create.send().await.map_err(|e| AwsError::from_sdk("ecr:CreateRepository", Some(name), e))?;
-        out.repository().and_then(|r| r.repository_uri()).map(str::to_string).ok_or_else(|| {
-            AwsError::new("ecr:CreateRepository", Some(name), AwsErrorKind::Other, "the answer named no repository URI")
-        })
     }
 
     /// Credentials for the account's registry, decoded from the token.

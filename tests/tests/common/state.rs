@@ -87,9 +87,7 @@ pub async fn settle() {
             }
         }
         now.sort();
-        let busy = now
-            .iter()
-            .any(|(_, st)| !(st.ends_with("_COMPLETE") || st.ends_with("_FAILED") || st == "REVIEW_IN_PROGRESS"));
+        let busy = now.iter().any(|(_, st)| !ferry_aws::cfn::settled(st) && st != "REVIEW_IN_PROGRESS");
         if !busy && previous.as_ref() == Some(&now) {
             return;
         }

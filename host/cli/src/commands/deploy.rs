@@ -474,7 +474,7 @@ pub(super) async fn resolve_images(
     flags: &ImageFlags,
     concurrency: usize,
 ) -> Result<HashMap<String, PushedImages>> {
-    image::resolve(&ctx.ws, &ctx.session, env, names, flags, concurrency, &shared.tags, &ctx.view, &ctx.out).await
+    image::resolve(&ctx.ws, &ctx.session, env, names, flags, concurrency, &ctx.view, &ctx.out).await
 }
 
 /// What every workload deploy of one command needs from AWS, read once:

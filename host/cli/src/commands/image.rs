@@ -14,7 +14,6 @@ use ferry_core::Failure;
 use ferry_core::{Error as CoreError, Workspace, naming};
 use ferry_image::{Engine, ImageBuild, LineSink, Login, WorkloadBuilds, sidecar_tag};
 use ferry_plugin_protocol::ImageRef;
-use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -35,7 +34,6 @@ pub async fn resolve(
     names: &[String],
     flags: &ImageFlags,
     concurrency: usize,
-    app_tags: &IndexMap<String, String>,
     view: &DeployView,
     out: &Output,
 ) -> Result<HashMap<String, PushedImages>> {
@@ -169,16 +167,19 @@ pub async fn resolve(
         bail!("{count} image builds failed:\n{}\n{}", crate::output::inline(&first), rest.join("\n"));
     }
 
-    // The caller has had the app's regional StackSet make each workload's
-    // repository (as Copilot's does); one missing anyway (an emulator, a
-    // hand-made app) is created.
-    let mut repo_tags = app_tags.clone();
-    repo_tags.insert(naming::tags::APPLICATION.to_string(), ws.app.clone());
+    // The caller has had the app's StackSet make each workload's repository
+    // (as Copilot's does). One made outside it would shadow the StackSet's,
+    // so a missing one is an error, never created here.
     let mut repositories: Vec<String> =
         built.iter().map(|((name, _), ..)| naming::ecr_repository(&ws.app, name)).collect();
     repositories.dedup();
     for repository in &repositories {
-        ecr.ensure_repository(repository, &repo_tags).await?;
+        if !ecr.exists(repository).await? {
+            return Err(Failure::new(format!("ECR repository {repository} does not exist"))
+                .why(format!("the app's StackSet {} makes each workload's repository, and it has none for this one", naming::app_stack_set(&ws.app)))
+                .hint("deploy again (`ferry svc deploy` converges the StackSet first); if it persists, look at the StackSet's last operation in the CloudFormation console")
+                .into());
+        }
     }
     let limit = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut pushes = tokio::task::JoinSet::new();
