@@ -224,7 +224,18 @@ async fn task_run_deploys_copilots_stack_starts_tasks_and_follows_their_logs() {
     let resources = aws.cloudformation().describe_stack_resources().stack_name("task-migrate").send().await.unwrap();
     let mut ids: Vec<&str> = resources.stack_resources().iter().filter_map(|r| r.logical_resource_id()).collect();
     ids.sort();
-    assert_eq!(ids, ["DefaultExecutionRole", "DefaultTaskRole", "ECRRepo", "LogGroup", "TaskDefinition"]);
+    assert_eq!(
+        ids,
+        [
+            "DefaultExecutionRole",
+            "DefaultTaskRole",
+            "ECRRepo",
+            "LogGroup",
+            "S3Bucket",
+            "S3BucketPolicy",
+            "TaskDefinition"
+        ]
+    );
     let definition = aws_json(
         &moto,
         "ecs",
@@ -508,6 +519,65 @@ async fn job_run_starts_the_jobs_state_machine() {
     assert!(generated.starts_with("ferry task run \\\n  --task-group-name api"), "{generated}");
     assert!(generated.contains("--image public.ecr.aws/docker/library/nginx:1"), "{generated}");
     assert!(generated.trim_end().ends_with("--app shop --env test"), "{generated}");
+}
+
+/// `--env-file`, as Copilot: the file goes as it is to the bucket of the
+/// group's stack (`manual/env-files/<name>/<sha256>.env`) and the task
+/// definition names it in `EnvironmentFiles` (type s3), not as variables;
+/// the execution role may read it. A second run with the same group
+/// updates the stack; `task delete` empties the bucket so the stack goes.
+#[tokio::test(flavor = "multi_thread")]
+async fn task_run_env_file_is_uploaded_and_named_by_the_task_definition() {
+    let moto = Moto::start();
+    let ws = shop(&moto, &[]);
+    let dir = ws.path();
+    let text = "# settings\nMODE=once\nLEVEL=debug\n";
+    write(dir, "config/task.env", text);
+    let image = "public.ecr.aws/docker/library/busybox:1";
+    let args = ["task", "run", "-n", "seed", "--env", "test", "--image", image, "--env-file", "config/task.env"];
+    let stream = run(&moto, dir, &[&args[..], &["--env-vars", "EXTRA=1", "--json"]].concat());
+    let uploaded = json_event(&stream, "env_file_uploaded");
+    let arn = uploaded["arn"].as_str().expect("the uploaded file's ARN").to_string();
+
+    moto.export_env();
+    let aws = ferry_aws::AwsContext::load(None).await;
+    let described = aws.cloudformation().describe_stacks().stack_name("task-seed").send().await.unwrap();
+    let stack = &described.stacks()[0];
+    let bucket = stack.outputs().iter().find(|o| o.output_key() == Some("S3Bucket")).and_then(|o| o.output_value());
+    let bucket = bucket.expect("the task stack's S3Bucket output").to_string();
+    // Copilot's key: the file's name, then its content's SHA-256.
+    let listed = aws.s3().list_objects_v2().bucket(&bucket).prefix("manual/env-files/task.env/").send().await.unwrap();
+    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let key = keys[0].to_string();
+    let digest = key.trim_start_matches("manual/env-files/task.env/").trim_end_matches(".env");
+    assert!(digest.len() == 64 && digest.chars().all(|c| c.is_ascii_hexdigit()), "{key}");
+    assert_eq!(arn, format!("arn:aws:s3:::{bucket}/{key}"));
+    let object = aws.s3().get_object().bucket(&bucket).key(&key).send().await.expect("the env file is in S3");
+    let body = object.body.collect().await.unwrap().into_bytes();
+    assert_eq!(std::str::from_utf8(&body).unwrap(), text, "uploaded as it is");
+    let parameter = stack.parameters().iter().find(|p| p.parameter_key() == Some("EnvFileARN"));
+    assert_eq!(parameter.and_then(|p| p.parameter_value()), Some(arn.as_str()));
+
+    let definition = aws_json(
+        &moto,
+        "ecs",
+        "AmazonEC2ContainerServiceV20141113.DescribeTaskDefinition",
+        &json!({"taskDefinition": "copilot-seed"}),
+    );
+    let container = &definition["taskDefinition"]["containerDefinitions"][0];
+    assert_eq!(container["environmentFiles"], json!([{"type": "s3", "value": arn}]), "{container}");
+    assert_eq!(container["environment"], json!([{"name": "EXTRA", "value": "1"}]), "the file is not folded in");
+    let template = aws.cloudformation().get_template().stack_name("task-seed").send().await.unwrap();
+    let template: Value = serde_json::from_str(template.template_body().unwrap()).unwrap();
+    let policies = template["Resources"]["DefaultExecutionRole"]["Properties"]["Policies"].to_string();
+    assert!(policies.contains("GetEnvFilePolicy") && policies.contains("s3:GetObject"), "{policies}");
+
+    // The same group again (the stack exists: updated, not refused).
+    run(&moto, dir, &args);
+    run(&moto, dir, &["task", "delete", "-n", "seed", "--env", "test", "--yes"]);
+    let gone = aws.cloudformation().describe_stacks().stack_name("task-seed").send().await;
+    assert!(gone.is_err() || gone.unwrap().stacks()[0].stack_status().map(|s| s.as_str()) == Some("DELETE_COMPLETE"));
 }
 
 /// `--default`: the default cluster and the default VPC's subnets and
