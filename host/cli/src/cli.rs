@@ -1293,6 +1293,9 @@ pub struct TaskRun {
     /// Path to the Dockerfile to build [default: Dockerfile].
     #[arg(long, conflicts_with = "image")]
     pub dockerfile: Option<String>,
+    /// Build arguments for the Dockerfile (KEY=VALUE, repeatable or comma-separated).
+    #[arg(long, value_delimiter = ',', conflicts_with = "image")]
+    pub build_args: Vec<String>,
     /// An existing image to run instead of building one.
     #[arg(short, long)]
     pub image: Option<String>,

@@ -130,6 +130,11 @@ pub fn run(args: TaskRun, cx: &CommandContext) -> Result<()> {
             return Err(Failure::new("the tasks were not started: access to the secrets was not granted").into());
         }
     }
+    if args.image.is_none() {
+        // Checked before the stack is deployed for it.
+        dockerfile_and_context(&args, &cx.out)?;
+        pairs("--build-args", &args.build_args, "GO_VERSION=1.22")?;
+    }
     let app = match (&args.env, &args.app) {
         (Some(_), _) => Some(cx.app_name(args.app.clone())?),
         _ => args.app.clone(),
@@ -325,6 +330,23 @@ async fn deploy_stack(
     }
 }
 
+/// The Dockerfile (`--dockerfile`, else `./Dockerfile`, as Copilot) and
+/// the build context (`--build-context`, else the Dockerfile's directory).
+fn dockerfile_and_context(args: &TaskRun, out: &Output) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
+    let cwd = std::env::current_dir()?;
+    let dockerfile = cwd.join(args.dockerfile.as_deref().unwrap_or("Dockerfile"));
+    if !dockerfile.is_file() {
+        return Err(Failure::new(format!("there is no Dockerfile at {}", out.path(&dockerfile)))
+            .hint("pass --dockerfile <path>, or --image <image> to run an existing image")
+            .into());
+    }
+    let context = match &args.build_context {
+        Some(c) => cwd.join(c),
+        None => dockerfile.parent().map(|p| p.to_path_buf()).unwrap_or_else(|| cwd.clone()),
+    };
+    Ok((dockerfile, context))
+}
+
 /// Uploads `--env-file` to the bucket of the group's stack; its S3 ARN.
 async fn upload_env_file(
     session: &Session,
@@ -354,18 +376,10 @@ async fn build_and_push(session: &Session, args: &TaskRun, group: &str, out: &Ou
     use ferry_image::{ImageBuild, LineSink};
     use std::sync::Arc;
     let cwd = std::env::current_dir()?;
-    let dockerfile = cwd.join(args.dockerfile.as_deref().unwrap_or("Dockerfile"));
-    if !dockerfile.is_file() {
-        return Err(Failure::new(format!("there is no Dockerfile at {}", out.path(&dockerfile)))
-            .hint("pass --dockerfile <path>, or --image <image> to run an existing image")
-            .into());
-    }
-    let context = match &args.build_context {
-        Some(c) => cwd.join(c),
-        None => dockerfile.parent().map(|p| p.to_path_buf()).unwrap_or_else(|| cwd.clone()),
-    };
+    let (dockerfile, context) = dockerfile_and_context(args, out)?;
+    let build_args = pairs("--build-args", &args.build_args, "GO_VERSION=1.22")?;
     let spec =
-        ImageBuild { dockerfile, context, target: None, args: IndexMap::new(), cache_from: Vec::new(), platform: None };
+        ImageBuild { dockerfile, context, target: None, args: build_args, cache_from: Vec::new(), platform: None };
     let engine = ferry_image::detect(args.builder.as_deref()).await?;
     let ecr = ferry_aws::ecr::Ecr::new(session.aws.ecr());
     let auth = ecr.authorization().await?;
