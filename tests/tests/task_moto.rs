@@ -580,6 +580,129 @@ async fn task_run_env_file_is_uploaded_and_named_by_the_task_definition() {
     assert!(gone.is_err() || gone.unwrap().stacks()[0].stack_status().map(|s| s.as_str()) == Some("DELETE_COMPLETE"));
 }
 
+/// Writes one log event into `stream` of `group` (what awslogs or Step
+/// Functions' log delivery would write).
+fn put_log_event(moto: &Moto, group: &str, stream: &str, message: &str) {
+    aws_json(moto, "logs", "Logs_20140328.CreateLogStream", &json!({"logGroupName": group, "logStreamName": stream}));
+    aws_json(
+        moto,
+        "logs",
+        "Logs_20140328.PutLogEvents",
+        &json!({"logGroupName": group, "logStreamName": stream,
+                "logEvents": [{"timestamp": now_ms(), "message": message}]}),
+    );
+}
+
+fn messages(stream: &str) -> Vec<String> {
+    common::json_events(stream).iter().filter_map(|e| e["message"].as_str().map(str::to_string)).collect()
+}
+
+/// `svc logs --previous` (Copilot: the logs of the service's task that
+/// stopped last) and `job logs --include-state-machine` (Copilot: also the
+/// state machine's execution logs, which its job template delivers to the
+/// job's log group under `states/`), through the binary, `--json` too.
+#[tokio::test(flavor = "multi_thread")]
+async fn svc_logs_previous_and_job_logs_with_the_state_machine() {
+    let moto = Moto::start();
+    let ws = shop(&moto, &[("api", BACKEND.replace("NAME", "api")), ("nightly", JOB.to_string())]);
+    let dir = ws.path();
+    run(&moto, dir, &["svc", "deploy", "-n", "api", "-e", "test"]);
+    moto.export_env();
+    let aws = ferry_aws::AwsContext::load(None).await;
+    let resources = aws.cloudformation().describe_stack_resources().stack_name("shop-test-api").send().await.unwrap();
+    let physical = |kind: &str| {
+        resources
+            .stack_resources()
+            .iter()
+            .find(|r| r.resource_type() == Some(kind))
+            .and_then(|r| r.physical_resource_id())
+            .unwrap()
+            .to_string()
+    };
+    let (service_arn, definition) = (physical("AWS::ECS::Service"), physical("AWS::ECS::TaskDefinition"));
+    let (cluster, service) = ferry_aws::service_deployments::split_service_arn(&service_arn).unwrap();
+
+    // No task of the service has stopped yet.
+    let out = run(&moto, dir, &["svc", "logs", "-n", "api", "-e", "test", "--previous", "--json"]);
+    assert!(messages(&out).is_empty(), "{out}");
+
+    // Tasks as the service starts them (its group), and one of another group.
+    let env_stack = aws.cloudformation().describe_stacks().stack_name("shop-test").send().await.unwrap();
+    let subnet = env_stack.stacks()[0]
+        .outputs()
+        .iter()
+        .find(|o| o.output_key() == Some("PublicSubnets"))
+        .and_then(|o| o.output_value())
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
+    let target = |op: &str| format!("AmazonEC2ContainerServiceV20141113.{op}");
+    let start = |group: String, count: u32| -> Vec<String> {
+        let out = aws_json(
+            &moto,
+            "ecs",
+            &target("RunTask"),
+            &json!({"cluster": cluster, "taskDefinition": definition, "group": group, "count": count,
+                    "launchType": "FARGATE",
+                    "networkConfiguration": {"awsvpcConfiguration": {"subnets": [subnet]}}}),
+        );
+        let tasks = out["tasks"].as_array().unwrap_or_else(|| panic!("RunTask: {out}"));
+        tasks.iter().map(|t| t["taskArn"].as_str().unwrap().rsplit('/').next().unwrap().to_string()).collect()
+    };
+    let ours = start(format!("service:{service}"), 2);
+    let other = start("family:other".to_string(), 1);
+    for id in [&ours[0], &other[0]] {
+        aws_json(&moto, "ecs", &target("StopTask"), &json!({"cluster": cluster, "task": id, "reason": "test"}));
+    }
+    let group = "/copilot/shop-test-api";
+    put_log_event(&moto, group, &format!("copilot/api/{}", ours[0]), "stopped task's last words");
+    put_log_event(&moto, group, &format!("copilot/api/{}", ours[1]), "still running");
+    put_log_event(&moto, group, &format!("copilot/api/{}", other[0]), "not the service's");
+
+    let out = run(&moto, dir, &["svc", "logs", "-n", "api", "-e", "test", "--previous", "--json"]);
+    assert_eq!(messages(&out), ["stopped task's last words"], "{out}");
+    let event = common::json_events(&out).into_iter().next().unwrap();
+    assert_eq!(event["stream"], format!("copilot/api/{}", ours[0]));
+    let text = run(&moto, dir, &["svc", "logs", "-n", "api", "-e", "test", "-p"]);
+    assert!(text.contains("stopped task's last words") && !text.contains("still running"), "{text}");
+    let all = run(&moto, dir, &["svc", "logs", "-n", "api", "-e", "test", "--json"]);
+    assert_eq!(messages(&all).len(), 3, "{all}");
+
+    // The job's state machine logs to the job's log group.
+    run(&moto, dir, &["job", "deploy", "-n", "nightly", "-e", "test"]);
+    let template = aws.cloudformation().get_template().stack_name("shop-test-nightly").send().await.unwrap();
+    let template: Value = serde_json::from_str(template.template_body().unwrap()).unwrap();
+    assert_eq!(
+        template["Resources"]["StateMachine"]["Properties"]["LoggingConfiguration"]["Destinations"][0]["CloudWatchLogsLogGroup"]
+            ["LogGroupArn"],
+        json!({"Fn::GetAtt": ["LogGroup", "Arn"]})
+    );
+    let started =
+        json_event(&run(&moto, dir, &["job", "run", "-n", "nightly", "-e", "test", "--json"]), "execution_started");
+    let execution = started["execution"].as_str().unwrap_or_default().rsplit(':').next().unwrap_or("run").to_string();
+    let group = "/copilot/shop-test-nightly";
+    put_log_event(&moto, group, "copilot/nightly/0123456789abcdef", "job's task output");
+    put_log_event(&moto, group, &format!("states/shop-test-nightly/{execution}"), "{\"type\":\"ExecutionStarted\"}");
+
+    let out = run(&moto, dir, &["job", "logs", "-n", "nightly", "-e", "test", "--json"]);
+    assert_eq!(messages(&out), ["job's task output"], "the state machine's streams are left out by default: {out}");
+    let out = run(&moto, dir, &["job", "logs", "-n", "nightly", "-e", "test", "--include-state-machine", "--json"]);
+    let mut got = messages(&out);
+    got.sort();
+    assert_eq!(got, ["job's task output", "{\"type\":\"ExecutionStarted\"}"], "{out}");
+    let text = run(&moto, dir, &["job", "logs", "-n", "nightly", "-e", "test", "--include-state-machine"]);
+    assert!(text.contains("ExecutionStarted") && text.contains("job's task output"), "{text}");
+
+    // Each flag where Copilot has it.
+    let stderr = fail_on_moto(&moto, dir, &["job", "logs", "-n", "nightly", "-e", "test", "--previous"], "svc only");
+    assert!(stderr.contains("--previous reads the last stopped task of a service"), "{stderr}");
+    let stderr =
+        fail_on_moto(&moto, dir, &["svc", "logs", "-n", "api", "-e", "test", "--include-state-machine"], "job only");
+    assert!(stderr.contains("ferry job logs"), "{stderr}");
+}
+
 /// `--default`: the default cluster and the default VPC's subnets and
 /// security group; no application needed, and a clear hint without a
 /// `default` cluster.

@@ -507,6 +507,76 @@ pub struct ContainerState {
     pub runtime_id: Option<String>,
 }
 
+/// A stopped task of a service, as `svc logs --previous` picks it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoppedTask {
+    pub arn: String,
+    /// When it stopped (else when it was stopping, or created), ms since the epoch.
+    pub stopped_at: Option<i64>,
+    /// When it started (else when it was created), ms since the epoch.
+    pub started_at: Option<i64>,
+}
+
+impl StoppedTask {
+    pub fn id(&self) -> &str {
+        task_id(&self.arn)
+    }
+}
+
+/// The task of ECS service `service` (in `cluster`) that stopped last,
+/// Copilot's `svc logs --previous`: the service's stopped tasks (ECS keeps
+/// them about an hour), those of its group `service:<name>`, the latest
+/// by stop time.
+pub async fn last_stopped_service_task(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    service: &str,
+) -> Result<Option<StoppedTask>, AwsError> {
+    let mut arns = Vec::new();
+    let mut token = None;
+    loop {
+        let page = ecs
+            .list_tasks()
+            .cluster(cluster)
+            .service_name(service)
+            .desired_status(aws_sdk_ecs::types::DesiredStatus::Stopped)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ecs:ListTasks", Some(service), e))?;
+        arns.extend(page.task_arns().iter().cloned());
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    let group = format!("service:{service}");
+    let millis = |t: Option<&aws_sdk_ecs::primitives::DateTime>| t.and_then(|t| t.to_millis().ok());
+    let mut stopped = Vec::new();
+    // DescribeTasks takes 100 tasks at a time.
+    for chunk in arns.chunks(100) {
+        let out = ecs
+            .describe_tasks()
+            .cluster(cluster)
+            .set_tasks(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ecs:DescribeTasks", Some(cluster), e))?;
+        for t in out.tasks() {
+            // ListTasks' service filter, checked: a service's tasks are in its group.
+            if t.group() != Some(group.as_str()) {
+                continue;
+            }
+            stopped.push(StoppedTask {
+                arn: t.task_arn().unwrap_or_default().to_string(),
+                stopped_at: millis(t.stopped_at()).or(millis(t.stopping_at())).or(millis(t.created_at())),
+                started_at: millis(t.started_at()).or(millis(t.created_at())),
+            });
+        }
+    }
+    Ok(stopped.into_iter().max_by_key(|t| t.stopped_at.unwrap_or(i64::MIN)))
+}
+
 /// One task, as ECS describes it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TaskState {
