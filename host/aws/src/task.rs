@@ -1143,15 +1143,17 @@ mod tests {
         };
         let template = spec.template();
         let policies = &template["Resources"]["DefaultExecutionRole"]["Properties"]["Policies"];
-        let named = &policies[1]["PolicyDocument"]["Statement"];
+        // The env file's (conditional, first as Copilot has it), by tag, by name.
+        assert_eq!(policies[0]["Fn::If"][0], "HasEnvFile");
+        let named = &policies[2]["PolicyDocument"]["Statement"];
         assert!(
             named[0]["Resource"][0]["Fn::Sub"].as_str().unwrap().ends_with("parameter/copilot/chat/test/secrets/DB")
         );
         assert_eq!(named[1]["Resource"][0], "arn:aws:secretsmanager:us-west-2:1:secret:key");
         let container = &template["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"][0];
         assert_eq!(container["Secrets"][0], json!({"Name": "DB", "ValueFrom": "/copilot/chat/test/secrets/DB"}));
-        assert!(
-            TaskSpec::default().template()["Resources"]["DefaultExecutionRole"]["Properties"].get("Policies").is_none()
-        );
+        let plain = TaskSpec::default().template();
+        let policies = plain["Resources"]["DefaultExecutionRole"]["Properties"]["Policies"].as_array().unwrap();
+        assert_eq!(policies.len(), 1, "without secrets, only the env file's: {policies:?}");
     }
 }
