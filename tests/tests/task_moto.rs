@@ -192,7 +192,7 @@ async fn task_run_deploys_copilots_stack_starts_tasks_and_follows_their_logs() {
                 "logEvents": [{"timestamp": now_ms(), "message": "migrated 42 rows"}]}),
     );
     let status = child.wait().unwrap();
-    stream.extend(lines.try_iter());
+    stream.extend(lines.iter());
     let mut stderr = String::new();
     child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
     let stream = stream.join("\n");
