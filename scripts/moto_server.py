@@ -974,6 +974,30 @@ def efs_access_point_attributes() -> None:
     AccessPoint.physical_resource_id = property(lambda self: self.access_point_id)
 
 
+# ---------------------------------------------------------------------------
+# ECS task definitions updated by a stack (`task run --env-file`, which
+# deploys the task stack again with the file's ARN): moto's create path
+# turns the template's PascalCase container definitions into the API's
+# camelCase, its update path registers them as they are, so the new
+# revision describes as empty containers. The update remaps them as the
+# create does (and compares like with like, so an unchanged definition stays).
+# ---------------------------------------------------------------------------
+def task_definition_updates_like_creates() -> None:
+    from moto.core.utils import pascal_to_camelcase, remap_nested_keys
+    from moto.ecs import models as ecs_models
+
+    update = ecs_models.TaskDefinition.update_from_cloudformation_json
+
+    def updated(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        properties = dict(cloudformation_json.get("Properties", {}))
+        for key in ("ContainerDefinitions", "Volumes"):
+            properties[key] = remap_nested_keys(properties.get(key, []), pascal_to_camelcase)
+        remapped = dict(cloudformation_json, Properties=properties)
+        return update.__func__(cls, original_resource, new_resource_name, remapped, account_id, region_name)
+
+    ecs_models.TaskDefinition.update_from_cloudformation_json = classmethod(updated)
+
+
 # ---- Environment stacks: security-group egress and prefix-list sources ----
 # (the environment plugin's `network.vpc.security_group.egress` and
 # `http.public.ingress.cdn`)
@@ -1986,6 +2010,7 @@ if __name__ == "__main__":
     rds_cluster_members_from_templates()
     custom_resource_stand_ins()
     ecs_exec_and_app_runner_pause()
+    task_definition_updates_like_creates()
     from moto.server import main
 
     main(sys.argv[1:])

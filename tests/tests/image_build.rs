@@ -395,3 +395,69 @@ fn package_names_sidecar_images_by_tag() {
     let proxy = containers.as_array().unwrap().iter().find(|c| c["Name"] == "proxy").expect("proxy container");
     assert_eq!(proxy["Image"], format!("{registry}/chat/frontend:proxy-v7").as_str());
 }
+
+/// `task run --dockerfile` through the binary: the image is built with the
+/// engine ferry finds, pushed (`latest` and `--tag`) to the group's ECR
+/// repository `copilot-<group>` the task stack made, and the task
+/// definition runs it pinned by digest (`--build-args` reach the build);
+/// a missing Dockerfile is refused
+/// before anything is deployed.
+#[tokio::test(flavor = "multi_thread")]
+async fn task_run_builds_its_dockerfile_and_runs_the_pushed_digest() {
+    let (setup, aws, _chat) = Setup::start().await;
+    let ws = tempfile::tempdir().unwrap();
+    let dir = ws.path();
+    std::fs::create_dir_all(dir.join("jobs")).unwrap();
+    std::fs::copy("/bin/busybox", dir.join("jobs/busybox")).expect("busybox-static is installed");
+    std::fs::write(
+        dir.join("jobs/Dockerfile.seed"),
+        "FROM scratch\nARG SEED_FILE\nCOPY ${SEED_FILE} /bin/busybox\nCMD [\"/bin/busybox\", \"echo\", \"seeded\"]\n",
+    )
+    .unwrap();
+
+    let (ok, _, stderr) =
+        setup.ferry(dir, &["task", "run", "-n", "seed", "--default", "--dockerfile", "nope/Dockerfile"], &[]);
+    assert!(!ok && stderr.contains("there is no Dockerfile at") && stderr.contains("--image"), "{stderr}");
+    let none = aws.cloudformation().describe_stacks().stack_name("task-seed").send().await;
+    assert!(none.is_err(), "nothing is deployed for a missing Dockerfile");
+
+    aws.ecs().create_cluster().cluster_name("default").send().await.expect("the default cluster");
+    let (stream, stderr) = setup.ok(
+        dir,
+        &[
+            "task",
+            "run",
+            "-n",
+            "seed",
+            "--default",
+            "--dockerfile",
+            "jobs/Dockerfile.seed",
+            "--build-args",
+            "SEED_FILE=busybox",
+            "--tag",
+            "v7",
+            "--json",
+        ],
+    );
+    assert!(stderr.contains("[seed] STEP 1/"), "the engine's build output, prefixed by the group:\n{stderr}");
+    let digest = setup.registry.manifest_digest("copilot-seed", "latest").expect("copilot-seed:latest was pushed");
+    assert_eq!(setup.registry.manifest_digest("copilot-seed", "v7").as_deref(), Some(digest.as_str()), "--tag");
+    let pinned = format!("{}/copilot-seed@{digest}", setup.registry.address());
+
+    let out = aws.cloudformation().describe_stacks().stack_name("task-seed").send().await.expect("the task stack");
+    let image = out.stacks()[0]
+        .parameters()
+        .iter()
+        .find(|p| p.parameter_key() == Some("ContainerImage"))
+        .and_then(|p| p.parameter_value())
+        .map(str::to_string);
+    assert_eq!(image.as_deref(), Some(pinned.as_str()));
+    let td = aws.ecs().describe_task_definition().task_definition("copilot-seed").send().await.expect("definition");
+    let container = &td.task_definition().unwrap().container_definitions()[0];
+    assert_eq!(container.image(), Some(pinned.as_str()), "the task runs the pushed digest");
+    // The repository is the one the task stack made, Copilot's name.
+    let repos = aws.ecr().describe_repositories().repository_names("copilot-seed").send().await.expect("repository");
+    assert_eq!(repos.repositories().len(), 1);
+    let started: Vec<Value> = events(&stream).into_iter().filter(|e| e["event"] == "task_started").collect();
+    assert_eq!(started.len(), 1, "{stream}");
+}

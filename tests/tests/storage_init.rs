@@ -176,3 +176,35 @@ fn bad_flags_are_refused_with_what_where_why_and_a_hint() {
     let err = refused(root, &["-n", "bk2", "-t", "S3", "-w", "api", "-l", "workload"]);
     assert!(err.contains("already exists"), "{err}");
 }
+
+/// `env package` with `copilot/environments/addons/`: the environment stack
+/// nests them as `AddonsStack` (App, Env and addons.parameters.yml's values
+/// passed, the template URL a parameter deploy fills in), the addons
+/// template is written beside the stack, and both are cfn-lint clean.
+#[test]
+fn environment_addons_package_as_the_environment_stacks_nested_stack() {
+    let ws = workspace();
+    let root = ws.path();
+    ok(root, &["-n", "env-bucket", "-t", "S3", "-w", "api", "-l", "environment"]);
+    ok(root, &["-n", "env-cluster", "-t", "Aurora", "-w", "api", "-l", "environment"]);
+    let out = root.join("out");
+    let output = ferry(root).args(["env", "package", "-n", "test", "--output-dir"]).arg(&out).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let read = |name: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        serde_json::from_str(&text).unwrap()
+    };
+    let stack = read("test.env.stack.json");
+    let params = read("test.env.params.json");
+    let addons = read("test.env.addons.stack.json");
+    assert_eq!(stack["Resources"]["AddonsStack"]["Type"], "AWS::CloudFormation::Stack");
+    assert_eq!(params["Parameters"]["AddonsTemplateURL"], "", "offline, the URL is left for deploy");
+    assert!(
+        addons["Resources"]["envbucketBucket"].is_object() && addons["Resources"]["envclusterDBCluster"].is_object()
+    );
+    ferry_test_support::cfn_lint_files(&[out.join("test.env.stack.json"), out.join("test.env.addons.stack.json")])
+        .expect("the environment stack and its addons are cfn-lint clean");
+    insta::assert_json_snapshot!("env_with_addons.stack", stack);
+    insta::assert_json_snapshot!("env_with_addons.params", params);
+    insta::assert_json_snapshot!("env_with_addons.addons", addons);
+}

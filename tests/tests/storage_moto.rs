@@ -1,9 +1,10 @@
 //! Storage from `ferry storage init` deploys on the emulator: S3, DynamoDB
 //! and Aurora as workload addons go up with their workload as its addons
 //! nested stack, unchanged, and a redeploy makes no mutating call. An
-//! environment S3 bucket's addon and the workload's access policy to it
-//! deploy too (the environment addon as its own stack, standing in for the
-//! environment's addons stack).
+//! environment S3 bucket's addon deploys with `env deploy` as the
+//! environment stack's `AddonsStack` (Copilot's environment addons), the
+//! workload's access policy to it with the workload; redeploys of the
+//! environment, and `deploy -e`, make no mutating call.
 
 mod common;
 
@@ -85,21 +86,45 @@ async fn storage_addons_deploy_with_their_workload_and_redeploy_idle() {
     run(&moto, dir, &["storage", "init", "-n", "my-cluster", "-t", "Aurora", "-w", "api", "-l", "workload"]);
     run(&moto, dir, &["storage", "init", "-n", "shared", "-t", "S3", "-w", "api", "-l", "environment"]);
 
-    // The environment bucket, deployed from the file storage init wrote.
-    let env_addon = std::fs::read_to_string(dir.join("copilot/environments/addons/shared.yml")).unwrap();
-    aws.cloudformation()
-        .create_stack()
-        .stack_name("sto-test-shared-storage")
-        .template_body(env_addon)
-        .parameters(
-            aws_sdk_cloudformation::types::Parameter::builder().parameter_key("App").parameter_value("sto").build(),
-        )
-        .parameters(
-            aws_sdk_cloudformation::types::Parameter::builder().parameter_key("Env").parameter_value("test").build(),
-        )
+    // The environment bucket: `env deploy` nests copilot/environments/addons/
+    // in the environment stack, as Copilot's environment template does.
+    let stream = run(&moto, dir, &["env", "deploy", "-n", "test", "--json"]);
+    let finished = events(&stream).into_iter().find(|e| e["event"] == "stack_finished").expect("finished");
+    assert_eq!(finished["outcome"], "updated", "{stream}");
+    let env_resources = addons_resources(&aws, "sto-test").await;
+    let bucket = env_resources
+        .iter()
+        .find(|(id, kind, _)| id == "sharedBucket" && kind == "AWS::S3::Bucket")
+        .map(|(_, _, physical)| physical.clone())
+        .unwrap_or_else(|| panic!("the environment's addons stack lacks the bucket: {env_resources:?}"));
+    aws.s3().head_bucket().bucket(&bucket).send().await.expect("the environment addon's bucket exists in S3");
+    let nested = aws
+        .cloudformation()
+        .describe_stack_resources()
+        .stack_name("sto-test")
         .send()
         .await
-        .expect("the environment addon deploys");
+        .unwrap()
+        .stack_resources()
+        .iter()
+        .find(|r| r.logical_resource_id() == Some("AddonsStack"))
+        .and_then(|r| r.physical_resource_id())
+        .map(str::to_string)
+        .unwrap();
+    let nested = aws.cloudformation().describe_stacks().stack_name(nested).send().await.unwrap();
+    let parameters: Vec<(String, String)> = nested.stacks()[0]
+        .parameters()
+        .iter()
+        .map(|p| (p.parameter_key().unwrap_or_default().into(), p.parameter_value().unwrap_or_default().into()))
+        .collect();
+    for (key, value) in [("App", "sto"), ("Env", "test")] {
+        assert!(parameters.contains(&(key.into(), value.into())), "the env addons got {parameters:?}");
+    }
+    // A redeploy of the environment, its addons unchanged, changes nothing;
+    // nor does the all-in-one `deploy -e` (which deploys the environment too).
+    let stream = run(&moto, dir, &["env", "deploy", "-n", "test", "--json"]);
+    let calls = events(&stream).into_iter().rev().find(|e| e["event"] == "api_calls").expect("api_calls event");
+    assert_eq!(calls["mutating"], 0, "an environment redeploy with its addons unchanged mutated: {calls}\n{stream}");
 
     let stream = run(&moto, dir, &["svc", "deploy", "-n", "api", "-e", "test", "--json"]);
     let finished = events(&stream).into_iter().find(|e| e["event"] == "stack_finished").expect("finished");
@@ -127,4 +152,13 @@ async fn storage_addons_deploy_with_their_workload_and_redeploy_idle() {
     assert_eq!(calls["mutating"], 0, "a no-op redeploy mutated: {calls}\n{stream}");
     let outcome: Vec<Value> = events(&stream).into_iter().filter(|e| e["event"] == "stack_finished").collect();
     assert!(outcome.iter().all(|e| e["outcome"] == "up to date"), "{stream}");
+
+    // The all-in-one deploy takes the environment (with its addons) too, and
+    // finds it, like everything else, up to date.
+    let stream = run(&moto, dir, &["deploy", "-e", "test", "--json"]);
+    let finished: Vec<Value> = events(&stream).into_iter().filter(|e| e["event"] == "stack_finished").collect();
+    assert!(finished.iter().any(|e| e["stack"] == "sto-test"), "deploy -e did not deploy the environment: {stream}");
+    assert!(finished.iter().all(|e| e["outcome"] == "up to date"), "{stream}");
+    let calls = events(&stream).into_iter().rev().find(|e| e["event"] == "api_calls").expect("api_calls event");
+    assert_eq!(calls["mutating"], 0, "deploy -e with nothing changed mutated: {calls}\n{stream}");
 }

@@ -192,7 +192,7 @@ async fn task_run_deploys_copilots_stack_starts_tasks_and_follows_their_logs() {
                 "logEvents": [{"timestamp": now_ms(), "message": "migrated 42 rows"}]}),
     );
     let status = child.wait().unwrap();
-    stream.extend(lines.try_iter());
+    stream.extend(lines.iter());
     let mut stderr = String::new();
     child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
     let stream = stream.join("\n");
@@ -224,7 +224,18 @@ async fn task_run_deploys_copilots_stack_starts_tasks_and_follows_their_logs() {
     let resources = aws.cloudformation().describe_stack_resources().stack_name("task-migrate").send().await.unwrap();
     let mut ids: Vec<&str> = resources.stack_resources().iter().filter_map(|r| r.logical_resource_id()).collect();
     ids.sort();
-    assert_eq!(ids, ["DefaultExecutionRole", "DefaultTaskRole", "ECRRepo", "LogGroup", "TaskDefinition"]);
+    assert_eq!(
+        ids,
+        [
+            "DefaultExecutionRole",
+            "DefaultTaskRole",
+            "ECRRepo",
+            "LogGroup",
+            "S3Bucket",
+            "S3BucketPolicy",
+            "TaskDefinition"
+        ]
+    );
     let definition = aws_json(
         &moto,
         "ecs",
@@ -492,7 +503,9 @@ async fn job_run_starts_the_jobs_state_machine() {
     assert_eq!(logged["message"], "report written");
     aws_json(&moto, "states", "AWSStepFunctions.StopExecution", &json!({"executionArn": started["execution"]}));
     let status = child.wait().unwrap();
-    let rest: Vec<String> = lines.try_iter().collect();
+    // Every line up to the end of its stdout (the reader thread may lag
+    // behind the exit on a loaded machine; it ends at end of file).
+    let rest: Vec<String> = lines.iter().collect();
     let mut stderr = String::new();
     child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
     assert_eq!(status.code(), Some(1), "{stderr}");
@@ -508,6 +521,188 @@ async fn job_run_starts_the_jobs_state_machine() {
     assert!(generated.starts_with("ferry task run \\\n  --task-group-name api"), "{generated}");
     assert!(generated.contains("--image public.ecr.aws/docker/library/nginx:1"), "{generated}");
     assert!(generated.trim_end().ends_with("--app shop --env test"), "{generated}");
+}
+
+/// `--env-file`, as Copilot: the file goes as it is to the bucket of the
+/// group's stack (`manual/env-files/<name>/<sha256>.env`) and the task
+/// definition names it in `EnvironmentFiles` (type s3), not as variables;
+/// the execution role may read it. A second run with the same group
+/// updates the stack; `task delete` empties the bucket so the stack goes.
+#[tokio::test(flavor = "multi_thread")]
+async fn task_run_env_file_is_uploaded_and_named_by_the_task_definition() {
+    let moto = Moto::start();
+    let ws = shop(&moto, &[]);
+    let dir = ws.path();
+    let text = "# settings\nMODE=once\nLEVEL=debug\n";
+    write(dir, "config/task.env", text);
+    let image = "public.ecr.aws/docker/library/busybox:1";
+    let args = ["task", "run", "-n", "seed", "--env", "test", "--image", image, "--env-file", "config/task.env"];
+    let stream = run(&moto, dir, &[&args[..], &["--env-vars", "EXTRA=1", "--json"]].concat());
+    let uploaded = json_event(&stream, "env_file_uploaded");
+    let arn = uploaded["arn"].as_str().expect("the uploaded file's ARN").to_string();
+
+    moto.export_env();
+    let aws = ferry_aws::AwsContext::load(None).await;
+    let described = aws.cloudformation().describe_stacks().stack_name("task-seed").send().await.unwrap();
+    let stack = &described.stacks()[0];
+    let bucket = stack.outputs().iter().find(|o| o.output_key() == Some("S3Bucket")).and_then(|o| o.output_value());
+    let bucket = bucket.expect("the task stack's S3Bucket output").to_string();
+    // Copilot's key: the file's name, then its content's SHA-256.
+    let listed = aws.s3().list_objects_v2().bucket(&bucket).prefix("manual/env-files/task.env/").send().await.unwrap();
+    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let key = keys[0].to_string();
+    let digest = key.trim_start_matches("manual/env-files/task.env/").trim_end_matches(".env");
+    assert!(digest.len() == 64 && digest.chars().all(|c| c.is_ascii_hexdigit()), "{key}");
+    assert_eq!(arn, format!("arn:aws:s3:::{bucket}/{key}"));
+    let object = aws.s3().get_object().bucket(&bucket).key(&key).send().await.expect("the env file is in S3");
+    let body = object.body.collect().await.unwrap().into_bytes();
+    assert_eq!(std::str::from_utf8(&body).unwrap(), text, "uploaded as it is");
+    let parameter = stack.parameters().iter().find(|p| p.parameter_key() == Some("EnvFileARN"));
+    assert_eq!(parameter.and_then(|p| p.parameter_value()), Some(arn.as_str()));
+
+    let definition = aws_json(
+        &moto,
+        "ecs",
+        "AmazonEC2ContainerServiceV20141113.DescribeTaskDefinition",
+        &json!({"taskDefinition": "copilot-seed"}),
+    );
+    let container = &definition["taskDefinition"]["containerDefinitions"][0];
+    assert_eq!(container["environmentFiles"], json!([{"type": "s3", "value": arn}]), "{container}");
+    assert_eq!(container["environment"], json!([{"name": "EXTRA", "value": "1"}]), "the file is not folded in");
+    let template = aws.cloudformation().get_template().stack_name("task-seed").send().await.unwrap();
+    let template: Value = serde_json::from_str(template.template_body().unwrap()).unwrap();
+    let policies = template["Resources"]["DefaultExecutionRole"]["Properties"]["Policies"].to_string();
+    assert!(policies.contains("GetEnvFilePolicy") && policies.contains("s3:GetObject"), "{policies}");
+
+    // The same group again (the stack exists: updated, not refused).
+    run(&moto, dir, &args);
+    run(&moto, dir, &["task", "delete", "-n", "seed", "--env", "test", "--yes"]);
+    let gone = aws.cloudformation().describe_stacks().stack_name("task-seed").send().await;
+    assert!(gone.is_err() || gone.unwrap().stacks()[0].stack_status().map(|s| s.as_str()) == Some("DELETE_COMPLETE"));
+}
+
+/// Writes one log event into `stream` of `group` (what awslogs or Step
+/// Functions' log delivery would write).
+fn put_log_event(moto: &Moto, group: &str, stream: &str, message: &str) {
+    aws_json(moto, "logs", "Logs_20140328.CreateLogStream", &json!({"logGroupName": group, "logStreamName": stream}));
+    aws_json(
+        moto,
+        "logs",
+        "Logs_20140328.PutLogEvents",
+        &json!({"logGroupName": group, "logStreamName": stream,
+                "logEvents": [{"timestamp": now_ms(), "message": message}]}),
+    );
+}
+
+fn messages(stream: &str) -> Vec<String> {
+    common::json_events(stream).iter().filter_map(|e| e["message"].as_str().map(str::to_string)).collect()
+}
+
+/// `svc logs --previous` (Copilot: the logs of the service's task that
+/// stopped last) and `job logs --include-state-machine` (Copilot: also the
+/// state machine's execution logs, which its job template delivers to the
+/// job's log group under `states/`), through the binary, `--json` too.
+#[tokio::test(flavor = "multi_thread")]
+async fn svc_logs_previous_and_job_logs_with_the_state_machine() {
+    let moto = Moto::start();
+    let ws = shop(&moto, &[("api", BACKEND.replace("NAME", "api")), ("nightly", JOB.to_string())]);
+    let dir = ws.path();
+    run(&moto, dir, &["svc", "deploy", "-n", "api", "-e", "test"]);
+    moto.export_env();
+    let aws = ferry_aws::AwsContext::load(None).await;
+    let resources = aws.cloudformation().describe_stack_resources().stack_name("shop-test-api").send().await.unwrap();
+    let physical = |kind: &str| {
+        resources
+            .stack_resources()
+            .iter()
+            .find(|r| r.resource_type() == Some(kind))
+            .and_then(|r| r.physical_resource_id())
+            .unwrap()
+            .to_string()
+    };
+    let (service_arn, definition) = (physical("AWS::ECS::Service"), physical("AWS::ECS::TaskDefinition"));
+    let (cluster, service) = ferry_aws::service_deployments::split_service_arn(&service_arn).unwrap();
+
+    // No task of the service has stopped yet.
+    let out = run(&moto, dir, &["svc", "logs", "-n", "api", "-e", "test", "--previous", "--json"]);
+    assert!(messages(&out).is_empty(), "{out}");
+
+    // Tasks as the service starts them (its group), and one of another group.
+    let env_stack = aws.cloudformation().describe_stacks().stack_name("shop-test").send().await.unwrap();
+    let subnet = env_stack.stacks()[0]
+        .outputs()
+        .iter()
+        .find(|o| o.output_key() == Some("PublicSubnets"))
+        .and_then(|o| o.output_value())
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
+    let target = |op: &str| format!("AmazonEC2ContainerServiceV20141113.{op}");
+    let start = |group: String, count: u32| -> Vec<String> {
+        let out = aws_json(
+            &moto,
+            "ecs",
+            &target("RunTask"),
+            &json!({"cluster": cluster, "taskDefinition": definition, "group": group, "count": count,
+                    "launchType": "FARGATE",
+                    "networkConfiguration": {"awsvpcConfiguration": {"subnets": [subnet]}}}),
+        );
+        let tasks = out["tasks"].as_array().unwrap_or_else(|| panic!("RunTask: {out}"));
+        tasks.iter().map(|t| t["taskArn"].as_str().unwrap().rsplit('/').next().unwrap().to_string()).collect()
+    };
+    let ours = start(format!("service:{service}"), 2);
+    let other = start("family:other".to_string(), 1);
+    for id in [&ours[0], &other[0]] {
+        aws_json(&moto, "ecs", &target("StopTask"), &json!({"cluster": cluster, "task": id, "reason": "test"}));
+    }
+    let group = "/copilot/shop-test-api";
+    put_log_event(&moto, group, &format!("copilot/api/{}", ours[0]), "stopped task's last words");
+    put_log_event(&moto, group, &format!("copilot/api/{}", ours[1]), "still running");
+    put_log_event(&moto, group, &format!("copilot/api/{}", other[0]), "not the service's");
+
+    let out = run(&moto, dir, &["svc", "logs", "-n", "api", "-e", "test", "--previous", "--json"]);
+    assert_eq!(messages(&out), ["stopped task's last words"], "{out}");
+    let event = common::json_events(&out).into_iter().next().unwrap();
+    assert_eq!(event["stream"], format!("copilot/api/{}", ours[0]));
+    let text = run(&moto, dir, &["svc", "logs", "-n", "api", "-e", "test", "-p"]);
+    assert!(text.contains("stopped task's last words") && !text.contains("still running"), "{text}");
+    let all = run(&moto, dir, &["svc", "logs", "-n", "api", "-e", "test", "--json"]);
+    assert_eq!(messages(&all).len(), 3, "{all}");
+
+    // The job's state machine logs to the job's log group.
+    run(&moto, dir, &["job", "deploy", "-n", "nightly", "-e", "test"]);
+    let template = aws.cloudformation().get_template().stack_name("shop-test-nightly").send().await.unwrap();
+    let template: Value = serde_json::from_str(template.template_body().unwrap()).unwrap();
+    assert_eq!(
+        template["Resources"]["StateMachine"]["Properties"]["LoggingConfiguration"]["Destinations"][0]["CloudWatchLogsLogGroup"]
+            ["LogGroupArn"],
+        json!({"Fn::GetAtt": ["LogGroup", "Arn"]})
+    );
+    let started =
+        json_event(&run(&moto, dir, &["job", "run", "-n", "nightly", "-e", "test", "--json"]), "execution_started");
+    let execution = started["execution"].as_str().unwrap_or_default().rsplit(':').next().unwrap_or("run").to_string();
+    let group = "/copilot/shop-test-nightly";
+    put_log_event(&moto, group, "copilot/nightly/0123456789abcdef", "job's task output");
+    put_log_event(&moto, group, &format!("states/shop-test-nightly/{execution}"), "{\"type\":\"ExecutionStarted\"}");
+
+    let out = run(&moto, dir, &["job", "logs", "-n", "nightly", "-e", "test", "--json"]);
+    assert_eq!(messages(&out), ["job's task output"], "the state machine's streams are left out by default: {out}");
+    let out = run(&moto, dir, &["job", "logs", "-n", "nightly", "-e", "test", "--include-state-machine", "--json"]);
+    let mut got = messages(&out);
+    got.sort();
+    assert_eq!(got, ["job's task output", "{\"type\":\"ExecutionStarted\"}"], "{out}");
+    let text = run(&moto, dir, &["job", "logs", "-n", "nightly", "-e", "test", "--include-state-machine"]);
+    assert!(text.contains("ExecutionStarted") && text.contains("job's task output"), "{text}");
+
+    // Each flag where Copilot has it.
+    let stderr = fail_on_moto(&moto, dir, &["job", "logs", "-n", "nightly", "-e", "test", "--previous"], "svc only");
+    assert!(stderr.contains("--previous reads the last stopped task of a service"), "{stderr}");
+    let stderr =
+        fail_on_moto(&moto, dir, &["svc", "logs", "-n", "api", "-e", "test", "--include-state-machine"], "job only");
+    assert!(stderr.contains("ferry job logs"), "{stderr}");
 }
 
 /// `--default`: the default cluster and the default VPC's subnets and

@@ -26,6 +26,50 @@ pub const LOG_STREAM_PREFIX: &str = "copilot-task";
 /// Copilot keeps task logs for one day.
 pub const LOG_RETENTION_DAYS: &str = "1";
 
+/// The task stack's output naming its bucket for env files (Copilot's).
+pub const BUCKET_OUTPUT: &str = "S3Bucket";
+/// Where `--env-file` files go in that bucket (expired after a day).
+pub const ENV_FILES_PREFIX: &str = "manual/env-files";
+
+/// The key an env file is uploaded to: `manual/env-files/<file name>/<sha256>.env`,
+/// Copilot's (the file name only, whatever path it was given by).
+pub fn env_file_key(path: &std::path::Path, content: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "env".into());
+    format!("{ENV_FILES_PREFIX}/{name}/{}.env", hex::encode(Sha256::digest(content)))
+}
+
+/// Uploads an env file to the task stack's `bucket` and returns its S3 ARN
+/// (what the task definition's `EnvironmentFiles` names).
+pub async fn upload_env_file(
+    aws: &crate::AwsContext,
+    bucket: &str,
+    path: &std::path::Path,
+    content: Vec<u8>,
+) -> Result<String, AwsError> {
+    let key = env_file_key(path, &content);
+    aws.s3()
+        .put_object()
+        .bucket(bucket)
+        .key(&key)
+        .body(content.into())
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("s3:PutObject", Some(&format!("s3://{bucket}/{key}")), e))?;
+    Ok(format!("arn:{}:s3:::{bucket}/{key}", partition(&aws.region().unwrap_or_default())))
+}
+
+/// The ARN partition of a region.
+fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
 /// The CloudFormation stack of a task group.
 pub fn stack_name(group: &str) -> String {
     format!("{STACK_PREFIX}{group}")
@@ -77,6 +121,9 @@ pub struct TaskSpec {
     pub env_vars: IndexMap<String, String>,
     /// Container variable → SSM parameter name or ARN, or Secrets Manager ARN.
     pub secrets: IndexMap<String, String>,
+    /// `--env-file`, once uploaded to the stack's bucket: its S3 object ARN
+    /// (empty before, or without one), the container's `EnvironmentFiles`.
+    pub env_file_arn: String,
 }
 
 impl TaskSpec {
@@ -99,6 +146,12 @@ impl TaskSpec {
                 "awslogs-stream-prefix": LOG_STREAM_PREFIX,
             }}),
         );
+        // Copilot lists the file under `!If` inside the list; the whole
+        // property under the condition is the same to CloudFormation.
+        container.insert(
+            "EnvironmentFiles".into(),
+            json!({"Fn::If": ["HasEnvFile", [{"Type": "s3", "Value": {"Ref": "EnvFileARN"}}], {"Ref": "AWS::NoValue"}]}),
+        );
         container.insert("Name".into(), json!({"Ref": "TaskName"}));
         if !self.env_vars.is_empty() {
             let vars: Vec<Value> = self.env_vars.iter().map(|(k, v)| json!({"Name": k, "Value": v})).collect();
@@ -116,9 +169,19 @@ impl TaskSpec {
                 "ManagedPolicyArns": [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"}],
             },
         });
-        if let Some(policies) = self.secret_policies() {
-            execution_role["Properties"]["Policies"] = policies;
+        // Reading the env file (ECS's documented permissions: the object,
+        // and its bucket's location), then the secrets.
+        let mut policies = vec![json!({"Fn::If": ["HasEnvFile", {
+            "PolicyName": {"Fn::Join": ["", [{"Ref": "TaskName"}, "GetEnvFilePolicy"]]},
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [{"Ref": "EnvFileARN"}]},
+                {"Effect": "Allow", "Action": ["s3:GetBucketLocation"], "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:s3:::${S3Bucket}"}]},
+            ]},
+        }, {"Ref": "AWS::NoValue"}]})];
+        if let Some(Value::Array(secrets)) = self.secret_policies() {
+            policies.extend(secrets);
         }
+        execution_role["Properties"]["Policies"] = Value::Array(policies);
         json!({
             "AWSTemplateFormatVersion": "2010-09-09",
             "Description": "CloudFormation template that represents a task on Amazon ECS.",
@@ -132,6 +195,7 @@ impl TaskSpec {
                 "ExecutionRole": string(),
                 "Command": {"Type": "CommaDelimitedList"},
                 "EntryPoint": {"Type": "CommaDelimitedList"},
+                "EnvFileARN": string(),
                 "OS": string(),
                 "Arch": string(),
                 "App": string(),
@@ -143,6 +207,9 @@ impl TaskSpec {
                 "HasExecutionRole": {"Fn::Not": [{"Fn::Equals": [{"Ref": "ExecutionRole"}, ""]}]},
                 "HasCommand": {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "Command"}]}, ""]}]},
                 "HasEntryPoint": {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "EntryPoint"}]}, ""]}]},
+                // The file is uploaded to the stack's own bucket, so the
+                // first deploy has none.
+                "HasEnvFile": {"Fn::Not": [{"Fn::Equals": [{"Ref": "EnvFileARN"}, ""]}]},
                 "HasCustomPlatform": {"Fn::Not": [{"Fn::Equals": [{"Ref": "OS"}, ""]}]},
                 "HasAppAndEnv": {"Fn::And": [
                     {"Fn::Not": [{"Fn::Equals": [{"Ref": "App"}, ""]}]},
@@ -230,9 +297,51 @@ impl TaskSpec {
                         "RetentionInDays": {"Ref": "LogRetention"},
                     },
                 },
+                "S3Bucket": {
+                    "Metadata": {"aws:copilot:description": "An S3 bucket to hold .env files"},
+                    "Type": "AWS::S3::Bucket",
+                    "Properties": {
+                        "VersioningConfiguration": {"Status": "Enabled"},
+                        "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}},
+                        ]},
+                        "PublicAccessBlockConfiguration": {
+                            "BlockPublicAcls": true,
+                            "BlockPublicPolicy": true,
+                            "IgnorePublicAcls": true,
+                            "RestrictPublicBuckets": true,
+                        },
+                        // An env file is read when the task starts; a day later it can go.
+                        "LifecycleConfiguration": {"Rules": [{
+                            "Id": "DeleteEnvFilesRule",
+                            "Status": "Enabled",
+                            "Prefix": ENV_FILES_PREFIX,
+                            "ExpirationInDays": 1,
+                            "NoncurrentVersionExpirationInDays": 1,
+                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                        }]},
+                    },
+                },
+                "S3BucketPolicy": {
+                    "Metadata": {"aws:copilot:description": "A policy to allow file uploads to the S3 bucket"},
+                    "Type": "AWS::S3::BucketPolicy",
+                    "Properties": {
+                        "Bucket": {"Ref": "S3Bucket"},
+                        "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                            "Action": ["s3:*"],
+                            "Effect": "Allow",
+                            "Resource": [
+                                {"Fn::Sub": "arn:${AWS::Partition}:s3:::${S3Bucket}"},
+                                {"Fn::Sub": "arn:${AWS::Partition}:s3:::${S3Bucket}/*"},
+                            ],
+                            "Principal": {"AWS": [{"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}]},
+                        }]},
+                    },
+                },
             },
             "Outputs": {
                 "ECRRepo": {"Description": "ECR Repo used to store images of task.", "Value": {"Fn::GetAtt": ["ECRRepo", "Arn"]}},
+                BUCKET_OUTPUT: {"Description": "S3 Bucket used to store env files.", "Value": {"Ref": "S3Bucket"}},
             },
         })
     }
@@ -292,6 +401,7 @@ impl TaskSpec {
             ("ExecutionRole".to_string(), self.execution_role.clone()),
             ("Command".to_string(), self.command.join(",")),
             ("EntryPoint".to_string(), self.entrypoint.join(",")),
+            ("EnvFileARN".to_string(), self.env_file_arn.clone()),
             ("OS".to_string(), self.os.clone()),
             ("Arch".to_string(), self.arch.clone()),
             ("App".to_string(), self.app.clone()),
@@ -353,6 +463,76 @@ pub struct ContainerState {
     pub reason: Option<String>,
     /// What Session Manager's target names the container by.
     pub runtime_id: Option<String>,
+}
+
+/// A stopped task of a service, as `svc logs --previous` picks it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoppedTask {
+    pub arn: String,
+    /// When it stopped (else when it was stopping, or created), ms since the epoch.
+    pub stopped_at: Option<i64>,
+    /// When it started (else when it was created), ms since the epoch.
+    pub started_at: Option<i64>,
+}
+
+impl StoppedTask {
+    pub fn id(&self) -> &str {
+        task_id(&self.arn)
+    }
+}
+
+/// The task of ECS service `service` (in `cluster`) that stopped last,
+/// Copilot's `svc logs --previous`: the service's stopped tasks (ECS keeps
+/// them about an hour), those of its group `service:<name>`, the latest
+/// by stop time.
+pub async fn last_stopped_service_task(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    service: &str,
+) -> Result<Option<StoppedTask>, AwsError> {
+    let mut arns = Vec::new();
+    let mut token = None;
+    loop {
+        let page = ecs
+            .list_tasks()
+            .cluster(cluster)
+            .service_name(service)
+            .desired_status(aws_sdk_ecs::types::DesiredStatus::Stopped)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ecs:ListTasks", Some(service), e))?;
+        arns.extend(page.task_arns().iter().cloned());
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    let group = format!("service:{service}");
+    let millis = |t: Option<&aws_sdk_ecs::primitives::DateTime>| t.and_then(|t| t.to_millis().ok());
+    let mut stopped = Vec::new();
+    // DescribeTasks takes 100 tasks at a time.
+    for chunk in arns.chunks(100) {
+        let out = ecs
+            .describe_tasks()
+            .cluster(cluster)
+            .set_tasks(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ecs:DescribeTasks", Some(cluster), e))?;
+        for t in out.tasks() {
+            // ListTasks' service filter, checked: a service's tasks are in its group.
+            if t.group() != Some(group.as_str()) {
+                continue;
+            }
+            stopped.push(StoppedTask {
+                arn: t.task_arn().unwrap_or_default().to_string(),
+                stopped_at: millis(t.stopped_at()).or(millis(t.stopping_at())).or(millis(t.created_at())),
+                started_at: millis(t.started_at()).or(millis(t.created_at())),
+            });
+        }
+    }
+    Ok(stopped.into_iter().max_by_key(|t| t.stopped_at.unwrap_or(i64::MIN)))
 }
 
 /// One task, as ECS describes it.
@@ -921,15 +1101,17 @@ mod tests {
         };
         let template = spec.template();
         let policies = &template["Resources"]["DefaultExecutionRole"]["Properties"]["Policies"];
-        let named = &policies[1]["PolicyDocument"]["Statement"];
+        // The env file's (conditional, first as Copilot has it), by tag, by name.
+        assert_eq!(policies[0]["Fn::If"][0], "HasEnvFile");
+        let named = &policies[2]["PolicyDocument"]["Statement"];
         assert!(
             named[0]["Resource"][0]["Fn::Sub"].as_str().unwrap().ends_with("parameter/copilot/chat/test/secrets/DB")
         );
         assert_eq!(named[1]["Resource"][0], "arn:aws:secretsmanager:us-west-2:1:secret:key");
         let container = &template["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"][0];
         assert_eq!(container["Secrets"][0], json!({"Name": "DB", "ValueFrom": "/copilot/chat/test/secrets/DB"}));
-        assert!(
-            TaskSpec::default().template()["Resources"]["DefaultExecutionRole"]["Properties"].get("Policies").is_none()
-        );
+        let plain = TaskSpec::default().template();
+        let policies = plain["Resources"]["DefaultExecutionRole"]["Properties"]["Policies"].as_array().unwrap();
+        assert_eq!(policies.len(), 1, "without secrets, only the env file's: {policies:?}");
     }
 }

@@ -478,10 +478,10 @@ pub struct LogsArgs {
     /// Read this log group instead of the workload's.
     #[arg(long)]
     pub log_group: Option<String>,
-    /// Copilot's logs of the last stopped task (accepted with a note: pass --tasks).
+    /// `svc logs`: the logs of the service's task that stopped last.
     #[arg(short, long)]
     pub previous: bool,
-    /// Also the log events of the job's state machine executions.
+    /// `job logs`: also the log events of the job's state machine executions.
     #[arg(long)]
     pub include_state_machine: bool,
     /// Copilot's logs of the last N job executions (accepted with a note: ferry reads by time).
@@ -1293,6 +1293,9 @@ pub struct TaskRun {
     /// Path to the Dockerfile to build [default: Dockerfile].
     #[arg(long, conflicts_with = "image")]
     pub dockerfile: Option<String>,
+    /// Build arguments for the Dockerfile (KEY=VALUE, repeatable or comma-separated).
+    #[arg(long, value_delimiter = ',', conflicts_with = "image")]
+    pub build_args: Vec<String>,
     /// An existing image to run instead of building one.
     #[arg(short, long)]
     pub image: Option<String>,

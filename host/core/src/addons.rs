@@ -1,7 +1,8 @@
-//! `copilot/<workload>/addons/`: extra CloudFormation deployed as the nested
-//! `AddonsStack`. All `*.yml`/`*.yaml` templates merge into one; the optional
-//! `addons.parameters.yml` passes extra parameters. Outputs are classified the
-//! way Copilot wires them into the workload.
+//! `copilot/<workload>/addons/` and `copilot/environments/addons/`: extra
+//! CloudFormation deployed as the nested `AddonsStack` of the workload's or
+//! the environment's stack. All `*.yml`/`*.yaml` templates merge into one;
+//! the optional `addons.parameters.yml` passes extra parameters. Outputs are
+//! classified the way Copilot wires them into the workload.
 
 use crate::cfn_yaml;
 use crate::error::{Error, Problem};
@@ -11,6 +12,9 @@ use std::path::{Path, PathBuf};
 
 /// Parameters every addons template receives from the workload stack.
 pub const REQUIRED_PARAMETERS: &[&str] = &["App", "Env", "Name"];
+/// Parameters environment addons receive from the environment stack
+/// (Copilot's environment template passes no `Name`).
+pub const ENVIRONMENT_PARAMETERS: &[&str] = &["App", "Env"];
 const PARAMETERS_FILE: &str = "addons.parameters.yml";
 const SECTIONS: &[&str] = &["Parameters", "Mappings", "Conditions", "Resources", "Outputs"];
 
@@ -27,7 +31,17 @@ pub struct Addons {
 
 /// Loads `<workload_dir>/addons/` if it holds any template.
 pub fn load(workload_dir: &Path) -> Result<Option<Addons>, Error> {
-    let dir = workload_dir.join("addons");
+    load_with(workload_dir, REQUIRED_PARAMETERS, "the workload stack always passes App, Env and Name to its addons")
+}
+
+/// Loads `copilot/environments/addons/` (given `copilot/environments`) if
+/// it holds any template: the same format, with `App` and `Env` passed.
+pub fn load_environment(environments_dir: &Path) -> Result<Option<Addons>, Error> {
+    load_with(environments_dir, ENVIRONMENT_PARAMETERS, "the environment stack always passes App and Env to its addons")
+}
+
+fn load_with(parent: &Path, required: &[&str], why: &str) -> Result<Option<Addons>, Error> {
+    let dir = parent.join("addons");
     let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
         Ok(entries) => entries
             .filter_map(Result::ok)
@@ -83,21 +97,21 @@ pub fn load(workload_dir: &Path) -> Result<Option<Addons>, Error> {
         }
     }
     let template = Value::Object(merged);
-    for required in REQUIRED_PARAMETERS {
-        if template.pointer(&format!("/Parameters/{required}")).is_none() {
-            return Err(Problem::new(format!("the addons templates do not declare parameter `{required}`"))
+    for name in required {
+        if template.pointer(&format!("/Parameters/{name}")).is_none() {
+            return Err(Problem::new(format!("the addons templates do not declare parameter `{name}`"))
                 .at(None)
-                .why("the workload stack always passes App, Env and Name to its addons")
-                .hint(format!("add to Parameters: `{required}: {{Type: String}}` in {}", files[0].display()))
+                .why(why)
+                .hint(format!("add to Parameters: `{name}: {{Type: String}}` in {}", files[0].display()))
                 .into());
         }
     }
-    let parameters = load_parameters(&dir)?;
+    let parameters = load_parameters(&dir, required)?;
     let outputs = classify_outputs(&template);
     Ok(Some(Addons { template, parameters, outputs, files }))
 }
 
-fn load_parameters(dir: &Path) -> Result<Map<String, Value>, Error> {
+fn load_parameters(dir: &Path, passed: &[&str]) -> Result<Map<String, Value>, Error> {
     let path = dir.join(PARAMETERS_FILE);
     if !path.is_file() {
         return Ok(Map::new());
@@ -110,7 +124,7 @@ fn load_parameters(dir: &Path) -> Result<Map<String, Value>, Error> {
             .into());
     };
     for name in params.keys() {
-        if REQUIRED_PARAMETERS.contains(&name.as_str()) {
+        if passed.contains(&name.as_str()) {
             return Err(Problem::new(format!("`{name}` is passed to addons by ferry and cannot be overridden"))
                 .at(Some(doc.locate(&format!("/Parameters/{name}"))))
                 .into());
@@ -188,6 +202,23 @@ mod tests {
         assert!(p.what.contains("Resources.T"));
         assert!(p.why.as_deref().unwrap().contains("a.yml"));
         assert!(p.location.as_ref().unwrap().file.ends_with("b.yml"));
+    }
+
+    #[test]
+    fn environment_addons_need_app_and_env_only() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "bucket.yml",
+            "Parameters:\n  App: {Type: String}\n  Env: {Type: String}\nResources:\n  B:\n    Type: AWS::S3::Bucket\n",
+        );
+        // A workload's addons must declare Name; an environment's need not.
+        assert!(load(dir.path()).is_err());
+        let addons = load_environment(dir.path()).unwrap().unwrap();
+        assert!(addons.template.pointer("/Resources/B").is_some());
+        write(dir.path(), "addons.parameters.yml", "Parameters:\n  Env: prod\n");
+        let err = load_environment(dir.path()).unwrap_err();
+        assert!(err.problems()[0].what.contains("`Env`"), "{:?}", err.problems());
     }
 
     #[test]

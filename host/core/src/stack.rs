@@ -115,6 +115,45 @@ pub fn environment_stack(
     Ok(Stack { name: naming::environment_stack(app, env), template, parameters: values, tags: stack_tags })
 }
 
+/// Adds the environment's addons (`copilot/environments/addons/`) to its
+/// stack as Copilot's environment template does: the nested `AddonsStack`
+/// given `App`, `Env` and `addons.parameters.yml`'s values. Its template
+/// URL is the `AddonsTemplateURL` parameter, which deploy fills in after
+/// uploading the template (left empty offline, by `env package`). Unlike
+/// Copilot's, the resource has no `aws:copilot:description`: that metadata
+/// marks a stack Copilot deployed (see `adopt::origin`).
+pub fn add_environment_addons(stack: &mut Stack, addons: &Addons) -> Result<(), Error> {
+    let url = host_owned::ADDONS_TEMPLATE_URL;
+    let id = host_owned::ADDONS_STACK;
+    let sections = stack.template.as_object_mut().ok_or_else(|| Problem::new("internal: template is not a map"))?;
+    for (section_name, name) in [("Parameters", url), ("Resources", id)] {
+        if sections.get(section_name).and_then(|s| s.get(name)).is_some() {
+            return Err(Problem::new(format!(
+                "the environment plugin's template has `{section_name}.{name}`, which ferry adds for copilot/environments/addons/"
+            ))
+            .hint("this is a bug in the plugin: the name is the host's")
+            .into());
+        }
+    }
+    section(sections, "Parameters").insert(
+        url.into(),
+        json!({ "Type": "String", "Description": "URL of the environment addons nested stack template" }),
+    );
+    let mut parameters = Map::new();
+    parameters.insert("App".into(), json!({ "Ref": host_owned::APP_NAME }));
+    parameters.insert("Env".into(), json!({ "Ref": host_owned::environment::ENVIRONMENT_NAME }));
+    parameters.extend(addons.parameters.clone());
+    section(sections, "Resources").insert(
+        id.into(),
+        json!({
+            "Type": "AWS::CloudFormation::Stack",
+            "Properties": { "Parameters": parameters, "TemplateURL": { "Ref": url } }
+        }),
+    );
+    stack.parameters.insert(url.into(), String::new());
+    Ok(())
+}
+
 fn merge_tags(stack_tags: &mut IndexMap<String, String>, extra: &IndexMap<String, String>) {
     for (k, v) in extra {
         // Copilot's own tags identify the stack; user tags cannot move them.

@@ -100,9 +100,11 @@ pub struct RenderedWorkload {
     pub host_steps: Vec<HostStep>,
 }
 
-/// A rendered environment stack.
+/// A rendered environment stack and, when `copilot/environments/addons/`
+/// holds templates, their merged template (its nested `AddonsStack`).
 pub struct RenderedEnvironment {
     pub stack: stack::Stack,
+    pub addons_template: Option<Value>,
     pub warnings: Vec<Problem>,
     pub descriptions: HashMap<String, String>,
 }
@@ -199,10 +201,23 @@ pub fn render_environment(
         let mut stack =
             stack::environment_stack(&setup.app, &setup.env, output.template, output.parameters, &IndexMap::new())
                 .map_err(|source| RenderError::Assemble { subject: format!("environment `{}`", setup.env), source })?;
+        // `copilot/environments/addons/` (one set for every environment, as
+        // Copilot has it), nested before the patches so they can reach it.
+        let environments_dir = ws.copilot_dir.join("environments");
+        let addons = addons::load_environment(&environments_dir)?;
+        if let Some(addons) = &addons {
+            stack::add_environment_addons(&mut stack, addons)
+                .map_err(|source| RenderError::Assemble { subject: format!("environment `{}`", setup.env), source })?;
+        }
         // `copilot/environments/overrides/cfn.patches.yml` (Copilot's layout:
         // one file for every environment), as `env override` writes it.
-        let patches = patches::load(&ws.copilot_dir.join("environments"))?;
+        let patches = patches::load(&environments_dir)?;
         patches::apply(&mut stack.template, &patches)?;
-        Ok(RenderedEnvironment { stack, warnings, descriptions: output.descriptions.into_iter().collect() })
+        Ok(RenderedEnvironment {
+            stack,
+            addons_template: addons.map(|a| a.template),
+            warnings,
+            descriptions: output.descriptions.into_iter().collect(),
+        })
     })
 }

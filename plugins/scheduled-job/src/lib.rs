@@ -230,6 +230,21 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
                                 cfn::get_att(workload::render::ids::TASK_ROLE, "Arn"),
                             ],
                         }),
+                        // Delivering its execution logs to the job's log group.
+                        json!({
+                            "Effect": "Allow",
+                            "Action": [
+                                "logs:CreateLogDelivery",
+                                "logs:GetLogDelivery",
+                                "logs:UpdateLogDelivery",
+                                "logs:DeleteLogDelivery",
+                                "logs:ListLogDeliveries",
+                                "logs:PutResourcePolicy",
+                                "logs:DescribeResourcePolicies",
+                                "logs:DescribeLogGroups",
+                            ],
+                            "Resource": "*",
+                        }),
                         json!({
                             "Effect": "Allow",
                             "Action": ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
@@ -255,6 +270,18 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
         Resource::new("AWS::StepFunctions::StateMachine")
             .prop("StateMachineName", cfn::sub("${AppName}-${EnvName}-${WorkloadName}"))
             .prop("RoleArn", cfn::get_att(ids::STATE_MACHINE_ROLE, "Arn"))
+            // Its executions log to the job's own log group (streams
+            // `states/...`), where `job logs --include-state-machine` reads them.
+            .prop(
+                "LoggingConfiguration",
+                json!({
+                    "Destinations": [{"CloudWatchLogsLogGroup": {
+                        "LogGroupArn": cfn::get_att(workload::render::ids::LOG_GROUP, "Arn"),
+                    }}],
+                    "IncludeExecutionData": true,
+                    "Level": "ALL",
+                }),
+            )
             .prop(
                 "DefinitionString",
                 cfn::sub_with(

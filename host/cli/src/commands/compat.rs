@@ -101,15 +101,6 @@ pub fn notes(command: &Command) -> Vec<String> {
 }
 
 fn log_notes(a: &LogsArgs, note: &mut impl FnMut(&str, &str)) {
-    if a.previous {
-        note("--previous", "ferry does not look up stopped tasks yet; pass --tasks <the stopped task's ID>");
-    }
-    if a.include_state_machine {
-        note(
-            "--include-state-machine",
-            "the job's state machine writes no log group in ferry's template; its task's logs are printed",
-        );
-    }
     if a.last.is_some() {
         note("--last", "ferry reads logs by time; use --since or --start-time");
     }

@@ -322,9 +322,12 @@ pub(super) async fn deploy_env_outcome(ctx: &Ctx, env: &str, confirm_abort: bool
     let rendered = off_async(|| render::render_environment(&ctx.ws, &ctx.registry, &setup))?;
     let account = app_record.account.clone();
     let tags = app_tags(&app_record);
-    ctx.session.ensure_regional(&app, &account, &[], &tags).await?;
+    let regional = ctx.session.ensure_regional(&app, &account, &[], &tags).await?;
     let mut stack = rendered.stack;
     stack.tags.extend(tags);
+    // `copilot/environments/addons/`: uploaded as a workload's are.
+    let shared = Shared { tags: IndexMap::new(), bucket: regional.bucket, records: HashMap::new() };
+    upload_addons(ctx, &shared, "environments", rendered.addons_template.as_ref(), &mut stack.parameters).await?;
     let mut deployable = Deployable {
         name: stack.name.clone(),
         template: stack.template,

@@ -73,13 +73,14 @@ pub fn environment(args: EnvPackage, cx: &CommandContext) -> Result<()> {
     let ws = cx.workspace(args.app.as_deref())?;
     let registry = cx.registry()?;
     let setup = render::env_setup(&ws, &ws.app, &args.name)?;
-    let RenderedEnvironment { stack, warnings, .. } = render::render_environment(&ws, &registry, &setup)?;
+    let RenderedEnvironment { stack, warnings, addons_template, .. } =
+        render::render_environment(&ws, &registry, &setup)?;
     warn_all(out, &warnings);
     if args.diff {
         return diff_against_deployed(cx, &stack);
     }
     match &args.output_dir {
-        Some(dir) => write_stack(out, dir, &format!("{}.env", args.name), &stack),
+        Some(dir) => write_environment(out, dir, &args.name, &stack, addons_template.as_ref()),
         None => {
             out.data(&pretty(&stack.template));
             Ok(())
@@ -105,7 +106,7 @@ pub fn everything(args: PackageAll, cx: &CommandContext) -> Result<()> {
     );
     let env = env_result.context(format!("cannot package environment `{}`", args.env))?;
     warn_all(out, &env.warnings);
-    write_stack(out, &args.output_dir, &format!("{}.env", args.env), &env.stack)?;
+    write_environment(out, &args.output_dir, &args.env, &env.stack, env.addons_template.as_ref())?;
     let mut failures = Vec::new();
     for (name, result) in names.iter().zip(results) {
         match result {
@@ -191,6 +192,24 @@ fn write_stack(out: &Output, dir: &Path, base: &str, stack: &Stack) -> Result<()
     write_file(&template, &pretty(&stack.template))?;
     write_file(&params, &pretty(&stack.configuration()))?;
     out.status("Wrote", &format!("{} and {} (stack {})", out.path(&template), out.path(&params), stack.name));
+    Ok(())
+}
+
+/// `<env>.env.stack.json` and its parameters, and the environment addons
+/// template beside them as `<env>.env.addons.stack.json` (as a workload's).
+fn write_environment(
+    out: &Output,
+    dir: &Path,
+    env: &str,
+    stack: &Stack,
+    addons: Option<&serde_json::Value>,
+) -> Result<()> {
+    write_stack(out, dir, &format!("{env}.env"), stack)?;
+    if let Some(addons) = addons {
+        let path = dir.join(format!("{env}.env.addons.stack.json"));
+        write_file(&path, &pretty(addons))?;
+        out.status("Wrote", &out.path(&path));
+    }
     Ok(())
 }
 

@@ -64,32 +64,6 @@ fn pairs(flag: &str, values: &[String], example: &str) -> Result<IndexMap<String
     Ok(map)
 }
 
-/// VARIABLE=VALUE lines of an env file (blank lines and `#` comments skipped).
-fn env_file(path: &std::path::Path) -> Result<IndexMap<String, String>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Failure::new(format!("cannot read --env-file {}", path.display()))
-            .because(e)
-            .hint("give the path of a .env file")
-    })?;
-    let mut map = IndexMap::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        let Some((k, v)) = line.split_once('=') else {
-            return Err(Failure::new(format!("{}:{}:1: `{line}` is not VARIABLE=VALUE", path.display(), i + 1))
-                .hint("each line of an env file is VARIABLE=VALUE")
-                .into());
-        };
-        let v = v.trim();
-        let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v);
-        map.insert(k.trim().to_string(), v.to_string());
-    }
-    Ok(map)
-}
-
 /// Where the tasks run.
 struct Placement {
     cluster: String,
@@ -120,11 +94,20 @@ pub fn run(args: TaskRun, cx: &CommandContext) -> Result<()> {
             .hint("pass --env <environment> (its cluster, subnets and security group), --default (the default cluster and VPC), or --subnets")
             .into());
     }
-    let mut env_vars = match &args.env_file {
-        Some(path) => env_file(path)?,
-        None => IndexMap::new(),
+    // Copilot uploads the file as it is and names it in the task
+    // definition's `EnvironmentFiles`: ECS reads it when a task starts.
+    let env_file = match &args.env_file {
+        Some(path) => Some((
+            path.clone(),
+            std::fs::read(path).map_err(|e| {
+                Failure::new(format!("cannot read --env-file {}", path.display()))
+                    .because(e)
+                    .hint("give the path of a .env file (VARIABLE=VALUE lines)")
+            })?,
+        )),
+        None => None,
     };
-    env_vars.extend(pairs("--env-vars", &args.env_vars, "LOG_LEVEL=debug,MODE=once")?);
+    let env_vars = pairs("--env-vars", &args.env_vars, "LOG_LEVEL=debug,MODE=once")?;
     let secrets = pairs("--secrets", &args.secrets, "DB_PASSWORD=/copilot/myapp/test/secrets/DB_PASSWORD")?;
     let resource_tags = pairs("--resource-tags", &args.resource_tags, "team=data")?;
     let command = match &args.command {
@@ -146,6 +129,11 @@ pub fn run(args: TaskRun, cx: &CommandContext) -> Result<()> {
         {
             return Err(Failure::new("the tasks were not started: access to the secrets was not granted").into());
         }
+    }
+    if args.image.is_none() {
+        // Checked before the stack is deployed for it.
+        dockerfile_and_context(&args, &cx.out)?;
+        pairs("--build-args", &args.build_args, "GO_VERSION=1.22")?;
     }
     let app = match (&args.env, &args.app) {
         (Some(_), _) => Some(cx.app_name(args.app.clone())?),
@@ -172,13 +160,24 @@ pub fn run(args: TaskRun, cx: &CommandContext) -> Result<()> {
                 env: placement.env.clone(),
                 env_vars,
                 secrets,
+                env_file_arn: String::new(),
             };
-            if spec.image.is_empty() {
-                // The stack first makes the repository; the image goes there.
-                deploy_stack(&session, &view, &spec, &resource_tags).await?;
-                spec.image = build_and_push(&session, &args, &group, out).await?;
-            }
+            // As Copilot: the stack first (it makes the repository and the
+            // env files' bucket), then the env file and the image go there,
+            // then the stack again with them.
             deploy_stack(&session, &view, &spec, &resource_tags).await?;
+            let mut again = false;
+            if let Some((path, content)) = env_file {
+                spec.env_file_arn = upload_env_file(&session, &view, &group, &path, content).await?;
+                again = true;
+            }
+            if spec.image.is_empty() {
+                spec.image = build_and_push(&session, &args, &group, out).await?;
+                again = true;
+            }
+            if again {
+                deploy_stack(&session, &view, &spec, &resource_tags).await?;
+            }
 
             let api = EcsTasks::new(session.aws.ecs());
             let request = RunRequest {
@@ -310,7 +309,10 @@ async fn deploy_stack(
 ) -> Result<()> {
     let stack = spec.deployable(tags);
     view.start(&stack.name, "deploying");
-    let result = session.deployer().deploy(&stack, &mut |event| view.event(&event)).await;
+    // A task stack is Copilot's shape by design (either tool runs the
+    // other's group again), with nothing an update could break: the
+    // refusal to update a stack Copilot deployed does not apply.
+    let result = session.deployer().adopting().deploy(&stack, &mut |event| view.event(&event)).await;
     match result {
         Ok(outcome) => {
             let text = match outcome {
@@ -328,11 +330,9 @@ async fn deploy_stack(
     }
 }
 
-/// Builds the Dockerfile and pushes it to the group's repository; the image
-/// pinned by digest.
-async fn build_and_push(session: &Session, args: &TaskRun, group: &str, out: &Output) -> Result<String> {
-    use ferry_image::{ImageBuild, LineSink};
-    use std::sync::Arc;
+/// The Dockerfile (`--dockerfile`, else `./Dockerfile`, as Copilot) and
+/// the build context (`--build-context`, else the Dockerfile's directory).
+fn dockerfile_and_context(args: &TaskRun, out: &Output) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
     let cwd = std::env::current_dir()?;
     let dockerfile = cwd.join(args.dockerfile.as_deref().unwrap_or("Dockerfile"));
     if !dockerfile.is_file() {
@@ -344,8 +344,42 @@ async fn build_and_push(session: &Session, args: &TaskRun, group: &str, out: &Ou
         Some(c) => cwd.join(c),
         None => dockerfile.parent().map(|p| p.to_path_buf()).unwrap_or_else(|| cwd.clone()),
     };
+    Ok((dockerfile, context))
+}
+
+/// Uploads `--env-file` to the bucket of the group's stack; its S3 ARN.
+async fn upload_env_file(
+    session: &Session,
+    view: &DeployView,
+    group: &str,
+    path: &std::path::Path,
+    content: Vec<u8>,
+) -> Result<String> {
+    let stack = task::stack_name(group);
+    let state = ferry_aws::cfn::CloudFormationApi::describe_stack(&session.cfn, &stack).await?;
+    let bucket = state.and_then(|s| s.outputs.get(task::BUCKET_OUTPUT).cloned()).filter(|b| !b.is_empty());
+    let bucket = bucket.ok_or_else(|| {
+        Failure::new(format!("the task stack {stack} has no `{}` output to upload --env-file to", task::BUCKET_OUTPUT))
+            .hint(format!("delete the task group (`ferry task delete -n {group}`) and run it again"))
+    })?;
+    let arn = task::upload_env_file(&session.aws, &bucket, path, content).await.map_err(|e| {
+        Failure::new(format!("cannot upload --env-file {} to s3://{bucket}", path.display())).because(e)
+    })?;
+    view.emit(serde_json::json!({"event": "env_file_uploaded", "file": path, "arn": arn}));
+    view.line(format!("{:>12} {} to {arn}", "Uploaded", path.display()));
+    Ok(arn)
+}
+
+/// Builds the Dockerfile and pushes it to the group's repository; the image
+/// pinned by digest.
+async fn build_and_push(session: &Session, args: &TaskRun, group: &str, out: &Output) -> Result<String> {
+    use ferry_image::{ImageBuild, LineSink};
+    use std::sync::Arc;
+    let cwd = std::env::current_dir()?;
+    let (dockerfile, context) = dockerfile_and_context(args, out)?;
+    let build_args = pairs("--build-args", &args.build_args, "GO_VERSION=1.22")?;
     let spec =
-        ImageBuild { dockerfile, context, target: None, args: IndexMap::new(), cache_from: Vec::new(), platform: None };
+        ImageBuild { dockerfile, context, target: None, args: build_args, cache_from: Vec::new(), platform: None };
     let engine = ferry_image::detect(args.builder.as_deref()).await?;
     let ecr = ferry_aws::ecr::Ecr::new(session.aws.ecr());
     let auth = ecr.authorization().await?;
@@ -516,6 +550,14 @@ pub fn delete(args: TaskDelete, cx: &CommandContext) -> Result<()> {
         if emptied > 0 {
             cx.out.status("Emptied", &format!("{} ({emptied} image(s))", task::repository(&args.name)));
         }
+        // The env files' bucket (versioned) must be empty for the stack to go.
+        let state = ferry_aws::cfn::CloudFormationApi::describe_stack(&session.cfn, &stack).await?;
+        if let Some(bucket) = state.and_then(|s| s.outputs.get(task::BUCKET_OUTPUT).cloned()) {
+            let emptied = ferry_aws::upload::empty_bucket(&session.aws, &bucket).await?;
+            if emptied > 0 {
+                cx.out.status("Emptied", &format!("s3://{bucket} ({emptied} env file version(s))"));
+            }
+        }
         if exists {
             view.start(&stack, "deleting");
             session.delete_stack(&stack, &mut |e| view.event(&e)).await?;
@@ -623,19 +665,5 @@ mod tests {
             text,
             "ferry task run \\\n  --task-group-name api \\\n  --image repo/api@sha256:abc \\\n  --cpu 256 \\\n  --env-vars 'A=1,B=two words' \\\n  --command 'python app.py' \\\n  --app chat --env test"
         );
-    }
-
-    #[test]
-    fn env_files_read_like_docker() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("task.env");
-        std::fs::write(&path, "# comment\nA=1\n\nexport B=\"two words\"\nC=x=y\n").unwrap();
-        let vars = env_file(&path).unwrap();
-        assert_eq!(
-            vars.into_iter().collect::<Vec<_>>(),
-            [("A".to_string(), "1".to_string()), ("B".into(), "two words".into()), ("C".into(), "x=y".into())]
-        );
-        std::fs::write(&path, "A=1\nnot a pair\n").unwrap();
-        assert!(env_file(&path).unwrap_err().to_string().contains("task.env:2:1"));
     }
 }
