@@ -209,21 +209,22 @@ fn adopting_an_app_with_a_domain_retires_its_dns_certificate_and_alias_helpers()
     for id in ["EnvironmentHostedZone", "HTTPSListener", "DelegateDNSAction", "HTTPSCert", "CustomDomainAction"] {
         assert!(live.contains(id), "{id} is deployed with the domain: {live:?}");
     }
-    let plan = plan(&env, &packaged(ws.path(), out.path(), "test.env.stack.json"));
-    let shown: Vec<String> = plan.resources.iter().filter(|r| r.fate != Fate::Kept).map(|r| r.to_string()).collect();
-    assert_eq!(plan.blocking(), Vec::<&adopt::ResourcePlan>::new(), "{shown:#?}");
-    for r in plan.resources.iter().filter(|r| matches!(r.fate, Fate::Replaced | Fate::Removed)) {
+    let env_plan = plan(&env, &packaged(ws.path(), out.path(), "test.env.stack.json"));
+    let shown: Vec<String> =
+        env_plan.resources.iter().filter(|r| r.fate != Fate::Kept).map(|r| r.to_string()).collect();
+    assert_eq!(env_plan.blocking(), Vec::<&adopt::ResourcePlan>::new(), "{shown:#?}");
+    for r in env_plan.resources.iter().filter(|r| matches!(r.fate, Fate::Replaced | Fate::Removed)) {
         assert_eq!(r.holds, Holds::Nothing, "{r}");
     }
     // The zone, the load balancer and both listeners stay where they are.
     for id in ["EnvironmentHostedZone", "PublicLoadBalancer", "HTTPListener", "HTTPSListener"] {
-        let r = plan.resources.iter().find(|r| r.logical_id == id).unwrap();
+        let r = env_plan.resources.iter().find(|r| r.logical_id == id).unwrap();
         assert_eq!(r.fate, Fate::Kept, "{r}");
     }
     // Copilot's domain helpers retire, with their functions and their role;
     // nothing runs their delete handlers (which would remove the zone's
     // delegation, the certificate and the alias records).
-    let retired = plan.retired();
+    let retired = env_plan.retired();
     for id in [
         "DelegateDNSAction",
         "HTTPSCert",
@@ -236,19 +237,23 @@ fn adopting_an_app_with_a_domain_retires_its_dns_certificate_and_alias_helpers()
         assert!(retired.contains(&id), "{id} retires: {retired:?}\n{shown:#?}");
     }
     for id in ["DelegateDNSAction", "HTTPSCert", "CustomDomainAction"] {
-        let r = plan.resources.iter().find(|r| r.logical_id == id).unwrap();
+        let r = env_plan.resources.iter().find(|r| r.logical_id == id).unwrap();
         assert!(adopt::is_custom_resource(&r.resource_type), "{r}");
     }
 
     // The service on the HTTPS listener: its rules and target group kept, its
     // HTTPS rule-priority helper and the environment controller retired.
     let web = copilot::workload(&app, app.workload("web"), false);
-    assert_eq!(web.0["Resources"]["EnvControllerAction"]["Properties"]["Aliases"], serde_json::json!(["web.shop.example.com"]));
-    let plan = plan(&web, &packaged(ws.path(), out.path(), "web-test.stack.json"));
-    let shown: Vec<String> = plan.resources.iter().filter(|r| r.fate != Fate::Kept).map(|r| r.to_string()).collect();
-    assert!(plan.blocking().is_empty(), "{shown:#?}");
+    assert_eq!(
+        web.0["Resources"]["EnvControllerAction"]["Properties"]["Aliases"],
+        serde_json::json!(["web.shop.example.com"])
+    );
+    let web_plan = plan(&web, &packaged(ws.path(), out.path(), "web-test.stack.json"));
+    let shown: Vec<String> =
+        web_plan.resources.iter().filter(|r| r.fate != Fate::Kept).map(|r| r.to_string()).collect();
+    assert!(web_plan.blocking().is_empty(), "{shown:#?}");
     for id in ["Service", "TargetGroup", "HTTPListenerRuleWithDomain", "HTTPSListenerRule"] {
-        let r = plan.resources.iter().find(|r| r.logical_id == id).unwrap_or_else(|| panic!("{id}: {shown:#?}"));
+        let r = web_plan.resources.iter().find(|r| r.logical_id == id).unwrap_or_else(|| panic!("{id}: {shown:#?}"));
         assert_eq!(r.fate, Fate::Kept, "{r}");
     }
     for id in [
@@ -259,6 +264,6 @@ fn adopting_an_app_with_a_domain_retires_its_dns_certificate_and_alias_helpers()
         "EnvControllerFunction",
         "EnvControllerRole",
     ] {
-        assert!(plan.retired().contains(&id), "{id} retires: {:?}", plan.retired());
+        assert!(web_plan.retired().contains(&id), "{id} retires: {:?}", web_plan.retired());
     }
 }

@@ -244,13 +244,21 @@ async fn a_copilot_app_is_adopted_in_place_without_running_a_delete_handler() {
     // from their inline code), and so do the roles ferry's templates keep.
     let functions = physical_ids(&aws, &stacks, &["AWS::Lambda::Function"]).await;
     let roles = physical_ids(&aws, &stacks, &["AWS::IAM::Role"]).await;
-    let retiring_roles: BTreeMap<&String, &String> =
-        roles.iter().filter(|(id, _)| id.ends_with("/EnvControllerRole") || id.ends_with("/RulePriorityFunctionRole")).collect();
+    let retiring_roles: BTreeMap<&String, &String> = roles
+        .iter()
+        .filter(|(id, _)| id.ends_with("/EnvControllerRole") || id.ends_with("/RulePriorityFunctionRole"))
+        .collect();
     let kept_roles: BTreeMap<&String, &String> = roles
         .iter()
-        .filter(|(id, _)| id.ends_with("/ExecutionRole") || id.ends_with("/TaskRole") || id.ends_with("/EnvironmentManagerRole"))
+        .filter(|(id, _)| {
+            id.ends_with("/ExecutionRole") || id.ends_with("/TaskRole") || id.ends_with("/EnvironmentManagerRole")
+        })
         .collect();
-    assert_eq!(functions.len(), 5, "four environment controllers and the web service's rule-priority function: {functions:?}");
+    assert_eq!(
+        functions.len(),
+        5,
+        "four environment controllers and the web service's rule-priority function: {functions:?}"
+    );
     assert_eq!(retiring_roles.len(), 5, "{roles:?}");
     assert!(kept_roles.len() >= 9, "{roles:?}");
     for name in functions.values() {
@@ -319,7 +327,8 @@ async fn a_copilot_app_is_adopted_in_place_without_running_a_delete_handler() {
     // templates use are there.
     let leftovers = adopted["leftovers"].as_array().unwrap();
     for (id, name) in functions.iter().chain(retiring_roles.iter().map(|(k, v)| (*k, *v))) {
-        let reported = leftovers.iter().find(|l| l["physical_id"] == name.as_str()).unwrap_or_else(|| panic!("{id}: {adopted:#}"));
+        let reported =
+            leftovers.iter().find(|l| l["physical_id"] == name.as_str()).unwrap_or_else(|| panic!("{id}: {adopted:#}"));
         assert_eq!(reported["deleted"], true, "{id}: {reported}");
         assert!(reported.get("command").is_none() && reported.get("error").is_none(), "{reported}");
     }
@@ -337,7 +346,8 @@ async fn a_copilot_app_is_adopted_in_place_without_running_a_delete_handler() {
         functions.len() + retiring_roles.len(),
         "only the retired functions and roles were deleted: {adopted:#}"
     );
-    let adopted_parameters = cfn.describe_stacks().stack_name("shop-test").send().await.unwrap().stacks()[0].parameters().to_vec();
+    let adopted_parameters =
+        cfn.describe_stacks().stack_name("shop-test").send().await.unwrap().stacks()[0].parameters().to_vec();
 
     // Adopted: the next deploy is up to date without a mutating call.
     let stream = run(&moto, dir, &["deploy", "-e", "test", "--json"]);
@@ -345,7 +355,8 @@ async fn a_copilot_app_is_adopted_in_place_without_running_a_delete_handler() {
     assert_eq!(calls["mutating"], 0, "the deploy after adoption mutated: {calls}\n{stream}");
     // ferry's own controller parameters (ALBWorkloads, ...) are the ones
     // adoption set: what the controller created stays.
-    let deployed_parameters = cfn.describe_stacks().stack_name("shop-test").send().await.unwrap().stacks()[0].parameters().to_vec();
+    let deployed_parameters =
+        cfn.describe_stacks().stack_name("shop-test").send().await.unwrap().stacks()[0].parameters().to_vec();
     assert_eq!(deployed_parameters, adopted_parameters);
     // And adopt has nothing left to do.
     let stream = run(&moto, dir, &["adopt", "-e", "test", "--plan", "--json"]);
@@ -446,7 +457,9 @@ async fn a_copilot_app_with_a_domain_is_adopted_without_running_its_dns_and_cert
         );
     }
     let helpers = physical_ids(&aws, &stacks[..1], &["AWS::Lambda::Function", "AWS::IAM::Role"]).await;
-    assert!(helpers.contains_key("shop-test/DNSDelegationFunction") && helpers.contains_key("shop-test/CustomResourceRole"));
+    assert!(
+        helpers.contains_key("shop-test/DNSDelegationFunction") && helpers.contains_key("shop-test/CustomResourceRole")
+    );
 
     let stream = run(&moto, dir, &["adopt", "-e", "test", "--yes", "--json"]);
     assert_eq!(handlers_run(&aws).await, Vec::<String>::new(), "a delete handler ran:\n{stream}");

@@ -344,7 +344,9 @@ impl RolesApi for HelperClients {
             .instance_profile_name(profile)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("iam:RemoveRoleFromInstanceProfile", Some(&format!("{role} {profile}")), e))?;
+            .map_err(|e| {
+                AwsError::from_sdk("iam:RemoveRoleFromInstanceProfile", Some(&format!("{role} {profile}")), e)
+            })?;
         Ok(())
     }
 
@@ -545,7 +547,11 @@ mod tests {
         let live = live_stack();
         let mut leftovers = leftovers(&live, &["EnvControllerAction", "EnvControllerFunction", "EnvControllerRole"]);
         let named: Vec<&str> = leftovers.iter().map(|l| l.physical_id.as_str()).collect();
-        assert_eq!(named, ["fn-env", "/aws/lambda/fn-env", "role-env"], "the custom resource and TaskRole are not leftovers");
+        assert_eq!(
+            named,
+            ["fn-env", "/aws/lambda/fn-env", "role-env"],
+            "the custom resource and TaskRole are not leftovers"
+        );
         let fake = Fake { functions: vec!["fn-env"], roles: vec!["role-env"], ..Default::default() };
         delete_leftovers(&fake, &mut leftovers).await;
         assert_eq!(
@@ -567,7 +573,10 @@ mod tests {
         assert!(!leftovers[1].deleted && leftovers[1].already_gone && !leftovers[1].failed());
         assert!(leftovers.iter().all(|l| l.command.is_none() && l.error.is_none()));
         let reported = serde_json::to_value(&leftovers).unwrap();
-        assert_eq!(reported[0], json!({"logical_id": "EnvControllerFunction", "resource_type": "AWS::Lambda::Function", "physical_id": "fn-env", "deleted": true}));
+        assert_eq!(
+            reported[0],
+            json!({"logical_id": "EnvControllerFunction", "resource_type": "AWS::Lambda::Function", "physical_id": "fn-env", "deleted": true})
+        );
     }
 
     #[tokio::test]

@@ -410,12 +410,7 @@ pub fn environment(app: &App, stand_in: bool) -> (Value, Vec<(String, String)>) 
         ("HTTPListenerArn", r("HTTPListener"), "HTTPListenerArn", "CreateALB"),
         ("HTTPSListenerArn", r("HTTPSListener"), "HTTPSListenerArn", "ExportHTTPSListener"),
         ("EnvironmentHostedZone", r("EnvironmentHostedZone"), "HostedZone", "DelegateDNS"),
-        (
-            "EnvironmentSubdomain",
-            sub("${EnvironmentName}.${AppName}.${AppDNSName}"),
-            "SubDomain",
-            "DelegateDNS",
-        ),
+        ("EnvironmentSubdomain", sub("${EnvironmentName}.${AppName}.${AppDNSName}"), "SubDomain", "DelegateDNS"),
     ] {
         t.output(id, value, Some(&export(name)));
         t.outputs[id]["Condition"] = json!(condition);
@@ -432,7 +427,10 @@ pub fn environment(app: &App, stand_in: bool) -> (Value, Vec<(String, String)>) 
         ("AppDNSName".to_string(), app.domain.clone().unwrap_or_default()),
         (
             "AppDNSDelegationRole".to_string(),
-            app.domain.as_ref().map(|_| format!("arn:aws:iam::123456789012:role/{}-DNSDelegationRole", app.name)).unwrap_or_default(),
+            app.domain
+                .as_ref()
+                .map(|_| format!("arn:aws:iam::123456789012:role/{}-DNSDelegationRole", app.name))
+                .unwrap_or_default(),
         ),
         ("Aliases".to_string(), app.domain.as_ref().map(|_| app.aliases()).unwrap_or_default()),
         ("CreateHTTPSListener".to_string(), app.domain.is_some().to_string()),
@@ -456,7 +454,8 @@ fn domain_helpers(t: &mut Template) {
             "GroupDescription": "HTTPS access to the public facing load balancer", "VpcId": r("VPC"),
             "SecurityGroupIngress": [{"CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}]}}),
     );
-    let mut role = lambda_role(json!({"Effect": "Allow", "Action": ["acm:RequestCertificate", "acm:DescribeCertificate",
+    let mut role =
+        lambda_role(json!({"Effect": "Allow", "Action": ["acm:RequestCertificate", "acm:DescribeCertificate",
         "route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets", "sts:AssumeRole"], "Resource": "*"}));
     role["Condition"] = json!("DelegateDNS");
     t.add("CustomResourceRole", "An IAM role to manage certificates and Route53 hosted zones", role);
@@ -504,7 +503,11 @@ fn domain_helpers(t: &mut Template) {
     );
     for (id, condition, depends) in [
         ("DelegateDNSAction", "DelegateDNS", json!(["DNSDelegationFunction", "EnvironmentHostedZone"])),
-        ("HTTPSCert", "DelegateDNS", json!(["CertificateValidationFunction", "EnvironmentHostedZone", "DelegateDNSAction"])),
+        (
+            "HTTPSCert",
+            "DelegateDNS",
+            json!(["CertificateValidationFunction", "EnvironmentHostedZone", "DelegateDNSAction"]),
+        ),
         ("CustomDomainAction", "HasAliases", json!([])),
     ] {
         t.resources[id]["Condition"] = json!(condition);
