@@ -1681,18 +1681,30 @@ class CustomResourceStandIn(ShimLifecycle, CloudFormationModel):
     __module__ = "moto.cloudformation.standin"
     CFN_TYPE = STAND_IN_PREFIX
 
-    def __init__(self, logical_id: str, stack_id: str, properties: dict):
+    def __init__(self, logical_id: str, stack_id: str, properties: dict, physical_id: str = ""):
         self.logical_id = logical_id
         self.stack_name = stack_id.split("/")[1] if "/" in stack_id else stack_id
         self.properties = properties
+        self.physical_id = physical_id
 
     @property
     def physical_resource_id(self) -> str:
-        return f"{self.stack_name}-{self.logical_id}"
+        return self.physical_id or f"{self.stack_name}-{self.logical_id}"
 
     @classmethod
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-        return cls(kwargs["LogicalId"], kwargs.get("StackId", ""), cloudformation_json.get("Properties", {}))
+        props = cloudformation_json.get("Properties", {})
+        physical = ""
+        # Copilot's certificate validator answers with the ARN of the
+        # certificate it issued (an HTTPS listener uses it): an issued one.
+        if cloudformation_json.get("Type", "").endswith("CertificateValidationFunction"):
+            from moto.acm.models import acm_backends
+
+            backend = acm_backends[account_id][region_name]
+            domain = f"{props.get('EnvName')}.{props.get('AppName')}.{props.get('DomainName')}"
+            physical = backend.request_certificate(domain, None, [f"*.{domain}"], [])
+            backend.get_certificate(physical).status = "ISSUED"
+        return cls(kwargs["LogicalId"], kwargs.get("StackId", ""), props, physical)
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:

@@ -36,9 +36,25 @@ pub const WORKSPACE: &[(&str, &str)] = &[
     ),
 ];
 
+/// An app with a domain (Copilot's `app init --domain`) whose service has
+/// an alias: Copilot's environment then delegates its zone, issues its
+/// certificate and writes the alias records through Lambda-backed helpers.
+pub const DOMAIN_WORKSPACE: &[(&str, &str)] = &[
+    ("copilot/.workspace", "application: shop\ndomain: example.com\n"),
+    ("copilot/environments/test/manifest.yml", "name: test\ntype: Environment\n"),
+    (
+        "copilot/web/manifest.yml",
+        "name: web\ntype: Load Balanced Web Service\nimage:\n  location: public.ecr.aws/nginx/nginx:stable\n  port: 80\nhttp:\n  path: /\n  alias: web.shop.example.com\ncpu: 256\nmemory: 512\ncount: 1\n",
+    ),
+];
+
 fn workspace() -> tempfile::TempDir {
+    workspace_of(WORKSPACE)
+}
+
+fn workspace_of(files: &[(&str, &str)]) -> tempfile::TempDir {
     let ws = tempfile::tempdir().unwrap();
-    for (path, text) in WORKSPACE {
+    for (path, text) in files {
         let file = ws.path().join(path);
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(file, text).unwrap();
@@ -56,19 +72,40 @@ fn packaged(dir: &Path, out: &Path, file: &str) -> Value {
 }
 
 /// The resources of `template` CloudFormation creates with `parameters`:
-/// those without a condition, or whose `Fn::Not [Fn::Equals [Ref P, ""]]`
-/// holds (the only conditions the shapes use).
+/// those without a condition, or whose condition holds (`Fn::Not`,
+/// `Fn::And`, `Fn::Equals` of a parameter and a string, `Condition`: what
+/// the shapes use).
 fn deployed(template: &Value, parameters: &[(String, String)]) -> HashSet<String> {
-    let value = |p: &str| parameters.iter().find(|(k, _)| k == p).map(|(_, v)| v.as_str()).unwrap_or_default();
-    let holds = |condition: &str| {
-        let c = &template["Conditions"][condition]["Fn::Not"][0]["Fn::Equals"][0]["Ref"];
-        !value(c.as_str().unwrap_or_default()).is_empty()
-    };
+    fn value(v: &Value, parameters: &[(String, String)]) -> String {
+        match v.get("Ref").and_then(Value::as_str) {
+            Some(p) => parameters.iter().find(|(k, _)| k == p).map(|(_, v)| v.clone()).unwrap_or_default(),
+            None => v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()),
+        }
+    }
+    fn holds(c: &Value, template: &Value, parameters: &[(String, String)]) -> bool {
+        if let Some(name) = c.get("Condition").and_then(Value::as_str) {
+            return holds(&template["Conditions"][name], template, parameters);
+        }
+        if let Some([inner]) = c.get("Fn::Not").and_then(Value::as_array).map(Vec::as_slice) {
+            return !holds(inner, template, parameters);
+        }
+        if let Some(all) = c.get("Fn::And").and_then(Value::as_array) {
+            return all.iter().all(|c| holds(c, template, parameters));
+        }
+        if let Some([a, b]) = c.get("Fn::Equals").and_then(Value::as_array).map(Vec::as_slice) {
+            return value(a, parameters) == value(b, parameters);
+        }
+        panic!("no such condition form in the shapes: {c}")
+    }
     template["Resources"]
         .as_object()
         .unwrap()
         .iter()
-        .filter(|(_, r)| r.get("Condition").and_then(Value::as_str).is_none_or(holds))
+        .filter(|(_, r)| {
+            r.get("Condition")
+                .and_then(Value::as_str)
+                .is_none_or(|name| holds(&template["Conditions"][name], template, parameters))
+        })
         .map(|(id, _)| id.clone())
         .collect()
 }
@@ -128,6 +165,10 @@ fn adopting_a_small_copilot_app_replaces_and_removes_nothing_that_holds_state_or
     for helper in ["HTTPRulePriorityAction", "RulePriorityFunction", "RulePriorityFunctionRole"] {
         assert!(retired.retired().contains(&helper), "{helper}: {:?}", retired.retired());
     }
+    // Without `http.version` ferry leaves the target group's create-only
+    // `ProtocolVersion` out, as Copilot does: the target group stays.
+    let target_group = retired.resources.iter().find(|r| r.logical_id == "TargetGroup").unwrap();
+    assert_eq!(target_group.fate, Fate::Kept, "{target_group}");
     // Counted: the five stacks keep the VPC, subnets, load balancer, listener,
     // services, log groups, topic and queue.
     let kept_guarded: usize = stacks
@@ -154,4 +195,75 @@ fn a_template_that_would_replace_the_load_balancer_is_refused_naming_the_propert
             "PublicLoadBalancer (AWS::ElasticLoadBalancingV2::LoadBalancer) replaced: changing Scheme requires a new resource"
         ]
     );
+}
+
+#[test]
+fn adopting_an_app_with_a_domain_retires_its_dns_certificate_and_alias_helpers() {
+    let ws = workspace_of(DOMAIN_WORKSPACE);
+    let out = tempfile::tempdir().unwrap();
+    let app = copilot::App::from_workspace(ws.path(), "test");
+    assert_eq!(app.aliases(), r#"{"web":["web.shop.example.com"]}"#);
+
+    let env = copilot::environment(&app, false);
+    let live = deployed(&env.0, &env.1);
+    for id in ["EnvironmentHostedZone", "HTTPSListener", "DelegateDNSAction", "HTTPSCert", "CustomDomainAction"] {
+        assert!(live.contains(id), "{id} is deployed with the domain: {live:?}");
+    }
+    let env_plan = plan(&env, &packaged(ws.path(), out.path(), "test.env.stack.json"));
+    let shown: Vec<String> =
+        env_plan.resources.iter().filter(|r| r.fate != Fate::Kept).map(|r| r.to_string()).collect();
+    assert_eq!(env_plan.blocking(), Vec::<&adopt::ResourcePlan>::new(), "{shown:#?}");
+    for r in env_plan.resources.iter().filter(|r| matches!(r.fate, Fate::Replaced | Fate::Removed)) {
+        assert_eq!(r.holds, Holds::Nothing, "{r}");
+    }
+    // The zone, the load balancer and both listeners stay where they are.
+    for id in ["EnvironmentHostedZone", "PublicLoadBalancer", "HTTPListener", "HTTPSListener"] {
+        let r = env_plan.resources.iter().find(|r| r.logical_id == id).unwrap();
+        assert_eq!(r.fate, Fate::Kept, "{r}");
+    }
+    // Copilot's domain helpers retire, with their functions and their role;
+    // nothing runs their delete handlers (which would remove the zone's
+    // delegation, the certificate and the alias records).
+    let retired = env_plan.retired();
+    for id in [
+        "DelegateDNSAction",
+        "HTTPSCert",
+        "CustomDomainAction",
+        "DNSDelegationFunction",
+        "CertificateValidationFunction",
+        "CustomDomainFunction",
+        "CustomResourceRole",
+    ] {
+        assert!(retired.contains(&id), "{id} retires: {retired:?}\n{shown:#?}");
+    }
+    for id in ["DelegateDNSAction", "HTTPSCert", "CustomDomainAction"] {
+        let r = env_plan.resources.iter().find(|r| r.logical_id == id).unwrap();
+        assert!(adopt::is_custom_resource(&r.resource_type), "{r}");
+    }
+
+    // The service on the HTTPS listener: its rules and target group kept, its
+    // HTTPS rule-priority helper and the environment controller retired.
+    let web = copilot::workload(&app, app.workload("web"), false);
+    assert_eq!(
+        web.0["Resources"]["EnvControllerAction"]["Properties"]["Aliases"],
+        serde_json::json!(["web.shop.example.com"])
+    );
+    let web_plan = plan(&web, &packaged(ws.path(), out.path(), "web-test.stack.json"));
+    let shown: Vec<String> =
+        web_plan.resources.iter().filter(|r| r.fate != Fate::Kept).map(|r| r.to_string()).collect();
+    assert!(web_plan.blocking().is_empty(), "{shown:#?}");
+    for id in ["Service", "TargetGroup", "HTTPListenerRuleWithDomain", "HTTPSListenerRule"] {
+        let r = web_plan.resources.iter().find(|r| r.logical_id == id).unwrap_or_else(|| panic!("{id}: {shown:#?}"));
+        assert_eq!(r.fate, Fate::Kept, "{r}");
+    }
+    for id in [
+        "HTTPSRulePriorityAction",
+        "RulePriorityFunction",
+        "RulePriorityFunctionRole",
+        "EnvControllerAction",
+        "EnvControllerFunction",
+        "EnvControllerRole",
+    ] {
+        assert!(web_plan.retired().contains(&id), "{id} retires: {:?}", web_plan.retired());
+    }
 }

@@ -41,9 +41,24 @@ const WORKSPACE: &[(&str, &str)] = &[
     ),
 ];
 
+/// An app with a domain whose service has an alias (Copilot's environment
+/// then has its DNS delegation, certificate and alias helpers).
+const DOMAIN_WORKSPACE: &[(&str, &str)] = &[
+    ("copilot/.workspace", "application: shop\ndomain: example.com\n"),
+    ("copilot/environments/test/manifest.yml", "name: test\ntype: Environment\n"),
+    (
+        "copilot/web/manifest.yml",
+        "name: web\ntype: Load Balanced Web Service\nimage:\n  location: public.ecr.aws/nginx/nginx:stable\n  port: 80\nhttp:\n  path: /\n  alias: web.shop.example.com\ncpu: 256\nmemory: 512\ncount: 1\n",
+    ),
+];
+
 fn workspace(only: &[&str]) -> tempfile::TempDir {
+    workspace_of(WORKSPACE, only)
+}
+
+fn workspace_of(files: &[(&str, &str)], only: &[&str]) -> tempfile::TempDir {
     let ws = tempfile::tempdir().unwrap();
-    for (path, text) in WORKSPACE {
+    for (path, text) in files {
         if !only.is_empty() && !only.iter().any(|o| path.contains(o)) {
             continue;
         }
@@ -158,6 +173,46 @@ async fn handlers_run(aws: &ferry_aws::AwsContext) -> Vec<String> {
     out.parameters().iter().filter_map(|p| p.name().map(str::to_string)).collect()
 }
 
+/// The physical IDs of the resources of `types` in `stacks`, by `stack/logical ID`.
+async fn physical_ids(aws: &ferry_aws::AwsContext, stacks: &[String], types: &[&str]) -> BTreeMap<String, String> {
+    let cfn = aws.cloudformation();
+    let mut ids = BTreeMap::new();
+    for stack in stacks {
+        let out = cfn.describe_stack_resources().stack_name(stack).send().await.unwrap();
+        for r in out.stack_resources() {
+            if types.contains(&r.resource_type().unwrap_or_default()) {
+                ids.insert(
+                    format!("{stack}/{}", r.logical_resource_id().unwrap_or_default()),
+                    r.physical_resource_id().unwrap_or_default().to_string(),
+                );
+            }
+        }
+    }
+    ids
+}
+
+async fn function_exists(aws: &ferry_aws::AwsContext, name: &str) -> bool {
+    match aws.lambda().get_function().function_name(name).send().await {
+        Ok(_) => true,
+        Err(e) => {
+            let e = format!("{e:?}");
+            assert!(e.contains("ResourceNotFound"), "{name}: {e}");
+            false
+        }
+    }
+}
+
+async fn role_exists(aws: &ferry_aws::AwsContext, name: &str) -> bool {
+    match aws.iam().get_role().role_name(name).send().await {
+        Ok(_) => true,
+        Err(e) => {
+            let e = format!("{e:?}");
+            assert!(e.contains("NoSuchEntity"), "{name}: {e}");
+            false
+        }
+    }
+}
+
 async fn template(aws: &ferry_aws::AwsContext, stack: &str) -> Value {
     let body = aws.cloudformation().get_template().stack_name(stack).send().await.unwrap();
     serde_json::from_str(body.template_body().unwrap()).unwrap()
@@ -183,6 +238,34 @@ async fn a_copilot_app_is_adopted_in_place_without_running_a_delete_handler() {
         "shop-test-jobs/EventsQueue",
     ] {
         assert!(before.contains_key(id), "{id} in {before:#?}");
+    }
+
+    // The helpers' functions and roles exist (moto created the functions
+    // from their inline code), and so do the roles ferry's templates keep.
+    let functions = physical_ids(&aws, &stacks, &["AWS::Lambda::Function"]).await;
+    let roles = physical_ids(&aws, &stacks, &["AWS::IAM::Role"]).await;
+    let retiring_roles: BTreeMap<&String, &String> = roles
+        .iter()
+        .filter(|(id, _)| id.ends_with("/EnvControllerRole") || id.ends_with("/RulePriorityFunctionRole"))
+        .collect();
+    let kept_roles: BTreeMap<&String, &String> = roles
+        .iter()
+        .filter(|(id, _)| {
+            id.ends_with("/ExecutionRole") || id.ends_with("/TaskRole") || id.ends_with("/EnvironmentManagerRole")
+        })
+        .collect();
+    assert_eq!(
+        functions.len(),
+        5,
+        "four environment controllers and the web service's rule-priority function: {functions:?}"
+    );
+    assert_eq!(retiring_roles.len(), 5, "{roles:?}");
+    assert!(kept_roles.len() >= 9, "{roles:?}");
+    for name in functions.values() {
+        assert!(function_exists(&aws, name).await, "{name}");
+    }
+    for name in retiring_roles.values().chain(kept_roles.values()) {
+        assert!(role_exists(&aws, name).await, "{name}");
     }
 
     // ferry deploy does not touch what Copilot deployed.
@@ -239,17 +322,42 @@ async fn a_copilot_app_is_adopted_in_place_without_running_a_delete_handler() {
     let env = cfn.describe_stacks().stack_name("shop-test").send().await.unwrap();
     let alb = env.stacks()[0].parameters().iter().find(|p| p.parameter_key() == Some("ALBWorkloads")).unwrap();
     assert_eq!(alb.parameter_value(), Some("web"));
+    // ferry deleted the retired helpers' functions and roles (and their log
+    // groups, which Lambda never made here), and nothing else: the roles its
+    // templates use are there.
     let leftovers = adopted["leftovers"].as_array().unwrap();
-    assert!(
-        leftovers.iter().any(|l| l["logical_id"] == "EnvControllerFunction"
-            && l["command"].as_str().unwrap().contains("delete-function")),
-        "{adopted:#}"
+    for (id, name) in functions.iter().chain(retiring_roles.iter().map(|(k, v)| (*k, *v))) {
+        let reported =
+            leftovers.iter().find(|l| l["physical_id"] == name.as_str()).unwrap_or_else(|| panic!("{id}: {adopted:#}"));
+        assert_eq!(reported["deleted"], true, "{id}: {reported}");
+        assert!(reported.get("command").is_none() && reported.get("error").is_none(), "{reported}");
+    }
+    for name in functions.values() {
+        assert!(!function_exists(&aws, name).await, "{name} is left");
+    }
+    for name in retiring_roles.values() {
+        assert!(!role_exists(&aws, name).await, "{name} is left");
+    }
+    for (id, name) in &kept_roles {
+        assert!(role_exists(&aws, name).await, "{id} ({name}) was deleted");
+    }
+    assert_eq!(
+        leftovers.iter().filter(|l| l["deleted"] == true).count(),
+        functions.len() + retiring_roles.len(),
+        "only the retired functions and roles were deleted: {adopted:#}"
     );
+    let adopted_parameters =
+        cfn.describe_stacks().stack_name("shop-test").send().await.unwrap().stacks()[0].parameters().to_vec();
 
     // Adopted: the next deploy is up to date without a mutating call.
     let stream = run(&moto, dir, &["deploy", "-e", "test", "--json"]);
     let calls = events(&stream).into_iter().rev().find(|e| e["event"] == "api_calls").expect("api_calls event");
     assert_eq!(calls["mutating"], 0, "the deploy after adoption mutated: {calls}\n{stream}");
+    // ferry's own controller parameters (ALBWorkloads, ...) are the ones
+    // adoption set: what the controller created stays.
+    let deployed_parameters =
+        cfn.describe_stacks().stack_name("shop-test").send().await.unwrap().stacks()[0].parameters().to_vec();
+    assert_eq!(deployed_parameters, adopted_parameters);
     // And adopt has nothing left to do.
     let stream = run(&moto, dir, &["adopt", "-e", "test", "--plan", "--json"]);
     let origins: Vec<Value> = events(&stream)
@@ -296,4 +404,72 @@ async fn adopting_a_copilot_environment_whose_load_balancer_ferry_would_replace_
             "/ferry-test/custom-resource-deletes/shop-test-web/HTTPRulePriorityAction"
         ]
     );
+}
+
+/// An app with a domain: Copilot's environment delegated its zone, issued
+/// its certificate and wrote the alias's record through Lambda-backed
+/// helpers (`DelegateDNSAction`, `HTTPSCert`, `CustomDomainAction`), whose
+/// delete handlers would undo that. The plan retires them, and adopting
+/// keeps the zone, the load balancer and the HTTPS listener and runs none.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copilot_app_with_a_domain_is_adopted_without_running_its_dns_and_certificate_handlers() {
+    let moto = Moto::start();
+    moto.export_env();
+    let aws = ferry_aws::AwsContext::load(None).await;
+    // The domain's own zone, registered outside Copilot.
+    aws.route53().create_hosted_zone().name("example.com").caller_reference("root").send().await.unwrap();
+    let ws = workspace_of(DOMAIN_WORKSPACE, &[]);
+    let dir = ws.path();
+    run(&moto, dir, &["app", "init", "shop", "--domain", "example.com"]);
+    let app = copilot::App::from_workspace(dir, "test");
+    deploy_like_copilot(&aws, &app, copilot::environment(&app, true).0).await;
+    let stacks = vec!["shop-test".to_string(), "shop-test-web".to_string()];
+    let before = guarded_ids(&aws, &stacks).await;
+    for id in ["shop-test/EnvironmentHostedZone", "shop-test/PublicLoadBalancer", "shop-test/HTTPSListener"] {
+        assert!(before.contains_key(id), "{id} in {before:#?}");
+    }
+
+    let stream = run(&moto, dir, &["adopt", "-e", "test", "--plan", "--json"]);
+    let plans: Vec<Value> = events(&stream).into_iter().filter(|e| e["event"] == "adopt_plan").collect();
+    let env = plans.iter().find(|p| p["stack"] == "shop-test").unwrap_or_else(|| panic!("{stream}"));
+    assert_eq!(env["blocking"], json!([]), "{env:#}");
+    assert_eq!(env["change_set"], json!([]), "{env:#}");
+    let mut custom: Vec<&str> = env["retire"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["custom"] == true)
+        .map(|r| r["logical_id"].as_str().unwrap())
+        .collect();
+    custom.sort();
+    assert_eq!(custom, ["CustomDomainAction", "DelegateDNSAction", "HTTPSCert"], "{env:#}");
+    let kept: Vec<&str> = env["kept"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    for id in ["EnvironmentHostedZone", "PublicLoadBalancer", "HTTPSListener"] {
+        assert!(kept.contains(&id), "{id} kept: {env:#}");
+    }
+    for plan in &plans {
+        let replaced = plan["replaced"].as_array().unwrap();
+        let removed = plan["removed"].as_array().unwrap();
+        assert!(
+            replaced.iter().chain(removed).all(|r| r["holds"] == "nothing"),
+            "{}: nothing that holds state or traffic is replaced or removed: {plan:#}",
+            plan["stack"]
+        );
+    }
+    let helpers = physical_ids(&aws, &stacks[..1], &["AWS::Lambda::Function", "AWS::IAM::Role"]).await;
+    assert!(
+        helpers.contains_key("shop-test/DNSDelegationFunction") && helpers.contains_key("shop-test/CustomResourceRole")
+    );
+
+    let stream = run(&moto, dir, &["adopt", "-e", "test", "--yes", "--json"]);
+    assert_eq!(handlers_run(&aws).await, Vec::<String>::new(), "a delete handler ran:\n{stream}");
+    let after = guarded_ids(&aws, &stacks).await;
+    for (id, physical) in &before {
+        assert_eq!(after.get(id), Some(physical), "{id} was replaced or removed");
+    }
+    for id in ["DNSDelegationFunction", "CertificateValidationFunction", "CustomDomainFunction"] {
+        assert!(!function_exists(&aws, &helpers[&format!("shop-test/{id}")]).await, "{id} is left");
+    }
+    assert!(!role_exists(&aws, &helpers["shop-test/CustomResourceRole"]).await);
+    assert!(role_exists(&aws, &helpers["shop-test/EnvironmentManagerRole"]).await);
 }

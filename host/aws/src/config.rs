@@ -73,6 +73,8 @@ impl AwsContext {
     client!(ec2, aws_sdk_ec2);
     client!(apprunner, aws_sdk_apprunner);
     client!(sfn, aws_sdk_sfn);
+    client!(lambda, aws_sdk_lambda);
+    client!(iam, aws_sdk_iam);
 
     /// CloudFormation in another region (CloudFront's certificates live in
     /// us-east-1 whatever the environment's region).

@@ -1,7 +1,9 @@
 //! Templates shaped like the ones Copilot deploys, built from a workspace's
 //! manifests: Copilot's logical IDs, its create-only property values, its
 //! `Metadata` (`Version`, `aws:copilot:description`) and its Lambda-backed
-//! helpers (the environment controller, the rule-priority function). Shapes
+//! helpers (the environment controller, the rule-priority function, and for
+//! an app with a domain the DNS delegation, certificate and custom-domain
+//! functions, with the HTTPS listener and rules they serve). Shapes
 //! follow `internal/pkg/template/templates/` of aws/copilot-cli (environment
 //! `cf.yml`, `workloads/services/{lb-web,backend,worker}`, `workloads/jobs/
 //! scheduled-job`, the `partials/cf/` they include); only what adoption
@@ -39,12 +41,17 @@ pub struct Workload {
     /// (service, topic) pairs of `subscribe.topics`.
     pub subscriptions: Vec<(String, String)>,
     pub schedule: Option<String>,
+    /// `http.alias`: the names (a string, or a list of strings and `{name}` maps).
+    pub aliases: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct App {
     pub name: String,
     pub env: String,
+    /// The application's domain (`domain:` in `.workspace`; Copilot's
+    /// `app init --domain`).
+    pub domain: Option<String>,
     pub workloads: Vec<Workload>,
 }
 
@@ -86,9 +93,22 @@ impl App {
                     .map(|t| (t["service"].as_str().unwrap().to_string(), t["name"].as_str().unwrap().to_string()))
                     .collect(),
                 schedule: text("/on/schedule"),
+                aliases: match m.pointer("/http/alias") {
+                    Some(Value::String(name)) => vec![name.clone()],
+                    Some(Value::Array(names)) => names
+                        .iter()
+                        .filter_map(|a| a.as_str().or_else(|| a["name"].as_str()).map(str::to_string))
+                        .collect(),
+                    _ => Vec::new(),
+                },
             });
         }
-        App { name: ws["application"].as_str().unwrap().to_string(), env: env.to_string(), workloads }
+        App {
+            name: ws["application"].as_str().unwrap().to_string(),
+            env: env.to_string(),
+            domain: ws["domain"].as_str().map(str::to_string),
+            workloads,
+        }
     }
 
     pub fn workload(&self, name: &str) -> &Workload {
@@ -101,6 +121,18 @@ impl App {
             self.workloads.iter().filter(|w| w.kind == Kind::LoadBalancedWebService).map(|w| w.name.as_str()).collect();
         names.sort();
         names.join(",")
+    }
+
+    /// The environment controller's `Aliases`: the aliases of each service
+    /// behind the public load balancer, as JSON (`{"web":["a.example.com"]}`).
+    pub fn aliases(&self) -> String {
+        let map: Map<String, Value> = self
+            .workloads
+            .iter()
+            .filter(|w| w.kind == Kind::LoadBalancedWebService && !w.aliases.is_empty())
+            .map(|w| (w.name.clone(), json!(w.aliases)))
+            .collect();
+        if map.is_empty() { String::new() } else { Value::Object(map).to_string() }
     }
 }
 
@@ -218,6 +250,10 @@ pub fn environment(app: &App, stand_in: bool) -> (Value, Vec<(String, String)>) 
             "NATWorkloads",
             "AppRunnerPrivateWorkloads",
             "ServiceDiscoveryEndpoint",
+            "AppDNSName",
+            "AppDNSDelegationRole",
+            "Aliases",
+            "CreateHTTPSListener",
         ],
         stand_in,
     );
@@ -226,6 +262,12 @@ pub fn environment(app: &App, stand_in: bool) -> (Value, Vec<(String, String)>) 
     t.conditions.insert("CreateInternalALB".into(), not_empty("InternalALBWorkloads"));
     t.conditions.insert("CreateEFS".into(), not_empty("EFSWorkloads"));
     t.conditions.insert("CreateNATGateways".into(), not_empty("NATWorkloads"));
+    t.conditions.insert("DelegateDNS".into(), not_empty("AppDNSName"));
+    t.conditions.insert("HasAliases".into(), not_empty("Aliases"));
+    t.conditions.insert(
+        "ExportHTTPSListener".into(),
+        json!({"Fn::And": [{"Condition": "CreateALB"}, {"Fn::Equals": [r("CreateHTTPSListener"), "true"]}]}),
+    );
     t.add(
         "VPC",
         "A private virtual network",
@@ -321,6 +363,7 @@ pub fn environment(app: &App, stand_in: bool) -> (Value, Vec<(String, String)>) 
             "DefaultActions": [{"TargetGroupArn": r("DefaultHTTPTargetGroup"), "Type": "forward"}],
             "LoadBalancerArn": r("PublicLoadBalancer"), "Port": 80, "Protocol": "HTTP"}}),
     );
+    domain_helpers(&mut t);
     t.add(
         "FileSystem",
         "An EFS file system",
@@ -356,12 +399,21 @@ pub fn environment(app: &App, stand_in: bool) -> (Value, Vec<(String, String)>) 
     );
     t.output("EnvironmentManagerRoleARN", att("EnvironmentManagerRole", "Arn"), None);
     t.output("CFNExecutionRoleARN", att("CloudformationExecutionRole", "Arn"), None);
-    for (id, value, name) in [
-        ("PublicLoadBalancerDNS", att("PublicLoadBalancer", "DNSName"), "PublicLoadBalancerDNS"),
-        ("HTTPListenerArn", r("HTTPListener"), "HTTPListenerArn"),
+    for (id, value, name, condition) in [
+        ("PublicLoadBalancerDNS", att("PublicLoadBalancer", "DNSName"), "PublicLoadBalancerDNS", "CreateALB"),
+        (
+            "PublicLoadBalancerHostedZone",
+            att("PublicLoadBalancer", "CanonicalHostedZoneID"),
+            "CanonicalHostedZoneID",
+            "CreateALB",
+        ),
+        ("HTTPListenerArn", r("HTTPListener"), "HTTPListenerArn", "CreateALB"),
+        ("HTTPSListenerArn", r("HTTPSListener"), "HTTPSListenerArn", "ExportHTTPSListener"),
+        ("EnvironmentHostedZone", r("EnvironmentHostedZone"), "HostedZone", "DelegateDNS"),
+        ("EnvironmentSubdomain", sub("${EnvironmentName}.${AppName}.${AppDNSName}"), "SubDomain", "DelegateDNS"),
     ] {
         t.output(id, value, Some(&export(name)));
-        t.outputs[id]["Condition"] = json!("CreateALB");
+        t.outputs[id]["Condition"] = json!(condition);
     }
     let parameters = vec![
         ("AppName".to_string(), app.name.clone()),
@@ -372,8 +424,105 @@ pub fn environment(app: &App, stand_in: bool) -> (Value, Vec<(String, String)>) 
         ("NATWorkloads".to_string(), String::new()),
         ("AppRunnerPrivateWorkloads".to_string(), String::new()),
         ("ServiceDiscoveryEndpoint".to_string(), format!("{}.{}.local", app.env, app.name)),
+        ("AppDNSName".to_string(), app.domain.clone().unwrap_or_default()),
+        (
+            "AppDNSDelegationRole".to_string(),
+            app.domain
+                .as_ref()
+                .map(|_| format!("arn:aws:iam::123456789012:role/{}-DNSDelegationRole", app.name))
+                .unwrap_or_default(),
+        ),
+        ("Aliases".to_string(), app.domain.as_ref().map(|_| app.aliases()).unwrap_or_default()),
+        ("CreateHTTPSListener".to_string(), app.domain.is_some().to_string()),
     ];
     (t.build(), parameters)
+}
+
+/// What Copilot's environment template holds for an app with a domain
+/// (without imported public certificates, which leave all of it out): the
+/// environment's hosted zone, the HTTPS listener on the certificate
+/// `HTTPSCert` issues, and the Lambda-backed helpers behind them
+/// (`DelegateDNSAction` delegates the zone from the app's, `HTTPSCert`
+/// requests and validates the certificate, `CustomDomainAction` writes the
+/// aliases' A records), their functions and their role. Conditional on the
+/// domain (`DelegateDNS`) and the aliases (`HasAliases`), as Copilot's.
+fn domain_helpers(t: &mut Template) {
+    t.add(
+        "PublicHTTPSLoadBalancerSecurityGroup",
+        "HTTPS to the load balancer",
+        json!({"Type": "AWS::EC2::SecurityGroup", "Condition": "ExportHTTPSListener", "Properties": {
+            "GroupDescription": "HTTPS access to the public facing load balancer", "VpcId": r("VPC"),
+            "SecurityGroupIngress": [{"CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}]}}),
+    );
+    let mut role =
+        lambda_role(json!({"Effect": "Allow", "Action": ["acm:RequestCertificate", "acm:DescribeCertificate",
+        "route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets", "sts:AssumeRole"], "Resource": "*"}));
+    role["Condition"] = json!("DelegateDNS");
+    t.add("CustomResourceRole", "An IAM role to manage certificates and Route53 hosted zones", role);
+    t.add(
+        "EnvironmentHostedZone",
+        "A Route 53 Hosted Zone for the environment's subdomain",
+        json!({"Type": "AWS::Route53::HostedZone", "Condition": "DelegateDNS", "Properties": {
+            "HostedZoneConfig": {"Comment": sub("HostedZone for environment ${EnvironmentName} - ${EnvironmentName}.${AppName}.${AppDNSName}")},
+            "Name": sub("${EnvironmentName}.${AppName}.${AppDNSName}")}}),
+    );
+    for (id, handler, condition) in [
+        ("CertificateValidationFunction", "index.certificateRequestHandler", "DelegateDNS"),
+        ("CustomDomainFunction", "index.handler", "HasAliases"),
+        ("DNSDelegationFunction", "index.domainDelegationHandler", "DelegateDNS"),
+    ] {
+        let mut f = function(handler, "CustomResourceRole");
+        f["Condition"] = json!(condition);
+        t.resources.insert(id.into(), f);
+    }
+    t.custom(
+        "DelegateDNSAction",
+        "DNSDelegationFunction",
+        "Delegate DNS for environment subdomain",
+        json!({"ServiceToken": att("DNSDelegationFunction", "Arn"), "DomainName": sub("${AppName}.${AppDNSName}"),
+            "SubdomainName": sub("${EnvironmentName}.${AppName}.${AppDNSName}"),
+            "NameServers": att("EnvironmentHostedZone", "NameServers"), "RootDNSRole": r("AppDNSDelegationRole")}),
+    );
+    t.custom(
+        "HTTPSCert",
+        "CertificateValidationFunction",
+        "Request and validate an ACM certificate for your domain",
+        json!({"ServiceToken": att("CertificateValidationFunction", "Arn"), "AppName": r("AppName"),
+            "EnvName": r("EnvironmentName"), "DomainName": r("AppDNSName"), "Aliases": r("Aliases"),
+            "EnvHostedZoneId": r("EnvironmentHostedZone"), "Region": r("AWS::Region"),
+            "RootDNSRole": r("AppDNSDelegationRole")}),
+    );
+    t.custom(
+        "CustomDomainAction",
+        "CustomDomainFunction",
+        "Add an A-record to the hosted zone for the domain alias",
+        json!({"ServiceToken": att("CustomDomainFunction", "Arn"), "AppName": r("AppName"),
+            "EnvName": r("EnvironmentName"), "Aliases": r("Aliases"), "AppDNSRole": r("AppDNSDelegationRole"),
+            "DomainName": r("AppDNSName"), "PublicAccessDNS": att("PublicLoadBalancer", "DNSName"),
+            "PublicAccessHostedZone": att("PublicLoadBalancer", "CanonicalHostedZoneID")}),
+    );
+    for (id, condition, depends) in [
+        ("DelegateDNSAction", "DelegateDNS", json!(["DNSDelegationFunction", "EnvironmentHostedZone"])),
+        (
+            "HTTPSCert",
+            "DelegateDNS",
+            json!(["CertificateValidationFunction", "EnvironmentHostedZone", "DelegateDNSAction"]),
+        ),
+        ("CustomDomainAction", "HasAliases", json!([])),
+    ] {
+        t.resources[id]["Condition"] = json!(condition);
+        if depends != json!([]) {
+            t.resources[id]["DependsOn"] = depends;
+        }
+    }
+    t.add(
+        "HTTPSListener",
+        "A load balancer listener to route HTTPS traffic",
+        json!({"Type": "AWS::ElasticLoadBalancingV2::Listener", "Condition": "ExportHTTPSListener", "Properties": {
+            "Certificates": [{"CertificateArn": r("HTTPSCert")}],
+            "DefaultActions": [{"TargetGroupArn": r("DefaultHTTPTargetGroup"), "Type": "forward"}],
+            "LoadBalancerArn": r("PublicLoadBalancer"), "Port": 443, "Protocol": "HTTPS"}}),
+    );
 }
 
 /// Copilot's template of one service or job, and its parameters.
@@ -426,17 +575,21 @@ pub fn workload(app: &App, w: &Workload, stand_in: bool) -> (Value, Vec<(String,
             "ContainerDefinitions": [container]}}),
     );
     // Every workload template includes the environment controller.
+    // With the app's domain the environment has an HTTPS listener, and the
+    // controller also passes the service's aliases on (`Aliases`).
+    let https = app.domain.is_some() && w.kind == Kind::LoadBalancedWebService;
+    let aliased = https && !w.aliases.is_empty();
     let controller = match w.kind {
+        Kind::LoadBalancedWebService if aliased => json!(["ALBWorkloads", "Aliases"]),
         Kind::LoadBalancedWebService => json!(["ALBWorkloads"]),
         _ => json!([]),
     };
-    t.custom(
-        "EnvControllerAction",
-        "EnvControllerFunction",
-        "Update your environment's shared resources",
-        json!({"ServiceToken": att("EnvControllerFunction", "Arn"), "Workload": r("WorkloadName"),
-            "EnvStack": sub("${AppName}-${EnvName}"), "Parameters": controller}),
-    );
+    let mut action = json!({"ServiceToken": att("EnvControllerFunction", "Arn"), "Workload": r("WorkloadName"),
+        "EnvStack": sub("${AppName}-${EnvName}"), "Parameters": controller});
+    if aliased {
+        action["Aliases"] = json!(w.aliases);
+    }
+    t.custom("EnvControllerAction", "EnvControllerFunction", "Update your environment's shared resources", action);
     t.resources.insert("EnvControllerFunction".into(), function("index.handler", "EnvControllerRole"));
     t.add(
         "EnvControllerRole",
@@ -463,23 +616,62 @@ pub fn workload(app: &App, w: &Workload, stand_in: bool) -> (Value, Vec<(String,
             "An IAM Role to describe load balancer rules for assigning a priority",
             lambda_role(json!({"Effect": "Allow", "Action": ["elasticloadbalancing:DescribeRules"], "Resource": "*"})),
         );
-        t.custom(
-            "HTTPRulePriorityAction",
-            "RulePriorityFunction",
-            "A custom resource assigning priority for HTTP listener rules",
-            json!({"ServiceToken": att("RulePriorityFunction", "Arn"), "RulePath": [r("RulePath")],
-                "ListenerArn": import("HTTPListenerArn"), "Priority": "1000"}),
-        );
-        t.add(
-            "HTTPListenerRule",
-            "A HTTP listener rule for forwarding HTTP traffic",
-            json!({"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {
-                "Actions": [{"TargetGroupArn": r("TargetGroup"), "Type": "forward"}],
-                "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}}],
-                "ListenerArn": import("HTTPListenerArn"),
-                "Priority": att("HTTPRulePriorityAction", "Priority")}}),
-        );
-        depends.push(json!("HTTPListenerRule"));
+        let path = json!({"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}});
+        if https {
+            // Copilot's `https-listener` partial: one priority for both
+            // listeners, HTTP redirected to HTTPS for the service's hosts.
+            let hosts = if aliased {
+                json!(w.aliases)
+            } else {
+                json!([{"Fn::Join": [".", [r("WorkloadName"), import("SubDomain")]]}])
+            };
+            let host = json!({"Field": "host-header", "HostHeaderConfig": {"Values": hosts}});
+            t.custom(
+                "HTTPSRulePriorityAction",
+                "RulePriorityFunction",
+                "A custom resource assigning priority for HTTPS listener rules",
+                json!({"ServiceToken": att("RulePriorityFunction", "Arn"), "RulePath": [r("RulePath")],
+                    "ListenerArn": import("HTTPSListenerArn"), "Priority": "1000"}),
+            );
+            t.add(
+                "HTTPListenerRuleWithDomain",
+                "An HTTP listener rule that redirects HTTP to HTTPS",
+                json!({"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {
+                    "Actions": [{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443",
+                        "Host": "#{host}", "Path": "/#{path}", "Query": "#{query}", "StatusCode": "HTTP_301"}}],
+                    "Conditions": [host.clone(), path.clone()],
+                    "ListenerArn": import("HTTPListenerArn"),
+                    "Priority": att("HTTPSRulePriorityAction", "Priority")}}),
+            );
+            t.add(
+                "HTTPSListenerRule",
+                "An HTTPS listener rule for forwarding HTTPS traffic to your tasks",
+                json!({"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {
+                    "Actions": [{"TargetGroupArn": r("TargetGroup"), "Type": "forward"}],
+                    "Conditions": [host, path],
+                    "ListenerArn": import("HTTPSListenerArn"),
+                    "Priority": att("HTTPSRulePriorityAction", "Priority")}}),
+            );
+            depends.extend([json!("HTTPListenerRuleWithDomain"), json!("HTTPSListenerRule")]);
+        } else {
+            t.custom(
+                "HTTPRulePriorityAction",
+                "RulePriorityFunction",
+                "A custom resource assigning priority for HTTP listener rules",
+                json!({"ServiceToken": att("RulePriorityFunction", "Arn"), "RulePath": [r("RulePath")],
+                    "ListenerArn": import("HTTPListenerArn"), "Priority": "1000"}),
+            );
+            t.add(
+                "HTTPListenerRule",
+                "A HTTP listener rule for forwarding HTTP traffic",
+                json!({"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {
+                    "Actions": [{"TargetGroupArn": r("TargetGroup"), "Type": "forward"}],
+                    "Conditions": [path],
+                    "ListenerArn": import("HTTPListenerArn"),
+                    "Priority": att("HTTPRulePriorityAction", "Priority")}}),
+            );
+            depends.push(json!("HTTPListenerRule"));
+        }
     }
     for topic in &w.topics {
         t.add(
@@ -569,9 +761,9 @@ pub fn workload(app: &App, w: &Workload, stand_in: bool) -> (Value, Vec<(String,
         values.extend([
             ("TargetContainer", w.name.clone()),
             ("TargetPort", w.port.unwrap_or(80).to_string()),
-            ("HTTPSEnabled", "false".into()),
+            ("HTTPSEnabled", https.to_string()),
             ("RulePath", w.path.clone().unwrap_or_else(|| "/".into())),
-            ("DNSDelegated", "false".into()),
+            ("DNSDelegated", app.domain.is_some().to_string()),
         ]);
     }
     if let Some(schedule) = &w.schedule {

@@ -8,8 +8,10 @@
 //! replaced or removed; then, under the environment's deploy lease, step 1
 //! redeploys Copilot's own template with its helpers retained, and step 2 is
 //! `ferry deploy` of the environment (ferry's templates; the helpers leave
-//! the stacks without their delete handlers running). Last, ferry deletes the
-//! helpers' log groups and names the functions and roles left.
+//! the stacks without their delete handlers running). Last, ferry deletes
+//! what the helpers leave (functions, roles, log groups: the physical IDs
+//! the stacks named for them before step 2); one it cannot delete is named
+//! with the command that finishes the job, and the adoption stands.
 
 use super::aws::report_calls;
 use super::deploy::{self, Ctx};
@@ -72,6 +74,7 @@ pub fn run(args: AdoptArgs, cx: &CommandContext) -> Result<()> {
         allow_replacement: Vec::new(),
         ..DeployFlags::default()
     };
+    let mut left: Vec<(String, Leftover)> = Vec::new();
     for env in envs {
         let retired = cx.block_on(async {
             let ctx = Ctx::new(cx, ws.clone(), &flags).await?;
@@ -102,14 +105,38 @@ pub fn run(args: AdoptArgs, cx: &CommandContext) -> Result<()> {
         })?;
         cx.block_on(async {
             let session = super::aws::session(false).await?;
-            live_adopt::delete_leftovers(&session.aws, &mut leftovers).await?;
+            live_adopt::delete_leftovers(&live_adopt::HelperClients::new(&session.aws), &mut leftovers).await;
             let view = crate::output::DeployView::new(args.json);
             view.emit(json!({"event": "adopted", "env": env, "leftovers": leftovers}));
             report_leftovers(&view, &env, &leftovers);
-            Ok(())
+            report_calls(&session, &cx.out, args.json);
+            anyhow::Ok(())
         })?;
+        left.extend(leftovers.into_iter().filter(Leftover::failed).map(|l| (env.clone(), l)));
     }
-    Ok(())
+    if left.is_empty() {
+        return Ok(());
+    }
+    // The adoption stands; what could not be deleted is named with its
+    // error and the command that finishes the job.
+    Err(Failure::new(format!(
+        "adopted, but {} of the retired Copilot helpers could not be deleted:{}",
+        left.len(),
+        left.iter()
+            .map(|(env, l)| format!(
+                "\n  - environment `{env}`: {} {} ({}): {}",
+                l.resource_type,
+                l.physical_id,
+                l.logical_id,
+                l.error.as_deref().unwrap_or_default()
+            ))
+            .collect::<String>()
+    ))
+    .hint(format!(
+        "nothing uses them any more; delete them by hand:{}",
+        left.iter().filter_map(|(_, l)| l.command.as_deref()).map(|c| format!("\n  {c}")).collect::<String>()
+    ))
+    .into())
 }
 
 /// Plans environment `env`; unless `--plan`, refuses or asks, then runs step
@@ -158,7 +185,14 @@ async fn plan_and_retain(ctx: &Ctx, env: &str, args: &AdoptArgs) -> Result<Optio
     let lease = ctx.lock(env).await?;
     let result = retain_helpers(ctx, &copilot).await;
     ctx.unlock(lease).await;
-    result.map(Some)
+    let mut leftovers = result?;
+    // A stack whose first step ran before (the second failed): what it
+    // retained then, as its template records it.
+    for p in planned.iter().filter(|p| p.live.origin == Origin::Adopting) {
+        let retained = live_adopt::retained_ids(&p.live.template);
+        leftovers.extend(live_adopt::leftovers(&p.live, &retained.iter().map(String::as_str).collect::<Vec<_>>()));
+    }
+    Ok(Some(leftovers))
 }
 
 /// Step 1 for every stack Copilot deployed: its own template with the
@@ -204,7 +238,15 @@ async fn plan_environment(ctx: &Ctx, env: &str, named: bool) -> Result<Vec<Plann
             .into());
     };
     let mut planned = Vec::new();
-    let setup = render::env_setup(&ctx.ws, &app, env)?;
+    let mut setup = render::env_setup(&ctx.ws, &app, env)?;
+    if let Some(domain) = &setup.app_domain {
+        // The zones the environment's delegation and certificate name, as
+        // `ferry deploy` reads them (so the plan shows what step 2 deploys).
+        let app_record = ctx.session.require_app(&app).await?;
+        let zones = ferry_aws::domain::app_zones(&ctx.session.cfn, &app_record, domain).await?;
+        setup.domain_hosted_zone_id = Some(zones.domain);
+        setup.app_hosted_zone_id = Some(zones.app);
+    }
     let rendered = off_async(|| render::render_environment(&ctx.ws, &ctx.registry, &setup))?;
     let mut stack = rendered.stack;
     stack.parameters.extend(adopt::controller_parameters(&live_env.state.parameters, &stack.parameters));
@@ -339,12 +381,10 @@ fn report_leftovers(view: &crate::output::DeployView, env: &str, leftovers: &[Le
         "Adopted"
     ));
     for l in leftovers {
-        match (&l.command, l.deleted) {
-            (_, true) => view.line(format!("{:>12}   deleted {} {}", "", l.resource_type, l.physical_id)),
-            (Some(command), false) => {
-                view.line(format!("{:>12}   left {} {}: {command}", "", l.resource_type, l.physical_id))
-            }
-            (None, false) => {}
+        if l.deleted {
+            view.line(format!("{:>12}   deleted {} {}", "", l.resource_type, l.physical_id));
+        } else if let Some(error) = &l.error {
+            view.line(format!("{:>12}   left {} {}: {error}", "", l.resource_type, l.physical_id));
         }
     }
 }

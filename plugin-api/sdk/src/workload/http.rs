@@ -680,13 +680,16 @@ impl Routing<'_> {
                     .opt_prop("HealthCheckTimeoutSeconds", hc.timeout.map(|d| d.secs()))
                     .prop("Port", port)
                     .prop("Protocol", protocol)
-                    .prop(
+                    // Only with `http.version`, as Copilot: the property is
+                    // create-only, so rendering its default would replace the
+                    // target group of a stack Copilot deployed.
+                    .opt_prop(
                         "ProtocolVersion",
-                        match version.as_str() {
+                        rule.version.map(|_| match version.as_str() {
                             "grpc" => "GRPC",
                             "http2" => "HTTP2",
                             _ => "HTTP1",
-                        },
+                        }),
                     )
                     .prop("TargetType", "ip")
                     .prop("VpcId", cfn::env_import("VpcId"))
