@@ -11,6 +11,7 @@ mod copilot;
 
 use common::ferry;
 use ferry_core::adopt::{self, Fate, Holds, StackPlan};
+use indexmap::IndexMap;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::path::Path;
@@ -63,12 +64,27 @@ fn workspace_of(files: &[(&str, &str)]) -> tempfile::TempDir {
 }
 
 /// ferry's template of `file` (`<name>.stack.json`) for environment `test`.
-fn packaged(dir: &Path, out: &Path, file: &str) -> Value {
+fn packaged(dir: &Path, out: &Path, file: &str) -> Packaged {
     if !out.join(file).exists() {
         let status = ferry(dir).args(["package", "-e", "test", "--output-dir"]).arg(out).output().unwrap();
         assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
     }
-    serde_json::from_str(&std::fs::read_to_string(out.join(file)).unwrap()).unwrap()
+    let read =
+        |file: &str| -> Value { serde_json::from_str(&std::fs::read_to_string(out.join(file)).unwrap()).unwrap() };
+    let configuration = read(&file.replace(".stack.json", ".params.json"));
+    let parameters = configuration["Parameters"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+        .collect();
+    Packaged { template: read(file), parameters }
+}
+
+/// A template `ferry package` wrote, with the parameter values beside it.
+struct Packaged {
+    template: Value,
+    parameters: IndexMap<String, String>,
 }
 
 /// The resources of `template` CloudFormation creates with `parameters`:
@@ -110,8 +126,13 @@ fn deployed(template: &Value, parameters: &[(String, String)]) -> HashSet<String
         .collect()
 }
 
-fn plan(copilot: &(Value, Vec<(String, String)>), ferry: &Value) -> StackPlan {
-    adopt::compare(&copilot.0, ferry, Some(&deployed(&copilot.0, &copilot.1)))
+fn plan(copilot: &(Value, Vec<(String, String)>), ferry: &Packaged) -> StackPlan {
+    let values: IndexMap<String, String> = copilot.1.iter().cloned().collect();
+    adopt::compare(
+        adopt::Side { template: &copilot.0, parameters: &values },
+        adopt::Side { template: &ferry.template, parameters: &ferry.parameters },
+        Some(&deployed(&copilot.0, &copilot.1)),
+    )
 }
 
 #[test]

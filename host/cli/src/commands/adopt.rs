@@ -305,7 +305,11 @@ fn stack_for(
 async fn compare(ctx: &Ctx, live: LiveStack, ferry: Deployable) -> Result<Planned> {
     let plan = match live.origin {
         Origin::Ferry => StackPlan::default(),
-        _ => adopt::compare(&live.template, &ferry.template, Some(&live.deployed())),
+        _ => adopt::compare(
+            adopt::Side { template: &live.template, parameters: &live.state.parameters },
+            adopt::Side { template: &ferry.template, parameters: &ferry.parameters },
+            Some(&live.deployed()),
+        ),
     };
     let guarded = match live.origin {
         Origin::Ferry => Vec::new(),

@@ -22,7 +22,7 @@ pub use create_only::create_only;
 use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Stack tag ferry writes on a stack it adopted from Copilot (value:
 /// `copilot` and Copilot's template version when known). Later deploys keep
@@ -228,13 +228,50 @@ fn type_of(resource: &Value) -> &str {
     resource.get("Type").and_then(Value::as_str).unwrap_or_default()
 }
 
-/// Compares Copilot's deployed template with ferry's. `deployed` lists the
+/// One side of a comparison: a template and the parameter values its stack
+/// has (or would have); a parameter not given takes its `Default`.
+#[derive(Debug, Clone, Copy)]
+pub struct Side<'a> {
+    pub template: &'a Value,
+    pub parameters: &'a IndexMap<String, String>,
+}
+
+impl Side<'_> {
+    /// What each parameter resolves to on this side.
+    fn values(&self) -> HashMap<String, String> {
+        let mut values: HashMap<String, String> = self
+            .template
+            .get("Parameters")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, p)| Some((name.clone(), scalar(p.get("Default")?)?)))
+            .collect();
+        values.extend(self.parameters.iter().map(|(k, v)| (k.clone(), v.clone())));
+        values
+    }
+}
+
+fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Compares Copilot's deployed template with ferry's. Values are compared as
+/// CloudFormation resolves them: a `Ref` to a parameter (or `${Param}` in
+/// `Fn::Sub`) stands for that side's value, so Copilot's literal `Port: 80`
+/// and ferry's `!Ref TargetPort` of 80 are one port. `deployed` lists the
 /// logical IDs the live stack has (a resource whose condition is false in
 /// Copilot's template is not there to replace or remove); `None` takes every
 /// resource of Copilot's template as deployed.
-pub fn compare(copilot: &Value, ferry: &Value, deployed: Option<&HashSet<String>>) -> StackPlan {
-    let old = resources(copilot);
-    let new = resources(ferry);
+pub fn compare(copilot: Side, ferry: Side, deployed: Option<&HashSet<String>>) -> StackPlan {
+    let old = resources(copilot.template);
+    let new = resources(ferry.template);
+    let (old_values, new_values) = (copilot.values(), ferry.values());
     let retired = retiring(&old, &new);
     let is_live = |id: &str| deployed.is_none_or(|live| live.contains(id));
     let mut plan = StackPlan::default();
@@ -247,7 +284,7 @@ pub fn compare(copilot: &Value, ferry: &Value, deployed: Option<&HashSet<String>
                 None => (Fate::Removed, Vec::new()),
                 Some(theirs) if type_of(theirs) != resource_type => (Fate::Replaced, vec!["Type".to_string()]),
                 Some(theirs) => {
-                    let forced = forcing_properties(&resource_type, resource, theirs);
+                    let forced = forcing_properties(&resource_type, (resource, &old_values), (theirs, &new_values));
                     if forced.is_empty() { (Fate::Kept, forced) } else { (Fate::Replaced, forced) }
                 }
             }
@@ -279,40 +316,84 @@ pub fn compare(copilot: &Value, ferry: &Value, deployed: Option<&HashSet<String>
 }
 
 /// The create-only properties whose values differ between the two
-/// definitions of one resource.
-fn forcing_properties(resource_type: &str, old: &Value, new: &Value) -> Vec<String> {
-    let property = |r: &Value, name: &str| r.get("Properties").and_then(|p| p.get(name)).map(normalized);
+/// definitions of one resource, each resolved with its side's parameters.
+fn forcing_properties(
+    resource_type: &str,
+    (old, old_values): (&Value, &HashMap<String, String>),
+    (new, new_values): (&Value, &HashMap<String, String>),
+) -> Vec<String> {
+    let property =
+        |r: &Value, name: &str, values| r.get("Properties").and_then(|p| p.get(name)).map(|v| normalized(v, values));
     create_only(resource_type)
         .iter()
-        .filter(|name| property(old, name) != property(new, name))
+        .filter(|name| property(old, name, old_values) != property(new, name, new_values))
         .map(|name| name.to_string())
         .collect()
 }
 
 /// One spelling per meaning for comparing property values: scalars as
-/// strings (`80` and `"80"` are one port), `Fn::Sub` of a lone `${X}` as
+/// strings (`80` and `"80"` are one port), a parameter's `Ref` and `${X}` in
+/// `Fn::Sub` as the parameter's value, `Fn::Sub` of a lone `${X}` otherwise as
 /// `Ref X`, and `Fn::GetAtt` as a list.
-fn normalized(value: &Value) -> Value {
+fn normalized(value: &Value, parameters: &HashMap<String, String>) -> Value {
     match value {
         Value::Number(n) => Value::String(n.to_string()),
         Value::Bool(b) => Value::String(b.to_string()),
-        Value::Array(items) => Value::Array(items.iter().map(normalized).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(|v| normalized(v, parameters)).collect()),
         Value::Object(map) => {
-            if let (1, Some(Value::String(text))) = (map.len(), map.get("Fn::Sub"))
-                && let Some(name) = text.strip_prefix("${").and_then(|t| t.strip_suffix('}'))
-                && !name.contains(['$', '{', '}', '.'])
+            if let (1, Some(Value::String(name))) = (map.len(), map.get("Ref"))
+                && let Some(resolved) = parameters.get(name)
             {
-                return json!({"Ref": name});
+                return Value::String(resolved.clone());
+            }
+            if let (1, Some(Value::String(text))) = (map.len(), map.get("Fn::Sub")) {
+                let text = substitute(text, parameters);
+                if !text.contains("${") {
+                    return Value::String(text);
+                }
+                if let Some(name) = text.strip_prefix("${").and_then(|t| t.strip_suffix('}'))
+                    && !name.contains(['$', '{', '}', '.'])
+                {
+                    return json!({"Ref": name});
+                }
+                return json!({"Fn::Sub": text});
             }
             if let (1, Some(Value::String(dotted))) = (map.len(), map.get("Fn::GetAtt"))
                 && let Some((resource, attribute)) = dotted.split_once('.')
             {
                 return json!({"Fn::GetAtt": [resource, attribute]});
             }
-            Value::Object(map.iter().map(|(k, v)| (k.clone(), normalized(v))).collect())
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), normalized(v, parameters))).collect())
         }
         other => other.clone(),
     }
+}
+
+/// `text` with every `${Name}` whose `Name` is a known parameter replaced by
+/// its value; `${!Literal}`, attributes and unknown names stay.
+fn substitute(text: &str, parameters: &HashMap<String, String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find('}') {
+            Some(end) if parameters.contains_key(&after[..end]) => {
+                out.push_str(&parameters[&after[..end]]);
+                rest = &after[end + 1..];
+            }
+            Some(end) => {
+                out.push_str(&rest[start..start + 2 + end + 1]);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The logical IDs a value refers to: `Ref`, `Fn::GetAtt`, and `${X}` /

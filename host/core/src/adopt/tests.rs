@@ -1,5 +1,11 @@
 use super::*;
 
+/// Two templates compared with no parameter values given (defaults only).
+fn compare_templates(copilot: &Value, ferry: &Value, deployed: Option<&HashSet<String>>) -> StackPlan {
+    let none = IndexMap::new();
+    compare(Side { template: copilot, parameters: &none }, Side { template: ferry, parameters: &none }, deployed)
+}
+
 /// The helper part of a Copilot service template: the environment
 /// controller (custom resource, function, role) and the rule priority
 /// helper, beside a log group, a service and a target group.
@@ -62,7 +68,7 @@ fn tags() -> IndexMap<String, String> {
 
 #[test]
 fn helpers_retire_and_everything_else_is_kept() {
-    let plan = compare(&copilot_service(), &ferry_service(), None);
+    let plan = compare_templates(&copilot_service(), &ferry_service(), None);
     assert_eq!(
         plan.retired(),
         [
@@ -87,7 +93,7 @@ fn a_changed_scheme_replaces_the_load_balancer_and_blocks() {
         json!({"Resources": {"PublicLoadBalancer": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer",
             "Properties": {"Scheme": scheme, "Type": "application"}}}})
     };
-    let plan = compare(&alb("internet-facing"), &alb("internal"), None);
+    let plan = compare_templates(&alb("internet-facing"), &alb("internal"), None);
     let blocking = plan.blocking();
     assert_eq!(blocking.len(), 1);
     assert_eq!(
@@ -104,7 +110,7 @@ fn a_dropped_stateful_resource_or_a_changed_type_blocks_but_a_dropped_role_does_
         "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": "a"}},
         "Helper": {"Type": "AWS::IAM::Role"}}});
     let new = json!({"Resources": {"Table": {"Type": "AWS::DynamoDB::GlobalTable", "Properties": {"TableName": "a"}}}});
-    let plan = compare(&old, &new, None);
+    let plan = compare_templates(&old, &new, None);
     let blocking: Vec<String> = plan.blocking().iter().map(|r| r.to_string()).collect();
     assert_eq!(
         blocking,
@@ -124,7 +130,7 @@ fn resources_not_deployed_are_neither_removed_nor_replaced() {
     let new = json!({"Resources": {"PublicLoadBalancer": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer",
         "Properties": {"Scheme": "internet-facing"}}}});
     let live = HashSet::new();
-    let plan = compare(&old, &new, Some(&live));
+    let plan = compare_templates(&old, &new, Some(&live));
     assert!(plan.blocking().is_empty(), "{plan:?}");
     assert_eq!(plan.ids(Fate::Added), ["PublicLoadBalancer"]);
 }
@@ -135,7 +141,7 @@ fn a_helper_something_kept_uses_stays() {
     old["Resources"]["Service"]["Properties"]["Role"] = json!({"Fn::GetAtt": ["EnvControllerRole", "Arn"]});
     let mut new = ferry_service();
     new["Resources"]["Service"]["Properties"]["Role"] = json!({"Fn::GetAtt": ["EnvControllerRole", "Arn"]});
-    let plan = compare(&old, &new, None);
+    let plan = compare_templates(&old, &new, None);
     assert!(!plan.retired().contains(&"EnvControllerRole"), "{:?}", plan.retired());
     assert!(plan.retired().contains(&"EnvControllerFunction"));
 }
@@ -143,7 +149,7 @@ fn a_helper_something_kept_uses_stays() {
 #[test]
 fn the_first_step_retains_only_the_helpers_and_says_so() {
     let copilot = copilot_service();
-    let plan = compare(&copilot, &ferry_service(), None);
+    let plan = compare_templates(&copilot, &ferry_service(), None);
     let step1 = with_retained_helpers(&copilot, &plan.retired());
     for id in plan.retired() {
         assert_eq!(step1["Resources"][id]["DeletionPolicy"], "Retain", "{id}");
@@ -198,4 +204,45 @@ fn every_guarded_type_has_create_only_properties_listed() {
     for ty in STATEFUL.iter().chain(TRAFFIC) {
         assert!(!create_only(ty).is_empty(), "{ty} has no create-only properties listed");
     }
+}
+
+#[test]
+fn values_compare_as_cloudformation_resolves_them() {
+    // Copilot renders the target port as a literal, ferry as a parameter.
+    let copilot = json!({"Resources": {"TargetGroup": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup",
+        "Properties": {"Port": 80, "Protocol": "HTTP"}},
+        "Zone": {"Type": "AWS::Route53::HostedZone",
+            "Properties": {"Name": {"Fn::Sub": "${EnvironmentName}.${AppName}.${AppDNSName}"}}}}});
+    let ferry = json!({"Parameters": {"TargetPort": {"Type": "Number", "Default": 8080}},
+        "Resources": {"TargetGroup": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup",
+        "Properties": {"Port": {"Ref": "TargetPort"}, "Protocol": "HTTP"}},
+        "Zone": {"Type": "AWS::Route53::HostedZone", "Properties": {"Name": {"Fn::Sub": "${EnvName}.shop.${Domain}"}}}}});
+    let copilot_values: IndexMap<String, String> =
+        [("EnvironmentName", "test"), ("AppName", "shop"), ("AppDNSName", "example.com")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into();
+    let ferry_values: IndexMap<String, String> = [("TargetPort", "80"), ("EnvName", "test"), ("Domain", "example.com")]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .into();
+    let copilot_side = Side { template: &copilot, parameters: &copilot_values };
+    let plan = compare(copilot_side, Side { template: &ferry, parameters: &ferry_values }, None);
+    assert_eq!(plan.count(Fate::Kept), 2, "{:?}", plan.resources);
+
+    // The default stands when the stack gives no value: 8080 is another port.
+    let defaults = IndexMap::from([
+        ("EnvName".to_string(), "test".to_string()),
+        ("Domain".to_string(), "example.com".to_string()),
+    ]);
+    let plan = compare(copilot_side, Side { template: &ferry, parameters: &defaults }, None);
+    assert_eq!(plan.ids(Fate::Replaced), ["TargetGroup"]);
+    assert_eq!(plan.resources[0].properties, ["Port"]);
+
+    // A zone under another name is a new zone.
+    let other = IndexMap::from([
+        ("TargetPort".to_string(), "80".to_string()),
+        ("EnvName".to_string(), "prod".to_string()),
+        ("Domain".to_string(), "example.com".to_string()),
+    ]);
+    let plan = compare(copilot_side, Side { template: &ferry, parameters: &other }, None);
+    assert_eq!(plan.ids(Fate::Replaced), ["Zone"]);
 }
