@@ -1764,7 +1764,15 @@ def custom_resource_stand_ins() -> None:
             referenced = parsing.get_references_from_template(new[name])
             return not any(p in referenced for p in changed)
 
+        def deployed(name: str) -> bool:
+            # A resource whose condition was false was never created: there
+            # is nothing to remove (Copilot's domain resources in an app
+            # without a domain); moto listed every resource of the template.
+            condition = old[name].get("Condition")
+            return not condition or bool(self.lazy_condition_map[condition])
+
         diff["Modify"] = [name for name in diff["Modify"] if not only_bookkeeping(name)]
+        diff["Remove"] = [name for name in diff["Remove"] if deployed(name)]
         return diff
 
     parsing.ResourceMap.build_resource_diff = build_resource_diff
