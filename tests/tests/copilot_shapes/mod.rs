@@ -617,6 +617,27 @@ pub fn workload(app: &App, w: &Workload, stand_in: bool) -> (Value, Vec<(String,
             lambda_role(json!({"Effect": "Allow", "Action": ["elasticloadbalancing:DescribeRules"], "Resource": "*"})),
         );
         let path = json!({"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}});
+        // A rule-priority custom resource and a listener rule on one listener.
+        let priority = |t: &mut Template, id: &str, protocol: &str, listener: &str| {
+            t.custom(
+                id,
+                "RulePriorityFunction",
+                &format!("A custom resource assigning priority for {protocol} listener rules"),
+                json!({"ServiceToken": att("RulePriorityFunction", "Arn"), "RulePath": [r("RulePath")],
+                    "ListenerArn": import(listener), "Priority": "1000"}),
+            );
+        };
+        let rule =
+            |t: &mut Template, id: &str, what: &str, actions: Value, conditions: Value, listener: &str, by: &str| {
+                t.add(
+                    id,
+                    what,
+                    json!({"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {
+                    "Actions": actions, "Conditions": conditions, "ListenerArn": import(listener),
+                    "Priority": att(by, "Priority")}}),
+                );
+            };
+        let forward = json!([{"TargetGroupArn": r("TargetGroup"), "Type": "forward"}]);
         if https {
             // Copilot's `https-listener` partial: one priority for both
             // listeners, HTTP redirected to HTTPS for the service's hosts.
@@ -626,49 +647,38 @@ pub fn workload(app: &App, w: &Workload, stand_in: bool) -> (Value, Vec<(String,
                 json!([{"Fn::Join": [".", [r("WorkloadName"), import("SubDomain")]]}])
             };
             let host = json!({"Field": "host-header", "HostHeaderConfig": {"Values": hosts}});
-            t.custom(
-                "HTTPSRulePriorityAction",
-                "RulePriorityFunction",
-                "A custom resource assigning priority for HTTPS listener rules",
-                json!({"ServiceToken": att("RulePriorityFunction", "Arn"), "RulePath": [r("RulePath")],
-                    "ListenerArn": import("HTTPSListenerArn"), "Priority": "1000"}),
-            );
-            t.add(
+            priority(&mut t, "HTTPSRulePriorityAction", "HTTPS", "HTTPSListenerArn");
+            let redirect = json!([{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443",
+                "Host": "#{host}", "Path": "/#{path}", "Query": "#{query}", "StatusCode": "HTTP_301"}}]);
+            rule(
+                &mut t,
                 "HTTPListenerRuleWithDomain",
                 "An HTTP listener rule that redirects HTTP to HTTPS",
-                json!({"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {
-                    "Actions": [{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443",
-                        "Host": "#{host}", "Path": "/#{path}", "Query": "#{query}", "StatusCode": "HTTP_301"}}],
-                    "Conditions": [host.clone(), path.clone()],
-                    "ListenerArn": import("HTTPListenerArn"),
-                    "Priority": att("HTTPSRulePriorityAction", "Priority")}}),
+                redirect,
+                json!([host.clone(), path.clone()]),
+                "HTTPListenerArn",
+                "HTTPSRulePriorityAction",
             );
-            t.add(
+            rule(
+                &mut t,
                 "HTTPSListenerRule",
                 "An HTTPS listener rule for forwarding HTTPS traffic to your tasks",
-                json!({"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {
-                    "Actions": [{"TargetGroupArn": r("TargetGroup"), "Type": "forward"}],
-                    "Conditions": [host, path],
-                    "ListenerArn": import("HTTPSListenerArn"),
-                    "Priority": att("HTTPSRulePriorityAction", "Priority")}}),
+                forward,
+                json!([host, path]),
+                "HTTPSListenerArn",
+                "HTTPSRulePriorityAction",
             );
             depends.extend([json!("HTTPListenerRuleWithDomain"), json!("HTTPSListenerRule")]);
         } else {
-            t.custom(
-                "HTTPRulePriorityAction",
-                "RulePriorityFunction",
-                "A custom resource assigning priority for HTTP listener rules",
-                json!({"ServiceToken": att("RulePriorityFunction", "Arn"), "RulePath": [r("RulePath")],
-                    "ListenerArn": import("HTTPListenerArn"), "Priority": "1000"}),
-            );
-            t.add(
+            priority(&mut t, "HTTPRulePriorityAction", "HTTP", "HTTPListenerArn");
+            rule(
+                &mut t,
                 "HTTPListenerRule",
                 "A HTTP listener rule for forwarding HTTP traffic",
-                json!({"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {
-                    "Actions": [{"TargetGroupArn": r("TargetGroup"), "Type": "forward"}],
-                    "Conditions": [path],
-                    "ListenerArn": import("HTTPListenerArn"),
-                    "Priority": att("HTTPRulePriorityAction", "Priority")}}),
+                forward,
+                json!([path]),
+                "HTTPListenerArn",
+                "HTTPRulePriorityAction",
             );
             depends.push(json!("HTTPListenerRule"));
         }
