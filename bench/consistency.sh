@@ -10,7 +10,8 @@ bash scripts/setup.sh >/dev/null
 export FERRY_CFN_LINT="$PWD/.venv/bin/cfn-lint"
 export FERRY_FAULT_RUNS=${FERRY_FAULT_RUNS:-201} FERRY_KILL_RUNS=${FERRY_KILL_RUNS:-50}
 export FERRY_CONCURRENT_PAIRS=${FERRY_CONCURRENT_PAIRS:-20}
-cargo build --quiet -p ferry
-cargo nextest run --no-fail-fast --no-capture --run-ignored all -p ferry-tests \
-  --test faults_moto --test kill_moto --test lease_moto -E 'not test(a_run_refuses)' 2>&1 |
+# --workspace, as scripts/test.sh: one feature set, so this shares its build
+# (and builds target/debug/ferry, which the harnesses run).
+cargo nextest run --workspace --no-fail-fast --no-capture --run-ignored all \
+  -E '(binary(faults_moto) | binary(kill_moto) | binary(lease_moto)) - test(a_run_refuses)' 2>&1 |
   grep -E '^(fault injection|kill -9|concurrent deploys)|PASS|FAIL|Summary'

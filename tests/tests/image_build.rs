@@ -176,7 +176,9 @@ async fn builds_pushes_and_deploys_by_digest() {
     let instances = cfn.list_stack_instances().stack_set_name("chat-infrastructure").send().await.expect("instances");
     let stack = instances.summaries()[0].stack_id().expect("instance stack").to_string();
     let held = cfn.describe_stack_resource().stack_name(stack).logical_resource_id("ECRRepoFrontend").send().await;
-    assert!(held.is_ok_and(|r| r.stack_resource_detail().and_then(|d| d.physical_resource_id()) == Some("chat/frontend")));
+    assert!(
+        held.is_ok_and(|r| r.stack_resource_detail().and_then(|d| d.physical_resource_id()) == Some("chat/frontend"))
+    );
 
     // 3. Unchanged tree: every step from the engine's cache, the same digest, no stack change.
     let started = Instant::now();

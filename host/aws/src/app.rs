@@ -220,7 +220,8 @@ impl Session {
     /// has none.
     async fn import_repositories(&self, target: &StackSetTarget<'_>, outside: &[String]) -> Result<(), OpsError> {
         let name = naming::app_stack_set(target.app);
-        let here = |s: &StackSetState| s.instances.iter().any(|i| i.account == target.account && i.region == target.region);
+        let here =
+            |s: &StackSetState| s.instances.iter().any(|i| i.account == target.account && i.region == target.region);
         let mut state = self.cfn.describe_stack_set(&name).await?.unwrap_or_default();
         if !here(&state) {
             let inside: Vec<String> = target.workloads.iter().filter(|w| !outside.contains(w)).cloned().collect();
@@ -240,9 +241,8 @@ impl Session {
                     format!("the StackSet has no stack instance in {} to import repositories into", target.region),
                 )
             })?;
-        let mut template = crate::adopt::parse_template(&self.cfn.get_template(&stack).await?).map_err(|why| {
-            AwsError::new("cloudformation:GetTemplate", Some(&stack), AwsErrorKind::Other, why)
-        })?;
+        let mut template = crate::adopt::parse_template(&self.cfn.get_template(&stack).await?)
+            .map_err(|why| AwsError::new("cloudformation:GetTemplate", Some(&stack), AwsErrorKind::Other, why))?;
         let wanted = infrastructure::stack_set_template(target.app, outside);
         let mut imports = Vec::new();
         for workload in outside {

@@ -278,11 +278,7 @@ impl CloudFormationApi for Cfn {
         Ok(())
     }
 
-    async fn create_import_change_set(
-        &self,
-        r: &ChangeSetRequest,
-        imports: &[ResourceImport],
-    ) -> Result<(), AwsError> {
+    async fn create_import_change_set(&self, r: &ChangeSetRequest, imports: &[ResourceImport]) -> Result<(), AwsError> {
         let mut call = self
             .client
             .create_change_set()
@@ -303,10 +299,7 @@ impl CloudFormationApi for Cfn {
             for (k, v) in &import.identifier {
                 item = item.resource_identifier(k, v);
             }
-            let item = item.build().map_err(|e| {
-                AwsError::new("cloudformation:CreateChangeSet", Some(&r.stack), AwsErrorKind::Invalid, e.to_string())
-            })?;
-            call = call.resources_to_import(item);
+            call = call.resources_to_import(item.build());
         }
         call.send().await.map_err(|e| AwsError::from_sdk("cloudformation:CreateChangeSet", Some(&r.stack), e))?;
         Ok(())

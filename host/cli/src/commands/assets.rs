@@ -37,7 +37,7 @@ pub(super) async fn render_with_assets(
         deploy::render_for(&ctx, &setup, &env, name, None, false)?;
     }
     let shared = Shared::load(&ctx, &env, names).await?;
-    let images = deploy::resolve_images(&ctx, &env, &shared, names, image, 1).await?;
+    let images = deploy::resolve_images(&ctx, &env, names, image, 1).await?;
     let setup = deploy::with_lookups(&ctx, setup, names).await?;
     let mut rendered = Vec::new();
     for name in names {

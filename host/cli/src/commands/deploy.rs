@@ -129,7 +129,7 @@ pub fn workload(args: WorkloadDeploy, cx: &CommandContext) -> Result<()> {
             render_for(&ctx, &setup, &env, &args.name, None, false)?;
             let names = std::slice::from_ref(&args.name);
             let shared = Shared::load(&ctx, &env, names).await?;
-            let images = resolve_images(&ctx, &env, &shared, names, &args.image, 1).await?;
+            let images = resolve_images(&ctx, &env, names, &args.image, 1).await?;
             let setup = with_lookups(&ctx, setup, names).await?;
             let rendered = render_for(&ctx, &setup, &env, &args.name, images.get(&args.name), true)?;
             deploy_workload(&ctx, &env, &shared, rendered, true).await
@@ -155,7 +155,7 @@ pub(super) async fn workload_adjusted(
     render_for(ctx, &setup, env, name, None, false)?;
     let names = [name.to_string()];
     let shared = Shared::load(ctx, env, &names).await?;
-    let images = resolve_images(ctx, env, &shared, &names, image, 1).await?;
+    let images = resolve_images(ctx, env, &names, image, 1).await?;
     let setup = with_lookups(ctx, setup, &names).await?;
     let mut rendered = render_for(ctx, &setup, env, name, images.get(name), true)?;
     adjust(&mut rendered.stack.template, &mut rendered.stack.parameters);
@@ -237,7 +237,7 @@ pub fn everything(args: DeployAll, cx: &CommandContext) -> Result<()> {
             // Every workload's repository in one StackSet update, before the
             // concurrent deploys (concurrent StackSet updates would collide).
             let shared = Arc::new(Shared::load(&ctx, &env, &names).await?);
-            let images = resolve_images(&ctx, &env, &shared, &names, &args.image, args.concurrency as usize).await?;
+            let images = resolve_images(&ctx, &env, &names, &args.image, args.concurrency as usize).await?;
             let setup = with_lookups(&ctx, setup, &names).await?;
             let mut rendered = HashMap::new();
             for name in &names {
@@ -468,11 +468,11 @@ pub(super) async fn with_lookups(ctx: &Ctx, mut setup: EnvRenderSetup, names: &[
     Ok(setup)
 }
 
-/// Builds and pushes the images of the workloads in `names` that build theirs.
+/// Builds and pushes the images of the workloads in `names` that build theirs,
+/// into the repositories [`Shared::load`] made sure the StackSet holds.
 pub(super) async fn resolve_images(
     ctx: &Ctx,
     env: &EnvRecord,
-    shared: &Shared,
     names: &[String],
     flags: &ImageFlags,
     concurrency: usize,

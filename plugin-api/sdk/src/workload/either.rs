@@ -262,5 +262,4 @@ mod tests {
         assert_eq!(Duration::parse("1500us").unwrap().millis, 2);
         assert!(Duration::parse("s").is_err());
     }
-
 }
