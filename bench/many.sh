@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 50 mixed workloads (LBWS, Backend, Worker, Scheduled Job, RDWS), rendered for
 # every environment in one process each: wall time and peak RSS.
-# Target: ≤ 0.5 s and ≤ 150 MB per `svc package --all`. Uses hyperfine when
+# Target (issue 19): ≤ 40 ms median and ≤ 60 MB peak RSS per `svc package --all`. Uses hyperfine when
 # installed, else times 10 runs itself. FERRY_BENCH_PROFILE=dev measures the
 # dev build the tests share (no release build needed).
 set -euo pipefail
