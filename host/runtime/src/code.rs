@@ -61,14 +61,16 @@ pub(crate) fn page_size() -> usize {
     })
 }
 
-/// True when `code` can be run in place: it starts on a page boundary (its
-/// text section then does too: wasmtime aligns it within the image).
-#[cfg(unix)]
+/// True when `code` can be run in place: on Linux (where a read-only page of
+/// the executable may be made executable; macOS wants such pages signed),
+/// when it starts on a page boundary (its text section then does too:
+/// wasmtime aligns it within the image).
+#[cfg(target_os = "linux")]
 pub(crate) fn runs_in_place(code: &[u8]) -> bool {
     (code.as_ptr() as usize).is_multiple_of(page_size())
 }
 
-#[cfg(not(unix))]
+#[cfg(not(target_os = "linux"))]
 pub(crate) fn runs_in_place(_code: &[u8]) -> bool {
     false
 }

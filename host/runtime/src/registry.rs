@@ -778,7 +778,7 @@ mod tests {
         let manifest = r#"{"name":"web","type":"Load Balanced Web Service","http":{"path":"/"},"image":{"location":"nginx","port":80}}"#;
         assert!(matches!(plugin.render(manifest, context), Ok(crate::RenderOutcome::Rendered(_))));
         assert_eq!(registry.runtime.compilations(), 0, "no Cranelift for bundled plugins");
-        #[cfg(unix)]
+        #[cfg(target_os = "linux")]
         assert_eq!(registry.runtime.components_in_place(), 1, "its code runs from the binary, not a copy");
         assert_eq!(loaded(&registry), 1, "routing read the embedded info; only the one plugin used was loaded");
         assert!(debug.lock().unwrap().is_empty(), "{:?}", debug.lock().unwrap());
