@@ -13,7 +13,7 @@ pub struct BundledPlugin {
     /// precompiled code does not fit the engine).
     pub wasm: &'static [u8],
     /// `Engine::precompile_component` of `wasm` under the runtime's engine
-    /// configuration.
+    /// configuration, starting on a page boundary.
     pub precompiled: &'static [u8],
     /// The engine key `precompiled` was made for.
     pub engine_key: &'static str,
@@ -27,6 +27,11 @@ impl BundledPlugin {
         ferry_runtime::Precompiled { code: self.precompiled, engine_key: self.engine_key, info: self.info }
     }
 }
+
+/// Bytes aligned to a 4 KiB page (the build script wraps each plugin's
+/// machine code in one, so it can run in place).
+#[repr(C, align(4096))]
+struct PageAligned<T: ?Sized>(T);
 
 /// Adds every bundled plugin, precompiled, to `registry`.
 pub fn add_all(registry: &mut ferry_runtime::Registry) {

@@ -11,6 +11,7 @@
 
 mod backend;
 mod cache;
+mod code;
 mod error;
 mod lock;
 mod native;
@@ -103,6 +104,10 @@ pub(crate) fn engine_config() -> wasmtime::Config {
     // wasmtime's own traps, which walk frame pointers.
     wasm.generate_address_map(false);
     wasm.native_unwind_info(false);
+    // Page protection by ferry (same `mprotect` wasmtime would do), so a
+    // bundled plugin's code can run from the binary itself (see `code`).
+    #[cfg(unix)]
+    wasm.with_custom_code_memory(Some(Arc::new(code::Protect)));
     wasm
 }
 
@@ -208,6 +213,8 @@ pub struct Runtime {
     /// The epoch thread, started by the first call (a command that renders
     /// nothing never starts it).
     ticker: std::sync::Once,
+    /// Components whose machine code runs where it lies (see `code`).
+    pub(crate) in_place: AtomicUsize,
     notices: Option<NoticeSink>,
 }
 
@@ -252,6 +259,7 @@ impl Runtime {
             epoch_ticks,
             linker: Arc::new(linker),
             ticker: std::sync::Once::new(),
+            in_place: AtomicUsize::new(0),
             notices: config.notices,
         })
     }
@@ -302,6 +310,12 @@ impl Runtime {
     /// [`compilations`] for the whole process).
     pub fn compilations(&self) -> usize {
         self.cache.compiled()
+    }
+
+    /// How many components this runtime runs from their bytes in the binary,
+    /// with no copy (bundled plugins whose precompiled code fits).
+    pub fn components_in_place(&self) -> usize {
+        self.in_place.load(Ordering::SeqCst)
     }
 
     /// The limits every call runs under.

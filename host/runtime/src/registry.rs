@@ -370,6 +370,23 @@ impl Registry {
         } else if wasmtime::Engine::detect_precompiled(pre.code) != Some(wasmtime::Precompiled::Component) {
             "it is not a precompiled component".to_string()
         } else {
+            // In place when it is page-aligned (the build script makes it
+            // so): no copy, its pages come straight from the binary file.
+            if crate::code::runs_in_place(pre.code) {
+                // SAFETY: as below; besides, the bytes are a static of this
+                // binary, so they outlive the component and never change.
+                let raw = std::ptr::NonNull::from(pre.code);
+                match unsafe { wasmtime::component::Component::deserialize_raw(&runtime.engine, raw) } {
+                    Ok(component) => {
+                        runtime.in_place.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        return Some(component);
+                    }
+                    Err(e) => runtime.notify(crate::Notice::Debug(format!(
+                        "bundled plugin `{}`: cannot run its precompiled code in place ({e:#}); copying it",
+                        entry.label
+                    ))),
+                }
+            }
             // SAFETY: these bytes are part of this binary, written by its own
             // build script with `Engine::precompile_component` under the same
             // `engine_config()`, and the key says this engine is compatible
@@ -761,6 +778,8 @@ mod tests {
         let manifest = r#"{"name":"web","type":"Load Balanced Web Service","http":{"path":"/"},"image":{"location":"nginx","port":80}}"#;
         assert!(matches!(plugin.render(manifest, context), Ok(crate::RenderOutcome::Rendered(_))));
         assert_eq!(registry.runtime.compilations(), 0, "no Cranelift for bundled plugins");
+        #[cfg(target_os = "linux")]
+        assert_eq!(registry.runtime.components_in_place(), 1, "its code runs from the binary, not a copy");
         assert_eq!(loaded(&registry), 1, "routing read the embedded info; only the one plugin used was loaded");
         assert!(debug.lock().unwrap().is_empty(), "{:?}", debug.lock().unwrap());
         let cached: Vec<_> = std::fs::read_dir(cache.path()).unwrap().collect();
@@ -793,6 +812,25 @@ mod tests {
             assert!(lines[0].contains("bundled plugin `environment`") && lines[0].contains(why), "{lines:?}");
             assert!(lines[0].ends_with("compiling it"), "{lines:?}");
         }
+    }
+
+    /// Precompiled code not on a page boundary cannot run in place: it is
+    /// copied, still without compiling and without a word.
+    #[test]
+    fn precompiled_code_off_a_page_boundary_is_copied_not_compiled() {
+        let env = ferry_bundled::BUNDLED.iter().find(|p| p.package.ends_with("-environment")).unwrap();
+        let mut shifted = vec![0u8; env.precompiled.len() + 1];
+        shifted[1..].copy_from_slice(env.precompiled);
+        let shifted: &'static [u8] = &Vec::leak(shifted)[1..];
+        assert!(!crate::code::runs_in_place(shifted));
+        let cache = tempfile::tempdir().unwrap();
+        let (registry, debug) = precompiled_registry(cache.path(), Some(shifted), None);
+        let plugin = registry.for_manifest_type("Environment").unwrap();
+        let rendered =
+            plugin.render(r#"{"name":"test","type":"Environment"}"#, r#"{"app":"chat","env":"test","name":"test"}"#);
+        assert!(matches!(rendered, Ok(crate::RenderOutcome::Rendered(_))));
+        assert_eq!((registry.runtime.compilations(), registry.runtime.components_in_place()), (0, 0));
+        assert!(debug.lock().unwrap().is_empty(), "{:?}", debug.lock().unwrap());
     }
 
     #[test]

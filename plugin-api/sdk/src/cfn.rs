@@ -78,11 +78,59 @@ impl Template {
         self.descriptions.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// The template as JSON (a copy; see [`Template::into_json`]).
     pub fn to_json(&self) -> Value {
+        self.clone().into_json()
+    }
+
+    /// The template as JSON, moving its sections instead of copying them.
+    pub fn into_json(self) -> Value {
         let mut out = Map::new();
-        out.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
+        out.insert("AWSTemplateFormatVersion".into(), json!(FORMAT_VERSION));
+        if let Some(description) = self.description {
+            out.insert("Description".into(), Value::String(description));
+        }
+        let sections = [
+            ("Metadata", self.metadata),
+            ("Parameters", self.parameters),
+            ("Mappings", self.mappings),
+            ("Conditions", self.conditions),
+            ("Resources", self.resources),
+            ("Outputs", self.outputs),
+        ];
+        for (name, section) in sections {
+            if !section.is_empty() {
+                out.insert(name.into(), Value::Object(section.into_iter().collect()));
+            }
+        }
+        Value::Object(out)
+    }
+
+    /// The template as compact JSON text, written straight from its
+    /// sections (no intermediate [`Value`] tree): the same text as
+    /// `into_json().to_string()`.
+    pub fn to_json_string(&self) -> String {
+        // A rendered service template is tens of kilobytes: start big so the
+        // buffer is grown rarely.
+        let mut out = Vec::with_capacity(64 << 10);
+        // Writing maps of strings and JSON values to memory cannot fail.
+        let _ = serde_json::to_writer(&mut out, self);
+        // serde_json writes UTF-8 only.
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+const FORMAT_VERSION: &str = "2010-09-09";
+
+/// Serialises exactly as [`Template::into_json`] would: the format version,
+/// the description, then each non-empty section in CloudFormation's order.
+impl serde::Serialize for Template {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("AWSTemplateFormatVersion", FORMAT_VERSION)?;
         if let Some(description) = &self.description {
-            out.insert("Description".into(), json!(description));
+            map.serialize_entry("Description", description)?;
         }
         let sections = [
             ("Metadata", &self.metadata),
@@ -94,10 +142,10 @@ impl Template {
         ];
         for (name, section) in sections {
             if !section.is_empty() {
-                out.insert(name.into(), Value::Object(section.clone().into_iter().collect()));
+                map.serialize_entry(name, section)?;
             }
         }
-        Value::Object(out)
+        map.end()
     }
 }
 
@@ -357,6 +405,39 @@ mod tests {
         assert_eq!(keys, ["AWSTemplateFormatVersion", "Parameters", "Resources", "Outputs"]);
         assert_eq!(t.descriptions().collect::<Vec<_>>(), [("Cluster", "An ECS cluster")]);
         assert_eq!(v["Outputs"]["ClusterId"]["Export"]["Name"], json!({"Fn::Sub": "${AppName}-ClusterId"}));
+        assert_eq!(t.to_json_string(), v.to_string(), "the streamed text is the tree's text");
+        assert_eq!(t.clone().into_json(), v);
+    }
+
+    /// The text the export writes straight from the builders is the text of
+    /// the JSON tree, for every section and an escaped description.
+    #[test]
+    fn streamed_text_equals_the_tree_with_every_section() {
+        let mut t = Template::new();
+        t.description = Some("a \"quoted\" service\n".into());
+        t.metadata.insert("Version".into(), json!("v1"));
+        t.parameter("Port", Parameter::number().default(80));
+        t.mappings.insert("M".into(), json!({"a": {"b": 1}}));
+        t.condition("C", equals(ref_("Port"), json!(80)));
+        t.resource("R", Resource::new("AWS::SNS::Topic").condition("C"));
+        t.conditional_output("O", "C", ref_("R"), None);
+        let tree = t.to_json();
+        let keys: Vec<_> = tree.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(
+            keys,
+            [
+                "AWSTemplateFormatVersion",
+                "Description",
+                "Metadata",
+                "Parameters",
+                "Mappings",
+                "Conditions",
+                "Resources",
+                "Outputs"
+            ]
+        );
+        assert_eq!(t.to_json_string(), tree.to_string());
+        assert_eq!(serde_json::from_str::<Value>(&t.to_json_string()).unwrap(), tree);
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! Used only by [`export_plugin!`](crate::export_plugin).
 
 use crate::bindings::wit;
-use crate::{Diagnostic, Plugin, PluginKind, Severity};
-use ferry_plugin_protocol::{RenderContext, RenderOutcome};
+use crate::{Diagnostic, Plugin, PluginKind, RenderError, Severity};
+use ferry_plugin_protocol::RenderContext;
 use serde_json::Value;
 
 fn kind_to_wit(kind: PluginKind) -> wit::PluginKind {
@@ -83,27 +83,35 @@ pub fn validate<P: Plugin>(manifest: String) -> Vec<wit::Diagnostic> {
     diagnostics.into_iter().map(diagnostic_to_wit).collect()
 }
 
+/// A render, answered as the WIT wants it: the template and parameter
+/// values as JSON text written straight from the plugin's builders (the
+/// hot path of every package and deploy: no intermediate JSON tree, no copy
+/// of the template).
 pub fn render<P: Plugin>(input: wit::RenderInput) -> Result<wit::Rendered, wit::RenderError> {
     let invalid = |d: Diagnostic| wit::RenderError::Invalid(vec![diagnostic_to_wit(d)]);
     let manifest = parse_json(&input.manifest, "manifest").map_err(invalid)?;
     let context: RenderContext = serde_json::from_str(&input.context).map_err(|e| {
         wit::RenderError::Failed(format!("the host sent a render context this plugin cannot read: {e}"))
     })?;
-    match crate::render_outcome::<P>(&manifest, &context) {
-        RenderOutcome::Rendered(rendered) => Ok(wit::Rendered {
-            template: rendered.template.to_string(),
-            parameters: Value::Object(rendered.parameters).to_string(),
+    match P::render(&manifest, &context) {
+        Ok(rendered) => Ok(wit::Rendered {
+            template: rendered.template.to_json_string(),
+            // An IndexMap of values writes as the JSON object it stands for.
+            parameters: serde_json::to_string(&rendered.parameters).unwrap_or_else(|_| "{}".to_string()),
             descriptions: rendered
-                .descriptions
-                .into_iter()
-                .map(|(logical_id, description)| wit::ResourceDescription { logical_id, description })
+                .template
+                .descriptions()
+                .map(|(id, description)| wit::ResourceDescription {
+                    logical_id: id.to_string(),
+                    description: description.to_string(),
+                })
                 .collect(),
-            host_steps: rendered.host_steps.into_iter().map(host_step_to_wit).collect(),
+            host_steps: P::host_steps(&manifest, &context).into_iter().map(host_step_to_wit).collect(),
         }),
-        RenderOutcome::Invalid(diagnostics) => {
+        Err(RenderError::Invalid(diagnostics)) => {
             Err(wit::RenderError::Invalid(diagnostics.into_iter().map(diagnostic_to_wit).collect()))
         }
-        RenderOutcome::Failed(message) => Err(wit::RenderError::Failed(message)),
+        Err(RenderError::Failed(message)) => Err(wit::RenderError::Failed(message)),
     }
 }
 

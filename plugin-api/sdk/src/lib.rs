@@ -154,7 +154,7 @@ pub fn render_outcome<P: Plugin>(manifest: &Value, context: &RenderContext) -> p
     match P::render(manifest, context) {
         Ok(rendered) => protocol::RenderOutcome::Rendered(protocol::Rendered {
             descriptions: rendered.template.descriptions().map(|(id, d)| (id.to_string(), d.to_string())).collect(),
-            template: rendered.template.to_json(),
+            template: rendered.template.into_json(),
             parameters: rendered.parameters.into_iter().collect(),
             host_steps: P::host_steps(manifest, context),
         }),

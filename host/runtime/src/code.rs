@@ -1,0 +1,76 @@
+//! Machine code used where it lies. A bundled plugin's precompiled code is
+//! part of the ferry binary, page-aligned by `host/bundled`'s build script:
+//! wasmtime can run it in place ([`Component::deserialize_raw`]) instead of
+//! copying megabytes into fresh memory at every start, if it is told how
+//! to make those pages executable. [`Protect`] does that with `mprotect`,
+//! for in-place code and for code wasmtime compiled or copied alike.
+//!
+//! [`Component::deserialize_raw`]: wasmtime::component::Component::deserialize_raw
+
+/// Makes code pages executable (read + execute, never writable) and takes
+/// execution away again when wasmtime drops the code.
+#[cfg(unix)]
+pub(crate) struct Protect;
+
+#[cfg(unix)]
+impl Protect {
+    fn set(ptr: *const u8, len: usize, prot: libc::c_int) -> wasmtime::Result<()> {
+        if len == 0 {
+            return Ok(());
+        }
+        // SAFETY: wasmtime hands over the text section of code it owns or
+        // that lives as long as the component (a static of this binary),
+        // page-aligned (it asserts `required_alignment`); changing its
+        // protection touches no other memory of ours beyond the rest of its
+        // last page, which stays readable and is never made writable.
+        let rc = unsafe { libc::mprotect(ptr as *mut libc::c_void, len, prot) };
+        if rc != 0 {
+            let e = std::io::Error::last_os_error();
+            return Err(wasmtime::Error::msg(format!("cannot change the protection of plugin code: {e}")));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+impl wasmtime::CustomCodeMemory for Protect {
+    fn required_alignment(&self) -> usize {
+        page_size()
+    }
+
+    fn publish_executable(&self, ptr: *const u8, len: usize) -> wasmtime::Result<()> {
+        Protect::set(ptr, len, libc::PROT_READ | libc::PROT_EXEC)
+    }
+
+    fn unpublish_executable(&self, ptr: *const u8, len: usize) -> wasmtime::Result<()> {
+        // Read-only, not read-write: in-place code is part of the binary and
+        // must never become writable; code wasmtime mapped itself is unmapped
+        // right after this.
+        Protect::set(ptr, len, libc::PROT_READ)
+    }
+}
+
+/// The host's page size.
+#[cfg(unix)]
+pub(crate) fn page_size() -> usize {
+    static PAGE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    // SAFETY: sysconf has no preconditions.
+    *PAGE.get_or_init(|| match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+        size if size > 0 => size as usize,
+        _ => 4096,
+    })
+}
+
+/// True when `code` can be run in place: on Linux (where a read-only page of
+/// the executable may be made executable; macOS wants such pages signed),
+/// when it starts on a page boundary (its text section then does too:
+/// wasmtime aligns it within the image).
+#[cfg(target_os = "linux")]
+pub(crate) fn runs_in_place(code: &[u8]) -> bool {
+    (code.as_ptr() as usize).is_multiple_of(page_size())
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn runs_in_place(_code: &[u8]) -> bool {
+    false
+}
