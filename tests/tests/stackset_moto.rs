@@ -24,8 +24,8 @@ async fn chat_app() -> (Moto, tempfile::TempDir, Session, String) {
     (moto, ws, session, account)
 }
 
-/// The logical IDs and physical IDs of the region's StackSet instance stack.
-async fn instance_resources(session: &Session) -> Vec<(String, String)> {
+/// The app's one StackSet instance, as ListStackInstances reports it.
+async fn instance(session: &Session) -> aws_sdk_cloudformation::types::StackInstanceSummary {
     let instances = session
         .aws
         .cloudformation()
@@ -34,7 +34,12 @@ async fn instance_resources(session: &Session) -> Vec<(String, String)> {
         .send()
         .await
         .expect("ListStackInstances");
-    let summary = instances.summaries().first().expect("an instance");
+    instances.summaries().first().expect("an instance").clone()
+}
+
+/// The logical IDs and physical IDs of the region's StackSet instance stack.
+async fn instance_resources(session: &Session) -> Vec<(String, String)> {
+    let summary = instance(session).await;
     assert_eq!(summary.status().map(|s| s.as_str()), Some("CURRENT"), "{summary:?}");
     let stack = summary.stack_id().expect("the instance's stack");
     let resources =
@@ -109,15 +114,8 @@ async fn an_instance_outdated_by_a_shadowing_repository_is_repaired() {
         .send()
         .await
         .expect("UpdateStackSet");
-    let outdated = session
-        .aws
-        .cloudformation()
-        .list_stack_instances()
-        .stack_set_name("chat-infrastructure")
-        .send()
-        .await
-        .expect("ListStackInstances");
-    assert_eq!(outdated.summaries()[0].status().map(|s| s.as_str()), Some("OUTDATED"), "the emulator fails the update");
+    let outdated = instance(&session).await;
+    assert_eq!(outdated.status().map(|s| s.as_str()), Some("OUTDATED"), "the emulator fails the update");
 
     session.ensure_regional("chat", &account, &["orders".to_string()], &tags).await.expect("repaired");
     let resources = instance_resources(&session).await;

@@ -334,13 +334,7 @@ pub fn environment(app: &App, stand_in: bool) -> (Value, Vec<(String, String)>) 
         "A private DNS namespace",
         json!({"Type": "AWS::ServiceDiscovery::PrivateDnsNamespace", "Properties": {"Name": r("ServiceDiscoveryEndpoint"), "Vpc": r("VPC")}}),
     );
-    t.add(
-        "PublicHTTPLoadBalancerSecurityGroup",
-        "HTTP to the load balancer",
-        json!({"Type": "AWS::EC2::SecurityGroup", "Condition": "CreateALB", "Properties": {
-            "GroupDescription": "HTTP access to the public facing load balancer", "VpcId": r("VPC"),
-            "SecurityGroupIngress": [{"CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80}]}}),
-    );
+    public_load_balancer_group(&mut t, "HTTP", 80, "CreateALB");
     t.add(
         "PublicLoadBalancer",
         "An Application Load Balancer",
@@ -438,6 +432,17 @@ pub fn environment(app: &App, stand_in: bool) -> (Value, Vec<(String, String)>) 
     (t.build(), parameters)
 }
 
+/// The public load balancer's security group for one protocol, open to all.
+fn public_load_balancer_group(t: &mut Template, protocol: &str, port: u16, condition: &str) {
+    t.add(
+        &format!("Public{protocol}LoadBalancerSecurityGroup"),
+        &format!("{protocol} to the load balancer"),
+        json!({"Type": "AWS::EC2::SecurityGroup", "Condition": condition, "Properties": {
+            "GroupDescription": format!("{protocol} access to the public facing load balancer"), "VpcId": r("VPC"),
+            "SecurityGroupIngress": [{"CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": port, "ToPort": port}]}}),
+    );
+}
+
 /// What Copilot's environment template holds for an app with a domain
 /// (without imported public certificates, which leave all of it out): the
 /// environment's hosted zone, the HTTPS listener on the certificate
@@ -447,13 +452,7 @@ pub fn environment(app: &App, stand_in: bool) -> (Value, Vec<(String, String)>) 
 /// aliases' A records), their functions and their role. Conditional on the
 /// domain (`DelegateDNS`) and the aliases (`HasAliases`), as Copilot's.
 fn domain_helpers(t: &mut Template) {
-    t.add(
-        "PublicHTTPSLoadBalancerSecurityGroup",
-        "HTTPS to the load balancer",
-        json!({"Type": "AWS::EC2::SecurityGroup", "Condition": "ExportHTTPSListener", "Properties": {
-            "GroupDescription": "HTTPS access to the public facing load balancer", "VpcId": r("VPC"),
-            "SecurityGroupIngress": [{"CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}]}}),
-    );
+    public_load_balancer_group(t, "HTTPS", 443, "ExportHTTPSListener");
     let mut role =
         lambda_role(json!({"Effect": "Allow", "Action": ["acm:RequestCertificate", "acm:DescribeCertificate",
         "route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets", "sts:AssumeRole"], "Resource": "*"}));
