@@ -8,11 +8,28 @@
 //! parameter values (if any) as `addons.parameters.yml`.
 
 use crate::cfn::{Parameter, Resource, Template};
-use crate::{Diagnostic, RenderContext, Value};
+use crate::{Diagnostic, PluginInfo, RenderContext, Value};
 pub use ferry_plugin_protocol::storage::{
     Lifecycle, StorageAnswers, StoragePart, StorageTarget, env_var_output, logical_id_safe,
 };
 use serde_json::{Map, json};
+
+/// Copilot's `storage init` page, which documents every storage type.
+pub const DOCUMENTATION: &str = "https://aws.github.io/copilot-cli/docs/commands/storage-init/";
+
+/// A storage plugin's [`PluginInfo`]: it offers one storage type and has no
+/// manifest of its own (its answers come from `ferry storage init`). Pass
+/// `env!("CARGO_PKG_VERSION")` as `version`, so it is the plugin's.
+pub fn info(name: &str, version: &str, description: &str, storage_type: &str) -> PluginInfo {
+    PluginInfo {
+        name: name.into(),
+        version: version.into(),
+        description: description.into(),
+        manifest_types: vec![storage_type.into()],
+        manifest_schema: Value::Null,
+        manifest_template: String::new(),
+    }
+}
 
 /// Answers every storage type takes; the rest belong to some types only.
 const COMMON: &[&str] = &["name", "storage-type", "lifecycle", "workload"];

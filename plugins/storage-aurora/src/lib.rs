@@ -22,18 +22,16 @@ pub struct AuroraStorage;
 
 impl Plugin for AuroraStorage {
     fn info() -> PluginInfo {
-        PluginInfo {
-            name: "aurora".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "An Amazon Aurora Serverless v2 cluster, as a workload or environment addon".into(),
-            manifest_types: vec![STORAGE_TYPE.into()],
-            manifest_schema: Value::Null,
-            manifest_template: String::new(),
-        }
+        storage::info(
+            "aurora",
+            env!("CARGO_PKG_VERSION"),
+            "An Amazon Aurora Serverless v2 cluster, as a workload or environment addon",
+            STORAGE_TYPE,
+        )
     }
 
     fn documentation() -> Option<String> {
-        Some("https://aws.github.io/copilot-cli/docs/commands/storage-init/".into())
+        Some(storage::DOCUMENTATION.into())
     }
 
     fn render(manifest: &Value, context: &RenderContext) -> Result<Rendered, RenderError> {

@@ -20,18 +20,16 @@ pub struct DynamoDbStorage;
 
 impl Plugin for DynamoDbStorage {
     fn info() -> PluginInfo {
-        PluginInfo {
-            name: "dynamodb".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "An Amazon DynamoDB table, as a workload or environment addon".into(),
-            manifest_types: vec![STORAGE_TYPE.into()],
-            manifest_schema: Value::Null,
-            manifest_template: String::new(),
-        }
+        storage::info(
+            "dynamodb",
+            env!("CARGO_PKG_VERSION"),
+            "An Amazon DynamoDB table, as a workload or environment addon",
+            STORAGE_TYPE,
+        )
     }
 
     fn documentation() -> Option<String> {
-        Some("https://aws.github.io/copilot-cli/docs/commands/storage-init/".into())
+        Some(storage::DOCUMENTATION.into())
     }
 
     fn render(manifest: &Value, context: &RenderContext) -> Result<Rendered, RenderError> {

@@ -15,18 +15,16 @@ pub struct S3Storage;
 
 impl Plugin for S3Storage {
     fn info() -> PluginInfo {
-        PluginInfo {
-            name: "s3".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "An Amazon S3 bucket, as a workload or environment addon".into(),
-            manifest_types: vec![STORAGE_TYPE.into()],
-            manifest_schema: Value::Null,
-            manifest_template: String::new(),
-        }
+        storage::info(
+            "s3",
+            env!("CARGO_PKG_VERSION"),
+            "An Amazon S3 bucket, as a workload or environment addon",
+            STORAGE_TYPE,
+        )
     }
 
     fn documentation() -> Option<String> {
-        Some("https://aws.github.io/copilot-cli/docs/commands/storage-init/".into())
+        Some(storage::DOCUMENTATION.into())
     }
 
     fn render(manifest: &Value, context: &RenderContext) -> Result<Rendered, RenderError> {
