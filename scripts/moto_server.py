@@ -653,17 +653,22 @@ def resource_import_change_sets() -> None:
     binding: dict = {}  # (stack_id, logical ID) -> the live model
 
     def live_resource(resource_type: str, identifier: dict, account_id: str, region: str) -> Any:
-        if resource_type != "AWS::ECR::Repository":
-            raise ValidationError(message=f"ResourceType {resource_type} is not supported for import here")
-        from moto.ecr.models import ecr_backends
+        if resource_type == "AWS::ECR::Repository":
+            from moto.ecr.models import ecr_backends
 
-        name = identifier.get("RepositoryName", "")
-        repository = ecr_backends[account_id][region].repositories.get(name)
-        if repository is None:
+            key, found = "RepositoryName", ecr_backends[account_id][region].repositories
+        elif resource_type == "AWS::Logs::LogGroup":
+            from moto.logs.models import logs_backends
+
+            key, found = "LogGroupName", logs_backends[account_id][region].groups
+        else:
+            raise ValidationError(message=f"ResourceType {resource_type} is not supported for import here")
+        name = identifier.get(key, "")
+        if name not in found:
             raise ValidationError(
-                message=f"Resource of type '{resource_type}' with identifier '{{RepositoryName={name}}}' does not exist."
+                message=f"Resource of type '{resource_type}' with identifier '{{{key}={name}}}' does not exist."
             )
-        return repository
+        return found[name]
 
     def identifier_of(item: dict) -> dict:
         value = item.get("ResourceIdentifier") or {}
@@ -692,14 +697,22 @@ def resource_import_change_sets() -> None:
         if change_set_type != "IMPORT":
             return original_create(self, stack_name, change_set_name, template, parameters, description,
                                    change_set_type, *args, **kwargs)
-        stack = next((s for s in self.stacks.values() if stack_name in (s.name, s.stack_id)), None)
-        if stack is None:
-            raise ValidationError(message=f"Stack [{stack_name}] does not exist")
+        stack = next((s for s in self.stacks.values() if stack_name in (s.name, s.stack_id)
+                      and s.status != "DELETE_COMPLETE"), None)
         imports = getattr(request, "imports", None) or []
         if not imports:
             raise ValidationError(message="ResourcesToImport must name at least one resource")
-        change_set_id, stack_id = original_create(self, stack.name, change_set_name, template, parameters,
-                                                  description, "UPDATE", *args, **kwargs)
+        # A new stack made of imported resources only: CloudFormation creates
+        # it (REVIEW_IN_PROGRESS) with the change set.
+        kind = "UPDATE" if stack is not None else "CREATE"
+        change_set_id, stack_id = original_create(self, stack.name if stack else stack_name, change_set_name,
+                                                  template, parameters, description, kind, *args, **kwargs)
+        if stack is None:
+            # moto gives a stack made by a change set no view of the exports,
+            # so its later updates could not import any.
+            made = self.stacks[stack_id]
+            made.cross_stack_resources = self.exports
+            made.resource_map.cross_stack_resources = self.exports
         change_set = self.change_sets[change_set_id]
         resources = (getattr(change_set, "template_dict", None) or {}).get("Resources", {})
         found = {}
