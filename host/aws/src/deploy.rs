@@ -191,11 +191,21 @@ pub struct Deployer<C> {
     adopting: bool,
     no_rollback: bool,
     detach: bool,
+    /// Resources of the template that exist already (see [`Deployer::existing`]).
+    existing: Vec<ResourceImport>,
 }
 
 impl<C: CloudFormationApi> Deployer<C> {
     pub fn new(api: C, options: DeployOptions) -> Self {
-        Deployer { api, options, allowed: Allowed::default(), adopting: false, no_rollback: false, detach: false }
+        Deployer {
+            api,
+            options,
+            allowed: Allowed::default(),
+            adopting: false,
+            no_rollback: false,
+            detach: false,
+            existing: Vec::new(),
+        }
     }
 
     /// `--no-rollback`: a failed create or update is left as it is.
@@ -238,6 +248,17 @@ impl<C: CloudFormationApi> Deployer<C> {
     /// of `ferry adopt`); without it such an update is refused.
     pub fn adopting(mut self) -> Self {
         self.adopting = true;
+        self
+    }
+
+    /// Resources of the template that already exist outside any stack,
+    /// because a `DeletionPolicy: Retain` kept them when their stack went (a
+    /// workload's log group after `app delete`, or after a first deploy that
+    /// rolled back). Creating the stack would fail on "already exists", so a
+    /// stack to be created is first created from them (an `IMPORT` change
+    /// set) and then updated to the whole template; what they hold is kept.
+    pub fn existing(mut self, imports: Vec<ResourceImport>) -> Self {
+        self.existing = imports;
         self
     }
 
@@ -287,6 +308,12 @@ impl<C: CloudFormationApi> Deployer<C> {
         if body.len() > MAX_TEMPLATE_BODY {
             return Err(DeployError::TemplateTooLarge { stack: stack.name.clone(), size: body.len() });
         }
+        let mut imported = false;
+        if live.is_none() && !self.existing.is_empty() {
+            self.create_from_existing(stack, observe).await?;
+            live = self.api.describe_stack(&stack.name).await?;
+            imported = live.is_some();
+        }
         let create = live.is_none();
         let mut seen: HashSet<String> = HashSet::new();
         if !create {
@@ -335,6 +362,7 @@ impl<C: CloudFormationApi> Deployer<C> {
         let state = done.unwrap_or_default();
         match state.status.as_str() {
             "CREATE_COMPLETE" => Ok(DeployOutcome::Created),
+            "UPDATE_COMPLETE" if imported => Ok(DeployOutcome::Created),
             "UPDATE_COMPLETE" => Ok(DeployOutcome::Updated),
             _ => Err(self.failure(
                 &stack.name,
@@ -343,6 +371,63 @@ impl<C: CloudFormationApi> Deployer<C> {
                 create,
             )),
         }
+    }
+
+    /// Creates `stack` from [`Deployer::existing`] alone: a template of just
+    /// those resources (with the template's parameters and conditions),
+    /// imported by an `IMPORT` change set on a stack that does not exist yet.
+    async fn create_from_existing(
+        &self,
+        stack: &Deployable,
+        observe: &mut (dyn FnMut(DeployEvent) + Send),
+    ) -> Result<(), DeployError> {
+        let mut template = serde_json::Map::new();
+        for section in ["AWSTemplateFormatVersion", "Parameters", "Conditions", "Mappings"] {
+            if let Some(value) = stack.template.get(section) {
+                template.insert(section.to_string(), value.clone());
+            }
+        }
+        let resources: serde_json::Map<String, Value> = self
+            .existing
+            .iter()
+            .filter_map(|i| Some((i.logical_id.clone(), stack.template["Resources"].get(&i.logical_id)?.clone())))
+            .collect();
+        template.insert("Resources".into(), Value::Object(resources));
+        let request = ChangeSetRequest {
+            stack: stack.name.clone(),
+            name: format!("ferry-import-{}", unique_suffix()),
+            create: true,
+            template_body: Value::Object(template).to_string(),
+            parameters: stack.parameters.clone(),
+            tags: stack.tags.clone(),
+            description: stack.description.clone(),
+            disable_rollback: false,
+        };
+        if !self.change_set(&request, &self.existing).await? {
+            return Ok(());
+        }
+        observe(DeployEvent::Executing { stack: stack.name.clone(), create: true });
+        self.api.execute_change_set(&stack.name, &request.name).await?;
+        observe(DeployEvent::Started { stack: stack.name.clone(), create: true });
+        let done =
+            self.wait(&stack.name, &mut HashSet::new(), observe, |s| s.is_some_and(|s| !s.in_progress())).await?;
+        let state = done.unwrap_or_default();
+        if state.status == "IMPORT_COMPLETE" {
+            return Ok(());
+        }
+        let failures = failures_of_last_operation(&self.api, &stack.name).await;
+        let cause = failures.iter().find(|e| e.status.ends_with("_FAILED"));
+        let kept: Vec<&str> = self.existing.iter().map(|i| i.logical_id.as_str()).collect();
+        Err(stack_failure(
+            &stack.name,
+            &state,
+            cause,
+            format!(
+                "{} stayed as they were; delete the stack {} if it is left, then deploy again",
+                kept.join(", "),
+                stack.name
+            ),
+        ))
     }
 
     /// Brings existing resources under a deployed stack without creating

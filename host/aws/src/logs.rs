@@ -1,6 +1,7 @@
 //! Reading a workload's CloudWatch Logs group (`/copilot/<app>-<env>-<name>`).
 
 use crate::app::Session;
+use crate::cfn::CloudFormationApi;
 use crate::error::{AwsError, AwsErrorKind};
 use serde::Serialize;
 
@@ -93,5 +94,97 @@ mod tests {
         assert_eq!(parse_since("2h"), Ok(7_200_000));
         assert!(parse_since("ten").is_err());
         assert!(parse_since("5y").unwrap_err().contains("unknown unit"));
+    }
+}
+
+impl Session {
+    /// The log groups of `stack`'s template that a `DeletionPolicy: Retain`
+    /// left behind: they exist while the stack does not (or is a failed
+    /// create about to be deleted), so creating it would fail on "already
+    /// exists". For [`crate::deploy::Deployer::existing`]. Read calls only,
+    /// and none for a template without a retained log group or a stack that
+    /// stands.
+    pub async fn existing_retained_log_groups(
+        &self,
+        stack: &crate::deploy::Deployable,
+    ) -> Result<Vec<crate::cfn::ResourceImport>, AwsError> {
+        let retained = retained_log_groups(&stack.template, &stack.parameters);
+        if retained.is_empty() {
+            return Ok(Vec::new());
+        }
+        if let Some(live) = self.cfn.describe_stack(&stack.name).await?
+            && live.status != "ROLLBACK_COMPLETE"
+            && live.status != "REVIEW_IN_PROGRESS"
+        {
+            return Ok(Vec::new());
+        }
+        let mut existing = Vec::new();
+        for (logical_id, name) in retained {
+            let page = self
+                .aws
+                .logs()
+                .describe_log_groups()
+                .log_group_name_prefix(&name)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("logs:DescribeLogGroups", Some(&name), e))?;
+            if page.log_groups().iter().any(|g| g.log_group_name() == Some(name.as_str())) {
+                existing.push(crate::cfn::ResourceImport {
+                    logical_id,
+                    resource_type: "AWS::Logs::LogGroup".into(),
+                    identifier: [("LogGroupName".to_string(), name)].into_iter().collect(),
+                });
+            }
+        }
+        Ok(existing)
+    }
+}
+
+/// The retained log groups of a template, with their names resolved from
+/// the stack's parameters (a literal, or `Fn::Sub` of parameters only).
+fn retained_log_groups(
+    template: &serde_json::Value,
+    parameters: &indexmap::IndexMap<String, String>,
+) -> Vec<(String, String)> {
+    let Some(resources) = template.get("Resources").and_then(serde_json::Value::as_object) else { return Vec::new() };
+    resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Logs::LogGroup" && r["DeletionPolicy"] == "Retain")
+        .filter_map(|(id, r)| {
+            let name = &r["Properties"]["LogGroupName"];
+            let name = match (name.as_str(), name.get("Fn::Sub").and_then(serde_json::Value::as_str)) {
+                (Some(literal), _) => literal.to_string(),
+                (None, Some(text)) => {
+                    parameters.iter().fold(text.to_string(), |t, (k, v)| t.replace(&format!("${{{k}}}"), v))
+                }
+                _ => return None,
+            };
+            (!name.contains("${")).then(|| (id.clone(), name))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod retained_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_retained_log_group_is_named_from_the_stack_parameters() {
+        let template = json!({"Resources": {
+            "LogGroup": {"Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Retain",
+                "Properties": {"LogGroupName": {"Fn::Sub": "/copilot/${AppName}-${EnvName}-${WorkloadName}"}}},
+            "Deleted": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/gone/with/the/stack"}},
+            "Unresolved": {"Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Retain",
+                "Properties": {"LogGroupName": {"Fn::Sub": "/x/${AWS::StackName}"}}}}});
+        let parameters: indexmap::IndexMap<String, String> =
+            [("AppName", "chat"), ("EnvName", "test"), ("WorkloadName", "api")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .into_iter()
+                .collect();
+        assert_eq!(
+            retained_log_groups(&template, &parameters),
+            [("LogGroup".to_string(), "/copilot/chat-test-api".to_string())]
+        );
     }
 }
