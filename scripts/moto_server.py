@@ -713,6 +713,7 @@ def resource_import_change_sets() -> None:
             made = self.stacks[stack_id]
             made.cross_stack_resources = self.exports
             made.resource_map.cross_stack_resources = self.exports
+            made.shim_made_by_change_set = True
         change_set = self.change_sets[change_set_id]
         resources = (getattr(change_set, "template_dict", None) or {}).get("Resources", {})
         found = {}
@@ -742,7 +743,9 @@ def resource_import_change_sets() -> None:
         )
         imports = getattr(change_set, "shim_imports", None)
         if not imports:
-            return original_execute(self, change_set_name, stack_name)
+            result = original_execute(self, change_set_name, stack_name)
+            register_exports(self, change_set)
+            return result
         for logical, model in imports.items():
             binding[(change_set.stack_id, logical)] = model
         try:
@@ -750,8 +753,24 @@ def resource_import_change_sets() -> None:
         finally:
             for logical in imports:
                 binding.pop((change_set.stack_id, logical), None)
+        register_exports(self, change_set)
         stack = self.stacks[change_set.stack_id]
         stack._add_stack_event("IMPORT_COMPLETE")
+
+    def register_exports(backend, change_set) -> None:
+        # moto registers a stack's exports when CreateStack makes it; a stack
+        # an IMPORT change set made had none registered, so other stacks
+        # could not import them and deleting it failed on an export it never
+        # had (HTTP 500).
+        stack = backend.stacks.get(getattr(change_set, "stack_id", None))
+        if stack is None or not getattr(stack, "shim_made_by_change_set", False):
+            return
+        try:
+            exports = list(stack.exports or [])
+        except Exception:  # outputs that cannot resolve yet export nothing
+            return
+        for export in exports:
+            backend.exports[export.name] = export
 
     backend_class.execute_change_set = execute_change_set
 
