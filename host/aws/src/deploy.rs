@@ -403,31 +403,13 @@ impl<C: CloudFormationApi> Deployer<C> {
             description: stack.description.clone(),
             disable_rollback: false,
         };
-        if !self.change_set(&request, &self.existing).await? {
-            return Ok(());
-        }
-        observe(DeployEvent::Executing { stack: stack.name.clone(), create: true });
-        self.api.execute_change_set(&stack.name, &request.name).await?;
-        observe(DeployEvent::Started { stack: stack.name.clone(), create: true });
-        let done =
-            self.wait(&stack.name, &mut HashSet::new(), observe, |s| s.is_some_and(|s| !s.in_progress())).await?;
-        let state = done.unwrap_or_default();
-        if state.status == "IMPORT_COMPLETE" {
-            return Ok(());
-        }
-        let failures = failures_of_last_operation(&self.api, &stack.name).await;
-        let cause = failures.iter().find(|e| e.status.ends_with("_FAILED"));
         let kept: Vec<&str> = self.existing.iter().map(|i| i.logical_id.as_str()).collect();
-        Err(stack_failure(
-            &stack.name,
-            &state,
-            cause,
-            format!(
-                "{} stayed as they were; delete the stack {} if it is left, then deploy again",
-                kept.join(", "),
-                stack.name
-            ),
-        ))
+        let recovery = format!(
+            "{} stayed as they were; delete the stack {} if it is left, then deploy again",
+            kept.join(", "),
+            stack.name
+        );
+        self.run_import(&request, &self.existing, &mut HashSet::new(), observe, recovery).await
     }
 
     /// Brings existing resources under a deployed stack without creating
@@ -463,25 +445,37 @@ impl<C: CloudFormationApi> Deployer<C> {
             description: String::new(),
             disable_rollback: false,
         };
-        if !self.change_set(&request, imports).await? {
+        let recovery =
+            format!("nothing was imported into {stack}; the resources are unchanged: fix the cause and deploy again");
+        self.run_import(&request, imports, &mut seen, observe, recovery).await
+    }
+
+    /// Creates, executes and waits out an `IMPORT` change set; `recovery`
+    /// is what the error tells the user when the stack does not end
+    /// `IMPORT_COMPLETE`.
+    async fn run_import(
+        &self,
+        request: &ChangeSetRequest,
+        imports: &[ResourceImport],
+        seen: &mut HashSet<String>,
+        observe: &mut (dyn FnMut(DeployEvent) + Send),
+        recovery: String,
+    ) -> Result<(), DeployError> {
+        let stack = request.stack.as_str();
+        if !self.change_set(request, imports).await? {
             return Ok(());
         }
-        observe(DeployEvent::Executing { stack: stack.to_string(), create: false });
+        observe(DeployEvent::Executing { stack: stack.to_string(), create: request.create });
         self.api.execute_change_set(stack, &request.name).await?;
-        observe(DeployEvent::Started { stack: stack.to_string(), create: false });
-        let done = self.wait(stack, &mut seen, observe, |s| s.is_some_and(|s| !s.in_progress())).await?;
+        observe(DeployEvent::Started { stack: stack.to_string(), create: request.create });
+        let done = self.wait(stack, seen, observe, |s| s.is_some_and(|s| !s.in_progress())).await?;
         let state = done.unwrap_or_default();
         if state.status == "IMPORT_COMPLETE" {
             return Ok(());
         }
         let failures = failures_of_last_operation(&self.api, stack).await;
         let cause = failures.iter().find(|e| e.status.ends_with("_FAILED"));
-        Err(stack_failure(
-            stack,
-            &state,
-            cause,
-            format!("nothing was imported into {stack}; the resources are unchanged: fix the cause and deploy again"),
-        ))
+        Err(stack_failure(stack, &state, cause, recovery))
     }
 
     /// The removals and replacements of state and traffic resources an
