@@ -232,7 +232,7 @@ fn a_type_already_claimed_is_refused_unless_the_workspace_overrides_it() {
     // The bundled environment plugin, as if someone republished it.
     let env = ferry_bundled::BUNDLED.iter().find(|p| p.package.ends_with("-environment")).unwrap();
     let copy = root.join("my-environment.wasm");
-    std::fs::write(&copy, env.wasm).unwrap();
+    std::fs::write(&copy, env.wasm.bytes()).unwrap();
     let output = install(root, copy.to_str().unwrap(), &[]);
     assert_eq!(output.status.code(), Some(1));
     let message = stderr(&output);

@@ -226,7 +226,7 @@ fn a_swapped_compile_cache_entry_is_recompiled_not_run() {
     for name in ["worker-service", "backend-service"] {
         let bundled = ferry_bundled::BUNDLED.iter().find(|p| p.package == format!("ferry-plugin-{name}")).unwrap();
         let file = cache.path().join(format!("{name}.wasm"));
-        std::fs::write(&file, bundled.wasm).unwrap();
+        std::fs::write(&file, bundled.wasm.bytes()).unwrap();
         let installed = run(&["plugin", "install", file.to_str().unwrap(), "--override-bundled"]);
         assert!(installed.status.success(), "{}", stderr(&installed));
     }

@@ -1,20 +1,31 @@
 //! The plugins that ship inside the `ferry` binary, each with its machine
 //! code for this host and its `info()`, both made at build time: a first
 //! run neither compiles nor reads a cache.
+//!
+//! Both are stored compressed, which keeps the binary less than half the
+//! size: the machine code as LZ4, expanded (at several GB/s) only for the
+//! plugins a command uses, into page-aligned memory kept for the process so
+//! wasmtime runs it where it lies; the wasm as deflate, expanded only to
+//! compile when that code does not fit this engine.
+
+use ferry_runtime::Embedded;
+use std::alloc::Layout;
+use std::io::Read;
+use std::sync::OnceLock;
 
 /// A plugin compiled into the binary.
 #[derive(Debug, Clone, Copy)]
 pub struct BundledPlugin {
     /// Cargo package name under `plugins/`.
     pub package: &'static str,
-    /// Hex sha256 of `wasm`, computed at build time so start-up need not hash.
+    /// Hex sha256 of the wasm, computed at build time so start-up need not hash.
     pub sha256: &'static str,
     /// The WebAssembly component (compiled at run time only when the
     /// precompiled code does not fit the engine).
-    pub wasm: &'static [u8],
-    /// `Engine::precompile_component` of `wasm` under the runtime's engine
-    /// configuration, starting on a page boundary.
-    pub precompiled: &'static [u8],
+    pub wasm: Embedded,
+    /// `Engine::precompile_component` of the wasm under the runtime's
+    /// engine configuration; expanded onto a page boundary.
+    pub precompiled: Embedded,
     /// The engine key `precompiled` was made for.
     pub engine_key: &'static str,
     /// The plugin's checked `info()`, as JSON.
@@ -28,11 +39,6 @@ impl BundledPlugin {
     }
 }
 
-/// Bytes aligned to a 4 KiB page (the build script wraps each plugin's
-/// machine code in one, so it can run in place).
-#[repr(C, align(4096))]
-struct PageAligned<T: ?Sized>(T);
-
 /// Adds every bundled plugin, precompiled, to `registry`.
 pub fn add_all(registry: &mut ferry_runtime::Registry) {
     for plugin in BUNDLED {
@@ -40,4 +46,76 @@ pub fn add_all(registry: &mut ferry_runtime::Registry) {
     }
 }
 
+/// Alignment of expanded machine code: a page on every host wasmtime
+/// supports (4, 16 or 64 KiB), so its text section can be made executable
+/// without touching other memory.
+const CODE_ALIGN: usize = 64 << 10;
+
+/// Expands machine code once per process into zeroed, page-aligned memory
+/// of its own, kept for the process (components made from it may live as
+/// long). A damaged block expands to nothing, which the runtime reports as
+/// not a precompiled component and compiles the wasm instead.
+fn expand_code(cell: &'static OnceLock<&'static [u8]>, lz4: &[u8], len: usize) -> &'static [u8] {
+    cell.get_or_init(|| {
+        if len == 0 {
+            return &[];
+        }
+        let Ok(layout) = Layout::from_size_align(len.next_multiple_of(CODE_ALIGN), CODE_ALIGN) else {
+            return &[];
+        };
+        // SAFETY: the layout has a non-zero size. Zeroed memory of this size
+        // comes from fresh, lazily zeroed pages, so zeroing costs nothing.
+        let memory = unsafe { std::alloc::alloc_zeroed(layout) };
+        if memory.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        // SAFETY: `memory` is valid for `len` initialised (zero) bytes and
+        // never freed, so the slice may be `'static`; nothing else has it.
+        let code: &'static mut [u8] = unsafe { std::slice::from_raw_parts_mut(memory, len) };
+        match lz4_flex::block::decompress_into(lz4, code) {
+            Ok(written) if written == len => code,
+            _ => &[],
+        }
+    })
+}
+
+/// Expands a plugin's wasm once per process (a damaged stream to nothing,
+/// which fails to compile with the plugin's name).
+fn expand_wasm(cell: &'static OnceLock<&'static [u8]>, deflated: &[u8], len: usize) -> &'static [u8] {
+    cell.get_or_init(|| {
+        let mut wasm = Vec::with_capacity(len);
+        match flate2::read::DeflateDecoder::new(deflated).read_to_end(&mut wasm) {
+            Ok(_) if wasm.len() == len => Vec::leak(wasm),
+            _ => &[],
+        }
+    })
+}
+
 include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_plugin_expands_to_its_recorded_size_once_and_code_lands_on_a_page() {
+        assert!(!BUNDLED.is_empty());
+        for plugin in BUNDLED {
+            let (code, wasm) = (plugin.precompiled.bytes(), plugin.wasm.bytes());
+            assert_eq!(code.len(), plugin.precompiled.len(), "{}", plugin.package);
+            assert_eq!(wasm.len(), plugin.wasm.len(), "{}", plugin.package);
+            assert!(wasm.starts_with(b"\0asm"), "{}", plugin.package);
+            assert!((code.as_ptr() as usize).is_multiple_of(CODE_ALIGN), "{}", plugin.package);
+            assert!(std::ptr::eq(code, plugin.precompiled.bytes()), "expanded once: {}", plugin.package);
+            assert!(std::ptr::eq(wasm, plugin.wasm.bytes()), "expanded once: {}", plugin.package);
+        }
+    }
+
+    #[test]
+    fn damaged_blocks_expand_to_nothing() {
+        static CODE: OnceLock<&'static [u8]> = OnceLock::new();
+        static WASM: OnceLock<&'static [u8]> = OnceLock::new();
+        assert!(expand_code(&CODE, b"\xff\xff not lz4", 4096).is_empty());
+        assert!(expand_wasm(&WASM, b"\xff\xff not deflate", 4096).is_empty());
+    }
+}

@@ -317,10 +317,10 @@ mod tests {
         let plugin = bundled(0);
         let path = cache.artifact_path_for_test(plugin.sha256).unwrap();
         assert!(!path.exists());
-        cache.component(&engine, plugin.sha256, plugin.wasm).unwrap();
+        cache.component(&engine, plugin.sha256, plugin.wasm.bytes()).unwrap();
         assert!(cache.read_entry(b"artifact", plugin.sha256, &path).is_some(), "miss writes an authenticated entry");
         let written = std::fs::metadata(&path).unwrap().modified().unwrap();
-        cache.component(&engine, plugin.sha256, plugin.wasm).unwrap();
+        cache.component(&engine, plugin.sha256, plugin.wasm.bytes()).unwrap();
         assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), written, "hit does not rewrite");
         // Corrupt one byte of the payload: it must not be trusted.
         let mut data = std::fs::read(&path).unwrap();
@@ -328,7 +328,7 @@ mod tests {
         data[last] ^= 0xff;
         std::fs::write(&path, &data).unwrap();
         assert!(cache.read_entry(b"artifact", plugin.sha256, &path).is_none());
-        cache.component(&engine, plugin.sha256, plugin.wasm).unwrap();
+        cache.component(&engine, plugin.sha256, plugin.wasm.bytes()).unwrap();
         assert!(cache.read_entry(b"artifact", plugin.sha256, &path).is_some(), "corrupt entry replaced");
     }
 
@@ -338,12 +338,12 @@ mod tests {
         let engine = engine();
         let cache = cache(dir.path(), &engine);
         let (a, b) = (bundled(0), bundled(1));
-        cache.component(&engine, a.sha256, a.wasm).unwrap();
+        cache.component(&engine, a.sha256, a.wasm.bytes()).unwrap();
         let (path_a, path_b) =
             (cache.artifact_path_for_test(a.sha256).unwrap(), cache.artifact_path_for_test(b.sha256).unwrap());
         std::fs::copy(&path_a, &path_b).unwrap();
         assert!(cache.read_entry(b"artifact", b.sha256, &path_b).is_none(), "the MAC binds the wasm's digest");
-        cache.component(&engine, b.sha256, b.wasm).unwrap();
+        cache.component(&engine, b.sha256, b.wasm.bytes()).unwrap();
         assert!(cache.read_entry(b"artifact", b.sha256, &path_b).is_some(), "recompiled and replaced");
         // Entries made with another user's key are not believed either.
         let other = Cache::new(
@@ -354,7 +354,7 @@ mod tests {
         );
         assert!(other.read_entry(b"artifact", a.sha256, &path_a).is_none());
         // Nor is the wrong digest for the right bytes.
-        assert!(cache.component(&engine, b.sha256, a.wasm).is_ok());
+        assert!(cache.component(&engine, b.sha256, a.wasm.bytes()).is_ok());
         assert!(cache.read_entry(b"artifact", a.sha256, &path_a).is_some());
     }
 
@@ -378,7 +378,7 @@ mod tests {
         );
         assert!(refused.dir.is_none(), "a world-writable cache is not used");
         let plugin = bundled(0);
-        assert!(refused.component(&engine, plugin.sha256, plugin.wasm).is_ok(), "still compiles in memory");
+        assert!(refused.component(&engine, plugin.sha256, plugin.wasm.bytes()).is_ok(), "still compiles in memory");
         // A readable key is refused too.
         std::fs::set_permissions(dir.path().join("cache"), std::fs::Permissions::from_mode(0o700)).unwrap();
         std::fs::set_permissions(dir.path().join("config").join(KEY_FILE), std::fs::Permissions::from_mode(0o644))
@@ -422,9 +422,9 @@ mod tests {
             &crate::engine_key(&engine),
             &|_| (),
         );
-        assert!(cache.component(&engine, plugin.sha256, plugin.wasm).is_ok());
+        assert!(cache.component(&engine, plugin.sha256, plugin.wasm.bytes()).is_ok());
         let cache = Cache::new(None, None, &crate::engine_key(&engine), &|_| ());
-        assert!(cache.component(&engine, plugin.sha256, plugin.wasm).is_ok());
+        assert!(cache.component(&engine, plugin.sha256, plugin.wasm.bytes()).is_ok());
         assert!(cache.info(plugin.sha256).is_none());
     }
 }

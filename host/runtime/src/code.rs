@@ -1,9 +1,10 @@
 //! Machine code used where it lies. A bundled plugin's precompiled code is
-//! part of the ferry binary, page-aligned by `host/bundled`'s build script:
-//! wasmtime can run it in place ([`Component::deserialize_raw`]) instead of
-//! copying megabytes into fresh memory at every start, if it is told how
-//! to make those pages executable. [`Protect`] does that with `mprotect`,
-//! for in-place code and for code wasmtime compiled or copied alike.
+//! expanded once per process by `ferry-bundled` into page-aligned memory
+//! kept for the process: wasmtime can run it there
+//! ([`Component::deserialize_raw`]) instead of copying megabytes into
+//! memory it maps itself, if it is told how to make those pages executable.
+//! [`Protect`] does that with `mprotect`, for in-place code and for code
+//! wasmtime compiled or copied alike.
 //!
 //! [`Component::deserialize_raw`]: wasmtime::component::Component::deserialize_raw
 
@@ -19,7 +20,7 @@ impl Protect {
             return Ok(());
         }
         // SAFETY: wasmtime hands over the text section of code it owns or
-        // that lives as long as the component (a static of this binary),
+        // that lives as long as the component (kept for the process),
         // page-aligned (it asserts `required_alignment`); changing its
         // protection touches no other memory of ours beyond the rest of its
         // last page, which stays readable and is never made writable.
@@ -43,9 +44,9 @@ impl wasmtime::CustomCodeMemory for Protect {
     }
 
     fn unpublish_executable(&self, ptr: *const u8, len: usize) -> wasmtime::Result<()> {
-        // Read-only, not read-write: in-place code is part of the binary and
-        // must never become writable; code wasmtime mapped itself is unmapped
-        // right after this.
+        // Read-only, not read-write: in-place code may be loaded again by
+        // another engine and must never become writable; code wasmtime
+        // mapped itself is unmapped right after this.
         Protect::set(ptr, len, libc::PROT_READ)
     }
 }

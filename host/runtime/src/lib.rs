@@ -25,7 +25,7 @@ pub use error::{PluginError, PluginErrorKind, RuntimeError};
 pub use lock::{LOCK_FILE, Lock, LockEntry, LockError, PLUGINS_DIR, check_relative_plugin_path};
 pub use native::{NATIVE_ABI_VERSION, is_native_library};
 pub use plugin::{Diagnostic, Plugin, PluginInfo, PluginKind, PluginOrigin, RenderOutcome, Rendered, Severity};
-pub use registry::Precompiled;
+pub use registry::{Embedded, Precompiled};
 pub use registry::{PluginSummary, Registry, WorkspacePluginsError};
 pub use trust::{TRUST_FILE, TrustEntry, TrustError, TrustStore, canonical_workspace, config_dir};
 
@@ -105,7 +105,7 @@ pub(crate) fn engine_config() -> wasmtime::Config {
     wasm.generate_address_map(false);
     wasm.native_unwind_info(false);
     // Page protection by ferry (same `mprotect` wasmtime would do), so a
-    // bundled plugin's code can run from the binary itself (see `code`).
+    // bundled plugin's code can run where it was expanded (see `code`).
     #[cfg(unix)]
     wasm.with_custom_code_memory(Some(Arc::new(code::Protect)));
     wasm
@@ -312,8 +312,9 @@ impl Runtime {
         self.cache.compiled()
     }
 
-    /// How many components this runtime runs from their bytes in the binary,
-    /// with no copy (bundled plugins whose precompiled code fits).
+    /// How many components this runtime runs in place, from the page-aligned
+    /// bytes they were expanded into, with no second copy (bundled plugins
+    /// whose precompiled code fits).
     pub fn components_in_place(&self) -> usize {
         self.in_place.load(Ordering::SeqCst)
     }

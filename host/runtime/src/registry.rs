@@ -8,14 +8,13 @@ use crate::lock::{Lock, LockEntry};
 use crate::plugin::{Plugin, PluginInfo, PluginKind, PluginOrigin};
 use crate::trust::{TrustError, TrustStore};
 use sha2::{Digest, Sha256};
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 struct Entry {
     label: String,
     origin: PluginOrigin,
-    wasm: Cow<'static, [u8]>,
+    wasm: Wasm,
     sha256: String,
     /// The workspace lets it replace bundled plugins of the same type.
     overrides_bundled: bool,
@@ -31,12 +30,79 @@ struct Entry {
     loaded: OnceLock<Result<Plugin, PluginError>>,
 }
 
+/// Bytes built into the binary. Stored compressed, they are expanded on
+/// first use, once per process: a bundled plugin's wasm is needed only to
+/// compile it when its precompiled code does not fit, and only the plugins
+/// a command uses need their code.
+#[derive(Debug, Clone, Copy)]
+pub enum Embedded {
+    /// Used as they lie.
+    Plain(&'static [u8]),
+    /// `expand` makes the bytes (remembering them), `len` long.
+    Compressed {
+        /// The expanded length.
+        len: usize,
+        /// Expands them, or answers the same bytes again.
+        expand: fn() -> &'static [u8],
+    },
+}
+
+impl Embedded {
+    /// The bytes, expanded if need be.
+    pub fn bytes(&self) -> &'static [u8] {
+        match *self {
+            Embedded::Plain(bytes) => bytes,
+            Embedded::Compressed { expand, .. } => expand(),
+        }
+    }
+
+    /// Their length, without expanding them.
+    pub fn len(&self) -> usize {
+        match *self {
+            Embedded::Plain(bytes) => bytes.len(),
+            Embedded::Compressed { len, .. } => len,
+        }
+    }
+
+    /// True for no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A plugin's component (or native library) bytes: read from disk, or built
+/// into the binary and expanded only when something needs them.
+enum Wasm {
+    Owned(Vec<u8>),
+    Embedded(Embedded),
+}
+
+impl Wasm {
+    fn len(&self) -> usize {
+        match self {
+            Wasm::Owned(bytes) => bytes.len(),
+            Wasm::Embedded(embedded) => embedded.len(),
+        }
+    }
+}
+
+impl std::ops::Deref for Wasm {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Wasm::Owned(bytes) => bytes,
+            Wasm::Embedded(embedded) => embedded.bytes(),
+        }
+    }
+}
+
 /// A bundled plugin's build-time artifacts (see [`crate::precompile`]),
 /// embedded in the binary next to its wasm.
 #[derive(Debug, Clone, Copy)]
 pub struct Precompiled {
     /// Machine code from `Engine::precompile_component`.
-    pub code: &'static [u8],
+    pub code: Embedded,
     /// The engine key it was made for: the run-time engine loads it only
     /// when its own key is the same (else it compiles the wasm).
     pub engine_key: &'static str,
@@ -165,22 +231,22 @@ impl Registry {
 
     /// Adds a plugin embedded in the binary (its sha256 computed at build
     /// time), compiled (or loaded from the compile cache) when first used.
-    pub fn add_bundled(&mut self, package: &str, wasm: &'static [u8], sha256: &'static str) {
+    pub fn add_bundled(&mut self, package: &str, wasm: Embedded, sha256: &'static str) {
         self.add_embedded(package, wasm, sha256, None);
     }
 
     /// Adds a bundled plugin with its build-time machine code and info:
     /// routing reads the info, and using it deserializes the code (no
     /// compile, no cache) when this engine can run it.
-    pub fn add_precompiled(&mut self, package: &str, wasm: &'static [u8], sha256: &'static str, pre: Precompiled) {
+    pub fn add_precompiled(&mut self, package: &str, wasm: Embedded, sha256: &'static str, pre: Precompiled) {
         self.add_embedded(package, wasm, sha256, Some(pre));
     }
 
-    fn add_embedded(&mut self, package: &str, wasm: &'static [u8], sha256: &'static str, pre: Option<Precompiled>) {
+    fn add_embedded(&mut self, package: &str, wasm: Embedded, sha256: &'static str, pre: Option<Precompiled>) {
         self.entries.push(Entry {
             label: package.strip_prefix("ferry-plugin-").unwrap_or(package).to_string(),
             origin: PluginOrigin::Bundled,
-            wasm: Cow::Borrowed(wasm),
+            wasm: Wasm::Embedded(wasm),
             sha256: sha256.to_string(),
             overrides_bundled: false,
             native: None,
@@ -208,7 +274,7 @@ impl Registry {
         self.entries.push(Entry {
             label: label.to_string(),
             origin,
-            wasm: Cow::Owned(wasm),
+            wasm: Wasm::Owned(wasm),
             sha256: sha256.clone(),
             overrides_bundled,
             native: None,
@@ -235,7 +301,7 @@ impl Registry {
         self.entries.push(Entry {
             label: label.to_string(),
             origin,
-            wasm: Cow::Owned(library),
+            wasm: Wasm::Owned(library),
             sha256: sha256.clone(),
             overrides_bundled,
             native: Some(NativeEntry { path: path.to_path_buf(), trusted: true }),
@@ -308,7 +374,7 @@ impl Registry {
                 native: native.then_some(NativeEntry { path, trusted }),
                 expected: Some(Expected::from_lock(entry)),
                 sha256,
-                wasm: Cow::Owned(wasm),
+                wasm: Wasm::Owned(wasm),
                 precompiled: None,
                 info: OnceLock::new(),
                 loaded: OnceLock::new(),
@@ -367,33 +433,11 @@ impl Registry {
         let runtime = &self.runtime;
         let why = if pre.engine_key != runtime.engine_key {
             format!("it was made for engine {}, this one is {}", pre.engine_key, runtime.engine_key)
-        } else if wasmtime::Engine::detect_precompiled(pre.code) != Some(wasmtime::Precompiled::Component) {
-            "it is not a precompiled component".to_string()
         } else {
-            // In place when it is page-aligned (the build script makes it
-            // so): no copy, its pages come straight from the binary file.
-            if crate::code::runs_in_place(pre.code) {
-                // SAFETY: as below; besides, the bytes are a static of this
-                // binary, so they outlive the component and never change.
-                let raw = std::ptr::NonNull::from(pre.code);
-                match unsafe { wasmtime::component::Component::deserialize_raw(&runtime.engine, raw) } {
-                    Ok(component) => {
-                        runtime.in_place.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        return Some(component);
-                    }
-                    Err(e) => runtime.notify(crate::Notice::Debug(format!(
-                        "bundled plugin `{}`: cannot run its precompiled code in place ({e:#}); copying it",
-                        entry.label
-                    ))),
-                }
-            }
-            // SAFETY: these bytes are part of this binary, written by its own
-            // build script with `Engine::precompile_component` under the same
-            // `engine_config()`, and the key says this engine is compatible
-            // (wasmtime checks its own header again).
-            match unsafe { wasmtime::component::Component::deserialize(&runtime.engine, pre.code) } {
+            // Expanded only now that this engine can run it.
+            match self.deserialize_code(entry, pre.code.bytes()) {
                 Ok(component) => return Some(component),
-                Err(e) => format!("{e:#}"),
+                Err(why) => why,
             }
         };
         runtime.notify(crate::Notice::Debug(format!(
@@ -401,6 +445,37 @@ impl Registry {
             entry.label
         )));
         None
+    }
+
+    /// Loads machine code made for this engine: in place when it is
+    /// page-aligned (`ferry-bundled` expands it so), which spares a second
+    /// copy into memory wasmtime maps itself; else copied.
+    fn deserialize_code(&self, entry: &Entry, code: &'static [u8]) -> Result<wasmtime::component::Component, String> {
+        let runtime = &self.runtime;
+        if wasmtime::Engine::detect_precompiled(code) != Some(wasmtime::Precompiled::Component) {
+            return Err("it is not a precompiled component".to_string());
+        }
+        if crate::code::runs_in_place(code) {
+            // SAFETY: as below; besides, the bytes are `'static` (a static of
+            // this binary, or expanded once and kept for the process), so
+            // they outlive the component and never change.
+            let raw = std::ptr::NonNull::from(code);
+            match unsafe { wasmtime::component::Component::deserialize_raw(&runtime.engine, raw) } {
+                Ok(component) => {
+                    runtime.in_place.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    return Ok(component);
+                }
+                Err(e) => runtime.notify(crate::Notice::Debug(format!(
+                    "bundled plugin `{}`: cannot run its precompiled code in place ({e:#}); copying it",
+                    entry.label
+                ))),
+            }
+        }
+        // SAFETY: these bytes are part of this binary, written by its own
+        // build script with `Engine::precompile_component` under the same
+        // `engine_config()`, and the key says this engine is compatible
+        // (wasmtime checks its own header again).
+        unsafe { wasmtime::component::Component::deserialize(&runtime.engine, code) }.map_err(|e| format!("{e:#}"))
     }
 
     /// The info a bundled plugin's build recorded, if any.
@@ -632,7 +707,7 @@ mod tests {
         let mut registry = registry(cache.path());
         let env = ferry_bundled::BUNDLED.iter().find(|p| p.package.ends_with("environment")).unwrap();
         let copy = cache.path().join("my-env.wasm");
-        std::fs::write(&copy, env.wasm).unwrap();
+        std::fs::write(&copy, env.wasm.bytes()).unwrap();
         registry.add_file(&copy).unwrap();
         let err = registry.for_manifest_type("Environment").err().unwrap();
         assert!(matches!(err.kind, PluginErrorKind::DuplicateType { .. }), "{err}");
@@ -648,12 +723,12 @@ mod tests {
         let env = ferry_bundled::BUNDLED.iter().find(|p| p.package.ends_with("environment")).unwrap();
         let origin = PluginOrigin::Installed { path: cache.path().join("mine.wasm"), source: "mine.wasm".into() };
         let mut flagged = registry(cache.path());
-        flagged.add_bytes("mine", env.wasm.to_vec(), origin.clone(), true);
+        flagged.add_bytes("mine", env.wasm.bytes().to_vec(), origin.clone(), true);
         let chosen = flagged.for_manifest_type("Environment").unwrap();
         assert_eq!(chosen.info().origin, origin, "the override wins");
         assert_eq!(flagged.claims("Environment").unwrap().len(), 2);
         // Two overriding plugins are still a clash naming both.
-        flagged.add_bytes("again", env.wasm.to_vec(), PluginOrigin::File("again.wasm".into()), true);
+        flagged.add_bytes("again", env.wasm.bytes().to_vec(), PluginOrigin::File("again.wasm".into()), true);
         let err = flagged.for_manifest_type("Environment").err().unwrap();
         assert!(err.to_string().contains("mine.wasm") && err.to_string().contains("again.wasm"), "{err}");
     }
@@ -664,7 +739,7 @@ mod tests {
         let copilot = cache.path().join("copilot");
         std::fs::create_dir_all(copilot.join("plugins")).unwrap();
         let env = ferry_bundled::BUNDLED.iter().find(|p| p.package.ends_with("environment")).unwrap();
-        std::fs::write(copilot.join("plugins/env.wasm"), env.wasm).unwrap();
+        std::fs::write(copilot.join("plugins/env.wasm"), env.wasm.bytes()).unwrap();
         let mut lock = Lock::default();
         lock.upsert(crate::LockEntry {
             name: "environment".into(),
@@ -682,7 +757,7 @@ mod tests {
         let mut ok = registry(cache.path());
         ok.add_locked(&copilot, &lock).unwrap();
         assert!(!ok.for_manifest_type("Environment").unwrap().info().origin.is_bundled());
-        let mut bytes = env.wasm.to_vec();
+        let mut bytes = env.wasm.bytes().to_vec();
         bytes.push(0);
         std::fs::write(copilot.join("plugins/env.wasm"), bytes).unwrap();
         let err = registry(cache.path()).add_locked(&copilot, &lock).unwrap_err();
@@ -703,7 +778,7 @@ mod tests {
         let copilot = cache.path().join("copilot");
         std::fs::create_dir_all(copilot.join("plugins")).unwrap();
         let env = ferry_bundled::BUNDLED.iter().find(|p| p.package.ends_with("environment")).unwrap();
-        std::fs::write(copilot.join("plugins/env.wasm"), env.wasm).unwrap();
+        std::fs::write(copilot.join("plugins/env.wasm"), env.wasm.bytes()).unwrap();
         let entry = crate::LockEntry {
             name: "environment".into(),
             version: "1".into(),
@@ -758,7 +833,7 @@ mod tests {
         let mut registry = Registry::new(Arc::new(runtime.unwrap()));
         for plugin in ferry_bundled::BUNDLED {
             let pre = Precompiled {
-                code: code.unwrap_or(plugin.precompiled),
+                code: code.map(Embedded::Plain).unwrap_or(plugin.precompiled),
                 engine_key: key.unwrap_or(plugin.engine_key),
                 info: plugin.info,
             };
@@ -779,7 +854,7 @@ mod tests {
         assert!(matches!(plugin.render(manifest, context), Ok(crate::RenderOutcome::Rendered(_))));
         assert_eq!(registry.runtime.compilations(), 0, "no Cranelift for bundled plugins");
         #[cfg(target_os = "linux")]
-        assert_eq!(registry.runtime.components_in_place(), 1, "its code runs from the binary, not a copy");
+        assert_eq!(registry.runtime.components_in_place(), 1, "its code runs where it was expanded, not a second copy");
         assert_eq!(loaded(&registry), 1, "routing read the embedded info; only the one plugin used was loaded");
         assert!(debug.lock().unwrap().is_empty(), "{:?}", debug.lock().unwrap());
         let cached: Vec<_> = std::fs::read_dir(cache.path()).unwrap().collect();
@@ -797,7 +872,7 @@ mod tests {
         let cases: [Case; 3] = [
             (None, Some("wasmtime0.0.0-0123456789abcdef"), "made for engine wasmtime0.0.0-0123456789abcdef"),
             (Some(b"\0asm not machine code"), Some(this_key), "not a precompiled component"),
-            (Some(ferry_bundled::BUNDLED[0].wasm), Some(this_key), "not a precompiled component"),
+            (Some(ferry_bundled::BUNDLED[0].wasm.bytes()), Some(this_key), "not a precompiled component"),
         ];
         for (code, key, why) in cases {
             let cache = tempfile::tempdir().unwrap();
@@ -820,7 +895,7 @@ mod tests {
     fn precompiled_code_off_a_page_boundary_is_copied_not_compiled() {
         let env = ferry_bundled::BUNDLED.iter().find(|p| p.package.ends_with("-environment")).unwrap();
         let mut shifted = vec![0u8; env.precompiled.len() + 1];
-        shifted[1..].copy_from_slice(env.precompiled);
+        shifted[1..].copy_from_slice(env.precompiled.bytes());
         let shifted: &'static [u8] = &Vec::leak(shifted)[1..];
         assert!(!crate::code::runs_in_place(shifted));
         let cache = tempfile::tempdir().unwrap();
