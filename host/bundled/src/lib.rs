@@ -4,11 +4,12 @@
 //!
 //! Both are stored compressed, which keeps the binary less than half the
 //! size: the machine code as LZ4, expanded (at several GB/s) only for the
-//! plugins a command uses, into page-aligned memory kept for the process so
+//! plugins a command uses, into pages of its own kept for the process so
 //! wasmtime runs it where it lies; the wasm as deflate, expanded only to
 //! compile when that code does not fit this engine.
 
 use ferry_runtime::Embedded;
+#[cfg(not(unix))]
 use std::alloc::Layout;
 use std::io::Read;
 use std::sync::OnceLock;
@@ -46,37 +47,62 @@ pub fn add_all(registry: &mut ferry_runtime::Registry) {
     }
 }
 
-/// Alignment of expanded machine code: a page on every host wasmtime
-/// supports (4, 16 or 64 KiB), so its text section can be made executable
-/// without touching other memory.
+/// Alignment of expanded machine code where memory is not mapped for it: a
+/// page on every host wasmtime supports (4, 16 or 64 KiB), so its text
+/// section can be made executable without touching other memory.
+#[cfg(not(unix))]
 const CODE_ALIGN: usize = 64 << 10;
 
-/// Expands machine code once per process into zeroed, page-aligned memory
-/// of its own, kept for the process (components made from it may live as
-/// long). A damaged block expands to nothing, which the runtime reports as
-/// not a precompiled component and compiles the wasm instead.
+/// Expands machine code once per process into page-aligned memory of its
+/// own, kept for the process (components made from it may live as long). A
+/// damaged block expands to nothing, which the runtime reports as not a
+/// precompiled component and compiles the wasm instead.
 fn expand_code(cell: &'static OnceLock<&'static [u8]>, lz4: &[u8], len: usize) -> &'static [u8] {
     cell.get_or_init(|| {
-        if len == 0 {
-            return &[];
-        }
-        let Ok(layout) = Layout::from_size_align(len.next_multiple_of(CODE_ALIGN), CODE_ALIGN) else {
-            return &[];
-        };
-        // SAFETY: the layout has a non-zero size. Zeroed memory of this size
-        // comes from fresh, lazily zeroed pages, so zeroing costs nothing.
-        let memory = unsafe { std::alloc::alloc_zeroed(layout) };
-        if memory.is_null() {
-            std::alloc::handle_alloc_error(layout);
-        }
-        // SAFETY: `memory` is valid for `len` initialised (zero) bytes and
-        // never freed, so the slice may be `'static`; nothing else has it.
-        let code: &'static mut [u8] = unsafe { std::slice::from_raw_parts_mut(memory, len) };
+        let Some(code) = code_memory(len) else { return &[] };
         match lz4_flex::block::decompress_into(lz4, code) {
             Ok(written) if written == len => code,
             _ => &[],
         }
     })
+}
+
+/// `len` zeroed bytes on fresh pages, never freed. Mapped with every page
+/// made present in one call: faulting in megabytes a page at a time, as the
+/// expansion writes them, cost more than expanding them.
+#[cfg(unix)]
+fn code_memory(len: usize) -> Option<&'static mut [u8]> {
+    if len == 0 {
+        return None;
+    }
+    #[cfg(target_os = "linux")]
+    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_POPULATE;
+    #[cfg(not(target_os = "linux"))]
+    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
+    // SAFETY: a new private anonymous mapping aliases nothing of ours.
+    let memory = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, flags, -1, 0) };
+    if memory == libc::MAP_FAILED {
+        return None;
+    }
+    // SAFETY: the mapping is `len` readable, writable, zeroed bytes, never
+    // unmapped, and only this slice refers to it.
+    Some(unsafe { std::slice::from_raw_parts_mut(memory.cast::<u8>(), len) })
+}
+
+#[cfg(not(unix))]
+fn code_memory(len: usize) -> Option<&'static mut [u8]> {
+    let layout = Layout::from_size_align(len.next_multiple_of(CODE_ALIGN), CODE_ALIGN).ok()?;
+    if len == 0 {
+        return None;
+    }
+    // SAFETY: the layout has a non-zero size.
+    let memory = unsafe { std::alloc::alloc_zeroed(layout) };
+    if memory.is_null() {
+        std::alloc::handle_alloc_error(layout);
+    }
+    // SAFETY: `memory` is valid for `len` zeroed bytes and never freed, and
+    // only this slice refers to it.
+    Some(unsafe { std::slice::from_raw_parts_mut(memory, len) })
 }
 
 /// Expands a plugin's wasm once per process (a damaged stream to nothing,
@@ -105,7 +131,7 @@ mod tests {
             assert_eq!(code.len(), plugin.precompiled.len(), "{}", plugin.package);
             assert_eq!(wasm.len(), plugin.wasm.len(), "{}", plugin.package);
             assert!(wasm.starts_with(b"\0asm"), "{}", plugin.package);
-            assert!((code.as_ptr() as usize).is_multiple_of(CODE_ALIGN), "{}", plugin.package);
+            assert!((code.as_ptr() as usize).is_multiple_of(4096), "{}", plugin.package);
             assert!(std::ptr::eq(code, plugin.precompiled.bytes()), "expanded once: {}", plugin.package);
             assert!(std::ptr::eq(wasm, plugin.wasm.bytes()), "expanded once: {}", plugin.package);
         }
