@@ -8,7 +8,7 @@
 //! wasmtime runs it where it lies; the wasm as deflate, expanded only to
 //! compile when that code does not fit this engine.
 
-use ferry_runtime::Embedded;
+pub use ferry_runtime::Embedded;
 #[cfg(not(unix))]
 use std::alloc::Layout;
 use std::io::Read;

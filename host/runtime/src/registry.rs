@@ -656,11 +656,20 @@ mod tests {
     use super::*;
     use crate::{PluginErrorKind, RuntimeConfig};
 
+    /// `ferry_bundled` links the library build of this crate, whose types
+    /// are not this test build's.
+    fn this_crates(embedded: ferry_bundled::Embedded) -> Embedded {
+        match embedded {
+            ferry_bundled::Embedded::Plain(bytes) => Embedded::Plain(bytes),
+            ferry_bundled::Embedded::Compressed { len, expand } => Embedded::Compressed { len, expand },
+        }
+    }
+
     fn registry(cache: &Path) -> Registry {
         let runtime = Runtime::new(RuntimeConfig { cache_dir: Some(cache.to_path_buf()), ..Default::default() });
         let mut registry = Registry::new(Arc::new(runtime.unwrap()));
         for plugin in ferry_bundled::BUNDLED {
-            registry.add_bundled(plugin.package, plugin.wasm, plugin.sha256);
+            registry.add_bundled(plugin.package, this_crates(plugin.wasm), plugin.sha256);
         }
         registry
     }
@@ -833,11 +842,11 @@ mod tests {
         let mut registry = Registry::new(Arc::new(runtime.unwrap()));
         for plugin in ferry_bundled::BUNDLED {
             let pre = Precompiled {
-                code: code.map(Embedded::Plain).unwrap_or(plugin.precompiled),
+                code: code.map(Embedded::Plain).unwrap_or(this_crates(plugin.precompiled)),
                 engine_key: key.unwrap_or(plugin.engine_key),
                 info: plugin.info,
             };
-            registry.add_precompiled(plugin.package, plugin.wasm, plugin.sha256, pre);
+            registry.add_precompiled(plugin.package, this_crates(plugin.wasm), plugin.sha256, pre);
         }
         (registry, seen)
     }
