@@ -29,7 +29,14 @@ pub fn workloads(args: WorkloadPackage, cx: &CommandContext) -> Result<()> {
         let rendered = cx.block_on(super::assets::render_with_assets(cx, ws.clone(), &args.env, &names, &flags))?;
         rendered.into_iter().map(Ok).collect()
     } else {
-        names.par_iter().map(|name| render::render_workload(&ws, &registry, &setup, name, &image)).collect()
+        let render_one = |name: &String| render::render_workload(&ws, &registry, &setup, name, &image);
+        // One workload renders on this thread: starting rayon's pool for it
+        // cost more than the render (two threads spun up, then spinning in
+        // `sched_yield` while this one waited).
+        match names.as_slice() {
+            [name] => vec![render_one(name)],
+            _ => names.par_iter().map(render_one).collect(),
+        }
     };
     let mut rendered = Vec::new();
     let mut failures = Vec::new();
