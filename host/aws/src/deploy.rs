@@ -191,8 +191,9 @@ pub struct Deployer<C> {
     adopting: bool,
     no_rollback: bool,
     detach: bool,
-    /// Resources of the template that exist already (see [`Deployer::existing`]).
-    existing: Vec<ResourceImport>,
+    /// Where retained log groups are looked up (see
+    /// [`Deployer::import_retained_log_groups`]).
+    retained_log_groups: Option<aws_sdk_cloudwatchlogs::Client>,
 }
 
 impl<C: CloudFormationApi> Deployer<C> {
@@ -204,7 +205,7 @@ impl<C: CloudFormationApi> Deployer<C> {
             adopting: false,
             no_rollback: false,
             detach: false,
-            existing: Vec::new(),
+            retained_log_groups: None,
         }
     }
 
@@ -251,14 +252,17 @@ impl<C: CloudFormationApi> Deployer<C> {
         self
     }
 
-    /// Resources of the template that already exist outside any stack,
+    /// Log groups of the template that already exist outside any stack,
     /// because a `DeletionPolicy: Retain` kept them when their stack went (a
     /// workload's log group after `app delete`, or after a first deploy that
     /// rolled back). Creating the stack would fail on "already exists", so a
     /// stack to be created is first created from them (an `IMPORT` change
-    /// set) and then updated to the whole template; what they hold is kept.
-    pub fn existing(mut self, imports: Vec<ResourceImport>) -> Self {
-        self.existing = imports;
+    /// set) and then updated to the whole template; their logs are kept.
+    /// Looked up through `logs` only at the moment of a create, after any
+    /// other run's operation was waited out and any failed create deleted,
+    /// and only for a template with a retained log group.
+    pub fn import_retained_log_groups(mut self, logs: aws_sdk_cloudwatchlogs::Client) -> Self {
+        self.retained_log_groups = Some(logs);
         self
     }
 
@@ -308,9 +312,13 @@ impl<C: CloudFormationApi> Deployer<C> {
         if body.len() > MAX_TEMPLATE_BODY {
             return Err(DeployError::TemplateTooLarge { stack: stack.name.clone(), size: body.len() });
         }
+        let existing = match &self.retained_log_groups {
+            Some(logs) if live.is_none() => crate::logs::existing_retained_log_groups(logs, stack).await?,
+            _ => Vec::new(),
+        };
         let mut imported = false;
-        if live.is_none() && !self.existing.is_empty() {
-            self.create_from_existing(stack, observe).await?;
+        if !existing.is_empty() {
+            self.create_from_existing(stack, &existing, observe).await?;
             live = self.api.describe_stack(&stack.name).await?;
             imported = live.is_some();
         }
@@ -373,12 +381,13 @@ impl<C: CloudFormationApi> Deployer<C> {
         }
     }
 
-    /// Creates `stack` from [`Deployer::existing`] alone: a template of just
-    /// those resources (with the template's parameters and conditions),
-    /// imported by an `IMPORT` change set on a stack that does not exist yet.
+    /// Creates `stack` from the `existing` resources alone: a template of
+    /// just those (with the template's parameters and conditions), imported
+    /// by an `IMPORT` change set on a stack that does not exist yet.
     async fn create_from_existing(
         &self,
         stack: &Deployable,
+        existing: &[ResourceImport],
         observe: &mut (dyn FnMut(DeployEvent) + Send),
     ) -> Result<(), DeployError> {
         let mut template = serde_json::Map::new();
@@ -387,8 +396,7 @@ impl<C: CloudFormationApi> Deployer<C> {
                 template.insert(section.to_string(), value.clone());
             }
         }
-        let resources: serde_json::Map<String, Value> = self
-            .existing
+        let resources: serde_json::Map<String, Value> = existing
             .iter()
             .filter_map(|i| Some((i.logical_id.clone(), stack.template["Resources"].get(&i.logical_id)?.clone())))
             .collect();
@@ -403,13 +411,13 @@ impl<C: CloudFormationApi> Deployer<C> {
             description: stack.description.clone(),
             disable_rollback: false,
         };
-        let kept: Vec<&str> = self.existing.iter().map(|i| i.logical_id.as_str()).collect();
+        let kept: Vec<&str> = existing.iter().map(|i| i.logical_id.as_str()).collect();
         let recovery = format!(
             "{} stayed as they were; delete the stack {} if it is left, then deploy again",
             kept.join(", "),
             stack.name
         );
-        self.run_import(&request, &self.existing, &mut HashSet::new(), observe, recovery).await
+        self.run_import(&request, existing, &mut HashSet::new(), observe, recovery).await
     }
 
     /// Brings existing resources under a deployed stack without creating

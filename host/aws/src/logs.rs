@@ -1,7 +1,6 @@
 //! Reading a workload's CloudWatch Logs group (`/copilot/<app>-<env>-<name>`).
 
 use crate::app::Session;
-use crate::cfn::CloudFormationApi;
 use crate::error::{AwsError, AwsErrorKind};
 use serde::Serialize;
 
@@ -97,47 +96,31 @@ mod tests {
     }
 }
 
-impl Session {
-    /// The log groups of `stack`'s template that a `DeletionPolicy: Retain`
-    /// left behind: they exist while the stack does not (or is a failed
-    /// create about to be deleted), so creating it would fail on "already
-    /// exists". For [`crate::deploy::Deployer::existing`]. Read calls only,
-    /// and none for a template without a retained log group or a stack that
-    /// stands.
-    pub async fn existing_retained_log_groups(
-        &self,
-        stack: &crate::deploy::Deployable,
-    ) -> Result<Vec<crate::cfn::ResourceImport>, AwsError> {
-        let retained = retained_log_groups(&stack.template, &stack.parameters);
-        if retained.is_empty() {
-            return Ok(Vec::new());
+/// The log groups of `stack`'s template that a `DeletionPolicy: Retain`
+/// left behind, for a stack about to be created (see
+/// [`crate::deploy::Deployer::import_retained_log_groups`]). No call for a
+/// template without a retained log group.
+pub(crate) async fn existing_retained_log_groups(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    stack: &crate::deploy::Deployable,
+) -> Result<Vec<crate::cfn::ResourceImport>, AwsError> {
+    let mut existing = Vec::new();
+    for (logical_id, name) in retained_log_groups(&stack.template, &stack.parameters) {
+        let page = logs
+            .describe_log_groups()
+            .log_group_name_prefix(&name)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("logs:DescribeLogGroups", Some(&name), e))?;
+        if page.log_groups().iter().any(|g| g.log_group_name() == Some(name.as_str())) {
+            existing.push(crate::cfn::ResourceImport {
+                logical_id,
+                resource_type: "AWS::Logs::LogGroup".into(),
+                identifier: [("LogGroupName".to_string(), name)].into_iter().collect(),
+            });
         }
-        if let Some(live) = self.cfn.describe_stack(&stack.name).await?
-            && live.status != "ROLLBACK_COMPLETE"
-            && live.status != "REVIEW_IN_PROGRESS"
-        {
-            return Ok(Vec::new());
-        }
-        let mut existing = Vec::new();
-        for (logical_id, name) in retained {
-            let page = self
-                .aws
-                .logs()
-                .describe_log_groups()
-                .log_group_name_prefix(&name)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("logs:DescribeLogGroups", Some(&name), e))?;
-            if page.log_groups().iter().any(|g| g.log_group_name() == Some(name.as_str())) {
-                existing.push(crate::cfn::ResourceImport {
-                    logical_id,
-                    resource_type: "AWS::Logs::LogGroup".into(),
-                    identifier: [("LogGroupName".to_string(), name)].into_iter().collect(),
-                });
-            }
-        }
-        Ok(existing)
     }
+    Ok(existing)
 }
 
 /// The retained log groups of a template, with their names resolved from

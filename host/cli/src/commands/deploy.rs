@@ -726,14 +726,13 @@ pub(super) async fn run_stack(
     let view = &ctx.view;
     view.describe(&stack.name, descriptions);
     view.start(&stack.name, "deploying");
-    let existing = ctx.session.existing_retained_log_groups(stack).await?;
     let deployer = ctx
         .session
         .deployer()
         .allow_replacement(allowed_replacements(ctx))
         .no_rollback(ctx.flags.no_rollback)
         .detach(ctx.flags.detach)
-        .existing(existing);
+        .import_retained_log_groups(ctx.session.aws.logs());
     let phase = AtomicU8::new(NOT_STARTED);
     let mut observe = |event: DeployEvent| {
         // Recorded before the call that starts the change is sent: an
