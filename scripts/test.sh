@@ -11,7 +11,7 @@ export FERRY_CFN_LINT="$PWD/.venv/bin/cfn-lint"
 if [ "${CI:-}" = true ]; then
   export CARGO_INCREMENTAL=0
   # The disk a run took, printed however it ends: CI's disk is bounded.
-  trap 'du -sh target 2>/dev/null >&2 || true' EXIT
+  trap 'du -sh target >&2 2>/dev/null || true' EXIT
 fi
 cargo fmt --all --check
 bash scripts/deny.sh
