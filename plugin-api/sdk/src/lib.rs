@@ -17,6 +17,7 @@ pub mod alloc;
 pub mod cfn;
 pub mod diag;
 pub mod dns;
+pub mod located;
 pub mod manifest;
 pub mod pipeline;
 pub mod storage;

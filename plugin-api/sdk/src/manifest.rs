@@ -7,20 +7,11 @@ use serde_json::Value;
 
 /// Deserializes the effective manifest into `M`. Use
 /// `#[serde(deny_unknown_fields)]` on `M` so that a misspelt field is
-/// reported (with a "did you mean") instead of silently ignored.
+/// reported (with a "did you mean") instead of silently ignored. A failure
+/// points at the field that failed (see [`crate::located`]).
 pub fn parse_manifest<M: DeserializeOwned>(manifest: &Value) -> Result<M, Vec<Diagnostic>> {
-    serde_path_to_error::deserialize::<_, M>(manifest).map_err(|err| {
-        let mut segments: Vec<String> = Vec::new();
-        for segment in err.path().iter() {
-            match segment {
-                serde_path_to_error::Segment::Seq { index } => segments.push(index.to_string()),
-                serde_path_to_error::Segment::Map { key } => segments.push(key.clone()),
-                serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
-            }
-        }
-        let inner = err.inner().to_string();
-        vec![diagnostic_from_serde(segments, &inner)]
-    })
+    crate::located::deserialize::<M>(manifest)
+        .map_err(|(error, segments)| vec![diagnostic_from_serde(segments, &error.to_string())])
 }
 
 /// `validate` as every plugin writes it: parse, then the plugin's own checks.
@@ -113,6 +104,36 @@ pub fn did_you_mean<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str>
 /// The JSON Schema of manifest type `M`, for `plugin inspect` and editors.
 pub fn schema_for<M: schemars::JsonSchema>() -> Value {
     serde_json::to_value(schemars::schema_for!(M)).unwrap_or(Value::Null)
+}
+
+/// A schema written ahead of time by [`check_schema_file`], for `info()`:
+/// generating a large manifest's schema in the plugin costs a fifth of its
+/// code, reading it costs a string. `include_str!` the file.
+pub fn schema_from_json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
+/// For a plugin's tests: checks that the JSON file at `path` (which
+/// [`schema_from_json`] reads) is the schema of manifest type `M`. With
+/// `FERRY_UPDATE_SCHEMAS=1` outside CI it rewrites the file instead, as
+/// snapshot tests do; review the diff like code.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn check_schema_file<M: schemars::JsonSchema>(path: &str) -> Result<(), String> {
+    let mut expected = serde_json::to_string_pretty(&schema_for::<M>()).map_err(|e| e.to_string())?;
+    expected.push('\n');
+    let found = std::fs::read_to_string(path).unwrap_or_default();
+    if found == expected {
+        return Ok(());
+    }
+    let update = std::env::var("FERRY_UPDATE_SCHEMAS").is_ok_and(|v| v == "1");
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
+    if update && !ci {
+        return std::fs::write(path, expected).map_err(|e| format!("cannot write {path}: {e}"));
+    }
+    Err(format!(
+        "{path} is not the schema of the manifest types (they changed since it was written).\n\
+         hint: run the tests with FERRY_UPDATE_SCHEMAS=1 to rewrite it, then review the diff"
+    ))
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ impl Plugin for BackendService {
             version: env!("CARGO_PKG_VERSION").into(),
             description: "Backend Service: a Fargate service reachable only inside the VPC (service discovery, optionally the internal load balancer)".into(),
             manifest_types: vec![MANIFEST_TYPE.into()],
-            manifest_schema: ferry_plugin_sdk::manifest::schema_for::<Manifest>(),
+            manifest_schema: ferry_plugin_sdk::manifest::schema_from_json(include_str!("../schema.json")),
             manifest_template: MANIFEST_TEMPLATE.into(),
         }
     }

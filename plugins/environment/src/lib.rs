@@ -35,7 +35,7 @@ impl Plugin for Environment {
             description: "Environment: VPC, ECS cluster, load balancers and service discovery shared by services"
                 .into(),
             manifest_types: vec![MANIFEST_TYPE.into()],
-            manifest_schema: ferry_plugin_sdk::manifest::schema_for::<Manifest>(),
+            manifest_schema: ferry_plugin_sdk::manifest::schema_from_json(include_str!("../schema.json")),
             manifest_template: MANIFEST_TEMPLATE.into(),
         }
     }

@@ -80,7 +80,7 @@ impl Plugin for ExpressWebService {
             description: "Express Web Service: an HTTPS service on ECS Express Mode (the successor of App Runner)"
                 .into(),
             manifest_types: vec![MANIFEST_TYPE.into()],
-            manifest_schema: ferry_plugin_sdk::manifest::schema_for::<Manifest>(),
+            manifest_schema: ferry_plugin_sdk::manifest::schema_from_json(include_str!("../schema.json")),
             manifest_template: MANIFEST_TEMPLATE.into(),
         }
     }

@@ -34,7 +34,7 @@ impl Plugin for Lbws {
             description: "Load Balanced Web Service: a Fargate service behind the environment's public load balancer"
                 .into(),
             manifest_types: vec![MANIFEST_TYPE.into()],
-            manifest_schema: ferry_plugin_sdk::manifest::schema_for::<Manifest>(),
+            manifest_schema: ferry_plugin_sdk::manifest::schema_from_json(include_str!("../schema.json")),
             manifest_template: MANIFEST_TEMPLATE.into(),
         }
     }

@@ -81,7 +81,7 @@ impl Plugin for RequestDrivenWebService {
             version: env!("CARGO_PKG_VERSION").into(),
             description: "Request-Driven Web Service: an internet-facing service on AWS App Runner".into(),
             manifest_types: vec![MANIFEST_TYPE.into()],
-            manifest_schema: ferry_plugin_sdk::manifest::schema_for::<Manifest>(),
+            manifest_schema: ferry_plugin_sdk::manifest::schema_from_json(include_str!("../schema.json")),
             manifest_template: MANIFEST_TEMPLATE.into(),
         }
     }

@@ -47,7 +47,7 @@ impl Plugin for ScheduledJob {
             description: "Scheduled Job: a Fargate task started on a schedule by EventBridge through Step Functions"
                 .into(),
             manifest_types: vec![MANIFEST_TYPE.into()],
-            manifest_schema: ferry_plugin_sdk::manifest::schema_for::<Manifest>(),
+            manifest_schema: ferry_plugin_sdk::manifest::schema_from_json(include_str!("../schema.json")),
             manifest_template: MANIFEST_TEMPLATE.into(),
         }
     }

@@ -59,7 +59,7 @@ impl Plugin for StaticSite {
             version: env!("CARGO_PKG_VERSION").into(),
             description: "Static Site: files in a private S3 bucket served by a CloudFront distribution".into(),
             manifest_types: vec![MANIFEST_TYPE.into()],
-            manifest_schema: ferry_plugin_sdk::manifest::schema_for::<Manifest>(),
+            manifest_schema: ferry_plugin_sdk::manifest::schema_from_json(include_str!("../schema.json")),
             manifest_template: MANIFEST_TEMPLATE.into(),
         }
     }

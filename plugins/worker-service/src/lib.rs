@@ -51,7 +51,7 @@ impl Plugin for WorkerService {
             description: "Worker Service: a Fargate service consuming SQS queues subscribed to the app's SNS topics"
                 .into(),
             manifest_types: vec![MANIFEST_TYPE.into()],
-            manifest_schema: ferry_plugin_sdk::manifest::schema_for::<Manifest>(),
+            manifest_schema: ferry_plugin_sdk::manifest::schema_from_json(include_str!("../schema.json")),
             manifest_template: MANIFEST_TEMPLATE.into(),
         }
     }

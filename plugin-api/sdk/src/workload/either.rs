@@ -3,8 +3,8 @@
 //! serde's untagged enums report "data did not match any variant", which
 //! tells a user nothing. These fields implement [`OneOf`] instead: a visitor
 //! dispatches on the YAML shape and says what each shape may be. Maps and
-//! lists are read through the *same* deserializer, so
-//! `serde_path_to_error` still points inside them (`/count/range/min`).
+//! lists are read through the *same* deserializer, so a failure inside
+//! them is still located (`/count/range/min`, see [`crate::located`]).
 
 use schemars::JsonSchema;
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
