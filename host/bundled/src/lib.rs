@@ -5,8 +5,9 @@
 //! Both are stored compressed, which keeps the binary less than half the
 //! size: the machine code as LZ4, expanded (at several GB/s) only for the
 //! plugins a command uses, into pages of its own kept for the process so
-//! wasmtime runs it where it lies; the wasm as deflate, expanded only to
-//! compile when that code does not fit this engine.
+//! wasmtime runs it where it lies; the wasm of all plugins as one zstd
+//! stream (they share the SDK's code, which one stream stores once),
+//! expanded only to compile when that code does not fit this engine.
 
 pub use ferry_runtime::Embedded;
 #[cfg(not(unix))]
@@ -105,16 +106,24 @@ fn code_memory(len: usize) -> Option<&'static mut [u8]> {
     Some(unsafe { std::slice::from_raw_parts_mut(memory, len) })
 }
 
-/// Expands a plugin's wasm once per process (a damaged stream to nothing,
-/// which fails to compile with the plugin's name).
-fn expand_wasm(cell: &'static OnceLock<&'static [u8]>, deflated: &[u8], len: usize) -> &'static [u8] {
-    cell.get_or_init(|| {
-        let mut wasm = Vec::with_capacity(len);
-        match flate2::read::DeflateDecoder::new(deflated).read_to_end(&mut wasm) {
-            Ok(_) if wasm.len() == len => Vec::leak(wasm),
-            _ => &[],
-        }
-    })
+/// One plugin's wasm: `len` bytes at `offset` of the archive, which is
+/// expanded whole, once per process (a damaged archive to nothing, which
+/// then fails to compile with the plugin's name).
+fn wasm_at(offset: usize, len: usize) -> &'static [u8] {
+    static EXPANDED: OnceLock<&'static [u8]> = OnceLock::new();
+    let all = EXPANDED.get_or_init(|| expand_archive(WASM_ARCHIVE, WASM_ARCHIVE_LEN));
+    all.get(offset..offset + len).unwrap_or_default()
+}
+
+fn expand_archive(archive: &[u8], len: usize) -> &'static [u8] {
+    let mut all = Vec::with_capacity(len);
+    let expanded = ruzstd::decoding::StreamingDecoder::new(archive)
+        .ok()
+        .and_then(|mut decoder| decoder.read_to_end(&mut all).ok());
+    match expanded {
+        Some(_) if all.len() == len => Vec::leak(all),
+        _ => &[],
+    }
 }
 
 include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
@@ -140,8 +149,10 @@ mod tests {
     #[test]
     fn damaged_blocks_expand_to_nothing() {
         static CODE: OnceLock<&'static [u8]> = OnceLock::new();
-        static WASM: OnceLock<&'static [u8]> = OnceLock::new();
         assert!(expand_code(&CODE, b"\xff\xff not lz4", 4096).is_empty());
-        assert!(expand_wasm(&WASM, b"\xff\xff not deflate", 4096).is_empty());
+        assert!(expand_archive(b"\xff\xff not zstd", 4096).is_empty());
+        let mut truncated = WASM_ARCHIVE.to_vec();
+        truncated.truncate(WASM_ARCHIVE.len() / 2);
+        assert!(expand_archive(&truncated, WASM_ARCHIVE_LEN).is_empty());
     }
 }
