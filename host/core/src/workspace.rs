@@ -110,8 +110,8 @@ impl Workspace {
 
     /// Loads `copilot/<name>/manifest.yml`.
     pub fn load_workload(&self, name: &str) -> Result<Manifest, Error> {
-        let known = self.workload_names();
-        if !known.iter().any(|k| k == name) {
+        if RESERVED_DIRS.contains(&name) || !has_manifest(&self.copilot_dir, name) {
+            let known = self.workload_names();
             return Err(unknown("service or job", name, &known, "ferry svc init").into());
         }
         check_dir_name("service or job", name, &self.copilot_dir.join(name))?;
@@ -120,8 +120,8 @@ impl Workspace {
 
     /// Loads `copilot/environments/<name>/manifest.yml`.
     pub fn load_environment(&self, name: &str) -> Result<Manifest, Error> {
-        let known = self.environment_names();
-        if !known.iter().any(|k| k == name) {
+        if !has_manifest(&self.copilot_dir.join("environments"), name) {
+            let known = self.environment_names();
             return Err(unknown("environment", name, &known, "ferry env init").into());
         }
         check_dir_name("environment", name, &self.copilot_dir.join("environments").join(name))?;
@@ -257,6 +257,18 @@ fn unknown(what: &str, name: &str, known: &[String], init: &str) -> Problem {
 
 /// A workload or environment directory's name under Copilot's rule: it
 /// becomes a stack, a repository and SSM parameter names.
+/// Whether `dir/<name>/manifest.yml` is a file, for a `name` that is one
+/// plain path component (so it cannot reach outside `dir`): what listing
+/// `dir` would say, for one stat instead of one per directory. Loading
+/// every workload of a workspace listed it once per workload (5,000 stats
+/// for 50 workloads).
+fn has_manifest(dir: &Path, name: &str) -> bool {
+    let mut components = Path::new(name).components();
+    let single = matches!(components.next(), Some(std::path::Component::Normal(part)) if part == name)
+        && components.next().is_none();
+    single && dir.join(name).join("manifest.yml").is_file()
+}
+
 fn check_dir_name(what: &str, name: &str, dir: &Path) -> Result<(), Error> {
     match crate::naming::check_name(name) {
         Ok(()) => Ok(()),
@@ -394,6 +406,21 @@ mod tests {
         assert_eq!(err.problems()[0].hint.as_deref(), Some("did you mean `frontend`?"));
         let err = ws.load_environment("prod").unwrap_err();
         assert_eq!(err.problems()[0].hint.as_deref(), Some("known: test"));
+    }
+
+    #[test]
+    fn a_name_that_is_not_one_directory_of_the_workspace_is_unknown() {
+        let dir = sample();
+        write(dir.path(), "outside/manifest.yml", "name: outside\ntype: Backend Service\n");
+        let ws = Workspace::discover(dir.path()).unwrap();
+        for name in ["../outside", "environments/test", "pipelines", "environments", "", ".", "api/"] {
+            let err = ws.load_workload(name).unwrap_err();
+            assert!(err.problems()[0].what.contains("no service or job named"), "{name}: {}", err.problems()[0]);
+        }
+        for name in ["../../outside", "test/", ".."] {
+            assert!(ws.load_environment(name).is_err(), "{name}");
+        }
+        assert_eq!(ws.load_environment("test").unwrap().name, "test");
     }
 
     #[test]

@@ -41,10 +41,38 @@ impl Subject<'_> {
         &self,
         plugin: &Plugin,
         context: &RenderContext,
-        mut problems: Vec<Problem>,
+        problems: Vec<Problem>,
     ) -> Result<(Rendered, Vec<Problem>), RenderError> {
         let context_json = serde_json::to_string(context).map_err(RenderError::Context)?;
-        match plugin.render(&self.manifest_json, &context_json)? {
+        let outcome = plugin.render(&self.manifest_json, &context_json)?;
+        self.rendered(plugin, outcome, problems)
+    }
+
+    /// Validates, stops on any error, then renders (one plugin instance
+    /// answers both).
+    pub(crate) fn validate_and_render(
+        &self,
+        plugin: &Plugin,
+        context: &RenderContext,
+    ) -> Result<(Rendered, Vec<Problem>), RenderError> {
+        let context_json = serde_json::to_string(context).map_err(RenderError::Context)?;
+        let (diagnostics, outcome) = plugin.validate_then_render(&self.manifest_json, &context_json)?;
+        let problems: Vec<Problem> = diagnostics.into_iter().map(|d| self.located(d)).collect();
+        stop_on_errors(&problems)?;
+        match outcome {
+            Some(outcome) => self.rendered(plugin, outcome, problems),
+            // Not rendered only for an error, which stopped above.
+            None => Err(CoreError::Problems(problems).into()),
+        }
+    }
+
+    fn rendered(
+        &self,
+        plugin: &Plugin,
+        outcome: RenderOutcome,
+        mut problems: Vec<Problem>,
+    ) -> Result<(Rendered, Vec<Problem>), RenderError> {
+        match outcome {
             RenderOutcome::Rendered(rendered) => Ok((rendered, problems)),
             RenderOutcome::Invalid(diagnostics) => {
                 problems.extend(diagnostics.into_iter().map(|d| self.located(d)));
@@ -57,18 +85,6 @@ impl Subject<'_> {
                 message,
             }),
         }
-    }
-
-    /// Validates, stops on any error, then renders.
-    pub(crate) fn validate_and_render(
-        &self,
-        plugin: &Plugin,
-        context: &RenderContext,
-    ) -> Result<(Rendered, Vec<Problem>), RenderError> {
-        let mut problems = Vec::new();
-        self.validate(plugin, &mut problems)?;
-        stop_on_errors(&problems)?;
-        self.render(plugin, context, problems)
     }
 }
 

@@ -5,7 +5,7 @@
 
 use crate::Runtime;
 use crate::error::PluginErrorKind;
-use crate::plugin::{Diagnostic, PluginKind, panic_message, trap_summary};
+use crate::plugin::{Diagnostic, PluginKind, Severity, panic_message, trap_summary};
 use crate::sandbox::{self, State};
 use crate::wit::{Indices, RawInfo, RawRenderError, RawRendered, dispatch};
 use std::sync::Arc;
@@ -26,6 +26,28 @@ pub(crate) trait Backend: Send + Sync {
         manifest_json: &str,
         context_json: &str,
     ) -> Result<Result<RawRendered, RawRenderError>, PluginErrorKind>;
+
+    /// `validate`, then `render` unless a diagnostic is an error (what
+    /// every package and deploy asks), both unchecked.
+    fn validate_then_render(
+        &self,
+        manifest_json: &str,
+        context_json: &str,
+    ) -> Result<ValidatedRender, PluginErrorKind> {
+        let diagnostics = self.validate(manifest_json)?;
+        if any_error(&diagnostics) {
+            return Ok((diagnostics, None));
+        }
+        let rendered = self.render(manifest_json, context_json)?;
+        Ok((diagnostics, Some(rendered)))
+    }
+}
+
+/// A manifest's diagnostics and, when none was an error, its render.
+pub(crate) type ValidatedRender = (Vec<Diagnostic>, Option<Result<RawRendered, RawRenderError>>);
+
+fn any_error(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().any(|d| d.severity == Severity::Error)
 }
 
 /// A sandboxed component: pre-instantiated once, called in a fresh store
@@ -118,6 +140,28 @@ impl Backend for WasmBackend {
     ) -> Result<Result<RawRendered, RawRenderError>, PluginErrorKind> {
         self.with_instance(|indices, store, instance| {
             dispatch!(indices, render, store, instance, manifest_json, context_json)
+        })
+    }
+
+    /// Both calls on one instance: they read the same manifest, so keeping
+    /// them apart bought no isolation, only a second instance (its store,
+    /// WASI context, memories and the system calls that map and unmap
+    /// them). The render gets a time limit of its own, as in a store of its
+    /// own.
+    fn validate_then_render(
+        &self,
+        manifest_json: &str,
+        context_json: &str,
+    ) -> Result<ValidatedRender, PluginErrorKind> {
+        let deadline = self.runtime.epoch_ticks;
+        self.with_instance(|indices, store, instance| {
+            let diagnostics = dispatch!(indices, validate, store, instance, manifest_json)?;
+            if any_error(&diagnostics) {
+                return Ok((diagnostics, None));
+            }
+            store.set_epoch_deadline(deadline);
+            let rendered = dispatch!(indices, render, store, instance, manifest_json, context_json)?;
+            Ok((diagnostics, Some(rendered)))
         })
     }
 }

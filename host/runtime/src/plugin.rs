@@ -213,6 +213,22 @@ impl Plugin {
         let raw = self.inner.backend.render(manifest_json, context_json).map_err(|kind| self.error(kind))?;
         checked_render(&self.inner.info, raw).map_err(|kind| self.error(kind))
     }
+
+    /// Checks a manifest and, unless a diagnostic is an error, renders it
+    /// (`None` when it was not rendered): [`Plugin::validate`] then
+    /// [`Plugin::render`], answered by one instance of a component.
+    pub fn validate_then_render(
+        &self,
+        manifest_json: &str,
+        context_json: &str,
+    ) -> Result<(Vec<Diagnostic>, Option<RenderOutcome>), PluginError> {
+        let (diagnostics, raw) =
+            self.inner.backend.validate_then_render(manifest_json, context_json).map_err(|kind| self.error(kind))?;
+        caps::diagnostics(&diagnostics).map_err(|what| self.error(PluginErrorKind::TooLarge(what)))?;
+        let rendered =
+            raw.map(|raw| checked_render(&self.inner.info, raw)).transpose().map_err(|kind| self.error(kind))?;
+        Ok((diagnostics, rendered))
+    }
 }
 
 /// What a plugin said about itself, checked the same way whatever its
