@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use ferry_core::Problem;
 use ferry_core::stack::Stack;
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 pub fn workloads(args: WorkloadPackage, cx: &CommandContext) -> Result<()> {
@@ -61,9 +62,8 @@ pub fn workloads(args: WorkloadPackage, cx: &CommandContext) -> Result<()> {
     }
     match &args.output_dir {
         Some(dir) => {
-            for r in &rendered {
-                write_workload(out, dir, r, &args.env)?;
-            }
+            let files: Vec<StackFiles> = rendered.iter().map(|r| workload_files(out, dir, r, &args.env)).collect();
+            write_all(out, dir, files)?;
         }
         None => {
             if let Some(r) = rendered.first() {
@@ -87,7 +87,9 @@ pub fn environment(args: EnvPackage, cx: &CommandContext) -> Result<()> {
         return diff_against_deployed(cx, &stack);
     }
     match &args.output_dir {
-        Some(dir) => write_environment(out, dir, &args.name, &stack, addons_template.as_ref()),
+        Some(dir) => {
+            write_all(out, dir, vec![environment_files(out, dir, &args.name, &stack, addons_template.as_ref())])
+        }
         None => {
             out.data(&pretty(&stack.template));
             Ok(())
@@ -112,18 +114,24 @@ pub fn everything(args: PackageAll, cx: &CommandContext) -> Result<()> {
         },
     );
     let env = env_result.context(format!("cannot package environment `{}`", args.env))?;
-    warn_all(out, &env.warnings);
-    write_environment(out, &args.output_dir, &args.env, &env.stack, env.addons_template.as_ref())?;
+    let dir = &args.output_dir;
+    let mut rendered = Vec::new();
     let mut failures = Vec::new();
     for (name, result) in names.iter().zip(results) {
         match result {
-            Ok(r) => {
-                warn_all(out, &r.warnings);
-                write_workload(out, &args.output_dir, &r, &args.env)?;
-            }
+            Ok(r) => rendered.push(r),
             Err(e) => failures.push(e.context(format!("cannot package `{name}` for environment `{}`", args.env))),
         }
     }
+    // Each stack's warnings are shown with the line that reports it written.
+    let mut files = vec![environment_files(out, dir, &args.env, &env.stack, env.addons_template.as_ref())];
+    files[0].warnings = &env.warnings;
+    for r in &rendered {
+        let mut workload = workload_files(out, dir, r, &args.env);
+        workload.warnings = &r.warnings;
+        files.push(workload);
+    }
+    write_all(out, dir, files)?;
     finish(out, failures)
 }
 
@@ -192,41 +200,75 @@ fn write_file(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
-fn write_stack(out: &Output, dir: &Path, base: &str, stack: &Stack) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+/// The files of one stack (each path with its JSON, pretty-printed by the
+/// thread that writes it) and the lines that report them once written.
+struct StackFiles<'a> {
+    files: Vec<(PathBuf, Cow<'a, serde_json::Value>)>,
+    status: Vec<String>,
+    /// Shown before the status lines.
+    warnings: &'a [Problem],
+}
+
+fn stack_files<'a>(out: &Output, dir: &Path, base: &str, stack: &'a Stack) -> StackFiles<'a> {
     let template: PathBuf = dir.join(format!("{base}.stack.json"));
     let params = dir.join(format!("{base}.params.json"));
-    write_file(&template, &pretty(&stack.template))?;
-    write_file(&params, &pretty(&stack.configuration()))?;
-    out.status("Wrote", &format!("{} and {} (stack {})", out.path(&template), out.path(&params), stack.name));
-    Ok(())
+    let status = format!("{} and {} (stack {})", out.path(&template), out.path(&params), stack.name);
+    StackFiles {
+        files: vec![(template, Cow::Borrowed(&stack.template)), (params, Cow::Owned(stack.configuration()))],
+        status: vec![status],
+        warnings: &[],
+    }
 }
 
 /// `<env>.env.stack.json` and its parameters, and the environment addons
 /// template beside them as `<env>.env.addons.stack.json` (as a workload's).
-fn write_environment(
+fn environment_files<'a>(
     out: &Output,
     dir: &Path,
     env: &str,
-    stack: &Stack,
-    addons: Option<&serde_json::Value>,
-) -> Result<()> {
-    write_stack(out, dir, &format!("{env}.env"), stack)?;
+    stack: &'a Stack,
+    addons: Option<&'a serde_json::Value>,
+) -> StackFiles<'a> {
+    let mut files = stack_files(out, dir, &format!("{env}.env"), stack);
     if let Some(addons) = addons {
         let path = dir.join(format!("{env}.env.addons.stack.json"));
-        write_file(&path, &pretty(addons))?;
-        out.status("Wrote", &out.path(&path));
+        files.status.push(out.path(&path));
+        files.files.push((path, Cow::Borrowed(addons)));
     }
-    Ok(())
+    files
 }
 
-fn write_workload(out: &Output, dir: &Path, rendered: &RenderedWorkload, env: &str) -> Result<()> {
+fn workload_files<'a>(out: &Output, dir: &Path, rendered: &'a RenderedWorkload, env: &str) -> StackFiles<'a> {
     out.debug(&format!("{} rendered by plugin {}", rendered.name, rendered.plugin));
-    write_stack(out, dir, &format!("{}-{env}", rendered.name), &rendered.stack)?;
+    let mut files = stack_files(out, dir, &format!("{}-{env}", rendered.name), &rendered.stack);
     if let Some(addons) = &rendered.addons_template {
         let path = dir.join(format!("{}.addons.stack.json", rendered.name));
-        write_file(&path, &pretty(addons))?;
-        out.status("Wrote", &out.path(&path));
+        files.status.push(out.path(&path));
+        files.files.push((path, Cow::Borrowed(addons)));
     }
-    Ok(())
+    files
+}
+
+/// Writes every stack's files, several stacks at a time (one after another,
+/// pretty-printing and writing 50 stacks kept one core busy after the
+/// renders had run on both), then reports each stack written, in order,
+/// and then the first failure.
+fn write_all(out: &Output, dir: &Path, stacks: Vec<StackFiles>) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let write = |stack: &StackFiles| stack.files.iter().try_for_each(|(path, value)| write_file(path, &pretty(value)));
+    let written: Vec<Result<()>> = match stacks.as_slice() {
+        [one] => vec![write(one)],
+        _ => stacks.par_iter().map(write).collect(),
+    };
+    let mut failure = None;
+    for (stack, result) in stacks.iter().zip(written) {
+        warn_all(out, stack.warnings);
+        match result {
+            Ok(()) => stack.status.iter().for_each(|line| out.status("Wrote", line)),
+            Err(e) => {
+                failure.get_or_insert(e);
+            }
+        }
+    }
+    failure.map_or(Ok(()), Err)
 }
