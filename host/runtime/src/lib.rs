@@ -24,7 +24,9 @@ mod wit;
 pub use error::{PluginError, PluginErrorKind, RuntimeError};
 pub use lock::{LOCK_FILE, Lock, LockEntry, LockError, PLUGINS_DIR, check_relative_plugin_path};
 pub use native::{NATIVE_ABI_VERSION, is_native_library};
-pub use plugin::{Diagnostic, Plugin, PluginInfo, PluginKind, PluginOrigin, RenderOutcome, Rendered, Severity};
+pub use plugin::{
+    Diagnostic, ManifestSchema, Plugin, PluginInfo, PluginKind, PluginOrigin, RenderOutcome, Rendered, Severity,
+};
 pub use registry::{Embedded, Precompiled};
 pub use registry::{PluginSummary, Registry, WorkspacePluginsError};
 pub use trust::{TRUST_FILE, TrustEntry, TrustError, TrustStore, canonical_workspace, config_dir};

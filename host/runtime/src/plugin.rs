@@ -10,7 +10,7 @@ use crate::wit::{self, RawInfo, RawRenderError, RawRendered};
 use serde_json::Value;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use wasmtime::Trap;
 use wasmtime::component::{Component, types::ComponentItem};
 
@@ -72,7 +72,7 @@ pub struct PluginInfo {
     /// Manifest `type:` strings it renders.
     pub manifest_types: Vec<String>,
     /// JSON Schema of its manifest.
-    pub manifest_schema: Value,
+    pub manifest_schema: ManifestSchema,
     /// Commented manifest for `init`.
     pub manifest_template: String,
     /// URL of the plugin's manifest reference (ABI 0.2 and later).
@@ -94,6 +94,61 @@ pub struct PluginInfo {
 
 fn bundled() -> PluginOrigin {
     PluginOrigin::Bundled
+}
+
+/// A plugin's manifest schema, kept as the JSON text it was read as and
+/// parsed only when asked for. Every command reads plugins' infos to route
+/// its manifests, and only `plugin inspect` reads a schema: parsing them
+/// was most of the JSON a warm `svc package` read (the load-balanced web
+/// service's alone is 47 KB).
+#[derive(Debug, Clone)]
+pub struct ManifestSchema {
+    text: Arc<str>,
+    parsed: Arc<OnceLock<Value>>,
+}
+
+impl ManifestSchema {
+    /// A schema already parsed (and checked) as `value`.
+    pub fn parsed(value: Value) -> Self {
+        ManifestSchema { text: value.to_string().into(), parsed: Arc::new(OnceLock::from(value)) }
+    }
+
+    /// The schema, parsed on first use (`null` if its text is not JSON,
+    /// which a checked plugin's never is).
+    pub fn value(&self) -> &Value {
+        self.parsed.get_or_init(|| serde_json::from_str(&self.text).unwrap_or(Value::Null))
+    }
+
+    /// True when the plugin gave no schema.
+    pub fn is_null(&self) -> bool {
+        self.text.trim() == "null"
+    }
+}
+
+impl Default for ManifestSchema {
+    fn default() -> Self {
+        ManifestSchema::parsed(Value::Null)
+    }
+}
+
+impl PartialEq for ManifestSchema {
+    fn eq(&self, other: &Self) -> bool {
+        self.value() == other.value()
+    }
+}
+
+impl serde::Serialize for ManifestSchema {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value().serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ManifestSchema {
+    /// Keeps the text: the infos read on every run are not parsed further.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+        Ok(ManifestSchema { text: Arc::from(raw.get()), parsed: Arc::new(OnceLock::new()) })
+    }
 }
 
 /// A loaded plugin. Cheap to clone; calls from many threads are fine.
@@ -284,7 +339,7 @@ fn checked_info(
         kind,
         description: raw.description,
         manifest_types: raw.manifest_types,
-        manifest_schema,
+        manifest_schema: ManifestSchema::parsed(manifest_schema),
         manifest_template: raw.manifest_template,
         documentation: raw.documentation,
         host_steps: raw.host_steps,

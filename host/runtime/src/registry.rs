@@ -166,7 +166,7 @@ impl Expected {
             kind: self.kind.unwrap_or(PluginKind::Service),
             description: "native plugin (not loaded yet)".into(),
             manifest_types: self.manifest_types.clone(),
-            manifest_schema: serde_json::Value::Null,
+            manifest_schema: crate::plugin::ManifestSchema::default(),
             manifest_template: String::new(),
             documentation: None,
             host_steps: Vec::new(),

@@ -22,7 +22,7 @@ pub fn run(name: &str, json: bool, cx: &CommandContext) -> Result<()> {
         "sha256": info.sha256,
         "documentation": info.documentation,
         "hostSteps": info.host_steps,
-        "manifestSchema": info.manifest_schema,
+        "manifestSchema": info.manifest_schema.value(),
     });
     if json {
         out.json(&value);
@@ -51,6 +51,6 @@ pub fn run(name: &str, json: bool, cx: &CommandContext) -> Result<()> {
     ]);
     out.table(&["FIELD", "VALUE"], &rows);
     out.data("manifest schema:");
-    out.json(&info.manifest_schema);
+    out.json(info.manifest_schema.value());
     Ok(())
 }
