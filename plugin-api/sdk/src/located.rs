@@ -386,8 +386,8 @@ impl<'de> de::VariantAccess<'de> for Variant<'de, '_> {
     }
 
     fn struct_variant<V: Visitor<'de>>(self, _fields: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
-        let at = self.at;
-        at.child(Segment::Key(self.variant), self.value, AnySeed(visitor))
+        // Read like a tuple variant: by the shape of its value.
+        self.tuple_variant(0, visitor)
     }
 }
 

@@ -113,6 +113,22 @@ pub fn schema_from_json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
 }
 
+/// A plugin's test that its `schema.json` (which `info()` reads with
+/// [`schema_from_json`]) is the schema of its manifest type `$manifest`
+/// (see [`check_schema_file`]).
+#[macro_export]
+macro_rules! schema_file_test {
+    ($manifest:ty) => {
+        #[test]
+        fn schema_json_is_the_schema_of_the_manifest_types() {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.json");
+            if let Err(problem) = $crate::manifest::check_schema_file::<$manifest>(path) {
+                panic!("{problem}");
+            }
+        }
+    };
+}
+
 /// For a plugin's tests: checks that the JSON file at `path` (which
 /// [`schema_from_json`] reads) is the schema of manifest type `M`. With
 /// `FERRY_UPDATE_SCHEMAS=1` outside CI it rewrites the file instead, as

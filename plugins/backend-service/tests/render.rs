@@ -581,14 +581,4 @@ fn sidecar_image_build_runs_the_image_the_host_pushed() {
     }
 }
 
-/// `info()` reads the schema from `schema.json` (generating it in the
-/// plugin cost a fifth of its code): the file must be the manifest types'.
-#[test]
-fn schema_json_is_the_schema_of_the_manifest_types() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.json");
-    if let Err(problem) =
-        ferry_plugin_sdk::manifest::check_schema_file::<ferry_plugin_backend_service::manifest::Manifest>(path)
-    {
-        panic!("{problem}");
-    }
-}
+ferry_plugin_sdk::schema_file_test!(ferry_plugin_backend_service::manifest::Manifest);

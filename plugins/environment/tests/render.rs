@@ -600,14 +600,4 @@ fn cdn_of_an_environment_with_a_domain_asks_for_a_us_east_1_certificate_of_its_n
     assert!(imported["Metadata"].get("ferry:certificate").is_none());
 }
 
-/// `info()` reads the schema from `schema.json` (generating it in the
-/// plugin cost a fifth of its code): the file must be the manifest types'.
-#[test]
-fn schema_json_is_the_schema_of_the_manifest_types() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.json");
-    if let Err(problem) =
-        ferry_plugin_sdk::manifest::check_schema_file::<ferry_plugin_environment::manifest::Manifest>(path)
-    {
-        panic!("{problem}");
-    }
-}
+ferry_plugin_sdk::schema_file_test!(ferry_plugin_environment::manifest::Manifest);

@@ -434,15 +434,4 @@ fn logical_ids_and_types_match_copilots_template() {
     assert_eq!(tags[..3], ["copilot-application", "copilot-environment", "copilot-service"]);
 }
 
-/// `info()` reads the schema from `schema.json` (generating it in the
-/// plugin cost a fifth of its code): the file must be the manifest types'.
-#[test]
-fn schema_json_is_the_schema_of_the_manifest_types() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.json");
-    if let Err(problem) = ferry_plugin_sdk::manifest::check_schema_file::<
-        ferry_plugin_request_driven_web_service::manifest::Manifest,
-    >(path)
-    {
-        panic!("{problem}");
-    }
-}
+ferry_plugin_sdk::schema_file_test!(ferry_plugin_request_driven_web_service::manifest::Manifest);
