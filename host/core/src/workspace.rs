@@ -255,8 +255,6 @@ fn unknown(what: &str, name: &str, known: &[String], init: &str) -> Problem {
     problem.hint(hint)
 }
 
-/// A workload or environment directory's name under Copilot's rule: it
-/// becomes a stack, a repository and SSM parameter names.
 /// Whether `dir/<name>/manifest.yml` is a file, for a `name` that is one
 /// plain path component (so it cannot reach outside `dir`): what listing
 /// `dir` would say, for one stat instead of one per directory. Loading
@@ -269,6 +267,8 @@ fn has_manifest(dir: &Path, name: &str) -> bool {
     single && dir.join(name).join("manifest.yml").is_file()
 }
 
+/// A workload or environment directory's name under Copilot's rule: it
+/// becomes a stack, a repository and SSM parameter names.
 fn check_dir_name(what: &str, name: &str, dir: &Path) -> Result<(), Error> {
     match crate::naming::check_name(name) {
         Ok(()) => Ok(()),

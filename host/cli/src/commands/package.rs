@@ -209,6 +209,15 @@ struct StackFiles<'a> {
     warnings: &'a [Problem],
 }
 
+impl<'a> StackFiles<'a> {
+    /// Adds a template written beside the stack (its addons), reported on
+    /// a line of its own.
+    fn add(&mut self, out: &Output, path: PathBuf, template: &'a serde_json::Value) {
+        self.status.push(out.path(&path));
+        self.files.push((path, Cow::Borrowed(template)));
+    }
+}
+
 fn stack_files<'a>(out: &Output, dir: &Path, base: &str, stack: &'a Stack) -> StackFiles<'a> {
     let template: PathBuf = dir.join(format!("{base}.stack.json"));
     let params = dir.join(format!("{base}.params.json"));
@@ -231,9 +240,7 @@ fn environment_files<'a>(
 ) -> StackFiles<'a> {
     let mut files = stack_files(out, dir, &format!("{env}.env"), stack);
     if let Some(addons) = addons {
-        let path = dir.join(format!("{env}.env.addons.stack.json"));
-        files.status.push(out.path(&path));
-        files.files.push((path, Cow::Borrowed(addons)));
+        files.add(out, dir.join(format!("{env}.env.addons.stack.json")), addons);
     }
     files
 }
@@ -242,9 +249,7 @@ fn workload_files<'a>(out: &Output, dir: &Path, rendered: &'a RenderedWorkload, 
     out.debug(&format!("{} rendered by plugin {}", rendered.name, rendered.plugin));
     let mut files = stack_files(out, dir, &format!("{}-{env}", rendered.name), &rendered.stack);
     if let Some(addons) = &rendered.addons_template {
-        let path = dir.join(format!("{}.addons.stack.json", rendered.name));
-        files.status.push(out.path(&path));
-        files.files.push((path, Cow::Borrowed(addons)));
+        files.add(out, dir.join(format!("{}.addons.stack.json", rendered.name)), addons);
     }
     files
 }
