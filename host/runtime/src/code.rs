@@ -47,8 +47,41 @@ impl wasmtime::CustomCodeMemory for Protect {
         // Read-only, not read-write: in-place code may be loaded again by
         // another engine and must never become writable; code wasmtime
         // mapped itself is unmapped right after this.
-        Protect::set(ptr, len, libc::PROT_READ)
+        let protected = Protect::set(ptr, len, libc::PROT_READ);
+        // Only now, with the code no longer executable, may another
+        // component run from the same pages.
+        release(ptr);
+        protected
     }
+}
+
+/// In-place code regions (start, length) a live component runs from. One
+/// region serves one component at a time: wasmtime registers code by
+/// address for the whole process (a second component on the same pages
+/// trips its registry), and dropping either would take execution away
+/// from the other. A second engine loading the same plugin meanwhile (two
+/// runtimes in one process) gets a copy instead.
+static CLAIMED: std::sync::Mutex<Vec<(usize, usize)>> = std::sync::Mutex::new(Vec::new());
+
+/// Claims `code` for one component to run in place; false when another
+/// component already runs from it.
+pub(crate) fn claim(code: &[u8]) -> bool {
+    let start = code.as_ptr() as usize;
+    let mut claimed = CLAIMED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if claimed.iter().any(|&(s, _)| s == start) {
+        return false;
+    }
+    claimed.push((start, code.len()));
+    true
+}
+
+/// Gives back the claimed region holding `ptr` (a component's text section,
+/// which lies inside the region it was loaded from); code wasmtime mapped
+/// itself lies in none.
+pub(crate) fn release(ptr: *const u8) {
+    let at = ptr as usize;
+    let mut claimed = CLAIMED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    claimed.retain(|&(start, len)| !(start..start + len).contains(&at));
 }
 
 /// The host's page size.

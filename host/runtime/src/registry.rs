@@ -455,20 +455,24 @@ impl Registry {
         if wasmtime::Engine::detect_precompiled(code) != Some(wasmtime::Precompiled::Component) {
             return Err("it is not a precompiled component".to_string());
         }
-        if crate::code::runs_in_place(code) {
+        if crate::code::runs_in_place(code) && crate::code::claim(code) {
             // SAFETY: as below; besides, the bytes are `'static` (a static of
             // this binary, or expanded once and kept for the process), so
-            // they outlive the component and never change.
+            // they outlive the component and never change, and the claim
+            // keeps any other component off them while this one lives.
             let raw = std::ptr::NonNull::from(code);
             match unsafe { wasmtime::component::Component::deserialize_raw(&runtime.engine, raw) } {
                 Ok(component) => {
                     runtime.in_place.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     return Ok(component);
                 }
-                Err(e) => runtime.notify(crate::Notice::Debug(format!(
-                    "bundled plugin `{}`: cannot run its precompiled code in place ({e:#}); copying it",
-                    entry.label
-                ))),
+                Err(e) => {
+                    crate::code::release(code.as_ptr());
+                    runtime.notify(crate::Notice::Debug(format!(
+                        "bundled plugin `{}`: cannot run its precompiled code in place ({e:#}); copying it",
+                        entry.label
+                    )))
+                }
             }
         }
         // SAFETY: these bytes are part of this binary, written by its own
@@ -896,6 +900,37 @@ mod tests {
             assert!(lines[0].contains("bundled plugin `environment`") && lines[0].contains(why), "{lines:?}");
             assert!(lines[0].ends_with("compiling it"), "{lines:?}");
         }
+    }
+
+    /// Two runtimes of one process load the same bundled plugin at once (a
+    /// test harness, a benchmark): one runs the expanded code in place, the
+    /// other a copy; both render, and after both are gone the code runs in
+    /// place again.
+    #[test]
+    fn two_live_runtimes_share_a_bundled_plugin_without_sharing_its_pages() {
+        let manifest = r#"{"name":"web","type":"Load Balanced Web Service","http":{"path":"/"},"image":{"location":"nginx","port":80}}"#;
+        let context = r#"{"app":"chat","env":"test","name":"web"}"#;
+        let cache = tempfile::tempdir().unwrap();
+        let load = || {
+            let (registry, debug) = precompiled_registry(cache.path(), None, None);
+            let plugin = registry.for_manifest_type("Load Balanced Web Service").unwrap();
+            assert!(matches!(plugin.render(manifest, context), Ok(crate::RenderOutcome::Rendered(_))));
+            assert_eq!(registry.runtime.compilations(), 0);
+            assert!(debug.lock().unwrap().is_empty(), "{:?}", debug.lock().unwrap());
+            (registry, plugin)
+        };
+        let (first, first_plugin) = load();
+        let (second, second_plugin) = load();
+        let in_place = |r: &Registry| r.runtime.components_in_place();
+        #[cfg(target_os = "linux")]
+        assert_eq!((in_place(&first), in_place(&second)), (1, 0), "one in place, one copy");
+        // The first still runs after the second is gone, and the other way round.
+        drop((second_plugin, second));
+        assert!(matches!(first_plugin.render(manifest, context), Ok(crate::RenderOutcome::Rendered(_))));
+        drop((first_plugin, first));
+        let (third, _plugin) = load();
+        #[cfg(target_os = "linux")]
+        assert_eq!(in_place(&third), 1, "the pages were given back when the first was dropped");
     }
 
     /// Precompiled code not on a page boundary cannot run in place: it is
