@@ -1,8 +1,9 @@
 //! CloudFormation builders: a template with ordered sections, resources with
 //! human descriptions (shown while deploying), and the intrinsic functions.
 
+use crate::json;
 use indexmap::IndexMap;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// A CloudFormation template fragment. Sections keep insertion order so the
 /// rendered JSON reads in the order the plugin built it.
@@ -271,7 +272,7 @@ impl Resource {
         match self.depends_on.len() {
             0 => {}
             1 => {
-                out.insert("DependsOn".into(), json!(self.depends_on[0]));
+                out.insert("DependsOn".into(), json!(&self.depends_on[0]));
             }
             _ => {
                 out.insert("DependsOn".into(), json!(self.depends_on));
@@ -294,25 +295,40 @@ impl Resource {
 }
 
 // ---- intrinsic functions -------------------------------------------------
+//
+// Built by moving their arguments into place: `json!` would serialise each
+// interpolated `Value` into a deep copy, and these run thousands of times a
+// render.
+
+/// `{ key: value }`.
+fn single(key: &str, value: Value) -> Value {
+    let mut map = Map::with_capacity(1);
+    map.insert(key.to_string(), value);
+    Value::Object(map)
+}
+
+fn text(s: &str) -> Value {
+    Value::String(s.to_string())
+}
 
 pub fn ref_(name: &str) -> Value {
-    json!({ "Ref": name })
+    single("Ref", text(name))
 }
 
 pub fn sub(template: &str) -> Value {
-    json!({ "Fn::Sub": template })
+    single("Fn::Sub", text(template))
 }
 
 pub fn sub_with(template: &str, variables: Value) -> Value {
-    json!({ "Fn::Sub": [template, variables] })
+    single("Fn::Sub", Value::Array(vec![text(template), variables]))
 }
 
 pub fn get_att(logical_id: &str, attribute: &str) -> Value {
-    json!({ "Fn::GetAtt": [logical_id, attribute] })
+    single("Fn::GetAtt", Value::Array(vec![text(logical_id), text(attribute)]))
 }
 
 pub fn import_value(name: Value) -> Value {
-    json!({ "Fn::ImportValue": name })
+    single("Fn::ImportValue", name)
 }
 
 /// Imports an environment stack export named `<app>-<env>-<name>`, the
@@ -322,47 +338,47 @@ pub fn env_import(name: &str) -> Value {
 }
 
 pub fn join(delimiter: &str, values: Value) -> Value {
-    json!({ "Fn::Join": [delimiter, values] })
+    single("Fn::Join", Value::Array(vec![text(delimiter), values]))
 }
 
 pub fn split(delimiter: &str, value: Value) -> Value {
-    json!({ "Fn::Split": [delimiter, value] })
+    single("Fn::Split", Value::Array(vec![text(delimiter), value]))
 }
 
 pub fn select(index: usize, list: Value) -> Value {
-    json!({ "Fn::Select": [index.to_string(), list] })
+    single("Fn::Select", Value::Array(vec![Value::String(index.to_string()), list]))
 }
 
 pub fn get_azs() -> Value {
-    json!({ "Fn::GetAZs": "" })
+    single("Fn::GetAZs", text(""))
 }
 
 pub fn cidr(block: Value, count: u32, bits: u32) -> Value {
-    json!({ "Fn::Cidr": [block, count, bits] })
+    single("Fn::Cidr", Value::Array(vec![block, count.into(), bits.into()]))
 }
 
 pub fn if_(condition: &str, then: Value, otherwise: Value) -> Value {
-    json!({ "Fn::If": [condition, then, otherwise] })
+    single("Fn::If", Value::Array(vec![text(condition), then, otherwise]))
 }
 
 pub fn equals(a: Value, b: Value) -> Value {
-    json!({ "Fn::Equals": [a, b] })
+    single("Fn::Equals", Value::Array(vec![a, b]))
 }
 
 pub fn not(condition: Value) -> Value {
-    json!({ "Fn::Not": [condition] })
+    single("Fn::Not", Value::Array(vec![condition]))
 }
 
 pub fn and(conditions: Vec<Value>) -> Value {
-    json!({ "Fn::And": conditions })
+    single("Fn::And", Value::Array(conditions))
 }
 
 pub fn or(conditions: Vec<Value>) -> Value {
-    json!({ "Fn::Or": conditions })
+    single("Fn::Or", Value::Array(conditions))
 }
 
 pub fn condition(name: &str) -> Value {
-    json!({ "Condition": name })
+    single("Condition", text(name))
 }
 
 pub fn no_value() -> Value {
@@ -370,12 +386,18 @@ pub fn no_value() -> Value {
 }
 
 pub fn tag(key: &str, value: impl Into<Value>) -> Value {
-    json!({ "Key": key, "Value": value.into() })
+    let mut map = Map::with_capacity(2);
+    map.insert("Key".to_string(), text(key));
+    map.insert("Value".to_string(), value.into());
+    Value::Object(map)
 }
 
 /// An IAM policy document.
 pub fn policy_document(statements: Vec<Value>) -> Value {
-    json!({ "Version": "2012-10-17", "Statement": statements })
+    let mut map = Map::with_capacity(2);
+    map.insert("Version".to_string(), text("2012-10-17"));
+    map.insert("Statement".to_string(), Value::Array(statements));
+    Value::Object(map)
 }
 
 /// A trust policy letting `service` (e.g. `ecs-tasks.amazonaws.com`) assume a role.

@@ -17,6 +17,8 @@ pub mod alloc;
 pub mod cfn;
 pub mod diag;
 pub mod dns;
+#[doc(hidden)]
+pub mod json;
 pub mod located;
 pub mod manifest;
 pub mod pipeline;
@@ -36,7 +38,7 @@ pub use ferry_plugin_protocol::RenderContext;
 pub use ferry_plugin_protocol::host_steps::{self, HostStep, S3Upload, UploadRule};
 pub use manifest::parse_manifest;
 pub use schemars;
-pub use serde_json::{Value, json};
+pub use serde_json::Value;
 
 /// The version of the plugin ABI (WIT package `ferry:plugin`) this SDK targets.
 pub const WIT_VERSION: &str = "0.4.0";

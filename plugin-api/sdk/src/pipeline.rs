@@ -231,8 +231,8 @@ pub fn render_connection_source(
         "Configuration": {
             "ConnectionArn": connection.arn.clone(),
             "FullRepositoryId": repository_id,
-            "BranchName": branch,
-            "OutputArtifactFormat": format,
+            "BranchName": &branch,
+            "OutputArtifactFormat": &format,
             "DetectChanges": true
         },
         "OutputArtifacts": [{"Name": SOURCE_ARTIFACT}],

@@ -8,11 +8,12 @@
 //! parameter values (if any) as `addons.parameters.yml`.
 
 use crate::cfn::{Parameter, Resource, Template};
+use crate::json;
 use crate::{Diagnostic, PluginInfo, RenderContext, Value};
 pub use ferry_plugin_protocol::storage::{
     Lifecycle, StorageAnswers, StoragePart, StorageTarget, env_var_output, logical_id_safe,
 };
-use serde_json::{Map, json};
+use serde_json::Map;
 
 /// Copilot's `storage init` page, which documents every storage type.
 pub const DOCUMENTATION: &str = "https://aws.github.io/copilot-cli/docs/commands/storage-init/";

@@ -156,7 +156,7 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     let mut extra_environment = Vec::new();
     if http.is_some() {
         let lb_dns = match &imported {
-            Some(alb) => json!(alb.dns_name),
+            Some(alb) => json!(&alb.dns_name),
             None => cfn::env_import("InternalLoadBalancerDNS"),
         };
         extra_environment.push(("COPILOT_LB_DNS".to_string(), lb_dns));

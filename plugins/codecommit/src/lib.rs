@@ -186,10 +186,10 @@ pub fn render(source: &Source, repo: &Repository, context: &RenderContext) -> Re
         "Name": "Source",
         "ActionTypeId": {"Category": "Source", "Owner": "AWS", "Provider": "CodeCommit", "Version": "1"},
         "Configuration": {
-            "RepositoryName": repo.name,
-            "BranchName": branch,
+            "RepositoryName": &repo.name,
+            "BranchName": &branch,
             "PollForSourceChanges": false,
-            "OutputArtifactFormat": format
+            "OutputArtifactFormat": &format
         },
         "OutputArtifacts": [{"Name": SOURCE_ARTIFACT}],
         "RunOrder": 1

@@ -736,7 +736,7 @@ fn flow_logs_resources(t: &mut Template, network: &Network, days: u64) {
 
 fn rule_json(rule: &SecurityGroupRule) -> Value {
     let (from, to) = rule.ports.bounds().unwrap_or_default();
-    json!({ "IpProtocol": rule.ip_protocol, "FromPort": from, "ToPort": to, "CidrIp": rule.cidr })
+    json!({ "IpProtocol": &rule.ip_protocol, "FromPort": from, "ToPort": to, "CidrIp": &rule.cidr })
 }
 
 fn security_group(t: &mut Template, network: &Network, vpc: &manifest::Vpc) {
@@ -1157,7 +1157,7 @@ fn https_listener(
         id,
         Resource::new("AWS::ElasticLoadBalancingV2::Listener")
             .condition(condition)
-            .prop("Certificates", json!([{ "CertificateArn": certificates[0] }]))
+            .prop("Certificates", json!([{ "CertificateArn": &certificates[0] }]))
             .prop("DefaultActions", json!([{ "TargetGroupArn": cfn::ref_(target_group), "Type": "forward" }]))
             .prop("LoadBalancerArn", cfn::ref_(load_balancer))
             .prop("Port", 443)
@@ -1258,7 +1258,7 @@ fn environment_domain(
             cfn::ref_(DOMAIN_ZONE_PARAMETER)
         }
     };
-    let mut validation = vec![json!({ "DomainName": env_zone, "HostedZoneId": cfn::ref_(ENVIRONMENT_HOSTED_ZONE) })];
+    let mut validation = vec![json!({ "DomainName": &env_zone, "HostedZoneId": cfn::ref_(ENVIRONMENT_HOSTED_ZONE) })];
     for name in &names {
         validation.push(json!({ "DomainName": name, "HostedZoneId": zone_of(name, &mut needs_domain_zone) }));
     }
@@ -1275,7 +1275,7 @@ fn environment_domain(
             // Validation records in the environment's zone answer only once
             // the zone is delegated.
             .depends_on(DELEGATION_RECORD)
-            .prop("DomainName", json!(env_zone))
+            .prop("DomainName", json!(&env_zone))
             .prop("SubjectAlternativeNames", json!(names))
             .prop("ValidationMethod", "DNS")
             .prop("DomainValidationOptions", Value::Array(validation))
@@ -1315,7 +1315,7 @@ fn cdn(
     let all_methods = json!(["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]);
     let mut distribution = json!({
         "DefaultCacheBehavior": {
-            "AllowedMethods": all_methods,
+            "AllowedMethods": &all_methods,
             // Managed policies: CachingDisabled and AllViewer.
             "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
             "TargetOriginId": cfn::sub(origin),
@@ -1352,7 +1352,7 @@ fn cdn(
         let s3 = "copilot-${AppName}-${EnvironmentName}-s3";
         distribution["Origins"].as_array_mut().expect("origins").push(json!({
             "Id": cfn::sub(s3),
-            "DomainName": assets.location,
+            "DomainName": &assets.location,
             "OriginAccessControlId": cfn::ref_("CloudFrontOriginAccessControl"),
             "S3OriginConfig": { "OriginAccessIdentity": "" }
         }));
@@ -1362,7 +1362,7 @@ fn cdn(
             // Managed policy CachingOptimized.
             "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
             "TargetOriginId": cfn::sub(s3),
-            "PathPattern": assets.path
+            "PathPattern": &assets.path
         }]);
     }
     if let Some(certificate) = &config.certificate {
@@ -1446,7 +1446,7 @@ fn cdn_certificate(
     aliases.dedup();
     let names: Vec<Value> = std::iter::once(format!("*.{env_zone}"))
         .chain(aliases.iter().filter(|a| a.as_str() != env_zone).cloned())
-        .map(|name| json!({ "domain_name": name, "hosted_zone": zone_of(&name) }))
+        .map(|name| json!({ "domain_name": &name, "hosted_zone": zone_of(&name) }))
         .collect();
     t.metadata.insert(
         CERTIFICATE_METADATA_KEY.into(),
@@ -1576,7 +1576,7 @@ fn internal_load_balancer(t: &mut Template, m: &Manifest, network: &Network) {
             Resource::new("AWS::Route53::HostedZone")
                 .condition("CreateInternalALB")
                 .prop("Name", cfn::sub("${EnvironmentName}.${AppName}.internal"))
-                .prop("VPCs", json!([{ "VPCId": network.vpc_id, "VPCRegion": cfn::ref_("AWS::Region") }]))
+                .prop("VPCs", json!([{ "VPCId": &network.vpc_id, "VPCRegion": cfn::ref_("AWS::Region") }]))
                 .describe("A private hosted zone <env>.<app>.internal for backends behind the internal load balancer"),
         );
     }

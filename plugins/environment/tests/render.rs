@@ -60,7 +60,7 @@ fn every_fixture_renders_is_snapshotted_and_passes_cfn_lint() {
     for path in fixtures("manifests") {
         let name = stem(&path);
         let (template, parameters) = render(&name).unwrap_or_else(|e| panic!("{name}.yml did not render: {e:?}"));
-        insta::assert_json_snapshot!(name.clone(), json!({ "template": template, "parameters": parameters }));
+        insta::assert_json_snapshot!(name.clone(), json!({ "template": &template, "parameters": parameters }));
         templates.push((name, ferry_test_support::with_host_parameters(template)));
     }
     assert!(templates.len() >= 8, "need at least 8 fixtures");
@@ -78,7 +78,7 @@ fn invalid_manifests_are_located_and_explained() {
         assert!(matches!(rendered, Err(RenderError::Invalid(_))), "{name}.yml should not render");
         let shown: Vec<Value> = diagnostics
             .iter()
-            .map(|d| json!({ "path": d.path, "message": d.message, "hint": d.hint, "severity": format!("{:?}", d.severity) }))
+            .map(|d| json!({ "path": &d.path, "message": &d.message, "hint": &d.hint, "severity": format!("{:?}", d.severity) }))
             .collect();
         for d in &shown {
             let message = d["message"].as_str().unwrap_or_default();

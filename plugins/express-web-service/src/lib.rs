@@ -339,7 +339,7 @@ fn service(m: &Manifest, task: &TaskRender, ctx: &RenderContext, t: &mut Templat
     for (name, var) in &m.variables {
         let value = match var {
             Variable::Value(v) => json!(v),
-            Variable::FromCfn(f) => cfn::import_value(json!(f.from_cfn)),
+            Variable::FromCfn(f) => cfn::import_value(json!(&f.from_cfn)),
         };
         environment.push(json!({"Name": name, "Value": value}));
     }

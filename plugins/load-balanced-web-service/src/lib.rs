@@ -235,7 +235,7 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
     let imported = http.and_then(|h| h.alb.as_deref()).map(|alb| routing::imported_alb(alb, ctx));
     // The load balancer's DNS name: the environment's export, or the imported one's.
     let lb_dns = match &imported {
-        Some(alb) => json!(alb.dns_name),
+        Some(alb) => json!(&alb.dns_name),
         None => cfn::env_import("PublicLoadBalancerDNS"),
     };
     let mut extra_environment = Vec::new();
@@ -379,7 +379,7 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
         };
         let tg_full_name = cfn::get_att(&target_group, "TargetGroupFullName");
         LoadBalancerMetrics {
-            resource_label: cfn::join("/", json!([lb_full_name, tg_full_name])),
+            resource_label: cfn::join("/", json!([&lb_full_name, &tg_full_name])),
             load_balancer: lb_full_name.clone(),
             target_group: tg_full_name.clone(),
         }

@@ -645,7 +645,7 @@ fn environment(m: &Manifest, ctx: &RenderContext) -> Vec<Value> {
     for (name, var) in &m.variables {
         let value = match var {
             Variable::Value(v) => json!(v),
-            Variable::FromCfn(f) => cfn::import_value(json!(f.from_cfn)),
+            Variable::FromCfn(f) => cfn::import_value(json!(&f.from_cfn)),
         };
         env.push(json!({"Name": name, "Value": value}));
     }

@@ -214,7 +214,7 @@ fn render(m: &Manifest, ctx: &RenderContext) -> Rendered {
                             "Effect": "Allow",
                             "Action": ["ecs:RunTask"],
                             "Resource": [cfn::ref_(workload::render::ids::TASK_DEFINITION)],
-                            "Condition": on_cluster,
+                            "Condition": &on_cluster,
                         }),
                         json!({
                             "Effect": "Allow",

@@ -159,22 +159,22 @@ impl Table {
 }
 
 fn table_resource(t: &mut Template, id: &str, name: &str, table_name: Value, table: &Table) {
-    let mut keys = vec![json!({"AttributeName": table.partition_key.name, "KeyType": "HASH"})];
+    let mut keys = vec![json!({"AttributeName": &table.partition_key.name, "KeyType": "HASH"})];
     if let Some(sort) = &table.sort_key {
-        keys.push(json!({"AttributeName": sort.name, "KeyType": "RANGE"}));
+        keys.push(json!({"AttributeName": &sort.name, "KeyType": "RANGE"}));
     }
     let lsis: Vec<Value> = table
         .lsis
         .iter()
         .map(|lsi| {
-            json!({"IndexName": lsi.name, "KeySchema": [
-                {"AttributeName": table.partition_key.name, "KeyType": "HASH"},
-                {"AttributeName": lsi.name, "KeyType": "RANGE"}
+            json!({"IndexName": &lsi.name, "KeySchema": [
+                {"AttributeName": &table.partition_key.name, "KeyType": "HASH"},
+                {"AttributeName": &lsi.name, "KeyType": "RANGE"}
             ], "Projection": {"ProjectionType": "ALL"}})
         })
         .collect();
     let attributes: Vec<Value> =
-        table.attributes().iter().map(|a| json!({"AttributeName": a.name, "AttributeType": a.kind})).collect();
+        table.attributes().iter().map(|a| json!({"AttributeName": &a.name, "AttributeType": a.kind})).collect();
     t.resource(
         id,
         storage::described(

@@ -391,7 +391,7 @@ fn queue_delay_policy(t: &mut Template, spec: &TaskSpec, plans: &[QueuePlan]) {
     for (i, plan) in plans.iter().enumerate() {
         let id = format!("queue{i}");
         metrics.push(json!({
-            "Id": id,
+            "Id": &id,
             "MetricStat": {
                 "Metric": {
                     "Namespace": "AWS/SQS",

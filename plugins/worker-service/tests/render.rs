@@ -386,7 +386,7 @@ fn shared_families_render_as_copilot_renders_them() {
     assert_eq!(ap["Type"], "AWS::EFS::AccessPoint");
     // Copilot's default POSIX ids: CRC-32 of the workload name.
     let crc = ferry_plugin_sdk::workload::families::managed_uid("worker").to_string();
-    assert_eq!(ap["Properties"]["PosixUser"], json!({"Uid": crc, "Gid": crc}));
+    assert_eq!(ap["Properties"]["PosixUser"], json!({"Uid": &crc, "Gid": crc}));
     assert_eq!(ap["Properties"]["RootDirectory"]["Path"], json!({"Fn::Sub": "/${WorkloadName}"}));
     assert_eq!(
         containers[0]["MountPoints"],

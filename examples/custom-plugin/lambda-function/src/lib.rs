@@ -162,7 +162,7 @@ pub fn render(m: &Manifest, context: &RenderContext) -> Rendered {
         Resource::new("AWS::Lambda::Function")
             .prop("Runtime", m.runtime.as_str())
             .prop("Handler", m.handler.as_str())
-            .prop("Code", json!({ "ZipFile": m.code }))
+            .prop("Code", json!({ "ZipFile": &m.code }))
             .prop("MemorySize", m.memory)
             .prop("Timeout", m.timeout)
             .prop("Role", cfn::get_att("ExecutionRole", "Arn"))

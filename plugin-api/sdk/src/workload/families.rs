@@ -13,8 +13,9 @@ use super::manifest::*;
 use super::render::{TaskRender, environment, ids, log_configuration, secrets};
 use crate::cfn::{self, Parameter, Resource, Template};
 use crate::diag::{Diagnostic, pointer};
+use crate::json;
 use indexmap::IndexMap;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Logical IDs and names of the families' resources (Copilot's).
 pub mod family_ids {
@@ -86,7 +87,7 @@ fn mount_point(volume: &str, path: &str, read_only: Option<bool>) -> Value {
 fn string_or_import(v: &StringOrFromCfn) -> Value {
     match v {
         StringOrFromCfn::String(s) => json!(s),
-        StringOrFromCfn::FromCfn(f) => cfn::import_value(json!(f.from_cfn)),
+        StringOrFromCfn::FromCfn(f) => cfn::import_value(json!(&f.from_cfn)),
     }
 }
 
@@ -179,7 +180,7 @@ impl TaskRender<'_> {
             return Value::Null;
         }
         match self.context.sidecar_images.get(name) {
-            Some(image) => json!(image.uri),
+            Some(image) => json!(&image.uri),
             None => cfn::sub(&format!(
                 "${{AWS::AccountId}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{}/{}:{name}-latest",
                 self.context.app, self.spec.name
@@ -281,14 +282,14 @@ impl TaskRender<'_> {
                     )),
                 ),
                 StringOrFromCfn::FromCfn(f) => (
-                    cfn::join("", json!(["GrantEFSAccess", cfn::import_value(json!(f.from_cfn))])),
+                    cfn::join("", json!(["GrantEFSAccess", cfn::import_value(json!(&f.from_cfn))])),
                     cfn::join(
                         "/",
                         json!([
                             cfn::sub(
                                 "arn:${AWS::Partition}:elasticfilesystem:${AWS::Region}:${AWS::AccountId}:file-system"
                             ),
-                            cfn::import_value(json!(f.from_cfn))
+                            cfn::import_value(json!(&f.from_cfn))
                         ]),
                     ),
                 ),
@@ -332,7 +333,7 @@ impl TaskRender<'_> {
             Resource::new("AWS::EFS::AccessPoint")
                 .prop("ClientToken", cfn::sub("${AppName}-${EnvName}-${WorkloadName}"))
                 .prop("FileSystemId", cfn::env_import(family_ids::FILESYSTEM_EXPORT))
-                .prop("PosixUser", json!({"Uid": uid, "Gid": gid}))
+                .prop("PosixUser", json!({"Uid": &uid, "Gid": &gid}))
                 .prop(
                     "RootDirectory",
                     json!({

@@ -12,11 +12,12 @@ use super::either::{Duration, OneOf, map_as, seq_as};
 use crate::cfn::{self, Parameter, Resource, Template};
 use crate::diag::{Diagnostic, pointer};
 use crate::impl_one_of_deserialize;
+use crate::json;
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, MapAccess, SeqAccess};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// ALB rules allow five condition values in total (paths, hosts, source IPs).
 pub const RULE_CONDITION_VALUES: usize = 5;
@@ -524,7 +525,7 @@ pub fn imported_alb_resources(
                 json!({
                     "Name": n,
                     "Type": "A",
-                    "AliasTarget": {"HostedZoneId": alb.hosted_zone_id, "DNSName": alb.dns_name},
+                    "AliasTarget": {"HostedZoneId": &alb.hosted_zone_id, "DNSName": &alb.dns_name},
                 })
             })
             .collect();
@@ -612,7 +613,7 @@ impl Routing<'_> {
             (
                 "TargetContainer",
                 Parameter::string().description("Container the load balancer sends traffic to"),
-                json!(main.target_container),
+                json!(&main.target_container),
             ),
             (
                 "TargetPort",
@@ -626,7 +627,7 @@ impl Routing<'_> {
                     .description("The environment's load balancer has an HTTPS listener"),
                 json!(self.https().to_string()),
             ),
-            ("RulePath", Parameter::string().description("Path prefix routed to this service"), json!(main.path)),
+            ("RulePath", Parameter::string().description("Path prefix routed to this service"), json!(&main.path)),
         ];
         for (name, p, v) in params {
             if name == "HTTPSEnabled" && !https_parameter {
@@ -729,7 +730,7 @@ impl Routing<'_> {
             } else if rule.path == "/" {
                 json!({"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}})
             } else {
-                json!({"Field": "path-pattern", "PathPatternConfig": {"Values": [rule.path, format!("{}/*", rule.path)]}})
+                json!({"Field": "path-pattern", "PathPatternConfig": {"Values": [&rule.path, format!("{}/*", rule.path)]}})
             };
             let host_budget = RULE_CONDITION_VALUES.saturating_sub(path_values + rule.allowed_source_ips.len()).max(1);
             let chunks: Vec<&[String]> =
@@ -761,7 +762,7 @@ impl Routing<'_> {
                         &id,
                         Resource::new("AWS::ElasticLoadBalancingV2::ListenerRule")
                             .prop("Actions", actions.clone())
-                            .prop("Conditions", json!(conditions))
+                            .prop("Conditions", json!(&conditions))
                             .prop("ListenerArn", listener.clone())
                             .prop("Priority", cfn::ref_(&parameter))
                             .describe(&format!("{what} (path `{}`)", rule.path)),
@@ -804,7 +805,7 @@ impl Routing<'_> {
                 let (container, port) = if i == 0 {
                     (cfn::ref_("TargetContainer"), cfn::ref_("TargetPort"))
                 } else {
-                    (json!(rule.target_container), json!(rule.target_port.unwrap_or(80)))
+                    (json!(&rule.target_container), json!(rule.target_port.unwrap_or(80)))
                 };
                 json!({
                     "ContainerName": container,

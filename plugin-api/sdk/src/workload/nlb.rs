@@ -16,10 +16,11 @@ use super::either::Duration;
 use super::http::{Alias, check_target_health_ports};
 use crate::cfn::{self, Parameter, Resource, Template};
 use crate::diag::{Diagnostic, pointer};
+use crate::json;
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Copilot's default TLS policy for NLB listeners.
 pub const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
@@ -440,7 +441,7 @@ pub fn render(r: &NlbRender, t: &mut Template) -> (Vec<String>, Vec<Value>) {
                 )),
         );
         load_balancers.push(json!({
-            "ContainerName": l.target_container,
+            "ContainerName": &l.target_container,
             "ContainerPort": l.target_port,
             "TargetGroupArn": cfn::ref_(&tg),
         }));
@@ -543,7 +544,7 @@ pub fn expose_target_ports(listeners: &[ResolvedListener], main: (&str, Option<u
             "UDP" => &["udp"],
             _ => &["tcp"],
         };
-        let Some(c) = containers.iter_mut().find(|c| c["Name"] == json!(l.target_container)) else { continue };
+        let Some(c) = containers.iter_mut().find(|c| c["Name"] == json!(&l.target_container)) else { continue };
         let Some(obj) = c.as_object_mut() else { continue };
         let mappings = obj.entry("PortMappings").or_insert_with(|| json!([]));
         let Some(list) = mappings.as_array_mut() else { continue };

@@ -17,10 +17,11 @@ use super::either::{OneOf, map_as};
 use crate::cfn::{self, Resource, Template};
 use crate::diag::{Diagnostic, pointer};
 use crate::impl_one_of_deserialize;
+use crate::json;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, MapAccess};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The env var holding the topics' ARNs as JSON.
 pub const TOPIC_ARNS_VARIABLE: &str = "COPILOT_SNS_TOPIC_ARNS";

@@ -8,9 +8,10 @@ use super::manifest::*;
 use super::validate::scaling_value;
 use super::{TaskSpec, defaults};
 use crate::cfn::{self, Parameter, Resource, Template};
+use crate::json;
 use crate::protocol::RenderContext;
 use indexmap::IndexMap;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Logical IDs used by the emitters (and by plugins that reference them).
 pub mod ids {
@@ -103,7 +104,7 @@ pub(crate) fn environment(vars: &IndexMap<String, Variable>) -> Vec<Value> {
         .map(|(name, var)| {
             let value = match var {
                 Variable::Value(v) => json!(v),
-                Variable::FromCfn(f) => cfn::import_value(json!(f.from_cfn)),
+                Variable::FromCfn(f) => cfn::import_value(json!(&f.from_cfn)),
             };
             json!({ "Name": name, "Value": value })
         })
@@ -399,7 +400,7 @@ impl TaskRender<'_> {
             }
         }
         let mut c = serde_json::Map::new();
-        c.insert("Name".into(), json!(spec.name));
+        c.insert("Name".into(), json!(&spec.name));
         c.insert("Image".into(), cfn::ref_("ContainerImage"));
         c.insert("Essential".into(), json!(true));
         if spec.image.port.is_some() {
@@ -570,7 +571,7 @@ impl TaskRender<'_> {
         for g in groups.map(SecurityGroups::groups).unwrap_or_default() {
             out.push(match g {
                 StringOrFromCfn::String(s) => json!(s),
-                StringOrFromCfn::FromCfn(f) => cfn::import_value(json!(f.from_cfn)),
+                StringOrFromCfn::FromCfn(f) => cfn::import_value(json!(&f.from_cfn)),
             });
         }
         if let Some(addons) = &self.context.addons {
@@ -718,7 +719,7 @@ impl TaskRender<'_> {
                     let Some(lb) = lb else { continue };
                     config.insert(
                         "PredefinedMetricSpecification".into(),
-                        json!({"PredefinedMetricType": "ALBRequestCountPerTarget", "ResourceLabel": lb.resource_label}),
+                        json!({"PredefinedMetricType": "ALBRequestCountPerTarget", "ResourceLabel": &lb.resource_label}),
                     );
                 }
                 _ => {
@@ -729,8 +730,8 @@ impl TaskRender<'_> {
                             "MetricName": "TargetResponseTime",
                             "Namespace": "AWS/ApplicationELB",
                             "Dimensions": [
-                                {"Name": "LoadBalancer", "Value": lb.load_balancer},
-                                {"Name": "TargetGroup", "Value": lb.target_group}
+                                {"Name": "LoadBalancer", "Value": &lb.load_balancer},
+                                {"Name": "TargetGroup", "Value": &lb.target_group}
                             ],
                             "Statistic": "Average",
                             "Unit": "Seconds"
