@@ -153,22 +153,25 @@ impl Workspace {
     /// Every workload's name, type and placement for `env`, read from its
     /// manifest (the env's override of `network.vpc.placement` wins).
     pub fn workload_summaries(&self, env: &str) -> Result<Vec<WorkloadSummary>, Error> {
-        self.workload_names()
-            .into_iter()
-            .map(|name| {
-                let manifest = self.load_workload(&name)?;
-                let value = &manifest.doc.value;
-                let override_pointer =
-                    format!("/environments/{}/network/vpc/placement", crate::yaml::escape_segment(env));
-                let placement = value.pointer(&override_pointer).or_else(|| value.pointer("/network/vpc/placement"));
-                let private_placement = placement.and_then(Value::as_str) == Some("private");
-                let mut summary =
-                    WorkloadSummary { name, kind: manifest.kind, private_placement, ..Default::default() };
-                fill_environment_needs(&mut summary, value, env);
-                Ok(summary)
-            })
-            .collect()
+        self.workload_names().into_iter().map(|name| Ok(workload_summary(&self.load_workload(&name)?, env))).collect()
     }
+}
+
+/// One workload's name, type and placement for `env`, read from its parsed
+/// manifest (the env's override of `network.vpc.placement` wins).
+pub fn workload_summary(manifest: &Manifest, env: &str) -> WorkloadSummary {
+    let value = &manifest.doc.value;
+    let override_pointer = format!("/environments/{}/network/vpc/placement", crate::yaml::escape_segment(env));
+    let placement = value.pointer(&override_pointer).or_else(|| value.pointer("/network/vpc/placement"));
+    let private_placement = placement.and_then(Value::as_str) == Some("private");
+    let mut summary = WorkloadSummary {
+        name: manifest.name.clone(),
+        kind: manifest.kind.clone(),
+        private_placement,
+        ..Default::default()
+    };
+    fill_environment_needs(&mut summary, value, env);
+    summary
 }
 
 /// What a workload asks of its environment stack (internal load balancer,

@@ -5,12 +5,14 @@
 use crate::call::{Subject, off_async};
 use crate::select::{Role, plugin_for};
 use crate::{RenderError, process_env};
-use ferry_core::{Problem, Workspace, addons, capabilities, patches, stack};
+use ferry_core::{Manifest, Problem, Workspace, addons, capabilities, patches, stack, workspace};
 use ferry_plugin_protocol::host_steps::HostStep;
 use ferry_plugin_protocol::{EnvironmentCapabilities, ImageRef, RenderContext, WorkloadSummary};
 use ferry_runtime::Registry;
 use indexmap::IndexMap;
+use rayon::prelude::*;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Everything a render needs that is the same for every workload of one env.
@@ -30,6 +32,9 @@ pub struct EnvRenderSetup {
     /// at deploy (left unset offline).
     pub domain_hosted_zone_id: Option<String>,
     pub app_hosted_zone_id: Option<String>,
+    /// Every workload's manifest, parsed once for the summaries above and
+    /// rendered from the same parse.
+    manifests: HashMap<String, Manifest>,
 }
 
 impl EnvRenderSetup {
@@ -38,17 +43,29 @@ impl EnvRenderSetup {
         let env_manifest = ws.load_environment(env)?;
         let effective = env_manifest.effective(app, env, &process_env)?;
         let capabilities = capabilities::from_environment_manifest(&effective.value, ws.domain.as_deref());
+        let manifests = load_workloads(ws)?;
+        let workloads = manifests.iter().map(|manifest| workspace::workload_summary(manifest, env)).collect();
         Ok(EnvRenderSetup {
             app: app.to_string(),
             env: env.to_string(),
             capabilities,
-            workloads: ws.workload_summaries(env)?,
+            workloads,
+            manifests: manifests.into_iter().map(|manifest| (manifest.name.clone(), manifest)).collect(),
             app_domain: ws.domain.clone(),
             imported_albs: Default::default(),
             placement_subnets: Default::default(),
             domain_hosted_zone_id: None,
             app_hosted_zone_id: None,
         })
+    }
+
+    /// The workload's manifest as parsed for this setup, or read now for a
+    /// workload that was not there then.
+    fn manifest(&self, ws: &Workspace, name: &str) -> Result<Cow<'_, Manifest>, RenderError> {
+        match self.manifests.get(name) {
+            Some(manifest) => Ok(Cow::Borrowed(manifest)),
+            None => Ok(Cow::Owned(ws.load_workload(name)?)),
+        }
     }
 
     fn context(&self, name: &str) -> RenderContext {
@@ -66,6 +83,21 @@ impl EnvRenderSetup {
             ..RenderContext::default()
         }
     }
+}
+
+/// Reads every workload's manifest, in name order; the first that fails is
+/// the error. Parsing is spread over threads for a workspace of many
+/// workloads; a few are read on this thread, where starting the thread pool
+/// would cost more than the parsing.
+fn load_workloads(ws: &Workspace) -> Result<Vec<Manifest>, RenderError> {
+    const PARALLEL_FROM: usize = 8;
+    let names = ws.workload_names();
+    let manifests: Vec<Result<Manifest, ferry_core::Error>> = if names.len() < PARALLEL_FROM {
+        names.iter().map(|name| ws.load_workload(name)).collect()
+    } else {
+        names.par_iter().map(|name| ws.load_workload(name)).collect()
+    };
+    Ok(manifests.into_iter().collect::<Result<_, _>>()?)
 }
 
 /// The image a workload with `image.build` runs: `registry/repository:tag`
@@ -118,7 +150,7 @@ pub fn render_workload(
     image: &ImageOptions,
 ) -> Result<RenderedWorkload, RenderError> {
     off_async(|| -> Result<RenderedWorkload, RenderError> {
-        let manifest = ws.load_workload(name)?;
+        let manifest = setup.manifest(ws, name)?;
         let effective = manifest.effective(&setup.app, &setup.env, &process_env)?;
         let plugin = plugin_for(registry, &manifest, Role::Workload)?;
         let addons = addons::load(&manifest.dir)?;
