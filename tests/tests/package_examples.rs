@@ -88,6 +88,37 @@ fn svc_package_all_renders_every_workload() {
 }
 
 #[test]
+fn packaging_again_leaves_unchanged_files_alone_and_rewrites_changed_ones() {
+    let example = workspace_root().join("examples/chat");
+    let out = tempfile::tempdir().unwrap();
+    let package = || {
+        ferry(&example)
+            .args(["svc", "package", "-n", "api", "-e", "test", "--output-dir"])
+            .arg(out.path())
+            .assert()
+            .success()
+    };
+    package();
+    let stack = out.path().join("api-test.stack.json");
+    let params = out.path().join("api-test.params.json");
+    let rendered = std::fs::read(&stack).unwrap();
+    // Dated in the past, so a rewrite would show as a new modification time.
+    let past = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    for path in [&stack, &params] {
+        std::fs::File::options().write(true).open(path).unwrap().set_modified(past).unwrap();
+    }
+    std::fs::write(&params, "{}").unwrap();
+    std::fs::File::options().write(true).open(&params).unwrap().set_modified(past).unwrap();
+    let assert = package();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("api-test.stack.json"), "the unchanged stack is still reported: {stderr}");
+    assert_eq!(std::fs::metadata(&stack).unwrap().modified().unwrap(), past, "an unchanged stack was rewritten");
+    assert_eq!(std::fs::read(&stack).unwrap(), rendered);
+    assert_ne!(std::fs::metadata(&params).unwrap().modified().unwrap(), past, "a changed file was left stale");
+    assert_eq!(read_json(&params)["Parameters"]["EnvName"], "test");
+}
+
+#[test]
 fn packaging_needs_no_aws_credentials_or_network() {
     // With credentials and endpoints pointing nowhere, package still works.
     let example = workspace_root().join("examples/chat");

@@ -196,7 +196,17 @@ fn pretty(value: &serde_json::Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
+/// Writes `text` unless the file already holds exactly it. Packaging again
+/// into the same directory then changes nothing on disk (modification times
+/// stay, so tools watching the directory see no change), and skips what
+/// rewriting costs on ext4: truncating frees and discards the old blocks,
+/// and closing a truncated-then-written file starts its write-back at once.
 fn write_file(path: &Path, text: &str) -> Result<()> {
+    let unchanged = std::fs::metadata(path).is_ok_and(|meta| meta.is_file() && meta.len() == text.len() as u64)
+        && std::fs::read(path).is_ok_and(|old| old == text.as_bytes());
+    if unchanged {
+        return Ok(());
+    }
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
