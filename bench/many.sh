@@ -27,7 +27,11 @@ cd "$ws"
 "$ferry" svc package --all -e test --output-dir "$ws/out" >/dev/null 2>&1 # warm the compile cache
 for env in test prod; do
   if command -v hyperfine >/dev/null; then
+    # Into the directory the last run wrote (unchanged files are left
+    # alone), and into a new one each time (every file written).
     hyperfine --warmup 2 --runs 10 "$ferry svc package --all -e $env --output-dir $ws/out-$env"
+    hyperfine --warmup 2 --runs 10 --prepare "rm -rf $ws/fresh-$env" \
+      -n "svc package --all -e $env (new output dir)" "$ferry svc package --all -e $env --output-dir $ws/fresh-$env"
   else
     start=$(date +%s%N)
     for _ in $(seq 10); do "$ferry" svc package --all -e "$env" --output-dir "$ws/out-$env" >/dev/null 2>&1; done
