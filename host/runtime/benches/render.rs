@@ -5,6 +5,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use ferry_runtime::{Registry, Runtime, RuntimeConfig};
 use std::sync::Arc;
 
+/// The allocator the `ferry` binary runs with, so the figures are its own.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const MANIFEST: &str = r#"{"name":"frontend","type":"Load Balanced Web Service","http":{"path":"/","healthcheck":"/healthz"},"image":{"build":"Dockerfile","port":8080},"cpu":256,"memory":512,"count":{"range":"1-10","cpu_percentage":70},"exec":true,"variables":{"LOG_LEVEL":"info"},"secrets":{"DB_PASSWORD":"DB_PASSWORD"}}"#;
 const CONTEXT: &str = r#"{"app":"chat","env":"test","name":"frontend"}"#;
 
