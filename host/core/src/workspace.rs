@@ -149,12 +149,6 @@ impl Workspace {
         }
         Ok(())
     }
-
-    /// Every workload's name, type and placement for `env`, read from its
-    /// manifest (the env's override of `network.vpc.placement` wins).
-    pub fn workload_summaries(&self, env: &str) -> Result<Vec<WorkloadSummary>, Error> {
-        self.workload_names().into_iter().map(|name| Ok(workload_summary(&self.load_workload(&name)?, env))).collect()
-    }
 }
 
 /// One workload's name, type and placement for `env`, read from its parsed
@@ -482,13 +476,16 @@ mod tests {
             "name: site\ntype: Request-Driven Web Service\nhttp:\n  private: true\n",
         );
         let ws = Workspace::discover(dir.path()).unwrap();
-        let test = ws.workload_summaries("test").unwrap();
+        let summaries = |env: &str| -> Vec<WorkloadSummary> {
+            ws.workload_names().iter().map(|name| workload_summary(&ws.load_workload(name).unwrap(), env)).collect()
+        };
+        let test = summaries("test");
         assert!(test[0].behind_env_alb && test[0].efs_managed && !test[0].apprunner_private);
         assert_eq!(test[1].aliases, ["www.example.com", "api.example.com"]);
         assert!(test[1].behind_env_alb && !test[1].efs_managed);
         assert!(test[2].apprunner_private);
         // The prod override turns the backend's load balancer off.
-        let prod = ws.workload_summaries("prod").unwrap();
+        let prod = summaries("prod");
         assert!(!prod[0].behind_env_alb && prod[0].efs_managed);
     }
 }
