@@ -13,5 +13,5 @@ export FERRY_CONCURRENT_PAIRS=${FERRY_CONCURRENT_PAIRS:-20}
 # --workspace, as scripts/test.sh: one feature set, so this shares its build
 # (and builds target/debug/ferry, which the harnesses run).
 cargo nextest run --workspace --profile consistency --no-fail-fast --no-capture --run-ignored all \
-  -E '(binary(faults_moto) | binary(kill_moto) | binary(lease_moto)) - test(a_run_refuses)' 2>&1 |
+  -E '(test(/^faults_moto::/) | test(/^kill_moto::/) | test(/^lease_moto::/)) - test(a_run_refuses)' 2>&1 |
   grep -E '^(fault injection|kill -9|concurrent deploys)|PASS|FAIL|Summary'

@@ -10,7 +10,9 @@ export FERRY_CFN_LINT="$PWD/.venv/bin/cfn-lint"
 # cost disk (4 GB of a CI run's 14) and time to write.
 if [ "${CI:-}" = true ]; then
   export CARGO_INCREMENTAL=0
-  # The disk a run took, printed however it ends: CI's disk is bounded.
+  # The disk a run took, printed however it ends, and what was free at the
+  # start: CI shares its disk with whatever the machine already holds.
+  df -h . >&2 || true
   trap 'du -sh target >&2 2>/dev/null || true' EXIT
 fi
 cargo fmt --all --check

@@ -5,9 +5,8 @@
 //! manifests (`ferry package`): nothing that holds state or traffic is
 //! replaced or removed, and Copilot's helpers retire.
 
-mod common;
-#[path = "copilot_shapes/mod.rs"]
-mod copilot;
+use crate::common;
+use crate::copilot;
 
 use common::ferry;
 use ferry_core::adopt::{self, Fate, Holds, StackPlan};

@@ -9,9 +9,8 @@
 //! `ferry deploy` makes no mutating call. A Copilot stack whose load
 //! balancer ferry would replace is refused, naming it and the property.
 
-mod common;
-#[path = "copilot_shapes/mod.rs"]
-mod copilot;
+use crate::common;
+use crate::copilot;
 
 use aws_sdk_cloudformation::types::{Capability, Parameter, Tag};
 use common::{fail_on_moto, json_events as events, run_on_moto as run};

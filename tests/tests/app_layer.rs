@@ -4,7 +4,7 @@
 //! errors: text on stderr, and with `--json` a JSON object on stdout with
 //! `what`, `why`, `hint` and `location`.
 
-mod common;
+use crate::common;
 
 use common::{example_copy, ferry, line_of, run_on_moto as run};
 use ferry_test_support::Moto;

@@ -1,7 +1,7 @@
 //! Every bad manifest or flag gets a clear error: what, where
 //! (`file:line:col`), why and a hint, exit code 1 (2 for usage), no panic.
 
-mod common;
+use crate::common;
 
 use common::{edit, example_copy, ferry, line_of};
 

@@ -4,7 +4,7 @@
 //! without a single mutating call. (moto has no service-deployment API:
 //! following the ECS deployment is a note here, tested in ferry-aws.)
 
-mod common;
+use crate::common;
 
 use common::{fail_on_moto, json_events as events, run_on_moto as run};
 use ferry_test_support::Moto;

@@ -1,7 +1,7 @@
 //! Ctrl-C and SIGTERM during `ferry deploy`: queued workloads do not start,
 //! what was in flight is undone or named, and the message says how to resume.
 
-mod common;
+use crate::common;
 
 use common::{example_copy, run_on_moto};
 use ferry_test_support::Moto;

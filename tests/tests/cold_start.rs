@@ -2,7 +2,7 @@
 //! precompiled for this host (no Cranelift, no cache read), and an installed
 //! plugin is compiled once, by `plugin install`, so its first render is warm.
 
-mod common;
+use crate::common;
 
 use common::{example_copy, ferry};
 use ferry_tests::fixtures;

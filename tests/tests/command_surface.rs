@@ -4,7 +4,7 @@
 //! behaviour of the Copilot flags and commands this page adds (the ones
 //! that read AWS are in `command_surface_moto.rs`).
 
-mod common;
+use crate::common;
 
 use common::{example_copy, ferry, workspace_root};
 

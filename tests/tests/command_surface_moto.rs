@@ -4,7 +4,7 @@
 //! `--resource-tags`, `--no-rollback`, `--detach`, `ls --local`,
 //! `deploy -n name/priority --deploy-env=false`, and the `svc logs` filters.
 
-mod common;
+use crate::common;
 
 use common::{ferry, json_events as events, run_on_moto as run};
 use ferry_test_support::Moto;

@@ -4,7 +4,7 @@
 //! a no-op redeploy that makes no mutating call → deletes that leave no
 //! stack and no `/copilot/` parameter behind.
 
-mod common;
+use crate::common;
 
 use common::{edit, example_copy, ferry};
 use common::{json_events as events, run_on_moto as run};

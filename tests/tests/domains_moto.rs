@@ -5,7 +5,7 @@
 //! changes nothing; `app delete` leaves no stack, record or certificate.
 //! Everything is checked through the AWS APIs, not ferry's output.
 
-mod common;
+use crate::common;
 
 use common::{json_event as event, run_on_moto as run};
 use ferry_test_support::Moto;

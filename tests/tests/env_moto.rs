@@ -3,7 +3,7 @@
 //! distribution, bucket, bucket policy and rules exist through the AWS APIs,
 //! and a redeploy of the unchanged manifest makes no mutating call.
 
-mod common;
+use crate::common;
 
 use common::{json_events as events, run_on_moto as run};
 use ferry_test_support::Moto;

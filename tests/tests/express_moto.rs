@@ -4,7 +4,7 @@
 //! of the same manifest makes no mutating call, `svc show` prints the
 //! endpoint and `svc status` the ECS service behind it.
 
-mod common;
+use crate::common;
 
 use common::{json_event as event, run_on_moto as run};
 use ferry_test_support::Moto;

@@ -4,7 +4,7 @@
 //! alarms. A second deploy of everything is up to date without a single
 //! mutating call.
 
-mod common;
+use crate::common;
 
 use common::{json_events as events, run_on_moto as run};
 use ferry_test_support::Moto;

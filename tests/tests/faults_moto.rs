@@ -15,7 +15,7 @@
 //! CI runs one cycle (3 runs); `bench/faults.sh` runs `FERRY_FAULT_RUNS`
 //! (default 201) and prints the figures.
 
-mod common;
+use crate::common;
 
 use common::state::{DELETE, DEPLOY, check_deleted, check_deployed, settle};
 use common::{edit, example_copy, run_on_moto};

@@ -3,7 +3,7 @@
 //! published "rendered / refused" tables cannot drift from what the plugins
 //! actually parse.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

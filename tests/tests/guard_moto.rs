@@ -3,7 +3,7 @@
 //! naming the topic and changes nothing; `--diff` lists it before asking;
 //! `--allow-replacement` lets it through.
 
-mod common;
+use crate::common;
 
 use common::{edit, fail_on_moto, json_events as events, run_on_moto as run};
 use ferry_test_support::Moto;

@@ -13,7 +13,7 @@
 //! `network.vpc.placement.subnets.from_tags`: a subnet of the environment's
 //! VPC tagged out of band becomes the service's only subnet.
 
-mod common;
+use crate::common;
 
 use common::{example_copy, fail_on_moto};
 use common::{json_events as events, run_on_moto as run};

@@ -7,7 +7,7 @@
 //! unreachable registry, a refused token and a machine without an engine
 //! each fail clearly and leave the deployed stack as it was.
 
-mod common;
+use crate::common;
 
 use common::{edit, example_copy, ferry};
 use ferry_test_support::{ContainerStorage, Moto, Registry, free_port};

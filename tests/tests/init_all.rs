@@ -6,7 +6,7 @@
 //! `ferry init` run again keeps what exists and succeeds. Without flags it
 //! fails at once naming the flag, never waiting on a prompt.
 
-mod common;
+use crate::common;
 
 use common::{ferry, json_event};
 use ferry_test_support::{ContainerStorage, Moto, Registry};

@@ -1,7 +1,7 @@
 //! `svc init`, `job init`, `env init` without a terminal: flags only, and
 //! the manifest they write renders.
 
-mod common;
+use crate::common;
 
 use common::{example_copy, ferry};
 

@@ -5,7 +5,7 @@
 //! CI runs 2; `bench/consistency.sh` runs 50 and prints the figures. The
 //! kill points come from a fixed seed (`FERRY_KILL_SEED`).
 
-mod common;
+use crate::common;
 
 use common::state::{DELETE, DEPLOY, check_deleted, check_deployed, settle};
 use common::{edit, example_copy, run_on_moto};

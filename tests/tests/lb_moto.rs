@@ -4,7 +4,7 @@
 //! priorities are chosen by the host from the listener's rules, and a
 //! redeploy of each is up to date without a single mutating call.
 
-mod common;
+use crate::common;
 
 use common::example_copy;
 use common::{json_events as events, run_on_moto as run};

@@ -3,7 +3,7 @@
 //! has no `http.private` (Copilot's environment creates the internal load
 //! balancer on demand), with additional rules; an NLB-only web service.
 
-mod common;
+use crate::common;
 
 use common::{example_copy, ferry};
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! makes the later run refuse (naming the holder) or queue behind it with
 //! `--wait-for-lock`; a lease whose local holder died is taken over at once.
 
-mod common;
+use crate::common;
 
 use common::{example_copy, fail_on_moto, json_events, run_on_moto};
 use ferry_test_support::Moto;

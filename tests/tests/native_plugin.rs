@@ -4,7 +4,7 @@
 //! same interface as a component all the way to a cfn-lint-clean stack.
 //! (How a repository cannot grant that trust: tests/trust.rs.)
 
-mod common;
+use crate::common;
 
 use common::workspace_root;
 use ferry_tests::fixtures;

@@ -1,7 +1,7 @@
 //! `ferry package` / `svc package` / `env package` on examples/chat: every
 //! template is snapshot-tested and passes cfn-lint.
 
-mod common;
+use crate::common;
 
 use common::{example_copy, ferry, workspace_root};
 use serde_json::Value;

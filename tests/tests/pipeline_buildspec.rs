@@ -7,7 +7,7 @@
 //! job: every template and configuration the deploy actions name must be in
 //! `infrastructure/` afterwards.
 
-mod common;
+use crate::common;
 
 use common::{example_copy, ferry};
 use ferry_test_support::{ContainerStorage, Moto, Registry};

@@ -5,7 +5,7 @@
 //! manifests fail at `file:line:col`; and deploy / ls / show / delete run
 //! against moto.
 
-mod common;
+use crate::common;
 
 use common::{example_copy, ferry, line_of};
 use ferry_test_support::Moto;

@@ -2,7 +2,7 @@
 //! `plugin build` → `plugin install` → `svc package` → cfn-lint; and the
 //! refusals that keep installing a plugin safe.
 
-mod common;
+use crate::common;
 
 use common::{ferry, workspace_root};
 use ferry_tests::fixtures;

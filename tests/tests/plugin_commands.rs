@@ -1,6 +1,6 @@
 //! `ferry plugin ls` and `ferry plugin inspect`, as text and JSON.
 
-mod common;
+use crate::common;
 
 use common::{ferry, workspace_root};
 use serde_json::Value;

@@ -3,7 +3,7 @@
 //! environment whose `type:` names a service, is refused at its `type:`
 //! line with the types that would fit, before any plugin renders it.
 
-mod common;
+use crate::common;
 
 use common::{edit, example_copy, ferry, line_of};
 use std::path::Path;

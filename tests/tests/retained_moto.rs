@@ -5,7 +5,7 @@
 //! logs written before the delete are still there. The full-size fault and
 //! kill harnesses found this: every deploy after a delete failed.
 
-mod common;
+use crate::common;
 
 use common::state::{DELETE, DEPLOY, check_deleted, check_deployed};
 use common::{example_copy, json_events, run_on_moto};

@@ -11,7 +11,7 @@
 //! OCI config, the v2 mount hidden in a private mount namespace) with
 //! cgroups disabled. ferry itself runs exactly what it runs elsewhere.
 
-mod common;
+use crate::common;
 
 use common::{example_copy, ferry_on_moto_process};
 use ferry_test_support::{ContainerStorage, Moto, free_port};

@@ -4,7 +4,7 @@
 //! instance, images kept, instead of shadowing it: the StackSet's update
 //! would otherwise fail on "already exists" at every deploy.
 
-mod common;
+use crate::common;
 
 use common::{example_copy, run_on_moto};
 use ferry_aws::app::{Session, deploy_options};

@@ -8,7 +8,7 @@
 //! or through template metadata; read a file through a link leaving the
 //! workspace.
 
-mod common;
+use crate::common;
 
 use common::ferry;
 use common::{json_event as event, run_on_moto as run};

@@ -4,7 +4,7 @@
 //! (the flag), why and a hint; and the storage types offered include every
 //! installed storage plugin's.
 
-mod common;
+use crate::common;
 
 use common::ferry;
 use std::path::Path;

@@ -6,7 +6,7 @@
 //! workload's access policy to it with the workload; redeploys of the
 //! environment, and `deploy -e`, make no mutating call.
 
-mod common;
+use crate::common;
 
 use common::{json_events as events, run_on_moto as run};
 use ferry_test_support::Moto;

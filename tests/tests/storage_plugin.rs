@@ -4,7 +4,7 @@
 //! init` beside the bundled types; the addon it writes is cfn-lint clean
 //! and packages with its workload.
 
-mod common;
+use crate::common;
 
 use common::{ferry, workspace_root};
 use serde_json::Value;

@@ -5,7 +5,7 @@
 //! is kept. Also: `svc init` no longer offers the Request-Driven Web
 //! Service, and a bad Express manifest is refused at its line.
 
-mod common;
+use crate::common;
 
 use common::{example_copy, ferry, line_of};
 use serde_json::Value;

@@ -8,7 +8,7 @@
 //! that fails is tested at the `TaskApi` boundary in ferry-aws: moto runs
 //! no containers.)
 
-mod common;
+use crate::common;
 
 use common::{fail_on_moto, ferry, ferry_on_moto_process, json_event, run_on_moto as run};
 use ferry_test_support::Moto;

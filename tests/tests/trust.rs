@@ -4,7 +4,7 @@
 //! delete outside `copilot/plugins/`, names follow Copilot's rule, and a
 //! plugin's limits hold per call, not per part.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use common::{ferry, workspace_root};

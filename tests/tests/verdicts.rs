@@ -2,7 +2,7 @@
 //! a scaling target written as `{value, cooldown}` next to `count.range`,
 //! and a worker queue's `retention` in days (Copilot's own sample).
 
-mod common;
+use crate::common;
 
 use common::{edit, example_copy, ferry};
 
