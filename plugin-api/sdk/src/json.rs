@@ -78,9 +78,14 @@ pub trait BySerialize {
 
 impl<T: Serialize> BySerialize for &Wrap<T> {
     fn into_value(self) -> Value {
-        // What `serde_json::json!` does; a map with non-string keys is
-        // the only failure, and no template part is one.
-        serde_json::to_value(&self.0).unwrap_or(Value::Null)
+        // As `serde_json::json!`: a value JSON cannot hold (a map whose keys
+        // are not strings or numbers) is a bug in the plugin, so it panics,
+        // which the host reports with the plugin's name, rather than
+        // rendering `null` into a template unnoticed.
+        match serde_json::to_value(&self.0) {
+            Ok(value) => value,
+            Err(error) => panic!("json!: a value JSON cannot hold: {error}"),
+        }
     }
 }
 
@@ -192,5 +197,12 @@ mod tests {
         assert_eq!(crate::json!(null), Value::Null);
         assert_eq!(crate::json!([]), serde_json::json!([]));
         assert_eq!(crate::json!(1 + 2), serde_json::json!(3));
+    }
+
+    #[test]
+    #[should_panic(expected = "json!: a value JSON cannot hold")]
+    fn a_value_json_cannot_hold_panics_as_serde_jsons_macro_does() {
+        let keyed_by_lists: std::collections::BTreeMap<Vec<u8>, u8> = [(vec![1], 1)].into();
+        let _ = crate::json!({ "a": keyed_by_lists });
     }
 }
