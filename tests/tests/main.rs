@@ -1,5 +1,5 @@
 //! The end-to-end tests, one module per area, linked into one test binary:
-//! fifty binaries each linking the whole host cost CI three gigabytes of disk
+//! forty-five binaries each linking the whole host cost CI three gigabytes of disk
 //! and a link apiece. nextest still runs every test in its own process, so a
 //! test sees no state another left behind.
 

@@ -1,6 +1,5 @@
 //! Shared by the end-to-end tests: where the binary is, temp workspaces,
 //! and one compile cache for the whole run.
-#![allow(dead_code)]
 
 pub mod state;
 

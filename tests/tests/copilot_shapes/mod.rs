@@ -13,8 +13,6 @@
 //! `Custom::FerryStandIn<Type>`, which the moto shim creates without a
 //! Lambda and which records whether its delete ran.
 
-#![allow(dead_code)]
-
 use serde_json::{Map, Value, json};
 use std::path::Path;
 
@@ -38,8 +36,6 @@ pub struct Workload {
     pub path: Option<String>,
     pub image: String,
     pub topics: Vec<String>,
-    /// (service, topic) pairs of `subscribe.topics`.
-    pub subscriptions: Vec<(String, String)>,
     pub schedule: Option<String>,
     /// `http.alias`: the names (a string, or a list of strings and `{name}` maps).
     pub aliases: Vec<String>,
@@ -88,10 +84,6 @@ impl App {
                 path: text("/http/path"),
                 image: text("/image/location").unwrap_or_default(),
                 topics: list("/publish/topics").iter().filter_map(|t| t["name"].as_str().map(str::to_string)).collect(),
-                subscriptions: list("/subscribe/topics")
-                    .iter()
-                    .map(|t| (t["service"].as_str().unwrap().to_string(), t["name"].as_str().unwrap().to_string()))
-                    .collect(),
                 schedule: text("/on/schedule"),
                 aliases: match m.pointer("/http/alias") {
                     Some(Value::String(name)) => vec![name.clone()],
